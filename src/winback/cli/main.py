@@ -1,0 +1,16 @@
+"""Entry point: imports every command module so it registers itself on the app."""
+
+from __future__ import annotations
+
+from winback.cli import (  # noqa: F401  (imported for their @app.command registrations)
+    warehouse_cmd,
+)
+from winback.cli.app import app
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
