@@ -1,0 +1,1 @@
+"""Campaigns: scenarios, audiences, assignment (holdout/variants), coupons, redemption and measurement."""
