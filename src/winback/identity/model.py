@@ -1,0 +1,186 @@
+"""The splink model that scores pairs of member records (DuckDB backend, its own in-memory connection).
+
+Columns compared (prepared by `identity.store.member_features`): phone (E.164), name (spaces removed, lower case),
+birthday (ISO text), wechat_id, store_id. Pairs are generated only by blocking rules, so the work grows with
+the number of candidate pairs, not with members²:
+
+- same phone (placeholder numbers shared by more than `MAX_SHARED` records are left out),
+- same WeChat id,
+- same name and birthday,
+- same name and store.
+
+Training is reproducible: u by random sampling with a fixed seed, m by expectation maximisation on two blocking
+rules whose comparisons are deterministic, the prior from deterministic rules. Starting m values are set so
+that a tiny data set (where EM has too few pairs) still gets a sensible model.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+from winback.errors import EngineError
+
+MAX_SHARED = 20  # a phone or WeChat id on more records than this is a placeholder, not a person
+DEFAULT_SEED = 20261123
+REPORT_FLOOR = 0.5  # pairs scored below this probability are not stored
+
+for _name in ("splink", "splink.internals"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+
+def _name_one_char_apart(left: str, right: str) -> str:
+    """Same length and at most one character differs (characters, not bytes: works for 汉字)."""
+    diffs = " + ".join(f"(substr({left}, {i}, 1) <> substr({right}, {i}, 1))::INTEGER" for i in range(1, 5))
+    return f"(length({left}) = length({right}) AND substr({left}, 5) = substr({right}, 5) AND ({diffs}) <= 1)"
+
+
+def _comparisons() -> list[Any]:
+    name_l, name_r = "name_l", "name_r"
+    name = cl.CustomComparison(
+        output_column_name="name",
+        comparison_levels=[
+            cll.NullLevel("name"),
+            cll.ExactMatchLevel("name"),
+            cll.CustomLevel(_name_one_char_apart(name_l, name_r), label_for_charts="one character apart"),
+            cll.CustomLevel(
+                f"(length({name_l}) >= 2 AND length({name_r}) >= 2 AND "
+                f"(strpos({name_l}, {name_r}) > 0 OR strpos({name_r}, {name_l}) > 0))",
+                label_for_charts="one contains the other",
+            ),
+            cll.ElseLevel(),
+        ],
+    ).configure(m_probabilities=[0.8, 0.1, 0.05, 0.05], u_probabilities=[0.001, 0.005, 0.002, 0.992])
+    phone = cl.CustomComparison(
+        output_column_name="phone",
+        comparison_levels=[
+            cll.NullLevel("phone"),
+            cll.ExactMatchLevel("phone"),
+            cll.CustomLevel("levenshtein(phone_l, phone_r) <= 1", label_for_charts="one digit apart"),
+            cll.ElseLevel(),
+        ],
+    ).configure(m_probabilities=[0.85, 0.05, 0.10], u_probabilities=[1e-5, 1e-4, 0.99989])
+    birthday = cl.CustomComparison(
+        output_column_name="birthday",
+        comparison_levels=[
+            cll.NullLevel("birthday"),
+            cll.ExactMatchLevel("birthday"),
+            cll.CustomLevel("levenshtein(birthday_l, birthday_r) <= 1", label_for_charts="one digit apart"),
+            cll.ElseLevel(),
+        ],
+    ).configure(m_probabilities=[0.85, 0.05, 0.10], u_probabilities=[1e-4, 2e-3, 0.9979])
+    wechat = cl.ExactMatch("wechat_id").configure(m_probabilities=[0.7, 0.3], u_probabilities=[1e-6, 0.999999])
+    store = cl.ExactMatch("store_id").configure(m_probabilities=[0.7, 0.3], u_probabilities=[0.05, 0.95])
+    return [phone, name, birthday, wechat, store]
+
+
+def _prediction_rules() -> list[Any]:
+    return [
+        f"l.phone = r.phone AND l.phone_n <= {MAX_SHARED}",
+        f"l.wechat_id = r.wechat_id AND l.wechat_n <= {MAX_SHARED}",
+        block_on("name", "birthday"),
+        block_on("name", "store_id"),
+    ]
+
+
+def settings(prior: float = 1e-4) -> SettingsCreator:
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="member_id",
+        comparisons=_comparisons(),
+        blocking_rules_to_generate_predictions=_prediction_rules(),
+        probability_two_random_records_match=prior,
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+        additional_columns_to_retain=[],
+        em_convergence=1e-4,
+        max_iterations=25,
+    )
+
+
+@dataclass
+class ScoredPairs:
+    pairs: pa.Table  # member_id_l, member_id_r, match_probability, match_weight, match_key
+    model: dict[str, Any]  # the trained splink settings
+    trained: list[str]  # which training steps ran (EM is skipped when a rule yields too few pairs)
+
+
+def score_pairs(features: pa.Table, *, seed: int = DEFAULT_SEED, floor: float = REPORT_FLOOR) -> ScoredPairs:
+    """Train the model on `features` (see module doc) and return the pairs scored at or above `floor`."""
+    if features.num_rows < 2:
+        empty = pa.table(
+            {
+                "member_id_l": pa.array([], pa.string()),
+                "member_id_r": pa.array([], pa.string()),
+                "match_probability": pa.array([], pa.float64()),
+                "match_weight": pa.array([], pa.float64()),
+                "match_key": pa.array([], pa.string()),
+            }
+        )
+        return ScoredPairs(empty, {}, [])
+    con = duckdb.connect(":memory:")
+    try:
+        return _score(con, features, seed, floor)
+    except duckdb.Error as exc:
+        raise EngineError(f"identity resolution failed in DuckDB: {exc}") from exc
+    finally:
+        con.close()
+
+
+def _score(con: duckdb.DuckDBPyConnection, features: pa.Table, seed: int, floor: float) -> ScoredPairs:
+    db_api = DuckDBAPI(connection=con)
+    sdf = db_api.register(features, table_name="members_in")
+    linker = Linker(sdf, settings(), log_level=None)
+    trained: list[str] = []
+    n = features.num_rows
+    deterministic = [
+        f"l.phone = r.phone AND l.phone_n <= {MAX_SHARED} AND l.name = r.name",
+        f"l.wechat_id = r.wechat_id AND l.wechat_n <= {MAX_SHARED}",
+    ]
+    try:
+        linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.8)
+        trained.append("prior")
+    except ValueError:
+        pass
+    # Never let the prior fall to 0 (no deterministic matches) or above 1 % (tiny data).
+    prior = linker._settings_obj._probability_two_random_records_match
+    if not prior or prior <= 0 or prior > 0.01:
+        linker._settings_obj._probability_two_random_records_match = min(max(1.0 / max(n * (n - 1) / 2, 1), 1e-9), 0.01)
+    max_pairs = float(min(2_000_000, n * (n - 1) / 2))
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed, min_count_per_level=None)
+    trained.append("u")
+    for rule in (f"l.phone = r.phone AND l.phone_n <= {MAX_SHARED}", block_on("name", "birthday")):
+        if _pairs_for(con, rule) >= 50:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True
+            )
+            trained.append(f"em:{rule if isinstance(rule, str) else 'name+birthday'}")
+    predictions = linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
+    pairs = con.sql(
+        "SELECT member_id_l, member_id_r, match_probability::DOUBLE AS match_probability, "
+        "match_weight::DOUBLE AS match_weight, match_key::VARCHAR AS match_key "
+        f"FROM {predictions.physical_name} ORDER BY member_id_l, member_id_r"
+    ).to_arrow_table()
+    model = linker.misc.save_model_to_json(out_path=None)
+    return ScoredPairs(pairs, model, trained)
+
+
+def _pairs_for(con: duckdb.DuckDBPyConnection, rule: Any) -> int:
+    """Pairs a training rule would yield (cheap count on the registered input)."""
+    cond = rule if isinstance(rule, str) else "l.name = r.name AND l.birthday = r.birthday"
+    row = con.execute(
+        f"SELECT count(*) FROM members_in l JOIN members_in r ON {cond} AND l.member_id < r.member_id"
+    ).fetchall()
+    return int(row[0][0]) if row else 0
+
+
+def weight_to_probability(weight: float) -> float:
+    return 1.0 / (1.0 + math.pow(2.0, -weight))
