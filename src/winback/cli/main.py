@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from winback.cli import (  # noqa: F401  (imported for their @app.command registrations)
+    measure_cmd,
     warehouse_cmd,
 )
 from winback.cli.app import app
