@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from winback.cli import (  # noqa: F401  (imported for their @app.command registrations)
+    dedupe_cmd,
     measure_cmd,
+    quality_cmd,
     warehouse_cmd,
 )
 from winback.cli.app import app

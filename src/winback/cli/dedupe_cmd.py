@@ -1,0 +1,76 @@
+"""`winback dedupe`: find member records that are the same person; merge them; undo the last merge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from winback.cli.app import app, settings
+from winback.cli.output import console, emit, handle_errors, table
+from winback.errors import InputError
+from winback.identity.service import DEFAULT_THRESHOLD, dedupe, undo
+from winback.warehouse import connect
+
+
+@app.command("dedupe")
+@handle_errors()
+def dedupe_cmd(
+    threshold: float = typer.Option(
+        DEFAULT_THRESHOLD, "--threshold", help="Match probability (0.5–1) at or above which records are one person."
+    ),
+    apply: bool = typer.Option(
+        False, "--apply", help="Merge each cluster into its survivor (ERP, most orders, oldest)."
+    ),
+    undo_flag: bool = typer.Option(False, "--undo", help="Reverse the last --apply exactly."),
+    sample: int = typer.Option(5, "--sample", help="How many clusters to show."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Identity resolution with splink: clusters of records across the ERP export and guides' WeChat lists."""
+    if apply and undo_flag:
+        raise InputError("--apply and --undo cannot be used together", hint="Run one, then the other if needed.")
+    s = settings(json_output)
+    con = connect(s.db_path)
+    try:
+        result = undo(con) if undo_flag else dedupe(con, threshold=threshold, apply=apply, sample=sample)
+    finally:
+        con.close()
+    emit(result, json_output, _render)
+
+
+def _render(d: dict[str, Any]) -> None:
+    if "undone" in d:
+        u = d["undone"]
+        console.print(
+            f"undid merge {u['merge_id']} (run {u['run_id']}): {u['members']:,} member records and "
+            f"{u['orders']:,} orders restored"
+        )
+        return
+    console.print(
+        f"run {d['run_id']}: {d['members']:,} records, {d['pairs_scored']:,} candidate pairs scored, "
+        f"{d['clusters']:,} clusters at p ≥ {d['threshold']} holding {d['duplicates']:,} duplicates "
+        f"({d['seconds']:.1f} s)"
+    )
+    if d["cluster_sizes"]:
+        console.print(table("cluster sizes", ["records", "clusters"], sorted(d["cluster_sizes"].items())))
+    for c in d["sample"]:
+        rows = [
+            (
+                r["member_id"] + (" ★" if r["member_id"] == c["survivor"] else ""),
+                r["source"],
+                r["name"],
+                r["phone"],
+                r["store_id"],
+            )
+            for r in c["records"]
+        ]
+        title = f"p {c['min_probability']}–{c['max_probability']}"
+        console.print(table(title, ["member (★ survivor)", "source", "name", "phone", "store"], rows))
+    if d["applied"]:
+        a = d["applied"]
+        console.print(
+            f"applied as merge {a['merge_id']}: {a['members']:,} member records merged, {a['orders']:,} orders moved "
+            "to their survivor (undo with `winback dedupe --undo`)"
+        )
+    else:
+        console.print("nothing merged; add --apply to merge these clusters.")
