@@ -7,7 +7,7 @@ def _own_mask(phone: str | None) -> str | None:
     if phone is None:
         return None
     digits = "".join(ch for ch in phone if ch.isdigit())
-    if phone.startswith("+86") and len(digits) == 13:
+    if phone.startswith("+86"):
         digits = digits[2:]
     if len(digits) < 7:
         return "*" * len(digits)

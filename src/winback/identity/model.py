@@ -32,6 +32,7 @@ from winback.errors import EngineError
 MAX_SHARED = 20  # a phone or WeChat id on more records than this is a placeholder, not a person
 DEFAULT_SEED = 20261123
 REPORT_FLOOR = 0.5  # pairs scored below this probability are not stored
+MIN_PAIRS_FOR_U = 100_000  # fewer record pairs than this (≈ 450 members): keep the configured u values
 
 for _name in ("splink", "splink.internals"):
     logging.getLogger(_name).setLevel(logging.ERROR)
@@ -103,6 +104,7 @@ def settings(prior: float = 1e-4) -> SettingsCreator:
         additional_columns_to_retain=[],
         em_convergence=1e-4,
         max_iterations=25,
+        linker_uid="winback",  # fixed so that the saved model is identical run to run
     )
 
 
@@ -154,9 +156,11 @@ def _score(con: duckdb.DuckDBPyConnection, features: pa.Table, seed: int, floor:
     prior = linker._settings_obj._probability_two_random_records_match
     if not prior or prior <= 0 or prior > 0.01:
         linker._settings_obj._probability_two_random_records_match = min(max(1.0 / max(n * (n - 1) / 2, 1), 1e-9), 0.01)
-    max_pairs = float(min(2_000_000, n * (n - 1) / 2))
-    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed, min_count_per_level=None)
-    trained.append("u")
+    all_pairs = n * (n - 1) / 2
+    if all_pairs >= MIN_PAIRS_FOR_U:  # below this the sample is too small to beat the configured u values
+        max_pairs = float(min(2_000_000, all_pairs))
+        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed, min_count_per_level=None)
+        trained.append("u")
     for rule in (f"l.phone = r.phone AND l.phone_n <= {MAX_SHARED}", block_on("name", "birthday")):
         if _pairs_for(con, rule) >= 50:
             linker.training.estimate_parameters_using_expectation_maximisation(
