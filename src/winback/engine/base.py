@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 class Engine(Protocol):
@@ -25,3 +29,35 @@ class Engine(Protocol):
         ...
 
     def unregister(self, name: str) -> None: ...
+
+    def insert_into_warehouse(
+        self, con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], sql: str
+    ) -> int:
+        """Run the SELECT `sql` on this engine and append its rows to the DuckDB warehouse table `table`
+        (its columns `columns`, in the SELECT's order) through the warehouse connection `con`; return the row count.
+
+        Used by the lifecycle refresh to write the final snapshot: the heavy SQL runs on the engine, only the result
+        lands in the warehouse. DuckDB on the same connection runs `INSERT INTO … SELECT` in place (no Arrow round
+        trip). Any other engine (Spark) may simply `return copy_into_warehouse(self, con, table, columns, sql)`,
+        which fetches the result as Arrow and inserts it; it must not commit or roll back `con` (the caller holds
+        a transaction around several inserts).
+        """
+        ...
+
+
+def copy_into_warehouse(
+    engine: Engine, con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], sql: str
+) -> int:
+    """Generic `insert_into_warehouse`: fetch the SELECT's rows from `engine` as Arrow, insert them through `con`."""
+    result = engine.query(sql)
+    if result.num_rows == 0:
+        return 0
+    result = result.rename_columns(list(columns))
+    view = f"wb_copy_{table}"
+    con.register(view, result)
+    try:
+        cols = ", ".join(f'"{c}"' for c in columns)
+        con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "{view}"')
+    finally:
+        con.unregister(view)
+    return int(result.num_rows)

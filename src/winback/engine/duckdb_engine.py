@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import pyarrow as pa
 
+from winback.engine.base import copy_into_warehouse
 from winback.errors import EngineError
 
 
@@ -31,3 +34,16 @@ class DuckDBEngine:
 
     def unregister(self, name: str) -> None:
         self.con.unregister(name)
+
+    def insert_into_warehouse(
+        self, con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], sql: str
+    ) -> int:
+        """INSERT INTO … SELECT in place when `con` is this engine's connection, else via Arrow."""
+        if con is not self.con:
+            return copy_into_warehouse(self, con, table, columns, sql)
+        cols = ", ".join(f'"{c}"' for c in columns)
+        try:
+            row = self.con.execute(f'INSERT INTO "{table}" ({cols}) {sql}').fetchone()
+        except duckdb.Error as exc:
+            raise EngineError(f"DuckDB failed writing {table}: {exc}") from exc
+        return int(row[0]) if row else 0

@@ -1,0 +1,301 @@
+"""Segmentation schemes as rules: ordered SQL predicates over snapshot columns, with zh and en labels.
+
+A rules file is TOML::
+
+    [schemes.seed_cn]
+    zh = "沉睡分层"
+    en = "Dormancy by days since last purchase"
+    rules = [
+      { segment = "never_purchased", when = "recency_days IS NULL", zh = "无消费会员", en = "never purchased" },
+      { segment = "active", when = "recency_days < 90", zh = "活跃会员", en = "active" },
+      { segment = "lost", when = "true", zh = "流失会员", en = "lost" },
+    ]
+
+The first rule whose predicate holds names the member's segment; the last rule must be `true` so that every member
+lands in exactly one segment. Predicates are parsed with sqlglot; only snapshot columns (SNAPSHOT_COLUMNS),
+literals, comparisons, boolean and arithmetic operators, CASE and the functions in SAFE_FUNCTIONS are allowed.
+Pure: no database access.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from winback.errors import ConfigError
+
+# Columns a predicate may use: name -> (type, meaning). Scheme outputs (value_layer, lifecycle_stage) are not
+# inputs: a scheme cannot depend on another scheme.
+SNAPSHOT_COLUMNS: dict[str, tuple[str, str]] = {
+    "store_id": ("text", "home store"),
+    "guide_id": ("text", "exclusive shopping guide"),
+    "tier": ("text", "membership tier"),
+    "register_channel": ("text", "online | offline"),
+    "register_date": ("date", "registration date"),
+    "first_purchase": ("date", "first day with a paid order"),
+    "last_purchase": ("date", "last day with a paid order"),
+    "orders": ("integer", "paid orders"),
+    "purchase_days": ("integer", "distinct days with a paid order"),
+    "frequency": ("integer", "repeat purchase days (purchase_days - 1)"),
+    "monetary": ("decimal", "sum of paid and refunded amounts"),
+    "aov": ("double", "monetary / orders"),
+    "tenure_days": ("integer", "days since registration (or first purchase)"),
+    "recency_days": ("integer", "days since the last purchase; NULL = never purchased"),
+    "first_purchase_days": ("integer", "days since the first purchase"),
+    "span_days": ("integer", "days from first to last purchase"),
+    "cycle_days": ("double", "personal purchase cycle in days (shrunk toward the cohort prior)"),
+    "cycle_prior_days": ("double", "the cohort's median purchase cycle"),
+    "cycle_weight": ("double", "weight of the member's own intervals in cycle_days"),
+    "overdue_ratio": ("double", "recency_days / cycle_days"),
+    "p_alive": ("double", "BG/NBD probability that the member is still active"),
+    "expected_purchases_90d": ("double", "BG/NBD expected purchase days in the next 90 days"),
+    "expected_value": ("double", "Gamma-Gamma expected order value"),
+    "clv": ("double", "expected purchases in 365 days x expected value"),
+    "r_score": ("integer", "recency quintile score 1-5 (5 = most recent)"),
+    "f_score": ("integer", "frequency quintile score 1-5"),
+    "m_score": ("integer", "monetary quintile score 1-5"),
+}
+
+SAFE_FUNCTIONS: dict[type[exp.Expression], str] = {
+    exp.Coalesce: "coalesce",
+    exp.Least: "least",
+    exp.Greatest: "greatest",
+    exp.Abs: "abs",
+    exp.Round: "round",
+    exp.Floor: "floor",
+    exp.Ceil: "ceil",
+    exp.Ln: "ln",
+    exp.Log: "log",
+    exp.Sqrt: "sqrt",
+    exp.Pow: "power",
+    exp.Exp: "exp",
+    exp.Lower: "lower",
+    exp.Upper: "upper",
+    exp.Cast: "cast",
+    exp.Case: "case",
+    exp.If: "case/if",
+    exp.Nullif: "nullif",
+}
+
+_STRUCTURE: tuple[type[exp.Expression], ...] = (
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+    exp.Paren,
+    exp.Tuple,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.Is,
+    exp.In,
+    exp.Between,
+    exp.Like,
+    exp.ILike,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Mod,
+    exp.Neg,
+    exp.DataType,
+)
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+DEFAULT_RULES = "default.toml"
+
+
+@dataclass(frozen=True)
+class Rule:
+    segment: str
+    when: str  # the validated predicate, re-rendered in DuckDB SQL
+    zh: str
+    en: str
+
+    def label(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+    def to_dict(self) -> dict[str, str]:
+        return {"segment": self.segment, "when": self.when, "zh": self.zh, "en": self.en}
+
+
+@dataclass(frozen=True)
+class Scheme:
+    name: str
+    zh: str
+    en: str
+    rules: tuple[Rule, ...]
+    source: str = ""
+
+    @property
+    def segments(self) -> list[str]:
+        return [r.segment for r in self.rules]
+
+    def rule_for(self, segment: str) -> Rule | None:
+        return next((r for r in self.rules if r.segment == segment), None)
+
+    def label(self, segment: str, lang: str) -> str:
+        rule = self.rule_for(segment)
+        return rule.label(lang) if rule else segment
+
+    def case_sql(self) -> str:
+        """A CASE expression naming the first matching segment (DuckDB SQL, portable to Spark)."""
+        whens = " ".join(f"WHEN ({r.when}) THEN '{r.segment}'" for r in self.rules)
+        return f"CASE {whens} END"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"zh": self.zh, "en": self.en, "source": self.source, "rules": [r.to_dict() for r in self.rules]}
+
+
+def validate_predicate(text: str, *, where: str, columns: Iterable[str] = SNAPSHOT_COLUMNS) -> exp.Expression:
+    """Parse one predicate and allow only known columns, safe functions and plain operators.
+
+    `where` names the rule (e.g. "scheme 'seed_cn', segment 'active'") in every error message.
+    """
+    known = set(columns)
+    if not isinstance(text, str) or not text.strip():
+        raise ConfigError(f"{where}: `when` is empty", hint='Write a predicate such as "recency_days < 90" or "true".')
+    try:
+        parsed = [p for p in sqlglot.parse(text, read="duckdb") if p is not None]
+    except ParseError as exc:
+        first = str(exc).splitlines()[0]
+        raise ConfigError(
+            f"{where}: cannot parse the predicate {text!r}: {first}",
+            hint='Write one SQL boolean expression over snapshot columns, e.g. "recency_days >= 90 AND orders > 1".',
+        ) from None
+    if len(parsed) != 1:
+        raise ConfigError(
+            f"{where}: the predicate {text!r} holds {len(parsed)} statements; only one expression is allowed",
+            hint="Remove the `;` and anything after it.",
+        )
+    tree = parsed[0]
+    if isinstance(tree, exp.Query | exp.DDL | exp.DML | exp.Command | exp.Drop | exp.Create | exp.Insert):
+        raise ConfigError(
+            f"{where}: {text!r} is a {type(tree).__name__.upper()} statement, not a predicate",
+            hint='A rule may only test snapshot columns, e.g. "recency_days >= 90".',
+        )
+    for node in tree.walk():
+        if isinstance(node, exp.Subquery | exp.Select | exp.Exists | exp.Query):
+            raise ConfigError(
+                f"{where}: subqueries are not allowed in a predicate ({text!r})",
+                hint="Use snapshot columns only; see `winback segments --help` or docs/lifecycle.md for the list.",
+            )
+        if isinstance(node, exp.Column):
+            if node.table:
+                raise ConfigError(
+                    f"{where}: column {node.sql()!r} names a table; use the bare column name",
+                    hint=f"Known columns: {', '.join(sorted(known))}.",
+                )
+            if node.name.lower() not in known:
+                raise ConfigError(
+                    f"{where}: unknown column {node.name!r} in {text!r}",
+                    hint=f"Known columns: {', '.join(sorted(known))}.",
+                )
+            continue
+        if isinstance(node, exp.Anonymous):
+            raise ConfigError(
+                f"{where}: unknown function {node.name!r} in {text!r}",
+                hint=f"Allowed functions: {', '.join(sorted(set(SAFE_FUNCTIONS.values())))}.",
+            )
+        if type(node) in SAFE_FUNCTIONS or isinstance(node, _STRUCTURE):
+            continue
+        if isinstance(node, exp.Func):
+            raise ConfigError(
+                f"{where}: function {node.sql_name().lower()!r} is not allowed in {text!r}",
+                hint=f"Allowed functions: {', '.join(sorted(set(SAFE_FUNCTIONS.values())))}.",
+            )
+        raise ConfigError(
+            f"{where}: {type(node).__name__} is not allowed in a predicate ({text!r})",
+            hint="Use comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, arithmetic and CASE over snapshot columns.",
+        )
+    return tree
+
+
+def _text(entry: dict[str, Any], key: str, where: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: `{key}` is missing or empty", hint=f'Add {key} = "…" (zh and en labels).')
+    return value
+
+
+def parse_schemes(data: dict[str, Any], source: str) -> dict[str, Scheme]:
+    """Schemes from a parsed rules document (the [schemes.NAME] tables)."""
+    schemes_raw = data.get("schemes")
+    if not isinstance(schemes_raw, dict) or not schemes_raw:
+        raise ConfigError(
+            f"{source}: no [schemes.NAME] tables found",
+            hint="See src/winback/rules/default.toml for the format.",
+        )
+    out: dict[str, Scheme] = {}
+    for name, body in schemes_raw.items():
+        where = f"{source}: scheme {name!r}"
+        if not _NAME.match(name):
+            raise ConfigError(f"{where}: a scheme name must be lower-case letters, digits and _")
+        if not isinstance(body, dict):
+            raise ConfigError(f"{where}: expected a table with zh, en and rules")
+        rules_raw = body.get("rules")
+        if not isinstance(rules_raw, list) or not rules_raw:
+            raise ConfigError(f"{where}: `rules` is missing or empty", hint="Give an ordered list of rules.")
+        rules: list[Rule] = []
+        for i, entry in enumerate(rules_raw, start=1):
+            if not isinstance(entry, dict):
+                raise ConfigError(f"{where}, rule {i}: expected a table with segment, when, zh, en")
+            segment = entry.get("segment")
+            if not isinstance(segment, str) or not _NAME.match(segment):
+                raise ConfigError(
+                    f"{where}, rule {i}: segment {segment!r} must be an identifier (lower-case letters, digits, _)"
+                )
+            rwhere = f"{where}, segment {segment!r}"
+            if segment in {r.segment for r in rules}:
+                raise ConfigError(f"{rwhere}: the segment appears twice", hint="Merge the two predicates with OR.")
+            tree = validate_predicate(entry.get("when", ""), where=rwhere)
+            zh, en = _text(entry, "zh", rwhere), _text(entry, "en", rwhere)
+            rules.append(Rule(segment, tree.sql(dialect="duckdb"), zh, en))
+        if rules[-1].when.upper() != "TRUE":
+            raise ConfigError(
+                f'{where}: the last rule ({rules[-1].segment!r}) must be `when = "true"`',
+                hint="A catch-all last rule guarantees every member lands in exactly one segment.",
+            )
+        out[name] = Scheme(name, _text(body, "zh", where), _text(body, "en", where), tuple(rules), source)
+    return out
+
+
+def read_rules_file(path: Path) -> dict[str, Scheme]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the rules file {path}: {exc.strerror}", hint="Check the --rules path.") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"the rules file {path} is not valid TOML: {exc}", hint="Fix the line named above.") from None
+    return parse_schemes(data, str(path))
+
+
+def default_schemes() -> dict[str, Scheme]:
+    text = resources.files("winback.rules").joinpath(DEFAULT_RULES).read_text(encoding="utf-8")
+    return parse_schemes(tomllib.loads(text), f"winback/rules/{DEFAULT_RULES}")
+
+
+def load_schemes(extra: Iterable[Path | str] = ()) -> dict[str, Scheme]:
+    """The shipped schemes, then each user file in order; a user scheme replaces a shipped one of the same name."""
+    schemes = default_schemes()
+    for path in extra:
+        schemes.update(read_rules_file(Path(path)))
+    return schemes

@@ -1,0 +1,278 @@
+"""The refresh's SQL, generated as text (pure). DuckDB dialect, written to transpile to Spark SQL with sqlglot:
+date_diff('day', a, b) for day counts, CAST for types, median() for cohort medians, no QUALIFY, no lambdas.
+
+Pipeline (temporary tables on the engine, prefixed wb_lc_):
+1. `wb_lc_base`: ONE pass over orders — a per-member-per-day pre-aggregate (paid orders, net amount per day)
+   rolled up per member — joined to members (not merged away, registered before as-of or bought before it).
+   Everything after this works on the per-member table only.
+2. `wb_lc_prior`: cohort priors for the purchase cycle (median mean interval of repeat buyers per tier × store,
+   per tier, overall) — small.
+3. sufficient statistics pulled as Arrow (BG/NBD triples, Gamma-Gamma pairs, value counts for quintiles).
+4. `wb_lc_snap`: the final per-member snapshot with cycle, overdue ratio, model predictions, scores and one
+   `seg_<scheme>` column per scheme; then inserted into member_snapshot and member_segments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from winback.lifecycle.cycle import CycleSettings, cycle_sql, weight_sql
+from winback.lifecycle.quintiles import score_sql
+from winback.lifecycle.rules import Scheme
+
+BASE = "wb_lc_base"
+PRIOR = "wb_lc_prior"
+PRED = "wb_lc_pred"
+SNAP = "wb_lc_snap"
+TEMP_TABLES = (BASE, PRIOR, PRED, SNAP)
+
+# member_snapshot columns written by a refresh, in order (value_layer / lifecycle_stage come from schemes).
+SNAPSHOT_COLUMNS: tuple[str, ...] = (
+    "as_of",
+    "member_id",
+    "store_id",
+    "guide_id",
+    "tier",
+    "register_date",
+    "register_channel",
+    "first_purchase",
+    "last_purchase",
+    "orders",
+    "purchase_days",
+    "frequency",
+    "monetary",
+    "aov",
+    "tenure_days",
+    "recency_days",
+    "first_purchase_days",
+    "span_days",
+    "cycle_days",
+    "cycle_prior_days",
+    "cycle_prior_source",
+    "cycle_weight",
+    "overdue_ratio",
+    "p_alive",
+    "expected_purchases_90d",
+    "expected_value",
+    "clv",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_code",
+    "value_layer",
+    "lifecycle_stage",
+)
+
+
+def date_lit(d: dt.date) -> str:
+    return f"DATE '{d.isoformat()}'"
+
+
+def ts_lit(d: dt.date) -> str:
+    return f"TIMESTAMP '{d.isoformat()} 00:00:00'"
+
+
+def last_order_sql() -> str:
+    return "SELECT CAST(MAX(ordered_at) AS DATE) AS last_day FROM orders WHERE status IN ('paid', 'refunded')"
+
+
+def base_sql(as_of: dt.date) -> str:
+    """Per-member facts at `as_of` from one pass over orders (orders strictly before as_of)."""
+    a = date_lit(as_of)
+    return f"""
+WITH member_days AS (
+    SELECT member_id, CAST(ordered_at AS DATE) AS day,
+           SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END) AS paid_orders,
+           SUM(amount) AS amount
+    FROM orders
+    WHERE ordered_at < {ts_lit(as_of)} AND member_id IS NOT NULL AND status IN ('paid', 'refunded')
+    GROUP BY member_id, CAST(ordered_at AS DATE)
+), per_member AS (
+    SELECT member_id,
+           MIN(CASE WHEN paid_orders > 0 THEN day END) AS first_purchase,
+           MAX(CASE WHEN paid_orders > 0 THEN day END) AS last_purchase,
+           SUM(paid_orders) AS orders,
+           SUM(CASE WHEN paid_orders > 0 THEN 1 ELSE 0 END) AS purchase_days,
+           SUM(amount) AS monetary
+    FROM member_days
+    GROUP BY member_id
+)
+SELECT m.member_id, m.store_id, m.guide_id, m.tier, m.register_date, m.register_channel,
+       COALESCE(m.tier, '') AS tier_key, COALESCE(m.store_id, '') AS store_key,
+       p.first_purchase, p.last_purchase,
+       CAST(COALESCE(p.orders, 0) AS INTEGER) AS orders,
+       CAST(COALESCE(p.purchase_days, 0) AS INTEGER) AS purchase_days,
+       CAST(COALESCE(p.monetary, 0) AS DECIMAL(18, 2)) AS monetary,
+       CAST(date_diff('day', p.last_purchase, {a}) AS INTEGER) AS recency_days,
+       CAST(date_diff('day', p.first_purchase, {a}) AS INTEGER) AS first_purchase_days,
+       CAST(date_diff('day', p.first_purchase, p.last_purchase) AS INTEGER) AS span_days,
+       CAST(CASE
+           WHEN m.register_date IS NULL AND p.first_purchase IS NULL THEN NULL
+           WHEN m.register_date IS NULL THEN date_diff('day', p.first_purchase, {a})
+           WHEN p.first_purchase IS NULL OR m.register_date <= p.first_purchase
+               THEN date_diff('day', m.register_date, {a})
+           ELSE date_diff('day', p.first_purchase, {a})
+       END AS INTEGER) AS tenure_days
+FROM members m
+LEFT JOIN per_member p ON p.member_id = m.member_id
+WHERE m.merged_into IS NULL
+  AND (m.register_date IS NULL OR m.register_date < {a} OR p.member_id IS NOT NULL)
+"""
+
+
+def prior_sql(cycle: CycleSettings) -> str:
+    """One row per (tier_key, store_key) present in the base: the cycle prior and where it came from."""
+    mean_interval = "CAST(span_days AS DOUBLE) / CAST(purchase_days - 1 AS DOUBLE)"
+    n = int(cycle.min_cohort)
+    return f"""
+WITH keys AS (SELECT DISTINCT tier_key, store_key FROM {BASE}),
+cohort AS (
+    SELECT tier_key, store_key, MEDIAN({mean_interval}) AS med, COUNT(*) AS n
+    FROM {BASE} WHERE purchase_days >= 2 GROUP BY tier_key, store_key
+),
+tier AS (
+    SELECT tier_key, MEDIAN({mean_interval}) AS med, COUNT(*) AS n
+    FROM {BASE} WHERE purchase_days >= 2 GROUP BY tier_key
+),
+overall AS (
+    SELECT MEDIAN({mean_interval}) AS med, COUNT(*) AS n FROM {BASE} WHERE purchase_days >= 2
+)
+SELECT k.tier_key, k.store_key,
+       CASE WHEN c.n >= {n} THEN c.med WHEN t.n >= {n} THEN t.med WHEN o.n >= 1 THEN o.med
+            ELSE {float(cycle.default_days)!r} END AS prior_days,
+       CASE WHEN c.n >= {n} THEN 'cohort' WHEN t.n >= {n} THEN 'tier' WHEN o.n >= 1 THEN 'all'
+            ELSE 'default' END AS prior_source
+FROM keys k
+LEFT JOIN cohort c ON c.tier_key = k.tier_key AND c.store_key = k.store_key
+LEFT JOIN tier t ON t.tier_key = k.tier_key
+CROSS JOIN overall o
+"""
+
+
+def week(col: str) -> str:
+    return f"CAST(FLOOR(CAST({col} AS DOUBLE) / 7.0) AS INTEGER)"
+
+
+def triples_sql() -> str:
+    """BG/NBD sufficient statistics: unique (x, t_x, T) in whole weeks with member counts."""
+    return f"""
+SELECT CAST(purchase_days - 1 AS INTEGER) AS x, {week("span_days")} AS t_x, {week("first_purchase_days")} AS T,
+       COUNT(*) AS n
+FROM {BASE} WHERE purchase_days >= 1
+GROUP BY CAST(purchase_days - 1 AS INTEGER), {week("span_days")}, {week("first_purchase_days")}
+"""
+
+
+def gamma_pairs_sql() -> str:
+    """Gamma-Gamma sufficient statistics: unique (x, AOV rounded to 1 yuan) of repeat buyers with AOV > 0."""
+    m = "CAST(ROUND(CAST(monetary AS DOUBLE) / CAST(orders AS DOUBLE), 0) AS DOUBLE)"
+    return f"""
+SELECT CAST(purchase_days - 1 AS INTEGER) AS x, {m} AS m, COUNT(*) AS n
+FROM {BASE} WHERE purchase_days >= 2 AND orders > 0 AND monetary > 0
+GROUP BY CAST(purchase_days - 1 AS INTEGER), {m}
+HAVING {m} > 0
+"""
+
+
+def value_counts_sql(expr: str) -> str:
+    """(value, count) over purchasers for quintile breakpoints."""
+    return f"SELECT {expr} AS v, COUNT(*) AS n FROM {BASE} WHERE purchase_days >= 1 GROUP BY {expr}"
+
+
+RECENCY_VALUE = "recency_days"
+FREQUENCY_VALUE = "orders"
+MONETARY_VALUE = "CAST(FLOOR(CAST(monetary AS DOUBLE)) AS DOUBLE)"
+
+
+def snapshot_sql(
+    as_of: dt.date,
+    schemes: Sequence[Scheme],
+    cycle: CycleSettings,
+    *,
+    breaks: dict[str, list[float]],
+    with_predictions: bool,
+    expected_value_expr: str | None,
+) -> str:
+    """The final per-member table with every snapshot column and one seg_<scheme> column per scheme."""
+    pred_cols = (
+        "pr.p_alive AS p_alive, pr.exp_90 AS expected_purchases_90d, pr.exp_365 AS exp_365"
+        if with_predictions
+        else "CAST(NULL AS DOUBLE) AS p_alive, CAST(NULL AS DOUBLE) AS expected_purchases_90d, "
+        "CAST(NULL AS DOUBLE) AS exp_365"
+    )
+    pred_join = (
+        f"LEFT JOIN {PRED} pr ON pr.x = b.purchase_days - 1 AND pr.t_x = {week('b.span_days')} "
+        f"AND pr.T = {week('b.first_purchase_days')}"
+        if with_predictions
+        else ""
+    )
+    # expected_value_expr is SQL over the columns i.frequency and i.aov (see modelling.expected_value_sql)
+    ev = expected_value_expr or "CAST(NULL AS DOUBLE)"
+    cyc = cycle_sql("b.purchase_days", "b.span_days", "pr0.prior_days", cycle.k)
+    inner = f"""
+SELECT {date_lit(as_of)} AS as_of, b.member_id, b.store_id, b.guide_id, b.tier, b.register_date, b.register_channel,
+       b.first_purchase, b.last_purchase, b.orders, b.purchase_days,
+       CASE WHEN b.purchase_days >= 1 THEN b.purchase_days - 1 END AS frequency,
+       b.monetary,
+       CASE WHEN b.orders > 0 THEN CAST(b.monetary AS DOUBLE) / CAST(b.orders AS DOUBLE) END AS aov,
+       b.tenure_days, b.recency_days, b.first_purchase_days, b.span_days,
+       {cyc} AS cycle_days,
+       pr0.prior_days AS cycle_prior_days, pr0.prior_source AS cycle_prior_source,
+       {weight_sql("b.purchase_days", cycle.k)} AS cycle_weight,
+       CASE WHEN b.purchase_days >= 1 THEN CAST(b.recency_days AS DOUBLE) / ({cyc}) END AS overdue_ratio,
+       {pred_cols},
+       {score_sql("b.recency_days", breaks.get("r", []), higher_is_better=False)} AS r_score,
+       {score_sql("b.orders", breaks.get("f", []))} AS f_score_raw,
+       {score_sql("FLOOR(CAST(b.monetary AS DOUBLE))", breaks.get("m", []))} AS m_score_raw
+FROM {BASE} b
+JOIN {PRIOR} pr0 ON pr0.tier_key = b.tier_key AND pr0.store_key = b.store_key
+{pred_join}
+"""
+    # never-purchased members get no scores (m_score_raw is computed over purchasers' breakpoints only)
+    mid = f"""
+SELECT i.*, CASE WHEN i.purchase_days >= 1 THEN i.f_score_raw END AS f_score,
+       CASE WHEN i.purchase_days >= 1 THEN i.m_score_raw END AS m_score,
+       CASE WHEN i.purchase_days >= 1 THEN {ev} END
+           AS expected_value
+FROM ({inner}) i
+"""
+    seg_cols = ",\n       ".join(f"{s.case_sql()} AS seg_{s.name}" for s in schemes)
+    return f"""
+SELECT s.*,
+       CASE WHEN s.expected_value IS NOT NULL AND s.exp_365 IS NOT NULL THEN s.exp_365 * s.expected_value END AS clv,
+       CASE WHEN s.r_score IS NOT NULL
+            THEN CAST(s.r_score AS VARCHAR) || CAST(s.f_score AS VARCHAR) || CAST(s.m_score AS VARCHAR) END
+           AS rfm_code,
+       {seg_cols}
+FROM ({mid}) s
+"""
+
+
+def insert_snapshot_sql(scheme_names: Sequence[str]) -> str:
+    """SELECT from the engine's final table in member_snapshot column order."""
+    cols = []
+    for c in SNAPSHOT_COLUMNS:
+        if c == "value_layer":
+            cols.append("seg_value" if "value" in scheme_names else "CAST(NULL AS VARCHAR)")
+        elif c == "lifecycle_stage":
+            cols.append("seg_lifecycle" if "lifecycle" in scheme_names else "CAST(NULL AS VARCHAR)")
+        else:
+            cols.append(c)
+    return f"SELECT {', '.join(cols)} FROM {SNAP}"
+
+
+def insert_segments_sql(as_of: dt.date, scheme_names: Sequence[str]) -> str:
+    parts = [
+        f"SELECT {date_lit(as_of)} AS as_of, '{name}' AS scheme, member_id, seg_{name} AS segment FROM {SNAP}"
+        for name in scheme_names
+    ]
+    return "\nUNION ALL\n".join(parts)
+
+
+def segment_counts_sql(scheme_names: Sequence[str]) -> str:
+    parts = [
+        f"SELECT '{name}' AS scheme, seg_{name} AS segment, COUNT(*) AS n FROM {SNAP} GROUP BY seg_{name}"
+        for name in scheme_names
+    ]
+    return "\nUNION ALL\n".join(parts)

@@ -1,0 +1,1 @@
+"""Shipped rules files (TOML): segmentation schemes as ordered predicates. See docs/lifecycle.md."""
