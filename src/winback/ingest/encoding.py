@@ -1,0 +1,114 @@
+"""Text encodings of exported files: detect UTF-8 (with or without BOM) or GBK/GB18030, and transcode.
+
+DuckDB's CSV reader only decodes UTF-8, so a GBK file is transcoded in fixed-size chunks (bounded memory)
+to a temporary UTF-8 file that DuckDB then reads.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from winback.errors import InputError
+
+CHUNK = 1 << 20  # 1 MiB
+ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gbk", "gb18030")
+_SAMPLE_CHUNKS = 8
+
+
+def _sample_offsets(size: int) -> list[int]:
+    if size <= CHUNK * _SAMPLE_CHUNKS:
+        return list(range(0, size, CHUNK)) or [0]
+    step = size // _SAMPLE_CHUNKS
+    return [i * step for i in range(_SAMPLE_CHUNKS)]
+
+
+def _decodes_as_utf8(path: Path) -> bool:
+    """True when sampled chunks across the file (the whole file if small) are valid UTF-8."""
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        for off in _sample_offsets(size):
+            fh.seek(off)
+            data = fh.read(CHUNK + 4)
+            if off:  # skip continuation bytes of a character cut by the seek
+                i = 0
+                while i < min(4, len(data)) and 0x80 <= data[i] < 0xC0:
+                    i += 1
+                data = data[i:]
+            try:
+                codecs.getincrementaldecoder("utf-8")().decode(data, final=len(data) <= CHUNK)
+            except UnicodeDecodeError:
+                return False
+    return True
+
+
+def detect_encoding(path: Path) -> str:
+    """'utf-8-sig' (BOM), 'utf-8', or 'gb18030' (GBK is a subset of GB18030)."""
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError(
+            f"{path.name} is UTF-16 encoded, which winback does not read",
+            hint="Save the export as UTF-8 or GBK CSV (in Excel: 'CSV UTF-8'), or as XLSX, and import that.",
+        )
+    if _decodes_as_utf8(path):
+        return "utf-8"
+    return "gb18030"
+
+
+def resolve_encoding(path: Path, requested: str) -> str:
+    req = (requested or "auto").strip().lower().replace("_", "-")
+    if req in ("utf8",):
+        req = "utf-8"
+    if req not in ENCODINGS:
+        raise InputError(
+            f'unknown encoding "{requested}"',
+            hint=f"Use one of: {', '.join(ENCODINGS)} (auto detects UTF-8, UTF-8 with BOM and GBK/GB18030).",
+        )
+    if req == "auto":
+        return detect_encoding(path)
+    if req == "utf-8":
+        with path.open("rb") as fh:
+            if fh.read(3) == codecs.BOM_UTF8:
+                return "utf-8-sig"
+    return req
+
+
+def transcode_to_utf8(src: Path, dst: Path, encoding: str, on_bytes: Callable[[int], None] | None = None) -> None:
+    """Stream `src` (in `encoding`) into `dst` as UTF-8, one chunk at a time."""
+    codec = "gb18030" if encoding == "gbk" else encoding
+    decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+    done = 0
+    try:
+        with src.open("rb") as fin, dst.open("wb") as fout:
+            while True:
+                data = fin.read(CHUNK)
+                if not data:
+                    fout.write(decoder.decode(b"", final=True).encode("utf-8"))
+                    break
+                fout.write(decoder.decode(data).encode("utf-8"))
+                done += len(data)
+                if on_bytes:
+                    on_bytes(done)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{src.name} is not valid {encoding} near byte {done + exc.start:,}",
+            hint="Give the right --encoding (utf-8, gbk or gb18030), or re-save the export as UTF-8.",
+        ) from exc
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK * 4):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def temp_utf8_path(directory: Path, src: Path) -> Path:
+    return directory / f"{src.stem}.{os.getpid()}.utf8.csv"

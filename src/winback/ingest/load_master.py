@@ -1,0 +1,230 @@
+"""Master data (members, stores, staff): keyed upserts where newer non-empty values update the record.
+
+Rules (docs/import.md): rows that repeat a key inside one file are folded into one record, later non-empty
+values winning, and the extra rows count as duplicates. A record that is new is inserted; one that exists is
+updated only with the non-empty values that differ (that row counts as loaded and updated); one that would not
+change counts as a duplicate. `extra` JSON objects are merged key by key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from winback.ingest import phones
+from winback.ingest.aliases import ColumnMapping
+from winback.ingest.plan import Plan, scalar, write_rejects
+from winback.ingest.sqltext import lit, q
+from winback.ingest.validate import PARSED
+
+FOLD = "wb_fold"
+INCOMING = "wb_incoming"
+PLANNED = "wb_planned"
+_MOBILE_RE = "1\\d{10}"
+
+
+@dataclass(frozen=True)
+class MasterSpec:
+    table: str
+    key: str
+    columns: tuple[str, ...]  # target columns other than key/extra/import_id/updated_at
+    has_phone_status: bool = False
+
+
+SPECS = {
+    "members": MasterSpec(
+        "members",
+        "member_id",
+        (
+            "name",
+            "gender",
+            "birthday",
+            "phone_raw",
+            "phone",
+            "phone_status",
+            "wechat_id",
+            "email",
+            "register_date",
+            "register_channel",
+            "register_store",
+            "store_id",
+            "guide_id",
+            "tier",
+            "points",
+            "consent_sms",
+            "consent_wechat",
+            "consent_email",
+            "consent_call",
+            "opted_out_at",
+            "source",
+        ),
+        has_phone_status=True,
+    ),
+    "stores": MasterSpec(
+        "stores",
+        "store_id",
+        ("name", "city", "region", "address", "latitude", "longitude", "opened_at", "closed_at"),
+    ),
+    "staff": MasterSpec("staff", "guide_id", ("name", "store_id", "role", "phone", "wechat_id", "hired_at", "left_at")),
+}
+
+
+def register_phone_lookups(con: duckdb.DuckDBPyConnection, table: str, norm_col: str) -> None:
+    """Classify each distinct phone of `table.norm_col` (prefix cache for CN mobiles) into two lookup tables."""
+    prefixes = [
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT substr({norm_col}, 1, 7) FROM {table} WHERE regexp_full_match({norm_col}, '{_MOBILE_RE}')"
+        ).fetchall()
+    ]
+    ok = [phones.mobile_prefix_valid(p) for p in prefixes]
+    con.register("wb_phone_prefix", pa.table({"prefix": pa.array(prefixes, pa.string()), "ok": pa.array(ok)}))
+    others = [
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT {norm_col} FROM {table} WHERE {norm_col} IS NOT NULL "
+            f"AND NOT regexp_full_match({norm_col}, '{_MOBILE_RE}')"
+        ).fetchall()
+    ]
+    verdicts = phones.classify_many(others)
+    con.register(
+        "wb_phone_other",
+        pa.table(
+            {
+                "norm": pa.array(others, pa.string()),
+                "e164": pa.array([v[0] for v in verdicts], pa.string()),
+                "status": pa.array([v[1] for v in verdicts], pa.string()),
+            }
+        ),
+    )
+
+
+def phone_sql(raw: str, norm: str) -> tuple[str, str, str]:
+    """(join clause, e164 expression, status expression) over the lookups from `register_phone_lookups`."""
+    join = (
+        f"LEFT JOIN wb_phone_prefix pp ON regexp_full_match({norm}, '{_MOBILE_RE}') "
+        f"AND pp.prefix = substr({norm}, 1, 7) "
+        f"LEFT JOIN wb_phone_other po ON po.norm = {norm}"
+    )
+    e164 = f"CASE WHEN pp.ok THEN '+86' || {norm} WHEN pp.prefix IS NULL THEN po.e164 END"
+    status = (
+        f"CASE WHEN {raw} IS NULL THEN 'missing' WHEN {norm} IS NULL THEN 'invalid' "
+        f"WHEN pp.prefix IS NOT NULL THEN CASE WHEN pp.ok THEN 'mobile' ELSE 'invalid' END "
+        f"ELSE coalesce(po.status, 'invalid') END"
+    )
+    return join, e164, status
+
+
+def plan_master(con: duckdb.DuckDBPyConnection, kind: str, mapping: ColumnMapping, source: str | None) -> Plan:
+    spec = SPECS[kind]
+    present = set(mapping.fields)
+    parsed_cols = [c for c in _parsed_columns(kind, present) if c not in ("member_id",)]
+    # key
+    if kind == "members":
+        key_expr = (
+            "coalesce(member_id, 'wx:' || wechat_id)"
+            if {"member_id", "wechat_id"} <= present
+            else ("member_id" if "member_id" in present else "'wx:' || wechat_id")
+        )
+    else:
+        key_expr = spec.key
+    aggs = [f"arg_max({q(c)}, _row) FILTER (WHERE {q(c)} IS NOT NULL) AS {q(c)}" for c in parsed_cols if c != spec.key]
+    if kind == "members":
+        aggs.append("bool_or(_wx) AS _wx")
+        wx = "member_id IS NULL" if "member_id" in present else "true"
+    else:
+        wx = "false"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {FOLD} AS SELECT _key, count(*) AS _n, "
+        f"{', '.join([*aggs, 'list(_extra ORDER BY _row) FILTER (WHERE _extra IS NOT NULL) AS _extras'])} "
+        f"FROM (SELECT *, {key_expr} AS _key, {wx} AS _wx FROM {PARSED} WHERE _err IS NULL) GROUP BY _key"
+    )
+    # incoming records in the target table's shape (NULL = "the file says nothing")
+    sel = {c: "NULL" for c in spec.columns}
+    joins = ""
+    for c in parsed_cols:
+        if c in sel:
+            sel[c] = f"f.{q(c)}"
+    if kind == "members":
+        if "phone" in present:
+            register_phone_lookups(con, FOLD, "f.phone_norm")
+            joins, e164, status = phone_sql("f.phone_raw", "f.phone_norm")
+            sel["phone_raw"], sel["phone"], sel["phone_status"] = "f.phone_raw", e164, status
+        given = lit(source) if source else "NULL"
+        col = "f.source" if "source" in present else "NULL"
+        sel["source"] = f"coalesce({given}, {col}, CASE WHEN f._wx THEN 'guide_wechat' ELSE 'erp' END)"
+    elif kind == "staff" and "phone" in present:
+        register_phone_lookups(con, FOLD, "f.phone_norm")
+        joins, e164, _ = phone_sql("f.phone_raw", "f.phone_norm")
+        sel["phone"] = e164
+    extra = "CASE WHEN len(f._extras) > 0 THEN list_reduce(f._extras, lambda a, b: json_merge_patch(a, b)) END"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS SELECT f._key AS {q(spec.key)}, f._n, "
+        + ", ".join(f"{expr} AS {q(c)}" for c, expr in sel.items())
+        + f", CAST({extra} AS JSON) AS extra FROM {FOLD} f {joins}"
+    )
+    # compare with what the warehouse holds
+    skip = ("phone", "phone_status") if kind == "members" else ()
+    compare = [c for c in spec.columns if sel[c] != "NULL" and c not in skip]
+    changed = " OR ".join(
+        [f"(n.{q(c)} IS NOT NULL AND n.{q(c)} IS DISTINCT FROM e.{q(c)})" for c in compare if c != "source"]
+        + ["(n.extra IS NOT NULL AND json_merge_patch(coalesce(e.extra, '{}'), n.extra) IS DISTINCT FROM e.extra)"]
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {PLANNED} AS SELECT n.*, CASE WHEN e.{q(spec.key)} IS NULL THEN 'insert' "
+        f"WHEN {changed} THEN 'update' ELSE 'same' END AS _action "
+        f"FROM {INCOMING} n LEFT JOIN {spec.table} e ON e.{q(spec.key)} = n.{q(spec.key)}"
+    )
+    counts = dict(
+        con.execute(f"SELECT _action, count(*) FROM {PLANNED} GROUP BY _action").fetchall()  # type: ignore[arg-type]
+    )
+    folded = scalar(con, f"SELECT coalesce(sum(_n - 1), 0) FROM {PLANNED}")
+    plan = Plan(
+        rows_loaded=int(counts.get("insert", 0)) + int(counts.get("update", 0)),
+        rows_updated=int(counts.get("update", 0)),
+        rows_duplicate=int(counts.get("same", 0)) + folded,
+    )
+    if folded:
+        plan.notes.append(f"{folded:,} rows repeated a {spec.key} already in the file and were folded into it")
+
+    def apply(c: duckdb.DuckDBPyConnection, import_id: int) -> None:
+        cols = [spec.key, *spec.columns, "extra"]
+        ins = [q(x) for x in cols]
+        vals = [q(x) for x in cols]
+        if kind == "members":
+            vals[ins.index('"phone_status"')] = "coalesce(phone_status, 'missing')"
+            vals[ins.index('"store_id"')] = "coalesce(store_id, register_store)"
+        c.execute(
+            f"INSERT INTO {spec.table} ({', '.join(ins)}, import_id, updated_at) "
+            f"SELECT {', '.join(vals)}, {import_id}, current_timestamp::TIMESTAMP FROM {PLANNED} "
+            "WHERE _action = 'insert'"
+        )
+        sets = [f"{q(x)} = coalesce(p.{q(x)}, t.{q(x)})" for x in compare if x != "source"]
+        if kind == "members" and "phone" in present:
+            sets.append("phone = CASE WHEN p.phone_raw IS NOT NULL THEN p.phone ELSE t.phone END")
+            sets.append("phone_status = CASE WHEN p.phone_raw IS NOT NULL THEN p.phone_status ELSE t.phone_status END")
+        sets.append(
+            "extra = CASE WHEN p.extra IS NULL THEN t.extra ELSE json_merge_patch(coalesce(t.extra, '{}'), p.extra) END"
+        )
+        sets += [f"import_id = {import_id}", "updated_at = current_timestamp::TIMESTAMP"]
+        c.execute(
+            f"UPDATE {spec.table} AS t SET {', '.join(sets)} FROM {PLANNED} p "
+            f"WHERE t.{q(spec.key)} = p.{q(spec.key)} AND p._action = 'update'"
+        )
+        write_rejects(c, import_id)
+
+    plan.apply = apply
+    return plan
+
+
+def _parsed_columns(kind: str, present: set[str]) -> list[str]:
+    """Columns of wb_parsed that carry mapped fields (phone becomes phone_raw + phone_norm)."""
+    out: list[str] = []
+    for f in present:
+        if f == "phone":
+            out += ["phone_raw", "phone_norm"]
+        else:
+            out.append(f)
+    return out

@@ -1,0 +1,50 @@
+"""What an import will do, counted before anything is written; shared by every kind's loader."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+
+from winback.ingest.readers import READER_REJECTS, STAGED
+from winback.ingest.validate import PARSED, json_object_sql
+
+Apply = Callable[[duckdb.DuckDBPyConnection, int], None]
+
+
+@dataclass
+class Plan:
+    rows_loaded: int = 0  # inserted + updated (in file rows)
+    rows_updated: int = 0
+    rows_duplicate: int = 0
+    rows_rejected: int = 0
+    notes: list[str] = field(default_factory=list)
+    apply: Apply | None = None  # writes the plan inside the caller's transaction
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def count_parse_rejects(con: duckdb.DuckDBPyConnection) -> int:
+    return scalar(con, f"SELECT count(*) FROM {PARSED} WHERE _err IS NOT NULL") + scalar(
+        con, f"SELECT count(*) FROM {READER_REJECTS}"
+    )
+
+
+def write_rejects(con: duckdb.DuckDBPyConnection, import_id: int, extra_sql: str | None = None) -> None:
+    """Rows the reader could not split, rows that failed validation, and `extra_sql` (row_number, reason, raw)."""
+    con.execute(f"INSERT INTO rejects SELECT {import_id}, row_number, reason, raw FROM {READER_REJECTS}")
+    con.execute(f"INSERT INTO rejects SELECT {import_id}, _row, _err, _raw FROM {PARSED} WHERE _err IS NOT NULL")
+    if extra_sql:
+        con.execute(f"INSERT INTO rejects SELECT {import_id}, row_number, reason, raw FROM ({extra_sql})")
+
+
+def raw_rows_sql(columns: list[str], rows_table: str) -> str:
+    """(_row, raw JSON) for the rows listed in `rows_table(_row)`, read back from the staging relation."""
+    from winback.ingest.sqltext import q
+
+    raw = json_object_sql([(c, q(c)) for c in columns])
+    return f"SELECT s._row, {raw} AS raw FROM {STAGED} s SEMI JOIN {rows_table} r ON s._row = r._row"

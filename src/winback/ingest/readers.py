@@ -1,0 +1,294 @@
+"""Readers: put an export (CSV/TSV, XLSX, Parquet) in front of SQL as an all-VARCHAR staging relation.
+
+The staging relation `wb_staged` has `_row` (1-based data row number, header not counted) followed by the
+file's own columns as VARCHAR. Rows the CSV reader cannot split into the header's columns are collected in
+`wb_reader_rejects` (row number, reason, raw line) so nothing is lost silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from winback.errors import InputError
+from winback.ingest.encoding import resolve_encoding, temp_utf8_path, transcode_to_utf8
+from winback.ingest.sqltext import lit, q
+
+STAGED = "wb_staged"
+READER_REJECTS = "wb_reader_rejects"
+_RAW = "wb_stage_raw"
+XLSX_BATCH = 20_000
+FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Staged:
+    columns: list[str]
+    file_format: str
+    encoding: str | None
+    rows_read: int  # rows in the staging relation
+    reader_rejects: int  # rows the reader could not split
+    temp_files: list[Path] = field(default_factory=list)
+
+    @property
+    def rows_in(self) -> int:
+        return self.rows_read + self.reader_rejects
+
+    def cleanup(self) -> None:
+        for p in self.temp_files:
+            p.unlink(missing_ok=True)
+
+
+def file_format(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"{path.name}: cannot tell the format from the extension {path.suffix or '(none)'}",
+            hint="winback reads .csv, .tsv, .txt, .xlsx and .parquet files; rename the file or export one of those.",
+        )
+    return fmt
+
+
+def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
+    for view in (STAGED,):
+        con.execute(f"DROP VIEW IF EXISTS temp.{view}")
+    for tbl in (_RAW, READER_REJECTS, "wb_csv_rejects", "wb_csv_scans"):
+        con.execute(f"DROP TABLE IF EXISTS temp.{tbl}")
+
+
+def stage(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    encoding: str = "auto",
+    sheet: str | None = None,
+    on_rows: Progress | None = None,
+) -> Staged:
+    if not path.exists():
+        raise InputError(f"no such file: {path}", hint="Check the path (quote it if it has spaces).")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not an export file", hint="Give one .csv/.tsv/.xlsx/.parquet file.")
+    drop_staging(con)
+    fmt = file_format(path)
+    if fmt in ("csv", "tsv"):
+        return _stage_csv(con, path, fmt, encoding)
+    if fmt == "parquet":
+        return _stage_parquet(con, path)
+    return _stage_xlsx(con, path, sheet, on_rows)
+
+
+def _empty_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE TEMP TABLE {READER_REJECTS} (row_number BIGINT, reason VARCHAR, raw JSON)")
+
+
+# ----------------------------------------------------------------------------------------------- CSV / TSV
+def _sniff_delimiter(path: Path, fmt: str) -> str:
+    if fmt == "tsv":
+        return "\t"
+    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        header = fh.readline()
+    counts = {d: header.count(d) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, encoding: str) -> Staged:
+    enc = resolve_encoding(path, encoding)
+    temp_files: list[Path] = []
+    read_path = path
+    if enc in ("gbk", "gb18030"):
+        tmpdir = Path(tempfile.gettempdir())
+        read_path = temp_utf8_path(tmpdir, path)
+        temp_files.append(read_path)
+        transcode_to_utf8(path, read_path, enc)
+    delim = _sniff_delimiter(read_path, fmt)
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE {_RAW} AS SELECT * FROM read_csv({lit(str(read_path))}, header = true, "
+            f"all_varchar = true, delim = {lit(delim)}, quote = '\"', escape = '\"', store_rejects = true, "
+            "rejects_table = 'wb_csv_rejects', rejects_scan = 'wb_csv_scans', auto_detect = true)"
+        )
+    except duckdb.Error as exc:
+        for p in temp_files:
+            p.unlink(missing_ok=True)
+        raise InputError(
+            f"{path.name} cannot be read as {fmt.upper()}: {str(exc).splitlines()[0]}",
+            hint="Check that the file is a delimited text export with a header row.",
+        ) from exc
+    columns = [r[0] for r in con.execute(f"DESCRIBE {_RAW}").fetchall()]
+    con.execute(
+        f"CREATE TEMP TABLE {READER_REJECTS} AS SELECT line - 1 AS row_number, "
+        "string_agg(error_message, '; ') AS reason, json_object('line', any_value(csv_line)) AS raw "
+        "FROM wb_csv_rejects GROUP BY line ORDER BY line"
+    )
+    n_bad = _count(con, READER_REJECTS)
+    cols_sql = ", ".join(f"r.{q(c)}" for c in columns)
+    if n_bad:
+        # data row number = position among good rows + number of bad rows before it (an ASOF join on the
+        # threshold t_k = b_k - 1 - k, where b_k is the k-th bad row number, 0-based k)
+        con.execute(
+            "CREATE TEMP TABLE wb_row_shift AS SELECT row_number - 1 - (row_number() OVER (ORDER BY row_number) - 1)"
+            f" AS t, row_number() OVER (ORDER BY row_number) AS k FROM {READER_REJECTS}"
+        )
+        con.execute(
+            f"CREATE TEMP VIEW {STAGED} AS SELECT r.rowid + 1 + coalesce(s.k, 0) AS _row, {cols_sql} "
+            f"FROM {_RAW} r ASOF LEFT JOIN wb_row_shift s ON r.rowid >= s.t"
+        )
+    else:
+        con.execute(f"CREATE TEMP VIEW {STAGED} AS SELECT r.rowid + 1 AS _row, {cols_sql} FROM {_RAW} r")
+    con.execute("DROP TABLE IF EXISTS temp.wb_csv_rejects")
+    con.execute("DROP TABLE IF EXISTS temp.wb_csv_scans")
+    return Staged(columns, fmt, enc, _count(con, _RAW), n_bad, temp_files)
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+# ----------------------------------------------------------------------------------------------- Parquet
+def _parquet_column_sql(name: str, type_: str) -> str:
+    col = q(name)
+    t = type_.upper()
+    if t in ("VARCHAR", "STRING"):
+        return col
+    if t in ("DOUBLE", "FLOAT", "REAL") or t.startswith("DECIMAL"):
+        # 13812345678.0 must read as "13812345678", not "13812345678.0"
+        return (
+            f"CASE WHEN {col} = trunc({col}) AND abs({col}) < 1e15 THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) "
+            f"ELSE CAST({col} AS VARCHAR) END AS {col}"
+        )
+    return f"CAST({col} AS VARCHAR) AS {col}"
+
+
+def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
+    src = f"read_parquet({lit(str(path))}, file_row_number = true)"
+    try:
+        desc = con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()
+    except duckdb.Error as exc:
+        raise InputError(
+            f"{path.name} cannot be read as Parquet: {str(exc).splitlines()[0]}",
+            hint="Check that the file is a complete Parquet file.",
+        ) from exc
+    cols = [(r[0], str(r[1])) for r in desc if r[0] != "file_row_number"]
+    body = ", ".join(_parquet_column_sql(n, t) for n, t in cols)
+    con.execute(f"CREATE TEMP VIEW {STAGED} AS SELECT file_row_number + 1 AS _row, {body} FROM {src}")
+    _empty_rejects(con)
+    meta = con.execute(f"SELECT sum(num_rows) FROM parquet_file_metadata({lit(str(path))})").fetchone()
+    rows = int(meta[0]) if meta and meta[0] is not None else 0
+    return Staged([n for n, _ in cols], "parquet", None, rows, 0)
+
+
+# ----------------------------------------------------------------------------------------------- XLSX
+def cell_text(v: Any) -> str | None:
+    """An Excel cell as the text an export would have written."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dt.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, (dt.date, dt.time)):
+        return v.isoformat()
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    s = str(v)
+    return s if s.strip() else None
+
+
+def _unique_headers(raw: list[Any]) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for i, h in enumerate(raw):
+        name = cell_text(h) or f"column{i + 1}"
+        name = name.strip()
+        base, n = name, 1
+        while name in seen:
+            n += 1
+            name = f"{base}_{n}"
+        seen.add(name)
+        out.append(name)
+    return out
+
+
+def _xlsx_batches(rows: Iterator[tuple[Any, ...]], width: int) -> Iterator[tuple[list[int], list[list[str | None]]]]:
+    nums: list[int] = []
+    cols: list[list[str | None]] = [[] for _ in range(width)]
+    for n, row in rows:
+        nums.append(n)
+        for i in range(width):
+            cols[i].append(cell_text(row[i]) if i < len(row) else None)
+        if len(nums) >= XLSX_BATCH:
+            yield nums, cols
+            nums, cols = [], [[] for _ in range(width)]
+    if nums:
+        yield nums, cols
+
+
+def _stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None, on_rows: Progress | None) -> Staged:
+    import openpyxl  # imported here: only XLSX imports pay for it
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a bad file
+        raise InputError(
+            f"{path.name} cannot be opened as XLSX: {exc}",
+            hint="Check that it is an .xlsx workbook (old .xls files must be re-saved as .xlsx or CSV).",
+        ) from exc
+    try:
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise InputError(f'{path.name} has no sheet "{sheet}"', hint=f"Its sheets are: {', '.join(wb.sheetnames)}.")
+        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        header: list[Any] | None = None
+        header_at = 0
+        for i, row in enumerate(it, start=1):
+            if any(cell_text(v) is not None for v in row):
+                header, header_at = list(row), i
+                break
+        if header is None:
+            raise InputError(f"{path.name}: sheet {ws.title} is empty", hint="Pick the sheet with --sheet NAME.")
+        columns = _unique_headers(header)
+        width = len(columns)
+
+        def data_rows() -> Iterator[tuple[int, tuple[Any, ...]]]:
+            for j, row in enumerate(it, start=header_at + 1):
+                if any(v is not None and cell_text(v) is not None for v in row):
+                    yield j - header_at, row
+
+        schema = pa.schema([("_row", pa.int64())] + [(c, pa.string()) for c in columns])
+        con.execute(f"CREATE TEMP TABLE {_RAW} (_row BIGINT, " + ", ".join(f"{q(c)} VARCHAR" for c in columns) + ")")
+        total = 0
+        for nums, cols in _xlsx_batches(data_rows(), width):  # type: ignore[arg-type]
+            batch = pa.Table.from_arrays(
+                [pa.array(nums, pa.int64())] + [pa.array(c, pa.string()) for c in cols], schema=schema
+            )
+            con.register("wb_xlsx_batch", batch)
+            con.execute(f"INSERT INTO {_RAW} SELECT * FROM wb_xlsx_batch")
+            con.unregister("wb_xlsx_batch")
+            total += len(nums)
+            if on_rows:
+                on_rows(total)
+    finally:
+        wb.close()
+    con.execute(f"CREATE TEMP VIEW {STAGED} AS SELECT * FROM {_RAW}")
+    _empty_rejects(con)
+    return Staged(columns, "xlsx", None, total, 0)

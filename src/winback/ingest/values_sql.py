@@ -1,0 +1,331 @@
+"""SQL expressions that turn exported text into typed values, set-based, in DuckDB's dialect.
+
+Each builder takes a SQL expression of type VARCHAR (already trimmed, empty and placeholder values NULL) and
+returns an expression of the target type that is NULL when the text cannot be read. A fast `try_cast` path
+runs first; the slower normalisation (full-width digits, currency signs, Chinese dates …) only sees the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from winback.ingest.sqltext import lit
+
+#: values that mean "nothing here" in exports
+NULL_TOKENS = (
+    "",
+    "-",
+    "--",
+    "—",
+    "/",
+    "null",
+    "none",
+    "nan",
+    "n/a",
+    "na",
+    "#n/a",
+    "无",
+    "空",
+    "未知",
+    "未填写",
+    "0000-00-00",
+    "0000-00-00 00:00:00",
+    "0000/00/00",
+    "00000000",
+)
+_FULLWIDTH_FROM = "０１２３４５６７８９．，－＋（）／：　"
+_FULLWIDTH_TO = "0123456789.,-+()/: "
+_TRIM_CHARS = " \t\r\n\u3000\u00a0"
+
+
+def clean(col_sql: str) -> str:
+    """Trimmed text, NULL for empty cells and placeholders such as '-', 'NULL', '0000-00-00'."""
+    t = f"trim({col_sql}, {lit(_TRIM_CHARS)})"
+    tokens = ", ".join(lit(x) for x in NULL_TOKENS)
+    return f"CASE WHEN lower({t}) IN ({tokens}) THEN NULL ELSE {t} END"
+
+
+def halfwidth(v: str) -> str:
+    return f"translate({v}, {lit(_FULLWIDTH_FROM)}, {lit(_FULLWIDTH_TO)})"
+
+
+# --------------------------------------------------------------------------------------------- numbers
+def _numeric_text(v: str) -> str:
+    """'¥1,234.50' '￥１２３' '(12.50)' '12.50-' 'RMB 12' -> '1234.50' '123' '-12.50' '-12.50' '12'; NULL if a
+    comma is not a thousands separator ('12,5')."""
+    m = f"regexp_replace({halfwidth(v)}, '[¥￥$\\s]|RMB|CNY|rmb|元', '', 'g')"
+    m = f"regexp_replace({m}, '^\\((.*)\\)$|^(.*[0-9.])-$', '-\\1\\2')"
+    return (
+        f"CASE WHEN NOT contains({m}, ',') THEN {m} "
+        f"WHEN regexp_full_match({m}, '[-+]?\\d{{1,3}}(,\\d{{3}})+(\\.\\d*)?') THEN replace({m}, ',', '') END"
+    )
+
+
+def money(v: str) -> str:
+    return f"coalesce(try_cast({v} AS DECIMAL(18, 2)), try_cast({_numeric_text(v)} AS DECIMAL(18, 2)))"
+
+
+def number(v: str) -> str:
+    return f"coalesce(try_cast({v} AS DOUBLE), try_cast({_numeric_text(v)} AS DOUBLE))"
+
+
+def integer(v: str) -> str:
+    slow = f"try_cast({_numeric_text(v)} AS DECIMAL(18, 4))"
+    return f"coalesce(try_cast({v} AS INTEGER), CASE WHEN {slow} = round({slow}) THEN try_cast({slow} AS INTEGER) END)"
+
+
+# --------------------------------------------------------------------------------------------- dates
+YMD = "ymd"
+DMY = "dmy"
+MDY = "mdy"
+SERIAL = "excel-serial"
+
+
+def date_text(v: str) -> str:
+    """Normalised date text: half-width digits, '年月日' '/' '.' -> '-', 'T' -> ' '."""
+    d = halfwidth(v)
+    d = f"replace(replace(replace(replace({d}, '年', '-'), '月', '-'), '日', ' '), '/', '-')"
+    d = f"regexp_replace({d}, '^(\\d{{1,4}})\\.(\\d{{1,2}})\\.(\\d{{1,4}})', '\\1-\\2-\\3')"
+    return f"trim(regexp_replace({d}, '(\\d)T(\\d)', '\\1 \\2'))"
+
+
+_YMD_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d"]
+_COMPACT_FORMATS = ["%Y%m%d", "%Y%m%d%H%M%S", "%Y%m%d %H:%M:%S", "%Y%m%d %H:%M"]
+
+
+def _dm_formats(order: str, year: str) -> list[str]:
+    head = "%d-%m-" if order == DMY else "%m-%d-"
+    return [head + year + tail for tail in (" %H:%M:%S", " %H:%M", "")]
+
+
+def _fmt_list(formats: list[str]) -> str:
+    return "[" + ", ".join(lit(f) for f in formats) + "]"
+
+
+RE_YMD = "^\\d{4}-\\d{1,2}-\\d{1,2}"
+RE_DM4 = "^\\d{1,2}-\\d{1,2}-\\d{4}"
+RE_DM2 = "^\\d{1,2}-\\d{1,2}-\\d{2}( |$)"
+RE_COMPACT = "^\\d{8}($|\\d{6}$| \\d)"
+RE_SERIAL = "^\\d{5}(\\.\\d+)?$"
+
+
+def timestamp(v: str, dm_order: str = MDY) -> str:
+    """Any export's date or date-time text -> TIMESTAMP (NULL when unreadable or not a real date)."""
+    d = date_text(v)
+    serial = f"TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(CAST({d} AS DOUBLE) * 86400000000) AS BIGINT))"
+    slow = (
+        f"CASE WHEN regexp_matches({d}, '{RE_YMD}') THEN try_strptime({d}, {_fmt_list(_YMD_FORMATS)}) "
+        f"WHEN regexp_matches({d}, '{RE_DM4}') THEN try_strptime({d}, {_fmt_list(_dm_formats(dm_order, '%Y'))}) "
+        f"WHEN regexp_matches({d}, '{RE_DM2}') THEN try_strptime({d}, {_fmt_list(_dm_formats(dm_order, '%y'))}) "
+        f"WHEN regexp_matches({d}, '{RE_COMPACT}') THEN try_strptime({d}, {_fmt_list(_COMPACT_FORMATS)}) "
+        f"WHEN regexp_matches({d}, '{RE_SERIAL}') THEN {serial} END"
+    )
+    return f"coalesce(try_cast({v} AS TIMESTAMP), {slow})"
+
+
+def date(v: str, dm_order: str = MDY) -> str:
+    return f"CAST({timestamp(v, dm_order)} AS DATE)"
+
+
+def date_shape_counts(v: str) -> str:
+    """Aggregates that tell which date layouts a column uses (for `decide_date_format`)."""
+    d = date_text(v)
+    first = f"try_cast(regexp_extract({d}, '^(\\d{{1,2}})-', 1) AS INTEGER)"
+    second = f"try_cast(regexp_extract({d}, '^\\d{{1,2}}-(\\d{{1,2}})-', 1) AS INTEGER)"
+    dm = f"(regexp_matches({d}, '{RE_DM4}') OR regexp_matches({d}, '{RE_DM2}'))"
+    return (
+        f"count(*) FILTER (WHERE regexp_matches({d}, '{RE_YMD}') OR regexp_matches({d}, '{RE_COMPACT}')), "
+        f"count(*) FILTER (WHERE {dm}), "
+        f"count(*) FILTER (WHERE {dm} AND {first} > 12), "
+        f"count(*) FILTER (WHERE {dm} AND {second} > 12), "
+        f"count(*) FILTER (WHERE regexp_matches({d}, '{RE_SERIAL}'))"
+    )
+
+
+@dataclass(frozen=True)
+class DateShapes:
+    ymd: int = 0
+    dm: int = 0
+    first_over_12: int = 0  # evidence for day-first
+    second_over_12: int = 0  # evidence for month-first
+    serial: int = 0
+
+    def __add__(self, other: DateShapes) -> DateShapes:
+        return DateShapes(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
+
+    def as_tuple(self) -> tuple[int, int, int, int, int]:
+        return (self.ymd, self.dm, self.first_over_12, self.second_over_12, self.serial)
+
+
+@dataclass(frozen=True)
+class DateDecision:
+    dm_order: str  # dmy | mdy: how d-d-yyyy dates are read
+    label: str  # what the import reports, e.g. "ymd", "dmy", "ymd+excel-serial"
+    note: str | None = None
+
+
+def decide_date_format(shapes: DateShapes) -> DateDecision:
+    """Pick day-first or month-first from the data: a first part above 12 can only be a day, a second part
+    above 12 only a day too. With no evidence either way, month-first is assumed and said so."""
+    note = None
+    if shapes.first_over_12 > shapes.second_over_12:
+        order = DMY
+    elif shapes.second_over_12 > shapes.first_over_12:
+        order = MDY
+    else:
+        order = MDY
+        if shapes.dm:
+            note = (
+                f"{shapes.dm:,} dates like 03/05/2024 could be day-first or month-first and no value settles it; "
+                "month-first was assumed"
+            )
+    if shapes.first_over_12 and shapes.second_over_12:
+        note = (
+            f"dates are mixed: {shapes.first_over_12:,} can only be day-first and {shapes.second_over_12:,} only "
+            f"month-first; {order} was used and the others are rejected"
+        )
+    present = sorted(((shapes.ymd, YMD), (shapes.dm, order), (shapes.serial, SERIAL)), key=lambda p: -p[0])
+    label = "+".join(name for n, name in present if n) or "none"
+    return DateDecision(order, label, note)
+
+
+# --------------------------------------------------------------------------------------------- codes
+_TRUE = ("1", "y", "yes", "true", "t", "是", "同意", "允许", "订阅", "已订阅", "接收", "on", "√", "✓", "开启", "开")
+_FALSE = (
+    "0",
+    "n",
+    "no",
+    "false",
+    "f",
+    "否",
+    "不同意",
+    "拒绝",
+    "不允许",
+    "退订",
+    "已退订",
+    "未订阅",
+    "不接收",
+    "off",
+    "×",
+    "关闭",
+    "关",
+)
+_FEMALE = ("女", "f", "female", "woman", "女士", "女性", "2")
+_MALE = ("男", "m", "male", "man", "先生", "男性", "1")
+_GENDER_UNKNOWN = ("0", "9", "保密", "u", "unknown", "其他")
+_ONLINE = (
+    "线上",
+    "online",
+    "网店",
+    "商城",
+    "小程序",
+    "微信",
+    "微商城",
+    "天猫",
+    "京东",
+    "app",
+    "电商",
+    "官网",
+    "公众号",
+    "web",
+    "h5",
+    "淘宝",
+    "抖音",
+    "企业微信",
+)
+_OFFLINE = ("线下", "offline", "门店", "实体店", "店铺", "pos", "柜台", "专柜", "store", "shop", "店内")
+STATUS_PAID = (
+    "已付款",
+    "已支付",
+    "支付",
+    "付款",
+    "paid",
+    "完成",
+    "已完成",
+    "成功",
+    "交易成功",
+    "正常",
+    "销售",
+    "sale",
+    "sold",
+    "complete",
+    "completed",
+    "已结账",
+    "已结算",
+    "结账",
+    "有效",
+    "已收货",
+    "已发货",
+    "ok",
+    "normal",
+    "done",
+    "已签收",
+)
+STATUS_REFUNDED = (
+    "退货",
+    "退款",
+    "已退货",
+    "已退款",
+    "退货完成",
+    "退款成功",
+    "退货退款",
+    "refund",
+    "refunded",
+    "return",
+    "returned",
+    "退",
+)
+STATUS_CANCELLED = (
+    "取消",
+    "已取消",
+    "作废",
+    "已作废",
+    "关闭",
+    "交易关闭",
+    "已关闭",
+    "cancelled",
+    "canceled",
+    "cancel",
+    "void",
+    "voided",
+    "撤销",
+    "已撤销",
+)
+
+
+def _in(v: str, values: tuple[str, ...]) -> str:
+    return f"lower({v}) IN ({', '.join(lit(x) for x in values)})"
+
+
+def boolean(v: str) -> str:
+    return f"CASE WHEN {_in(v, _TRUE)} THEN true WHEN {_in(v, _FALSE)} THEN false END"
+
+
+def gender(v: str) -> str:
+    """'F' | 'M' | '?' (unknown on purpose, stored NULL) | NULL (unreadable)."""
+    return (
+        f"CASE WHEN {_in(v, _FEMALE)} THEN 'F' WHEN {_in(v, _MALE)} THEN 'M' "
+        f"WHEN {_in(v, _GENDER_UNKNOWN)} THEN '?' END"
+    )
+
+
+def channel(v: str) -> str:
+    return f"CASE WHEN {_in(v, _ONLINE)} THEN 'online' WHEN {_in(v, _OFFLINE)} THEN 'offline' ELSE lower({v}) END"
+
+
+def status(v: str) -> str:
+    return (
+        f"CASE WHEN {_in(v, STATUS_PAID)} THEN 'paid' WHEN {_in(v, STATUS_REFUNDED)} THEN 'refunded' "
+        f"WHEN {_in(v, STATUS_CANCELLED)} THEN 'cancelled' END"
+    )
+
+
+def phone_text(v: str) -> str:
+    """Digits (and a leading +) only; a +86 / 0086 / 86 before an 11-digit mobile dropped."""
+    p = f"regexp_replace({halfwidth(v)}, '[^0-9+]', '', 'g')"
+    return f"regexp_replace({p}, '^(?:\\+86|0086|86)(1\\d{{10}})$', '\\1')"
+
+
+def ident(v: str) -> str:
+    """Ids as exports write them; an Excel float id '12345.0' becomes '12345'."""
+    return f"CASE WHEN regexp_full_match({v}, '\\d+\\.0+') THEN split_part({v}, '.', 1) ELSE {v} END"
