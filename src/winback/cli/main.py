@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from winback.cli import (  # noqa: F401  (imported for their @app.command registrations)
     dedupe_cmd,
+    import_cmd,
     measure_cmd,
     quality_cmd,
+    rejects_cmd,
     warehouse_cmd,
 )
 from winback.cli.app import app

@@ -122,18 +122,11 @@ def plan_master(con: duckdb.DuckDBPyConnection, kind: str, mapping: ColumnMappin
     present = set(mapping.fields)
     parsed_cols = [c for c in _parsed_columns(kind, present) if c not in ("member_id",)]
     # key
-    if kind == "members":
-        key_expr = (
-            "coalesce(member_id, 'wx:' || wechat_id)"
-            if {"member_id", "wechat_id"} <= present
-            else ("member_id" if "member_id" in present else "'wx:' || wechat_id")
-        )
-    else:
-        key_expr = spec.key
+    key_expr = ("member_id" if "member_id" in present else "'wx:' || wechat_id") if kind == "members" else spec.key
     aggs = [f"arg_max({q(c)}, _row) FILTER (WHERE {q(c)} IS NOT NULL) AS {q(c)}" for c in parsed_cols if c != spec.key]
     if kind == "members":
         aggs.append("bool_or(_wx) AS _wx")
-        wx = "member_id IS NULL" if "member_id" in present else "true"
+        wx = "false" if "member_id" in present else "true"
     else:
         wx = "false"
     con.execute(
@@ -149,14 +142,14 @@ def plan_master(con: duckdb.DuckDBPyConnection, kind: str, mapping: ColumnMappin
             sel[c] = f"f.{q(c)}"
     if kind == "members":
         if "phone" in present:
-            register_phone_lookups(con, FOLD, "f.phone_norm")
+            register_phone_lookups(con, FOLD, "phone_norm")
             joins, e164, status = phone_sql("f.phone_raw", "f.phone_norm")
             sel["phone_raw"], sel["phone"], sel["phone_status"] = "f.phone_raw", e164, status
         given = lit(source) if source else "NULL"
         col = "f.source" if "source" in present else "NULL"
         sel["source"] = f"coalesce({given}, {col}, CASE WHEN f._wx THEN 'guide_wechat' ELSE 'erp' END)"
     elif kind == "staff" and "phone" in present:
-        register_phone_lookups(con, FOLD, "f.phone_norm")
+        register_phone_lookups(con, FOLD, "phone_norm")
         joins, e164, _ = phone_sql("f.phone_raw", "f.phone_norm")
         sel["phone"] = e164
     extra = "CASE WHEN len(f._extras) > 0 THEN list_reduce(f._extras, lambda a, b: json_merge_patch(a, b)) END"

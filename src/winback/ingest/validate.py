@@ -117,14 +117,13 @@ def build_parsed(
         else:
             errors.append(f"CASE WHEN {fail} THEN {_message(f, c)} END")
     if kind == "members":
-        has_wx = "wechat_id" in mapping.fields
-        mid = "c_member_id" if "member_id" in mapping.fields else None
-        if mid:
-            cond = f"{q(mid)} IS NULL" + (" AND c_wechat_id IS NULL" if has_wx else "")
-            errors.append(f"CASE WHEN {cond} THEN 'member id is missing' END")
-        elif has_wx:
+        if "member_id" in mapping.fields:
+            errors.append("CASE WHEN c_member_id IS NULL THEN 'member id is missing' END")
+        elif "wechat_id" in mapping.fields:
             errors.append("CASE WHEN c_wechat_id IS NULL THEN 'WeChat id is missing (the file has no member id)' END")
+    source_cols = ", ".join(q(c) for c in columns)
     err_sql = f"nullif(concat_ws('; ', {', '.join(errors)}), '')" if errors else "NULL::VARCHAR"
+    err_sql = f"CASE WHEN coalesce({source_cols}) IS NULL THEN 'the row is empty' ELSE {err_sql} END"
 
     out_cols: list[str] = []
     for f, _ in mapped:
@@ -155,7 +154,7 @@ SELECT _row, {", ".join(out_cols)},
        {json_object_sql(extra_pairs)} AS _extra,
        {blanked} AS _blanked,
        _err,
-       CASE WHEN _err IS NOT NULL THEN {json_object_sql(raw_pairs)} END AS _raw
+       CASE WHEN _err IS NOT NULL THEN coalesce({json_object_sql(raw_pairs)}, '{{}}') END AS _raw
 FROM e
 """
     con.execute(sql)
