@@ -1,0 +1,399 @@
+"""Spark engine: runs winback's DuckDB-dialect SQL on Apache Spark (local mode offline, or a cluster).
+
+SQL is translated by `winback.engine.transpile`. Tables are Spark temporary views: the warehouse's tables are
+read from Parquet (the user's data lake, or an export of the DuckDB file to a temporary directory), Arrow tables
+registered with `register` become views, and `CREATE TABLE name AS SELECT …` is materialised (persisted and
+counted) under a temporary view of that name. See docs/spark.md.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+from sqlglot import exp
+
+from winback.engine.transpile import READ, parse, spark_params
+from winback.errors import ConfigError, EngineError, InputError
+
+if TYPE_CHECKING:
+    import duckdb
+    from pyspark.sql import DataFrame, SparkSession
+
+    from winback.config import Settings
+
+INSTALL_HINT = (
+    'Install the Spark extra with `pip install "winback[spark]"` and a Java 17 runtime '
+    "(e.g. `apt-get install openjdk-17-jre-headless`, or set JAVA_HOME), or run with --engine duckdb."
+)
+
+ENV_MASTER = "WINBACK_SPARK_MASTER"
+ENV_DRIVER_MEMORY = "WINBACK_SPARK_DRIVER_MEMORY"
+ENV_ORDERS = "WINBACK_SPARK_ORDERS_PARQUET"
+ENV_MEMBERS = "WINBACK_SPARK_MEMBERS_PARQUET"
+ENV_TMP = "WINBACK_SPARK_TMP"
+
+# Warehouse tables a refresh reads; each is exported to Parquet unless the user points at their own files.
+DEFAULT_TABLES: tuple[str, ...] = ("members", "orders")
+
+
+@dataclass(frozen=True)
+class SparkOptions:
+    """How to start Spark. Defaults are for an offline single machine."""
+
+    master: str = "local[2]"
+    driver_memory: str = "4g"
+    shuffle_partitions: int = 8
+    app_name: str = "winback"
+    local_dir: str | None = None
+    extra_conf: Mapping[str, str] = field(default_factory=dict)
+
+    def conf(self) -> dict[str, str]:
+        """The Spark configuration: offline (no jar downloads), no UI, UTC, loopback only, small shuffles."""
+        local = self.local_dir or tempfile.gettempdir()
+        conf = {
+            "spark.ui.enabled": "false",
+            "spark.ui.showConsoleProgress": "false",
+            "spark.sql.shuffle.partitions": str(self.shuffle_partitions),
+            "spark.sql.session.timeZone": "UTC",
+            "spark.driver.memory": self.driver_memory,
+            "spark.driver.bindAddress": "127.0.0.1",
+            "spark.driver.host": "127.0.0.1",
+            "spark.sql.warehouse.dir": str(Path(local) / "winback-spark-warehouse"),
+            "spark.local.dir": local,
+            "spark.sql.adaptive.enabled": "true",
+            "spark.sql.execution.arrow.pyspark.enabled": "true",
+            "spark.driver.extraJavaOptions": f"-Dderby.system.home={local}",
+        }
+        forbidden = {"spark.jars.packages", "spark.jars.repositories", "spark.jars.ivy"}
+        bad = forbidden.intersection(self.extra_conf)
+        if bad:
+            raise ConfigError(
+                f"Spark settings {sorted(bad)} would download jars; winback runs Spark offline",
+                hint="Put the jars you need on the classpath yourself (spark.jars with local paths).",
+            )
+        conf.update(self.extra_conf)
+        return conf
+
+
+def spark_available() -> str | None:
+    """None when pyspark and Java are present, else a sentence saying what is missing."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "pyspark is not installed"
+    java_home = os.environ.get("JAVA_HOME")
+    if not shutil.which("java") and not (java_home and (Path(java_home) / "bin" / "java").exists()):
+        return "no Java runtime was found (java is not on PATH and JAVA_HOME is not set)"
+    return None
+
+
+def start_session(options: SparkOptions | None = None) -> SparkSession:
+    """Start (or reuse) a local SparkSession with winback's offline configuration."""
+    missing = spark_available()
+    if missing:
+        raise EngineError(f"the Spark engine is unavailable: {missing}", hint=INSTALL_HINT)
+    from pyspark.sql import SparkSession
+
+    options = options or SparkOptions()
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = SparkSession.builder.master(options.master).appName(options.app_name)
+    for key, value in options.conf().items():
+        builder = builder.config(key, value)
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # pyspark raises PySparkRuntimeError / Py4J errors when the JVM cannot start
+        raise EngineError(f"Spark could not start: {exc}", hint=INSTALL_HINT) from exc
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+class SparkEngine:
+    """The `Engine` protocol on a SparkSession. Every name the SQL uses is a Spark temporary view."""
+
+    name = "spark"
+
+    def __init__(self, session: SparkSession, *, owns_session: bool = False, tmp_dir: Path | None = None) -> None:
+        self.session = session
+        self._owns_session = owns_session
+        self._tmp_dir = tmp_dir  # removed on close (the warehouse export lives here)
+        self._persisted: dict[str, DataFrame] = {}
+
+    # -- Engine protocol ---------------------------------------------------------------------------------
+    def query(self, sql: str, params: list[object] | None = None) -> pa.Table:
+        return _to_arrow(self._frame(sql, params))
+
+    def execute(self, sql: str, params: list[object] | None = None) -> None:
+        trees = parse(sql)
+        if len(trees) != 1:
+            if params:
+                raise EngineError("parameters need a single statement", hint="Run the statements one by one.")
+            for tree in trees:
+                self.execute(tree.sql(dialect=READ))
+            return
+        tree = trees[0]
+        if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() in {"TABLE", "VIEW"}:
+            self._create(tree, params)
+        elif isinstance(tree, exp.Drop) and str(tree.args.get("kind", "")).upper() in {"TABLE", "VIEW"}:
+            for table in tree.expressions:
+                self._drop(table.name, if_exists=bool(tree.args.get("exists")))
+        elif isinstance(tree, exp.Insert):
+            self._insert(tree, params)
+        else:
+            self._frame(sql, params).collect()
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self._forget(name)
+        try:
+            frame = self.session.createDataFrame(table)
+        except Exception as exc:
+            raise EngineError(f"Spark could not take the Arrow table {name!r}: {exc}") from exc
+        frame.createOrReplaceTempView(name)
+
+    def unregister(self, name: str) -> None:
+        self._drop(name, if_exists=True)
+
+    # -- extras ------------------------------------------------------------------------------------------
+    def register_parquet(self, name: str, path: str | os.PathLike[str]) -> None:
+        """Make Parquet files (a file, a directory or a glob; local or any Hadoop URI) visible as view `name`."""
+        self._forget(name)
+        try:
+            frame = self.session.read.parquet(str(path))
+        except Exception as exc:
+            raise EngineError(
+                f"Spark cannot read Parquet for {name!r} at {path}: {_first_line(exc)}",
+                hint="Check the path (a file, a directory of part files, or a glob) and that it is readable.",
+            ) from exc
+        frame.createOrReplaceTempView(name)
+
+    def table_names(self) -> list[str]:
+        return sorted(t.name for t in self.session.catalog.listTables() if t.isTemporary)
+
+    def columns(self, name: str) -> list[str]:
+        return list(self.session.table(name).columns)
+
+    def close(self) -> None:
+        for name in list(self._persisted):
+            self._forget(name)
+        if self._owns_session:
+            self.session.stop()
+        if self._tmp_dir is not None:
+            shutil.rmtree(self._tmp_dir, ignore_errors=True)
+            self._tmp_dir = None
+
+    def __enter__(self) -> SparkEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals ---------------------------------------------------------------------------------------
+    def _frame(self, sql: str, params: list[object] | None) -> DataFrame:
+        statement = spark_params(sql, params)
+        try:
+            if statement.args:
+                return self.session.sql(statement.sql, args=statement.args)
+            return self.session.sql(statement.sql)
+        except Exception as exc:
+            raise EngineError(
+                f"Spark failed: {_first_line(exc)}",
+                hint=f"Spark SQL (translated from DuckDB's dialect): {statement.sql[:500]}",
+            ) from exc
+
+    def _create(self, tree: exp.Create, params: list[object] | None) -> None:
+        name = tree.this.name if isinstance(tree.this, exp.Table) else tree.this.this.name
+        select = tree.args.get("expression")
+        if select is None:
+            raise EngineError(
+                f"CREATE TABLE {name} without AS SELECT is not supported on Spark",
+                hint="Build the table with CREATE TABLE … AS SELECT, or register an Arrow table.",
+            )
+        exists = self.session.catalog.tableExists(name)
+        if exists and not tree.args.get("replace"):
+            if tree.args.get("exists"):  # IF NOT EXISTS
+                return
+            raise EngineError(f"table {name} already exists", hint="Use CREATE OR REPLACE, or drop it first.")
+        frame = self._frame(select.sql(dialect=READ), params)
+        if str(tree.args.get("kind")).upper() == "VIEW":
+            self._forget(name)
+            frame.createOrReplaceTempView(name)
+            return
+        self._materialise(name, frame)
+
+    def _materialise(self, name: str, frame: DataFrame) -> None:
+        from pyspark import StorageLevel
+
+        stored = frame.persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            stored.count()
+        except Exception as exc:
+            stored.unpersist()
+            raise EngineError(f"Spark failed building {name}: {_first_line(exc)}") from exc
+        self._forget(name)
+        stored.createOrReplaceTempView(name)
+        self._persisted[name] = stored
+
+    def _insert(self, tree: exp.Insert, params: list[object] | None) -> None:
+        target = tree.this
+        columns: list[str] | None = None
+        if isinstance(target, exp.Schema):
+            columns = [c.name for c in target.expressions]
+            target = target.this
+        name = target.name
+        if name not in self._persisted:
+            raise EngineError(
+                f"INSERT INTO {name} is not supported on Spark (only into tables created by this engine)",
+                hint="Write results with CREATE TABLE … AS SELECT, or fetch them with query().",
+            )
+        select = tree.expression
+        new = self._frame(select.sql(dialect=READ), params)
+        old = self._persisted[name]
+        if columns is not None:
+            new = new.toDF(*columns)
+            missing = [c for c in old.columns if c not in columns]
+            from pyspark.sql import functions as F
+
+            for c in missing:
+                new = new.withColumn(c, F.lit(None))
+            new = new.select(*old.columns)
+        elif tree.args.get("by_name"):
+            new = new.select(*old.columns)
+        else:
+            new = new.toDF(*old.columns)
+        new = new.select(*[new[c].cast(old.schema[c].dataType).alias(c) for c in old.columns])
+        self._materialise(name, old.unionAll(new))
+
+    def _drop(self, name: str, *, if_exists: bool) -> None:
+        if not self.session.catalog.tableExists(name):
+            if if_exists:
+                return
+            raise EngineError(f"table {name} does not exist", hint="Use DROP TABLE IF EXISTS.")
+        self._forget(name)
+        self.session.catalog.dropTempView(name)
+
+    def _forget(self, name: str) -> None:
+        stored = self._persisted.pop(name, None)
+        if stored is not None:
+            stored.unpersist()
+
+
+def _to_arrow(frame: DataFrame) -> pa.Table:
+    try:
+        table = frame.toArrow()
+    except Exception as exc:
+        raise EngineError(f"Spark failed: {_first_line(exc)}") from exc
+    # Spark's timestamps without zone come back naive, with zone as UTC; DuckDB's TIMESTAMP is naive: match it.
+    fields = []
+    changed = False
+    for f in table.schema:
+        if pa.types.is_timestamp(f.type) and f.type.tz is not None:
+            fields.append(pa.field(f.name, pa.timestamp("us"), f.nullable))
+            changed = True
+        else:
+            fields.append(f)
+    if changed:
+        table = table.cast(pa.schema(fields))
+    return table
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+# -- building an engine for a warehouse ----------------------------------------------------------------------
+
+
+def export_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[str], directory: Path) -> dict[str, Path]:
+    """Write warehouse tables to Parquet under `directory` (JSON columns as text) and return name → path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Path] = {}
+    for table in tables:
+        cols = con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+        if not cols:
+            raise EngineError(f"the warehouse has no table {table!r} to hand to Spark", hint="Run `winback init`.")
+        select = ", ".join(
+            f'CAST("{name}" AS VARCHAR) AS "{name}"' if dtype.upper() == "JSON" else f'"{name}"' for name, dtype in cols
+        )
+        path = directory / f"{table}.parquet"
+        con.execute(f"COPY (SELECT {select} FROM \"{table}\") TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+        out[table] = path
+    return out
+
+
+def spark_engine_for_warehouse(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    parquet: Mapping[str, str | os.PathLike[str]] | None = None,
+    tables: Iterable[str] = DEFAULT_TABLES,
+    options: SparkOptions | None = None,
+    session: SparkSession | None = None,
+) -> SparkEngine:
+    """A SparkEngine whose views `tables` come from the user's Parquet (`parquet[name]`) or, when a table is not
+    given there, from an export of the warehouse to a temporary directory (removed by `close()`)."""
+    parquet = dict(parquet or {})
+    missing_paths = [f"{k}={v}" for k, v in parquet.items() if "://" not in str(v) and not _exists(str(v))]
+    if missing_paths:
+        raise InputError(
+            f"Parquet path(s) not found: {', '.join(missing_paths)}",
+            hint="Give a file, a directory of Parquet part files or a glob (--orders-parquet / --members-parquet).",
+        )
+    tmp_base = (options.local_dir if options else None) or os.environ.get(ENV_TMP) or None
+    to_export = [t for t in tables if t not in parquet]
+    tmp_dir = Path(tempfile.mkdtemp(prefix="winback-spark-", dir=tmp_base)) if to_export else None
+    owns = session is None
+    spark = session or start_session(options)
+    engine = SparkEngine(spark, owns_session=owns, tmp_dir=tmp_dir)
+    try:
+        exported = export_tables(con, to_export, tmp_dir) if tmp_dir is not None else {}
+        for name, path in {**exported, **parquet}.items():
+            engine.register_parquet(name, path)
+    except BaseException:
+        engine.close()
+        raise
+    return engine
+
+
+def spark_engine_from_settings(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    orders_parquet: str | None = None,
+    members_parquet: str | None = None,
+    session: SparkSession | None = None,
+) -> SparkEngine:
+    """The CLI's entry: `--orders-parquet/--members-parquet` win, then WINBACK_SPARK_* environment variables,
+    then `settings.extra` (keys spark.master, spark.driver_memory, spark.orders_parquet, spark.members_parquet)."""
+    extra: dict[str, Any] = dict(settings.extra)
+
+    def pick(cli: str | None, env: str, key: str) -> str | None:
+        return cli or os.environ.get(env) or extra.get(key) or None
+
+    parquet: dict[str, str] = {}
+    orders = pick(orders_parquet, ENV_ORDERS, "spark.orders_parquet")
+    members = pick(members_parquet, ENV_MEMBERS, "spark.members_parquet")
+    if orders:
+        parquet["orders"] = orders
+    if members:
+        parquet["members"] = members
+    options = SparkOptions(
+        master=pick(None, ENV_MASTER, "spark.master") or SparkOptions.master,
+        driver_memory=pick(None, ENV_DRIVER_MEMORY, "spark.driver_memory") or SparkOptions.driver_memory,
+    )
+    return spark_engine_for_warehouse(con, parquet=parquet, options=options, session=session)
+
+
+def _exists(path: str) -> bool:
+    import glob
+
+    return Path(path).exists() or bool(glob.glob(path))
