@@ -5,6 +5,7 @@ from __future__ import annotations
 from winback.cli import (  # noqa: F401  (imported for their @app.command registrations)
     dedupe_cmd,
     import_cmd,
+    lifecycle_cmd,
     measure_cmd,
     quality_cmd,
     rejects_cmd,
