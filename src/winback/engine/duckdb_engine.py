@@ -19,8 +19,7 @@ class DuckDBEngine:
 
     def query(self, sql: str, params: list[object] | None = None) -> pa.Table:
         try:
-            rel = self.con.sql(sql, params=params) if params else self.con.sql(sql)
-            return rel.to_arrow_table()
+            return self.con.execute(sql, params or []).to_arrow_table()
         except duckdb.Error as exc:
             raise EngineError(f"DuckDB failed: {exc}") from exc
 

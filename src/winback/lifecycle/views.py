@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import warnings
 from typing import Any
 
 import duckdb
@@ -229,7 +230,7 @@ def list_members(
         where.append(f"s.store_id IN ({', '.join('?' for _ in stores)})")
         params.extend(stores)
     lim = f"LIMIT {int(limit)}" if limit else ""
-    table = con.sql(
+    result = con.execute(
         f"""
         SELECT s.member_id, m.name, m.phone, s.store_id, s.guide_id, s.tier, g.segment, s.recency_days, s.orders,
                s.monetary, s.cycle_days, s.overdue_ratio, s.p_alive, s.clv, s.rfm_code, s.value_layer,
@@ -241,8 +242,11 @@ def list_members(
         ORDER BY s.monetary DESC, s.member_id
         {lim}
         """,
-        params=params,
-    ).to_arrow_table()
+        params,
+    )
+    with warnings.catch_warnings():  # DuckDB notes the extra copy of a DB-API result; the list is small
+        warnings.simplefilter("ignore", UserWarning)
+        table = result.to_arrow_table()
     masked = pa.array([mask_phone(p) if p else None for p in table["phone"].to_pylist()], type=pa.string())
     return as_of, table.set_column(table.schema.get_field_index("phone"), "phone", masked)
 
