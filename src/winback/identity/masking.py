@@ -1,22 +1,10 @@
-"""Phones shown to people are masked: 138****5678 (uses the ingest helper when it exists)."""
+"""Phones shown to people are masked (138****5678); the ingest module owns the rule."""
 
 from __future__ import annotations
 
-
-def _own_mask(phone: str | None) -> str | None:
-    if phone is None:
-        return None
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if phone.startswith("+86"):
-        digits = digits[2:]
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
+from winback.ingest.phones import mask_phone as _ingest_mask
 
 
 def mask_phone(phone: str | None) -> str | None:
-    try:
-        from winback.ingest.phones import mask_phone as ingest_mask
-    except ImportError:
-        return _own_mask(phone)
-    return ingest_mask(phone) if phone is not None else None  # type: ignore[no-any-return]
+    """None stays None (no phone), anything else is masked by `winback.ingest.phones.mask_phone`."""
+    return None if phone is None else _ingest_mask(phone)

@@ -1,0 +1,240 @@
+"""`winback quality` figures against an independent computation in polars over the raw rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import duckdb
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from winback.errors import InputError
+from winback.quality.service import headline, quality_report
+from winback.warehouse import connect
+
+STORES = ["S1", "S2", "S3", None]
+MEMBER_COLS = [
+    "member_id", "name", "gender", "birthday", "phone", "phone_status", "register_date", "register_store",
+    "store_id", "tier", "consent_sms", "consent_call", "opted_out_at", "source", "merged_into",
+]  # fmt: skip
+
+maybe_bool = st.sampled_from([True, False, None])
+
+
+@st.composite
+def warehouses(draw: st.DrawFn) -> dict[str, Any]:
+    n = draw(st.integers(1, 25))
+    ids = [f"M{i}" for i in range(n)]
+    members = []
+    for mid in ids:
+        status = draw(st.sampled_from(["mobile", "mobile", "landline", "invalid", "missing"]))
+        members.append(
+            {
+                "member_id": mid,
+                "name": draw(st.sampled_from(["王芳", " ", "", None, "李强"])),
+                "gender": draw(st.sampled_from(["F", "M", None])),
+                "birthday": draw(st.one_of(st.none(), st.just(dt.date(1990, 1, 2)))),
+                "phone": "+8613800000000" if status in ("mobile", "landline") else None,
+                "phone_status": status,
+                "register_date": draw(st.one_of(st.none(), st.just(dt.date(2020, 5, 1)))),
+                "register_store": draw(st.sampled_from(STORES)),
+                "store_id": draw(st.sampled_from(STORES)),
+                "tier": draw(st.sampled_from(["普通", "贵宾", None, ""])),
+                "consent_sms": draw(maybe_bool),
+                "consent_call": draw(maybe_bool),
+                "opted_out_at": draw(st.one_of(st.none(), st.just(dt.datetime(2025, 1, 1)))),
+                "source": draw(st.sampled_from(["erp", "guide_wechat"])),
+                "merged_into": None,
+            }
+        )
+    for m in members[1:]:
+        if draw(st.integers(0, 9)) == 0:
+            m["merged_into"] = members[0]["member_id"]
+    orders = [
+        {
+            "order_id": f"O{k}",
+            "member_id": draw(st.sampled_from([*ids, None, "GHOST"])),
+            "store_id": draw(st.sampled_from(STORES)),
+            "status": draw(st.sampled_from(["paid", "refunded", "cancelled"])),
+        }
+        for k in range(draw(st.integers(0, 30)))
+    ]
+    runs = draw(st.integers(0, 2))  # 0: dedupe never ran; else clusters of the latest run count
+    clusters = [
+        {"run_id": r, "cluster_id": ids[0], "member_id": mid, "is_survivor": mid == ids[0]}
+        for r in range(1, runs + 1)
+        for mid in draw(st.lists(st.sampled_from(ids), unique=True, max_size=6))
+    ]
+    return {"members": members, "orders": orders, "runs": runs, "clusters": clusters}
+
+
+def load(con: duckdb.DuckDBPyConnection, w: dict[str, Any]) -> None:
+    for table in ("members", "orders", "identity_clusters", "identity_runs"):
+        con.execute(f"DELETE FROM {table}")
+    for m in w["members"]:
+        con.execute(
+            f"INSERT INTO members ({', '.join(MEMBER_COLS)}) VALUES ({', '.join('?' * len(MEMBER_COLS))})",
+            [m[c] for c in MEMBER_COLS],
+        )
+    for o in w["orders"]:
+        con.execute(
+            "INSERT INTO orders (order_id, member_id, source_member_id, store_id, ordered_at, amount, status) "
+            "VALUES (?, ?, ?, ?, '2024-01-01', 1, ?)",
+            [o["order_id"], o["member_id"], o["member_id"], o["store_id"], o["status"]],
+        )
+    for r in range(1, w["runs"] + 1):
+        con.execute(
+            "INSERT INTO identity_runs VALUES (?, '2026-01-01', 0.9, 1, 0, 0, 0, 0, 0, '{}')",
+            [r],
+        )
+    for c in w["clusters"]:
+        con.execute("INSERT INTO identity_clusters VALUES (?, ?, ?, ?)", list(c.values()))
+
+
+def expected(w: dict[str, Any], by: str | None) -> dict[Any, dict[str, Any]]:
+    """The same figures computed another way: polars over the raw rows."""
+    types = {"birthday": pl.Date, "register_date": pl.Date, "opted_out_at": pl.Datetime, "consent_sms": pl.Boolean,
+             "consent_call": pl.Boolean}  # fmt: skip
+    m = pl.DataFrame(w["members"], schema={c: types.get(c, pl.String) for c in MEMBER_COLS})
+    o = pl.DataFrame(w["orders"], schema={"order_id": pl.String, "member_id": pl.String, "store_id": pl.String,
+                                          "status": pl.String})  # fmt: skip
+    buyers = set(o.filter(pl.col("status") == "paid")["member_id"].drop_nulls().to_list())
+    latest = w["runs"]
+    dups = {c["member_id"] for c in w["clusters"] if c["run_id"] == latest and not c["is_survivor"]}
+    blank = lambda c: pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "")  # noqa: E731
+    missing = {
+        "name": blank("name"),
+        "gender": pl.col("gender").is_null(),
+        "birthday": pl.col("birthday").is_null(),
+        "phone": pl.col("phone_status") == "missing",
+        "store": pl.coalesce("store_id", "register_store").is_null(),
+        "register_date": pl.col("register_date").is_null(),
+        "tier": blank("tier"),
+    }
+    live = m.filter(pl.col("merged_into").is_null()).with_columns(
+        key=pl.coalesce("store_id", "register_store") if by == "store" else pl.col(by) if by else pl.lit(None),
+        contactable=(pl.col("phone_status") == "mobile")
+        & ((pl.col("consent_sms") == True) | (pl.col("consent_call") == True)).fill_null(False)  # noqa: E712
+        & pl.col("opted_out_at").is_null(),
+        dup=pl.col("member_id").is_in(list(dups)),
+        never=~pl.col("member_id").is_in(list(buyers)),
+        **{f"missing_{f}": e for f, e in missing.items()},
+    )
+    live = live.with_columns(incomplete=pl.any_horizontal(*[pl.col(f"missing_{f}") for f in missing]))
+    known = set(m["member_id"].to_list())
+    o = o.with_columns(orphan=pl.col("member_id").is_null() | ~pl.col("member_id").is_in(list(known)))
+    out: dict[Any, dict[str, Any]] = {}
+    frames = [("__total__", live)] + ([(k[0], g) for k, g in live.group_by("key", maintain_order=True)] if by else [])
+    for key, g in frames:
+        n = g.height
+        ords = o if key == "__total__" else o.filter(pl.col("store_id").eq_missing(key)) if by == "store" else None
+        out[key] = {
+            "members": n,
+            "contactable": g["contactable"].sum(),
+            "valid_mobile": (g["phone_status"] == "mobile").sum(),
+            "invalid_phone": (g["phone_status"] == "invalid").sum(),
+            "missing_phone": (g["phone_status"] == "missing").sum(),
+            "landline": (g["phone_status"] == "landline").sum(),
+            "incomplete_profile": g["incomplete"].sum(),
+            "suspected_duplicate": g["dup"].sum() if latest else None,
+            "never_purchased": g["never"].sum(),
+            "fields": {f: g[f"missing_{f}"].sum() for f in missing},
+            "orders": None if ords is None else (ords.height, ords["orphan"].sum()),
+        }
+    if by == "store":  # stores with orders and no live member
+        for (key,), g in o.group_by("store_id"):
+            if key not in out:
+                out[key] = {"members": 0, "orders": (g.height, g["orphan"].sum())}
+    return out
+
+
+def check(block: dict[str, Any], exp: dict[str, Any]) -> None:
+    n = exp["members"]
+    assert block["members"] == n
+    if exp["orders"] is not None:
+        total, orphans = exp["orders"]
+        assert block["orders"]["orders"] == total
+        assert block["orders"]["without_member"] == {"count": orphans, "share": orphans / total if total else None}
+    if n == 0:
+        return
+    for k, c in block["measures"].items():
+        assert c["count"] == exp[k], k
+        if c["count"] is not None:
+            assert c["share"] == pytest.approx(exp[k] / n)
+    for f, c in block["incomplete_fields"].items():
+        assert c["count"] == exp["fields"][f], f
+
+
+@pytest.fixture(scope="module")
+def mem_con() -> Iterator[duckdb.DuckDBPyConnection]:
+    c = connect(":memory:")
+    yield c
+    c.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(w=warehouses(), by=st.sampled_from([None, "store", "source", "tier"]))
+def test_report_equals_independent_computation(mem_con: duckdb.DuckDBPyConnection, w: dict[str, Any], by) -> None:
+    load(mem_con, w)
+    report = quality_report(mem_con, by=by)
+    exp = expected(w, by)
+    check(report["total"], exp["__total__"])
+    assert report["dedupe_run"] == (w["runs"] or None)
+    if by is None:
+        assert report["groups"] == []
+        return
+    got = {g["key"]: g for g in report["groups"]}
+    assert set(got) == set(exp) - {"__total__"}
+    for key, g in got.items():
+        check(g, exp[key])
+        if by != "store":
+            assert g["orders"] is None
+
+
+def test_golden_small_warehouse(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        INSERT INTO members (member_id, name, gender, birthday, phone, phone_status, register_date, store_id, tier,
+                             consent_sms, source, merged_into) VALUES
+        ('A', '王芳', 'F', '1990-01-01', '+8613800000001', 'mobile', '2020-01-01', 'S1', '普通', true, 'erp', NULL),
+        ('B', '李强', 'M', NULL, '+8613800000002', 'mobile', '2020-01-01', 'S1', '普通', NULL, 'erp', NULL),
+        ('C', NULL, NULL, NULL, NULL, 'invalid', NULL, 'S2', NULL, true, 'guide_wechat', NULL),
+        ('D', '赵敏', 'F', '1991-01-01', NULL, 'missing', '2021-01-01', 'S2', '贵宾', NULL, 'erp', NULL),
+        ('E', '王芳', 'F', NULL, '+8613800000001', 'mobile', NULL, 'S1', NULL, true, 'guide_wechat', 'A')
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO orders (order_id, member_id, store_id, ordered_at, amount, status) VALUES
+        ('1', 'A', 'S1', '2024-01-01', 10, 'paid'), ('2', 'D', 'S2', '2024-01-01', 10, 'cancelled'),
+        ('3', NULL, 'S2', '2024-01-01', 10, 'paid'), ('4', 'ZZ', 'S3', '2024-01-01', 10, 'paid')
+        """
+    )
+    r = quality_report(con, by="store")
+    t = r["total"]
+    assert t["members"] == 4  # E is merged into A
+    assert t["measures"]["contactable"] == {"count": 1, "share": 0.25}  # B's consent is unknown, not given
+    assert t["measures"]["invalid_phone"]["count"] == 1 and t["measures"]["missing_phone"]["count"] == 1
+    assert t["measures"]["incomplete_profile"]["count"] == 3
+    assert t["incomplete_fields"]["birthday"] == {"count": 2, "share": 0.5}
+    assert t["measures"]["never_purchased"]["count"] == 3  # D's only order was cancelled
+    assert t["measures"]["suspected_duplicate"] == {"count": None, "share": None}  # dedupe never ran
+    assert t["orders"] == {"orders": 4, "without_member": {"count": 2, "share": 0.5}}
+    assert [(g["key"], g["members"], g["orders"]["orders"]) for g in r["groups"]] == [
+        ("S1", 2, 1),
+        ("S2", 2, 2),
+        ("S3", 0, 1),
+    ]
+    assert headline(r)["contactable"] == {"count": 1, "share": 0.25}
+    json.dumps(r, ensure_ascii=False)  # plain JSON types only
+
+
+def test_unknown_grouping_is_a_clear_error(con: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(InputError, match="cannot group the quality report by 'city'") as err:
+        quality_report(con, by="city")
+    assert "store, source, tier" in (err.value.hint or "")
