@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from sqlglot import exp
 
+from winback.engine.base import copy_into_warehouse
 from winback.engine.transpile import READ, parse, spark_params
 from winback.errors import ConfigError, EngineError, InputError
 
@@ -158,6 +159,12 @@ class SparkEngine:
 
     def unregister(self, name: str) -> None:
         self._drop(name, if_exists=True)
+
+    def insert_into_warehouse(
+        self, con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], sql: str
+    ) -> int:
+        """Run the SELECT on Spark, fetch it as Arrow and append it to the DuckDB warehouse table (no commit)."""
+        return copy_into_warehouse(self, con, table, columns, sql)
 
     # -- extras ------------------------------------------------------------------------------------------
     def register_parquet(self, name: str, path: str | os.PathLike[str]) -> None:
