@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from winback.cli import (  # noqa: F401  (imported for their @app.command registrations)
+    campaign_cmd,
+    coupon_cmd,
     dedupe_cmd,
     import_cmd,
     lifecycle_cmd,

@@ -1,0 +1,127 @@
+"""A scenario's audience from the latest lifecycle snapshot, with every exclusion and its reason (warehouse SQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from winback.campaigns.rows import dict_rows
+from winback.campaigns.scenarios import Scenario
+from winback.errors import InputError
+
+CONSENT_COLUMN = {
+    "sms": "consent_sms",
+    "wecom": "consent_wechat",
+    "email": "consent_email",
+    "guide_task": "consent_call",
+}
+
+EXCLUSION_REASONS = {
+    "opted_out": ("已退订", "opted out of all marketing"),
+    "no_consent": ("该渠道未授权", "no consent for this channel"),
+    "frequency_cap": ("近期已被其他活动触达", "touched by a campaign within the frequency cap"),
+    "held_out_elsewhere": ("是进行中活动的对照组", "in the control group of a running campaign"),
+    "active": ("活跃会员（本场景不打扰）", "active member (this scenario leaves them alone)"),
+}
+
+
+@dataclass(frozen=True)
+class Audience:
+    as_of: dt.date
+    members: list[dict[str, Any]]  # member_id, store_id, guide_id, segment, orders, recency_days, monetary, aov, clv
+    excluded: dict[str, int]  # reason -> members
+    matched: int  # before exclusions
+    consent_unknown: int  # included members whose consent for the channel is not recorded
+
+
+def latest_as_of(con: duckdb.DuckDBPyConnection) -> dt.date:
+    row = con.execute("SELECT max(as_of) FROM member_snapshot").fetchone()
+    if not row or row[0] is None:
+        raise InputError(
+            "there is no member snapshot yet",
+            hint="Run `winback refresh` after importing members and orders (or `winback demo`), then try again.",
+        )
+    return row[0]  # type: ignore[no-any-return]
+
+
+def select_audience(
+    con: duckdb.DuckDBPyConnection,
+    scenario: Scenario,
+    *,
+    stores: list[str] | None,
+    frequency_cap_days: int,
+    now: dt.datetime,
+    as_of: dt.date | None = None,
+    campaign_id: str = "",
+) -> Audience:
+    as_of = as_of or latest_as_of(con)
+    t = scenario.target
+    match = []
+    params: list[object] = [t.scheme, as_of]
+    if t.segments:
+        match.append(f"tseg.segment IN ({', '.join('?' for _ in t.segments)})")
+        params.extend(t.segments)
+    if t.orders_eq is not None:
+        match.append("s.orders = ?")
+        params.append(t.orders_eq)
+    where = [f"({' OR '.join(match)})"] if match else []
+    if t.recency_min is not None:
+        where.append("s.recency_days >= ?")
+        params.append(t.recency_min)
+    if t.recency_max is not None:
+        where.append("s.recency_days <= ?")
+        params.append(t.recency_max)
+    if stores:
+        where.append(f"s.store_id IN ({', '.join('?' for _ in stores)})")
+        params.extend(stores)
+    consent = CONSENT_COLUMN[scenario.channel]
+    cap_from = now - dt.timedelta(days=frequency_cap_days)
+    sql = f"""
+        WITH target AS (
+            SELECT s.member_id, s.store_id, s.guide_id, coalesce(seg.segment, 'unknown') AS segment, s.orders,
+                   s.recency_days, s.monetary::DOUBLE AS monetary, s.aov, s.clv
+            FROM member_snapshot s
+            LEFT JOIN member_segments tseg
+              ON tseg.as_of = s.as_of AND tseg.member_id = s.member_id AND tseg.scheme = ?
+            LEFT JOIN member_segments seg
+              ON seg.as_of = s.as_of AND seg.member_id = s.member_id AND seg.scheme = 'seed_cn'
+            WHERE s.as_of = ? {"AND " + " AND ".join(where) if where else ""}
+        ),
+        recent AS (
+            SELECT DISTINCT member_id FROM touches
+            WHERE queued_at >= ? AND status IN ('queued', 'sent') AND coalesce(campaign_id, '') <> ?
+        ),
+        held AS (
+            SELECT DISTINCT cm.member_id FROM campaign_members cm JOIN campaigns c USING (campaign_id)
+            WHERE c.status = 'running' AND cm.arm = 'control' AND c.campaign_id <> ?
+        )
+        SELECT t.*, m.{consent} IS NULL AS consent_unknown,
+               CASE WHEN m.opted_out_at IS NOT NULL THEN 'opted_out'
+                    WHEN m.{consent} = FALSE THEN 'no_consent'
+                    WHEN r.member_id IS NOT NULL THEN 'frequency_cap'
+                    WHEN h.member_id IS NOT NULL THEN 'held_out_elsewhere'
+                    WHEN ? AND t.segment = 'active' THEN 'active'
+               END AS excluded
+        FROM target t
+        LEFT JOIN members m ON m.member_id = t.member_id
+        LEFT JOIN recent r ON r.member_id = t.member_id
+        LEFT JOIN held h ON h.member_id = t.member_id
+        ORDER BY t.member_id
+    """
+    params += [cap_from, campaign_id, campaign_id, scenario.exclude_active]
+    rows = dict_rows(con, sql, params)
+    excluded = {k: 0 for k in EXCLUSION_REASONS}
+    members = []
+    unknown = 0
+    for r in rows:
+        reason = r.pop("excluded")
+        cu = r.pop("consent_unknown")
+        if reason:
+            excluded[reason] += 1
+        else:
+            unknown += bool(cu)
+            members.append(r)
+    return Audience(as_of, members, excluded, len(rows), unknown)

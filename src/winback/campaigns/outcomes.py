@@ -1,0 +1,85 @@
+"""What each campaign member did in the response window (warehouse SQL): the input of reports and history.
+
+A responder bought (a paid order) within [launched_at, launched_at + window_days). Revenue is the sum of paid
+and refunded order amounts in the window (cancelled ignored), per DESIGN's monetary rule. Analysis is by
+intention to treat: members count in the arm they were assigned, whether or not they were reached.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import duckdb
+
+from winback.campaigns.rows import dict_rows
+
+OUTCOMES_SQL = """
+    WITH c AS (
+        SELECT campaign_id, launched_at, launched_at + to_days(window_days) AS window_end
+        FROM campaigns WHERE campaign_id = ?
+    ),
+    o AS (
+        SELECT cm.member_id,
+               count(*) FILTER (WHERE o.status = 'paid') AS paid_orders,
+               coalesce(sum(o.amount) FILTER (WHERE o.status IN ('paid', 'refunded')), 0)::DOUBLE AS revenue
+        FROM campaign_members cm
+        JOIN c ON c.campaign_id = cm.campaign_id
+        JOIN orders o ON o.member_id = cm.member_id AND o.ordered_at >= c.launched_at AND o.ordered_at < c.window_end
+        WHERE cm.campaign_id = ?
+        GROUP BY cm.member_id
+    )
+    SELECT cm.member_id, cm.arm, cm.store_id, cm.guide_id, cm.segment,
+           (coalesce(o.paid_orders, 0) > 0)::INTEGER AS purchased,
+           coalesce(o.revenue, 0.0) AS revenue,
+           (EXISTS (SELECT 1 FROM touches t WHERE t.campaign_id = cm.campaign_id AND t.member_id = cm.member_id
+                    AND t.status = 'sent')
+            OR EXISTS (SELECT 1 FROM tasks k WHERE k.campaign_id = cm.campaign_id AND k.member_id = cm.member_id
+                       AND k.status = 'done'))::INTEGER AS contacted,
+           (EXISTS (SELECT 1 FROM coupons p WHERE p.campaign_id = cm.campaign_id AND p.member_id = cm.member_id
+                    AND p.redeemed_at IS NOT NULL))::INTEGER AS redeemed,
+           coalesce((SELECT sum(p.discount) FROM coupons p WHERE p.campaign_id = cm.campaign_id
+                     AND p.member_id = cm.member_id AND p.redeemed_at IS NOT NULL), 0)::DOUBLE AS discount
+    FROM campaign_members cm LEFT JOIN o USING (member_id)
+    WHERE cm.campaign_id = ?
+    ORDER BY cm.member_id
+"""
+
+
+def member_outcomes(con: duckdb.DuckDBPyConnection, campaign_id: str) -> list[dict[str, Any]]:
+    return dict_rows(con, OUTCOMES_SQL, [campaign_id, campaign_id, campaign_id])
+
+
+def past_response_rates(
+    con: duckdb.DuckDBPyConnection, now: dt.datetime, min_n: int = 100
+) -> dict[str, dict[str, Any]]:
+    """Per segment, measured treated and control purchase rates from campaigns whose window has ended.
+
+    Only segments with at least `min_n` members in both treated arms and control are returned.
+    """
+    done = con.execute(
+        "SELECT campaign_id FROM campaigns WHERE status IN ('running', 'closed') "
+        "AND launched_at + to_days(window_days) <= ? ORDER BY campaign_id",
+        [now],
+    ).fetchall()
+    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # treated n, x, control n, x
+    used: dict[str, set[str]] = defaultdict(set)
+    for (cid,) in done:
+        for r in member_outcomes(con, cid):
+            t = tally[r["segment"]]
+            k = 2 if r["arm"] == "control" else 0
+            t[k] += 1
+            t[k + 1] += r["purchased"]
+            used[r["segment"]].add(cid)
+    out = {}
+    for seg, (nt, xt, nc, xc) in tally.items():
+        if nt >= min_n and nc >= min_n:
+            out[seg] = {
+                "treated": xt / nt,
+                "baseline": xc / nc,
+                "n_treated": nt,
+                "n_control": nc,
+                "campaigns": sorted(used[seg]),
+            }
+    return out

@@ -1,0 +1,175 @@
+"""Campaign results: per arm, incremental responders and revenue vs control with CIs, ROI, and a winner rule.
+
+Analysis is intention-to-treat (members count in their assigned arm). Incremental revenue of an arm =
+(revenue per member in the arm − in control) × arm members (Welch interval); incremental responders use the
+two-proportion z test. Cost = arm members × cost per contact (control is not contacted) + the coupon
+discounts redeemed in the arm (order amounts are order values, the discount is the offer's cost). Incremental ROI =
+(incremental revenue × margin − cost) / cost, its interval mapped from the revenue interval.
+
+Winner rule (stated in every report): with two or more variants, a variant is named the winner only if its
+revenue per member beats every other variant AND the control with Holm-corrected p < 0.05 and a 95 % interval
+that excludes 0. Otherwise "no winner": the evidence does not separate them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from itertools import combinations
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from winback.campaigns.assign import CONTROL
+from winback.campaigns.outcomes import member_outcomes
+from winback.campaigns.service import get_campaign, utcnow
+from winback.campaigns.stats import Summary, holm, incremental_roi, two_proportions, welch
+from winback.errors import InputError
+
+WINNER_RULE = (
+    "a variant wins only if its revenue per member beats every other variant and the control with "
+    "Holm-corrected p < 0.05 and a 95% CI excluding 0"
+)
+BY_COLUMNS = {"store": "store_id", "guide": "guide_id", "segment": "segment"}
+
+
+def _arm_stats(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    n = len(rows)
+    rev = np.array([r["revenue"] for r in rows], dtype=float)
+    responders = sum(r["purchased"] for r in rows)
+    return {
+        "members": n,
+        "contacted": sum(r["contacted"] for r in rows),
+        "redeemed": sum(r["redeemed"] for r in rows),
+        "responders": responders,
+        "response_rate": responders / n if n else None,
+        "revenue": float(rev.sum()),
+        "revenue_per_member": float(rev.mean()) if n else None,
+        "discounts": float(sum(r["discount"] for r in rows)),
+    }
+
+
+def _versus(
+    arm: list[dict[str, Any]], control: list[dict[str, Any]], cost_per_contact: float, margin: float, alpha: float
+) -> dict[str, Any]:
+    n = len(arm)
+    resp = two_proportions(
+        sum(r["purchased"] for r in arm), n, sum(r["purchased"] for r in control), len(control), alpha
+    )
+    per = welch(Summary.of([r["revenue"] for r in arm]), Summary.of([r["revenue"] for r in control]), alpha)
+    inc_resp = resp.scaled(float(n))
+    inc_rev = per.scaled(float(n))
+    cost = n * cost_per_contact + float(sum(r["discount"] for r in arm))
+    roi = incremental_roi(inc_rev.diff, margin, cost)
+    lo, hi = incremental_roi(inc_rev.ci_low, margin, cost), incremental_roi(inc_rev.ci_high, margin, cost)
+    return {
+        "response_rate_diff": resp.diff,
+        "incremental_responders": inc_resp.diff,
+        "incremental_responders_ci": [inc_resp.ci_low, inc_resp.ci_high],
+        "responders_p_value": resp.p_value,
+        "revenue_per_member_diff": per.diff,
+        "revenue_per_member_ci": [per.ci_low, per.ci_high],
+        "incremental_revenue": inc_rev.diff,
+        "incremental_revenue_ci": [inc_rev.ci_low, inc_rev.ci_high],
+        "revenue_statistic": per.statistic,
+        "revenue_p_value": per.p_value,
+        "cost": cost,
+        "incremental_roi": roi,
+        "incremental_roi_ci": [lo, hi],
+    }
+
+
+def _significant(d: dict[str, Any], p: float | None) -> bool:
+    lo, hi = d["revenue_per_member_ci"] if "revenue_per_member_ci" in d else (d["ci_low"], d["ci_high"])
+    return p is not None and p < 0.05 and lo is not None and (lo > 0 or hi < 0)
+
+
+def pick_winner(
+    by_arm: dict[str, list[dict[str, Any]]], versus: dict[str, dict[str, Any]], alpha: float
+) -> dict[str, Any]:
+    variants = [a for a in by_arm if a != CONTROL]
+    if len(variants) < 2:
+        return {"rule": WINNER_RULE, "winner": None, "reason": "one variant: nothing to compare between variants"}
+    pairs = []
+    for a, b in combinations(variants, 2):
+        d = welch(Summary.of([r["revenue"] for r in by_arm[a]]), Summary.of([r["revenue"] for r in by_arm[b]]), alpha)
+        pairs.append({"a": a, "b": b, "diff": d.diff, "ci_low": d.ci_low, "ci_high": d.ci_high, "p_value": d.p_value})
+    for pr, p in zip(pairs, holm([pr["p_value"] for pr in pairs]), strict=True):
+        pr["p_holm"] = p
+    winner = None
+    for v in variants:
+        beats_all = all(
+            _significant(pr, pr["p_holm"]) and ((pr["a"] == v) == (pr["diff"] > 0))
+            for pr in pairs
+            if v in (pr["a"], pr["b"])
+        )
+        vs_control = versus.get(v)
+        if (
+            beats_all
+            and vs_control
+            and _significant(vs_control, vs_control.get("revenue_p_holm"))
+            and vs_control["revenue_per_member_diff"] > 0
+        ):
+            winner = v
+    reason = f"{winner} meets the rule" if winner else "no variant meets the rule: keep testing or pick on cost"
+    return {"rule": WINNER_RULE, "winner": winner, "reason": reason, "pairs": pairs}
+
+
+def _compare(rows: list[dict[str, Any]], arms: list[str], cost: float, margin: float, alpha: float) -> dict[str, Any]:
+    by_arm: dict[str, list[dict[str, Any]]] = {a: [] for a in arms}
+    for r in rows:
+        by_arm.setdefault(r["arm"], []).append(r)
+    control = by_arm.get(CONTROL, [])
+    out_arms = {a: _arm_stats(rs) for a, rs in by_arm.items()}
+    versus = {a: _versus(rs, control, cost, margin, alpha) for a, rs in by_arm.items() if a != CONTROL and control}
+    for d, p in zip(versus.values(), holm([d["revenue_p_value"] for d in versus.values()]), strict=True):
+        d["revenue_p_holm"] = p
+    treated = [r for a, rs in by_arm.items() if a != CONTROL for r in rs]
+    total = _versus(treated, control, cost, margin, alpha) if control and treated else None
+    return {"arms": out_arms, "versus_control": versus, "all_treated_vs_control": total, "_by_arm": by_arm}
+
+
+def campaign_report(
+    con: duckdb.DuckDBPyConnection,
+    campaign_id: str,
+    *,
+    by: str | None = None,
+    alpha: float = 0.05,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    c = get_campaign(con, campaign_id)
+    if c["status"] == "draft":
+        raise InputError(
+            f"campaign {campaign_id} is a draft: nothing to report yet",
+            hint=f"Launch it first: winback campaign launch {campaign_id}.",
+        )
+    if by is not None and by not in BY_COLUMNS:
+        raise InputError(f"cannot break down by {by!r}", hint="Use --by store, guide or segment.")
+    now = now or utcnow()
+    rows = member_outcomes(con, campaign_id)
+    arms = [CONTROL] + [v["variant_key"] for v in c["variants"]]
+    main = _compare(rows, arms, c["cost_per_contact"], c["margin"], alpha)
+    winner = pick_winner(main.pop("_by_arm"), main["versus_control"], alpha)
+    window_end = c["launched_at"] + dt.timedelta(days=int(c["window_days"]))
+    out: dict[str, Any] = {
+        "campaign": c,
+        "window_end": window_end,
+        "window_complete": now >= window_end,
+        "alpha": alpha,
+        "method": "intention to treat; Welch CI for revenue, two-proportion z for responders; Holm across variants",
+        **main,
+        "winner": winner,
+    }
+    if by:
+        col = BY_COLUMNS[by]
+        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in rows:
+            groups[str(r[col]) if r[col] is not None else "—"].append(r)
+        breakdown = []
+        for g, rs in sorted(groups.items()):
+            part = _compare(rs, arms, c["cost_per_contact"], c["margin"], alpha)
+            part.pop("_by_arm")
+            breakdown.append({by: g, **part})
+        out["by"] = {"column": by, "groups": breakdown}
+    return out
