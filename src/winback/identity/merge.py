@@ -37,9 +37,12 @@ def apply_run(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, Any]:
             """
             INSERT INTO identity_merge_members
             SELECT ?, m.member_id, m.merged_into, mv.survivor
-            FROM members m JOIN _wb_moves mv ON m.member_id = mv.dup OR m.merged_into = mv.dup
+            FROM members m JOIN _wb_moves mv ON m.member_id = mv.dup
+            UNION ALL
+            SELECT ?, m.member_id, m.merged_into, mv.survivor
+            FROM members m JOIN _wb_moves mv ON m.merged_into = mv.dup
             """,
-            [merge_id],
+            [merge_id, merge_id],
         )
         con.execute(
             """
