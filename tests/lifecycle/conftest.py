@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from lc_helpers import AS_OF, build_small
+
+from winback.engine import DuckDBEngine
+from winback.lifecycle.refresh import refresh
+from winback.warehouse import connect
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A hand-built warehouse refreshed at 2024-03-01 and at AS_OF (2024-07-01); read-only for tests."""
+    path = tmp_path_factory.mktemp("lifecycle") / "small.duckdb"
+    con = connect(path)
+    build_small(con)
+    eng = DuckDBEngine(con)
+    refresh(eng, AS_OF.replace(month=3))
+    refresh(eng, AS_OF)
+    con.close()
+    return path
+
+
+@pytest.fixture
+def small(small_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(small_db, read_only=True)
+    yield con
+    con.close()
