@@ -26,12 +26,14 @@ import pyarrow as pa
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.internals.exceptions import SplinkException
 
 from winback.errors import EngineError
 
 MAX_SHARED = 20  # a phone or WeChat id on more records than this is a placeholder, not a person
 DEFAULT_SEED = 20261123
 REPORT_FLOOR = 0.5  # pairs scored below this probability are not stored
+MIN_PAIRS_FOR_EM = 50  # a training rule yielding fewer pairs is skipped
 MIN_PAIRS_FOR_U = 100_000  # fewer record pairs than this (≈ 450 members): keep the configured u values
 
 for _name in ("splink", "splink.internals"):
@@ -162,11 +164,15 @@ def _score(con: duckdb.DuckDBPyConnection, features: pa.Table, seed: int, floor:
         linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed, min_count_per_level=None)
         trained.append("u")
     for rule in (f"l.phone = r.phone AND l.phone_n <= {MAX_SHARED}", block_on("name", "birthday")):
-        if _pairs_for(con, rule) >= 50:
+        if _pairs_for(con, rule) < MIN_PAIRS_FOR_EM:
+            continue
+        try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True
             )
-            trained.append(f"em:{rule if isinstance(rule, str) else 'name+birthday'}")
+        except SplinkException:  # EM could not run on these pairs: the configured m values stand
+            continue
+        trained.append(f"em:{rule if isinstance(rule, str) else 'name+birthday'}")
     predictions = linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
     pairs = con.sql(
         "SELECT member_id_l, member_id_r, match_probability::DOUBLE AS match_probability, "

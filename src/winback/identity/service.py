@@ -92,16 +92,21 @@ def _sample(
     triples: list[tuple[str, str, float]],
     n: int,
 ) -> list[dict[str, Any]]:
-    """The first `n` clusters (largest first), phones masked, with the pair probabilities inside each."""
-    chosen = sorted(groups, key=lambda g: (-len(g), g[0]))[:n]
-    ids = [m for g in chosen for m in g]
-    info = store.member_samples(con, ids)
+    """`n` clusters, largest first and then the least certain (the ones worth a look), phones masked, with the
+    lowest and highest probability of the stored pairs inside each (pairs below the threshold included)."""
+    group_of = {m: i for i, g in enumerate(groups) for m in g}
+    inside: dict[int, list[float]] = {}
+    for a, b, p in triples:
+        i = group_of.get(a)
+        if i is not None and i == group_of.get(b):
+            inside.setdefault(i, []).append(p)
+    order = sorted(range(len(groups)), key=lambda i: (-len(groups[i]), min(inside.get(i, [1.0])), groups[i][0]))
+    chosen = [groups[i] for i in order[:n]]
+    info = store.member_samples(con, [m for g in chosen for m in g])
     survivor = {m: c for c, m, _ in rows}
-    wanted = set(ids)
-    probs: dict[frozenset[str], float] = {frozenset((a, b)): p for a, b, p in triples if a in wanted and b in wanted}
     out = []
-    for g in chosen:
-        ps = [p for pair, p in probs.items() if pair <= set(g)]
+    for i in order[:n]:
+        g, ps = groups[i], inside.get(i, [])
         out.append(
             {
                 "survivor": survivor[g[0]],
