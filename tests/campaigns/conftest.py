@@ -16,18 +16,29 @@ from winback.warehouse import connect
 AS_OF = dt.date(2026, 10, 31)
 SEGMENTS = ["active", "silent", "near_dormant", "hibernating", "lost", "never_purchased"]
 SEG_P = [0.2, 0.15, 0.2, 0.2, 0.2, 0.05]
-RECENCY = {"active": (1, 89), "silent": (90, 179), "near_dormant": (180, 364), "hibernating": (365, 729),
-           "lost": (730, 1500)}
+RECENCY = {
+    "active": (1, 89),
+    "silent": (90, 179),
+    "near_dormant": (180, 364),
+    "hibernating": (365, 729),
+    "lost": (730, 1500),
+}
 
 
 def build_brand(con: duckdb.DuckDBPyConnection, n: int = 4000, seed: int = 3) -> None:
     rng = np.random.default_rng(seed)
     stores = [f"S{i:02d}" for i in range(1, 5)]
     guides = {s: [f"G{s[1:]}{j}" for j in range(1, 3)] for s in stores}
-    con.execute("INSERT INTO stores (store_id, name, city) SELECT * FROM (VALUES "
-                + ", ".join(f"('{s}', '{s} 旗舰店', '上海')" for s in stores) + ")")
-    con.execute("INSERT INTO staff (guide_id, name, store_id, role) SELECT * FROM (VALUES "
-                + ", ".join(f"('{g}', '导购{g}', '{s}', 'guide')" for s in stores for g in guides[s]) + ")")
+    con.execute(
+        "INSERT INTO stores (store_id, name, city) SELECT * FROM (VALUES "
+        + ", ".join(f"('{s}', '{s} 旗舰店', '上海')" for s in stores)
+        + ")"
+    )
+    con.execute(
+        "INSERT INTO staff (guide_id, name, store_id, role) SELECT * FROM (VALUES "
+        + ", ".join(f"('{g}', '导购{g}', '{s}', 'guide')" for s in stores for g in guides[s])
+        + ")"
+    )
     members, snap, segs = [], [], []
     for i in range(n):
         mid = f"M{i:05d}"
@@ -37,14 +48,33 @@ def build_brand(con: duckdb.DuckDBPyConnection, n: int = 4000, seed: int = 3) ->
         orders = 0 if seg == "never_purchased" else int(1 + rng.poisson(2))
         aov = None if orders == 0 else float(rng.gamma(4, 80))
         rec = None if seg == "never_purchased" else int(rng.integers(*RECENCY[seg]))
-        members.append({"member_id": mid, "name": f"会员{i}", "phone_status": "mobile", "store_id": store,
-                        "guide_id": guide, "source": "erp",
-                        "consent_call": False if rng.random() < 0.05 else True,
-                        "consent_sms": None if rng.random() < 0.3 else True,
-                        "opted_out_at": dt.datetime(2026, 1, 1) if rng.random() < 0.02 else None})
-        snap.append({"as_of": AS_OF, "member_id": mid, "store_id": store, "guide_id": guide, "orders": orders,
-                     "purchase_days": orders, "monetary": round((aov or 0) * orders, 2), "aov": aov,
-                     "recency_days": rec, "clv": (aov or 0) * 0.5})
+        members.append(
+            {
+                "member_id": mid,
+                "name": f"会员{i}",
+                "phone_status": "mobile",
+                "store_id": store,
+                "guide_id": guide,
+                "source": "erp",
+                "consent_call": bool(rng.random() >= 0.05),
+                "consent_sms": None if rng.random() < 0.3 else True,
+                "opted_out_at": dt.datetime(2026, 1, 1) if rng.random() < 0.02 else None,
+            }
+        )
+        snap.append(
+            {
+                "as_of": AS_OF,
+                "member_id": mid,
+                "store_id": store,
+                "guide_id": guide,
+                "orders": orders,
+                "purchase_days": orders,
+                "monetary": round((aov or 0) * orders, 2),
+                "aov": aov,
+                "recency_days": rec,
+                "clv": (aov or 0) * 0.5,
+            }
+        )
         segs.append({"as_of": AS_OF, "scheme": "seed_cn", "member_id": mid, "segment": seg})
     for name, rows in (("members", members), ("member_snapshot", snap), ("member_segments", segs)):
         con.register("_rows", pa.Table.from_pylist(rows))

@@ -83,6 +83,8 @@ def redeem(
             hint="The coupon applies to orders at or above its threshold (满减门槛).",
         )
     used = con.execute("SELECT code FROM coupons WHERE redeemed_order_id = ? LIMIT 1", [order_id]).fetchone()
+    if used and used[0] == c:  # redeemed on this very order a moment ago (another till)
+        raise _already(c, None)
     if used:
         raise InputError(f"order {order_id} already used coupon {display(used[0])}", hint="One coupon per order.")
     discount = Offer(kind, value, threshold).discount_on(amount)

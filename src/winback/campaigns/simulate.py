@@ -51,23 +51,31 @@ def offer_strength(offer: Offer) -> float:
     return 0.5
 
 
-def expected_discount(offer: Offer, mean_amount: float) -> float:
-    """E[discount] for a Gamma(SHAPE, mean) amount: applied only when amount >= threshold."""
-    if offer.kind == "none" or mean_amount <= 0:
-        return 0.0
-    scale = mean_amount / SHAPE
-    t = offer.threshold
+def expected_discount(offer: Offer, mean_amount: float | np.ndarray) -> np.ndarray:
+    """E[discount] for a Gamma(SHAPE, mean) amount: applied only when amount >= threshold (vectorised)."""
+    mean = np.asarray(mean_amount, dtype=float)
+    if offer.kind not in ("discount", "voucher", "gift_pack"):
+        return np.zeros_like(mean)
+    scale = np.where(mean > 0, mean, 1.0) / SHAPE
+    t = max(offer.threshold, 0.0)
     if offer.kind == "discount":  # value % of the amount, on amounts >= t
-        return offer.value / 100.0 * mean_amount * float(sps.gamma.sf(t, SHAPE + 1, scale=scale))
-    if offer.kind in ("voucher", "gift_pack"):  # min(value, amount) on amounts >= t
-        v = offer.value
-        lo = max(t, 0.0)
-        if v <= lo:
-            return v * float(sps.gamma.sf(lo, SHAPE, scale=scale))
-        # amounts in [lo, v): the whole amount; amounts >= v: v
-        part = mean_amount * float(sps.gamma.cdf(v, SHAPE + 1, scale=scale) - sps.gamma.cdf(lo, SHAPE + 1, scale=scale))
-        return part + v * float(sps.gamma.sf(v, SHAPE, scale=scale))
-    return 0.0
+        out = offer.value / 100.0 * mean * sps.gamma.sf(t, SHAPE + 1, scale=scale)
+    elif offer.value <= t:  # voucher/gift pack: min(value, amount) on amounts >= t; here amount >= t >= value
+        out = offer.value * sps.gamma.sf(t, SHAPE, scale=scale)
+    else:  # amounts in [t, value) give their whole amount, amounts >= value give value
+        part = mean * (sps.gamma.cdf(offer.value, SHAPE + 1, scale=scale) - sps.gamma.cdf(t, SHAPE + 1, scale=scale))
+        out = part + offer.value * sps.gamma.sf(offer.value, SHAPE, scale=scale)
+    return np.where(mean > 0, out, 0.0)
+
+
+def discounts(offer: Offer, amounts: np.ndarray) -> np.ndarray:
+    """Offer.discount_on for many amounts at once."""
+    ok = amounts >= offer.threshold
+    if offer.kind == "discount":
+        return np.where(ok, np.round(amounts * offer.value / 100.0, 2), 0.0)
+    if offer.kind in ("voucher", "gift_pack"):
+        return np.where(ok, np.minimum(offer.value, amounts), 0.0)
+    return np.zeros_like(amounts)
 
 
 @dataclass(frozen=True)
@@ -123,11 +131,11 @@ def simulate(
     gross = np.where(purchased, rng.gamma(SHAPE, mean_amt / SHAPE), 0.0)
     discount = np.zeros(n)
     exp_disc = np.zeros(n)
-    for i in np.flatnonzero(treated):
-        o = offers[arm[i]]
-        exp_disc[i] = expected_discount(o, mean_amt[i])
-        if purchased[i] and reached[i] and gross[i] >= o.threshold:
-            discount[i] = o.discount_on(float(gross[i]))
+    for a in {str(x) for x in arm[treated]}:
+        mask = arm == a
+        exp_disc[mask] = expected_discount(offers[a], mean_amt[mask])
+        used = mask & purchased & reached
+        discount[used] = discounts(offers[a], gross[used])
     day = rng.random(n) * window_days
     truth: dict[str, dict[str, float]] = {}
     # expectation over reach and purchase: E[rev | treated] − E[rev | not]

@@ -1,0 +1,153 @@
+"""create → launch → respond → report on a synthetic brand in a real warehouse file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from winback.campaigns.launch import launch_campaign
+from winback.campaigns.report import campaign_report
+from winback.campaigns.scenarios import load_playbook
+from winback.campaigns.service import close_campaign, create_campaign, list_campaigns, show_campaign
+from winback.demo.respond import parse_uplift, respond
+from winback.errors import InputError, NotFoundError
+from winback.warehouse import connect
+
+from .conftest import build_brand
+
+T0 = dt.datetime(2026, 11, 2, 9, 0)
+PB = load_playbook()
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
+    row = con.execute(sql, params or []).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_preview_explains_exclusions_and_expectations(brand: duckdb.DuckDBPyConnection) -> None:
+    d = create_campaign(brand, PB, "new_store_opening", holdout=0.2, now=T0, lang="en")
+    p = d["preview"]
+    target = (
+        "SELECT count(*) FROM member_segments g JOIN members m USING (member_id) WHERE g.segment IN "
+        "('near_dormant', 'hibernating')"
+    )
+    assert p["matched"] == _count(brand, target)
+    excluded = {e["reason"]: e["members"] for e in p["excluded"]}
+    assert excluded["opted_out"] == _count(brand, target + " AND m.opted_out_at IS NOT NULL")
+    assert excluded["no_consent"] == _count(brand, target + " AND m.opted_out_at IS NULL AND NOT m.consent_call")
+    assert p["audience"]["members"] == p["matched"] - sum(excluded.values())
+    assert {r["segment"] for r in p["audience"]["by_segment"]} == {"near_dormant", "hibernating"}
+    assert sum(r["members"] for r in p["audience"]["by_store"]) == p["audience"]["members"]
+    e = p["expected"]
+    assert e["rate_sources"] == ["seed default"]
+    assert e["cost"] == pytest.approx(p["audience"]["members"] * 0.8 * 1.5)
+    h = p["holdout_sizing"]
+    assert h["mde_rate"] is not None and 0 < h["mde_rate"] < 0.1
+    mdes = [a["mde_rate"] for a in h["alternatives"]]  # holdout 5 % … 50 %: a bigger control detects less
+    assert mdes == sorted(mdes, reverse=True)
+    assert d["campaign"]["status"] == "draft" and d["campaign"]["campaign_id"] == "C0001"
+
+
+def test_launch_freezes_assigns_and_queues(brand: duckdb.DuckDBPyConnection) -> None:
+    create_campaign(brand, PB, "new_store_opening", holdout=0.2, variants=["A:voucher:50:200", "B:discount:15"], now=T0)
+    out = launch_campaign(brand, PB, "C0001", now=T0)
+    arms = out["arms"]
+    n = out["members"]
+    assert sum(arms.values()) == n
+    assert abs(arms["control"] - 0.2 * n) <= 1 and abs(arms["A"] - arms["B"]) <= 1
+    treated = n - arms["control"]
+    assert out["coupons"] == out["tasks"] == out["touches"] == treated
+    assert all(b["chi2_p_value"] > 0.9 for b in out["balance"])
+    assert _count(brand, "SELECT count(DISTINCT idempotency_key) FROM touches") == treated
+    assert _count(brand, "SELECT count(*) FROM tasks WHERE script LIKE '%券码%'") == treated
+    assert (
+        _count(
+            brand,
+            "SELECT count(*) FROM coupons c JOIN campaign_members m USING (campaign_id, member_id) "
+            "WHERE m.arm = 'control'",
+        )
+        == 0
+    )
+    with pytest.raises(InputError, match="only a draft can be launched"):
+        launch_campaign(brand, PB, "C0001", now=T0)
+    # a second campaign the next day: touched members hit the frequency cap, the control is held out
+    d2 = create_campaign(brand, PB, "drive_to_store", now=T0 + dt.timedelta(days=1))
+    ex = {e["reason"]: e["members"] for e in d2["preview"]["excluded"]}
+    assert ex["frequency_cap"] > 0.5 * treated
+    assert ex["held_out_elsewhere"] > 0.5 * arms["control"]
+    assert d2["preview"]["audience"]["members"] + sum(ex.values()) == d2["preview"]["matched"]
+    assert [c["status"] for c in list_campaigns(brand)["campaigns"]] == ["running", "draft"]
+    shown = show_campaign(brand, "C0001")
+    assert shown["arms"] == arms and shown["coupons"] == treated
+    close_campaign(brand, "C0001", now=T0 + dt.timedelta(days=30))
+    assert _count(brand, "SELECT count(*) FROM tasks WHERE status = 'open'") == 0
+    with pytest.raises(NotFoundError, match="no campaign 'C9999'"):
+        show_campaign(brand, "C9999")
+
+
+def test_same_launch_twice_assigns_the_same_arms(tmp_path: Path) -> None:
+    frozen = []
+    for name in ("one", "two"):
+        con = connect(tmp_path / f"{name}.duckdb")
+        build_brand(con, n=1500)
+        create_campaign(con, PB, "season_change", holdout=0.1, variants=["A", "B"], now=T0)
+        launch_campaign(con, PB, "C0001", now=T0)
+        frozen.append(con.execute("SELECT member_id, arm FROM campaign_members ORDER BY member_id").fetchall())
+        con.close()
+    assert frozen[0] == frozen[1] and len(frozen[0]) > 300
+
+
+def test_end_to_end_report_covers_the_true_uplift(brand: duckdb.DuckDBPyConnection) -> None:
+    create_campaign(
+        brand, PB, "new_store_opening", holdout=0.3, variants=["A:voucher:50:200", "B:voucher:10:0"], now=T0
+    )
+    launch_campaign(brand, PB, "C0001", now=T0)
+    sim = respond(brand, "C0001", uplift=parse_uplift("near_dormant=0.08,hibernating=0.05"), seed=11)
+    assert sim["orders"] > 50 and sim["redeemed"] > 0
+    rep = campaign_report(brand, "C0001", by="segment", now=T0 + dt.timedelta(days=20))
+    assert rep["window_complete"] is True
+    truth = json.loads(brand.execute("SELECT true_incremental FROM campaign_truth").fetchone()[0])  # type: ignore[index]
+    for arm in ("A", "B"):
+        v = rep["versus_control"][arm]
+        lo, hi = v["incremental_revenue_ci"]
+        assert lo <= truth[arm]["incremental_revenue"] <= hi, (arm, lo, hi, truth[arm])
+        lo, hi = v["incremental_responders_ci"]
+        assert lo <= truth[arm]["incremental_responders"] <= hi
+        assert v["cost"] > rep["arms"][arm]["members"] * 1.5 - 1e-9  # contacts + redeemed discounts
+    assert rep["arms"]["control"]["contacted"] == 0 and rep["arms"]["A"]["contacted"] > 0
+    assert rep["arms"]["A"]["redeemed"] == _count(
+        brand, "SELECT count(*) FROM coupons WHERE variant_key = 'A' AND redeemed_at IS NOT NULL"
+    )
+    assert "Holm" in rep["winner"]["rule"] and len(rep["winner"]["pairs"]) == 1
+    groups = {g["segment"]: g for g in rep["by"]["groups"]}
+    assert set(groups) == {"near_dormant", "hibernating"}
+    assert sum(g["arms"]["A"]["members"] for g in groups.values()) == rep["arms"]["A"]["members"]
+    with pytest.raises(InputError, match="already simulated"):
+        respond(brand, "C0001")
+
+
+def test_report_refuses_a_draft_and_bad_breakdown(brand: duckdb.DuckDBPyConnection) -> None:
+    create_campaign(brand, PB, "big_sale", now=T0)
+    with pytest.raises(InputError, match="draft"):
+        campaign_report(brand, "C0001")
+    launch_campaign(brand, PB, "C0001", now=T0)
+    with pytest.raises(InputError, match="--by store, guide or segment"):
+        campaign_report(brand, "C0001", by="city")
+
+
+def test_create_rejects_bad_options(brand: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(NotFoundError, match="no scenario 'nope'"):
+        create_campaign(brand, PB, "nope")
+    with pytest.raises(InputError, match="holdout"):
+        create_campaign(brand, PB, "big_sale", holdout=0.0)
+    with pytest.raises(InputError, match="window"):
+        create_campaign(brand, PB, "big_sale", window="two weeks")
+    with pytest.raises(InputError, match="offer kind 'cash'"):
+        create_campaign(brand, PB, "big_sale", variants=["A:cash:5"])
+    with pytest.raises(InputError, match="unknown store"):
+        create_campaign(brand, PB, "big_sale", stores=["S99"])

@@ -1,0 +1,102 @@
+"""Redeeming coupons: every refusal says why; a code is redeemed at most once, even by two tills at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from winback.campaigns.coupons import display
+from winback.campaigns.launch import launch_campaign
+from winback.campaigns.redeem import AlreadyRedeemedError, redeem
+from winback.campaigns.scenarios import load_playbook
+from winback.campaigns.service import create_campaign
+from winback.errors import InputError, NotFoundError
+from winback.warehouse import connect
+
+from .conftest import build_brand
+
+T0 = dt.datetime(2026, 11, 2, 9, 0)
+
+
+def _launched(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    pb = load_playbook()
+    create_campaign(con, pb, "new_store_opening", variants=["A:voucher:50:200"], now=T0)
+    launch_campaign(con, pb, "C0001", now=T0)
+    return con.execute(
+        "SELECT c.code, c.member_id, m.store_id FROM coupons c JOIN members m USING (member_id) ORDER BY code LIMIT 5"
+    ).fetchall()
+
+
+def _order(
+    con: duckdb.DuckDBPyConnection, order_id: str, member: str, store: str, amount: float, at: dt.datetime
+) -> None:
+    con.execute(
+        "INSERT INTO orders (order_id, member_id, source_member_id, store_id, ordered_at, amount, status) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'paid')",
+        [order_id, member, member, store, at, amount],
+    )
+
+
+def test_redeem_checks_and_refusals(brand: duckdb.DuckDBPyConnection) -> None:
+    (code, member, store), (code2, member2, store2), *_ = _launched(brand)
+    _order(brand, "O1", member, store, 260.0, T0 + dt.timedelta(days=2))
+    _order(brand, "O2", member2, store2, 120.0, T0 + dt.timedelta(days=2))
+    _order(brand, "O3", member2, store2, 300.0, T0 + dt.timedelta(days=60))
+    with pytest.raises(NotFoundError, match="unknown coupon"):
+        redeem(brand, _valid_unknown(), order_id="O1", store_id=store)
+    with pytest.raises(NotFoundError, match="no paid order 'NOPE'"):
+        redeem(brand, code, order_id="NOPE", store_id=store)
+    with pytest.raises(InputError, match=f"belongs to member {member}"):
+        redeem(brand, code, order_id="O2", store_id=store2)
+    with pytest.raises(InputError, match=r"below the coupon's threshold of ¥200\.00"):
+        redeem(brand, code2, order_id="O2", store_id=store2)
+    with pytest.raises(InputError, match="expired"):
+        redeem(brand, code2, order_id="O3", store_id=store2)
+    out = redeem(brand, display(code).lower(), order_id="O1", store_id=store)
+    assert out["discount"] == 50.0 and out["member_id"] == member
+    with pytest.raises(AlreadyRedeemedError, match=r"already redeemed .* order O1"):
+        redeem(brand, code, order_id="O1", store_id=store)
+
+
+def _valid_unknown() -> str:
+    from winback.campaigns.coupons import check_symbol
+
+    payload = "23456789ABC"
+    return payload + check_symbol(payload)
+
+
+def test_two_tills_at_the_same_moment_exactly_one_succeeds(tmp_path: Path) -> None:
+    con = connect(tmp_path / "tills.duckdb")
+    build_brand(con, n=600)
+    code, member, store = _launched(con)[0]
+    _order(con, "O1", member, store, 500.0, T0 + dt.timedelta(days=1))
+    for attempt in range(10):  # the race is repeated; each time exactly one till wins
+        if attempt:
+            con.execute("UPDATE coupons SET redeemed_at = NULL, redeemed_order_id = NULL WHERE code = ?", [code])
+        barrier = threading.Barrier(2)
+        results: list[str] = []
+
+        def till(barrier: threading.Barrier = barrier, results: list[str] = results) -> None:
+            cur = con.cursor()
+            barrier.wait()
+            try:
+                redeem(cur, code, order_id="O1", store_id=store)
+                results.append("ok")
+            except AlreadyRedeemedError:
+                results.append("refused")
+            finally:
+                cur.close()
+
+        threads = [threading.Thread(target=till) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results) == ["ok", "refused"], results
+        row = con.execute("SELECT count(*) FROM coupons WHERE redeemed_at IS NOT NULL").fetchone()
+        assert row == (1,)
+    con.close()
