@@ -1,8 +1,9 @@
-"""Readers: put an export (CSV/TSV, XLSX, Parquet) in front of SQL as an all-VARCHAR staging relation.
+"""Readers: put an export (CSV/TSV, XLSX, Parquet) in front of SQL as a staging relation.
 
 The staging relation `wb_staged` has `_row` (1-based data row number, header not counted) followed by the
-file's own columns as VARCHAR. Rows the CSV reader cannot split into the header's columns are collected in
-`wb_reader_rejects` (row number, reason, raw line) so nothing is lost silently.
+file's own columns: VARCHAR for CSV/TSV/XLSX, the file's own types for Parquet (typed columns skip parsing).
+Rows the CSV reader cannot split into the header's columns are collected in `wb_reader_rejects` (row number,
+reason, raw line) so nothing is lost silently.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Staged:
     rows_read: int  # rows in the staging relation
     reader_rejects: int  # rows the reader could not split
     temp_files: list[Path] = field(default_factory=list)
+    types: dict[str, str] = field(default_factory=dict)  # column -> SQL type when not VARCHAR (Parquet)
 
     @property
     def rows_in(self) -> int:
@@ -70,7 +72,7 @@ def file_format(path: Path) -> str:
 def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
     for view in (STAGED,):
         con.execute(f"DROP VIEW IF EXISTS temp.{view}")
-    for tbl in (_RAW, READER_REJECTS, "wb_csv_rejects", "wb_csv_scans"):
+    for tbl in (_RAW, READER_REJECTS, "wb_csv_rejects", "wb_csv_scans", "wb_row_shift"):
         con.execute(f"DROP TABLE IF EXISTS temp.{tbl}")
 
 
@@ -165,20 +167,6 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 # ----------------------------------------------------------------------------------------------- Parquet
-def _parquet_column_sql(name: str, type_: str) -> str:
-    col = q(name)
-    t = type_.upper()
-    if t in ("VARCHAR", "STRING"):
-        return col
-    if t in ("DOUBLE", "FLOAT", "REAL") or t.startswith("DECIMAL"):
-        # 13812345678.0 must read as "13812345678", not "13812345678.0"
-        return (
-            f"CASE WHEN {col} = trunc({col}) AND abs({col}) < 1e15 THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) "
-            f"ELSE CAST({col} AS VARCHAR) END AS {col}"
-        )
-    return f"CAST({col} AS VARCHAR) AS {col}"
-
-
 def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     src = f"read_parquet({lit(str(path))}, file_row_number = true)"
     try:
@@ -189,12 +177,12 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
             hint="Check that the file is a complete Parquet file.",
         ) from exc
     cols = [(r[0], str(r[1])) for r in desc if r[0] != "file_row_number"]
-    body = ", ".join(_parquet_column_sql(n, t) for n, t in cols)
+    body = ", ".join(q(n) for n, _ in cols)
     con.execute(f"CREATE TEMP VIEW {STAGED} AS SELECT file_row_number + 1 AS _row, {body} FROM {src}")
     _empty_rejects(con)
     meta = con.execute(f"SELECT sum(num_rows) FROM parquet_file_metadata({lit(str(path))})").fetchone()
     rows = int(meta[0]) if meta and meta[0] is not None else 0
-    return Staged([n for n, _ in cols], "parquet", None, rows, 0)
+    return Staged([n for n, _ in cols], "parquet", None, rows, 0, types=dict(cols))
 
 
 # ----------------------------------------------------------------------------------------------- XLSX

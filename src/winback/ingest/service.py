@@ -145,8 +145,8 @@ def import_file(
         say("read", staged.rows_in, staged.rows_in)
         cmap = resolve_mapping(kind, staged.columns, overrides)
         _check_required(kind, cmap, staged.columns, path)
-        decision = decide_date_format(detect_date_shapes(con, kind, cmap))
-        build_parsed(con, kind, cmap, staged.columns, decision.dm_order)
+        decision = decide_date_format(detect_date_shapes(con, kind, cmap, staged.types))
+        build_parsed(con, kind, cmap, staged.columns, decision.dm_order, staged.types)
         say("validate", staged.rows_in, staged.rows_in)
         plan = _plan(con, kind, cmap, staged.columns, source)
         rejected = count_parse_rejects(con) + plan.rows_rejected

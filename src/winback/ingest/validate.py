@@ -7,7 +7,8 @@ that way), `_err` (why the row cannot be loaded, NULL if it can) and `_raw` (the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import duckdb
 
@@ -29,46 +30,40 @@ def json_object_sql(pairs: Sequence[tuple[str, str]]) -> str:
     return f"CAST(nullif(to_json(map_from_entries(list_filter([{items}], lambda e: e.v IS NOT NULL))), '{{}}') AS JSON)"
 
 
-def detect_date_shapes(con: duckdb.DuckDBPyConnection, kind: str, mapping: ColumnMapping) -> V.DateShapes:
+def text_of(col: str, type_: str) -> str:
+    """The column as the text an export would show (typed Parquet columns included)."""
+    t = type_.upper()
+    if t in ("VARCHAR", "STRING"):
+        return col
+    if t in ("DOUBLE", "FLOAT", "REAL") or t.startswith("DECIMAL"):
+        # 13812345678.0 must read as "13812345678", not "13812345678.0"
+        return (
+            f"CASE WHEN {col} = trunc({col}) AND abs({col}) < 1e15 THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) "
+            f"ELSE CAST({col} AS VARCHAR) END"
+        )
+    return f"CAST({col} AS VARCHAR)"
+
+
+def detect_date_shapes(
+    con: duckdb.DuckDBPyConnection, kind: str, mapping: ColumnMapping, types: Mapping[str, str]
+) -> V.DateShapes:
+    """Count the date layouts of the values that are not already ISO timestamps (only those need deciding)."""
     cols = [src for f, src in mapping.fields.items() if fields_of(kind)[f].type in _DATE_TYPES]
-    if not cols:
-        return V.DateShapes()
-    parts = ", ".join(V.date_shape_counts(V.clean(q(c))) for c in cols)
-    row = con.execute(f"SELECT {parts} FROM {STAGED}").fetchone()
-    assert row is not None
     total = V.DateShapes()
-    for i in range(len(cols)):
-        total = total + V.DateShapes(*(int(x or 0) for x in row[5 * i : 5 * i + 5]))
+    for c in cols:
+        raw = q(c)
+        text = text_of(raw, types.get(c, "VARCHAR"))
+        row = con.execute(
+            f"SELECT {V.date_shape_counts('d')} FROM (SELECT {V.date_text('c')} AS d FROM ("
+            f"SELECT {V.clean(text, True)} AS c FROM {STAGED} "
+            f"WHERE {raw} IS NOT NULL AND try_cast({raw} AS TIMESTAMP) IS NULL))"
+        ).fetchone()
+        assert row is not None
+        total = total + V.DateShapes(*(int(x or 0) for x in row))
     return total
 
 
-def _typed(f: Field, c: str, dm_order: str) -> str:
-    t = f.type
-    if t == "id":
-        return V.ident(c)
-    if t == "money":
-        return V.money(c)
-    if t == "number":
-        return V.number(c)
-    if t == "int":
-        return V.integer(c)
-    if t == "date":
-        return V.date(c, dm_order)
-    if t == "timestamp":
-        return V.timestamp(c, dm_order)
-    if t == "bool":
-        return V.boolean(c)
-    if t == "gender":
-        return V.gender(c)
-    if t == "channel":
-        return V.channel(c)
-    if t == "status":
-        return V.status(c)
-    if t == "phone":
-        return V.phone_text(c)
-    return c
-
-
+_ENUMS = {"bool": V.boolean, "gender": V.gender, "status": V.status}
 _WHAT = {
     "money": "is not a number",
     "number": "is not a number",
@@ -79,82 +74,124 @@ _WHAT = {
     "gender": "is not a gender",
     "status": "is not a known order status (paid, refunded or cancelled)",
 }
+_LAYERS = 6
 
 
-def _fails(f: Field, c: str, v: str) -> str | None:
-    """SQL condition: the cell had text but it could not be read as the field's type."""
-    if f.type not in _WHAT:
-        return None
-    return f"({c} IS NOT NULL AND {v} IS NULL)"
+@dataclass
+class _FieldSQL:
+    """One field's expressions, layer by layer, and the names of its value and "had text" columns."""
+
+    layers: list[list[str]]
+    value: str  # column holding the typed value
+    has_text: str  # SQL: the cell had text (only meaningful where the value is NULL)
+    shown: str  # SQL: the cell's text for messages
 
 
-def _message(f: Field, c: str) -> str:
-    return f"'{f.says} \"' || left({c}, 60) || '\" {_WHAT[f.type]}'"
+def _field_sql(i: int, f: Field, raw: str, text: str, dm_order: str) -> _FieldSQL:
+    n = f"__{i}_"
+    layers: list[list[str]] = [[] for _ in range(_LAYERS)]
+    t = f.type
+    if t in V.NUMERIC_SQL_TYPE or t in _DATE_TYPES:
+        cast = V.NUMERIC_SQL_TYPE.get(t, "TIMESTAMP")
+        layers[0].append(f"try_cast({raw} AS {cast}) AS {n}f")
+        layers[1].append(f"CASE WHEN {n}f IS NULL AND {raw} IS NOT NULL THEN {V.trimmed(text, True)} END AS {n}s1")
+        layers[2].append(f"{V.null_tokens(n + 's1')} AS {n}s2")
+        if t in _DATE_TYPES:
+            layers[3].append(f"{V.date_text(n + 's2')} AS {n}s3")
+            layers[4].append(f"{V.timestamp_slow(n + 's3', dm_order)} AS {n}s4")
+            layers[5].append(f"{V.timestamp_final(t, n + 'f', n + 's4')} AS {n}v")
+        else:
+            layers[3].append(f"{V.numeric_strip(n + 's2')} AS {n}s3")
+            layers[4].append(f"{V.numeric_commas(n + 's3')} AS {n}s4")
+            layers[5].append(f"{V.numeric_final(t, n + 'f', n + 's4')} AS {n}v")
+        return _FieldSQL(layers, f"{n}v", f"{n}s2 IS NOT NULL", f"{n}s1")
+    if t in _ENUMS:
+        layers[0].append(f"{V.trimmed(text)} AS {n}t")
+        layers[1].append(f"{_ENUMS[t](n + 't')} AS {n}v")
+        return _FieldSQL(layers, f"{n}v", f"{V.clean(text)} IS NOT NULL", f"{n}t")
+    layers[0].append(f"{V.trimmed(text)} AS {n}t")
+    layers[1].append(f"{V.null_tokens(n + 't')} AS {n}c")
+    value = {"id": V.ident, "channel": V.channel}.get(t, lambda c: c)(n + "c")
+    layers[2].append(f"{value} AS {n}v")
+    return _FieldSQL(layers, f"{n}v", f"{n}v IS NOT NULL", f"{n}t")
 
 
 def build_parsed(
-    con: duckdb.DuckDBPyConnection, kind: str, mapping: ColumnMapping, columns: Sequence[str], dm_order: str
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    mapping: ColumnMapping,
+    columns: Sequence[str],
+    dm_order: str,
+    types: Mapping[str, str] | None = None,
 ) -> None:
     """CREATE TEMP TABLE wb_parsed for `kind` from wb_staged."""
+    types = types or {}
     fields = fields_of(kind)
     master = kind in MASTER_KINDS
+    text = {c: text_of(q(c), types.get(c, "VARCHAR")) for c in columns}
     mapped = [(fields[name], src) for name, src in mapping.fields.items()]
-    clean_cols = [f"{V.clean(q(src))} AS {q('c_' + f.name)}" for f, src in mapped]
-    raw_cols = [q(c) for c in columns]
-    typed_cols = [f"{_typed(f, q('c_' + f.name), dm_order)} AS {q('v_' + f.name)}" for f, _ in mapped]
+    fsql = [_field_sql(i, f, q(src), text[src], dm_order) for i, (f, src) in enumerate(mapped)]
 
     errors: list[str] = []
-    blank_checks: list[tuple[Field, str, str]] = []  # (field, fail condition, source column)
-    for f, src in mapped:
-        c, v = q("c_" + f.name), q("v_" + f.name)
-        fail = _fails(f, c, v)
-        if f.required:
-            errors.append(f"CASE WHEN {c} IS NULL THEN '{f.says} is missing' END")
-        if fail is None:
-            continue
-        if master and not f.required:
-            blank_checks.append((f, fail, src))
-        else:
-            errors.append(f"CASE WHEN {fail} THEN {_message(f, c)} END")
+    blank_checks: list[tuple[Field, str, _FieldSQL]] = []  # (field, "unreadable" condition, its SQL)
+    for (f, _), x in zip(mapped, fsql, strict=True):
+        missing = f"'{f.says} is missing'" if f.required else "NULL"
+        if f.type in _WHAT:
+            msg = f"'{f.says} \"' || left({x.shown}, 60) || '\" {_WHAT[f.type]}'"
+            if master and not f.required:
+                blank_checks.append((f, f"CASE WHEN {x.value} IS NOT NULL THEN false ELSE {x.has_text} END", x))
+            else:
+                errors.append(
+                    f"CASE WHEN {x.value} IS NOT NULL THEN NULL WHEN NOT ({x.has_text}) THEN {missing} ELSE {msg} END"
+                )
+        elif f.required:
+            errors.append(f"CASE WHEN {x.value} IS NULL THEN {missing} END")
+    value_of = {f.name: x.value for (f, _), x in zip(mapped, fsql, strict=True)}
     if kind == "members":
-        if "member_id" in mapping.fields:
-            errors.append("CASE WHEN c_member_id IS NULL THEN 'member id is missing' END")
-        elif "wechat_id" in mapping.fields:
-            errors.append("CASE WHEN c_wechat_id IS NULL THEN 'WeChat id is missing (the file has no member id)' END")
+        if "member_id" in value_of:
+            errors.append(f"CASE WHEN {value_of['member_id']} IS NULL THEN 'member id is missing' END")
+        elif "wechat_id" in value_of:
+            errors.append(
+                f"CASE WHEN {value_of['wechat_id']} IS NULL THEN 'WeChat id is missing (the file has no member id)' END"
+            )
     source_cols = ", ".join(q(c) for c in columns)
     err_sql = f"nullif(concat_ws('; ', {', '.join(errors)}), '')" if errors else "NULL::VARCHAR"
     err_sql = f"CASE WHEN coalesce({source_cols}) IS NULL THEN 'the row is empty' ELSE {err_sql} END"
 
     out_cols: list[str] = []
-    for f, _ in mapped:
-        c, v = q("c_" + f.name), q("v_" + f.name)
+    for (f, _), x in zip(mapped, fsql, strict=True):
         if f.type == "phone":
-            out_cols.append(f"{c} AS {q(f.name + '_raw')}")
-            out_cols.append(f"nullif({v}, '') AS {q(f.name + '_norm')}")
+            out_cols.append(f"{x.value} AS {q(f.name + '_raw')}")
+            out_cols.append(f"nullif({V.phone_text(x.value)}, '') AS {q(f.name + '_norm')}")
         elif f.type == "gender":
-            out_cols.append(f"nullif({v}, '?') AS {q(f.name)}")
+            out_cols.append(f"nullif({x.value}, '?') AS {q(f.name)}")
         else:
-            out_cols.append(f"{v} AS {q(f.name)}")
-    extra_pairs = [(c, q(c)) for c in mapping.kept]
-    extra_pairs += [(src, f"CASE WHEN {fail} THEN {q('c_' + f.name)} END") for f, fail, src in blank_checks]
+            out_cols.append(f"{x.value} AS {q(f.name)}")
+    extra_pairs = [(c, text[c]) for c in mapping.kept]
+    extra_pairs += [
+        (src, f"CASE WHEN {cond} THEN {x.shown} END")
+        for (f, cond, x), src in zip(blank_checks, [mapping.fields[f.name] for f, _, _ in blank_checks], strict=True)
+    ]
     blanked = (
         "list_filter(["
-        + ", ".join(f"CASE WHEN {fail} THEN {lit(f.name)} END" for f, fail, _ in blank_checks)
+        + ", ".join(f"CASE WHEN {cond} THEN {lit(f.name)} END" for f, cond, _ in blank_checks)
         + "], lambda x: x IS NOT NULL)"
         if blank_checks
         else "[]::VARCHAR[]"
     )
-    raw_pairs = [(c, q(c)) for c in columns]
+    raw_pairs = [(c, text[c]) for c in columns]
+    layered = f"SELECT * FROM {STAGED}"
+    for depth in range(_LAYERS):
+        exprs = [e for x in fsql for e in x.layers[depth]]
+        if exprs:
+            layered = f"SELECT *, {', '.join(exprs)} FROM ({layered})"
     sql = f"""
 CREATE OR REPLACE TEMP TABLE {PARSED} AS
-WITH c AS (SELECT _row, {", ".join(clean_cols + raw_cols)} FROM {STAGED}),
-p AS (SELECT *, {", ".join(typed_cols)} FROM c),
-e AS (SELECT *, {err_sql} AS _err FROM p)
 SELECT _row, {", ".join(out_cols)},
        {json_object_sql(extra_pairs)} AS _extra,
        {blanked} AS _blanked,
        _err,
        CASE WHEN _err IS NOT NULL THEN coalesce({json_object_sql(raw_pairs)}, '{{}}') END AS _raw
-FROM e
+FROM (SELECT *, {err_sql} AS _err FROM ({layered}))
 """
     con.execute(sql)

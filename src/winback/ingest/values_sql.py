@@ -1,8 +1,8 @@
 """SQL expressions that turn exported text into typed values, set-based, in DuckDB's dialect.
 
-Each builder takes a SQL expression of type VARCHAR (already trimmed, empty and placeholder values NULL) and
-returns an expression of the target type that is NULL when the text cannot be read. A fast `try_cast` path
-runs first; the slower normalisation (full-width digits, currency signs, Chinese dates …) only sees the rest.
+Builders return expressions of the target type that are NULL when the text cannot be read. A fast `try_cast`
+of the raw column runs first; the slower normalisation (full-width digits, currency signs, Chinese dates …)
+only sees the rest (`validate.build_parsed` assembles the layers).
 """
 
 from __future__ import annotations
@@ -38,11 +38,21 @@ _FULLWIDTH_TO = "0123456789.,-+()/: "
 _TRIM_CHARS = " \t\r\n\u3000\u00a0"
 
 
-def clean(col_sql: str) -> str:
-    """Trimmed text, NULL for empty cells and placeholders such as '-', 'NULL', '0000-00-00'."""
-    t = f"trim({col_sql}, {lit(_TRIM_CHARS)})"
+def trimmed(text: str, thorough: bool = False) -> str:
+    """Plain `trim` (spaces) is several times faster than trimming a list of characters, so tabs and ideographic
+    spaces are only trimmed when `thorough` (on the slow paths of typed values)."""
+    return f"trim({text}, {lit(_TRIM_CHARS)})" if thorough else f"trim({text})"
+
+
+def null_tokens(t: str) -> str:
+    """NULL for empty cells and placeholders such as '-', 'NULL', '0000-00-00'; `t` should be a column name."""
     tokens = ", ".join(lit(x) for x in NULL_TOKENS)
     return f"CASE WHEN lower({t}) IN ({tokens}) THEN NULL ELSE {t} END"
+
+
+def clean(text: str, thorough: bool = False) -> str:
+    """Trimmed text or NULL, as one (nested) expression: use it only where few rows reach it."""
+    return null_tokens(trimmed(text, thorough))
 
 
 def halfwidth(v: str) -> str:
@@ -50,28 +60,31 @@ def halfwidth(v: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------- numbers
-def _numeric_text(v: str) -> str:
-    """'¥1,234.50' '￥１２３' '(12.50)' '12.50-' 'RMB 12' -> '1234.50' '123' '-12.50' '-12.50' '12'; NULL if a
-    comma is not a thousands separator ('12,5')."""
-    m = f"regexp_replace({halfwidth(v)}, '[¥￥$\\s]|RMB|CNY|rmb|元', '', 'g')"
-    m = f"regexp_replace({m}, '^\\((.*)\\)$|^(.*[0-9.])-$', '-\\1\\2')"
+# Expressions are built in layers (each layer refers to the previous one's column by name) so that no part
+# is repeated inside another: DuckDB does not share repeated sub-expressions inside CASE branches.
+NUMERIC_SQL_TYPE = {"money": "DECIMAL(18, 2)", "number": "DOUBLE", "int": "INTEGER"}
+
+
+def numeric_strip(c: str) -> str:
+    """'¥1,234.50' '￥１２３' '(12.50)' '12.50-' 'RMB 12' -> '1,234.50' '123' '-12.50' '-12.50' '12'."""
+    m = f"regexp_replace({halfwidth(c)}, '[¥￥$\\s]|RMB|CNY|rmb|元', '', 'g')"
+    return f"regexp_replace({m}, '^\\((.*)\\)$|^(.*[0-9.])-$', '-\\1\\2')"
+
+
+def numeric_commas(m: str) -> str:
+    """Drop thousands separators; NULL when a comma is not one ('12,5')."""
     return (
         f"CASE WHEN NOT contains({m}, ',') THEN {m} "
         f"WHEN regexp_full_match({m}, '[-+]?\\d{{1,3}}(,\\d{{3}})+(\\.\\d*)?') THEN replace({m}, ',', '') END"
     )
 
 
-def money(v: str) -> str:
-    return f"coalesce(try_cast({v} AS DECIMAL(18, 2)), try_cast({_numeric_text(v)} AS DECIMAL(18, 2)))"
-
-
-def number(v: str) -> str:
-    return f"coalesce(try_cast({v} AS DOUBLE), try_cast({_numeric_text(v)} AS DOUBLE))"
-
-
-def integer(v: str) -> str:
-    slow = f"try_cast({_numeric_text(v)} AS DECIMAL(18, 4))"
-    return f"coalesce(try_cast({v} AS INTEGER), CASE WHEN {slow} = round({slow}) THEN try_cast({slow} AS INTEGER) END)"
+def numeric_final(type_: str, fast: str, slow: str) -> str:
+    """The value: `fast` (try_cast of the raw column) where it worked, else the cleaned `slow` text cast."""
+    if type_ == "int":
+        d = f"try_cast({slow} AS DECIMAL(18, 4))"
+        return f"CASE WHEN {fast} IS NOT NULL THEN {fast} WHEN {d} = round({d}) THEN try_cast({d} AS INTEGER) END"
+    return f"CASE WHEN {fast} IS NOT NULL THEN {fast} ELSE try_cast({slow} AS {NUMERIC_SQL_TYPE[type_]}) END"
 
 
 # --------------------------------------------------------------------------------------------- dates
@@ -81,9 +94,9 @@ MDY = "mdy"
 SERIAL = "excel-serial"
 
 
-def date_text(v: str) -> str:
+def date_text(c: str) -> str:
     """Normalised date text: half-width digits, '年月日' '/' '.' -> '-', 'T' -> ' '."""
-    d = halfwidth(v)
+    d = halfwidth(c)
     d = f"replace(replace(replace(replace({d}, '年', '-'), '月', '-'), '日', ' '), '/', '-')"
     d = f"regexp_replace({d}, '^(\\d{{1,4}})\\.(\\d{{1,2}})\\.(\\d{{1,4}})', '\\1-\\2-\\3')"
     return f"trim(regexp_replace({d}, '(\\d)T(\\d)', '\\1 \\2'))"
@@ -109,27 +122,26 @@ RE_COMPACT = "^\\d{8}($|\\d{6}$| \\d)"
 RE_SERIAL = "^\\d{5}(\\.\\d+)?$"
 
 
-def timestamp(v: str, dm_order: str = MDY) -> str:
-    """Any export's date or date-time text -> TIMESTAMP (NULL when unreadable or not a real date)."""
-    d = date_text(v)
+def timestamp_slow(d: str, dm_order: str = MDY) -> str:
+    """Normalised date text (`date_text`, a column name) -> TIMESTAMP, NULL when unreadable or not a real date."""
     serial = f"TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(CAST({d} AS DOUBLE) * 86400000000) AS BIGINT))"
-    slow = (
+    return (
         f"CASE WHEN regexp_matches({d}, '{RE_YMD}') THEN try_strptime({d}, {_fmt_list(_YMD_FORMATS)}) "
         f"WHEN regexp_matches({d}, '{RE_DM4}') THEN try_strptime({d}, {_fmt_list(_dm_formats(dm_order, '%Y'))}) "
         f"WHEN regexp_matches({d}, '{RE_DM2}') THEN try_strptime({d}, {_fmt_list(_dm_formats(dm_order, '%y'))}) "
         f"WHEN regexp_matches({d}, '{RE_COMPACT}') THEN try_strptime({d}, {_fmt_list(_COMPACT_FORMATS)}) "
         f"WHEN regexp_matches({d}, '{RE_SERIAL}') THEN {serial} END"
     )
-    return f"coalesce(try_cast({v} AS TIMESTAMP), {slow})"
 
 
-def date(v: str, dm_order: str = MDY) -> str:
-    return f"CAST({timestamp(v, dm_order)} AS DATE)"
+def timestamp_final(type_: str, fast: str, slow_ts: str) -> str:
+    v = f"CASE WHEN {fast} IS NOT NULL THEN {fast} ELSE {slow_ts} END"
+    return f"CAST({v} AS DATE)" if type_ == "date" else v
 
 
-def date_shape_counts(v: str) -> str:
-    """Aggregates that tell which date layouts a column uses (for `decide_date_format`)."""
-    d = date_text(v)
+def date_shape_counts(d: str) -> str:
+    """Aggregates that tell which date layouts a column uses (for `decide_date_format`); `d` is the `date_text`
+    column of values that are not ISO timestamps (those need no decision)."""
     first = f"try_cast(regexp_extract({d}, '^(\\d{{1,2}})-', 1) AS INTEGER)"
     second = f"try_cast(regexp_extract({d}, '^\\d{{1,2}}-(\\d{{1,2}})-', 1) AS INTEGER)"
     dm = f"(regexp_matches({d}, '{RE_DM4}') OR regexp_matches({d}, '{RE_DM2}'))"
@@ -328,4 +340,6 @@ def phone_text(v: str) -> str:
 
 def ident(v: str) -> str:
     """Ids as exports write them; an Excel float id '12345.0' becomes '12345'."""
-    return f"CASE WHEN regexp_full_match({v}, '\\d+\\.0+') THEN split_part({v}, '.', 1) ELSE {v} END"
+    return (
+        f"CASE WHEN suffix({v}, '.0') AND regexp_full_match({v}, '\\d+\\.0+') THEN split_part({v}, '.', 1) ELSE {v} END"
+    )

@@ -1,0 +1,124 @@
+"""Import speed and memory: orders from Parquet, UTF-8 CSV and GBK CSV.
+
+Generates its own line-level order export (numpy/pyarrow; Chinese headers, ￥ amounts on some rows, refunds),
+then imports each file into a fresh warehouse in a child process and prints rows/s and the child's peak RSS.
+
+    .venv/bin/python benchmarks/import_bench.py [--rows 3000000] [--dir /tmp/winback-bench]
+
+Targets (issue 2): >= 1M rows/s from Parquet, >= 300k rows/s from UTF-8 CSV, GBK <= 1.5x UTF-8 time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+HEADERS = {
+    "order_id": "小票号",
+    "member_id": "会员卡号",
+    "store_id": "门店",
+    "guide_id": "导购",
+    "ordered_at": "销售时间",
+    "amount": "实收金额",
+    "quantity": "件数",
+    "status": "状态",
+    "sku": "商品编码",
+}
+
+
+def make_orders(rows: int, seed: int = 7) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    lines = rng.integers(1, 4, size=rows)  # 1-3 lines per order
+    order_no = np.repeat(np.arange(rows), lines)[:rows]
+    start = np.datetime64("2022-01-01T00:00:00")
+    secs = rng.integers(0, 3 * 365 * 86400, size=int(order_no.max()) + 1)[order_no]
+    ts = (start + secs.astype("timedelta64[s]")).astype(str)
+    amount = np.round(rng.gamma(2.0, 120.0, size=rows), 2)
+    refund = rng.random(rows) < 0.03
+    amount = np.where(refund, -amount, amount)
+    amount_txt = np.char.mod("%.2f", amount)
+    yen = rng.random(rows) < 0.1
+    amount_txt = np.where(yen, np.char.add("￥", amount_txt), amount_txt)
+    status = np.where(refund, "退货", "已付款")
+    return pa.table(
+        {
+            HEADERS["order_id"]: pa.array(np.char.add("T", order_no.astype(str))),
+            HEADERS["member_id"]: pa.array(np.char.add("M", rng.integers(0, rows // 4 + 1, size=rows).astype(str))),
+            HEADERS["store_id"]: pa.array(np.char.add("S", rng.integers(0, 300, size=rows).astype(str))),
+            HEADERS["guide_id"]: pa.array(np.char.add("G", rng.integers(0, 3000, size=rows).astype(str))),
+            HEADERS["ordered_at"]: pa.array(np.char.replace(ts, "T", " ")),
+            HEADERS["amount"]: pa.array(amount_txt),
+            HEADERS["quantity"]: pa.array(rng.integers(1, 4, size=rows).astype(str)),
+            HEADERS["status"]: pa.array(status),
+            HEADERS["sku"]: pa.array(np.char.add("SKU", rng.integers(0, 5000, size=rows).astype(str))),
+        }
+    )
+
+
+def write_files(table: pa.Table, d: Path) -> dict[str, Path]:
+    d.mkdir(parents=True, exist_ok=True)
+    files = {"parquet": d / "orders.parquet", "csv-utf8": d / "orders.csv", "csv-gbk": d / "orders_gbk.csv"}
+    pq.write_table(table, files["parquet"])
+    pacsv.write_csv(table, files["csv-utf8"])
+    enc = codecs.getincrementalencoder("gbk")()
+    with files["csv-utf8"].open("r", encoding="utf-8") as fin, files["csv-gbk"].open("wb") as fout:
+        while chunk := fin.read(1 << 20):
+            fout.write(enc.encode(chunk))
+    return files
+
+
+CHILD = """
+import json, resource, sys, time
+from winback.warehouse import connect
+from winback.ingest import import_file
+con = connect(sys.argv[1])
+t = time.perf_counter()
+r = import_file(con, "orders", sys.argv[2])
+dt = time.perf_counter() - t
+con.close()
+print(json.dumps({"seconds": dt, "rows_in": r.rows_in, "loaded": r.rows_loaded, "rejected": r.rows_rejected,
+                  "encoding": r.encoding, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run_import(db: Path, file: Path) -> dict[str, float]:
+    for p in (db, Path(str(db) + ".wal")):
+        p.unlink(missing_ok=True)
+    out = subprocess.run([sys.executable, "-c", CHILD, str(db), str(file)], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=3_000_000)
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/winback-bench"))
+    args = ap.parse_args()
+    t = time.perf_counter()
+    files = write_files(make_orders(args.rows), args.dir)
+    print(f"generated {args.rows:,} order lines in {time.perf_counter() - t:.1f}s")
+    results = {}
+    for name, path in files.items():
+        r = run_import(args.dir / "bench.duckdb", path)
+        results[name] = r
+        size = path.stat().st_size / 2**20
+        print(
+            f"{name:9s} {size:7.0f} MiB  {r['seconds']:6.2f}s  {r['rows_in'] / r['seconds']:>11,.0f} rows/s  "
+            f"loaded {r['loaded']:,}  rejected {r['rejected']:,}  peak RSS {r['peak_rss_mb']:,.0f} MiB"
+        )
+    ratio = results["csv-gbk"]["seconds"] / results["csv-utf8"]["seconds"]
+    print(f"GBK / UTF-8 time: {ratio:.2f}x")
+    (args.dir / "bench.duckdb").unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()
