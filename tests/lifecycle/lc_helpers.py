@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 import duckdb
+import pyarrow as pa
 
 AS_OF = dt.date(2024, 7, 1)
 
@@ -53,11 +54,24 @@ def add_orders(con: duckdb.DuckDBPyConnection, rows: Iterable[Sequence[object]])
     rows = list(rows)
     if not rows:
         return
-    con.executemany(
-        "INSERT INTO orders (order_id, member_id, source_member_id, ordered_at, amount, status)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [[r[0], r[1], r[1], r[2], r[3], r[4]] for r in rows],
+    batch = pa.table(
+        {
+            "order_id": [r[0] for r in rows],
+            "member_id": [r[1] for r in rows],
+            "ordered_at": [str(r[2]) for r in rows],
+            "amount": [float(r[3]) for r in rows],  # type: ignore[arg-type]
+            "status": [r[4] for r in rows],
+        }
     )
+    con.register("lc_new_orders", batch)
+    try:
+        con.execute(
+            "INSERT INTO orders (order_id, member_id, source_member_id, ordered_at, amount, status) "
+            "SELECT order_id, member_id, member_id, CAST(ordered_at AS TIMESTAMP), CAST(amount AS DECIMAL(18, 2)), "
+            "status FROM lc_new_orders"
+        )
+    finally:
+        con.unregister("lc_new_orders")
 
 
 def build_small(con: duckdb.DuckDBPyConnection) -> None:

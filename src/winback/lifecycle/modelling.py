@@ -10,6 +10,7 @@ P(alive)/CLV and says why.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,15 +93,17 @@ def fit_bgnbd(triples: pa.Table) -> Predictions:
     if not (x > 0).any():
         return Predictions(None, None, ["no member has bought on two different days: BG/NBD cannot be fitted"])
     try:
-        model = BetaGeoFitter()
-        model.fit(x, t_x, big_t, weights=weights)
+        model = BetaGeoFitter(TIME_UNIT)
+        with warnings.catch_warnings():  # a convergence warning becomes a note on the result
+            warnings.simplefilter("ignore")
+            model.fit(x, t_x, big_t, weights=weights)
         p_alive = np.asarray(model.p_alive(x, t_x, big_t), dtype=float)
         e90 = np.asarray(model.conditional_expected_purchases(HORIZON_90, x, t_x, big_t), dtype=float)
         e365 = np.asarray(model.conditional_expected_purchases(HORIZON_365, x, t_x, big_t), dtype=float)
     except (ModelError, ValueError, FloatingPointError, ArithmeticError) as exc:
         return Predictions(None, None, [f"BG/NBD could not be fitted: {exc}"])
     fit = ModelFit(
-        name="bgnbd",
+        name=str(getattr(model, "model_name", "") or "bg_nbd"),
         params=_params(model),
         time_unit=str(getattr(model, "time_unit", None) or TIME_UNIT),
         loglik=_maybe_float(getattr(model, "loglik_", None)),
@@ -117,7 +120,9 @@ def fit_bgnbd(triples: pa.Table) -> Predictions:
             "exp_365": pa.array(e365),
         }
     )
-    return Predictions(fit, table, [] if fit.converged else ["BG/NBD did not converge; predictions are rough"])
+    warning = getattr(model, "warning_", None)
+    notes = [] if fit.converged and not warning else [f"BG/NBD: {warning or 'did not converge'}; predictions are rough"]
+    return Predictions(fit, table, notes)
 
 
 def fit_gamma_gamma(pairs: pa.Table) -> tuple[ModelFit | None, list[str]]:
@@ -133,14 +138,16 @@ def fit_gamma_gamma(pairs: pa.Table) -> tuple[ModelFit | None, list[str]]:
     w = np.asarray(pairs["n"].to_numpy(zero_copy_only=False), dtype=float)
     try:
         model = GammaGammaFitter()
-        model.fit(x, m, weights=w)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(x, m, weights=w)
     except (ModelError, ValueError, FloatingPointError, ArithmeticError) as exc:
         return None, [f"Gamma-Gamma could not be fitted: {exc}"]
     params = _params(model)
     if not {"p", "q", "v"} <= params.keys() or params["q"] <= 1:
         return None, [f"Gamma-Gamma gave unusable parameters {params}; CLV is not computed"]
     fit = ModelFit(
-        name="gamma_gamma",
+        name=str(getattr(model, "model_name", "") or "gamma_gamma"),
         params=params,
         time_unit=None,
         loglik=_maybe_float(getattr(model, "loglik_", None)),

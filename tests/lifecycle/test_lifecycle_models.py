@@ -1,0 +1,102 @@
+"""Refresh with the customer-base models: fits stored, predictions joined back per unique weekly history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import duckdb
+import numpy as np
+import pytest
+from lc_helpers import add_members, add_orders
+
+from winback.engine import DuckDBEngine
+from winback.lifecycle.modelling import expected_value
+from winback.lifecycle.refresh import refresh
+from winback.models import BetaGeoFitter, GammaGammaFitter
+
+AS_OF = dt.date(2024, 1, 1)
+
+
+def _brand(con: duckdb.DuckDBPyConnection, n: int = 400, seed: int = 7) -> None:
+    """Members buying as Poisson processes with rates ~ Gamma and a geometric dropout (a small BG/NBD world)."""
+    rng = np.random.default_rng(seed)
+    add_members(con, [(f"c{i}", "2022-01-01", None, None, None, None, None) for i in range(n)])
+    start = dt.datetime(2022, 1, 1, 10)
+    rows, k = [], 0
+    for i in range(n):
+        lam = rng.gamma(0.8, 1 / 25)  # purchases per day
+        day = float(rng.integers(0, 300))
+        while day < 729:
+            amount = round(float(rng.gamma(4, 30)), 2)
+            rows.append((f"o{k}", f"c{i}", (start + dt.timedelta(days=int(day))).isoformat(sep=" "), amount, "paid"))
+            k += 1
+            if rng.random() < 0.15:
+                break
+            day += rng.exponential(1 / lam)
+    add_orders(con, rows)
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    from winback.warehouse import connect
+
+    con = connect(tmp_path_factory.mktemp("lc_models") / "m.duckdb")
+    _brand(con)
+    refresh(DuckDBEngine(con), AS_OF)
+    yield con
+    con.close()
+
+
+def test_fits_are_stored(fitted: duckdb.DuckDBPyConnection) -> None:
+    fits = {
+        r[0]: r[1:]
+        for r in fitted.execute("SELECT model, params, time_unit, loglik, converged, n FROM model_fits").fetchall()
+    }
+    assert set(fits) == {"bg_nbd", "gamma_gamma"}
+    params, unit, loglik, converged, n = fits["bg_nbd"]
+    assert set(json.loads(params)) == {"r", "alpha", "a", "b"}
+    assert unit == "weeks" and np.isfinite(loglik) and converged
+    assert n == fitted.execute("SELECT count(*) FROM member_snapshot WHERE orders > 0").fetchone()[0]
+    assert set(json.loads(fits["gamma_gamma"][0])) == {"p", "q", "v"}
+
+
+def test_predictions_match_the_model_per_member(fitted: duckdb.DuckDBPyConnection) -> None:
+    bg = BetaGeoFitter.from_dict(
+        {
+            "model": "bg_nbd",
+            "params": json.loads(fitted.execute("SELECT params FROM model_fits WHERE model = 'bg_nbd'").fetchone()[0]),
+            "time_unit": "weeks",
+        }
+    )
+    gg_params = json.loads(fitted.execute("SELECT params FROM model_fits WHERE model = 'gamma_gamma'").fetchone()[0])
+    gg = GammaGammaFitter.from_dict({"model": "gamma_gamma", "params": gg_params})
+    rows = fitted.execute(
+        "SELECT frequency, span_days, first_purchase_days, p_alive, expected_purchases_90d, aov, expected_value, clv "
+        "FROM member_snapshot WHERE orders > 0"
+    ).fetchall()
+    assert len(rows) > 300
+    x = np.array([r[0] for r in rows], dtype=float)
+    t_x = np.floor(np.array([r[1] for r in rows]) / 7.0)
+    big_t = np.floor(np.array([r[2] for r in rows]) / 7.0)
+    np.testing.assert_allclose([r[3] for r in rows], bg.p_alive(x, t_x, big_t), rtol=1e-9)
+    np.testing.assert_allclose(
+        [r[4] for r in rows], bg.conditional_expected_purchases(90 / 7, x, t_x, big_t), rtol=1e-9
+    )
+    aov = np.array([r[5] for r in rows])
+    np.testing.assert_allclose([r[6] for r in rows], gg.conditional_expected_value(x, aov), rtol=1e-9)
+    assert rows[0][6] == pytest.approx(expected_value(gg_params, rows[0][0], rows[0][5]))
+    e365 = bg.conditional_expected_purchases(365 / 7, x, t_x, big_t)
+    np.testing.assert_allclose([r[7] for r in rows], e365 * np.array([r[6] for r in rows]), rtol=1e-9)
+
+
+def test_p_alive_drives_the_lifecycle_stages(fitted: duckdb.DuckDBPyConnection) -> None:
+    rows = fitted.execute(
+        "SELECT lifecycle_stage, p_alive, overdue_ratio, purchase_days FROM member_snapshot WHERE orders > 0"
+    ).fetchall()
+    for stage, p_alive, overdue, days in rows:
+        if p_alive < 0.2 or overdue >= 3:
+            assert stage == "churned"
+        elif stage == "active_repeat":
+            assert days >= 2 and p_alive >= 0.5 and overdue < 1.5
+    assert {r[0] for r in rows} >= {"churned", "active_repeat"}
