@@ -13,7 +13,7 @@ from winback.cli.output import console, emit, handle_errors, table
 from winback.ingest.service import ImportResult, import_file
 from winback.warehouse import connect
 
-_STAGES = {"read": "reading", "validate": "validating", "write": "writing", "done": "done"}
+_STAGES = {"read": "reading", "validate": "validating", "write": "writing", "commit": "committing", "done": "done"}
 
 
 def _render(d: dict) -> None:

@@ -24,7 +24,7 @@ from winback.ingest.plan import Plan, count_parse_rejects, scalar
 from winback.ingest.validate import PARSED, build_parsed, detect_date_shapes
 from winback.ingest.values_sql import decide_date_format
 
-#: progress(stage, rows_done, rows_total): stage is "read", "validate", "write" or "done"
+#: progress(stage, rows_done, rows_total): stage is "read", "validate", "write", "commit" or "done"
 Progress = Callable[[str, int, int | None], None]
 
 _TEMP_TABLES = (
@@ -182,7 +182,7 @@ def import_file(
             )
         if not dry_run:
             say("write", 0, result.rows_in)
-            result.import_id = _write(con, plan, result, path)
+            result.import_id = _write(con, plan, result, path, say)
         result.seconds = time.perf_counter() - started
         say("done", result.rows_in, result.rows_in)
         return result
@@ -192,7 +192,7 @@ def import_file(
         _cleanup(con, staged)
 
 
-def _write(con: duckdb.DuckDBPyConnection, plan: Plan, result: ImportResult, path: Path) -> int:
+def _write(con: duckdb.DuckDBPyConnection, plan: Plan, result: ImportResult, path: Path, say: Progress) -> int:
     sha = file_sha256(path)
     con.execute("BEGIN TRANSACTION")
     try:
@@ -220,6 +220,7 @@ def _write(con: duckdb.DuckDBPyConnection, plan: Plan, result: ImportResult, pat
                 result.rows_duplicate,
             ],
         )
+        say("commit", result.rows_in, result.rows_in)  # everything is written but not yet committed
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
