@@ -154,9 +154,9 @@ def build_parsed(
             errors.append(
                 f"CASE WHEN {value_of['wechat_id']} IS NULL THEN 'WeChat id is missing (the file has no member id)' END"
             )
-    source_cols = ", ".join(q(c) for c in columns)
+    all_empty = " AND ".join(f"{q(c)} IS NULL" for c in columns)
     err_sql = f"nullif(concat_ws('; ', {', '.join(errors)}), '')" if errors else "NULL::VARCHAR"
-    err_sql = f"CASE WHEN coalesce({source_cols}) IS NULL THEN 'the row is empty' ELSE {err_sql} END"
+    err_sql = f"CASE WHEN {all_empty} THEN 'the row is empty' ELSE {err_sql} END"
 
     out_cols: list[str] = []
     for (f, _), x in zip(mapped, fsql, strict=True):
