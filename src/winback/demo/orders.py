@@ -1,0 +1,139 @@
+"""Sales → the rows of a POS order export: line-level rows sharing an order id, refunds as 退货 rows.
+
+A third of the orders have two or three lines (SKU, category, quantity, the line's share of the amount); about
+4 % of orders get a refund of their first line 1-14 days later, as its own document (单号 TH…, 原单号 = the sale)
+with negative amount and quantity. Walk-in sales have no 会员卡号.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from winback.demo.brand import Brand, DemoSpec
+from winback.demo.purchases import Purchases
+from winback.demo.vocab import CATEGORIES, SKUS_PER_CATEGORY
+
+REFUND_SHARE = 0.04
+ORDER_COLUMNS = ("单号", "会员卡号", "门店", "导购", "渠道", "销售时间", "商品编码", "品类", "件数", "实收金额", "状态", "原单号")
+_CAT_NAME = pa.array([c.name for c in CATEGORIES])
+_CAT_SHARE = np.array([c.share for c in CATEGORIES]) / sum(c.share for c in CATEGORIES)
+_SKU_P = 1.0 / np.arange(1, SKUS_PER_CATEGORY + 1)  # a few best sellers, a long tail
+_SKU_P /= _SKU_P.sum()
+
+
+@dataclass
+class OrderRows:
+    table: pa.Table  # the export rows (sales lines and refund rows)
+    net_by_member: np.ndarray  # per member of the chunk: sales minus refunds (RMB)
+    orders: int  # distinct sale orders
+    refunds: int
+
+
+def _order_ids(prefix: str, day_dates: np.ndarray, chunk: int, seq: np.ndarray) -> pa.Array:
+    ymd = pc.strftime(pa.array(day_dates.astype("datetime64[s]")), format="%y%m%d")
+    tail = pc.utf8_lpad(pa.array(seq).cast(pa.string()), 7, "0")
+    return pc.binary_join_element_wise(prefix, ymd, f"{chunk:03d}", tail, "")
+
+
+def _split(rng: np.random.Generator, amount: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """Each order's amount split over its lines (shares ~ Dirichlet(2)); line amounts add up to the cent."""
+    owner = np.repeat(np.arange(len(amount)), lines)
+    w = rng.gamma(2.0, 1.0, len(owner))
+    total = np.bincount(owner, weights=w, minlength=len(amount))
+    part = np.round(amount[owner] * w / total[owner], 2)
+    first = np.cumsum(lines) - lines
+    diff = amount - np.bincount(owner, weights=part, minlength=len(amount))
+    part[first] += np.round(diff, 2)
+    return np.round(part, 2)
+
+
+def order_rows(
+    spec: DemoSpec,
+    brand: Brand,
+    sales: Purchases,
+    member_ids: pa.Array,
+    member_category: np.ndarray,
+    n_members: int,
+    chunk: int,
+    rng: np.random.Generator,
+) -> OrderRows:
+    n = len(sales)
+    start = np.datetime64(spec.start, "D")
+    sale_date = start + sales.day.astype("timedelta64[D]")
+    order_id = _order_ids("XS", sale_date, chunk, np.arange(n))
+    ts = sale_date.astype("datetime64[s]") + sales.second.astype("timedelta64[s]")
+    lines = 1 + (rng.random(n) < 0.3).astype(np.int64) + (rng.random(n) < 0.1).astype(np.int64)
+    owner = np.repeat(np.arange(n), lines)
+    is_member = sales.member >= 0
+    main = np.where(is_member, member_category[np.maximum(sales.member, 0)], -1)
+    cat = rng.choice(len(CATEGORIES), size=len(owner), p=_CAT_SHARE)
+    use_main = (main[owner] >= 0) & (rng.random(len(owner)) < 0.6)
+    cat = np.where(use_main, main[owner], cat)
+    sku_no = rng.choice(SKUS_PER_CATEGORY, size=len(owner), p=_SKU_P)
+    codes = np.array([c.code for c in CATEGORIES])
+    sku = np.char.add(codes[cat], np.char.zfill((1001 + sku_no).astype(str), 4))
+    qty = 1 + (rng.random(len(owner)) < 0.15).astype(np.int64) + (rng.random(len(owner)) < 0.05).astype(np.int64)
+    line_amount = _split(rng, sales.amount, lines)
+    # refunds of the first line of some orders, 1-14 days later, when that is still inside the history
+    first_line = np.cumsum(lines) - lines
+    refund_after = rng.integers(1, 15, n)
+    refunded = (rng.random(n) < REFUND_SHARE) & (sales.day + refund_after < spec.days)
+    r_idx = np.flatnonzero(refunded)
+    r_line = first_line[r_idx]
+    r_date = sale_date[r_idx] + refund_after[r_idx].astype("timedelta64[D]")
+    r_ts = r_date.astype("datetime64[s]") + sales.second[r_idx].astype("timedelta64[s]") // 2 + np.timedelta64(
+        10 * 3600, "s"
+    )
+    refund_id = _order_ids("TH", r_date, chunk, r_idx)
+    card = pc.if_else(
+        pa.array(is_member), member_ids.take(pa.array(np.maximum(sales.member, 0))), pa.scalar(None, pa.string())
+    )
+    store_id = pa.array(brand.store_id).take(pa.array(sales.store))
+    guide_ok = sales.guide >= 0
+    guide_id = pc.if_else(
+        pa.array(guide_ok), pa.array(brand.guide_id).take(pa.array(np.maximum(sales.guide, 0))), pa.scalar(None, pa.string())
+    )
+    channel = pc.if_else(pa.array(sales.online), pa.scalar("线上"), pa.scalar("线下"))
+    owner_pa = pa.array(owner)
+    sale_rows = pa.table(
+        {
+            "单号": order_id.take(owner_pa),
+            "会员卡号": card.take(owner_pa),
+            "门店": store_id.take(owner_pa),
+            "导购": guide_id.take(owner_pa),
+            "渠道": channel.take(owner_pa),
+            "销售时间": pa.array(ts[owner]),
+            "商品编码": pa.array(sku),
+            "品类": _CAT_NAME.take(pa.array(cat)),
+            "件数": pa.array(qty.astype(np.int32)),
+            "实收金额": pa.array(line_amount),
+            "状态": pa.array(np.full(len(owner), "销售")),
+            "原单号": pa.nulls(len(owner), pa.string()),
+        }
+    )
+    r_pa = pa.array(r_idx)
+    refund_rows = pa.table(
+        {
+            "单号": refund_id,
+            "会员卡号": card.take(r_pa),
+            "门店": store_id.take(r_pa),
+            "导购": guide_id.take(r_pa),
+            "渠道": channel.take(r_pa),
+            "销售时间": pa.array(r_ts),
+            "商品编码": pa.array(sku[r_line]),
+            "品类": _CAT_NAME.take(pa.array(cat[r_line])),
+            "件数": pa.array(-qty[r_line].astype(np.int32)),
+            "实收金额": pa.array(-line_amount[r_line]),
+            "状态": pa.array(np.full(len(r_idx), "退货")),
+            "原单号": order_id.take(r_pa),
+        }
+    )
+    member_of_row = np.r_[sales.member[owner], sales.member[r_idx]]
+    amount_of_row = np.r_[line_amount, -line_amount[r_line]]
+    mine = member_of_row >= 0
+    net = np.bincount(member_of_row[mine], weights=amount_of_row[mine], minlength=n_members)
+    return OrderRows(pa.concat_tables([sale_rows, refund_rows]), net, n, len(r_idx))

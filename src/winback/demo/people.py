@@ -1,0 +1,148 @@
+"""Members of the demo brand, one chunk at a time: who they are, where and how they joined, how they buy.
+
+Each member gets a BG/NBD-like purchase process: a rate λ ~ Gamma(r, 1/α) per day (scaled by their main
+category's replenishment speed) and a dropout probability p ~ Beta(a, b) after each purchase; plus a spend level
+ν ~ Gamma (the mean of their order amounts). Pure numpy/Arrow; chunk k is drawn from its own random stream, so a
+chunk does not depend on the chunks before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from winback.demo import ids
+from winback.demo.brand import STREAM_MEMBERS, Brand, DemoSpec
+from winback.demo.calendar import daily_intensity
+from winback.demo.people_names import chinese_names
+from winback.demo.vocab import CATEGORIES
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """Population parameters of the purchase process (days as the time unit)."""
+
+    r: float = 0.25  # λ ~ Gamma(shape r, rate α), clipped at lam_max
+    alpha: float = 5.0
+    lam_max: float = 0.15
+    a: float = 0.5  # p ~ Beta(a, b)
+    b: float = 1.5
+    spend_shape: float = 3.0  # ν ~ Gamma(shape, scale): the member's mean order amount
+    spend_scale: float = 110.0
+    buyer_offline: float = 0.93  # share of store registrations that buy when they join
+    buyer_online: float = 0.55  # share of online registrations that ever buy
+    online_share: float = 0.3  # share of members who registered online
+    phone_invalid: float = 0.065
+    phone_missing: float = 0.045
+    wechat_in_erp_online: float = 0.7  # ERP records that carry a WeChat id (mini-program registrations mostly)
+    wechat_in_erp_offline: float = 0.2
+
+
+@dataclass
+class Members:
+    """One chunk of members; arrays are aligned, `index` is the global member number."""
+
+    index: np.ndarray
+    member_id: pa.Array
+    name: pa.Array
+    female: np.ndarray
+    birthday: np.ndarray  # datetime64[D]
+    has_birthday: np.ndarray
+    register_day: np.ndarray  # day index from spec.start
+    online: np.ndarray  # registered online
+    store: np.ndarray  # home store index, -1 = none
+    guide: np.ndarray  # exclusive guide index, -1 = none
+    phone: pa.Array  # the person's true mobile number
+    phone_state: np.ndarray  # 0 valid, 1 invalid in the export, 2 missing in the export
+    wechat: pa.Array  # the person's WeChat id (everyone has one)
+    wechat_in_erp: np.ndarray
+    consent_sms: np.ndarray
+    consent_wechat: np.ndarray
+    category: np.ndarray  # main category index
+    lam: np.ndarray  # purchases per day while alive
+    p: np.ndarray  # dropout probability after each purchase
+    nu: np.ndarray  # mean order amount
+    buyer: np.ndarray  # ever buys
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
+def registration_weights(spec: DemoSpec) -> np.ndarray:
+    """Probability of each day being someone's registration day: growth over time, busier at promotions."""
+    growth = np.linspace(0.75, 1.25, spec.days)
+    w = growth * daily_intensity(spec.start, spec.end) ** 0.6
+    return w / w.sum()
+
+
+def _pick_stores(rng: np.random.Generator, brand: Brand, n: int) -> np.ndarray:
+    w = brand.store_weight[: brand.n_physical]
+    return rng.choice(brand.n_physical, size=n, p=w / w.sum())
+
+
+def _guides(rng: np.random.Generator, brand: Brand, store: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """A guide of the given store for members where `share` is true, else -1."""
+    by_store = brand.guides_of_store()
+    counts = np.array([len(g) for g in by_store])
+    offsets = np.r_[0, np.cumsum(counts)[:-1]]
+    flat = np.concatenate(by_store)
+    has = share & (store >= 0)
+    out = np.full(len(store), -1, dtype=np.int64)
+    s = store[has]
+    pick = (rng.random(len(s)) * counts[s]).astype(np.int64)
+    out[has] = flat[offsets[s] + pick]
+    return out
+
+
+def make_members(spec: DemoSpec, brand: Brand, chunk: int, offset: int, n: int, beh: Behaviour) -> Members:
+    rng = spec.rng(STREAM_MEMBERS, chunk)
+    index = np.arange(offset, offset + n, dtype=np.int64)
+    female = rng.random(n) < 0.86
+    age_days = (np.clip(rng.normal(33, 8.5, n), 18, 68) * 365.25).astype(np.int64)
+    birthday = np.datetime64(spec.end, "D") - age_days.astype("timedelta64[D]")
+    has_birthday = rng.random(n) < 0.85
+    # registration: a day, then a store; a store that opened later moves the member into its opening burst
+    day = rng.choice(spec.days, size=n, p=registration_weights(spec))
+    online = rng.random(n) < beh.online_share
+    store = _pick_stores(rng, brand, n)
+    opened = brand.store_open_day[store]
+    late = day < opened
+    burst = opened[late] + rng.exponential(60.0, int(late.sum())).astype(np.int64)
+    day[late] = np.minimum(burst, spec.days - 1)
+    store = np.where(online & (rng.random(n) < 0.45), -1, store)
+    guide = _guides(rng, brand, store, np.where(online, rng.random(n) < 0.4, rng.random(n) < 0.92))
+    u = rng.random(n)
+    phone_state = np.where(u < beh.phone_invalid, 1, np.where(u < beh.phone_invalid + beh.phone_missing, 2, 0))
+    shares = np.array([c.share for c in CATEGORIES])
+    category = rng.choice(len(CATEGORIES), size=n, p=shares / shares.sum())
+    cycle = np.array([c.cycle_factor for c in CATEGORIES])[category]
+    price = np.array([c.price for c in CATEGORIES])[category] / 300.0
+    lam = np.minimum(rng.gamma(beh.r, 1.0 / beh.alpha, n) * cycle, beh.lam_max)
+    p = rng.beta(beh.a, beh.b, n)
+    nu = rng.gamma(beh.spend_shape, beh.spend_scale, n) * price**0.5
+    buyer = rng.random(n) < np.where(online, beh.buyer_online, beh.buyer_offline)
+    return Members(
+        index=index,
+        member_id=ids.card_numbers(index),
+        name=chinese_names(rng, female),
+        female=female,
+        birthday=birthday,
+        has_birthday=has_birthday,
+        register_day=day.astype(np.int64),
+        online=online,
+        store=store,
+        guide=guide,
+        phone=ids.mobile_numbers(index, spec.seed),
+        phone_state=phone_state,
+        wechat=ids.wechat_ids(index, spec.seed),
+        wechat_in_erp=rng.random(n) < np.where(online, beh.wechat_in_erp_online, beh.wechat_in_erp_offline),
+        consent_sms=rng.random(n) < 0.68,
+        consent_wechat=rng.random(n) < np.where(online, 0.8, 0.55),
+        category=category,
+        lam=lam,
+        p=p,
+        nu=nu,
+        buyer=buyer,
+    )
