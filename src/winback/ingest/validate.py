@@ -53,13 +53,14 @@ def detect_date_shapes(
     for c in cols:
         raw = q(c)
         text = text_of(raw, types.get(c, "VARCHAR"))
+        fast = V.iso_fast(raw) if text == raw else f"try_cast({raw} AS TIMESTAMP)"
         row = con.execute(
             f"SELECT {V.date_shape_counts('d')} FROM (SELECT {V.date_text('c')} AS d FROM ("
-            f"SELECT {V.clean(text, True)} AS c FROM {STAGED} "
-            f"WHERE {raw} IS NOT NULL AND try_cast({raw} AS TIMESTAMP) IS NULL))"
+            f"SELECT {V.clean(text, True)} AS c FROM {STAGED} WHERE {raw} IS NOT NULL AND {fast} IS NULL))"
         ).fetchone()
-        assert row is not None
-        total = total + V.DateShapes(*(int(x or 0) for x in row))
+        iso = con.execute(f"SELECT count(*) FROM {STAGED} WHERE {fast} IS NOT NULL").fetchone()
+        assert row is not None and iso is not None
+        total = total + V.DateShapes(*(int(x or 0) for x in row)) + V.DateShapes(ymd=int(iso[0]))
     return total
 
 
@@ -87,13 +88,19 @@ class _FieldSQL:
     shown: str  # SQL: the cell's text for messages
 
 
-def _field_sql(i: int, f: Field, raw: str, text: str, dm_order: str) -> _FieldSQL:
+def _field_sql(i: int, f: Field, raw: str, text: str, dm_order: str, is_text: bool = True) -> _FieldSQL:
     n = f"__{i}_"
     layers: list[list[str]] = [[] for _ in range(_LAYERS)]
     t = f.type
     if t in V.NUMERIC_SQL_TYPE or t in _DATE_TYPES:
         cast = V.NUMERIC_SQL_TYPE.get(t, "TIMESTAMP")
-        layers[0].append(f"try_cast({raw} AS {cast}) AS {n}f")
+        fast = f"try_cast({raw} AS {cast})"
+        if t in _DATE_TYPES and is_text:
+            fast = V.iso_fast(raw)
+        elif t == "int":  # a cast to INTEGER rounds 2.5 to 3: only whole numbers take the fast path
+            whole = f"NOT contains({raw}, '.')" if is_text else f"CAST({raw} AS DOUBLE) = trunc(CAST({raw} AS DOUBLE))"
+            fast = f"CASE WHEN {whole} THEN {fast} END"
+        layers[0].append(f"{fast} AS {n}f")
         layers[1].append(f"CASE WHEN {n}f IS NULL AND {raw} IS NOT NULL THEN {V.trimmed(text, True)} END AS {n}s1")
         layers[2].append(f"{V.null_tokens(n + 's1')} AS {n}s2")
         if t in _DATE_TYPES:
@@ -130,7 +137,7 @@ def build_parsed(
     master = kind in MASTER_KINDS
     text = {c: text_of(q(c), types.get(c, "VARCHAR")) for c in columns}
     mapped = [(fields[name], src) for name, src in mapping.fields.items()]
-    fsql = [_field_sql(i, f, q(src), text[src], dm_order) for i, (f, src) in enumerate(mapped)]
+    fsql = [_field_sql(i, f, q(src), text[src], dm_order, text[src] == q(src)) for i, (f, src) in enumerate(mapped)]
 
     errors: list[str] = []
     blank_checks: list[tuple[Field, str, _FieldSQL]] = []  # (field, "unreadable" condition, its SQL)

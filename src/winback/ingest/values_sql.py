@@ -134,6 +134,12 @@ def timestamp_slow(d: str, dm_order: str = MDY) -> str:
     )
 
 
+def iso_fast(v: str) -> str:
+    """ISO text ('2024-03-05', '2024-03-05 13:05:00') cast directly; DuckDB's cast also takes '1/2/24' as year 1,
+    so only text with '-' as its fifth character goes this way."""
+    return f"CASE WHEN substr({v}, 5, 1) = '-' THEN try_cast({v} AS TIMESTAMP) END"
+
+
 def timestamp_final(type_: str, fast: str, slow_ts: str) -> str:
     v = f"CASE WHEN {fast} IS NOT NULL THEN {fast} ELSE {slow_ts} END"
     return f"CAST({v} AS DATE)" if type_ == "date" else v
