@@ -6,6 +6,7 @@ from winback.cli import (  # noqa: F401  (imported for their @app.command regist
     campaign_cmd,
     coupon_cmd,
     dedupe_cmd,
+    demo_cmd,
     import_cmd,
     lifecycle_cmd,
     measure_cmd,

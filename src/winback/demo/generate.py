@@ -111,7 +111,7 @@ def generate(
             rng = spec.rng(STREAM_CHUNK_EXTRA, chunk)
             sales, outcome = simulate(spec, brand, m, cal, rng)
             walk_rng = spec.rng(STREAM_WALKIN, chunk)
-            walk = walk_ins(spec, brand, cal, walk_rng, int(round(len(sales) * WALK_IN_RATIO)))
+            walk = walk_ins(spec, brand, cal, walk_rng, round(len(sales) * WALK_IN_RATIO))
             rows = order_rows(spec, brand, _concat(sales, walk), m.member_id, m.category, n, chunk, rng)
             table, tier = members_table(spec, brand, m, rows.net_by_member, rng)
             contacts = wechat_rows(spec, brand, m, rng)

@@ -18,7 +18,20 @@ from winback.demo.purchases import Purchases
 from winback.demo.vocab import CATEGORIES, SKUS_PER_CATEGORY
 
 REFUND_SHARE = 0.04
-ORDER_COLUMNS = ("单号", "会员卡号", "门店", "导购", "渠道", "销售时间", "商品编码", "品类", "件数", "实收金额", "状态", "原单号")
+ORDER_COLUMNS = (
+    "单号",
+    "会员卡号",
+    "门店",
+    "导购",
+    "渠道",
+    "销售时间",
+    "商品编码",
+    "品类",
+    "件数",
+    "实收金额",
+    "状态",
+    "原单号",
+)
 _CAT_NAME = pa.array([c.name for c in CATEGORIES])
 _CAT_SHARE = np.array([c.share for c in CATEGORIES]) / sum(c.share for c in CATEGORIES)
 _SKU_P = 1.0 / np.arange(1, SKUS_PER_CATEGORY + 1)  # a few best sellers, a long tail
@@ -85,8 +98,10 @@ def order_rows(
     r_idx = np.flatnonzero(refunded)
     r_line = first_line[r_idx]
     r_date = sale_date[r_idx] + refund_after[r_idx].astype("timedelta64[D]")
-    r_ts = r_date.astype("datetime64[s]") + sales.second[r_idx].astype("timedelta64[s]") // 2 + np.timedelta64(
-        10 * 3600, "s"
+    r_ts = (
+        r_date.astype("datetime64[s]")
+        + sales.second[r_idx].astype("timedelta64[s]") // 2
+        + np.timedelta64(10 * 3600, "s")
     )
     refund_id = _order_ids("TH", r_date, chunk, r_idx)
     card = pc.if_else(
@@ -95,7 +110,9 @@ def order_rows(
     store_id = pa.array(brand.store_id).take(pa.array(sales.store))
     guide_ok = sales.guide >= 0
     guide_id = pc.if_else(
-        pa.array(guide_ok), pa.array(brand.guide_id).take(pa.array(np.maximum(sales.guide, 0))), pa.scalar(None, pa.string())
+        pa.array(guide_ok),
+        pa.array(brand.guide_id).take(pa.array(np.maximum(sales.guide, 0))),
+        pa.scalar(None, pa.string()),
     )
     channel = pc.if_else(pa.array(sales.online), pa.scalar("线上"), pa.scalar("线下"))
     owner_pa = pa.array(owner)

@@ -93,7 +93,13 @@ def _summary(spec: DemoSpec, gen: Generated, layout: str, db_path: Path | None) 
         "db": str(db_path) if db_path else None,
         "out_dir": str(gen.files["stores"].parent),
         "layout": layout,
-        "spec": {"members": spec.members, "years": spec.years, "seed": spec.seed, "start": spec.start.isoformat(), "end": spec.end.isoformat()},
+        "spec": {
+            "members": spec.members,
+            "years": spec.years,
+            "seed": spec.seed,
+            "start": spec.start.isoformat(),
+            "end": spec.end.isoformat(),
+        },
         "members": gen.members,
         "orders": gen.orders,
         "order_rows": gen.order_rows,
@@ -117,6 +123,7 @@ def _import_all(db_path: Path, gen: Generated, layout: str, say: Progress) -> li
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
     con = connect(db_path)
+    con.execute("SET enable_progress_bar = false")  # progress is ours to show; stdout may be carrying --json
     results: list[dict[str, Any]] = []
     try:
         for key, kind, mapping, source in import_plan(layout):
@@ -167,4 +174,6 @@ def _warehouse_counts(db_path: Path) -> dict[str, Any]:
         con.close()
     assert row is not None
     keys = ("members", "wechat_members", "bad_phones", "orders", "walk_in_orders", "refund_orders", "revenue")
-    return dict(zip(keys, (float(v) if k == "revenue" else int(v) for k, v in zip(keys, row, strict=True)), strict=True))
+    return dict(
+        zip(keys, (float(v) if k == "revenue" else int(v) for k, v in zip(keys, row, strict=True)), strict=True)
+    )

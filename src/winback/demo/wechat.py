@@ -85,9 +85,7 @@ def wechat_rows(spec: DemoSpec, brand: Brand, m: Members, rng: np.random.Generat
     other = ids.mobile_numbers(m.index[chosen] + SECOND_PHONE_BASE, spec.seed)
     c = pa.array(chosen)
     phone = pc.if_else(pa.array(phone_same), m.phone.take(c), pc.if_else(pa.array(phone_other), other, null))
-    birthday = pc.if_else(
-        pa.array(rng.random(k) < 0.5), pa.array(m.birthday[chosen].astype(str)), null
-    )
+    birthday = pc.if_else(pa.array(rng.random(k) < 0.5), pa.array(m.birthday[chosen].astype(str)), null)
     added = start + (m.register_day[chosen] + rng.random(k) * (spec.days - m.register_day[chosen])).astype(
         "timedelta64[D]"
     )
@@ -102,7 +100,7 @@ def wechat_rows(spec: DemoSpec, brand: Brand, m: Members, rng: np.random.Generat
         }
     )
     # people only in WeChat
-    w = int(round(n * WECHAT_ONLY_SHARE))
+    w = round(n * WECHAT_ONLY_SHARE)
     index = m.index[:w] + ids.WECHAT_ONLY_BASE
     female = rng.random(w) < 0.86
     age = (np.clip(rng.normal(32, 8, w), 18, 65) * 365.25).astype(np.int64)

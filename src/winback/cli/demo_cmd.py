@@ -1,0 +1,164 @@
+"""`winback demo`: generate the demo brand, import it, print its summary (zh and en).
+
+`demo_app` is a sub-app: with no subcommand it builds the brand; other modules add subcommands to it
+(`winback demo respond …`). The summary is printed by `render_summary`, a list of sections that each take the
+summary dict, so later steps (quality, segments) can add their own section with `add_summary_section`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from winback.cli.app import app, settings
+from winback.cli.output import console, emit, err_console, fmt, handle_errors, pct, table
+from winback.demo.brand import DEFAULT_END, DEFAULT_MEMBERS, DEFAULT_SEED, DEFAULT_YEARS
+from winback.demo.service import run_demo
+from winback.errors import InputError
+
+demo_app = typer.Typer(help="The demo brand: generate, import and explore a realistic synthetic brand.")
+app.add_typer(demo_app, name="demo")
+
+Section = Callable[[dict[str, Any], str], None]
+_SECTIONS: list[Section] = []
+
+
+def add_summary_section(section: Section) -> Section:
+    """Register a printer `section(summary, lang)` that runs after the built-in ones (usable as a decorator)."""
+    _SECTIONS.append(section)
+    return section
+
+
+def _say(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+@add_summary_section
+def _headline(d: dict[str, Any], lang: str) -> None:
+    spec = d["spec"]
+    console.print(
+        _say(
+            lang,
+            f"[bold]演示品牌 {d['brand']['zh']}[/]（{d['brand']['en']}）：{spec['start']} 至 {spec['end']}，"
+            f"种子 {spec['seed']}",
+            f"[bold]Demo brand {d['brand']['en']}[/] ({d['brand']['zh']}): {spec['start']} to {spec['end']}, "
+            f"seed {spec['seed']}",
+        ),
+        highlight=False,
+    )
+    g = d["generated"]
+    rows = [
+        (_say(lang, "会员", "members"), d["members"]),
+        (_say(lang, "订单（含非会员）", "orders (incl. walk-in)"), d["orders"]),
+        (_say(lang, "退货单", "refunds"), d["refunds"]),
+        (_say(lang, "净销售额（元）", "net revenue (RMB)"), d["revenue"]),
+        (_say(lang, "门店", "stores"), d["stores"]),
+        (_say(lang, "导购", "guides"), d["guides"]),
+        (_say(lang, "导购微信好友", "guide WeChat contacts"), d["wechat_contacts"]),
+        (_say(lang, "其中与ERP会员重复（埋点）", "of them ERP members (planted)"), d["planted_duplicates"]),
+        (_say(lang, "90天无消费会员占比", "members without a purchase in 90 days"), pct(g["share_no_purchase_90d"])),
+        (_say(lang, "从未消费会员占比", "members who never bought"), pct(g["share_never_purchased"])),
+    ]
+    console.print(table(None, [_say(lang, "项目", "item"), _say(lang, "数量", "count")], rows))
+
+
+@add_summary_section
+def _imports(d: dict[str, Any], lang: str) -> None:
+    if not d.get("imports"):
+        console.print(
+            _say(lang, f"文件已写入 {d['out_dir']}（未导入）", f"files written to {d['out_dir']} (not imported)")
+        )
+        return
+    cols = [
+        _say(lang, "文件", "file"),
+        _say(lang, "读入", "rows in"),
+        _say(lang, "导入", "loaded"),
+        _say(lang, "拒绝", "rejected"),
+        _say(lang, "重复", "duplicate"),
+        _say(lang, "秒", "seconds"),
+    ]
+    rows = [
+        (r["file"], r["rows_in"], r["rows_loaded"], r["rows_rejected"], r["rows_duplicate"], r["seconds"])
+        for r in d["imports"]
+    ]
+    console.print(table(_say(lang, "导入结果", "imports"), cols, rows))
+    secs = d["seconds"]
+    console.print(
+        _say(
+            lang,
+            f"生成 {fmt(secs['generate'])} 秒，导入 {fmt(secs['import'])} 秒；"
+            f"数据仓库 {d['db']}，导出文件在 {d['out_dir']}",
+            f"generated in {fmt(secs['generate'])} s, imported in {fmt(secs['import'])} s; warehouse {d['db']}, "
+            f"exports in {d['out_dir']}",
+        ),
+        highlight=False,
+    )
+
+
+def render_summary(d: dict[str, Any], lang: str = "zh") -> None:
+    """Print every registered section of the demo summary, in order."""
+    for section in _SECTIONS:
+        section(d, lang)
+
+
+def _parse_end(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--end must be a date like 2026-11-20; {text!r} was given") from None
+
+
+@demo_app.callback(invoke_without_command=True)
+@handle_errors()
+def demo_cmd(
+    ctx: typer.Context,
+    members: int = typer.Option(DEFAULT_MEMBERS, "--members", help="How many ERP members to generate."),
+    years: int = typer.Option(DEFAULT_YEARS, "--years", help="Years of order history."),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Same seed, same brand."),
+    end: str = typer.Option(DEFAULT_END.isoformat(), "--end", help="Last day of the history (YYYY-MM-DD)."),
+    out: Path = typer.Option(Path("winback-demo"), "--out", help="Folder for the export files and the truth."),
+    parquet_only: bool = typer.Option(
+        None, "--parquet-only/--mixed", help="Write Parquet only (default above 1M members) or GBK CSV + XLSX."
+    ),
+    no_import: bool = typer.Option(False, "--no-import", help="Only write the files."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Generate a realistic demo brand (exports with real-world dirt), import it, and print its summary."""
+    if ctx.invoked_subcommand is not None:
+        return
+    s = settings(json_output)
+    end_date = _parse_end(end)
+    kwargs: dict[str, Any] = {
+        "members": members,
+        "years": years,
+        "seed": seed,
+        "end": end_date,
+        "parquet_only": parquet_only,
+        "do_import": not no_import,
+    }
+    if json_output or not sys.stderr.isatty():
+        data = run_demo(s.db_path, out, **kwargs)
+    else:
+        data = _with_progress(s.db_path, out, kwargs)
+    emit(data, json_output, lambda d: render_summary(d, s.lang))
+
+
+def _with_progress(db_path: Path, out: Path, kwargs: dict[str, Any]) -> dict[str, Any]:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, transient=True, console=err_console) as bar:
+        task = bar.add_task("generating members", total=kwargs["members"])
+
+        def on_progress(stage: str, done: int, total: int | None) -> None:
+            if stage == "generate":
+                bar.update(task, description="generating members", completed=done, total=total)
+            else:
+                _, name, step = ([*stage.split(":"), "", ""])[:3]
+                bar.update(task, description=f"importing {name} ({step})", completed=done, total=total)
+
+        return run_demo(db_path, out, progress=on_progress, **kwargs)
