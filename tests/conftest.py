@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -19,3 +21,27 @@ def con(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     c = connect(db_path)
     yield c
     c.close()
+
+
+@dataclass(frozen=True)
+class DemoBrand:
+    db_path: Path
+    out_dir: Path
+    truth_dir: Path
+    summary: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def demo_brand(tmp_path_factory: pytest.TempPathFactory) -> DemoBrand:
+    """A small demo brand (8,000 ERP members, seed 7, history ending 2026-11-20), generated and imported once per
+    test session through `winback.demo.service.run_demo`.
+
+    Read-only: the warehouse file is shared by every test that uses it. A test that writes must copy it first:
+    `shutil.copy(demo_brand.db_path, tmp_path / "wb.duckdb")` and connect to the copy. `truth_dir` holds
+    duplicates.parquet and members.parquet (docs/CONTRACTS.md); `summary` is run_demo's return value.
+    """
+    from winback.demo.service import run_demo
+
+    out = tmp_path_factory.mktemp("demo_brand")
+    summary = run_demo(out / "winback.duckdb", out, members=8000, seed=7)
+    return DemoBrand(db_path=out / "winback.duckdb", out_dir=out, truth_dir=out / "truth", summary=summary)

@@ -49,7 +49,7 @@ def _bump(days: np.ndarray, peak: np.datetime64, height: float, ramp: int) -> np
     offset = (days - peak).astype(np.int64)
     out = np.zeros(len(days))
     rising = (offset <= 0) & (offset > -ramp - 1)
-    out[rising] = (height - 1.0) * (1.0 + offset[rising] / (ramp + 1)) ** 2
+    out[rising] = (height - 1.0) * (1.0 + offset[rising] / (ramp + 1)) ** 3
     out[offset == 0] = height - 1.0
     tail = (offset > 0) & (offset <= 2)
     out[tail] = (height - 1.0) * 0.25 / offset[tail]
@@ -71,7 +71,7 @@ def daily_intensity(start: dt.date, end: dt.date) -> np.ndarray:
             extra += _bump(days, np.datetime64(festival - dt.timedelta(days=5), "D"), 2.2, 18)
             offset = (days - np.datetime64(festival, "D")).astype(np.int64)
             s = np.where((offset >= -1) & (offset <= 6), s * 0.35, s)  # shops are quiet over the holiday
-    s = s * (1.0 + extra)
+    s = s + extra * np.where(s > 0.5, 1.0, 0.35)
     return s / s.mean()
 
 
