@@ -129,6 +129,13 @@ def test_end_to_end_report_covers_the_true_uplift(brand: duckdb.DuckDBPyConnecti
     assert sum(g["arms"]["A"]["members"] for g in groups.values()) == rep["arms"]["A"]["members"]
     with pytest.raises(InputError, match="already simulated"):
         respond(brand, "C0001")
+    # the next campaign plans with this brand's measured rates instead of the seed defaults
+    nxt = create_campaign(brand, PB, "drive_to_store", now=T0 + dt.timedelta(days=40))["preview"]["expected"]
+    assert nxt["rate_sources"] == ["history C0001"]
+    measured = {r["segment"]: r for r in nxt["by_segment"]}
+    ctrl = rep["arms"]["control"]
+    assert sum(r["baseline_rate"] for r in measured.values()) > 0
+    assert ctrl["responders"] > 0
 
 
 def test_report_refuses_a_draft_and_bad_breakdown(brand: duckdb.DuckDBPyConnection) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from winback.campaigns.coupons import display
 from winback.campaigns.launch import launch_campaign
-from winback.campaigns.redeem import AlreadyRedeemedError, redeem
+from winback.campaigns.redeem import AlreadyRedeemedError, redeem, redeem_batch
 from winback.campaigns.scenarios import load_playbook
 from winback.campaigns.service import create_campaign
 from winback.errors import InputError, NotFoundError
@@ -100,3 +100,23 @@ def test_two_tills_at_the_same_moment_exactly_one_succeeds(tmp_path: Path) -> No
         row = con.execute("SELECT count(*) FROM coupons WHERE redeemed_at IS NOT NULL").fetchone()
         assert row == (1,)
     con.close()
+
+
+def test_batch_redemption_applies_the_same_rules(brand: duckdb.DuckDBPyConnection) -> None:
+    (code, member, store), (code2, member2, store2), (code3, _member3, store3), *_ = _launched(brand)
+    at = T0 + dt.timedelta(days=3)
+    _order(brand, "B1", member, store, 400.0, at)
+    _order(brand, "B2", member2, store2, 150.0, at)  # below the 200 threshold
+    _order(brand, "B3", member2, store2, 900.0, at)  # member2's order, used with member3's code
+    out = redeem_batch(
+        brand,
+        [
+            {"code": code, "order_id": "B1", "store_id": store, "at": at},
+            {"code": code2, "order_id": "B2", "store_id": store2, "at": at},
+            {"code": code3, "order_id": "B3", "store_id": store3, "at": at},
+        ],
+    )
+    assert out == {"redeemed": 1, "refused": [display(code2), display(code3)]}
+    assert brand.execute("SELECT discount FROM coupons WHERE code = ?", [code]).fetchall() == [(50.0,)]
+    again = redeem_batch(brand, [{"code": code, "order_id": "B1", "store_id": store, "at": at}])
+    assert again == {"redeemed": 0, "refused": [display(code)]}

@@ -65,7 +65,9 @@ def display(code: str) -> str:
 
 
 def new_code() -> str:
-    payload = "".join(secrets.choice(ALPHABET) for _ in range(PAYLOAD_LEN))
+    """11 symbols from 55 bits of `secrets` entropy, then the check symbol."""
+    bits = int.from_bytes(secrets.token_bytes(7), "big") >> 1
+    payload = "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(PAYLOAD_LEN))
     return payload + check_symbol(payload)
 
 

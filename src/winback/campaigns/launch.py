@@ -102,18 +102,19 @@ def launch_campaign(
     ]
     arms = assign(campaign_id, [(m["member_id"], f"{m['store_id']}|{m['segment']}") for m in aud.members], specs)
     members = [{**m, "arm": arms[m["member_id"]], "stratum": f"{m['store_id']}|{m['segment']}"} for m in aud.members]
-    names = (
-        {
+    con.register("_audience_ids", pa.table({"member_id": [m["member_id"] for m in members]}))
+    try:
+        names = {
             r[0]: r[1:]
             for r in con.execute(
                 "SELECT m.member_id, m.name, s.name, st.name FROM members m "
+                "SEMI JOIN _audience_ids a ON a.member_id = m.member_id "
                 "LEFT JOIN staff s ON s.guide_id = m.guide_id "
                 "LEFT JOIN stores st ON st.store_id = m.store_id"
             ).fetchall()
         }
-        if members
-        else {}
-    )
+    finally:
+        con.unregister("_audience_ids")
     expires = now + dt.timedelta(days=int(c["coupon_valid_days"]))
     coupons = [
         {

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from winback.campaigns.coupons import display, validate
 from winback.campaigns.scenarios import Offer
@@ -120,3 +121,61 @@ def redeem(
         "discount": discount,
         "redeemed_at": at,
     }
+
+
+DISCOUNT_SQL = """
+    CASE c.offer_kind WHEN 'discount' THEN round(v.amount * c.offer_value / 100.0, 2)
+                      WHEN 'voucher' THEN least(c.offer_value, v.amount)
+                      WHEN 'gift_pack' THEN least(c.offer_value, v.amount) ELSE 0 END
+"""
+
+
+def redeem_batch(con: duckdb.DuckDBPyConnection, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Redeem many (code, order_id, store_id, at) at once, e.g. a till's offline batch or the demo simulator.
+
+    The same rules as `redeem` (owner, paid order, threshold, issue/expiry window, once only) in one
+    set-based conditional UPDATE; codes that break a rule are returned as refused, nothing else changes.
+    """
+    if not items:
+        return {"redeemed": 0, "refused": []}
+    codes = [validate(i["code"]) for i in items]
+    if len(set(codes)) != len(codes):
+        raise InputError("a code appears twice in the batch", hint="Each coupon can be redeemed once.")
+    batch = pa.table(
+        {
+            "code": codes,
+            "order_id": [i["order_id"] for i in items],
+            "store_id": [i.get("store_id") for i in items],
+            "at": [i["at"] for i in items],
+        }
+    )
+    con.register("_redeem_batch", batch)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        done = con.execute(
+            f"""
+            UPDATE coupons c SET redeemed_at = v.at, redeemed_order_id = v.order_id,
+                   redeemed_store_id = coalesce(v.store_id, v.order_store), discount = {DISCOUNT_SQL}
+            FROM (
+                SELECT b.code, b.order_id, b.store_id, b.at, o.member_id, o.amount, o.ordered_at, o.order_store
+                FROM _redeem_batch b
+                JOIN (SELECT order_id, member_id, sum(amount)::DOUBLE AS amount, min(ordered_at) AS ordered_at,
+                             any_value(store_id) AS order_store
+                      FROM orders WHERE status = 'paid' AND order_id IN (SELECT order_id FROM _redeem_batch)
+                      GROUP BY order_id, member_id) o ON o.order_id = b.order_id
+                WHERE b.order_id NOT IN (SELECT redeemed_order_id FROM coupons WHERE redeemed_order_id IS NOT NULL)
+            ) v
+            WHERE c.code = v.code AND c.redeemed_at IS NULL AND c.member_id = v.member_id
+              AND v.amount >= c.offer_threshold AND v.ordered_at BETWEEN c.issued_at AND c.expires_at
+            RETURNING c.code
+            """
+        ).fetchall()
+        con.execute("COMMIT")
+    except Exception:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_redeem_batch")
+    ok = {r[0] for r in done}
+    return {"redeemed": len(ok), "refused": [display(c) for c in codes if c not in ok]}

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from winback.campaigns.assign import CONTROL
-from winback.campaigns.redeem import redeem
+from winback.campaigns.redeem import redeem_batch
 from winback.campaigns.rows import dict_rows
 from winback.campaigns.service import get_campaign, variant_offers
 from winback.campaigns.simulate import Uplift, simulate
@@ -123,14 +123,20 @@ def respond(
         raise
     codes = dict(con.execute("SELECT member_id, code FROM coupons WHERE campaign_id = ?", [campaign_id]).fetchall())
     order_of = {o["member_id"]: o for o in orders}
-    redeemed = 0
-    for i in np.flatnonzero(sim.discount > 0):
-        m = members[i]
-        if m["arm"] == CONTROL or m["member_id"] not in codes:
-            continue
-        o = order_of[m["member_id"]]
-        redeem(con, codes[m["member_id"]], order_id=o["order_id"], store_id=m["store_id"] or "", now=o["ordered_at"])
-        redeemed += 1
+    tills = [
+        {
+            "code": codes[m["member_id"]],
+            "order_id": order_of[m["member_id"]]["order_id"],
+            "store_id": m["store_id"],
+            "at": order_of[m["member_id"]]["ordered_at"],
+        }
+        for m in (members[i] for i in np.flatnonzero(sim.discount > 0))
+        if m["arm"] != CONTROL and m["member_id"] in codes
+    ]
+    result = redeem_batch(con, tills)
+    redeemed = result["redeemed"]
+    if result["refused"]:  # every simulated use meets the rules; a refusal is a bug worth seeing
+        raise InputError(f"the till refused {len(result['refused'])} simulated redemptions: {result['refused'][:5]}")
     return {
         "campaign_id": campaign_id,
         "orders": len(orders),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import string
-
 
 class _Blank(dict[str, str]):
     def __missing__(self, key: str) -> str:
@@ -13,4 +11,4 @@ class _Blank(dict[str, str]):
 def render(template: str, **fields: object) -> str:
     """The template with known fields filled; unknown or missing fields become empty (never an error)."""
     values = _Blank({k: "" if v is None else str(v) for k, v in fields.items()})
-    return string.Formatter().vformat(template, (), values)
+    return template.format_map(values)
