@@ -81,7 +81,8 @@ CASES: list[tuple[str, str]] = [
     (
         "quantiles",
         "SELECT quantile_cont(x, 0.5) AS med, median(x) AS med2, quantile_cont(x, 0.3) AS q30, "
-        "quantile_cont(CAST(amount AS DOUBLE), 0.5) AS amount_med, percentile_cont(0.9) WITHIN GROUP (ORDER BY x) AS p90 FROM t",
+        "quantile_cont(CAST(amount AS DOUBLE), 0.5) AS amount_med, "
+        "percentile_cont(0.9) WITHIN GROUP (ORDER BY x) AS p90 FROM t",
     ),
     (
         "quantile_list",
@@ -116,9 +117,9 @@ CASES: list[tuple[str, str]] = [
     ),
     (
         "distinct_days_and_arg_max",
-        "SELECT member_id, count(DISTINCT CAST(ordered_at AS DATE)) AS days, arg_max(status, ordered_at) AS last_status,"
-        " max(ordered_at) AS last_at, min(CAST(ordered_at AS DATE)) AS first_day FROM t GROUP BY member_id "
-        "ORDER BY member_id",
+        "SELECT member_id, count(DISTINCT CAST(ordered_at AS DATE)) AS days, "
+        "arg_max(status, ordered_at) AS last_status, max(ordered_at) AS last_at, "
+        "min(CAST(ordered_at AS DATE)) AS first_day FROM t GROUP BY member_id ORDER BY member_id",
     ),
     (
         "qualify_latest_order",
