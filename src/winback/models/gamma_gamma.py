@@ -1,0 +1,120 @@
+"""Gamma-Gamma model of spend per transaction (Fader & Hardie 2013, "The Gamma-Gamma Model of Monetary Value").
+
+Each transaction value z ~ Gamma(p, ν) (shape p, rate ν); across customers ν ~ Gamma(q, v) (shape q, rate v).
+For a customer with x transactions of mean value m̄ the density of m̄ is
+
+    f(m̄ | p, q, v, x) = Γ(px+q) / (Γ(px) Γ(q)) · v^q · m̄^(px-1) · x^(px) / (v + x m̄)^(px+q)
+
+and the expected value of their next transaction given (x, m̄) is
+
+    E[Z | x, m̄] = p (v + x m̄) / (p x + q - 1)
+               = (q-1)/(px+q-1) · p v/(q-1) + px/(px+q-1) · m̄      (a weighted mean of population and own mean).
+
+Fit only on repeat buyers (x >= 1 repeat transactions, m̄ > 0 their mean value); spend must be roughly independent
+of purchase frequency for the model to hold.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Self
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.special import digamma, gammaln
+
+from winback.errors import ModelError
+from winback.models.base import Fitter
+from winback.models.compress import aggregate
+from winback.models.inputs import FloatArray, as_float_array, check_enough, check_same_length, check_weights
+from winback.models.optimise import maximise, standard_errors
+
+
+def gamma_gamma_loglik_and_grad(
+    theta: FloatArray, x: FloatArray, m: FloatArray, counts: FloatArray
+) -> tuple[float, FloatArray]:
+    """Total log-likelihood at θ = ln(p, q, v) and its gradient with respect to θ."""
+    p, q, v = np.exp(theta)
+    px = p * x
+    ln_vxm = np.log(v + x * m)
+    ln_m, ln_x = np.log(m), np.log(x)
+    ll = gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v) + (px - 1.0) * ln_m + px * ln_x - (px + q) * ln_vxm
+    psi_pxq = digamma(px + q)
+    g_p = counts @ (x * (psi_pxq - digamma(px) + ln_m + ln_x - ln_vxm))
+    g_q = counts @ (psi_pxq - digamma(q) + np.log(v) - ln_vxm)
+    g_v = counts @ (q / v - (px + q) / (v + x * m))
+    return float(counts @ ll), np.array([g_p * p, g_q * q, g_v * v])
+
+
+class GammaGammaFitter(Fitter):
+    """Gamma-Gamma spend model. Parameters p, q, v (v is γ in Fader & Hardie's note)."""
+
+    model_name: ClassVar[str] = "gamma_gamma"
+    param_names: ClassVar[tuple[str, ...]] = ("p", "q", "v")
+
+    def __init__(self, time_unit: str = "weeks", *, max_iter: int = 1000) -> None:
+        super().__init__(time_unit, max_iter=max_iter)
+        self._data: tuple[FloatArray, FloatArray, FloatArray] | None = None
+
+    def fit(self, frequency: ArrayLike, mean_value: ArrayLike, weights: ArrayLike | None = None) -> Self:
+        """Fit on repeat buyers: `frequency` = number of repeat transactions (>= 1), `mean_value` = their mean (> 0)."""
+        x = as_float_array("frequency", frequency)
+        m = as_float_array("mean_value", mean_value)
+        check_same_length(frequency=x, mean_value=m)
+        w = check_weights(weights, len(x))
+        bad_x = (x < 1) & (w > 0)
+        if bad_x.any():
+            i = int(np.flatnonzero(bad_x)[0])
+            raise ModelError(
+                f"the Gamma-Gamma model needs repeat buyers only; {int(bad_x.sum())} row(s) have frequency < 1, "
+                f"first at position {i}: {x[i]}.",
+                hint="Select customers with frequency >= 1 before fitting.",
+            )
+        bad_m = (m <= 0) & (w > 0)
+        if bad_m.any():
+            i = int(np.flatnonzero(bad_m)[0])
+            raise ModelError(
+                f"mean_value must be positive; {int(bad_m.sum())} row(s) are not, first at position {i}: {m[i]}.",
+                hint="Exclude customers whose refunds cancel their purchases.",
+            )
+        n = float(w.sum())
+        check_enough(n, "repeat buyers")
+        keep = w > 0
+        (ux, um), counts = aggregate((x[keep], m[keep]), w[keep])
+        data = (ux, um, counts)
+        mean_m = float(counts @ um) / n
+        theta0 = np.log(np.array([1.0, 2.0, mean_m]))
+        opt = maximise(lambda th: gamma_gamma_loglik_and_grad(th, *data), theta0, n, self.param_names, self.max_iter)
+        self._data = data
+        self._store(opt, n, len(ux))
+        return self
+
+    def standard_errors(self) -> dict[str, float]:
+        """Asymptotic standard errors of p, q, v from the observed information."""
+        if self._data is None:
+            raise ModelError("standard errors need the data of a fit in this session.", hint="Call fit(...) first.")
+        data = self._data
+        theta = np.log(np.array(self._params()))
+        return standard_errors(lambda th: gamma_gamma_loglik_and_grad(th, *data), theta, self.param_names)
+
+    def conditional_expected_value(self, frequency: ArrayLike, mean_value: ArrayLike) -> FloatArray:
+        """Expected value of a customer's future transactions given x repeat transactions of mean m̄.
+
+        With frequency 0 (no repeat transaction) this is the population mean p v / (q - 1).
+        """
+        p, q, v = self._params()
+        x = np.asarray(frequency, dtype=np.float64)
+        m = np.asarray(mean_value, dtype=np.float64)
+        if np.any(~np.isfinite(x)) or np.any(x < 0) or np.any(~np.isfinite(m)):
+            raise ModelError("frequency must be finite and >= 0 and mean_value finite for a prediction.")
+        if q <= 1.0:
+            raise ModelError(
+                f"the fitted q = {q:.4g} <= 1, so the population mean spend is infinite.",
+                hint="Spend is too heavy-tailed for this model; cap extreme transaction values and refit.",
+            )
+        m = np.where(x > 0, m, 0.0)
+        return np.asarray(p * (v + x * m) / (p * x + q - 1.0), dtype=np.float64)
+
+    def population_mean_value(self) -> float:
+        """Mean spend per transaction across customers, p v / (q - 1) (infinite if q <= 1)."""
+        p, q, v = self._params()
+        return float(p * v / (q - 1.0)) if q > 1.0 else float("inf")
