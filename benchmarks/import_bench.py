@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -65,10 +66,22 @@ def make_orders(rows: int, seed: int = 7) -> pa.Table:
     )
 
 
+def typed_for_parquet(table: pa.Table) -> pa.Table:
+    """Parquet exports carry types: times as TIMESTAMP, money as DECIMAL, counts as integers."""
+    at = pc.strptime(table[HEADERS["ordered_at"]], format="%Y-%m-%d %H:%M:%S", unit="s")
+    amount_txt = pc.replace_substring(table[HEADERS["amount"]], "￥", "")
+    amount = pc.cast(amount_txt, pa.decimal128(18, 2))
+    qty = pc.cast(table[HEADERS["quantity"]], pa.int32())
+    out = table
+    for name, col in ((HEADERS["ordered_at"], at), (HEADERS["amount"], amount), (HEADERS["quantity"], qty)):
+        out = out.set_column(out.schema.get_field_index(name), name, col)
+    return out
+
+
 def write_files(table: pa.Table, d: Path) -> dict[str, Path]:
     d.mkdir(parents=True, exist_ok=True)
     files = {"parquet": d / "orders.parquet", "csv-utf8": d / "orders.csv", "csv-gbk": d / "orders_gbk.csv"}
-    pq.write_table(table, files["parquet"])
+    pq.write_table(typed_for_parquet(table), files["parquet"])
     pacsv.write_csv(table, files["csv-utf8"])
     enc = codecs.getincrementalencoder("gbk")()
     with files["csv-utf8"].open("r", encoding="utf-8") as fin, files["csv-gbk"].open("wb") as fout:

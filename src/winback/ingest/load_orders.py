@@ -58,7 +58,7 @@ def plan_orders(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, columns:
         f"ON p.order_id = b.order_id WHERE p._err IS NULL"
     )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {LINES} AS SELECT _row, order_id, "
+        f"CREATE OR REPLACE TEMP VIEW {LINES} AS SELECT _row, order_id, "
         f"CASE WHEN {refund} THEN 'refund' ELSE 'sale' END AS _dir, "
         f"{_col(present, 'member_id')} AS member_id, {_col(present, 'store_id')} AS store_id, "
         f"{_col(present, 'guide_id')} AS guide_id, {_col(present, 'channel')} AS channel, ordered_at, "
@@ -68,19 +68,19 @@ def plan_orders(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, columns:
         f"{_col(present, 'category')} AS category, {_col(present, 'line_no', 'INTEGER')} AS line_no, _extra "
         f"FROM {PARSED} p WHERE _err IS NULL AND NOT EXISTS (SELECT 1 FROM {CASCADE} x WHERE x._row = p._row)"
     )
-    first = "arg_min({c}, _row) FILTER (WHERE {c} IS NOT NULL) AS {c}"
+    # lines of one order normally agree on member, store, guide and channel; where they do not, the smallest
+    # non-empty value is kept (min() is deterministic and much cheaper than "first in file order")
+    firsts = ", ".join(
+        f"min({c}) AS {c}" for c in ("member_id", "store_id", "guide_id", "channel", "original_order_id")
+    )
+    extra = "arg_min(_extra, _row) FILTER (WHERE _extra IS NOT NULL)" if mapping.kept else "NULL::JSON"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {AGG} AS SELECT order_id, _dir, count(*) AS lines, "
-        "CASE WHEN bool_and(coalesce(status = 'cancelled', false)) THEN sum(amount) "
-        "ELSE sum(amount) FILTER (WHERE status IS DISTINCT FROM 'cancelled') END AS amount, "
-        "CASE WHEN bool_and(coalesce(status = 'cancelled', false)) THEN sum(quantity) "
-        "ELSE sum(quantity) FILTER (WHERE status IS DISTINCT FROM 'cancelled') END AS quantity, "
-        "min(ordered_at) AS ordered_at, "
-        + ", ".join(first.format(c=c) for c in ("member_id", "store_id", "guide_id", "channel", "original_order_id"))
-        + ", arg_min(_extra, _row) AS extra, "
-        "CASE WHEN _dir = 'refund' THEN 'refunded' WHEN bool_and(coalesce(status = 'cancelled', false)) "
-        "THEN 'cancelled' ELSE 'paid' END AS status "
-        f"FROM {LINES} GROUP BY order_id, _dir"
+        "CASE WHEN bool_and(_cancel) THEN sum(amount) ELSE sum(amount) FILTER (WHERE NOT _cancel) END AS amount, "
+        "CASE WHEN bool_and(_cancel) THEN sum(quantity) ELSE sum(quantity) FILTER (WHERE NOT _cancel) END "
+        f"AS quantity, min(ordered_at) AS ordered_at, {firsts}, {extra} AS extra, "
+        "CASE WHEN _dir = 'refund' THEN 'refunded' WHEN bool_and(_cancel) THEN 'cancelled' ELSE 'paid' END AS status "
+        f"FROM (SELECT *, coalesce(status = 'cancelled', false) AS _cancel FROM {LINES}) GROUP BY order_id, _dir"
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {EXISTING} AS SELECT DISTINCT e.order_id, "
@@ -90,19 +90,28 @@ def plan_orders(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, columns:
     dup_lines = scalar(
         con, f"SELECT coalesce(sum(lines), 0) FROM {AGG} a SEMI JOIN {EXISTING} e USING (order_id, _dir)"
     )
-    all_lines = scalar(con, f"SELECT count(*) FROM {LINES}")
+    all_lines = scalar(con, f"SELECT coalesce(sum(lines), 0) FROM {AGG}")
     plan.rows_duplicate = dup_lines
     plan.rows_loaded = all_lines - dup_lines
     plan.rows_rejected = scalar(con, f"SELECT count(*) FROM {CASCADE}")
     with_items = bool(present & {"sku", "category"})
 
     def apply(c: duckdb.DuckDBPyConnection, import_id: int) -> None:
+        # orders of a member merged away by identity resolution belong to the survivor
+        merges = scalar(c, "SELECT count(*) FROM members WHERE merged_into IS NOT NULL")
+        owner = "coalesce(m.merged_into, a.member_id)" if merges else "a.member_id"
+        merged_join = (
+            "LEFT JOIN (SELECT member_id, merged_into FROM members WHERE merged_into IS NOT NULL) m "
+            "ON m.member_id = a.member_id"
+            if merges
+            else ""
+        )
         c.execute(
             "INSERT INTO orders (order_id, member_id, source_member_id, store_id, guide_id, channel, ordered_at, "
             "amount, quantity, status, original_order_id, lines, extra, import_id) "
-            "SELECT a.order_id, coalesce(m.merged_into, a.member_id), a.member_id, a.store_id, a.guide_id, a.channel, "
+            f"SELECT a.order_id, {owner}, a.member_id, a.store_id, a.guide_id, a.channel, "
             "a.ordered_at, a.amount, a.quantity, a.status, a.original_order_id, a.lines, a.extra, "
-            f"{import_id} FROM {AGG} a LEFT JOIN members m ON m.member_id = a.member_id "
+            f"{import_id} FROM {AGG} a {merged_join} "
             f"ANTI JOIN {EXISTING} e ON e.order_id = a.order_id AND e._dir = a._dir"
         )
         if with_items:

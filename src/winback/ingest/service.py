@@ -107,6 +107,7 @@ def _plan(
 
 
 def _cleanup(con: duckdb.DuckDBPyConnection, staged: readers.Staged | None) -> None:
+    con.execute("DROP VIEW IF EXISTS temp.wb_lines")
     for t in _TEMP_TABLES:
         con.execute(f"DROP TABLE IF EXISTS temp.{t}")
     for v in ("wb_phone_prefix", "wb_phone_other"):
@@ -140,9 +141,14 @@ def import_file(
     overrides = parse_map_options(mapping) if isinstance(mapping, (list, tuple)) else dict(mapping or {})
     say: Progress = progress or (lambda stage, done, total: None)
     staged: readers.Staged | None = None
+    keep_order: int | None = None
     try:
         staged = readers.stage(con, path, encoding=encoding, sheet=sheet, on_rows=lambda n: say("read", n, None))
         say("read", staged.rows_in, staged.rows_in)
+        # row order matters only while the CSV staging table is filled (its rowid is the row number); every
+        # later step carries `_row`, so DuckDB may reorder freely (faster parallel inserts and aggregates)
+        keep_order = scalar(con, "SELECT current_setting('preserve_insertion_order')::BOOLEAN::INTEGER")
+        con.execute("SET preserve_insertion_order = false")
         cmap = resolve_mapping(kind, staged.columns, overrides)
         _check_required(kind, cmap, staged.columns, path)
         decision = decide_date_format(detect_date_shapes(con, kind, cmap, staged.types))
@@ -189,6 +195,8 @@ def import_file(
     except duckdb.Error as exc:
         raise EngineError(f"the import of {path.name} failed and nothing was written: {exc}") from exc
     finally:
+        if keep_order is not None:
+            con.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
         _cleanup(con, staged)
 
 
