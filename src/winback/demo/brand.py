@@ -128,11 +128,14 @@ def make_stores(spec: DemoSpec) -> dict[str, np.ndarray]:
     open_day = -rng.integers(60, 365 * 8, size=n)
     recent = rng.random(n) < 0.25
     open_day[recent] = rng.integers(0, spec.days - 30, size=int(recent.sum()))
-    n_last_year = max(2, n // 25)
-    last_year = rng.choice(n, size=n_last_year, replace=False)
-    open_day[last_year] = rng.integers(spec.days - 365, spec.days - 30, size=n_last_year)
     first_in_city = np.r_[True, np.diff(city_idx) != 0]
     open_day[first_in_city] = -rng.integers(365 * 3, 365 * 10, size=int(first_in_city.sum()))
+    # a few stores opened in the history's last year (never the brand's first store)
+    n_last_year = max(2, n // 25)
+    later = np.flatnonzero(~first_in_city)
+    pool = later if len(later) >= n_last_year else np.arange(1, n)
+    last_year = rng.choice(pool, size=n_last_year, replace=False)
+    open_day[last_year] = rng.integers(spec.days - 365, spec.days - 30, size=n_last_year)
     weight = rng.lognormal(0.0, 0.5, size=n) * np.array([c.weight for c in cities]) ** 0.3
     lat = np.array([c.lat for c in cities]) + rng.normal(0, 0.04, size=n)
     lon = np.array([c.lon for c in cities]) + rng.normal(0, 0.04, size=n)
