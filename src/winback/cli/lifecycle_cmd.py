@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -79,11 +80,13 @@ def refresh_cmd(
             eng = DuckDBEngine(con)
         progress = None if json_output else (lambda msg: err_console.print(f"… {msg}", highlight=False))
         kwargs: dict[str, Any] = {"warehouse": con, "rules_files": rules or (), "progress": progress}
-        if history:
-            results = refresh_history(eng, day, every=history, **kwargs)
-            data = {**results[-1].to_dict(), "history": [r.as_of.isoformat() for r in results]}
-        else:
-            data = refresh(eng, day, **kwargs).to_dict()
+        with warnings.catch_warnings():  # DuckDB's note about copying DB-API results to Arrow is not for users
+            warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+            if history:
+                results = refresh_history(eng, day, every=history, **kwargs)
+                data = {**results[-1].to_dict(), "history": [r.as_of.isoformat() for r in results]}
+            else:
+                data = refresh(eng, day, **kwargs).to_dict()
     finally:
         if eng is not None and hasattr(eng, "close"):
             eng.close()
