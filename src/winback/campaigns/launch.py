@@ -26,8 +26,9 @@ from winback.outreach.scripts import render
 
 def balance_table(members: list[dict[str, Any]], arms: list[str], key: str) -> dict[str, Any]:
     """Members per arm by `key` (e.g. segment) and the chi-square test of independence of arm and key."""
-    groups = sorted({str(m[key]) for m in members})
-    counts = Counter((str(m[key]), m["arm"]) for m in members)
+    label = {m["member_id"]: "—" if m[key] is None else str(m[key]) for m in members}
+    groups = sorted(set(label.values()))
+    counts = Counter((label[m["member_id"]], m["arm"]) for m in members)
     rows = [{key: g, **{a: counts[(g, a)] for a in arms}} for g in groups]
     matrix = [[counts[(g, a)] for a in arms] for g in groups]
     p = None

@@ -11,7 +11,9 @@ from winback.campaigns.report import campaign_report
 from winback.campaigns.scenarios import load_playbook
 from winback.campaigns.service import close_campaign, create_campaign, list_campaigns, show_campaign
 from winback.cli.app import app, settings
+from winback.cli.demo_cmd import demo_app
 from winback.cli.output import console, emit, fmt, handle_errors, pct, table
+from winback.demo.respond import parse_uplift, respond
 from winback.warehouse import open_warehouse
 
 campaign_app = typer.Typer(help="Campaigns with control groups: create, launch, report.", no_args_is_help=True)
@@ -55,7 +57,10 @@ def scenarios_cmd(json_output: bool = JSON) -> None:
 def _render_preview(d: dict[str, Any]) -> None:
     c, p = d["campaign"], d["preview"]
     console.print(f"[bold]{c['campaign_id']}[/] {c['name']} — {c['scenario']} ({c['status']}), snapshot {p['as_of']}")
-    console.print(f"matched {p['matched']:,}, audience {p['audience']['members']:,}")
+    console.print(
+        f"matched {p['matched']:,}, audience {p['audience']['members']:,} "
+        f"(channel consent unrecorded: {p['consent_unknown']:,}; frequency cap {p['frequency_cap_days']} days)"
+    )
     console.print(
         table(
             "excluded", ["reason", "members", "why"], [[e["reason"], e["members"], e["explain"]] for e in p["excluded"]]
@@ -279,3 +284,35 @@ def _render_report(d: dict[str, Any]) -> None:
                 ]
             )
         console.print(table(f"by {d['by']['column']}", [d["by"]["column"], "members", "incr. revenue", "95% CI"], rows))
+
+
+@demo_app.command("respond")
+@handle_errors()
+def demo_respond_cmd(
+    campaign_id: str = typer.Argument(..., help="A launched campaign of the demo brand."),
+    uplift: str = typer.Option(None, "--uplift", help="True uplift in purchase probability: 0.05 or silent=0.08,…"),
+    seed: int = typer.Option(20261123, "--seed"),
+    json_output: bool = JSON,
+) -> None:
+    """Simulate the members answering a launched campaign (orders, redemptions) with a known true uplift."""
+    s = settings(json_output)
+    with open_warehouse(s.db_path) as con:
+        data = respond(con, campaign_id, uplift=parse_uplift(uplift), seed=seed)
+
+    def render(d: dict[str, Any]) -> None:
+        console.print(
+            f"{campaign_id}: {d['orders']:,} orders, {d['redeemed']:,} coupons redeemed, "
+            f"{d['reached']:,} members reached (seed {d['seed']})"
+        )
+        console.print(
+            table(
+                "true effect (expected)",
+                ["arm", "members", "incr. responders", "incr. revenue"],
+                [
+                    [a, t["members"], t["incremental_responders"], t["incremental_revenue"]]
+                    for a, t in d["truth"].items()
+                ],
+            )
+        )
+
+    emit(data, json_output, render)
