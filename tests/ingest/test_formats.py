@@ -101,6 +101,10 @@ def test_unknown_extension_and_missing_file(con, tmp_path: Path) -> None:
     doc.write_text("hello", encoding="utf-8")
     with pytest.raises(InputError, match="cannot tell the format"):
         import_file(con, "orders", doc)
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(InputError, match="is empty"):
+        import_file(con, "orders", empty)
     with pytest.raises(InputError, match="no such file"):
         import_file(con, "orders", tmp_path / "x.csv")
     with pytest.raises(InputError, match="unknown import kind"):

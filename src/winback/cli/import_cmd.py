@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
@@ -60,7 +59,7 @@ def import_cmd(
     s = settings(json_output)
     con = connect(":memory:") if dry_run and not s.db_path.exists() else connect(s.db_path, read_only=dry_run)
     try:
-        if json_output or not sys.stderr.isatty():
+        if json_output or not console.is_terminal:
             result: ImportResult = import_file(
                 con, kind, file, mapping=map_ or None, encoding=encoding, sheet=sheet, dry_run=dry_run, source=source
             )

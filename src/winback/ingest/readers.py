@@ -88,8 +88,10 @@ def stage(
         raise InputError(f"no such file: {path}", hint="Check the path (quote it if it has spaces).")
     if path.is_dir():
         raise InputError(f"{path} is a folder, not an export file", hint="Give one .csv/.tsv/.xlsx/.parquet file.")
-    drop_staging(con)
     fmt = file_format(path)
+    if path.stat().st_size == 0:
+        raise InputError(f"{path.name} is empty (0 bytes)", hint="Export it again: it has no header and no rows.")
+    drop_staging(con)
     if fmt in ("csv", "tsv"):
         return _stage_csv(con, path, fmt, encoding)
     if fmt == "parquet":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,15 +65,16 @@ def export_rejects(con: duckdb.DuckDBPyConnection, path: Path, import_id: int | 
             f"cannot export rejects to {path.name}", hint="Use a file name ending in .csv, .parquet or .jsonl."
         )
     _check_import(con, import_id)
-    if fmt == "csv":
-        rows = con.execute(_select(import_id)).fetchall()
-        import csv
-
+    if fmt == "csv":  # written here, not by COPY, to start with a BOM so that Excel reads the Chinese text
+        cur = con.execute(_select(import_id))
+        n = 0
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(["import_id", "file", "row_number", "reason", "raw", "message"])
-            w.writerows(rows)
-        return len(rows)
+            w.writerow([d[0] for d in cur.description])
+            while batch := cur.fetchmany(10_000):
+                w.writerows(batch)
+                n += len(batch)
+        return n
     con.execute(f"COPY ({_select(import_id)}) TO {lit(str(path))} (FORMAT {fmt})")
     row = con.execute(f"SELECT count(*) FROM rejects r {_where(import_id)}").fetchone()
     return int(row[0]) if row else 0
