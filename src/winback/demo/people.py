@@ -70,6 +70,14 @@ class Members:
         return len(self.index)
 
 
+def bounded_normal(rng: np.random.Generator, mean: float, sd: float, lo: float, hi: float, n: int) -> np.ndarray:
+    """Normal draws inside [lo, hi]; the few outside are redrawn uniformly (no pile-up at the bounds)."""
+    x = rng.normal(mean, sd, n)
+    out = (x < lo) | (x > hi)
+    x[out] = rng.uniform(lo, hi, int(out.sum()))
+    return x
+
+
 def registration_weights(spec: DemoSpec) -> np.ndarray:
     """Probability of each day being someone's registration day: growth over time, busier at promotions."""
     growth = np.linspace(0.75, 1.25, spec.days)
@@ -100,7 +108,7 @@ def make_members(spec: DemoSpec, brand: Brand, chunk: int, offset: int, n: int, 
     rng = spec.rng(STREAM_MEMBERS, chunk)
     index = np.arange(offset, offset + n, dtype=np.int64)
     female = rng.random(n) < 0.86
-    age_days = (np.clip(rng.normal(33, 8.5, n), 18, 68) * 365.25).astype(np.int64)
+    age_days = (bounded_normal(rng, 33, 8.5, 18, 68, n) * 365.25).astype(np.int64)
     birthday = np.datetime64(spec.end, "D") - age_days.astype("timedelta64[D]")
     has_birthday = rng.random(n) < 0.85
     # registration: a day, then a store; a store that opened later moves the member into its opening burst

@@ -14,7 +14,7 @@ import numpy as np
 
 from winback.demo.brand import Brand, DemoSpec
 from winback.demo.calendar import daily_intensity
-from winback.demo.people import Members
+from winback.demo.people import Members, bounded_normal
 
 
 @dataclass
@@ -162,7 +162,7 @@ def _random_guide(brand: Brand, rng: np.random.Generator, store: np.ndarray) -> 
 def _time_of_day(rng: np.random.Generator, online: np.ndarray) -> np.ndarray:
     """Stores trade 10:00-22:00 with an afternoon and evening peak; online orders peak at night."""
     n = len(online)
-    store_hour = np.clip(rng.normal(16.0, 3.0, n), 10.0, 21.95)
+    store_hour = bounded_normal(rng, 16.0, 3.0, 10.0, 21.95, n)
     online_hour = np.where(rng.random(n) < 0.6, rng.normal(21.0, 1.8, n), rng.uniform(0, 24, n)) % 24
     hour = np.where(online, online_hour, store_hour)
     return (hour * 3600).astype(np.int64)

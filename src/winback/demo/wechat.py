@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from winback.demo import ids
 from winback.demo.brand import Brand, DemoSpec
-from winback.demo.people import Members
+from winback.demo.people import Members, bounded_normal
 from winback.demo.people_names import chinese_names, remark_names
 
 DUPLICATE_SHARE = 0.04  # ERP members who are also in a guide's WeChat list
@@ -103,7 +103,7 @@ def wechat_rows(spec: DemoSpec, brand: Brand, m: Members, rng: np.random.Generat
     w = round(n * WECHAT_ONLY_SHARE)
     index = m.index[:w] + ids.WECHAT_ONLY_BASE
     female = rng.random(w) < 0.86
-    age = (np.clip(rng.normal(32, 8, w), 18, 65) * 365.25).astype(np.int64)
+    age = (bounded_normal(rng, 32, 8, 18, 65, w) * 365.25).astype(np.int64)
     bday = np.datetime64(spec.end, "D") - age.astype("timedelta64[D]")
     guides = rng.integers(0, len(brand.guide_id), w)
     only = _rows(
