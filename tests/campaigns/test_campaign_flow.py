@@ -158,3 +158,9 @@ def test_create_rejects_bad_options(brand: duckdb.DuckDBPyConnection) -> None:
         create_campaign(brand, PB, "big_sale", variants=["A:cash:5"])
     with pytest.raises(InputError, match="unknown store"):
         create_campaign(brand, PB, "big_sale", stores=["S99"])
+
+
+def test_create_without_a_snapshot_says_what_to_do(con: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(InputError, match="no member snapshot yet") as info:
+        create_campaign(con, PB, "big_sale")
+    assert "winback refresh" in str(info.value)

@@ -60,12 +60,12 @@ def _check(out: dict) -> None:
     }
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
 def test_measure_csv_in_utf8_and_gbk(tmp_path: Path, encoding: str) -> None:
     f = _csv(tmp_path / f"res_{encoding}.csv", encoding)
     out = _run(str(f), "--arm", "分组", "--control", "对照 组", "--outcome", "消费金额", "--outcome", "是否购买")
     _check(out)
-    assert out["encoding"] in ("utf-8-sig", "gb18030")
+    assert out["encoding"] == {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "gbk": "gb18030"}[encoding]
     assert out["outcomes"]["是否购买"]["binary"] is True
 
 
@@ -117,3 +117,12 @@ def test_measure_errors_are_clear(tmp_path: Path) -> None:
     err = json.loads(res.stdout)["error"]
     assert res.exit_code == 2 and "row 1 (file line 2)" in err["message"] and "M000" in err["message"]
     assert "Traceback" not in res.output
+    res = runner.invoke(
+        app,
+        ["measure", str(f), "--arm", "分组", "--control", "对照 组", "--outcome", "消费金额", "--encoding", "latin9"],
+    )
+    assert res.exit_code == 2 and "unknown encoding" in res.stderr
+    res = runner.invoke(
+        app, ["measure", str(tmp_path / "missing.csv"), "--arm", "a", "--control", "c", "--outcome", "o"]
+    )
+    assert res.exit_code == 2 and "no such file" in res.stderr

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from winback.errors import InputError
-
-_ENCODINGS = ("utf-8-sig", "gb18030")
+from winback.ingest.encoding import resolve_encoding
 
 
 @dataclass(frozen=True)
@@ -37,23 +36,20 @@ class FileTable:
         return self.data[name]
 
 
-def decode(raw: bytes, encoding: str = "auto") -> tuple[str, str]:
-    """Text and the encoding used: UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK)."""
-    if encoding != "auto":
-        try:
-            return raw.decode(encoding), encoding
-        except (LookupError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot decode the file as {encoding}: {exc}", hint="Try --encoding auto.") from exc
-    for enc in _ENCODINGS:
-        try:
-            return raw.decode(enc), enc
-        except UnicodeDecodeError:
-            continue
-    raise InputError("the file is neither UTF-8 nor GBK/GB18030 text", hint="Save it as UTF-8 CSV and try again.")
+def decode(path: Path, encoding: str = "auto") -> tuple[str, str]:
+    """Text and the encoding used, detected as `winback import` does (UTF-8 with/without BOM, else GB18030)."""
+    enc = resolve_encoding(path, encoding)
+    try:
+        return path.read_bytes().decode(enc), enc
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path.name} is not valid {enc} text (byte {exc.start}): {exc.reason}",
+            hint="Give the right --encoding (utf-8, gbk, gb18030), or save the file as UTF-8 CSV or XLSX.",
+        ) from exc
 
 
 def _read_csv(path: Path, encoding: str) -> FileTable:
-    text, enc = decode(path.read_bytes(), encoding)
+    text, enc = decode(path, encoding)
     sample = text[:20000]
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     if path.suffix.lower() not in (".tsv",):
