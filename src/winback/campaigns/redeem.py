@@ -167,6 +167,7 @@ def redeem_batch(con: duckdb.DuckDBPyConnection, items: list[dict[str, Any]]) ->
             ) v
             WHERE c.code = v.code AND c.redeemed_at IS NULL AND c.member_id = v.member_id
               AND v.amount >= c.offer_threshold AND v.ordered_at BETWEEN c.issued_at AND c.expires_at
+              AND (v.store_id IS NULL OR v.order_store IS NULL OR v.store_id = v.order_store)
             RETURNING c.code
             """
         ).fetchall()
