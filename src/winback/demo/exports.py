@@ -16,6 +16,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from winback.demo.xlsx import XlsxWriter
+
 MIXED = "mixed"
 PARQUET = "parquet"
 
@@ -83,26 +85,22 @@ class ParquetAppender:
 
 
 class XlsxAppender:
-    """An XLSX workbook with one sheet, streamed (openpyxl write-only mode)."""
+    """An XLSX workbook with one sheet of text cells, streamed (see `demo.xlsx`)."""
 
     def __init__(self, path: Path, sheet: str) -> None:
-        import openpyxl  # imported here: only the mixed layout needs it
-
         self.path = path
-        self._wb = openpyxl.Workbook(write_only=True)
-        self._ws = self._wb.create_sheet(sheet)
+        self._xlsx = XlsxWriter(path, sheet)
         self._first = True
 
     def write(self, table: pa.Table) -> None:
         if self._first:
-            self._ws.append(table.column_names)
+            self._xlsx.write_rows([table.column_names])
             self._first = False
-        columns = [c.to_pylist() for c in table.columns]
-        for row in zip(*columns, strict=True):
-            self._ws.append(list(row))
+        columns = [c.cast(pa.string()).to_pylist() for c in table.columns]
+        self._xlsx.write_rows(zip(*columns, strict=True))
 
     def close(self) -> None:
-        self._wb.save(self.path)
+        self._xlsx.close()
 
 
 @dataclass

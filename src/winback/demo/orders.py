@@ -36,6 +36,7 @@ _CAT_NAME = pa.array([c.name for c in CATEGORIES])
 _CAT_SHARE = np.array([c.share for c in CATEGORIES]) / sum(c.share for c in CATEGORIES)
 _SKU_P = 1.0 / np.arange(1, SKUS_PER_CATEGORY + 1)  # a few best sellers, a long tail
 _SKU_P /= _SKU_P.sum()
+_SKU = pa.array([f"{c.code}{1001 + k}" for c in CATEGORIES for k in range(SKUS_PER_CATEGORY)])
 
 
 @dataclass
@@ -47,9 +48,13 @@ class OrderRows:
 
 
 def _order_ids(prefix: str, day_dates: np.ndarray, chunk: int, seq: np.ndarray) -> pa.Array:
-    ymd = pc.strftime(pa.array(day_dates.astype("datetime64[s]")), format="%y%m%d")
-    tail = pc.utf8_lpad(pa.array(seq).cast(pa.string()), 7, "0")
-    return pc.binary_join_element_wise(prefix, ymd, f"{chunk:03d}", tail, "")
+    """'XS' + yymmdd + chunk (3 digits) + sequence (7 digits): unique across chunks, readable by a person."""
+    d = day_dates.astype("datetime64[D]")
+    year = d.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = d.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    day = (d - d.astype("datetime64[M]")).astype(np.int64) + 1
+    number = ((year % 100) * 10_000 + month * 100 + day) * 10**10 + chunk * 10**7 + seq
+    return pc.binary_join_element_wise(prefix, pc.utf8_lpad(pa.array(number).cast(pa.string()), 16, "0"), "")
 
 
 def _split(rng: np.random.Generator, amount: np.ndarray, lines: np.ndarray) -> np.ndarray:
@@ -87,8 +92,7 @@ def order_rows(
     use_main = (main[owner] >= 0) & (rng.random(len(owner)) < 0.6)
     cat = np.where(use_main, main[owner], cat)
     sku_no = rng.choice(SKUS_PER_CATEGORY, size=len(owner), p=_SKU_P)
-    codes = np.array([c.code for c in CATEGORIES])
-    sku = np.char.add(codes[cat], np.char.zfill((1001 + sku_no).astype(str), 4))
+    sku = _SKU.take(pa.array(cat * SKUS_PER_CATEGORY + sku_no))
     qty = 1 + (rng.random(len(owner)) < 0.15).astype(np.int64) + (rng.random(len(owner)) < 0.05).astype(np.int64)
     line_amount = _split(rng, sales.amount, lines)
     # refunds of the first line of some orders, 1-14 days later, when that is still inside the history
@@ -124,7 +128,7 @@ def order_rows(
             "导购": guide_id.take(owner_pa),
             "渠道": channel.take(owner_pa),
             "销售时间": pa.array(ts[owner]),
-            "商品编码": pa.array(sku),
+            "商品编码": sku,
             "品类": _CAT_NAME.take(pa.array(cat)),
             "件数": pa.array(qty.astype(np.int32)),
             "实收金额": pa.array(line_amount),
@@ -141,7 +145,7 @@ def order_rows(
             "导购": guide_id.take(r_pa),
             "渠道": channel.take(r_pa),
             "销售时间": pa.array(r_ts),
-            "商品编码": pa.array(sku[r_line]),
+            "商品编码": sku.take(pa.array(r_line)),
             "品类": _CAT_NAME.take(pa.array(cat[r_line])),
             "件数": pa.array(-qty[r_line].astype(np.int32)),
             "实收金额": pa.array(-line_amount[r_line]),
