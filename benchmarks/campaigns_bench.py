@@ -12,6 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import duckdb
+
 from winback.campaigns.launch import launch_campaign
 from winback.campaigns.report import campaign_report
 from winback.campaigns.scenarios import load_playbook
@@ -22,7 +24,7 @@ from winback.warehouse import connect
 AS_OF = "2026-10-31"
 
 
-def build(con, n: int) -> None:  # type: ignore[no-untyped-def]
+def build(con: duckdb.DuckDBPyConnection, n: int) -> None:
     con.execute("SELECT setseed(0.42)")
     con.execute(f"""
         CREATE TEMP TABLE _m AS

@@ -2,8 +2,9 @@
 
 Each member gets a 64-bit key = blake2b(campaign id, member id). Strata (e.g. store × segment) are visited in
 the order of their own keys; inside a stratum members are sorted by key and dealt to arms so that every arm's
-running count tracks its share (largest deficit first). The running counts carry across strata, so the global
-shares are exact to within one member and every stratum is within one member of its share per arm.
+running count tracks its share (largest deficit first). The running counts carry across strata (so small strata
+do not all start with the biggest arm), hence the global count of every arm is within one member of its share
+and every stratum's count is within two members (strictly less) of its share — checked by a property test.
 The same campaign id and audience always give the same arms, whatever order the audience arrives in.
 """
 
