@@ -167,3 +167,17 @@ def test_cli_prints_one_json_object_and_explains_bad_options(tmp_path: Path) -> 
     err = json.loads(bad.stdout)["error"]
     assert "--end" in err["message"] and "2026-11-31" in err["message"]
     assert not Path(out).exists()
+
+
+def test_rerun_adds_nothing_and_another_brand_is_refused(tmp_path: Path) -> None:
+    from winback.demo.service import run_demo
+    from winback.errors import InputError
+
+    db, out = tmp_path / "wb.duckdb", tmp_path / "demo"
+    first = run_demo(db, out, members=400, seed=3)
+    again = run_demo(db, out, members=400, seed=3)
+    assert [r["rows_loaded"] for r in again["imports"]] == [0] * 5
+    assert [r["rows_duplicate"] for r in again["imports"]] == [r["rows_in"] for r in first["imports"]]
+    assert again["warehouse"] == first["warehouse"]
+    with pytest.raises(InputError, match="already holds"):
+        run_demo(db, out, members=400, seed=4)

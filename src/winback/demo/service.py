@@ -70,6 +70,8 @@ def run_demo(
     check_options(members, years, end)
     spec = DemoSpec(members=members, years=years, seed=seed, end=end)
     out = Path(out_dir)
+    if do_import:
+        _check_warehouse_is_free(Path(db_path), out, spec)
     layout = ex.PARQUET if (parquet_only if parquet_only is not None else members > PARQUET_ONLY_ABOVE) else ex.MIXED
     say: Progress = progress or (lambda stage, done, total: None)
     gen = generate(spec, out, layout=layout, progress=say)
@@ -87,19 +89,46 @@ def run_demo(
     return summary
 
 
+def _spec_dict(spec: DemoSpec) -> dict[str, Any]:
+    return {"members": spec.members, "years": spec.years, "seed": spec.seed, "start": spec.start.isoformat(),
+            "end": spec.end.isoformat()}  # fmt: skip
+
+
+def _check_warehouse_is_free(db_path: Path, out: Path, spec: DemoSpec) -> None:
+    """Refuse to mix the demo into a warehouse that holds other members; re-running the same demo is fine (every
+    import then finds its rows already there and adds nothing)."""
+    if not db_path.exists():
+        return
+    from winback.warehouse import connect
+
+    con = connect(db_path, read_only=True)
+    try:
+        row = con.execute("SELECT count(*) FROM members").fetchone()
+    finally:
+        con.close()
+    held = int(row[0]) if row else 0
+    if not held:
+        return
+    manifest = out / ex.TRUTH_DIR / MANIFEST
+    try:
+        previous = json.loads(manifest.read_text(encoding="utf-8")).get("spec")
+    except (OSError, ValueError):
+        previous = None
+    if previous != _spec_dict(spec):
+        raise InputError(
+            f"the warehouse {db_path} already holds {held:,} members that are not this demo brand "
+            f"(members={spec.members}, seed={spec.seed}, end={spec.end})",
+            hint="Give the demo its own warehouse with --db PATH (or delete that file first).",
+        )
+
+
 def _summary(spec: DemoSpec, gen: Generated, layout: str, db_path: Path | None) -> dict[str, Any]:
     return {
         "brand": {"zh": BRAND_ZH, "en": BRAND_EN},
         "db": str(db_path) if db_path else None,
         "out_dir": str(gen.files["stores"].parent),
         "layout": layout,
-        "spec": {
-            "members": spec.members,
-            "years": spec.years,
-            "seed": spec.seed,
-            "start": spec.start.isoformat(),
-            "end": spec.end.isoformat(),
-        },
+        "spec": _spec_dict(spec),
         "members": gen.members,
         "orders": gen.orders,
         "order_rows": gen.order_rows,
