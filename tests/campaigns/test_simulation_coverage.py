@@ -12,7 +12,7 @@ import pytest
 from winback.campaigns.assign import CONTROL, arm_specs, assign
 from winback.campaigns.scenarios import Offer
 from winback.campaigns.simulate import Uplift, discounts, expected_discount, simulate
-from winback.campaigns.stats import Summary, incremental_revenue
+from winback.campaigns.stats import Summary, incremental_revenue, two_proportions
 
 SEGMENTS = ["silent", "near_dormant", "hibernating", "lost"]
 
@@ -35,6 +35,7 @@ def test_coverage_of_incremental_revenue_is_close_to_95_percent() -> None:
     offers = {"A": Offer("voucher", 50, 200), "B": Offer("discount", 20, 0)}
     spec = Uplift(uplift={"silent": 0.10, "near_dormant": 0.08, "hibernating": 0.05, "lost": 0.03})
     hits = {"A": 0, "B": 0}
+    resp_hits = {"A": 0, "B": 0}
     reps = 200
     for r in range(reps):
         arms = assign(
@@ -49,10 +50,18 @@ def test_coverage_of_incremental_revenue_is_close_to_95_percent() -> None:
             inc = incremental_revenue(Summary.of(revenue[arm == a]), control)
             assert inc.ci_low is not None and inc.ci_high is not None
             hits[a] += inc.ci_low <= sim.truth[a]["incremental_revenue"] <= inc.ci_high
+            bought = sim.purchased
+            n_a = int((arm == a).sum())
+            z = two_proportions(
+                int(bought[arm == a].sum()), n_a, int(bought[arm == CONTROL].sum()), int((arm == CONTROL).sum())
+            ).scaled(float(n_a))
+            resp_hits[a] += z.ci_low <= sim.truth[a]["incremental_responders"] <= z.ci_high  # type: ignore[operator]
     coverage = {a: h / reps for a, h in hits.items()}
-    print(f"coverage over {reps} replications: {coverage}")
+    resp_coverage = {a: h / reps for a, h in resp_hits.items()}
+    print(f"coverage over {reps} replications: revenue {coverage}, responders {resp_coverage}")
     for a in hits:
         assert 0.91 <= coverage[a] <= 0.99, coverage
+        assert 0.91 <= resp_coverage[a] <= 0.99, resp_coverage
 
 
 def test_expected_discount_matches_monte_carlo() -> None:

@@ -1,0 +1,67 @@
+"""Scenario playbooks: the shipped file is complete and consistent; a brand's own file replaces it; errors are clear."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from winback.campaigns.scenarios import CHANNELS, ENV_SCENARIOS, OFFER_KINDS, Offer, load_playbook, parse_playbook
+from winback.errors import ConfigError
+
+SEED_CN = {"active", "silent", "near_dormant", "hibernating", "lost", "never_purchased"}
+
+
+def test_shipped_playbook_is_complete() -> None:
+    pb = load_playbook()
+    assert len(pb.scenarios) == 10
+    for sc in pb.scenarios.values():
+        assert set(sc.target.segments) <= SEED_CN and sc.target.segments
+        assert sc.offer.kind in OFFER_KINDS and sc.channel in CHANNELS
+        assert "{name}" in sc.script_zh and "{name}" in sc.script_en
+        if sc.offer.kind != "none":
+            assert "{code}" in sc.script_zh and "{code}" in sc.script_en, sc.id
+    assert set(pb.response_defaults) == SEED_CN
+    assert all(0 < b < t < 1 for t, b in pb.response_defaults.values())
+    assert pb.get("online_gmv").exclude_active and not pb.get("mid_month_push").exclude_active
+    assert pb.get("mid_month_push").target.orders_eq == 1
+
+
+def test_offer_labels_and_discounts() -> None:
+    assert Offer("voucher", 50, 200).label("zh") == "50元代金券（满200元可用）"
+    assert Offer("discount", 15, 0).label("zh") == "8.5折券" and Offer("discount", 15, 0).label("en") == "15% off"
+    assert Offer("voucher", 50, 200).discount_on(199.99) == 0.0
+    assert Offer("voucher", 50, 200).discount_on(200) == 50
+    assert Offer("discount", 15, 100).discount_on(300) == 45.0
+    assert Offer("gift_pack", 60, 0).discount_on(40) == 40
+
+
+def test_a_brand_file_replaces_the_shipped_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = resources.files("winback").joinpath("rules", "scenarios.toml").read_text(encoding="utf-8")
+    own = tmp_path / "mine.toml"
+    own.write_text(text.replace("cost_per_contact = 1.5", "cost_per_contact = 4.0"), encoding="utf-8")
+    monkeypatch.setenv(ENV_SCENARIOS, str(own))
+    assert load_playbook().defaults["cost_per_contact"] == 4.0
+    monkeypatch.setenv(ENV_SCENARIOS, str(tmp_path / "missing.toml"))
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_playbook()
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        ('[[scenario]]\nid = "x"\n', "incomplete"),
+        ("[[scenario\n", "not valid TOML"),
+        ('[[big_promo_phase]]\nid = "p"\nscenario = "nope"\n', "unknown scenario 'nope'"),
+    ],
+)
+def test_broken_files_say_what_is_wrong(broken: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_playbook(broken, "broken.toml")
+
+
+def test_wrong_channel_is_named() -> None:
+    text = resources.files("winback").joinpath("rules", "scenarios.toml").read_text(encoding="utf-8")
+    with pytest.raises(ConfigError, match="channel 'fax'"):
+        parse_playbook(text.replace('channel = "sms"', 'channel = "fax"', 1))
