@@ -263,11 +263,14 @@ def insert_snapshot_sql(scheme_names: Sequence[str]) -> str:
 
 
 def insert_segments_sql(as_of: dt.date, scheme_names: Sequence[str]) -> str:
-    parts = [
-        f"SELECT {date_lit(as_of)} AS as_of, '{name}' AS scheme, member_id, seg_{name} AS segment FROM {SNAP}"
-        for name in scheme_names
-    ]
-    return "\nUNION ALL\n".join(parts)
+    """One row per member per scheme: a single scan of the final table crossed with the scheme names (cheaper than
+    one UNION ALL branch per scheme)."""
+    whens = " ".join(f"WHEN '{name}' THEN s.seg_{name}" for name in scheme_names)
+    values = ", ".join(f"('{name}')" for name in scheme_names)
+    return (
+        f"SELECT {date_lit(as_of)} AS as_of, k.scheme, s.member_id, CASE k.scheme {whens} END AS segment "
+        f"FROM {SNAP} s CROSS JOIN (VALUES {values}) AS k(scheme)"
+    )
 
 
 def segment_counts_sql(scheme_names: Sequence[str]) -> str:
