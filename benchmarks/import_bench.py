@@ -3,7 +3,7 @@
 Generates its own line-level order export (numpy/pyarrow; Chinese headers, ￥ amounts on some rows, refunds),
 then imports each file into a fresh warehouse in a child process and prints rows/s and the child's peak RSS.
 
-    .venv/bin/python benchmarks/import_bench.py [--rows 3000000] [--dir /tmp/winback-bench]
+    .venv/bin/python benchmarks/import_bench.py [--rows 3000000] [--dir /tmp/winback-import-bench]
 
 Targets (issue 2): >= 1M rows/s from Parquet, >= 300k rows/s from UTF-8 CSV, GBK <= 1.5x UTF-8 time.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import json
+import os
 import subprocess
 import sys
 import time
@@ -99,8 +100,9 @@ t = time.perf_counter()
 r = import_file(con, "orders", sys.argv[2])
 dt = time.perf_counter() - t
 con.close()
+use = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": dt, "rows_in": r.rows_in, "loaded": r.rows_loaded, "rejected": r.rows_rejected,
-                  "encoding": r.encoding, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "encoding": r.encoding, "peak_rss_mb": use.ru_maxrss / 1024, "cpu": use.ru_utime + use.ru_stime}))
 """
 
 
@@ -114,22 +116,36 @@ def run_import(db: Path, file: Path) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=3_000_000)
-    ap.add_argument("--dir", type=Path, default=Path("/tmp/winback-bench"))
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/winback-import-bench"))
     args = ap.parse_args()
     t = time.perf_counter()
-    files = write_files(make_orders(args.rows), args.dir)
-    print(f"generated {args.rows:,} order lines in {time.perf_counter() - t:.1f}s")
+    marker = args.dir / f".rows-{args.rows}"
+    if marker.exists():  # the files of a previous run with the same size are reused
+        files = {
+            "parquet": args.dir / "orders.parquet",
+            "csv-utf8": args.dir / "orders.csv",
+            "csv-gbk": args.dir / "orders_gbk.csv",
+        }
+    else:
+        files = write_files(make_orders(args.rows), args.dir)
+        marker.touch()
+        print(f"generated {args.rows:,} order lines in {time.perf_counter() - t:.1f}s")
     results = {}
+    cores = os.cpu_count() or 1
+    print(f"{cores} cores; 'cpu-bound rows/s' = rows / (process CPU seconds / cores), what an idle machine would do")
     for name, path in files.items():
+        load = os.getloadavg()[0]
         r = run_import(args.dir / "bench.duckdb", path)
         results[name] = r
         size = path.stat().st_size / 2**20
         print(
-            f"{name:9s} {size:7.0f} MiB  {r['seconds']:6.2f}s  {r['rows_in'] / r['seconds']:>11,.0f} rows/s  "
-            f"loaded {r['loaded']:,}  rejected {r['rejected']:,}  peak RSS {r['peak_rss_mb']:,.0f} MiB"
+            f"{name:9s} {size:5.0f} MiB  {r['seconds']:6.2f}s wall {r['rows_in'] / r['seconds']:>10,.0f} rows/s  "
+            f"cpu {r['cpu']:6.2f}s  cpu-bound {r['rows_in'] / (r['cpu'] / cores):>10,.0f} rows/s  "
+            f"peak RSS {r['peak_rss_mb']:,.0f} MiB  loaded {r['loaded']:,}  load avg before {load:.1f}"
         )
     ratio = results["csv-gbk"]["seconds"] / results["csv-utf8"]["seconds"]
-    print(f"GBK / UTF-8 time: {ratio:.2f}x")
+    cpu_ratio = results["csv-gbk"]["cpu"] / results["csv-utf8"]["cpu"]
+    print(f"GBK / UTF-8: {ratio:.2f}x wall, {cpu_ratio:.2f}x cpu")
     (args.dir / "bench.duckdb").unlink(missing_ok=True)
 
 
