@@ -102,7 +102,8 @@ def simulate(
     first[buyers] = first_day
     alive = np.zeros(n, dtype=bool)
     alive[buyers] = repeats < g - 1
-    sales = _place(spec, brand, m, cal, rng, who, day)
+    is_first = np.arange(len(who)) < len(buyers)
+    sales = _place(spec, brand, m, cal, rng, who, day, is_first)
     return sales, Outcome(orders=orders, first_day=first, last_day=last, alive_at_end=alive)
 
 
@@ -114,13 +115,16 @@ def _place(
     rng: np.random.Generator,
     who: np.ndarray,
     day: np.ndarray,
+    is_first: np.ndarray,
 ) -> Purchases:
-    """Channel, store, guide, time of day and amount of each sale."""
+    """Channel, store, guide, time of day and amount of each sale (a first purchase happens where the member
+    registered: in their store, or online)."""
     n = len(who)
     online = rng.random(n) < np.where(m.online[who], 0.7, 0.12)
+    online = np.where(is_first, m.online[who] & (rng.random(n) < 0.85), online)
     home = m.store[who]
     elsewhere = _stores_open_on(brand, rng, day)
-    at_home = (home >= 0) & (rng.random(n) < 0.85)
+    at_home = (home >= 0) & ((rng.random(n) < 0.85) | is_first)
     store = np.where(online, brand.online_store, np.where(at_home, home, elsewhere))
     # a store that was not open yet on that day: the sale happens at the home store (or online)
     closed = brand.store_open_day[store] > day
