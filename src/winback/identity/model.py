@@ -33,6 +33,7 @@ from winback.errors import EngineError
 MAX_SHARED = 20  # a phone or WeChat id on more records than this is a placeholder, not a person
 DEFAULT_SEED = 20261123
 REPORT_FLOOR = 0.5  # pairs scored below this probability are not stored
+PRIOR_RULE_RECALL = 0.8  # share of true duplicates the near-certain rules of `_prior` are assumed to find
 MIN_PAIRS_FOR_EM = 50  # a training rule yielding fewer pairs is skipped
 MIN_PAIRS_FOR_U = 100_000  # fewer record pairs than this (≈ 450 members): keep the configured u values
 
@@ -156,22 +157,9 @@ def score_pairs(features: pa.Table, *, seed: int = DEFAULT_SEED, floor: float = 
 def _score(con: duckdb.DuckDBPyConnection, features: pa.Table, seed: int, floor: float) -> ScoredPairs:
     db_api = DuckDBAPI(connection=con)
     sdf = db_api.register(features, table_name="members_in")
-    linker = Linker(sdf, settings(), log_level=None)
-    trained: list[str] = []
     n = features.num_rows
-    deterministic = [
-        f"l.phone = r.phone AND l.phone_n <= {MAX_SHARED} AND l.name = r.name",
-        f"l.wechat_id = r.wechat_id AND l.wechat_n <= {MAX_SHARED}",
-    ]
-    try:
-        linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.8)
-        trained.append("prior")
-    except ValueError:
-        pass
-    # Never let the prior fall to 0 (no deterministic matches) or above 1 % (tiny data).
-    prior = linker._settings_obj._probability_two_random_records_match
-    if not prior or prior <= 0 or prior > 0.01:
-        linker._settings_obj._probability_two_random_records_match = min(max(1.0 / max(n * (n - 1) / 2, 1), 1e-9), 0.01)
+    linker = Linker(sdf, settings(prior=_prior(con, n)), log_level=None)
+    trained = ["prior"]
     all_pairs = n * (n - 1) / 2
     if all_pairs >= MIN_PAIRS_FOR_U:  # below this the sample is too small to beat the configured u values
         max_pairs = float(min(2_000_000, all_pairs))
@@ -195,6 +183,24 @@ def _score(con: duckdb.DuckDBPyConnection, features: pa.Table, seed: int, floor:
     ).to_arrow_table()
     model = linker.misc.save_model_to_json(out_path=None)
     return ScoredPairs(pairs, model, trained)
+
+
+def _prior(con: duckdb.DuckDBPyConnection, n: int) -> float:
+    """P(two random records are one person): pairs found by near-certain rules (same phone and name, or same
+    WeChat id), scaled up for an assumed recall of 0.8, kept within [1 / all pairs, 1 %]."""
+    all_pairs = max(n * (n - 1) / 2, 1.0)
+    found = con.execute(
+        f"""
+        SELECT count(*) FROM (
+            SELECT l.member_id, r.member_id FROM members_in l JOIN members_in r
+              ON l.phone = r.phone AND l.phone_n <= {MAX_SHARED} AND l.name = r.name AND l.member_id < r.member_id
+            UNION
+            SELECT l.member_id, r.member_id FROM members_in l JOIN members_in r
+              ON l.wechat_id = r.wechat_id AND l.wechat_n <= {MAX_SHARED} AND l.member_id < r.member_id
+        )
+        """
+    ).fetchall()[0][0]
+    return min(max(found / PRIOR_RULE_RECALL / all_pairs, 1.0 / all_pairs), 0.01)
 
 
 def _pairs_for(con: duckdb.DuckDBPyConnection, rule: Any) -> int:
