@@ -19,10 +19,12 @@ the hypergeometric arguments small for large x.
 
 from __future__ import annotations
 
+import warnings
 from typing import ClassVar, Self
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.integrate import IntegrationWarning, quad
 from scipy.special import betaln, hyp2f1
 from scipy.stats import nbinom
 
@@ -31,10 +33,19 @@ from winback.models.base import Fitter
 from winback.models.beta_geo_likelihood import BetaGeoData, loglik_and_grad, p_dropout_given_history
 from winback.models.compress import aggregate
 from winback.models.inputs import FloatArray, as_float_array, check_enough, check_history, check_weights
-from winback.models.optimise import Optimum, maximise, numeric_hessian, refine, standard_errors
+from winback.models.optimise import (
+    Optimum,
+    check_identified,
+    maximise,
+    numeric_hessian,
+    refine,
+    standard_errors,
+)
 
 # Above this many distinct histories the fit starts on a 1/16 subsample of the customers (see _optimise).
 WARM_START_ROWS = 100_000
+# Within this distance of a = 1 the closed form loses precision; predictions interpolate across a = 1.
+A_NEAR_ONE = 1e-4
 
 
 def _history(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -45,6 +56,39 @@ def _history(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> tuple[FloatArray, Fl
         if not np.all(np.isfinite(arr)) or np.any(arr < 0):
             raise ModelError(f"{name} must be finite and non-negative for a prediction; got {arr.ravel()[:5]}...")
     return xa, ta, Ta
+
+
+def _expected_if_alive_by_quadrature(t: float, r: float, alpha: float, a: float, b: float) -> float:
+    """E[purchases in t | alive] = ∫ (1 - (α/(α+pt))^r) / p · Beta(p; a, b) dp, with λ ~ Gamma(r, α) integrated out."""
+
+    def integrand(p: float) -> float:
+        if p == 0.0:
+            return r * t / alpha
+        return float(-np.expm1(-r * np.log1p(p * t / alpha)) / p)
+
+    with warnings.catch_warnings():  # a roundoff notice at 1e-10 still leaves ~1e-9 accuracy
+        warnings.simplefilter("ignore", IntegrationWarning)
+        value, _ = quad(integrand, 0.0, 1.0, weight="alg", wvar=(a - 1.0, b - 1.0), epsabs=0.0, epsrel=1e-10, limit=200)
+    return float(value / np.exp(betaln(a, b)))
+
+
+def _expected_if_alive(
+    tt: FloatArray, xa: FloatArray, Ta: FloatArray, n: FloatArray, r: float, alpha: float, a: float, b: float
+) -> FloatArray:
+    """E[purchases in (T, T+t] | history, alive at T] by the Euler-transformed closed form (see module docstring)."""
+    c = a + b + n - 1.0
+    z = tt / (alpha + Ta + tt)
+    with np.errstate(invalid="ignore", over="ignore"):  # failures are caught below
+        hyp = hyp2f1(c - r - xa, a - 1.0, c, z)
+        if_alive = np.asarray(c / (a - 1.0) * (1.0 - np.exp((a - 1.0) * np.log1p(-z)) * hyp), dtype=np.float64)
+    if np.all(np.isfinite(if_alive)):
+        return if_alive
+    # scipy's 2F1 fails for some parameters (c - a - b an integer with z near 1): integrate those instead
+    args = [np.ravel(arg) for arg in np.broadcast_arrays(if_alive, tt, r + xa, alpha + Ta, b + n)]
+    flat = args[0].copy()
+    for i in np.flatnonzero(~np.isfinite(flat)):
+        flat[i] = _expected_if_alive_by_quadrature(args[1][i], args[2][i], args[3][i], a, args[4][i])
+    return flat.reshape(np.broadcast(if_alive, tt, xa, Ta).shape)
 
 
 class _BetaGeoFamily(Fitter):
@@ -90,9 +134,9 @@ class _BetaGeoFamily(Fitter):
         opt = maximise(
             lambda th: loglik_and_grad(th, coarse), self._start(coarse), coarse.n_customers, names, self.max_iter
         )
-        if len(levels) == 1:
-            return opt
         hess = numeric_hessian(lambda th: loglik_and_grad(th, coarse), opt.theta) / coarse.n_customers
+        if len(levels) == 1:
+            return check_identified(opt, hess, data.n_customers, names)
         for level in reversed(levels[:-1]):
 
             def objective(th: FloatArray, lv: BetaGeoData = level) -> tuple[float, FloatArray]:
@@ -100,7 +144,7 @@ class _BetaGeoFamily(Fitter):
 
             refined = refine(objective, opt.theta, hess, level.n_customers, names) if opt.converged else None
             opt = refined or maximise(objective, opt.theta, level.n_customers, names, self.max_iter)
-        return opt
+        return check_identified(opt, hess, data.n_customers, names)
 
     @staticmethod
     def _start(data: BetaGeoData) -> FloatArray:
@@ -131,15 +175,16 @@ class _BetaGeoFamily(Fitter):
         if not np.all(np.isfinite(tt)) or np.any(tt < 0):
             raise ModelError(f"the horizon t must be finite and non-negative; got {tt.ravel()[:5]}.")
         r, alpha, a, b = self._params()
-        if abs(a - 1.0) < 1e-7:  # removable singularity of the closed form at a = 1
-            a = 1.0 + 1e-7
         n = xa + self.shift
-        c = a + b + n - 1.0
-        z = tt / (alpha + Ta + tt)
-        hyp = hyp2f1(c - r - xa, a - 1.0, c, z)
-        bracket = 1.0 - np.exp((a - 1.0) * np.log1p(-z)) * hyp
+        if abs(a - 1.0) < A_NEAR_ONE:  # removable singularity of the closed form: interpolate across it
+            lo = _expected_if_alive(tt, xa, Ta, n, r, alpha, 1.0 - A_NEAR_ONE, b)
+            hi = _expected_if_alive(tt, xa, Ta, n, r, alpha, 1.0 + A_NEAR_ONE, b)
+            w = (a - (1.0 - A_NEAR_ONE)) / (2 * A_NEAR_ONE)
+            if_alive = (1.0 - w) * lo + w * hi
+        else:
+            if_alive = _expected_if_alive(tt, xa, Ta, n, r, alpha, a, b)
         alive = self.p_alive(xa, ta, Ta)
-        return np.asarray(c / (a - 1.0) * bracket * alive, dtype=np.float64)
+        return np.asarray(np.maximum(if_alive, 0.0) * alive, dtype=np.float64)  # max: roundoff at t ≈ 0
 
     def expected_purchases(self, t: ArrayLike) -> FloatArray:
         """Unconditional E[X(t)]: expected repeat purchases in the first t after a customer's first purchase."""

@@ -26,7 +26,7 @@ from winback.errors import ModelError
 from winback.models.base import Fitter
 from winback.models.compress import aggregate
 from winback.models.inputs import FloatArray, as_float_array, check_enough, check_same_length, check_weights
-from winback.models.optimise import maximise, standard_errors
+from winback.models.optimise import check_identified, maximise, numeric_hessian, standard_errors
 
 
 def gamma_gamma_loglik_and_grad(
@@ -83,7 +83,12 @@ class GammaGammaFitter(Fitter):
         data = (ux, um, counts)
         mean_m = float(counts @ um) / n
         theta0 = np.log(np.array([1.0, 2.0, mean_m]))
-        opt = maximise(lambda th: gamma_gamma_loglik_and_grad(th, *data), theta0, n, self.param_names, self.max_iter)
+
+        def objective(th: FloatArray) -> tuple[float, FloatArray]:
+            return gamma_gamma_loglik_and_grad(th, *data)
+
+        opt = maximise(objective, theta0, n, self.param_names, self.max_iter)
+        opt = check_identified(opt, numeric_hessian(objective, opt.theta) / n, n, self.param_names)
         self._data = data
         self._store(opt, n, len(ux))
         return self

@@ -116,6 +116,35 @@ def _judge(
     return Optimum(theta, float(ll), not problems, n_iter, warning)
 
 
+LOG_SE_LIMIT = 1.0  # a parameter whose ln has a standard error above this is not pinned down by the data
+
+
+def check_identified(
+    opt: Optimum, hess_per_customer: FloatArray, n_customers: float, names: tuple[str, ...]
+) -> Optimum:
+    """Mark a fit as not converged when the likelihood is (nearly) flat in some direction at the optimum.
+
+    `hess_per_customer` is the Hessian of the mean log-likelihood in θ = ln(params); the standard error of ln θ_i is
+    sqrt(diag((-H n)^-1)).
+    """
+    if not opt.converged:
+        return opt
+    try:
+        np.linalg.cholesky(-hess_per_customer)
+        log_se = np.sqrt(np.diag(np.linalg.inv(-hess_per_customer * n_customers)))
+    except np.linalg.LinAlgError:
+        log_se = np.full(len(names), np.inf)
+    loose = [names[i] for i in range(len(names)) if not log_se[i] <= LOG_SE_LIMIT]
+    if not loose:
+        return opt
+    warning = (
+        f"fit did not converge to a determined optimum: the data barely constrain {', '.join(loose)} "
+        f"(the likelihood is flat there; standard error of ln parameter > {LOG_SE_LIMIT:g}). "
+        "Do not use these parameters for decisions; use more customers or a longer calibration period."
+    )
+    return Optimum(opt.theta, opt.loglik, False, opt.n_iter, warning)
+
+
 def numeric_hessian(objective: Objective, theta: FloatArray, step: float = 1e-5) -> FloatArray:
     """Hessian of the log-likelihood in θ by central differences of the analytic gradient (symmetrised)."""
     k = len(theta)
