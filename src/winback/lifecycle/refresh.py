@@ -154,6 +154,8 @@ def refresh(
                 expected_value_expr=ev_sql,
             )
         )
+        for name in (q.BASE, q.PRIOR):  # free the per-member working table before writing (peak memory)
+            engine.execute(f"DROP TABLE IF EXISTS {name}")
         counts: dict[str, dict[str, int]] = {name: {} for name in names}
         for row in engine.query(q.segment_counts_sql(names)).to_pylist():
             counts[row["scheme"]][row["segment"]] = int(row["n"])
