@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -120,3 +123,37 @@ def test_batch_redemption_applies_the_same_rules(brand: duckdb.DuckDBPyConnectio
     assert brand.execute("SELECT discount FROM coupons WHERE code = ?", [code]).fetchall() == [(50.0,)]
     again = redeem_batch(brand, [{"code": code, "order_id": "B1", "store_id": store, "at": at}])
     assert again == {"redeemed": 0, "refused": [display(code)]}
+
+
+def test_two_till_processes_at_once_exactly_one_succeeds(tmp_path: Path) -> None:
+    """Two `winback coupon redeem` processes on one code: one wins; the other is told the code was used or
+    that the warehouse is busy (DuckDB allows one writing process) — never a second redemption."""
+    db = tmp_path / "procs.duckdb"
+    con = connect(db)
+    build_brand(con, n=600)
+    code, member, store = _launched(con)[0]
+    _order(con, "P1", member, store, 500.0, T0 + dt.timedelta(days=1))
+    con.close()
+    cmd = [
+        sys.executable,
+        "-m",
+        "winback",
+        "--db",
+        str(db),
+        "coupon",
+        "redeem",
+        code,
+        "--order",
+        "P1",
+        "--store",
+        store,
+        "--json",
+    ]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [(p.returncode, out) for p in procs for out, _ in [p.communicate(timeout=120)]]
+    assert sorted(rc for rc, _ in outs) in ([0, 2], [0, 3]), outs
+    loser = json.loads(next(out for rc, out in outs if rc != 0))["error"]
+    assert loser["type"] in ("AlreadyRedeemedError", "WarehouseLockedError")
+    con = connect(db, read_only=True)
+    assert con.execute("SELECT count(*) FROM coupons WHERE redeemed_at IS NOT NULL").fetchall() == [(1,)]
+    con.close()

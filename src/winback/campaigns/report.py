@@ -116,7 +116,9 @@ def pick_winner(
     return {"rule": WINNER_RULE, "winner": winner, "reason": reason, "pairs": pairs}
 
 
-def _compare(rows: list[dict[str, Any]], arms: list[str], cost: float, margin: float, alpha: float) -> dict[str, Any]:
+def compare_arms(
+    rows: list[dict[str, Any]], arms: list[str], cost: float, margin: float, alpha: float
+) -> dict[str, Any]:
     by_arm: dict[str, list[dict[str, Any]]] = {a: [] for a in arms}
     for r in rows:
         by_arm.setdefault(r["arm"], []).append(r)
@@ -149,7 +151,7 @@ def campaign_report(
     now = now or utcnow()
     rows = member_outcomes(con, campaign_id)
     arms = [CONTROL] + [v["variant_key"] for v in c["variants"]]
-    main = _compare(rows, arms, c["cost_per_contact"], c["margin"], alpha)
+    main = compare_arms(rows, arms, c["cost_per_contact"], c["margin"], alpha)
     winner = pick_winner(main.pop("_by_arm"), main["versus_control"], alpha)
     window_end = c["launched_at"] + dt.timedelta(days=int(c["window_days"]))
     out: dict[str, Any] = {
@@ -168,7 +170,7 @@ def campaign_report(
             groups[str(r[col]) if r[col] is not None else "—"].append(r)
         breakdown = []
         for g, rs in sorted(groups.items()):
-            part = _compare(rs, arms, c["cost_per_contact"], c["margin"], alpha)
+            part = compare_arms(rs, arms, c["cost_per_contact"], c["margin"], alpha)
             part.pop("_by_arm")
             breakdown.append({by: g, **part})
         out["by"] = {"column": by, "groups": breakdown}

@@ -270,6 +270,17 @@ def _render_report(d: dict[str, Any]) -> None:
         )
     )
     w = d["winner"]
+    if w.get("pairs"):
+        console.print(
+            table(
+                "variant vs variant (revenue per member)",
+                ["pair", "diff", "95% CI", "p (Holm)"],
+                [
+                    [f"{p['a']} − {p['b']}", p["diff"], _ci([p["ci_low"], p["ci_high"]]), p["p_holm"]]
+                    for p in w["pairs"]
+                ],
+            )
+        )
     console.print(f"winner: {w['winner'] or 'none'} — {w['reason']} (rule: {w['rule']})")
     if "by" in d:
         rows = []
