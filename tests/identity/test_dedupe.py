@@ -171,6 +171,8 @@ def test_merge_chain_moves_earlier_merges_to_the_new_survivor(con: duckdb.DuckDB
 def test_threshold_out_of_range_is_a_clear_error(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(InputError, match=r"between 0\.5 and 1, got 1\.5"):
         dedupe(con, threshold=1.5)
+    with pytest.raises(InputError, match="got -1"):
+        dedupe(con, sample=-1)
 
 
 def test_empty_warehouse_reports_nothing(con: duckdb.DuckDBPyConnection) -> None:

@@ -64,7 +64,8 @@ def _render(d: dict[str, Any]) -> None:
             )
             for r in c["records"]
         ]
-        title = f"p {c['min_probability']}–{c['max_probability']}"
+        lo, hi = c["min_probability"], c["max_probability"]
+        title = f"p = {lo}" if lo == hi else f"p {lo}–{hi}"
         console.print(table(title, ["member (★ survivor)", "source", "name", "phone", "store"], rows))
     if d["applied"]:
         a = d["applied"]

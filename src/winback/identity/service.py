@@ -32,6 +32,8 @@ def dedupe(
             f"--threshold must be a match probability between {REPORT_FLOOR} and 1, got {threshold}",
             hint="Try 0.9 (the default); lower finds more duplicates and more false ones.",
         )
+    if sample < 0:
+        raise InputError(f"--sample must be 0 or more clusters, got {sample}", hint="Try --sample 5.")
     started = time.perf_counter()
     features = store.member_features(con)
     scored = score_pairs(features, seed=seed, floor=REPORT_FLOOR)
