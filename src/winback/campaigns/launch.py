@@ -103,15 +103,18 @@ def launch_campaign(
     ]
     arms = assign(campaign_id, [(m["member_id"], f"{m['store_id']}|{m['segment']}") for m in aud.members], specs)
     members = [{**m, "arm": arms[m["member_id"]], "stratum": f"{m['store_id']}|{m['segment']}"} for m in aud.members]
-    con.register("_audience_ids", pa.table({"member_id": [m["member_id"] for m in members]}))
-    try:
+    con.register(
+        "_audience_ids",
+        pa.table({k: [m[k] for m in members] for k in ("member_id", "guide_id", "store_id")}),
+    )
+    try:  # names for the scripts: the member's, and the guide and store the snapshot assigns them to
         names = {
             r[0]: r[1:]
             for r in con.execute(
-                "SELECT m.member_id, m.name, s.name, st.name FROM members m "
-                "SEMI JOIN _audience_ids a ON a.member_id = m.member_id "
-                "LEFT JOIN staff s ON s.guide_id = m.guide_id "
-                "LEFT JOIN stores st ON st.store_id = m.store_id"
+                "SELECT a.member_id, m.name, s.name, st.name FROM _audience_ids a "
+                "LEFT JOIN members m ON m.member_id = a.member_id "
+                "LEFT JOIN staff s ON s.guide_id = a.guide_id "
+                "LEFT JOIN stores st ON st.store_id = a.store_id"
             ).fetchall()
         }
     finally:
