@@ -88,3 +88,22 @@ def test_gamma_gamma_gradient_matches_finite_differences(theta: list[float]) -> 
     _, grad = gamma_gamma_loglik_and_grad(th, x, m, counts)
     fd = _fd_grad(lambda z: gamma_gamma_loglik_and_grad(z, x, m, counts)[0], th)
     np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-4)
+
+
+def test_large_data_takes_the_multilevel_path_and_reaches_the_plain_optimum(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Subsample warm start + Newton refinement ends where plain L-BFGS-B on all rows ends, for any weights."""
+    import winback.models.beta_geo as bg
+
+    T = np.random.default_rng(60).integers(5, 200, 40_000).astype(float)
+    sim = simulate_beta_geo(40_000, 0.6, 20.0, 0.8, 3.0, T, rng=61)
+    x, t, T, c = compress(sim.x, np.round(sim.t_x), T)
+    for weights in (c.astype(float), c * 1.37):
+        plain = bg.BetaGeoFitter().fit(x, t, T, weights=weights)
+        monkeypatch.setattr(bg, "WARM_START_ROWS", 300)  # forces a subsample level of ~2,500 customers
+        monkeypatch.setattr(bg, "MIN_LEVEL_CUSTOMERS", 2_000)
+        multi = bg.BetaGeoFitter().fit(x, t, T, weights=weights)
+        monkeypatch.undo()
+        assert plain.converged_ and multi.converged_
+        assert multi.loglik_ == pytest.approx(plain.loglik_, abs=1e-3)
+        for name, value in plain.params_.items():
+            assert multi.params_[name] == pytest.approx(value, rel=1e-3)

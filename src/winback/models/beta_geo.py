@@ -44,6 +44,8 @@ from winback.models.optimise import (
 
 # Above this many distinct histories the fit starts on a 1/16 subsample of the customers (see _optimise).
 WARM_START_ROWS = 100_000
+# Subsample levels keep at least this many customers, so their optimum is a sound start.
+MIN_LEVEL_CUSTOMERS = 20_000
 # Within this distance of a = 1 the closed form loses precision; predictions interpolate across a = 1.
 A_NEAR_ONE = 1e-4
 
@@ -125,18 +127,25 @@ class _BetaGeoFamily(Fitter):
     def _optimise(self, data: BetaGeoData) -> Optimum:
         """L-BFGS-B from a moment-based start; for large data, multilevel: fit a chain of 1/16 subsamples of the
         customers first, then refine on each larger level with Newton steps using the smallest level's Hessian
-        (each costs one gradient evaluation). Any failed refinement falls back to L-BFGS-B on that level."""
+        (each costs one gradient evaluation). Any failed refinement falls back to L-BFGS-B on that level, and an
+        untrustworthy subsample optimum (not converged or not identified) to plain L-BFGS-B on all the data."""
         names = self.param_names
         levels = [data]
-        while levels[-1].n_rows > WARM_START_ROWS:
+        while levels[-1].n_rows > WARM_START_ROWS and levels[-1].n_customers / 16 >= MIN_LEVEL_CUSTOMERS:
             levels.append(levels[-1].subsample(1 / 16, seed=len(levels)))
         coarse = levels[-1]
         opt = maximise(
             lambda th: loglik_and_grad(th, coarse), self._start(coarse), coarse.n_customers, names, self.max_iter
         )
         hess = numeric_hessian(lambda th: loglik_and_grad(th, coarse), opt.theta) / coarse.n_customers
+        opt = check_identified(opt, hess, coarse.n_customers, names)
         if len(levels) == 1:
-            return check_identified(opt, hess, data.n_customers, names)
+            return opt
+        if not opt.converged:  # the subsample gave no trustworthy start: plain L-BFGS-B on all the data
+            start = self._start(data)
+            full = maximise(lambda th: loglik_and_grad(th, data), start, data.n_customers, names, self.max_iter)
+            hess = numeric_hessian(lambda th: loglik_and_grad(th, data), full.theta) / data.n_customers
+            return check_identified(full, hess, data.n_customers, names)
         for level in reversed(levels[:-1]):
 
             def objective(th: FloatArray, lv: BetaGeoData = level) -> tuple[float, FloatArray]:
@@ -144,7 +153,11 @@ class _BetaGeoFamily(Fitter):
 
             refined = refine(objective, opt.theta, hess, level.n_customers, names) if opt.converged else None
             opt = refined or maximise(objective, opt.theta, level.n_customers, names, self.max_iter)
-        return check_identified(opt, hess, data.n_customers, names)
+        checked = check_identified(opt, hess, data.n_customers, names)
+        if opt.converged and not checked.converged:  # the subsample's Hessian may be too rough: judge on all data
+            full_hess = numeric_hessian(lambda th: loglik_and_grad(th, data), opt.theta) / data.n_customers
+            checked = check_identified(opt, full_hess, data.n_customers, names)
+        return checked
 
     @staticmethod
     def _start(data: BetaGeoData) -> FloatArray:

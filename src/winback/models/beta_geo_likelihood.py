@@ -97,9 +97,8 @@ class BetaGeoData:
         rng = np.random.default_rng(seed)
         # customers who cannot have dropped out (x = 0 in BG/NBD) live only in the per-T counts
         zero_T = self.counts_by_T - np.bincount(self.inv_T, weights=self.counts, minlength=len(self.uT))
-        zero_T = np.round(zero_T).astype(np.int64)
-        sub = rng.binomial(self.counts.astype(np.int64), fraction).astype(np.float64)
-        sub_zero = rng.binomial(np.maximum(zero_T, 0), fraction).astype(np.float64)
+        sub = _thin(self.counts, fraction, rng)
+        sub_zero = _thin(np.maximum(zero_T, 0.0), fraction, rng)
         keep = sub > 0
         counts, x, inv_x, inv_T, inv_t = sub[keep], self.x[keep], self.inv_x[keep], self.inv_T[keep], self.inv_t[keep]
         data = BetaGeoData._assemble(self.shift, counts, x, self.ux, inv_x, self.uT, inv_T, self.ut, inv_t)
@@ -113,6 +112,14 @@ class BetaGeoData:
                 counts_by_T=data.counts_by_T + sub_zero,
             )
         return data
+
+
+def _thin(counts: FloatArray, fraction: float, rng: np.random.Generator) -> FloatArray:
+    """Keep each customer with probability `fraction` (binomial); non-integer weights keep or drop whole rows."""
+    whole = np.round(counts)
+    if np.allclose(counts, whole, rtol=0.0, atol=1e-9):
+        return rng.binomial(whole.astype(np.int64), fraction).astype(np.float64)
+    return np.asarray(counts * (rng.random(len(counts)) < fraction), dtype=np.float64)
 
 
 def _rows_where(mask: NDArray[np.bool_]) -> slice | NDArray[np.intp]:
