@@ -44,10 +44,14 @@ def trimmed(text: str, thorough: bool = False) -> str:
     return f"trim({text}, {lit(_TRIM_CHARS)})" if thorough else f"trim({text})"
 
 
+#: the placeholders as exports spell them (lower, UPPER, Title): comparing without lower() is cheaper
+_NULL_SPELLINGS = tuple(dict.fromkeys(v for x in NULL_TOKENS for v in (x, x.upper(), x.title())))
+
+
 def null_tokens(t: str) -> str:
     """NULL for empty cells and placeholders such as '-', 'NULL', '0000-00-00'; `t` should be a column name."""
-    tokens = ", ".join(lit(x) for x in NULL_TOKENS)
-    return f"CASE WHEN lower({t}) IN ({tokens}) THEN NULL ELSE {t} END"
+    tokens = ", ".join(lit(x) for x in _NULL_SPELLINGS)
+    return f"CASE WHEN {t} IN ({tokens}) THEN NULL ELSE {t} END"
 
 
 def clean(text: str, thorough: bool = False) -> str:
