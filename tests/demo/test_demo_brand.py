@@ -128,7 +128,7 @@ def test_orders_match_the_truth_and_hold_real_world_shapes(demo_brand: Any, wh: 
     assert one(wh, "SELECT count(*) FROM orders WHERE status = 'refunded' AND amount >= 0") == 0
     assert one(wh, "SELECT count(*) FROM orders WHERE status = 'refunded'") == demo_brand.summary["refunds"]
     walk_in = one(wh, "SELECT avg((member_id IS NULL)::INT) FROM orders WHERE status = 'paid'")
-    assert 0.25 < float(walk_in) < 0.45  # type: ignore[arg-type]
+    assert 0.3 < float(walk_in) < 0.5  # type: ignore[arg-type]
     multi = one(wh, "SELECT avg((lines > 1)::INT) FROM orders WHERE status = 'paid'")
     assert 0.25 < float(multi) < 0.45  # type: ignore[arg-type]
     assert one(wh, "SELECT count(DISTINCT category) FROM order_items") == 6

@@ -118,3 +118,19 @@ def test_each_member_has_own_rate_and_categories_set_the_pace() -> None:
     asleep = np.mean((out.last_day < 0) | (spec.days - 1 - out.last_day >= 90))
     assert 0.75 <= asleep <= 0.85  # the seeds' "80 % asleep"
     assert len(sales) / spec.members > 4  # heavy-tailed: about 5-7 sales per member at this size
+
+
+def test_dormancy_and_volume_are_stable_across_seeds() -> None:
+    """Guards the flat cumulative sum: one member with a near-zero rate must not distort every later member."""
+    shares, volumes = [], []
+    for seed in (1, 2, 3):
+        spec = DemoSpec(members=20_000, seed=seed)
+        brand = make_brand(spec)
+        m = make_members(spec, brand, 0, 0, 20_000, Behaviour())
+        sales, out = simulate(spec, brand, m, Calendar(spec), spec.rng(9))
+        shares.append(np.mean((out.last_day < 0) | (spec.days - 1 - out.last_day >= 90)))
+        volumes.append(len(sales) / spec.members)
+        repeat_gaps = np.diff(np.sort(sales.day[sales.member == int(np.argmax(out.orders))]))
+        assert repeat_gaps.mean() > 1.0  # the busiest member's purchases are spread out, not piled on one day
+    assert max(shares) - min(shares) < 0.03 and 0.76 <= np.mean(shares) <= 0.84
+    assert max(volumes) / min(volumes) < 1.25

@@ -25,7 +25,7 @@ from winback.demo.vocab import CATEGORIES, TIERS
 from winback.demo.wechat import wechat_rows
 
 CHUNK = 50_000
-WALK_IN_RATIO = 0.55  # walk-in sales per member sale
+WALK_IN_RATIO = 0.65  # walk-in sales per member sale
 STREAM_CHUNK_EXTRA = 10  # random streams for a chunk's purchases, orders and contacts
 
 #: progress(stage, done, total)

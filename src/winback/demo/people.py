@@ -25,9 +25,9 @@ class Behaviour:
     """Population parameters of the purchase process (days as the time unit)."""
 
     r: float = 0.25  # λ ~ Gamma(shape r, rate α), clipped at lam_max
-    alpha: float = 5.0
-    lam_max: float = 0.15
-    a: float = 0.5  # p ~ Beta(a, b)
+    alpha: float = 2.0
+    lam_max: float = 0.2
+    a: float = 0.55  # p ~ Beta(a, b)
     b: float = 1.5
     spend_shape: float = 3.0  # ν ~ Gamma(shape, scale): the member's mean order amount
     spend_scale: float = 110.0
@@ -111,14 +111,21 @@ def make_members(spec: DemoSpec, brand: Brand, chunk: int, offset: int, n: int, 
     age_days = (bounded_normal(rng, 33, 8.5, 18, 68, n) * 365.25).astype(np.int64)
     birthday = np.datetime64(spec.end, "D") - age_days.astype("timedelta64[D]")
     has_birthday = rng.random(n) < 0.85
-    # registration: a day, then a store; a store that opened later moves the member into its opening burst
+    # registration: a day, then a store open that day; a quarter of those who picked a store that opened later
+    # join in its opening burst instead (新店开业)
     day = rng.choice(spec.days, size=n, p=registration_weights(spec))
     online = rng.random(n) < beh.online_share
     store = _pick_stores(rng, brand, n)
-    opened = brand.store_open_day[store]
-    late = day < opened
-    burst = opened[late] + rng.exponential(60.0, int(late.sum())).astype(np.int64)
-    day[late] = np.minimum(burst, spec.days - 1)
+    late = day < brand.store_open_day[store]
+    burst = late & (rng.random(n) < 0.25)
+    opened = brand.store_open_day[store[burst]]
+    day[burst] = np.minimum(opened + rng.exponential(45.0, len(opened)).astype(np.int64), spec.days - 1)
+    for _ in range(8):  # the others choose again among the stores already open
+        late = day < brand.store_open_day[store]
+        if not late.any():
+            break
+        store[late] = _pick_stores(rng, brand, int(late.sum()))
+    store = np.where(day < brand.store_open_day[store], 0, store)  # store 0 is the brand's oldest
     store = np.where(online & (rng.random(n) < 0.45), -1, store)
     guide = _guides(rng, brand, store, np.where(online, rng.random(n) < 0.4, rng.random(n) < 0.92))
     u = rng.random(n)

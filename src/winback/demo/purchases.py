@@ -85,6 +85,9 @@ def simulate(
     cap = np.ceil(mean + 6.0 * np.sqrt(mean) + 6.0).astype(np.int64)
     k = np.minimum(g - 1, cap)
     gaps = rng.exponential(1.0, int(k.sum())) / np.repeat(lam, k)
+    # a gap past the horizon ends the member's history anyway; capping it keeps the flat cumulative sum exact
+    # (one astronomically long gap would otherwise swallow the precision of every later member's times)
+    gaps = np.minimum(gaps, np.repeat(horizon, k) + 1.0)
     busy = np.repeat(first_busy, k) + _segment_cumsum(gaps, k)
     owner = np.repeat(np.arange(len(buyers)), k)
     keep = busy < cal.cum[-1]
