@@ -8,7 +8,7 @@ import typer
 
 from winback.campaigns.launch import launch_campaign
 from winback.campaigns.report import campaign_report
-from winback.campaigns.scenarios import load_playbook
+from winback.campaigns.scenarios import Offer, load_playbook
 from winback.campaigns.service import close_campaign, create_campaign, list_campaigns, show_campaign
 from winback.cli.app import app, settings
 from winback.cli.demo_cmd import demo_app
@@ -31,25 +31,27 @@ def scenarios_cmd(json_output: bool = JSON) -> None:
 
     def render(d: dict[str, Any]) -> None:
         zh = s.lang == "zh"
-        rows = [
-            [
-                x["id"],
-                x["name_zh"] if zh else x["name_en"],
-                "+".join(x["target"]["segments"])
-                + (f" | orders={x['target']['orders_eq']}" if x["target"]["orders_eq"] else ""),
-                "yes" if x["exclude_active"] else "no",
-                x["offer"]["kind"],
-                x["channel"],
-                ", ".join(x["kpis"]),
-            ]
-            for x in d["scenarios"]
-        ]
-        console.print(table("scenarios", ["id", "name", "target", "excl. active", "offer", "channel", "KPIs"], rows))
+        rows = []
+        for x in d["scenarios"]:
+            t = x["target"]
+            target = "+".join(t["segments"]) + (f" | {t['orders_eq']} order" if t["orders_eq"] else "")
+            if t["recency_min"] is not None:
+                target += f" ({t['recency_min']}–{t['recency_max']}d)"
+            if x["exclude_active"]:
+                target += " −active"
+            offer = Offer(**x["offer"]).label(s.lang)
+            rows.append([x["id"], x["name_zh"] if zh else x["name_en"], target, offer, x["channel"]])
+        console.print(table("scenarios", ["id", "name", "target", "offer", "channel"], rows))
         ph = [
             [p["id"], p["name_zh"] if zh else p["name_en"], p["scenario"], ", ".join(p["audiences"])]
             for p in d["big_promo_phases"]
         ]
         console.print(table("big promotion phases", ["phase", "name", "scenario", "audiences"], ph))
+        console.print(
+            "KPIs, scripts and notes: winback scenarios --json"
+            if not zh
+            else "KPI、话术与说明：winback scenarios --json"
+        )
 
     emit(pb.to_dict(), json_output, render)
 
