@@ -7,7 +7,7 @@ import pytest
 
 import winback.models.beta_geo_likelihood as bgl
 from winback.models import compress
-from winback.models.gamma_gamma import gamma_gamma_loglik_and_grad
+from winback.models.gamma_gamma import GammaGammaData, gamma_gamma_loglik_and_grad, gamma_gamma_per_customer_loglik
 from winback.models.inputs import FloatArray
 from winback.models.simulate import simulate_beta_geo, simulate_gamma_gamma
 
@@ -83,10 +83,11 @@ def test_huge_counts_and_ages_stay_finite() -> None:
 def test_gamma_gamma_gradient_matches_finite_differences(theta: list[float]) -> None:
     x = np.random.default_rng(5).integers(1, 30, 500).astype(float)
     m, _ = simulate_gamma_gamma(x, 6.0, 4.0, 15.0, rng=5)
-    counts = np.ones_like(x)
+    data = GammaGammaData.build(x, m, np.ones_like(x))
     th = np.array(theta)
-    _, grad = gamma_gamma_loglik_and_grad(th, x, m, counts)
-    fd = _fd_grad(lambda z: gamma_gamma_loglik_and_grad(z, x, m, counts)[0], th)
+    total, grad = gamma_gamma_loglik_and_grad(th, data)
+    assert total == pytest.approx(gamma_gamma_per_customer_loglik(th, x, m).sum(), rel=1e-12)
+    fd = _fd_grad(lambda z: gamma_gamma_loglik_and_grad(z, data)[0], th)
     np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-4)
 
 

@@ -16,6 +16,7 @@ of purchase frequency for the model to hold.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar, Self
 
 import numpy as np
@@ -24,25 +25,83 @@ from scipy.special import digamma, gammaln
 
 from winback.errors import ModelError
 from winback.models.base import Fitter
+from winback.models.beta_geo_likelihood import CHUNK
 from winback.models.compress import aggregate
 from winback.models.inputs import FloatArray, as_float_array, check_enough, check_same_length, check_weights
 from winback.models.optimise import check_identified, maximise, numeric_hessian, standard_errors
 
 
-def gamma_gamma_loglik_and_grad(
-    theta: FloatArray, x: FloatArray, m: FloatArray, counts: FloatArray
-) -> tuple[float, FloatArray]:
+@dataclass(frozen=True)
+class GammaGammaData:
+    """(x, m̄) rows with counts, with everything that does not depend on the parameters computed once.
+
+    Gamma functions of p·x + q depend on x only and are evaluated per distinct x; per row only ln(v + x m̄) and
+    1/(v + x m̄) are needed at each evaluation.
+    """
+
+    n_customers: float
+    ux: FloatArray
+    counts_by_x: FloatArray
+    ln_ux: FloatArray
+    counts: FloatArray
+    x: FloatArray
+    xm: FloatArray  # x · m̄
+    cx: FloatArray  # counts · x
+    sum_ln_m: float  # Σ counts · ln m̄
+    sum_x_ln_m: float  # Σ counts · x · ln m̄
+
+    @classmethod
+    def build(cls, x: FloatArray, m: FloatArray, counts: FloatArray) -> GammaGammaData:
+        ux, inv_x = np.unique(x, return_inverse=True)
+        counts_by_x = np.bincount(inv_x, weights=counts, minlength=len(ux))
+        ln_m = np.log(m)
+        return cls(
+            float(counts.sum()), ux, counts_by_x, np.log(ux), counts, x, x * m, counts * x,
+            float(counts @ ln_m), float((counts * x) @ ln_m),
+        )  # fmt: skip
+
+
+def gamma_gamma_loglik_and_grad(theta: FloatArray, data: GammaGammaData) -> tuple[float, FloatArray]:
     """Total log-likelihood at θ = ln(p, q, v) and its gradient with respect to θ."""
     p, q, v = np.exp(theta)
+    pux = p * data.ux
+    per_x = gammaln(pux + q) - gammaln(pux) + pux * data.ln_ux
+    s_ln = s_xln = s_inv = s_xinv = 0.0
+    for lo in range(0, len(data.xm), CHUNK):  # cache-sized blocks, as in the BG/NBD likelihood
+        hi = lo + CHUNK
+        vxm = data.xm[lo:hi] + v
+        ln_vxm = np.log(vxm)
+        inv_vxm = 1.0 / vxm
+        c, cx = data.counts[lo:hi], data.cx[lo:hi]
+        s_ln += float(c @ ln_vxm)
+        s_xln += float(cx @ ln_vxm)
+        s_inv += float(c @ inv_vxm)
+        s_xinv += float(cx @ inv_vxm)
+    n = data.n_customers
+    ll = (
+        float(data.counts_by_x @ per_x)
+        + n * (q * np.log(v) - gammaln(q))
+        + p * data.sum_x_ln_m
+        - data.sum_ln_m
+        - p * s_xln
+        - q * s_ln
+    )
+    psi_x = digamma(pux + q)
+    g_p = float((data.counts_by_x * data.ux) @ (psi_x - digamma(pux) + data.ln_ux)) + data.sum_x_ln_m - s_xln
+    g_q = float(data.counts_by_x @ psi_x) + n * (np.log(v) - digamma(q)) - s_ln
+    g_v = n * q / v - p * s_xinv - q * s_inv
+    return float(ll), np.array([g_p * p, g_q * q, g_v * v])
+
+
+def gamma_gamma_per_customer_loglik(theta: FloatArray, x: FloatArray, m: FloatArray) -> FloatArray:
+    """Log density of each customer's mean value (uncompressed; the reference for tests and diagnostics)."""
+    p, q, v = np.exp(theta)
     px = p * x
-    ln_vxm = np.log(v + x * m)
-    ln_m, ln_x = np.log(m), np.log(x)
-    ll = gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v) + (px - 1.0) * ln_m + px * ln_x - (px + q) * ln_vxm
-    psi_pxq = digamma(px + q)
-    g_p = counts @ (x * (psi_pxq - digamma(px) + ln_m + ln_x - ln_vxm))
-    g_q = counts @ (psi_pxq - digamma(q) + np.log(v) - ln_vxm)
-    g_v = counts @ (q / v - (px + q) / (v + x * m))
-    return float(counts @ ll), np.array([g_p * p, g_q * q, g_v * v])
+    return np.asarray(
+        gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v)
+        + (px - 1.0) * np.log(m) + px * np.log(x) - (px + q) * np.log(v + x * m),
+        dtype=np.float64,
+    )  # fmt: skip
 
 
 class GammaGammaFitter(Fitter):
@@ -53,7 +112,7 @@ class GammaGammaFitter(Fitter):
 
     def __init__(self, time_unit: str = "weeks", *, max_iter: int = 1000) -> None:
         super().__init__(time_unit, max_iter=max_iter)
-        self._data: tuple[FloatArray, FloatArray, FloatArray] | None = None
+        self._data: GammaGammaData | None = None
 
     def fit(self, frequency: ArrayLike, mean_value: ArrayLike, weights: ArrayLike | None = None) -> Self:
         """Fit on repeat buyers: `frequency` = number of repeat transactions (>= 1), `mean_value` = their mean (> 0)."""
@@ -80,12 +139,12 @@ class GammaGammaFitter(Fitter):
         check_enough(n, "repeat buyers")
         keep = w > 0
         (ux, um), counts = aggregate((x[keep], m[keep]), w[keep])
-        data = (ux, um, counts)
+        data = GammaGammaData.build(ux, um, counts)
         mean_m = float(counts @ um) / n
         theta0 = np.log(np.array([1.0, 2.0, mean_m]))
 
         def objective(th: FloatArray) -> tuple[float, FloatArray]:
-            return gamma_gamma_loglik_and_grad(th, *data)
+            return gamma_gamma_loglik_and_grad(th, data)
 
         opt = maximise(objective, theta0, n, self.param_names, self.max_iter)
         opt = check_identified(opt, numeric_hessian(objective, opt.theta) / n, n, self.param_names)
@@ -99,7 +158,7 @@ class GammaGammaFitter(Fitter):
             raise ModelError("standard errors need the data of a fit in this session.", hint="Call fit(...) first.")
         data = self._data
         theta = np.log(np.array(self._params()))
-        return standard_errors(lambda th: gamma_gamma_loglik_and_grad(th, *data), theta, self.param_names)
+        return standard_errors(lambda th: gamma_gamma_loglik_and_grad(th, data), theta, self.param_names)
 
     def conditional_expected_value(self, frequency: ArrayLike, mean_value: ArrayLike) -> FloatArray:
         """Expected value of a customer's future transactions given x repeat transactions of mean m̄.
