@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from lc_helpers import AS_OF, add_members, add_orders, build_small, snapshot_rows
 
 from winback.engine import DuckDBEngine
-from winback.errors import EngineError, InputError
+from winback.errors import ConfigError, EngineError, InputError
 from winback.lifecycle.cycle import CycleSettings
 from winback.lifecycle.refresh import default_as_of, month_starts, refresh, refresh_history
 from winback.warehouse import connect
@@ -284,3 +284,9 @@ def test_invariants(
             assert r["recency_days"] is None and r["r_score"] is None
         if r["p_alive"] is not None:
             assert 0.0 <= r["p_alive"] <= 1.0
+
+
+def test_no_scheme_is_a_config_error(con: duckdb.DuckDBPyConnection) -> None:
+    build_small(con)
+    with pytest.raises(ConfigError, match="no segmentation scheme"):
+        refresh(DuckDBEngine(con), AS_OF, schemes=[])

@@ -21,7 +21,7 @@ import duckdb
 import numpy as np
 
 from winback.engine.base import Engine
-from winback.errors import EngineError, InputError
+from winback.errors import ConfigError, EngineError, InputError
 from winback.lifecycle import snapshot_sql as q
 from winback.lifecycle.cycle import CycleSettings
 from winback.lifecycle.modelling import ModelFit, expected_value_sql, fit_bgnbd, fit_gamma_gamma
@@ -125,6 +125,8 @@ def refresh(
     cycle = cycle or CycleSettings()
     scheme_list = list(schemes) if schemes is not None else list(load_schemes(rules_files).values())
     names = [s.name for s in scheme_list]
+    if not names:
+        raise ConfigError("no segmentation scheme to apply", hint="Use the shipped rules or pass --rules FILE.")
     as_of = as_of or default_as_of(engine)
     notes: list[str] = []
     try:
