@@ -19,19 +19,20 @@ AS_OF = dt.date(2024, 1, 1)
 
 
 def _brand(con: duckdb.DuckDBPyConnection, n: int = 400, seed: int = 7) -> None:
-    """Members buying as Poisson processes with rates ~ Gamma and a geometric dropout (a small BG/NBD world)."""
+    """Members buying as Poisson processes with rates ~ Gamma and dropout p ~ Beta after each purchase (BG/NBD)."""
     rng = np.random.default_rng(seed)
     add_members(con, [(f"c{i}", "2022-01-01", None, None, None, None, None) for i in range(n)])
     start = dt.datetime(2022, 1, 1, 10)
     rows, k = [], 0
     for i in range(n):
         lam = rng.gamma(0.8, 1 / 25)  # purchases per day
+        p_drop = rng.beta(2.0, 8.0)  # heterogeneous dropout after each purchase (BG/NBD)
         day = float(rng.integers(0, 300))
         while day < 729:
             amount = round(float(rng.gamma(4, 30)), 2)
             rows.append((f"o{k}", f"c{i}", (start + dt.timedelta(days=int(day))).isoformat(sep=" "), amount, "paid"))
             k += 1
-            if rng.random() < 0.15:
+            if rng.random() < p_drop:
                 break
             day += rng.exponential(1 / lam)
     add_orders(con, rows)
