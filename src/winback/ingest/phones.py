@@ -63,11 +63,12 @@ def classify_direct(text: str | None, region: str = "CN") -> tuple[str | None, s
     return None, INVALID
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 20)
 def mobile_prefix_valid(prefix7: str) -> bool:
-    """Whether 11-digit numbers starting with this 7-digit prefix are valid CN mobiles."""
-    _, status = classify_direct(prefix7 + "0000")
-    return status == MOBILE
+    """Whether 11-digit numbers starting with this 7-digit prefix are valid CN mobiles. The number is built
+    directly (an 11-digit national number needs no parsing), which halves the cost of a verdict."""
+    num = phonenumbers.PhoneNumber(country_code=86, national_number=int(prefix7 + "0000"))
+    return phonenumbers.is_valid_number(num) and phonenumbers.number_type(num) in _MOBILE_TYPES
 
 
 def classify(text: str | None, region: str = "CN") -> tuple[str | None, str]:

@@ -142,7 +142,10 @@ def import_file(
     say: Progress = progress or (lambda stage, done, total: None)
     staged: readers.Staged | None = None
     keep_order: int | None = None
+    bar: int | None = None
     try:
+        bar = scalar(con, "SELECT current_setting('enable_progress_bar')::BOOLEAN::INTEGER")
+        con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would break `--json` output
         staged = readers.stage(con, path, encoding=encoding, sheet=sheet, on_rows=lambda n: say("read", n, None))
         say("read", staged.rows_in, staged.rows_in)
         # row order matters only while the CSV staging table is filled (its rowid is the row number); every
@@ -197,6 +200,8 @@ def import_file(
     finally:
         if keep_order is not None:
             con.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
+        if bar is not None:
+            con.execute(f"SET enable_progress_bar = {'true' if bar else 'false'}")
         _cleanup(con, staged)
 
 
