@@ -5,8 +5,8 @@ Rules (docs/import.md):
   cancellation mark (a leading "C" before digits, when the file also has plain numeric ids). Refund lines are
   stored with negative amount and quantity.
 - Lines sharing (order id, direction) are one order: amount and quantity summed, `lines` counted, the earliest
-  time and the first non-empty member/store/guide kept. Direction is sale or refund, so a refund that reuses the
-  sale's order id is its own row.
+  time and the member/store/guide the lines give (the smallest non-empty one if they disagree). Direction is
+  sale or refund, so a refund that reuses the sale's order id is its own row.
 - If any line of an order is rejected the whole order is rejected (no partial orders; re-import after fixing).
 - An order whose (order id, direction) is already in the warehouse is a duplicate: its lines count as duplicates
   and nothing is written. If the file has SKU or category columns, the lines of new orders go to order_items.
