@@ -76,6 +76,7 @@ def test_spark_refresh_equals_duckdb(
     engine = spark_engine_for_warehouse(con, session=spark_session)  # warehouse tables exported to Parquet
     try:
         spark_result = refresh(engine, AS_OF, warehouse=con)
+        assert engine.table_names() == ["members", "orders"]  # the refresh's temporary tables were dropped
     finally:
         engine.close()
         con.close()

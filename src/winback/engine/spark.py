@@ -142,7 +142,8 @@ class SparkEngine:
         if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() in {"TABLE", "VIEW"}:
             self._create(tree, params)
         elif isinstance(tree, exp.Drop) and str(tree.args.get("kind", "")).upper() in {"TABLE", "VIEW"}:
-            for table in tree.expressions:
+            tables = tree.args.get("tables") or ([tree.this] if tree.this is not None else [])
+            for table in tables:
                 self._drop(table.name, if_exists=bool(tree.args.get("exists")))
         elif isinstance(tree, exp.Insert):
             self._insert(tree, params)
