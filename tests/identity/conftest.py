@@ -13,9 +13,9 @@ from winback.warehouse import connect
 
 @pytest.fixture(scope="module")
 def planted_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, planted.Planted]:
-    """A warehouse holding 1,500 ERP members plus planted duplicates and their orders (built once per module)."""
+    """A warehouse holding 1,000 ERP members plus planted duplicates and their orders (built once per module)."""
     path = tmp_path_factory.mktemp("planted") / "planted.duckdb"
-    data = planted.generate(1500, seed=11)
+    data = planted.generate(1000, seed=11)
     con = connect(path)
     planted.load(con, data)
     con.close()

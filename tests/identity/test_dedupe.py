@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -34,8 +35,10 @@ def precision_recall(pred: set[frozenset[str]], truth: set[frozenset[str]]) -> t
     return hit / max(len(pred), 1), hit / max(len(truth), 1)
 
 
-def test_finds_planted_duplicates(planted_con: duckdb.DuckDBPyConnection, planted_db) -> None:
-    data: planted.Planted = planted_db[1]
+def test_finds_planted_duplicates(
+    planted_con: duckdb.DuckDBPyConnection, planted_db: tuple[Path, planted.Planted]
+) -> None:
+    data = planted_db[1]
     report = dedupe(planted_con)
     precision, recall = precision_recall(predicted_pairs(planted_con, report["run_id"]), truth_pairs(data.duplicates))
     assert precision >= 0.95, precision

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -19,7 +20,7 @@ def _run(db: Path, *args: str) -> tuple[int, dict]:
     return result.exit_code, json.loads(result.stdout)
 
 
-def test_report_apply_undo_as_json(planted_db, tmp_path: Path) -> None:
+def test_report_apply_undo_as_json(planted_db: tuple[Path, Any], tmp_path: Path) -> None:
     db = tmp_path / "cli.duckdb"
     shutil.copy(planted_db[0], db)
     code, report = _run(db, "--sample", "2")
@@ -36,7 +37,7 @@ def test_report_apply_undo_as_json(planted_db, tmp_path: Path) -> None:
     assert code == 2 and "got 0.2" in err["error"]["message"]
 
 
-def test_human_output_masks_phones(planted_db, tmp_path: Path) -> None:
+def test_human_output_masks_phones(planted_db: tuple[Path, Any], tmp_path: Path) -> None:
     db = tmp_path / "cli.duckdb"
     shutil.copy(planted_db[0], db)
     result = runner.invoke(app, ["--db", str(db), "dedupe", "--sample", "5"])

@@ -99,9 +99,11 @@ def mem_con() -> Iterator[duckdb.DuckDBPyConnection]:
     c.close()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(w=warehouses(), by=st.sampled_from([None, "store", "source", "tier"]))
-def test_report_equals_independent_computation(mem_con: duckdb.DuckDBPyConnection, w: dict[str, Any], by) -> None:
+def test_report_equals_independent_computation(
+    mem_con: duckdb.DuckDBPyConnection, w: dict[str, Any], by: str | None
+) -> None:
     load(mem_con, w)
     report = quality_report(mem_con, by=by)
     exp = expected(w, by)
