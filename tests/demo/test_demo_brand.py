@@ -181,3 +181,15 @@ def test_rerun_adds_nothing_and_another_brand_is_refused(tmp_path: Path) -> None
     assert again["warehouse"] == first["warehouse"]
     with pytest.raises(InputError, match="already holds"):
         run_demo(db, out, members=400, seed=4)
+
+
+def test_parquet_only_layout_imports_cleanly(tmp_path: Path) -> None:
+    from winback.demo.service import run_demo
+
+    summary = run_demo(tmp_path / "wb.duckdb", tmp_path / "pq", members=500, seed=9, parquet_only=True)
+    assert summary["layout"] == "parquet"
+    files = {r["file"]: r for r in summary["imports"]}
+    assert set(files) == {"stores.csv", "staff.csv", "members_erp.parquet", "guide_wechat_contacts.parquet",
+                          "orders.parquet"}  # fmt: skip
+    assert all(r["rows_rejected"] == 0 and r["rows_loaded"] == r["rows_in"] for r in files.values())
+    assert summary["warehouse"]["members"] == 500 + summary["wechat_contacts"]

@@ -132,7 +132,7 @@ def order_rows(
             "品类": _CAT_NAME.take(pa.array(cat)),
             "件数": pa.array(qty.astype(np.int32)),
             "实收金额": pa.array(line_amount),
-            "状态": pa.array(np.full(len(owner), "销售")),
+            "状态": pa.repeat(pa.scalar("销售"), len(owner)),
             "原单号": pa.nulls(len(owner), pa.string()),
         }
     )
@@ -149,7 +149,7 @@ def order_rows(
             "品类": _CAT_NAME.take(pa.array(cat[r_line])),
             "件数": pa.array(-qty[r_line].astype(np.int32)),
             "实收金额": pa.array(-line_amount[r_line]),
-            "状态": pa.array(np.full(len(r_idx), "退货")),
+            "状态": pa.repeat(pa.scalar("退货"), len(r_idx)),
             "原单号": order_id.take(r_pa),
         }
     )
