@@ -31,8 +31,6 @@ from splink.internals.exceptions import SplinkException
 from winback.errors import EngineError
 
 MAX_SHARED = 20  # a phone or WeChat id on more records than this is a placeholder, not a person
-DEFAULT_SEED = 20261123
-REPORT_FLOOR = 0.5  # pairs scored below this probability are not stored
 PRIOR_RULE_RECALL = 0.8  # share of true duplicates the near-certain rules of `_prior` are assumed to find
 MIN_PAIRS_FOR_EM = 50  # a training rule yielding fewer pairs is skipped
 U_SAMPLE_PAIRS = 1_000_000  # pairs sampled for u (2M cost 2.3x the time at 200k members for the same u)
@@ -133,7 +131,7 @@ class ScoredPairs:
     trained: list[str]  # which training steps ran (EM is skipped when a rule yields too few pairs)
 
 
-def score_pairs(features: pa.Table, *, seed: int = DEFAULT_SEED, floor: float = REPORT_FLOOR) -> ScoredPairs:
+def score_pairs(features: pa.Table, *, seed: int, floor: float) -> ScoredPairs:
     """Train the model on `features` (see module doc) and return the pairs scored at or above `floor`."""
     if features.num_rows < 2:
         empty = pa.table(

@@ -12,10 +12,11 @@ from winback.errors import InputError
 from winback.identity import merge, store
 from winback.identity.clusters import connected_components, pairs_at
 from winback.identity.masking import mask_phone
-from winback.identity.model import DEFAULT_SEED, REPORT_FLOOR, score_pairs
 from winback.identity.survivor import choose_survivor
 
 DEFAULT_THRESHOLD = 0.9
+DEFAULT_SEED = 20261123  # seed of the u sampling: the same data gives the same model and the same clusters
+REPORT_FLOOR = 0.5  # pairs scored below this probability are not stored
 
 
 def dedupe(
@@ -35,6 +36,8 @@ def dedupe(
     if sample < 0:
         raise InputError(f"--sample must be 0 or more clusters, got {sample}", hint="Try --sample 5.")
     started = time.perf_counter()
+    from winback.identity.model import score_pairs  # splink is imported only when dedupe runs
+
     features = store.member_features(con)
     scored = score_pairs(features, seed=seed, floor=REPORT_FLOOR)
     pairs = scored.pairs
