@@ -77,11 +77,18 @@ class Brand:
     def online_store(self) -> int:
         return len(self.store_id) - 1
 
-    def guides_of_store(self) -> list[np.ndarray]:
-        """For each store index, the indexes of its guides (店长 included)."""
+    def random_guide(self, rng: np.random.Generator, store: np.ndarray) -> np.ndarray:
+        """A guide (index) of each given store, uniformly among its staff; every store has at least one."""
         order = np.argsort(self.guide_store, kind="stable")
-        bounds = np.searchsorted(self.guide_store[order], np.arange(len(self.store_id) + 1))
-        return [order[bounds[s] : bounds[s + 1]] for s in range(len(self.store_id))]
+        starts = np.searchsorted(self.guide_store[order], np.arange(len(self.store_id) + 1))
+        counts = np.diff(starts)
+        pick = (rng.random(len(store)) * counts[store]).astype(np.int64)
+        return order[starts[store] + pick]
+
+    def weighted_stores(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """n physical stores drawn by traffic (opening dates not considered)."""
+        w = self.store_weight[: self.n_physical]
+        return rng.choice(self.n_physical, size=n, p=w / w.sum())
 
 
 def store_count(members: int) -> int:

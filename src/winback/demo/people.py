@@ -85,23 +85,10 @@ def registration_weights(spec: DemoSpec) -> np.ndarray:
     return w / w.sum()
 
 
-def _pick_stores(rng: np.random.Generator, brand: Brand, n: int) -> np.ndarray:
-    w = brand.store_weight[: brand.n_physical]
-    return rng.choice(brand.n_physical, size=n, p=w / w.sum())
-
-
 def _guides(rng: np.random.Generator, brand: Brand, store: np.ndarray, share: np.ndarray) -> np.ndarray:
-    """A guide of the given store for members where `share` is true, else -1."""
-    by_store = brand.guides_of_store()
-    counts = np.array([len(g) for g in by_store])
-    offsets = np.r_[0, np.cumsum(counts)[:-1]]
-    flat = np.concatenate(by_store)
+    """A guide of the given store for members where `share` is true (and who have a store), else -1."""
     has = share & (store >= 0)
-    out = np.full(len(store), -1, dtype=np.int64)
-    s = store[has]
-    pick = (rng.random(len(s)) * counts[s]).astype(np.int64)
-    out[has] = flat[offsets[s] + pick]
-    return out
+    return np.where(has, brand.random_guide(rng, np.maximum(store, 0)), -1)
 
 
 def make_members(spec: DemoSpec, brand: Brand, chunk: int, offset: int, n: int, beh: Behaviour) -> Members:
@@ -115,7 +102,7 @@ def make_members(spec: DemoSpec, brand: Brand, chunk: int, offset: int, n: int, 
     # join in its opening burst instead (新店开业)
     day = rng.choice(spec.days, size=n, p=registration_weights(spec))
     online = rng.random(n) < beh.online_share
-    store = _pick_stores(rng, brand, n)
+    store = brand.weighted_stores(rng, n)
     late = day < brand.store_open_day[store]
     burst = late & (rng.random(n) < 0.25)
     opened = brand.store_open_day[store[burst]]
@@ -124,7 +111,7 @@ def make_members(spec: DemoSpec, brand: Brand, chunk: int, offset: int, n: int, 
         late = day < brand.store_open_day[store]
         if not late.any():
             break
-        store[late] = _pick_stores(rng, brand, int(late.sum()))
+        store[late] = brand.weighted_stores(rng, int(late.sum()))
     store = np.where(day < brand.store_open_day[store], 0, store)  # store 0 is the brand's oldest
     store = np.where(online & (rng.random(n) < 0.45), -1, store)
     guide = _guides(rng, brand, store, np.where(online, rng.random(n) < 0.4, rng.random(n) < 0.92))

@@ -126,7 +126,7 @@ def _place(
     online = rng.random(n) < np.where(m.online[who], 0.7, 0.12)
     online = np.where(is_first, m.online[who] & (rng.random(n) < 0.85), online)
     home = m.store[who]
-    elsewhere = _stores_open_on(brand, rng, day)
+    elsewhere = brand.weighted_stores(rng, n)
     at_home = (home >= 0) & ((rng.random(n) < 0.85) | is_first)
     store = np.where(online, brand.online_store, np.where(at_home, home, elsewhere))
     # a store that was not open yet on that day: the sale happens at the home store (or online)
@@ -135,7 +135,7 @@ def _place(
     online = online | (store == brand.online_store)
     own_guide = m.guide[who]
     guide = np.where((store == home) & (own_guide >= 0) & (rng.random(n) < 0.8), own_guide, -1)
-    pick = _random_guide(brand, rng, store)
+    pick = brand.random_guide(rng, store)
     guide = np.where((guide < 0) & ~online & (rng.random(n) < 0.75), pick, guide)
     guide = np.where(online & (own_guide >= 0) & (rng.random(n) < 0.3), own_guide, guide)
     promo = cal.promo[day]
@@ -151,21 +151,6 @@ def _place(
     )
 
 
-def _stores_open_on(brand: Brand, rng: np.random.Generator, day: np.ndarray) -> np.ndarray:
-    w = brand.store_weight[: brand.n_physical]
-    return rng.choice(brand.n_physical, size=len(day), p=w / w.sum())
-
-
-def _random_guide(brand: Brand, rng: np.random.Generator, store: np.ndarray) -> np.ndarray:
-    by_store = brand.guides_of_store()
-    counts = np.array([len(g) for g in by_store])
-    offsets = np.r_[0, np.cumsum(counts)[:-1]]
-    flat = np.concatenate(by_store)
-    c = counts[store]
-    pick = (rng.random(len(store)) * np.maximum(c, 1)).astype(np.int64)
-    return np.where(c > 0, flat[np.minimum(offsets[store] + pick, len(flat) - 1)], -1)
-
-
 def _time_of_day(rng: np.random.Generator, online: np.ndarray) -> np.ndarray:
     """Stores trade 10:00-22:00 with an afternoon and evening peak; online orders peak at night."""
     n = len(online)
@@ -179,11 +164,11 @@ def walk_ins(spec: DemoSpec, brand: Brand, cal: Calendar, rng: np.random.Generat
     """Sales to customers without a membership card: in stores, on busy days, guided more often than not."""
     p_day = cal.intensity / cal.intensity.sum()
     day = rng.choice(spec.days, size=n, p=p_day)
-    store = _stores_open_on(brand, rng, day)
+    store = brand.weighted_stores(rng, n)
     opened = brand.store_open_day[store]
     late = day < opened
     day[late] = opened[late] + (rng.random(int(late.sum())) * (spec.days - opened[late])).astype(np.int64)
-    guide = np.where(rng.random(n) < 0.7, _random_guide(brand, rng, store), -1)
+    guide = np.where(rng.random(n) < 0.7, brand.random_guide(rng, store), -1)
     online = np.zeros(n, dtype=bool)
     return Purchases(
         member=np.full(n, -1, dtype=np.int64),

@@ -39,7 +39,7 @@ def check_options(members: int, years: int, end: dt.date) -> None:
         )
 
 
-def import_plan(layout: str) -> list[tuple[str, str, dict[str, str] | None, str | None]]:
+def import_plan() -> list[tuple[str, str, dict[str, str] | None, str | None]]:
     """(file key, import kind, explicit column mapping, source) in import order."""
     return [
         ("stores", "stores", None, None),
@@ -81,7 +81,7 @@ def run_demo(
         encoding="utf-8",
     )
     if do_import:
-        summary["imports"] = _import_all(Path(db_path), gen, layout, say)
+        summary["imports"] = _import_all(Path(db_path), gen, say)
         summary["warehouse"] = _warehouse_counts(Path(db_path))
     summary["seconds"] = {"generate": round(gen.seconds, 2)} | {
         "import": round(sum(r["seconds"] for r in summary.get("imports", [])), 2)
@@ -146,7 +146,7 @@ def _summary(spec: DemoSpec, gen: Generated, layout: str, db_path: Path | None) 
     }
 
 
-def _import_all(db_path: Path, gen: Generated, layout: str, say: Progress) -> list[dict[str, Any]]:
+def _import_all(db_path: Path, gen: Generated, say: Progress) -> list[dict[str, Any]]:
     from winback.ingest.service import import_file  # the real import path
     from winback.warehouse import connect
 
@@ -155,7 +155,7 @@ def _import_all(db_path: Path, gen: Generated, layout: str, say: Progress) -> li
     con.execute("SET enable_progress_bar = false")  # progress is ours to show; stdout may be carrying --json
     results: list[dict[str, Any]] = []
     try:
-        for key, kind, mapping, source in import_plan(layout):
+        for key, kind, mapping, source in import_plan():
             path = gen.files[key]
             started = time.perf_counter()
             res = import_file(

@@ -35,14 +35,8 @@ class WechatRows:
 
 def _guide_for(brand: Brand, rng: np.random.Generator, m: Members, who: np.ndarray) -> np.ndarray:
     """The member's own guide, else a guide of their store, else an online-shop 客服."""
-    own = m.guide[who]
-    by_store = brand.guides_of_store()
-    counts = np.array([len(g) for g in by_store])
-    offsets = np.r_[0, np.cumsum(counts)[:-1]]
-    flat = np.concatenate(by_store)
     store = np.where(m.store[who] >= 0, m.store[who], brand.online_store)
-    pick = flat[offsets[store] + (rng.random(len(who)) * counts[store]).astype(np.int64)]
-    return np.where(own >= 0, own, pick)
+    return np.where(m.guide[who] >= 0, m.guide[who], brand.random_guide(rng, store))
 
 
 def _rows(
