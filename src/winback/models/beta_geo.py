@@ -60,6 +60,13 @@ def _history(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> tuple[FloatArray, Fl
     return xa, ta, Ta
 
 
+def _horizon(t: ArrayLike) -> FloatArray:
+    tt = np.asarray(t, dtype=np.float64)
+    if not np.all(np.isfinite(tt)) or np.any(tt < 0):
+        raise ModelError(f"the horizon t must be finite and non-negative; got {tt.ravel()[:5]}.")
+    return tt
+
+
 def _expected_if_alive_by_quadrature(t: float, r: float, alpha: float, a: float, b: float) -> float:
     """E[purchases in t | alive] = ∫ (1 - (α/(α+pt))^r) / p · Beta(p; a, b) dp, with λ ~ Gamma(r, α) integrated out."""
 
@@ -184,9 +191,7 @@ class _BetaGeoFamily(Fitter):
     def conditional_expected_purchases(self, t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:
         """Expected number of purchases in (T, T+t] given the history (x, t_x, T)."""
         xa, ta, Ta = _history(x, t_x, T)
-        tt = np.asarray(t, dtype=np.float64)
-        if not np.all(np.isfinite(tt)) or np.any(tt < 0):
-            raise ModelError(f"the horizon t must be finite and non-negative; got {tt.ravel()[:5]}.")
+        tt = _horizon(t)
         r, alpha, a, b = self._params()
         n = xa + self.shift
         if abs(a - 1.0) < A_NEAR_ONE:  # removable singularity of the closed form: interpolate across it
@@ -207,7 +212,7 @@ class _BetaGeoFamily(Fitter):
     def p_no_purchase(self, t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:
         """Probability of no purchase in (T, T+t] given the history."""
         xa, ta, Ta = _history(x, t_x, T)
-        tt = np.asarray(t, dtype=np.float64)
+        tt = _horizon(t)
         r, alpha, _, _ = self._params()
         alive = self.p_alive(xa, ta, Ta)
         quiet_if_alive = np.exp((r + xa) * (np.log(alpha + Ta) - np.log(alpha + Ta + tt)))
@@ -219,7 +224,7 @@ class _BetaGeoFamily(Fitter):
         P = B(a, b+k+s)/B(a,b) · NB(k) + δ · B(a+1, b+k+s-1)/B(a,b) · P(N(t) >= k), with s = 0 (BG) or 1 (MBG),
         NB the negative binomial pmf of the Poisson-gamma count N(t) and δ = 0 only for BG/NBD at k = 0.
         """
-        tt = np.asarray(t, dtype=np.float64)
+        tt = _horizon(t)
         kk = np.asarray(k, dtype=np.float64)
         r, alpha, a, b = self._params()
         n = kk + self.shift
