@@ -95,8 +95,17 @@ def spark_available() -> str | None:
     return None
 
 
+def active_session() -> SparkSession | None:
+    """The SparkSession already running in this process, if any (it is reused, never stopped by winback)."""
+    if spark_available():
+        return None
+    from pyspark.sql import SparkSession
+
+    return SparkSession.getActiveSession()
+
+
 def start_session(options: SparkOptions | None = None) -> SparkSession:
-    """Start (or reuse) a local SparkSession with winback's offline configuration."""
+    """Start a SparkSession with winback's offline configuration (or return the one already running)."""
     missing = spark_available()
     if missing:
         raise EngineError(f"the Spark engine is unavailable: {missing}", hint=INSTALL_HINT)
@@ -359,7 +368,8 @@ def spark_engine_for_warehouse(
     tmp_base = (options.local_dir if options else None) or os.environ.get(ENV_TMP) or None
     to_export = [t for t in tables if t not in parquet]
     tmp_dir = Path(tempfile.mkdtemp(prefix="winback-spark-", dir=tmp_base)) if to_export else None
-    owns = session is None
+    session = session or active_session()
+    owns = session is None  # stop only a session this call started
     spark = session or start_session(options)
     engine = SparkEngine(spark, owns_session=owns, tmp_dir=tmp_dir)
     try:
