@@ -154,19 +154,26 @@ def test_merge_chain_moves_earlier_merges_to_the_new_survivor(con: duckdb.DuckDB
     assert con.execute("SELECT merged_into FROM members WHERE member_id = 'W1'").fetchall() == [("E1",)]
     owners = "SELECT order_id, member_id, source_member_id FROM orders ORDER BY order_id"
     assert con.execute(owners).fetchall() == [("o1", "E1", "W1"), ("o2", None, None)]
-    # a later import brings an older ERP card of the same person, with an order of its own
+    # a later import brings an older ERP card of the same person with an order of its own, and an order that
+    # still names the merged-away WeChat record
     _add_member(con, "E0", "erp", "1990-03-04", "2016-06-01")
     con.execute(
         "INSERT INTO orders (order_id, member_id, source_member_id, ordered_at, amount, status) VALUES "
-        "('o3', 'E0', 'E0', '2024-02-01', 20, 'paid')"
+        "('o3', 'E0', 'E0', '2024-02-01', 20, 'paid'), ('o4', 'W1', 'W1', '2024-03-01', 30, 'paid')"
     )
     after_import = con.execute("SELECT * FROM members ORDER BY 1").fetchall(), con.execute(owners).fetchall()
     second = dedupe(con, apply=True)
-    # E1 owns one order (moved from W1), E0 one; the tie goes to the older registration, E0
+    # E1 owns one order (moved from W1), E0 one (o4 still counts for W1); the tie goes to the older card, E0
     assert second["sample"][0]["survivor"] == "E0"
     merged = con.execute("SELECT member_id, merged_into FROM members ORDER BY 1").fetchall()
     assert merged == [("E0", None), ("E1", "E0"), ("W1", "E0")]
-    assert con.execute(owners).fetchall() == [("o1", "E0", "W1"), ("o2", None, None), ("o3", "E0", "E0")]
+    assert con.execute(owners).fetchall() == [
+        ("o1", "E0", "W1"),
+        ("o2", None, None),
+        ("o3", "E0", "E0"),
+        ("o4", "E0", "W1"),
+    ]
+    assert second["applied"]["orders"] == 2  # o1 (from E1) and o4 (from W1)
     undo(con)
     assert (con.execute("SELECT * FROM members ORDER BY 1").fetchall(), con.execute(owners).fetchall()) == after_import
 

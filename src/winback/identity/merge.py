@@ -1,8 +1,8 @@
 """Applying a dedupe run to the warehouse, and undoing the last application exactly.
 
 Apply: every non-survivor record of a cluster gets `members.merged_into` := survivor, records that had been
-merged into it earlier follow it to the new survivor, and orders owned by a non-survivor move to the survivor
-(`orders.source_member_id` keeps what the export said). Every value changed is logged first, so `undo` writes
+merged into it earlier follow it to the new survivor, and orders owned by any merged-away record move to its
+survivor (`orders.source_member_id` keeps what the export said). Every value changed is logged first, so `undo` writes
 the old values back and the tables are as they were before.
 """
 
@@ -46,22 +46,25 @@ def apply_run(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, Any]:
         )
         con.execute(
             """
-            INSERT INTO identity_merge_orders
-            SELECT DISTINCT ?, o.order_id, o.source_member_id, o.member_id, mv.survivor
-            FROM orders o JOIN _wb_moves mv ON o.member_id = mv.dup
-            """,
-            [merge_id],
-        )
-        con.execute(
-            """
             UPDATE members SET merged_into = l.new_merged_into
             FROM identity_merge_members l
             WHERE l.merge_id = ? AND members.member_id = l.member_id
             """,
             [merge_id],
         )
+        # Orders follow: every order owned by a merged-away record moves to its survivor (this also catches
+        # orders imported for such a record after an earlier merge).
+        con.execute(
+            """
+            INSERT INTO identity_merge_orders
+            SELECT DISTINCT ?, o.order_id, o.source_member_id, o.member_id, m.merged_into
+            FROM orders o JOIN members m ON m.member_id = o.member_id AND m.merged_into IS NOT NULL
+            """,
+            [merge_id],
+        )
         moved = con.execute(
-            "UPDATE orders SET member_id = mv.survivor FROM _wb_moves mv WHERE orders.member_id = mv.dup",
+            "UPDATE orders SET member_id = m.merged_into FROM members m "
+            "WHERE orders.member_id = m.member_id AND m.merged_into IS NOT NULL",
         ).fetchall()
         n_members = _count(con, "identity_merge_members", merge_id)
         n_orders = int(moved[0][0]) if moved else 0
