@@ -144,29 +144,19 @@ def refresh(
         ev_sql = expected_value_sql(value_fit.params, "i.frequency", "i.aov") if value_fit else None
 
         breaks = _breakpoints(engine)
-        say("building the snapshot")
-        engine.execute(
-            f"CREATE OR REPLACE TEMP TABLE {q.SNAP} AS "
-            + q.snapshot_sql(
-                as_of,
-                scheme_list,
-                cycle,
-                breaks=breaks,
-                with_predictions=preds.table is not None,
-                expected_value_expr=ev_sql,
-            )
+        stored = [s for s in scheme_list if s.name in q.STORED_SCHEMES]
+        select = q.snapshot_sql(
+            as_of,
+            stored,
+            cycle,
+            breaks=breaks,
+            with_predictions=preds.table is not None,
+            expected_value_expr=ev_sql,
         )
-        for name in (q.BASE, q.PRIOR):  # free the per-member working table before writing (peak memory)
-            engine.execute(f"DROP TABLE IF EXISTS {name}")
-        counts: dict[str, dict[str, int]] = {name: {} for name in names}
-        for row in engine.query(q.segment_counts_sql(names)).to_pylist():
-            counts[row["scheme"]][row["segment"]] = int(row["n"])
-        for s in scheme_list:  # every segment listed, in rule order, zeros included
-            counts[s.name] = {seg: counts[s.name].get(seg, 0) for seg in s.segments}
-        members = sum(counts[names[0]].values()) if names else 0
-
         say("writing the snapshot")
-        _store(engine, con, as_of, scheme_list, preds.fit, value_fit, cycle, breaks, members)
+        members, counts = _store(
+            engine, con, as_of, scheme_list, select, preds.fit, value_fit, cycle, breaks, notes=notes
+        )
     finally:
         _drop_temps(engine)
     seconds = time.perf_counter() - started
@@ -179,28 +169,46 @@ def _store(
     con: duckdb.DuckDBPyConnection,
     as_of: dt.date,
     schemes: Sequence[Scheme],
+    snapshot_select: str,
     fit: ModelFit | None,
     value_fit: ModelFit | None,
     cycle: CycleSettings,
     breaks: dict[str, list[float]],
-    members: int,
-) -> None:
+    *,
+    notes: list[str],
+) -> tuple[int, dict[str, dict[str, int]]]:
+    """Replace the snapshot at `as_of` in one transaction; returns the member count and segment counts."""
     names = [s.name for s in schemes]
+    stored = [n for n in names if n in q.STORED_SCHEMES]
     con.execute("BEGIN TRANSACTION")
     try:
         for table in ("member_snapshot", "member_segments", "model_fits", "snapshot_runs"):
             con.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
-        engine.insert_into_warehouse(con, "member_snapshot", q.SNAPSHOT_COLUMNS, q.insert_snapshot_sql(names))
-        engine.insert_into_warehouse(
-            con, "member_segments", ("as_of", "scheme", "member_id", "segment"), q.insert_segments_sql(as_of, names)
+        members = engine.insert_into_warehouse(
+            con, "member_snapshot", q.SNAPSHOT_COLUMNS, q.insert_snapshot_sql(snapshot_select, stored)
         )
+        try:
+            con.execute(
+                "INSERT INTO member_segments (as_of, scheme, member_id, segment) "
+                + q.segments_from_snapshot_sql(as_of, schemes)
+            )
+        except duckdb.Error as exc:
+            raise EngineError(
+                f"applying the schemes failed: {exc}",
+                hint="A rule's predicate cannot be evaluated on these values (e.g. a CAST); fix it in the rules file.",
+            ) from exc
+        found: dict[str, dict[str, int]] = {name: {} for name in names}
+        for scheme, segment, n in con.execute(q.segment_counts_sql(as_of)).fetchall():
+            found[scheme][segment] = int(n)
+        # every segment listed, in rule order, zeros included
+        counts = {s.name: {seg: found[s.name].get(seg, 0) for seg in s.segments} for s in schemes}
         for f in (fit, value_fit):
             if f is not None:
                 con.execute(
                     "INSERT INTO model_fits VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)",
                     [as_of, f.name, json.dumps(f.params), f.time_unit, f.loglik, f.converged, f.n],
                 )
-        settings = {"cycle": cycle.to_dict(), "breakpoints": breaks, "time_unit": "weeks"}
+        settings = {"cycle": cycle.to_dict(), "breakpoints": breaks, "time_unit": "weeks", "notes": notes}
         con.execute(
             "INSERT INTO snapshot_runs VALUES (?, ?, ?, ?, ?, NULL, current_timestamp::TIMESTAMP)",
             [
@@ -208,13 +216,14 @@ def _store(
                 engine.name,
                 members,
                 json.dumps({s.name: s.to_dict() for s in schemes}, ensure_ascii=False),
-                json.dumps(settings),
+                json.dumps(settings, ensure_ascii=False),
             ],
         )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    return members, counts
 
 
 def month_starts(first: dt.date, last: dt.date) -> list[dt.date]:

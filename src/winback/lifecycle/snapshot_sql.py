@@ -8,8 +8,11 @@ Pipeline (temporary tables on the engine, prefixed wb_lc_):
 2. `wb_lc_prior`: cohort priors for the purchase cycle (median mean interval of repeat buyers per tier × store,
    per tier, overall) — small.
 3. sufficient statistics pulled as Arrow (BG/NBD triples, Gamma-Gamma pairs, value counts for quintiles).
-4. `wb_lc_snap`: the final per-member snapshot with cycle, overdue ratio, model predictions, scores and one
-   `seg_<scheme>` column per scheme; then inserted into member_snapshot and member_segments.
+4. the final per-member snapshot SELECT (cycle, overdue ratio, model predictions, scores, the `value` and
+   `lifecycle` scheme columns) runs on the engine and is inserted into the warehouse's member_snapshot;
+5. member_segments is then computed in the warehouse (DuckDB) from the stored member_snapshot rows: every
+   predicate column is a member_snapshot column, so the result is the same on every engine and Spark ships only
+   the snapshot, not one row per member per scheme.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ from winback.lifecycle.rules import Scheme
 BASE = "wb_lc_base"
 PRIOR = "wb_lc_prior"
 PRED = "wb_lc_pred"
-SNAP = "wb_lc_snap"
-TEMP_TABLES = (BASE, PRIOR, PRED, SNAP)
+TEMP_TABLES = (BASE, PRIOR)
+STORED_SCHEMES = ("value", "lifecycle")  # schemes whose segment is also a member_snapshot column
 
 # member_snapshot columns written by a refresh, in order (value_layer / lifecycle_stage come from schemes).
 SNAPSHOT_COLUMNS: tuple[str, ...] = (
@@ -194,7 +197,7 @@ def snapshot_sql(
     with_predictions: bool,
     expected_value_expr: str | None,
 ) -> str:
-    """The final per-member table with every snapshot column and one seg_<scheme> column per scheme."""
+    """The final per-member SELECT with every snapshot column and one seg_<scheme> column per given scheme."""
     pred_cols = (
         "pr.p_alive AS p_alive, pr.exp_90 AS expected_purchases_90d, pr.exp_365 AS exp_365"
         if with_predictions
@@ -237,20 +240,19 @@ SELECT i.*, CASE WHEN i.purchase_days >= 1 THEN i.f_score_raw END AS f_score,
            AS expected_value
 FROM ({inner}) i
 """
-    seg_cols = ",\n       ".join(f"{s.case_sql()} AS seg_{s.name}" for s in schemes)
+    seg_cols = "".join(f",\n       {s.case_sql()} AS seg_{s.name}" for s in schemes)
     return f"""
 SELECT s.*,
        CASE WHEN s.expected_value IS NOT NULL AND s.exp_365 IS NOT NULL THEN s.exp_365 * s.expected_value END AS clv,
        CASE WHEN s.r_score IS NOT NULL
             THEN CAST(s.r_score AS VARCHAR) || CAST(s.f_score AS VARCHAR) || CAST(s.m_score AS VARCHAR) END
-           AS rfm_code,
-       {seg_cols}
+           AS rfm_code{seg_cols}
 FROM ({mid}) s
 """
 
 
-def insert_snapshot_sql(scheme_names: Sequence[str]) -> str:
-    """SELECT from the engine's final table in member_snapshot column order."""
+def insert_snapshot_sql(snapshot_select: str, scheme_names: Sequence[str]) -> str:
+    """The snapshot SELECT in member_snapshot column order (value_layer / lifecycle_stage from their schemes)."""
     cols = []
     for c in SNAPSHOT_COLUMNS:
         if c == "value_layer":
@@ -259,23 +261,22 @@ def insert_snapshot_sql(scheme_names: Sequence[str]) -> str:
             cols.append("seg_lifecycle" if "lifecycle" in scheme_names else "CAST(NULL AS VARCHAR)")
         else:
             cols.append(c)
-    return f"SELECT {', '.join(cols)} FROM {SNAP}"
+    return f"SELECT {', '.join(cols)} FROM ({snapshot_select}) AS snap"
 
 
-def insert_segments_sql(as_of: dt.date, scheme_names: Sequence[str]) -> str:
-    """One row per member per scheme: a single scan of the final table crossed with the scheme names (cheaper than
-    one UNION ALL branch per scheme)."""
-    whens = " ".join(f"WHEN '{name}' THEN s.seg_{name}" for name in scheme_names)
-    values = ", ".join(f"('{name}')" for name in scheme_names)
+def segments_from_snapshot_sql(as_of: dt.date, schemes: Sequence[Scheme]) -> str:
+    """Warehouse SQL (DuckDB): one member_segments row per member per scheme from the stored snapshot at `as_of`,
+    in one scan crossed with the scheme names."""
+    whens = " ".join(f"WHEN '{s.name}' THEN {s.case_sql()}" for s in schemes)
+    values = ", ".join(f"('{s.name}')" for s in schemes)
     return (
-        f"SELECT {date_lit(as_of)} AS as_of, k.scheme, s.member_id, CASE k.scheme {whens} END AS segment "
-        f"FROM {SNAP} s CROSS JOIN (VALUES {values}) AS k(scheme)"
+        f"SELECT s.as_of, k.scheme, s.member_id, CASE k.scheme {whens} END AS segment "
+        f"FROM member_snapshot s CROSS JOIN (VALUES {values}) AS k(scheme) WHERE s.as_of = {date_lit(as_of)}"
     )
 
 
-def segment_counts_sql(scheme_names: Sequence[str]) -> str:
-    parts = [
-        f"SELECT '{name}' AS scheme, seg_{name} AS segment, COUNT(*) AS n FROM {SNAP} GROUP BY seg_{name}"
-        for name in scheme_names
-    ]
-    return "\nUNION ALL\n".join(parts)
+def segment_counts_sql(as_of: dt.date) -> str:
+    return (
+        "SELECT scheme, segment, COUNT(*) AS n FROM member_segments "
+        f"WHERE as_of = {date_lit(as_of)} GROUP BY scheme, segment"
+    )
