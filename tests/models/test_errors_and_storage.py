@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from winback.errors import ModelError, WinbackError
-from winback.models import BetaGeoFitter, GammaGammaFitter, ModelConvergenceWarning, ModifiedBetaGeoFitter
+from winback.models import (
+    BetaGeoFitter,
+    GammaGammaFitter,
+    ModelConvergenceWarning,
+    ModifiedBetaGeoFitter,
+    WeakFitWarning,
+)
 from winback.models.inputs import FloatArray
 from winback.models.simulate import simulate_beta_geo
 
@@ -69,7 +75,17 @@ def test_unidentified_parameters_are_reported() -> None:
     sim = simulate_beta_geo(3000, 2.0, 10.0, 1e-3, 1e3, 50.0, rng=1)
     with pytest.warns(ModelConvergenceWarning):
         m = BetaGeoFitter().fit(sim.x, sim.t_x, sim.T)
-    assert not m.converged_ and m.warning_ and "barely constrain" in m.warning_
+    assert not m.converged_ and m.warning_ and "flat" in m.warning_
+
+
+def test_weakly_determined_parameters_are_flagged_but_kept(cdnow: Histories) -> None:
+    """135 CDNOW customers: the optimum exists but a and b are loose; the fit stands with a warning."""
+    x, t, T = (a[:135] for a in cdnow)
+    with pytest.warns(WeakFitWarning, match="weakly determine"):
+        m = BetaGeoFitter().fit(x, t, T)
+    assert m.converged_ and m.warning_ and "weakly" in m.warning_
+    full = BetaGeoFitter().fit(*cdnow)
+    assert full.warning_ is None
 
 
 def test_gamma_gamma_input_errors() -> None:
@@ -118,3 +134,11 @@ def test_expectations_are_continuous_across_a_equal_one(cls: type) -> None:
     for a in (1.0 - 3e-4, 1.0 + 3e-4, 1.0 + 5e-5):
         np.testing.assert_allclose(at(a), exact, rtol=2e-3)
     assert np.all(np.diff(exact) > 0)
+
+
+def test_boundary_solutions_are_not_called_converged(cdnow: Histories) -> None:
+    """The first 100/105 CDNOW customers: the optimum runs off to a → 0 (or a flat ridge), which is reported."""
+    for n in (100, 105):
+        with pytest.warns(ModelConvergenceWarning):
+            m = BetaGeoFitter().fit(*(a[:n] for a in cdnow))
+        assert not m.converged_ and m.warning_ and "Do not use" in m.warning_

@@ -15,6 +15,10 @@ class ModelConvergenceWarning(UserWarning):
     """A fit finished without converging; its parameters must not be trusted."""
 
 
+class WeakFitWarning(UserWarning):
+    """A fit converged, but the data determine some parameters only loosely (large standard errors)."""
+
+
 class Fitter:
     """Base of the fitters. Subclasses set `model_name` and `param_names`."""
 
@@ -41,7 +45,8 @@ class Fitter:
         self.n_unique_ = n_unique
         self.n_iter_ = opt.n_iter
         if opt.warning:
-            warnings.warn(f"{self.model_name}: {opt.warning}", ModelConvergenceWarning, stacklevel=3)
+            category = WeakFitWarning if opt.converged else ModelConvergenceWarning
+            warnings.warn(f"{self.model_name}: {opt.warning}", category, stacklevel=3)
 
     def _params(self) -> tuple[float, ...]:
         if not self.params_:

@@ -116,16 +116,18 @@ def _judge(
     return Optimum(theta, float(ll), not problems, n_iter, warning)
 
 
-LOG_SE_LIMIT = 1.0  # a parameter whose ln has a standard error above this is not pinned down by the data
+LOG_SE_WEAK = 1.0  # standard error of ln θ above this: the data only weakly determine θ (a warning)
+LOG_SE_NONE = 5.0  # above this (a factor e^5 ≈ 150 either way): θ is not determined at all (not converged)
 
 
 def check_identified(
     opt: Optimum, hess_per_customer: FloatArray, n_customers: float, names: tuple[str, ...]
 ) -> Optimum:
-    """Mark a fit as not converged when the likelihood is (nearly) flat in some direction at the optimum.
+    """Judge the optimum by the curvature of the likelihood there.
 
     `hess_per_customer` is the Hessian of the mean log-likelihood in θ = ln(params); the standard error of ln θ_i is
-    sqrt(diag((-H n)^-1)).
+    sqrt(diag((-H n)^-1)). No strict maximum (the Hessian is not negative definite) or a standard error above
+    LOG_SE_NONE means the fit did not converge to a usable optimum; above LOG_SE_WEAK the fit stands with a warning.
     """
     if not opt.converged:
         return opt
@@ -134,15 +136,23 @@ def check_identified(
         log_se = np.sqrt(np.diag(np.linalg.inv(-hess_per_customer * n_customers)))
     except np.linalg.LinAlgError:
         log_se = np.full(len(names), np.inf)
-    loose = [names[i] for i in range(len(names)) if not log_se[i] <= LOG_SE_LIMIT]
-    if not loose:
-        return opt
-    warning = (
-        f"fit did not converge to a determined optimum: the data barely constrain {', '.join(loose)} "
-        f"(the likelihood is flat there; standard error of ln parameter > {LOG_SE_LIMIT:g}). "
-        "Do not use these parameters for decisions; use more customers or a longer calibration period."
-    )
-    return Optimum(opt.theta, opt.loglik, False, opt.n_iter, warning)
+    unknown = [names[i] for i in range(len(names)) if not log_se[i] <= LOG_SE_NONE]
+    if unknown:
+        warning = (
+            f"fit did not converge to a determined optimum: the likelihood is flat in {', '.join(unknown)} "
+            "(no strict maximum, or a standard error of the log parameter above "
+            f"{LOG_SE_NONE:g}). Do not use these parameters for decisions; "
+            "use more customers or a longer calibration period."
+        )
+        return Optimum(opt.theta, opt.loglik, False, opt.n_iter, warning)
+    weak = [f"{names[i]} (±{log_se[i]:.1f} in ln)" for i in range(len(names)) if log_se[i] > LOG_SE_WEAK]
+    if weak:
+        warning = (
+            f"the data only weakly determine {', '.join(weak)}; predictions are rough. "
+            "More customers or a longer calibration period would sharpen them."
+        )
+        return Optimum(opt.theta, opt.loglik, True, opt.n_iter, warning)
+    return opt
 
 
 def numeric_hessian(objective: Objective, theta: FloatArray, step: float = 1e-5) -> FloatArray:
