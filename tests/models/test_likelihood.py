@@ -108,3 +108,23 @@ def test_large_data_takes_the_multilevel_path_and_reaches_the_plain_optimum(monk
         assert multi.loglik_ == pytest.approx(plain.loglik_, abs=1e-3)
         for name, value in plain.params_.items():
             assert multi.params_[name] == pytest.approx(value, rel=1e-3)
+
+
+def test_predictions_for_huge_histories_are_finite_and_plausible() -> None:
+    from winback.models import BetaGeoFitter, ModifiedBetaGeoFitter
+
+    x = np.array([0.0, 1.0, 5_000.0, 200_000.0])
+    t_x = np.array([0.0, 1e6, 9.9e6, 1e7])
+    T = np.full(4, 1e7)
+    for cls in (BetaGeoFitter, ModifiedBetaGeoFitter):
+        m = cls.from_dict({"model": cls.model_name, "params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}})
+        for values in (
+            m.p_alive(x, t_x, T),
+            m.conditional_expected_purchases(1e5, x, t_x, T),
+            m.p_no_purchase(1e5, x, t_x, T),
+        ):
+            assert np.all(np.isfinite(values))
+        # 200,000 purchases up to the end of 1e7 time units: still alive, buying at ~0.02 per unit
+        assert float(m.p_alive(x, t_x, T)[3]) > 0.999
+        assert float(m.conditional_expected_purchases(1e5, x, t_x, T)[3]) == pytest.approx(2000, rel=0.01)
+        assert np.isfinite(m.expected_purchases(1e9))
