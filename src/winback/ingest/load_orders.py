@@ -94,6 +94,12 @@ def plan_orders(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, columns:
     plan.rows_duplicate = dup_lines
     plan.rows_loaded = all_lines - dup_lines
     plan.rows_rejected = scalar(con, f"SELECT count(*) FROM {CASCADE}")
+    # their raw text is read now, while the staging relation still exists (it is dropped before writing)
+    raw = raw_rows_sql(columns, CASCADE) if plan.rows_rejected else "SELECT NULL::BIGINT AS _row, NULL::JSON AS raw"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {CASCADE} AS SELECT x._row, x.reason, r.raw FROM {CASCADE} x "
+        f"LEFT JOIN ({raw}) r ON r._row = x._row"
+    )
     with_items = bool(present & {"sku", "category"})
 
     def apply(c: duckdb.DuckDBPyConnection, import_id: int) -> None:
@@ -121,12 +127,7 @@ def plan_orders(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, columns:
                 f"ORDER BY l._row)), l.sku, l.category, l.quantity, l.amount, {import_id} FROM {LINES} l "
                 f"ANTI JOIN {EXISTING} e ON e.order_id = l.order_id AND e._dir = l._dir"
             )
-        raw = raw_rows_sql(columns, CASCADE)
-        write_rejects(
-            c,
-            import_id,
-            f"SELECT x._row AS row_number, x.reason, r.raw FROM {CASCADE} x LEFT JOIN ({raw}) r ON r._row = x._row",
-        )
+        write_rejects(c, import_id, f"SELECT _row AS row_number, reason, raw FROM {CASCADE}")
 
     plan.apply = apply
     return plan

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from winback.ingest.readers import READER_REJECTS, STAGED
+from winback.ingest.sqltext import q
 from winback.ingest.validate import PARSED, json_object_sql
 
 Apply = Callable[[duckdb.DuckDBPyConnection, int], None]
@@ -44,7 +45,5 @@ def write_rejects(con: duckdb.DuckDBPyConnection, import_id: int, extra_sql: str
 
 def raw_rows_sql(columns: list[str], rows_table: str) -> str:
     """(_row, raw JSON) for the rows listed in `rows_table(_row)`, read back from the staging relation."""
-    from winback.ingest.sqltext import q
-
     raw = json_object_sql([(c, q(c)) for c in columns])
     return f"SELECT s._row, {raw} AS raw FROM {STAGED} s SEMI JOIN {rows_table} r ON s._row = r._row"

@@ -76,6 +76,13 @@ def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS temp.{tbl}")
 
 
+def drop_raw(con: duckdb.DuckDBPyConnection) -> None:
+    """Free the staging relation once validation and planning are done (reader rejects are kept)."""
+    con.execute(f"DROP VIEW IF EXISTS temp.{STAGED}")
+    for tbl in (_RAW, "wb_row_shift"):
+        con.execute(f"DROP TABLE IF EXISTS temp.{tbl}")
+
+
 def stage(
     con: duckdb.DuckDBPyConnection,
     path: Path,

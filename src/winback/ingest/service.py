@@ -158,6 +158,7 @@ def import_file(
         build_parsed(con, kind, cmap, staged.columns, decision.dm_order, staged.types)
         say("validate", staged.rows_in, staged.rows_in)
         plan = _plan(con, kind, cmap, staged.columns, source)
+        readers.drop_raw(con)  # frees the file's copy before the write (memory)
         rejected = count_parse_rejects(con) + plan.rows_rejected
         blanked = {
             str(k): int(v)
