@@ -85,6 +85,11 @@ CASES: list[tuple[str, str]] = [
         "percentile_cont(0.9) WITHIN GROUP (ORDER BY x) AS p90 FROM t",
     ),
     (
+        "quantile_disc",
+        "SELECT quantile_disc(x, 0.25) AS d25, quantile_disc(n, 0.95) AS d95, quantile_disc(x, 0.1) AS d10, "
+        "percentile_disc(0.5) WITHIN GROUP (ORDER BY x) AS d50 FROM t",
+    ),
+    (
         "quantile_list",
         "SELECT quantile_cont(x, [0.2, 0.4, 0.6, 0.8]) AS breaks FROM t",
     ),

@@ -367,7 +367,7 @@ def spark_engine_for_warehouse(
         )
     tmp_base = (options.local_dir if options else None) or os.environ.get(ENV_TMP) or None
     to_export = [t for t in tables if t not in parquet]
-    tmp_dir = Path(tempfile.mkdtemp(prefix="winback-spark-", dir=tmp_base)) if to_export else None
+    tmp_dir = Path(tempfile.mkdtemp(prefix="winback-spark-export-", dir=tmp_base)) if to_export else None
     session = session or active_session()
     owns = session is None  # stop only a session this call started
     spark = session or start_session(options)
@@ -407,6 +407,7 @@ def spark_engine_from_settings(
     options = SparkOptions(
         master=pick(None, ENV_MASTER, "spark.master") or SparkOptions.master,
         driver_memory=pick(None, ENV_DRIVER_MEMORY, "spark.driver_memory") or SparkOptions.driver_memory,
+        local_dir=pick(None, ENV_TMP, "spark.tmp"),
     )
     return spark_engine_for_warehouse(con, parquet=parquet, options=options, session=session)
 
