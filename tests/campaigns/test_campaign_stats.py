@@ -113,3 +113,12 @@ def test_welch_matches_scipy_property(a: list[float], b: list[float]) -> None:
     assert res.statistic == pytest.approx(ref.statistic, rel=1e-6, abs=1e-9)
     assert res.p_value == pytest.approx(ref.pvalue, rel=1e-6, abs=1e-12)
     assert res.ci_low <= res.diff <= res.ci_high  # type: ignore[operator]
+
+
+def test_tiny_variances_do_not_underflow() -> None:
+    # found by hypothesis: v**2 underflowed to 0 in the Welch–Satterthwaite denominator
+    a, b = [0.0, 0.0], [0.0, 1.291798962575117e-151]
+    res = welch_samples(a, b)
+    ref = sps.ttest_ind(a, b, equal_var=False)
+    assert res.statistic == pytest.approx(ref.statistic) and res.p_value == pytest.approx(ref.pvalue)
+    assert res.df == pytest.approx(1.0)

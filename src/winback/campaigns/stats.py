@@ -76,7 +76,9 @@ def welch(treated: Summary, control: Summary, alpha: float = 0.05) -> Difference
     se = math.sqrt(v1 + v0)
     if se == 0.0 or treated.n < 2 or control.n < 2:
         return Difference(diff, None, None, None, None, _none_if_nan(se) if se else 0.0, None)
-    df = (v1 + v0) ** 2 / (v1**2 / (treated.n - 1) + v0**2 / (control.n - 1))
+    # Welch–Satterthwaite df is scale-free: scale by the larger variance so tiny variances cannot underflow
+    r1, r0 = v1 / max(v1, v0), v0 / max(v1, v0)
+    df = (r1 + r0) ** 2 / (r1**2 / (treated.n - 1) + r0**2 / (control.n - 1))
     t = diff / se
     p = 2.0 * float(sps.t.sf(abs(t), df))
     q = float(sps.t.ppf(1.0 - alpha / 2.0, df))
