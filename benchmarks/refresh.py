@@ -12,6 +12,7 @@ DuckDB and numpy together) is honest and separate:
   groupby   CREATE TEMP TABLE AS SELECT member_id, count(*), max(ordered_at), sum(amount) FROM orders GROUP BY 1
   refresh   winback.lifecycle.refresh.refresh(DuckDBEngine) — the full snapshot, written into the warehouse
   fit       BG/NBD fit (and predictions) on the unique (x, t_x, T) triples of all members, timed alone
+  spark     (with --spark) the same refresh on local Spark; the JVM's own peak memory is reported beside it
 Targets (2 cores, 24 GiB): refresh ≤ 3 × groupby; peak memory ≤ 8 GiB; BG/NBD fit for 10M members ≤ 2 s.
 """
 
@@ -181,11 +182,11 @@ def prepare(members: int, orders: int, seed: int, root: Path) -> Path:
 # -- phases (each runs in its own subprocess) ----------------------------------------------------------------
 
 
-def _peak_bytes() -> int:
-    """Peak resident memory of this process. VmHWM starts afresh at exec; ru_maxrss would carry the parent's peak
-    across fork + exec, so it is only the fallback where /proc is missing."""
+def _peak_bytes(pid: int | None = None) -> int:
+    """Peak resident memory of this process (or `pid`). VmHWM starts afresh at exec; ru_maxrss would carry the
+    parent's peak across fork + exec, so it is only the fallback where /proc is missing."""
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid or 'self'}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024
     except OSError:
@@ -245,7 +246,35 @@ def phase_fit(db: Path) -> dict[str, Any]:
     return {"seconds": seconds, "members": members, "triples": triples.num_rows, "fit": fit, "notes": preds.notes}
 
 
-PHASES = {"groupby": phase_groupby, "refresh": phase_refresh, "fit": phase_fit}
+def phase_spark(db: Path) -> dict[str, Any]:
+    """The same refresh on local Spark (warehouse tables exported to Parquet first, as the CLI does)."""
+    from winback.engine.spark import SparkOptions, spark_engine_for_warehouse
+    from winback.lifecycle.refresh import refresh
+    from winback.warehouse import connect
+
+    con = connect(db)
+    started = time.perf_counter()
+    engine = spark_engine_for_warehouse(con, options=SparkOptions(master="local[2]", driver_memory="6g"))
+    ready = time.perf_counter()
+    try:
+        result = refresh(engine, HISTORY_END, warehouse=con)
+        seconds = time.perf_counter() - started
+        gateway = getattr(engine.session.sparkContext, "_gateway", None)
+        proc = getattr(gateway, "proc", None)
+        jvm_peak = _peak_bytes(proc.pid) if proc is not None else 0
+    finally:
+        engine.close()
+        con.close()
+    return {
+        "seconds": seconds,
+        "startup_and_export": ready - started,
+        "members": result.members,
+        "segments": result.segments,
+        "jvm_peak_bytes": jvm_peak,
+    }
+
+
+PHASES = {"groupby": phase_groupby, "refresh": phase_refresh, "fit": phase_fit, "spark": phase_spark}
 
 
 def run_phase(name: str, db: Path) -> dict[str, Any]:
@@ -267,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--orders", type=int, default=100_000_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--data", type=Path, default=HERE / "data", help="where generated data is kept (git-ignored)")
+    ap.add_argument("--spark", action="store_true", help="also run the refresh on local Spark (slow; small data)")
     ap.add_argument("--prepare-only", action="store_true", help="generate and load the data, run nothing")
     ap.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     ap.add_argument("--db", type=Path, help=argparse.SUPPRESS)
@@ -283,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     counts = json.loads((db.parent / "generated.json").read_text())
     print(f"data: {db} ({counts['members']:,} members, {counts['orders']:,} orders; both contenders read these tables)")
-    results = {name: run_phase(name, db) for name in ("groupby", "refresh", "fit")}
+    phases = ("groupby", "refresh", "fit", "spark") if args.spark else ("groupby", "refresh", "fit")
+    results = {name: run_phase(name, db) for name in phases}
     g, r, f = results["groupby"], results["refresh"], results["fit"]
     ratio = r["seconds"] / g["seconds"]
     print()
@@ -291,6 +322,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'bare GROUP BY (count,max,sum)':<34}{g['seconds']:>10.2f}{gib(g['peak_bytes']):>14}")
     print(f"{'refresh (DuckDB engine)':<34}{r['seconds']:>10.2f}{gib(r['peak_bytes']):>14}")
     print(f"{'BG/NBD fit on unique triples':<34}{f['seconds']:>10.2f}{gib(f['peak_bytes']):>14}")
+    if "spark" in results:
+        sp = results["spark"]
+        same = "same segment counts" if sp["segments"] == r["segments"] else "DIFFERENT segment counts"
+        print(
+            f"{'refresh (Spark local[2])':<34}{sp['seconds']:>10.2f}{gib(sp['peak_bytes']):>14}"
+            f"  + JVM {gib(sp['jvm_peak_bytes'])}; {sp['startup_and_export']:.1f} s start + export; {same}"
+        )
     print()
     print("refresh steps (s):", ", ".join(f"{k}: {v}" for k, v in r["steps"].items()))
     print(f"BG/NBD: {f['members']:,} members as {f['triples']:,} unique (x, t_x, T); fit {f['fit']}")
