@@ -7,7 +7,6 @@ summary dict, so later steps (quality, segments) can add their own section with 
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,9 +17,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from winback.cli.app import app, settings
 from winback.cli.output import console, emit, err_console, fmt, handle_errors, pct, table
+from winback.cli.overview_cmd import render_overview
+from winback.cli.when import parse_date
 from winback.demo.brand import DEFAULT_END, DEFAULT_MEMBERS, DEFAULT_SEED, DEFAULT_YEARS
 from winback.demo.service import run_demo
-from winback.errors import InputError
 
 demo_app = typer.Typer(help="The demo brand: generate, import and explore a realistic synthetic brand.")
 app.add_typer(demo_app, name="demo")
@@ -101,17 +101,33 @@ def _imports(d: dict[str, Any], lang: str) -> None:
     )
 
 
+@add_summary_section
+def _overview(d: dict[str, Any], lang: str) -> None:
+    analysis = d.get("analysis")
+    if not analysis:
+        return
+    dd = analysis["dedupe"]
+    console.print(
+        f"疑似重复 suspected duplicates: {fmt(dd['duplicates'])} ({fmt(dd['clusters'])} clusters, "
+        f"threshold {dd['threshold']}; `winback dedupe --apply` merges them)",
+        highlight=False,
+    )
+    render_overview(analysis["overview"], "both")
+    secs = d["seconds"]
+    console.print(
+        f"dedupe {fmt(secs.get('dedupe'))} s, refresh {fmt(secs.get('refresh'))} s. "
+        "Next: `winback scenarios`, `winback campaign create --scenario …` (see README).",
+        highlight=False,
+    )
+
+
+_ANALYSIS_STEPS = {"dedupe": "looking for duplicate members", "refresh": "building the member snapshot"}
+
+
 def render_summary(d: dict[str, Any], lang: str = "zh") -> None:
     """Print every registered section of the demo summary, in order."""
     for section in _SECTIONS:
         section(d, lang)
-
-
-def _parse_end(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"--end must be a date like 2026-11-20; {text!r} was given") from None
 
 
 @demo_app.callback(invoke_without_command=True)
@@ -133,7 +149,7 @@ def demo_cmd(
     if ctx.invoked_subcommand is not None:
         return
     s = settings(json_output)
-    end_date = _parse_end(end)
+    end_date = parse_date(end, "--end") or DEFAULT_END
     kwargs: dict[str, Any] = {
         "members": members,
         "years": years,
@@ -157,6 +173,8 @@ def _with_progress(db_path: Path, out: Path, kwargs: dict[str, Any]) -> dict[str
         def on_progress(stage: str, done: int, total: int | None) -> None:
             if stage == "generate":
                 bar.update(task, description="generating members", completed=done, total=total)
+            elif stage in _ANALYSIS_STEPS:
+                bar.update(task, description=_ANALYSIS_STEPS[stage], completed=0, total=None)
             else:
                 _, name, step = ([*stage.split(":"), "", ""])[:3]
                 bar.update(task, description=f"importing {name} ({step})", completed=done, total=total)

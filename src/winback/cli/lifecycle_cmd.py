@@ -11,6 +11,7 @@ import typer
 
 from winback.cli.app import app, settings
 from winback.cli.output import console, emit, err_console, fmt, handle_errors, pct, table
+from winback.cli.when import parse_date
 from winback.engine import DuckDBEngine
 from winback.errors import InputError
 from winback.lifecycle.export import export_table
@@ -21,17 +22,8 @@ from winback.warehouse import connect
 JSON_OPT = typer.Option(False, "--json", help="Print one JSON object.")
 
 
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise InputError(f"{option} {value!r} is not a date", hint="Write it as YYYY-MM-DD, e.g. 2026-11-01.") from None
-
-
 def _required_date(value: str, option: str) -> dt.date:
-    day = _date(value, option)
+    day = parse_date(value, option)
     if day is None:
         raise InputError(f"{option} is required", hint="Write it as YYYY-MM-DD.")
     return day
@@ -68,7 +60,7 @@ def refresh_cmd(
     s = settings(json_output)
     if engine not in {"duckdb", "spark"}:
         raise InputError(f"unknown engine {engine!r}", hint="Use --engine duckdb or --engine spark.")
-    day = _date(as_of, "--as-of")
+    day = parse_date(as_of, "--as-of")
     con = connect(s.db_path)
     eng: Any = None
     try:
@@ -106,7 +98,7 @@ def segments_cmd(
     s = settings(json_output)
     con = connect(s.db_path, read_only=True)
     try:
-        data = segment_summary(con, scheme=scheme, as_of=_date(as_of, "--as-of"), by=by, lang=s.lang)
+        data = segment_summary(con, scheme=scheme, as_of=parse_date(as_of, "--as-of"), by=by, lang=s.lang)
     finally:
         con.close()
 
@@ -173,7 +165,7 @@ def members_cmd(
             scheme=scheme,
             segments=segment or None,
             stores=store or None,
-            as_of=_date(as_of, "--as-of"),
+            as_of=parse_date(as_of, "--as-of"),
             limit=lim,
         )
     finally:
@@ -206,7 +198,7 @@ def explain_cmd(
     s = settings(json_output)
     con = connect(s.db_path, read_only=True)
     try:
-        data = explain_member(con, member_id, as_of=_date(as_of, "--as-of"), lang=s.lang)
+        data = explain_member(con, member_id, as_of=parse_date(as_of, "--as-of"), lang=s.lang)
     finally:
         con.close()
 

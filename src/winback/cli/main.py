@@ -10,6 +10,7 @@ from winback.cli import (  # noqa: F401  (imported for their @app.command regist
     import_cmd,
     lifecycle_cmd,
     measure_cmd,
+    overview_cmd,
     quality_cmd,
     rejects_cmd,
     warehouse_cmd,

@@ -83,10 +83,43 @@ def run_demo(
     if do_import:
         summary["imports"] = _import_all(Path(db_path), gen, say)
         summary["warehouse"] = _warehouse_counts(Path(db_path))
+        summary["analysis"] = _analyse(Path(db_path), say)
     summary["seconds"] = {"generate": round(gen.seconds, 2)} | {
         "import": round(sum(r["seconds"] for r in summary.get("imports", [])), 2)
     }
+    if "analysis" in summary:
+        summary["seconds"] |= summary["analysis"].pop("seconds")
     return summary
+
+
+def _analyse(db_path: Path, say: Progress) -> dict[str, Any]:
+    """After the import, do what an operator does first: look for duplicates (report only, nothing merged),
+    build the member snapshot, and read the overview (valid members, dormancy layers, who is worth waking)."""
+    from winback.engine import DuckDBEngine
+    from winback.identity.service import dedupe
+    from winback.lifecycle.refresh import refresh
+    from winback.overview.service import brand_overview
+    from winback.warehouse import connect
+
+    con = connect(db_path)
+    con.execute("SET enable_progress_bar = false")
+    try:
+        t0 = time.perf_counter()
+        say("dedupe", 0, None)
+        found = dedupe(con, sample=0)
+        t1 = time.perf_counter()
+        say("refresh", 0, None)
+        snap = refresh(DuckDBEngine(con), warehouse=con)
+        t2 = time.perf_counter()
+        overview = brand_overview(con, snap.as_of)
+    finally:
+        con.close()
+    return {
+        "dedupe": {k: found[k] for k in ("run_id", "threshold", "members", "clusters", "duplicates")},
+        "refresh": snap.to_dict(),
+        "overview": overview,
+        "seconds": {"dedupe": round(t1 - t0, 2), "refresh": round(t2 - t1, 2)},
+    }
 
 
 def _spec_dict(spec: DemoSpec) -> dict[str, Any]:

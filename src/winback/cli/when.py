@@ -1,0 +1,17 @@
+"""Dates given on the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from winback.errors import InputError
+
+
+def parse_date(value: str | None, option: str) -> dt.date | None:
+    """`None` stays None; anything else must be YYYY-MM-DD, else a clear error naming the option."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(f"{option} {value!r} is not a date", hint="Write it as YYYY-MM-DD, e.g. 2026-11-01.") from None

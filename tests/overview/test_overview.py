@@ -1,0 +1,80 @@
+"""The brand overview (what `winback demo` ends with) against independent counts on the demo brand."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import polars as pl
+from typer.testing import CliRunner
+
+from winback.cli.main import app
+from winback.overview.service import DORMANT, WORTH_WAKING_P_ALIVE, brand_overview
+
+
+def test_demo_summary_carries_the_overview(demo_brand) -> None:
+    analysis = demo_brand.summary["analysis"]
+    ov = analysis["overview"]
+    assert ov["as_of"] == analysis["refresh"]["as_of"]
+    seed_cn = {s["segment"]: s["members"] for s in ov["segments"]["seed_cn"]}
+    assert seed_cn == {k: v for k, v in analysis["refresh"]["segments"]["seed_cn"].items()} | {
+        k: 0 for k in seed_cn if k not in analysis["refresh"]["segments"]["seed_cn"]
+    }
+    # The seeds' brand is mostly asleep: well over half of the members did not buy in 90 days.
+    total = sum(seed_cn.values())
+    assert seed_cn["active"] / total < 0.4
+    for s in ov["segments"]["lifecycle"]:
+        assert s["zh"] and s["en"], s
+
+
+def test_overview_equals_independent_counts(demo_brand) -> None:
+    con = duckdb.connect(str(demo_brand.db_path), read_only=True)
+    try:
+        ov = brand_overview(con)
+        members = pl.from_arrow(con.sql("SELECT * FROM members").to_arrow_table())
+        snap = pl.from_arrow(
+            con.execute("SELECT * FROM member_snapshot WHERE as_of = ?", [ov["as_of"]]).to_arrow_table()
+        )
+        segs = pl.from_arrow(
+            con.execute(
+                "SELECT member_id, segment FROM member_segments WHERE as_of = ? AND scheme = 'seed_cn'", [ov["as_of"]]
+            ).to_arrow_table()
+        )
+    finally:
+        con.close()
+    live = members.filter(pl.col("merged_into").is_null())
+    assert ov["quality"]["members_not_merged"] == live.height
+    assert (
+        ov["quality"]["valid_phone"]["count"]
+        == live.filter(pl.col("phone_status").is_in(["mobile", "landline"])).height
+    )
+
+    joined = segs.join(snap, on="member_id").join(
+        members.select("member_id", "phone_status", "opted_out_at"), on="member_id"
+    )
+    by_seg = {r["segment"]: r for r in ov["worth_waking"]["rows"]}
+    assert list(by_seg) == list(DORMANT)
+    for seg in DORMANT:
+        part = joined.filter(pl.col("segment") == seg)
+        alive = part.filter(pl.col("p_alive") >= WORTH_WAKING_P_ALIVE)
+        reach = alive.filter((pl.col("phone_status") == "mobile") & pl.col("opted_out_at").is_null())
+        assert by_seg[seg]["members"] == part.height
+        assert by_seg[seg]["likely_alive"] == alive.height
+        assert by_seg[seg]["reachable"] == reach.height
+        assert abs(by_seg[seg]["expected_revenue_365d"] - float(alive["clv"].fill_null(0).sum())) < 1e-6 * max(
+            1.0, by_seg[seg]["expected_revenue_365d"]
+        )
+
+
+def test_overview_cli_json_and_no_snapshot_error(demo_brand, tmp_path) -> None:
+    runner = CliRunner()
+    res = runner.invoke(app, ["--db", str(demo_brand.db_path), "overview", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert set(data) >= {"as_of", "quality", "segments", "worth_waking"}
+
+    empty = tmp_path / "empty.duckdb"
+    runner.invoke(app, ["--db", str(empty), "init"])
+    res = runner.invoke(app, ["--db", str(empty), "overview"])
+    assert res.exit_code != 0
+    assert "Traceback" not in res.output
