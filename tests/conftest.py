@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -7,8 +8,20 @@ from typing import Any
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, settings
 
 from winback.warehouse import connect
+
+# The machine running the suite (2 cores, often shared) makes wall-clock deadlines meaningless: no deadlines.
+# In CI (CI=true) examples are derandomized so a run is reproducible; locally they vary, to keep finding bugs.
+settings.register_profile(
+    "winback",
+    deadline=None,
+    derandomize=bool(os.environ.get("CI")),
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.load_profile("winback")
 
 
 @pytest.fixture
