@@ -28,6 +28,13 @@ def test_other_date_diff_units_count_boundaries_via_date_trunc() -> None:
     )
 
 
+def test_week_differences_truncate_whole_weeks_of_days_like_duckdb() -> None:
+    # DuckDB: date_diff('week', Wed, next Tue) = 0 although a Monday lies between; -8 days → -1 week
+    assert to_spark("SELECT date_diff('week', a, b)") == (
+        "SELECT CAST(DATEDIFF(CAST(b AS DATE), CAST(a AS DATE)) DIV 7 AS BIGINT)"
+    )
+
+
 def test_date_minus_date_becomes_a_day_count_only_where_both_sides_are_dates() -> None:
     assert to_spark("SELECT CAST(a AS DATE) - DATE '2024-01-01'") == (
         "SELECT CAST(DATEDIFF(CAST(a AS DATE), CAST('2024-01-01' AS DATE)) AS BIGINT)"

@@ -7,7 +7,8 @@ output runs on Spark but gives a different answer (or does not run); tests/engin
 Fixes:
 - `date_diff(unit, a, b)`: DuckDB counts unit *boundaries* crossed (23:00 → 01:00 next day is 1 day); sqlglot
   emits Spark's `DATEDIFF(unit, a, b)` (= TIMESTAMPDIFF), which counts *whole* units (0 days). Day → Spark's
-  two-argument `DATEDIFF(CAST(b AS DATE), CAST(a AS DATE))`; other units → TIMESTAMPDIFF on DATE_TRUNC'd values.
+  two-argument `DATEDIFF(CAST(b AS DATE), CAST(a AS DATE))`; week → that DIV 7 (DuckDB truncates whole weeks of
+  days); other units → TIMESTAMPDIFF on DATE_TRUNC'd values.
 - `a / b`: DuckDB's `/` always returns DOUBLE (also for DECIMAL operands); Spark keeps DECIMAL with its own scale
   and rounding. Both operands are cast to DOUBLE so the result matches DuckDB's to the last bit.
 - `avg(x)`: DuckDB returns DOUBLE; Spark returns DECIMAL(p+4, s+4) for a DECIMAL input (8.416667 instead of
@@ -119,6 +120,7 @@ def _exact_percentile(node: exp.WithinGroup) -> exp.Expression:
 
 
 _DAY_UNITS = {"DAY", "DAYS", "D"}
+_WEEK_UNITS = {"WEEK", "WEEKS", "W"}
 
 
 def _date_diff(node: exp.DateDiff) -> exp.Expression:
@@ -127,6 +129,9 @@ def _date_diff(node: exp.DateDiff) -> exp.Expression:
     start, end = node.expression, node.this
     if unit_name in _DAY_UNITS:
         return _day_count(start, end)
+    if unit_name in _WEEK_UNITS:  # DuckDB: whole weeks of day boundaries, truncated toward zero (-8 days → -1)
+        days = exp.Anonymous(this="DATEDIFF", expressions=[_as_date(end), _as_date(start)])
+        return exp.cast(exp.IntDiv(this=days, expression=exp.Literal.number(7)), exp.DataType.build("BIGINT"))
     truncated = [exp.Anonymous(this="DATE_TRUNC", expressions=[exp.Literal.string(unit_name), e]) for e in (start, end)]
     return exp.cast(
         exp.Anonymous(this="TIMESTAMPDIFF", expressions=[exp.var(unit_name), *truncated]),
