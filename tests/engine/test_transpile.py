@@ -117,6 +117,7 @@ def test_numbered_parameters() -> None:
         ("SELECT ?", None, "uses parameter 1 but 0"),
         ("SELECT $1", [1, 2], "2 parameter(s) were given but the SQL uses 1"),
         ("SELECT 1; SELECT 2", None, "expected one SQL statement, got 2"),
+        ("SELECT ?, $1", [1], "mixing `?` and `$n` parameters"),
         ("SELECT FROM WHERE (", None, "cannot translate this SQL for Spark"),
     ],
 )

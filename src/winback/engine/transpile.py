@@ -257,11 +257,13 @@ def spark_params(sql: str, params: Sequence[object] | None) -> SparkStatement:
 
 def _number_question_marks(sql: str) -> str:
     """Rewrite each positional `?` marker as `$k` (k counted left to right), leaving strings and comments alone."""
-    tokens = [t for t in Dialect.get_or_raise(READ).tokenize(sql) if t.token_type == TokenType.PLACEHOLDER]
-    tokens = [t for t in tokens if t.text == "?"]
+    if "?" not in sql:
+        return sql
+    all_tokens = Dialect.get_or_raise(READ).tokenize(sql)
+    tokens = [t for t in all_tokens if t.token_type == TokenType.PLACEHOLDER and t.text == "?"]
     if not tokens:
         return sql
-    if "$" in sql and any(t.token_type == TokenType.PARAMETER for t in Dialect.get_or_raise(READ).tokenize(sql)):
+    if any(t.token_type == TokenType.PARAMETER for t in all_tokens):
         raise EngineError("mixing `?` and `$n` parameters in one statement is not supported", hint=_short(sql))
     out: list[str] = []
     last = 0
