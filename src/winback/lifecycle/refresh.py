@@ -100,6 +100,18 @@ def _breakpoints(engine: Engine) -> dict[str, list[float]]:
     return out
 
 
+def _bitmap_origin(engine: Engine, as_of: dt.date) -> dt.date | None:
+    """DuckDB counts purchase days with per-member bitmaps from the first paid day (one GROUP BY member); other
+    engines use the portable per-member-per-day pre-aggregate (None)."""
+    if engine.name != "duckdb":
+        return None
+    rows = engine.query(q.first_paid_day_sql(as_of)).to_pylist()
+    first = rows[0]["first_day"] if rows else None
+    if isinstance(first, dt.datetime):
+        first = first.date()
+    return first if isinstance(first, dt.date) else None
+
+
 def _drop_temps(engine: Engine) -> None:
     for name in q.TEMP_TABLES:
         with contextlib.suppress(EngineError):
@@ -131,7 +143,7 @@ def refresh(
     notes: list[str] = []
     try:
         say(f"aggregating orders before {as_of}")
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE {q.BASE} AS {q.base_sql(as_of)}")
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE {q.BASE} AS {q.base_sql(as_of, _bitmap_origin(engine, as_of))}")
         engine.execute(f"CREATE OR REPLACE TEMP TABLE {q.PRIOR} AS {q.prior_sql(cycle)}")
 
         say("fitting BG/NBD on unique (x, t_x, T)")

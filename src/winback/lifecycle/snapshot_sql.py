@@ -80,27 +80,79 @@ def last_order_sql() -> str:
     return "SELECT CAST(MAX(ordered_at) AS DATE) AS last_day FROM orders WHERE status IN ('paid', 'refunded')"
 
 
-def base_sql(as_of: dt.date) -> str:
-    """Per-member facts at `as_of` from one pass over orders (orders strictly before as_of)."""
-    a = date_lit(as_of)
+DAY_WINDOW = 1024  # days per bitstring window of the one-pass (DuckDB) purchase-day count
+
+
+def first_paid_day_sql(as_of: dt.date) -> str:
+    """The first day with a paid order before `as_of` (the origin of the purchase-day bitmaps)."""
+    return (
+        "SELECT CAST(MIN(ordered_at) AS DATE) AS first_day FROM orders "
+        f"WHERE ordered_at < {ts_lit(as_of)} AND member_id IS NOT NULL AND status = 'paid'"
+    )
+
+
+def _orders_filter(as_of: dt.date) -> str:
+    return f"ordered_at < {ts_lit(as_of)} AND member_id IS NOT NULL AND status IN ('paid', 'refunded')"
+
+
+def per_member_two_level_sql(as_of: dt.date) -> str:
+    """Portable per-member facts: a per-member-per-day pre-aggregate rolled up per member (counts purchase days
+    exactly on every engine; ~one group per order, so it costs ≈ 10× a GROUP BY member)."""
     return f"""
 WITH member_days AS (
     SELECT member_id, CAST(ordered_at AS DATE) AS day,
            SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END) AS paid_orders,
            SUM(amount) AS amount
     FROM orders
-    WHERE ordered_at < {ts_lit(as_of)} AND member_id IS NOT NULL AND status IN ('paid', 'refunded')
+    WHERE {_orders_filter(as_of)}
     GROUP BY member_id, CAST(ordered_at AS DATE)
-), per_member AS (
-    SELECT member_id,
-           MIN(CASE WHEN paid_orders > 0 THEN day END) AS first_purchase,
-           MAX(CASE WHEN paid_orders > 0 THEN day END) AS last_purchase,
-           SUM(paid_orders) AS orders,
-           SUM(CASE WHEN paid_orders > 0 THEN 1 ELSE 0 END) AS purchase_days,
-           SUM(amount) AS monetary
-    FROM member_days
-    GROUP BY member_id
 )
+SELECT member_id,
+       MIN(CASE WHEN paid_orders > 0 THEN day END) AS first_purchase,
+       MAX(CASE WHEN paid_orders > 0 THEN day END) AS last_purchase,
+       SUM(paid_orders) AS orders,
+       SUM(CASE WHEN paid_orders > 0 THEN 1 ELSE 0 END) AS purchase_days,
+       SUM(amount) AS monetary
+FROM member_days
+GROUP BY member_id
+"""
+
+
+def per_member_bitmap_sql(as_of: dt.date, first_day: dt.date, window: int = DAY_WINDOW) -> str:
+    """DuckDB only: the same per-member facts in ONE GROUP BY member. Purchase days are counted exactly as the set
+    bits of a per-member bitmap of paid days (`bitstring_agg` over day numbers since `first_day`, in windows of
+    DAY_WINDOW days so a member's state stays small), instead of grouping ~one (member, day) key per order."""
+    span = max((as_of - first_day).days, 1)
+    day = f"date_diff('day', {date_lit(first_day)}, CAST(ordered_at AS DATE))"
+    paid = "status = 'paid'"
+    windows = []
+    for lo in range(0, span, window):
+        hi = min(lo + window, span) - 1
+        windows.append(
+            f"COALESCE(bit_count(bitstring_agg(CASE WHEN {paid} AND d BETWEEN {lo} AND {hi} THEN d END, "
+            f"{lo}, {hi})), 0)"
+        )
+    return f"""
+SELECT member_id,
+       CAST(MIN(CASE WHEN {paid} THEN ordered_at END) AS DATE) AS first_purchase,
+       CAST(MAX(CASE WHEN {paid} THEN ordered_at END) AS DATE) AS last_purchase,
+       SUM(CASE WHEN {paid} THEN 1 ELSE 0 END) AS orders,
+       {" + ".join(windows)} AS purchase_days,
+       SUM(amount) AS monetary
+FROM (SELECT member_id, status, amount, ordered_at, {day} AS d FROM orders WHERE {_orders_filter(as_of)}) o
+GROUP BY member_id
+"""
+
+
+def base_sql(as_of: dt.date, first_day: dt.date | None = None) -> str:
+    """Per-member facts at `as_of` from one pass over orders (orders strictly before as_of), joined to members.
+
+    With `first_day` (the first paid day, DuckDB only) purchase days come from per-member bitmaps in one GROUP BY;
+    without it from the portable per-member-per-day pre-aggregate. Both give identical rows."""
+    a = date_lit(as_of)
+    per_member = per_member_bitmap_sql(as_of, first_day) if first_day is not None else per_member_two_level_sql(as_of)
+    return f"""
+WITH per_member AS ({per_member})
 SELECT m.member_id, m.store_id, m.guide_id, m.tier, m.register_date, m.register_channel,
        COALESCE(m.tier, '') AS tier_key, COALESCE(m.store_id, '') AS store_key,
        p.first_purchase, p.last_purchase,
