@@ -122,8 +122,11 @@ def _field_sql(i: int, f: Field, raw: str, text: str, dm_order: str, is_text: bo
         layers[1].append(f"{_ENUMS[t](n + 't')} AS {n}v")
         return _FieldSQL(layers, f"{n}v", f"{V.clean(text)} IS NOT NULL", f"{n}t")
     layers[0].append(f"{V.trimmed(text)} AS {n}t")
+    if t == "id":  # placeholders and Excel's '12345.0' in one CASE (ids are most of an orders file's text)
+        layers[1].append(f"{V.ident(n + 't', V.null_tokens(n + 't'))} AS {n}v")
+        return _FieldSQL(layers, f"{n}v", f"{n}v IS NOT NULL", f"{n}t")
     layers[1].append(f"{V.null_tokens(n + 't')} AS {n}c")
-    value = {"id": V.ident, "channel": V.channel}.get(t, lambda c: c)(n + "c")
+    value = V.channel(n + "c") if t == "channel" else n + "c"
     layers[2].append(f"{value} AS {n}v")
     return _FieldSQL(layers, f"{n}v", f"{n}v IS NOT NULL", f"{n}t")
 

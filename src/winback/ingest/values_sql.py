@@ -348,8 +348,10 @@ def phone_text(v: str) -> str:
     return f"regexp_replace({p}, '^(?:\\+86|0086|86)(1\\d{{10}})$', '\\1')"
 
 
-def ident(v: str) -> str:
-    """Ids as exports write them; an Excel float id '12345.0' becomes '12345'."""
+def ident(v: str, otherwise: str | None = None) -> str:
+    """Ids as exports write them; an Excel float id '12345.0' becomes '12345'. `otherwise` (default `v`) is the
+    value of every other id: `null_tokens(v)` folds the placeholder check into the same CASE."""
     return (
-        f"CASE WHEN suffix({v}, '.0') AND regexp_full_match({v}, '\\d+\\.0+') THEN split_part({v}, '.', 1) ELSE {v} END"
+        f"CASE WHEN suffix({v}, '.0') AND regexp_full_match({v}, '\\d+\\.0+') THEN split_part({v}, '.', 1) "
+        f"ELSE {otherwise or v} END"
     )
