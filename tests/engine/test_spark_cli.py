@@ -56,3 +56,15 @@ def test_missing_lake_path_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.
     error = json.loads(result.stdout)["error"]
     assert error["type"] == "InputError"
     assert "Parquet path(s) not found: orders=" in error["message"]
+
+
+def test_parquet_paths_without_spark_are_refused(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from winback.cli.main import app
+
+    res = CliRunner().invoke(
+        app, ["--db", str(tmp_path / "wb.duckdb"), "refresh", "--orders-parquet", "/lake/orders/", "--json"]
+    )
+    assert res.exit_code == 2
+    assert "Spark engine only" in res.stdout

@@ -48,6 +48,12 @@ def refresh_cmd(
         None, "--as-of", help="Snapshot date; orders before it count (default: the day after the last order)."
     ),
     engine: str = typer.Option("duckdb", "--engine", help="duckdb (default) or spark."),
+    orders_parquet: str = typer.Option(
+        None, "--orders-parquet", help="Spark: read orders from this Parquet path/glob (your data lake) instead."
+    ),
+    members_parquet: str = typer.Option(
+        None, "--members-parquet", help="Spark: read members from this Parquet path/glob instead."
+    ),
     rules: list[Path] = typer.Option(None, "--rules", help="Extra rules file(s) (TOML) with your own schemes."),
     history: str = typer.Option(
         None,
@@ -60,6 +66,11 @@ def refresh_cmd(
     s = settings(json_output)
     if engine not in {"duckdb", "spark"}:
         raise InputError(f"unknown engine {engine!r}", hint="Use --engine duckdb or --engine spark.")
+    if engine != "spark" and (orders_parquet or members_parquet):
+        raise InputError(
+            "--orders-parquet and --members-parquet are read by the Spark engine only",
+            hint="Add --engine spark, or import the files into the warehouse with `winback import`.",
+        )
     day = parse_date(as_of, "--as-of")
     con = connect(s.db_path)
     eng: Any = None
@@ -67,7 +78,7 @@ def refresh_cmd(
         if engine == "spark":
             from winback.engine.spark import spark_engine_from_settings
 
-            eng = spark_engine_from_settings(s, con)
+            eng = spark_engine_from_settings(s, con, orders_parquet=orders_parquet, members_parquet=members_parquet)
         else:
             eng = DuckDBEngine(con)
         progress = None if json_output else (lambda msg: err_console.print(f"… {msg}", highlight=False))
