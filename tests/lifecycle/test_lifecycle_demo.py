@@ -39,7 +39,7 @@ def test_refresh_json_on_the_demo(refreshed: tuple[Path, dict]) -> None:
         con.close()
     assert d["as_of"] == (last[0].fromordinal(last[0].toordinal() + 1)).isoformat()
     assert d["members"] == expected_members[0] > 5000
-    assert d["model"]["name"] == "bg_nbd" and set(d["model"]["params"]) == {"r", "alpha", "a", "b"}
+    assert d["model"]["name"] == "mbg_nbd" and set(d["model"]["params"]) == {"r", "alpha", "a", "b"}
     assert d["model"]["time_unit"] == "weeks" and d["model"]["loglik"] < 0
     for scheme, counts in d["segments"].items():
         assert sum(counts.values()) == d["members"], scheme

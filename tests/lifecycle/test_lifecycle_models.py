@@ -7,13 +7,15 @@ import json
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 import pytest
 from lc_helpers import add_members, add_orders
 
 from winback.engine import DuckDBEngine
-from winback.lifecycle.modelling import expected_value
+from winback.errors import ModelError
+from winback.lifecycle.modelling import expected_value, fit_purchase_model
 from winback.lifecycle.refresh import refresh
-from winback.models import BetaGeoFitter, GammaGammaFitter
+from winback.models import GammaGammaFitter, ModifiedBetaGeoFitter
 
 AS_OF = dt.date(2024, 1, 1)
 
@@ -54,8 +56,8 @@ def test_fits_are_stored(fitted: duckdb.DuckDBPyConnection) -> None:
         r[0]: r[1:]
         for r in fitted.execute("SELECT model, params, time_unit, loglik, converged, n FROM model_fits").fetchall()
     }
-    assert set(fits) == {"bg_nbd", "gamma_gamma"}
-    params, unit, loglik, converged, n = fits["bg_nbd"]
+    assert set(fits) == {"mbg_nbd", "gamma_gamma"}
+    params, unit, loglik, converged, n = fits["mbg_nbd"]
     assert set(json.loads(params)) == {"r", "alpha", "a", "b"}
     assert unit == "weeks" and np.isfinite(loglik) and converged
     assert n == fitted.execute("SELECT count(*) FROM member_snapshot WHERE orders > 0").fetchone()[0]
@@ -63,10 +65,10 @@ def test_fits_are_stored(fitted: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_predictions_match_the_model_per_member(fitted: duckdb.DuckDBPyConnection) -> None:
-    bg = BetaGeoFitter.from_dict(
+    bg = ModifiedBetaGeoFitter.from_dict(
         {
-            "model": "bg_nbd",
-            "params": json.loads(fitted.execute("SELECT params FROM model_fits WHERE model = 'bg_nbd'").fetchone()[0]),
+            "model": "mbg_nbd",
+            "params": json.loads(fitted.execute("SELECT params FROM model_fits WHERE model = 'mbg_nbd'").fetchone()[0]),
             "time_unit": "weeks",
         }
     )
@@ -101,3 +103,29 @@ def test_p_alive_drives_the_lifecycle_stages(fitted: duckdb.DuckDBPyConnection) 
         elif stage == "active_repeat":
             assert days >= 2 and p_alive >= 0.5 and overdue < 1.5
     assert {r[0] for r in rows} >= {"churned", "active_repeat"}
+
+
+def test_one_time_buyers_can_be_gone(fitted: duckdb.DuckDBPyConnection) -> None:
+    """The reason the refresh uses MBG/NBD: under BG/NBD every one-time buyer has P(alive) = 1, however long ago."""
+    rows = fitted.execute(
+        "SELECT recency_days, p_alive FROM member_snapshot WHERE purchase_days = 1 ORDER BY recency_days"
+    ).fetchall()
+    assert len(rows) > 20
+    p = np.array([r[1] for r in rows])
+    assert (p < 1).all() and (p > 0).all()
+    assert p[-1] < p[0]  # the one-time buyer from longest ago is the least likely to be alive
+
+
+def test_classic_bg_nbd_on_request_and_unknown_model_refused() -> None:
+    rng = np.random.default_rng(3)
+    n = 300
+    x = rng.poisson(1.5, n)
+    big_t = np.full(n, 52)
+    t_x = np.where(x > 0, rng.integers(1, 52, n), 0)
+    triples = pa.table({"x": x, "t_x": t_x, "T": big_t, "n": np.ones(n, dtype=np.int64)})
+    preds = fit_purchase_model(triples, "bg_nbd")
+    assert preds.fit is not None and preds.fit.name == "bg_nbd"
+    alive = np.asarray(preds.table["p_alive"].to_numpy())
+    assert (alive[x == 0] == 1).all()  # BG/NBD's known property
+    with pytest.raises(ModelError, match="unknown purchase model"):
+        fit_purchase_model(triples, "pareto")

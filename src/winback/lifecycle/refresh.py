@@ -24,7 +24,7 @@ from winback.engine.base import Engine
 from winback.errors import ConfigError, EngineError, InputError
 from winback.lifecycle import snapshot_sql as q
 from winback.lifecycle.cycle import CycleSettings
-from winback.lifecycle.modelling import ModelFit, expected_value_sql, fit_bgnbd, fit_gamma_gamma
+from winback.lifecycle.modelling import ModelFit, expected_value_sql, fit_gamma_gamma, fit_purchase_model
 from winback.lifecycle.quintiles import breakpoints
 from winback.lifecycle.rules import Scheme, load_schemes
 
@@ -146,8 +146,8 @@ def refresh(
         engine.execute(f"CREATE OR REPLACE TEMP TABLE {q.BASE} AS {q.base_sql(as_of, _bitmap_origin(engine, as_of))}")
         engine.execute(f"CREATE OR REPLACE TEMP TABLE {q.PRIOR} AS {q.prior_sql(cycle)}")
 
-        say("fitting BG/NBD on unique (x, t_x, T)")
-        preds = fit_bgnbd(engine.query(q.triples_sql()))
+        say("fitting MBG/NBD on unique (x, t_x, T)")
+        preds = fit_purchase_model(engine.query(q.triples_sql()))
         notes.extend(preds.notes)
         if preds.table is not None:
             engine.register(q.PRED, preds.table)
