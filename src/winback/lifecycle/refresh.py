@@ -112,6 +112,15 @@ def _bitmap_origin(engine: Engine, as_of: dt.date) -> dt.date | None:
     return first if isinstance(first, dt.date) else None
 
 
+def _unordered_inserts(con: duckdb.DuckDBPyConnection) -> Callable[[], None]:
+    """Let DuckDB write the refresh's tables without keeping row order (parallel, less memory: every reader sorts
+    or groups anyway); returns the function that restores the connection's setting."""
+    row = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    before = bool(row[0]) if row else True
+    con.execute("SET preserve_insertion_order = false")
+    return lambda: con.execute(f"SET preserve_insertion_order = {'true' if before else 'false'}") and None
+
+
 def _drop_temps(engine: Engine) -> None:
     for name in q.TEMP_TABLES:
         with contextlib.suppress(EngineError):
@@ -141,9 +150,11 @@ def refresh(
         raise ConfigError("no segmentation scheme to apply", hint="Use the shipped rules or pass --rules FILE.")
     as_of = as_of or default_as_of(engine)
     notes: list[str] = []
+    restore_order = _unordered_inserts(con)
     try:
         say(f"aggregating orders before {as_of}")
         engine.execute(f"CREATE OR REPLACE TEMP TABLE {q.BASE} AS {q.base_sql(as_of, _bitmap_origin(engine, as_of))}")
+        say("cohort priors")
         engine.execute(f"CREATE OR REPLACE TEMP TABLE {q.PRIOR} AS {q.prior_sql(cycle)}")
 
         say("fitting MBG/NBD on unique (x, t_x, T)")
@@ -151,10 +162,12 @@ def refresh(
         notes.extend(preds.notes)
         if preds.table is not None:
             engine.register(q.PRED, preds.table)
+        say("fitting Gamma-Gamma on unique (x, AOV)")
         value_fit, gg_notes = fit_gamma_gamma(engine.query(q.gamma_pairs_sql()))
         notes.extend(gg_notes)
         ev_sql = expected_value_sql(value_fit.params, "i.frequency", "i.aov") if value_fit else None
 
+        say("quintile breakpoints")
         breaks = _breakpoints(engine)
         stored = [s for s in scheme_list if s.name in q.STORED_SCHEMES]
         select = q.snapshot_sql(
@@ -167,10 +180,11 @@ def refresh(
         )
         say("writing the snapshot")
         members, counts = _store(
-            engine, con, as_of, scheme_list, select, preds.fit, value_fit, cycle, breaks, notes=notes
+            engine, con, as_of, scheme_list, select, preds.fit, value_fit, cycle, breaks, notes=notes, say=say
         )
     finally:
         _drop_temps(engine)
+        restore_order()
     seconds = time.perf_counter() - started
     con.execute("UPDATE snapshot_runs SET seconds = ? WHERE as_of = ?", [seconds, as_of])
     return RefreshResult(as_of, engine.name, members, preds.fit, value_fit, counts, breaks, seconds, notes)
@@ -188,6 +202,7 @@ def _store(
     breaks: dict[str, list[float]],
     *,
     notes: list[str],
+    say: Progress,
 ) -> tuple[int, dict[str, dict[str, int]]]:
     """Replace the snapshot at `as_of` in one transaction; returns the member count and segment counts."""
     names = [s.name for s in schemes]
@@ -199,6 +214,7 @@ def _store(
         members = engine.insert_into_warehouse(
             con, "member_snapshot", q.SNAPSHOT_COLUMNS, q.insert_snapshot_sql(snapshot_select, stored)
         )
+        say("writing the segments")
         try:
             con.execute(
                 "INSERT INTO member_segments (as_of, scheme, member_id, segment) "

@@ -317,13 +317,14 @@ def insert_snapshot_sql(snapshot_select: str, scheme_names: Sequence[str]) -> st
 
 
 def segments_from_snapshot_sql(as_of: dt.date, schemes: Sequence[Scheme]) -> str:
-    """Warehouse SQL (DuckDB): one member_segments row per member per scheme from the stored snapshot at `as_of`,
-    in one scan crossed with the scheme names."""
-    whens = " ".join(f"WHEN '{s.name}' THEN {s.case_sql()}" for s in schemes)
-    values = ", ".join(f"('{s.name}')" for s in schemes)
+    """Warehouse SQL (DuckDB): one member_segments row per member per scheme from the stored snapshot at `as_of`:
+    one scan computing a column per scheme, UNPIVOTed into (scheme, segment) rows."""
+    cols = ", ".join(f'{s.case_sql()} AS "{s.name}"' for s in schemes)
+    names = ", ".join(f'"{s.name}"' for s in schemes)
     return (
-        f"SELECT s.as_of, k.scheme, s.member_id, CASE k.scheme {whens} END AS segment "
-        f"FROM member_snapshot s CROSS JOIN (VALUES {values}) AS k(scheme) WHERE s.as_of = {date_lit(as_of)}"
+        "SELECT as_of, scheme, member_id, segment FROM (UNPIVOT "
+        f"(SELECT as_of, member_id, {cols} FROM member_snapshot WHERE as_of = {date_lit(as_of)}) "
+        f"ON {names} INTO NAME scheme VALUE segment)"
     )
 
 
