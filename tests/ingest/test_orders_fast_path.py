@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ingest_util import write_csv
 
+from winback.errors import InputError
 from winback.ingest import import_file, load_orders
 from winback.warehouse.migrate import migrate
 
@@ -161,3 +162,27 @@ def test_property_fast_and_general_paths_agree(tmp_path_factory: pytest.TempPath
         assert _import_twice(f, general=False, monkeypatch=mp) == _import_twice(f, general=True, monkeypatch=mp)
     finally:
         mp.undo()
+
+
+def test_memory_is_bounded_during_an_import_and_restored_after(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    f = write_csv(tmp_path / "unique.csv", HEADER, UNIQUE_ROWS)
+    con = _warehouse()
+    con.execute("SET memory_limit = '8GB'")
+    before = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    seen: list[str] = []
+    monkeypatch.setenv("WINBACK_IMPORT_MEMORY", "600MB")
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        if stage == "commit":
+            seen.append(str(con.execute("SELECT current_setting('memory_limit')").fetchone()[0]))  # type: ignore[index]
+
+    import_file(con, "orders", f, progress=progress)
+    assert seen == ["572.2 MiB"]  # 600 MB
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone() == before
+    con.execute("SET memory_limit = '300MB'")  # a lower limit is kept
+    import_file(con, "orders", f, progress=progress)
+    assert seen[-1] == "286.1 MiB"
+    monkeypatch.setenv("WINBACK_IMPORT_MEMORY", "lots")
+    with pytest.raises(InputError, match='WINBACK_IMPORT_MEMORY="lots" is not an amount of memory'):
+        import_file(con, "orders", f)
+    con.close()

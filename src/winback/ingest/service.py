@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,13 @@ from winback.ingest.values_sql import decide_date_format
 
 #: progress(stage, rows_done, rows_total): stage is "read", "validate", "write", "commit" or "done"
 Progress = Callable[[str, int, int | None], None]
+
+#: DuckDB's memory ceiling while an import runs (temporary tables and hash tables spill to disk beyond it), so a
+#: 10M-line file does not take 5 GiB; WINBACK_IMPORT_MEMORY (e.g. "4GB") overrides; a lower limit is kept
+IMPORT_MEMORY_ENV = "WINBACK_IMPORT_MEMORY"
+DEFAULT_IMPORT_MEMORY = "2GB"
+_UNITS = {"": 1, "b": 1, "bytes": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4}
+_UNITS |= {"kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
 
 _TEMP_TABLES = (
     PARSED,
@@ -106,6 +115,46 @@ def _plan(
     return plan_events(con, mapping)
 
 
+def memory_bytes(text: str) -> int | None:
+    """'2GB' / '1.7 GiB' / '500 MiB' -> bytes (None when unreadable)."""
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*", text)
+    if not m or m.group(2).lower() not in _UNITS:
+        return None
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def _shown_limit_bytes(shown: str) -> int:
+    """DuckDB shows the limit truncated ('7.4 GiB' for 7.45 GiB): the middle of what it can be, so that setting it
+    back shows the same text again and repeated imports do not creep the limit down."""
+    m = re.fullmatch(r"\s*[0-9]+(?:\.([0-9]+))?\s*([A-Za-z]*)\s*", shown)
+    exact = memory_bytes(shown)
+    assert m is not None and exact is not None
+    return exact + int(0.5 * 10 ** -len(m.group(1) or "") * _UNITS[m.group(2).lower()])
+
+
+@contextlib.contextmanager
+def _bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Lower DuckDB's memory limit to the import ceiling for the import's duration (never raise it)."""
+    wanted = os.environ.get(IMPORT_MEMORY_ENV, DEFAULT_IMPORT_MEMORY)
+    limit = memory_bytes(wanted)
+    if limit is None:
+        raise InputError(
+            f'{IMPORT_MEMORY_ENV}="{wanted}" is not an amount of memory', hint='Give a size such as "2GB" or "512MB".'
+        )
+    current = str(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])  # type: ignore[index]
+    now = memory_bytes(current)
+    if now is None or now <= limit:  # unreadable: left alone
+        yield
+        return
+    con.execute("RESET memory_limit")
+    was_default = str(con.execute("SELECT current_setting('memory_limit')").fetchone()[0]) == current  # type: ignore[index]
+    con.execute(f"SET memory_limit = '{limit}B'")
+    try:
+        yield
+    finally:
+        con.execute("RESET memory_limit" if was_default else f"SET memory_limit = '{_shown_limit_bytes(current)}B'")
+
+
 def _cleanup(con: duckdb.DuckDBPyConnection, staged: readers.Staged | None) -> None:
     con.execute("DROP VIEW IF EXISTS temp.wb_lines")
     for t in _TEMP_TABLES:
@@ -135,6 +184,21 @@ def import_file(
     `mapping` is {source column: target field} (or a list of "SRC=DST" strings); a target of "-" keeps the
     column in `extra`. Returns counts with rows_in = rows_loaded + rows_rejected + rows_duplicate.
     """
+    with _bounded_memory(con):
+        return _import_file(con, kind, path, mapping, encoding, sheet, dry_run, source, progress)
+
+
+def _import_file(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    path: str | Path,
+    mapping: Mapping[str, str] | Sequence[str] | None,
+    encoding: str,
+    sheet: str | None,
+    dry_run: bool,
+    source: str | None,
+    progress: Progress | None,
+) -> ImportResult:
     started = time.perf_counter()
     kind = _check_kind(kind)
     path = Path(path)
