@@ -42,13 +42,14 @@ def _col(present: set[str], name: str, cast: str = "VARCHAR") -> str:
 
 
 def _has_c_rule(con: duckdb.DuckDBPyConnection) -> bool:
-    """Both a plain numeric id and a "C" + digits id occur (cheap first-character tests before the regexes)."""
+    """Both a plain numeric id and a "C" + digits id occur (byte comparisons, which min/max statistics can skip,
+    before the regexes)."""
     return bool(
         scalar(
             con,
-            f"SELECT EXISTS (SELECT 1 FROM {PARSED} WHERE order_id[1] BETWEEN '0' AND '9' "
+            f"SELECT EXISTS (SELECT 1 FROM {PARSED} WHERE order_id >= '0' AND order_id < ':' "
             "AND regexp_full_match(order_id, '\\d+')) "
-            f"AND EXISTS (SELECT 1 FROM {PARSED} WHERE order_id[1] IN ('C', 'c') "
+            f"AND EXISTS (SELECT 1 FROM {PARSED} WHERE (prefix(order_id, 'C') OR prefix(order_id, 'c')) "
             f"AND regexp_matches(order_id, '{_C_MARK}'))",
         )
     )
