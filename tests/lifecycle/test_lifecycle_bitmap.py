@@ -83,3 +83,11 @@ def test_bitmap_equals_two_level(
             o[2][:10] for o in rows if o[1] == member_id and o[4] == "paid" and dt.datetime.fromisoformat(o[2]) < cutoff
         }
         assert purchase_days == len(paid)
+
+
+def test_long_histories_use_the_two_level_form() -> None:
+    as_of = dt.date(2025, 11, 1)
+    assert "bitstring_agg" in q.base_sql(as_of, as_of - dt.timedelta(days=q.MAX_BITMAP_DAYS))
+    long_ago = as_of - dt.timedelta(days=q.MAX_BITMAP_DAYS + 1)
+    assert q.base_sql(as_of, long_ago) == q.base_sql(as_of)  # bounded memory per member, same rows
+    assert "bitstring_agg" not in q.base_sql(as_of)

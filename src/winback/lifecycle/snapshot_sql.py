@@ -81,6 +81,10 @@ def last_order_sql() -> str:
 
 
 DAY_WINDOW = 1024  # days per bitstring window of the one-pass (DuckDB) purchase-day count
+# Longest history counted with bitmaps: every window costs each member ~40 bytes of state even when unused (plus
+# 128 bytes when used), so 4 windows (~11 years) keep 10M members within a few GiB; longer histories use the
+# two-level form.
+MAX_BITMAP_DAYS = 4 * DAY_WINDOW
 
 
 def first_paid_day_sql(as_of: dt.date) -> str:
@@ -147,10 +151,14 @@ GROUP BY member_id
 def base_sql(as_of: dt.date, first_day: dt.date | None = None) -> str:
     """Per-member facts at `as_of` from one pass over orders (orders strictly before as_of), joined to members.
 
-    With `first_day` (the first paid day, DuckDB only) purchase days come from per-member bitmaps in one GROUP BY;
-    without it from the portable per-member-per-day pre-aggregate. Both give identical rows."""
+    With `first_day` (the first paid day, DuckDB only) purchase days come from per-member bitmaps in one GROUP BY
+    (when the history is at most MAX_BITMAP_DAYS long); otherwise from the portable per-member-per-day
+    pre-aggregate. Both give identical rows."""
     a = date_lit(as_of)
-    per_member = per_member_bitmap_sql(as_of, first_day) if first_day is not None else per_member_two_level_sql(as_of)
+    bitmap = first_day is not None and (as_of - first_day).days <= MAX_BITMAP_DAYS
+    per_member = (
+        per_member_bitmap_sql(as_of, first_day) if bitmap and first_day is not None else per_member_two_level_sql(as_of)
+    )
     return f"""
 WITH per_member AS ({per_member})
 SELECT m.member_id, m.store_id, m.guide_id, m.tier, m.register_date, m.register_channel,
