@@ -61,10 +61,12 @@ def _contents(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]
 
 
 def _import_twice(path: Path, *, general: bool, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[Any, ...]]]:
-    """Import the file, then again (all duplicates); with `general` the aggregating path is forced."""
+    """Import the file, then again (all duplicates); with `general` the aggregating path with the cancellation
+    rules is forced."""
     with monkeypatch.context() as m:
         if general:
             m.setattr(load_orders, "_one_line_per_order", lambda con, lines: False)
+            m.setattr(load_orders, "_has_cancelled_lines", lambda con, present: True)
         con = _warehouse()
         try:
             import_file(con, "orders", path)
@@ -186,3 +188,18 @@ def test_memory_is_bounded_during_an_import_and_restored_after(tmp_path: Path, m
     with pytest.raises(InputError, match='WINBACK_IMPORT_MEMORY="lots" is not an amount of memory'):
         import_file(con, "orders", f)
     con.close()
+
+
+def test_lines_without_cancellations_aggregate_like_the_full_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [r for r in UNIQUE_ROWS if r[6] != "已取消"] + [
+        ["1006", "M0", "S9", "2024-03-09 08:00", "1", "1", "", "SKU9", "y"],
+        ["1003", "M5", "S1", "2024-03-08", "-2", "", "", "SKU3", ""],
+    ]
+    f = write_csv(tmp_path / "lines.csv", HEADER, rows)
+    auto = _import_twice(f, general=False, monkeypatch=monkeypatch)
+    assert auto == _import_twice(f, general=True, monkeypatch=monkeypatch)
+    orders = {(r[0], r[9]): r for r in auto["orders"]}
+    assert orders[("1006", "paid")][1:4] == ("M0", "M0", "S2")  # the smallest member and store of the lines
+    assert orders[("1003", "refunded")][7:9] == (-32, -1) and orders[("1003", "refunded")][11] == 2

@@ -11,9 +11,10 @@ Rules (docs/import.md):
 - An order whose (order id, direction) is already in the warehouse is a duplicate: its lines count as duplicates
   and nothing is written. If the file has SKU or category columns, the lines of new orders go to order_items.
 
-Speed: the orders are aggregated straight into the INSERT (no intermediate table). When no (order id, direction)
-repeats in the file (an order-level export; checked with a cheap estimate first, then exactly), each line is
-its order and the aggregation and the line numbering are skipped: the result is the same.
+Speed: the orders are aggregated straight into the INSERT (no intermediate table), without the cancellation
+rules when no line is cancelled. When no (order id, direction) repeats in the file (an order-level export; checked
+with a cheap estimate first, then exactly), each line is its order and the aggregation and the line numbering are
+skipped. Each shortcut gives the same result as the general path (tests/ingest/test_orders_fast_path.py).
 """
 
 from __future__ import annotations
@@ -65,14 +66,28 @@ def _one_line_per_order(con: duckdb.DuckDBPyConnection, lines: int) -> bool:
     return scalar(con, f"SELECT count(*) FROM (SELECT DISTINCT order_id, _dir FROM {LINES})") == lines
 
 
-def _aggregated_sql(with_extra: bool) -> str:
+def _has_cancelled_lines(con: duckdb.DuckDBPyConnection, present: set[str]) -> bool:
+    """Whether any loadable line is cancelled (without one, the aggregation needs no cancellation rules)."""
+    return "status" in present and bool(
+        scalar(con, f"SELECT EXISTS (SELECT 1 FROM {LINES} WHERE status = 'cancelled')")
+    )
+
+
+def _aggregated_sql(present: set[str], with_extra: bool, cancels: bool) -> str:
     """One row per (order id, direction) of the loadable lines, in the `orders` columns (without import_id)."""
     # lines of one order normally agree on member, store, guide and channel; where they do not, the smallest
     # non-empty value is kept (min() is deterministic and much cheaper than "first in file order")
     firsts = ", ".join(
-        f"min({c}) AS {c}" for c in ("member_id", "store_id", "guide_id", "channel", "original_order_id")
+        f"min({c}) AS {c}" if c in present else f"NULL::VARCHAR AS {c}"
+        for c in ("member_id", "store_id", "guide_id", "channel", "original_order_id")
     )
     extra = "arg_min(_extra, _row) FILTER (WHERE _extra IS NOT NULL)" if with_extra else "NULL::JSON"
+    if not cancels:  # the same result as the rules below when no line is cancelled, at about 2/3 of the cost
+        return (
+            "SELECT order_id, _dir, count(*) AS lines, sum(amount) AS amount, sum(quantity) AS quantity, "
+            f"min(ordered_at) AS ordered_at, {firsts}, {extra} AS extra, "
+            f"CASE WHEN _dir = 'refund' THEN 'refunded' ELSE 'paid' END AS status FROM {LINES} GROUP BY order_id, _dir"
+        )
     return (
         "SELECT order_id, _dir, count(*) AS lines, "
         "CASE WHEN bool_and(_cancel) THEN sum(amount) ELSE sum(amount) FILTER (WHERE NOT _cancel) END AS amount, "
@@ -151,7 +166,9 @@ def plan_orders(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, columns:
     )
     with_items = bool(present & {"sku", "category"})
     new_only = f" ANTI JOIN {EXISTING} e ON e.order_id = a.order_id AND e._dir = a._dir" if has_existing else ""
-    orders_sql = _single_sql() if single else _aggregated_sql(bool(mapping.kept))
+    orders_sql = (
+        _single_sql() if single else _aggregated_sql(present, bool(mapping.kept), _has_cancelled_lines(con, present))
+    )
     line_no = (
         "coalesce(a.line_no, 1)"
         if single
