@@ -11,4 +11,4 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 bash scripts/setup.sh dev,spark
 .venv/bin/ruff check src tests benchmarks
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest -q --durations=15 "$@"
