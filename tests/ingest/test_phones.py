@@ -35,6 +35,8 @@ def test_prefix_cache_agrees_with_phonenumbers(number: str) -> None:
 
 def test_mask_phone() -> None:
     assert mask_phone("13812345678") == "138****5678"
-    assert mask_phone("+8613812345678") == "+86138****5678"
+    assert mask_phone("+8613812345678") == "138****5678"
+    assert mask_phone("+862164381234") == "021****1234"
+    assert mask_phone("+85291234567") == "+852****4567"
     assert mask_phone("12345") == "1***5"
     assert mask_phone(None) == ""

@@ -85,13 +85,17 @@ def classify_many(texts: Iterable[str | None], region: str = "CN") -> list[tuple
 
 
 def mask_phone(phone: str | None) -> str:
-    """'13812345678' -> '138****5678'; '+8613812345678' -> '+86138****5678'; short values keep 1+1 digits."""
+    """'13812345678' and '+8613812345678' -> '138****5678': Chinese numbers are shown as people write them (no +86,
+    landlines with their leading 0: '+862164381234' -> '021****1234'); other countries keep the '+'
+    ('+85291234567' -> '+852****4567'); short values keep 1+1 digits."""
     if not phone:
         return ""
     p = phone.strip()
     lead = ""
-    if p.startswith("+86") and len(p) == 14:
-        lead, p = "+86", p[3:]
+    if p.startswith("+86"):
+        p = p[3:] if p[3:4] == "1" else "0" + p[3:]
+    elif p.startswith("+"):
+        lead, p = "+", p[1:]
     if len(p) >= 7:
         return lead + p[:3] + "*" * 4 + p[-4:]
     if len(p) >= 3:
