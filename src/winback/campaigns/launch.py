@@ -22,6 +22,7 @@ from winback.campaigns.service import get_campaign, utcnow, variant_offers
 from winback.errors import InputError
 from winback.outreach.ledger import create_tasks, queue_touches, touch_key
 from winback.outreach.scripts import render
+from winback.warehouse.transaction import transaction
 
 
 def balance_table(members: list[dict[str, Any]], arms: list[str], key: str) -> dict[str, Any]:
@@ -134,8 +135,7 @@ def launch_campaign(
         for m in members
         if m["arm"] != CONTROL and offers[m["arm"]].kind != "none"
     ]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.register(
             "_cm",
             pa.Table.from_pylist(
@@ -205,10 +205,6 @@ def launch_campaign(
         con.execute(
             "UPDATE campaigns SET status = 'running', launched_at = ? WHERE campaign_id = ?", [now, campaign_id]
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     arm_keys = [CONTROL, *offers]
     return {
         "campaign": get_campaign(con, campaign_id),

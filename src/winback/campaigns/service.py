@@ -16,6 +16,7 @@ from winback.campaigns.preview import audience_breakdown, expected_outcome, hold
 from winback.campaigns.rows import dict_rows
 from winback.campaigns.scenarios import OFFER_KINDS, Offer, Playbook
 from winback.errors import InputError, NotFoundError
+from winback.warehouse.transaction import transaction
 
 _WINDOW = re.compile(r"^\s*(\d+)\s*([dw]?)\s*$", re.IGNORECASE)
 _KEY = re.compile(r"^[A-Za-z0-9_\-]{1,20}$")
@@ -153,8 +154,7 @@ def create_campaign(
         "holdout_sizing": holdout_sizing(len(aud.members), base, holdout),
     }
     name = name or f"{sc.name(lang)} {now:%Y-%m-%d}"
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(
             "INSERT INTO campaigns (campaign_id, name, scenario, status, as_of, stores, holdout, window_days, "
             " cost_per_contact, margin, channel, coupon_valid_days, preview, created_at) "
@@ -180,10 +180,6 @@ def create_campaign(
                 "INSERT INTO campaign_variants VALUES (?, ?, ?, ?, ?, ?)",
                 [campaign_id, v.key, v.offer.kind, v.offer.value, v.offer.threshold, (1 - holdout) / len(vs)],
             )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return {"campaign": get_campaign(con, campaign_id), "preview": preview}
 
 
@@ -254,15 +250,10 @@ def close_campaign(con: duckdb.DuckDBPyConnection, campaign_id: str, now: dt.dat
     if c["status"] == "closed":
         raise InputError(f"campaign {campaign_id} is already closed (at {c['closed_at']})")
     now = now or utcnow()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("UPDATE campaigns SET status = 'closed', closed_at = ? WHERE campaign_id = ?", [now, campaign_id])
         con.execute("UPDATE tasks SET status = 'skipped' WHERE campaign_id = ? AND status = 'open'", [campaign_id])
         con.execute(
             "UPDATE touches SET status = 'suppressed' WHERE campaign_id = ? AND status = 'queued'", [campaign_id]
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return {"campaign": get_campaign(con, campaign_id)}

@@ -21,6 +21,7 @@ from winback.campaigns.rows import dict_rows
 from winback.campaigns.service import get_campaign, variant_offers
 from winback.campaigns.simulate import Uplift, simulate
 from winback.errors import InputError
+from winback.warehouse.transaction import transaction
 
 
 def parse_uplift(text: str | None) -> Uplift:
@@ -84,8 +85,7 @@ def respond(
             }
         )
     reached = [members[i]["member_id"] for i in np.flatnonzero(sim.reached)]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if orders:
             con.register("_sim_orders", pa.Table.from_pylist(orders))
             con.execute(
@@ -117,10 +117,6 @@ def respond(
                 json.dumps(sim.truth),
             ],
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     codes = dict(con.execute("SELECT member_id, code FROM coupons WHERE campaign_id = ?", [campaign_id]).fetchall())
     order_of = {o["member_id"]: o for o in orders}
     tills = [

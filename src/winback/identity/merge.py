@@ -14,12 +14,12 @@ import duckdb
 
 from winback.errors import InputError, NotFoundError
 from winback.identity.sqlutil import scalar
+from winback.warehouse.transaction import transaction
 
 
 def apply_run(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, Any]:
     """Merge the clusters of `run_id`. Returns {merge_id, members, orders}."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         merge_id = int(scalar(con, "SELECT nextval('identity_merge_seq')"))
         # d → s for every non-survivor d of the run, provided d and s are still live records.
         con.execute(
@@ -73,10 +73,6 @@ def apply_run(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, Any]:
             [merge_id, run_id, n_members, n_orders],
         )
         con.execute("DROP TABLE _wb_moves")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return {"merge_id": merge_id, "run_id": run_id, "members": n_members, "orders": n_orders}
 
 
@@ -91,8 +87,7 @@ def undo_last(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             hint="Run `winback dedupe --apply` first; `--undo` reverses the most recent one, one at a time.",
         )
     merge_id, run_id, expected = int(row[0][0]), int(row[0][1]), int(row[0][2])
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         moved_back = con.execute(
             """
             UPDATE orders SET member_id = l.old_member_id
@@ -122,10 +117,6 @@ def undo_last(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         con.execute(
             "UPDATE identity_merges SET undone_at = current_timestamp::TIMESTAMP WHERE merge_id = ?", [merge_id]
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return {
         "merge_id": merge_id,
         "run_id": run_id,

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from winback.identity.sqlutil import scalar
 from winback.identity.survivor import Candidate
+from winback.warehouse.transaction import transaction
 
 # One row per member not merged away. Phones count only when the ingest marked them valid; names lose spaces
 # and case; placeholder phones/WeChat ids are recognised by how many records share them (phone_n, wechat_n).
@@ -70,8 +71,7 @@ def save_run(
     """Store one dedupe run: its pairs and its clusters (cluster_id, member_id, is_survivor). Returns run_id."""
     n_clusters = len({c for c, _, _ in clusters})
     n_dupes = sum(1 for _, _, s in clusters if not s)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         run_id = int(scalar(con, "SELECT nextval('identity_run_seq')"))
         con.execute(
             "INSERT INTO identity_runs VALUES (?, current_timestamp::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -98,10 +98,6 @@ def save_run(
                 [run_id],
             )
             con.unregister("_wb_clusters")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return run_id
 
 

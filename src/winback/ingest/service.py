@@ -25,6 +25,7 @@ from winback.ingest.load_orders import plan_orders
 from winback.ingest.plan import Plan, count_parse_rejects, scalar
 from winback.ingest.validate import PARSED, build_parsed, detect_date_shapes
 from winback.ingest.values_sql import decide_date_format
+from winback.warehouse.transaction import transaction
 
 #: progress(stage, rows_done, rows_total): stage is "read", "validate", "write", "commit" or "done"
 Progress = Callable[[str, int, int | None], None]
@@ -272,8 +273,7 @@ def _import_file(
 
 def _write(con: duckdb.DuckDBPyConnection, plan: Plan, result: ImportResult, path: Path, say: Progress) -> int:
     sha = file_sha256(path)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         import_id = scalar(con, "SELECT nextval('import_id_seq')")
         assert plan.apply is not None
         plan.apply(con, import_id)
@@ -299,8 +299,4 @@ def _write(con: duckdb.DuckDBPyConnection, plan: Plan, result: ImportResult, pat
             ],
         )
         say("commit", result.rows_in, result.rows_in)  # everything is written but not yet committed
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return import_id

@@ -27,6 +27,7 @@ from winback.lifecycle.cycle import CycleSettings
 from winback.lifecycle.modelling import ModelFit, expected_value_sql, fit_gamma_gamma, fit_purchase_model
 from winback.lifecycle.quintiles import breakpoints
 from winback.lifecycle.rules import Scheme, load_schemes
+from winback.warehouse.transaction import transaction
 
 Progress = Callable[[str], None]
 
@@ -207,8 +208,7 @@ def _store(
     """Replace the snapshot at `as_of` in one transaction; returns the member count and segment counts."""
     names = [s.name for s in schemes]
     stored = [n for n in names if n in q.STORED_SCHEMES]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for table in ("member_snapshot", "member_segments", "model_fits", "snapshot_runs"):
             con.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
         members = engine.insert_into_warehouse(
@@ -247,10 +247,6 @@ def _store(
                 json.dumps(settings, ensure_ascii=False),
             ],
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return members, counts
 
 
