@@ -145,4 +145,6 @@ def test_malformed_csv_rows_are_rejected_with_their_row_number(con, tmp_path: Pa
     assert (r.rows_in, r.rows_loaded, r.rows_rejected) == (5, 3, 2)
     assert [x[0] for x in con.execute("SELECT row_number FROM rejects ORDER BY 1").fetchall()] == [2, 4]
     assert con.execute("SELECT order_id FROM orders ORDER BY 1").fetchall() == [("1",), ("3",), ("5",)]
-    assert con.execute("SELECT reason FROM rejects WHERE row_number = 2").fetchone()[0]  # type: ignore[index]
+    reasons = dict(con.execute("SELECT row_number, reason FROM rejects").fetchall())
+    assert reasons[2].startswith("the row has fewer fields than the header")
+    assert reasons[4].startswith("the row has more fields than the header")

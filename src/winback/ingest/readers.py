@@ -147,7 +147,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, encoding: s
     columns = [r[0] for r in con.execute(f"DESCRIBE {_RAW}").fetchall()]
     con.execute(
         f"CREATE TEMP TABLE {READER_REJECTS} AS SELECT line - 1 AS row_number, "
-        "string_agg(error_message, '; ') AS reason, json_object('line', any_value(csv_line)) AS raw "
+        f"string_agg({_CSV_REASON}, '; ') AS reason, json_object('line', any_value(csv_line)) AS raw "
         "FROM wb_csv_rejects GROUP BY line ORDER BY line"
     )
     n_bad = _count(con, READER_REJECTS)
@@ -168,6 +168,19 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, encoding: s
     con.execute("DROP TABLE IF EXISTS temp.wb_csv_rejects")
     con.execute("DROP TABLE IF EXISTS temp.wb_csv_scans")
     return Staged(columns, fmt, enc, _count(con, _RAW), n_bad, temp_files)
+
+
+# DuckDB's CSV reader says what broke in its own words; say it in the user's, keeping DuckDB's detail.
+_CSV_REASON = (
+    "CASE CAST(error_type AS VARCHAR) "
+    "WHEN 'TOO MANY COLUMNS' THEN 'the row has more fields than the header (a value with an unquoted comma?): ' "
+    "|| error_message "
+    "WHEN 'MISSING COLUMNS' THEN 'the row has fewer fields than the header (a line break inside a value?): ' "
+    "|| error_message "
+    "WHEN 'INVALID ENCODING' THEN 'the row is not valid text in the file''s encoding (try --encoding gbk)' "
+    "WHEN 'UNQUOTED VALUE' THEN 'a quote inside a value that is not quoted: ' || error_message "
+    "ELSE error_message END"
+)
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
