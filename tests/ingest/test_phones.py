@@ -6,7 +6,7 @@ import phonenumbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from winback.ingest.phones import classify, classify_direct, mask_phone, normalise_text
+from winback.ingest.phones import classify, classify_direct, display_phone, mask_phone, normalise_text
 
 
 def test_statuses() -> None:
@@ -40,3 +40,10 @@ def test_mask_phone() -> None:
     assert mask_phone("+85291234567") == "+852****4567"
     assert mask_phone("12345") == "1***5"
     assert mask_phone(None) == ""
+
+
+def test_display_phone_dials_like_people_do() -> None:
+    assert display_phone("+8613812345678") == "13812345678"
+    assert display_phone("+862164381234") == "02164381234"
+    assert display_phone("+85291234567") == "+85291234567"
+    assert display_phone(None) == ""

@@ -52,6 +52,9 @@ def test_refresh_history_and_reading_commands(db: Path, tmp_path: Path) -> None:
     assert tr["woke_up"] == 1 and tr["slid"] == 1
     mem = _json(["--db", str(db), "members", "--segment", "active", "--store", "S1", "--json"])
     assert [m["member_id"] for m in mem["members"]] == ["m1"] and mem["members"][0]["phone"] == "138****5678"
+    assert mem["phones"] == "masked"
+    full = _json(["--db", str(db), "members", "--segment", "active", "--store", "S1", "--show-phones", "--json"])
+    assert full["phones"] == "full" and full["members"][0]["phone"] == "13812345678"
     out = tmp_path / "list.csv"
     exp = _json(["--db", str(db), "members", "--scheme", "value", "--export", str(out), "--json"])
     assert exp["count"] == 6 and exp["format"] == "csv" and out.exists()

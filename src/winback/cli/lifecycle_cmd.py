@@ -164,9 +164,12 @@ def members_cmd(
     limit: int = typer.Option(
         None, "--limit", help="At most this many members (default: 50 on screen, all when exporting)."
     ),
+    show_phones: bool = typer.Option(
+        False, "--show-phones", help="Full phone numbers (e.g. a call list for a store); masked by default."
+    ),
     json_output: bool = JSON_OPT,
 ) -> None:
-    """List members of segments (phones masked), on screen or exported to a file."""
+    """List members of segments (phones masked unless --show-phones), on screen or exported to a file."""
     s = settings(json_output)
     con = connect(s.db_path, read_only=True)
     try:
@@ -178,10 +181,16 @@ def members_cmd(
             stores=store or None,
             as_of=parse_date(as_of, "--as-of"),
             limit=lim,
+            show_phones=show_phones,
         )
     finally:
         con.close()
-    data: dict[str, Any] = {"as_of": day.isoformat(), "scheme": scheme, "count": rows.num_rows}
+    data: dict[str, Any] = {
+        "as_of": day.isoformat(),
+        "scheme": scheme,
+        "count": rows.num_rows,
+        "phones": "full" if show_phones else "masked",
+    }
     if export:
         data["file"] = str(export)
         data["format"] = export_table(rows, export)

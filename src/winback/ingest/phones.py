@@ -84,6 +84,17 @@ def classify_many(texts: Iterable[str | None], region: str = "CN") -> list[tuple
     return [classify(t, region) for t in texts]
 
 
+def display_phone(phone: str | None) -> str:
+    """A stored E.164 number as people dial it: '+8613812345678' -> '13812345678', '+862164381234' ->
+    '02164381234'; other countries keep their '+' form. For lists a person asked to see unmasked."""
+    if not phone:
+        return ""
+    p = phone.strip()
+    if p.startswith("+86"):
+        return p[3:] if p[3:4] == "1" else "0" + p[3:]
+    return p
+
+
 def mask_phone(phone: str | None) -> str:
     """'13812345678' and '+8613812345678' -> '138****5678': Chinese numbers are shown as people write them (no +86,
     landlines with their leading 0: '+862164381234' -> '021****1234'); other countries keep the '+'

@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from winback.errors import InputError, NotFoundError
-from winback.ingest.phones import mask_phone
+from winback.ingest.phones import display_phone, mask_phone
 from winback.lifecycle.cycle import shrunk_cycle
 
 BY_COLUMNS = {"store": "store_id", "tier": "tier", "channel": "register_channel", "guide": "guide_id"}
@@ -211,8 +211,10 @@ def list_members(
     stores: list[str] | None = None,
     as_of: dt.date | None = None,
     limit: int | None = None,
+    show_phones: bool = False,
 ) -> tuple[dt.date, pa.Table]:
-    """Members of the given segments (of `scheme`) and stores, phones masked, most valuable first."""
+    """Members of the given segments (of `scheme`) and stores, most valuable first; phones masked unless
+    `show_phones` (then as people dial them: 13812345678)."""
     as_of = resolve_as_of(con, as_of)
     sch = _check_scheme(run_rules(con, as_of), scheme, as_of)
     known = [r["segment"] for r in sch["rules"]]
@@ -247,8 +249,9 @@ def list_members(
     with warnings.catch_warnings():  # DuckDB notes the extra copy of a DB-API result; the list is small
         warnings.simplefilter("ignore", UserWarning)
         table = result.to_arrow_table()
-    masked = pa.array([mask_phone(p) if p else None for p in table["phone"].to_pylist()], type=pa.string())
-    return as_of, table.set_column(table.schema.get_field_index("phone"), "phone", masked)
+    shown = display_phone if show_phones else mask_phone
+    phones = pa.array([shown(p) if p else None for p in table["phone"].to_pylist()], type=pa.string())
+    return as_of, table.set_column(table.schema.get_field_index("phone"), "phone", phones)
 
 
 def explain_member(
