@@ -42,5 +42,9 @@ def info_cmd(json_output: bool = typer.Option(False, "--json", help="Print one J
     def render(d: dict) -> None:
         console.print(f"warehouse {d['db']} (schema version {d['schema_version']})")
         console.print(table(None, ["table", "rows"], sorted(d["tables"].items())))
+        if d["last_imports"]:
+            cols = ["import_id", "kind", "file", "rows_in", "rows_loaded", "rows_rejected", "rows_duplicate"]
+            rows = [[i[c] for c in cols] for i in d["last_imports"]]
+            console.print(table("last imports", ["id", "kind", "file", "in", "loaded", "rejected", "duplicate"], rows))
 
     emit(data, json_output, render)
