@@ -157,3 +157,19 @@ def test_two_till_processes_at_once_exactly_one_succeeds(tmp_path: Path) -> None
     con = connect(db, read_only=True)
     assert con.execute("SELECT count(*) FROM coupons WHERE redeemed_at IS NOT NULL").fetchall() == [(1,)]
     con.close()
+
+
+def test_date_only_order_on_the_issue_day_redeems_and_counts(brand: duckdb.DuckDBPyConnection) -> None:
+    """Exports often carry the order date only (00:00): an order on the launch day is after the coupon was issued
+    (09:00), and it falls inside the response window; the day before launch does not."""
+    from winback.campaigns.outcomes import member_outcomes
+
+    (code, member, store), (_, other, other_store), *_ = _launched(brand)
+    _order(brand, "SAMEDAY", member, store, 260.0, dt.datetime.combine(T0.date(), dt.time()))
+    redeem(brand, code, order_id="SAMEDAY", store_id=store, now=T0 + dt.timedelta(hours=3))
+    _order(
+        brand, "EARLIER", other, other_store, 500.0, dt.datetime.combine(T0.date(), dt.time()) - dt.timedelta(hours=1)
+    )
+    rows = {r["member_id"]: r for r in member_outcomes(brand, "C0001")}
+    assert rows[member]["purchased"] == 1 and rows[member]["revenue"] == 260.0
+    assert rows[other]["purchased"] == 0 and rows[other]["revenue"] == 0.0

@@ -18,7 +18,8 @@ from winback.campaigns.assign import CONTROL, ArmSpec, assign
 from winback.campaigns.audience import select_audience
 from winback.campaigns.coupons import display, new_codes
 from winback.campaigns.scenarios import Playbook
-from winback.campaigns.service import get_campaign, utcnow, variant_offers
+from winback.campaigns.service import get_campaign, variant_offers
+from winback.clock import brand_now
 from winback.errors import InputError
 from winback.outreach.ledger import create_tasks, queue_touches, touch_key
 from winback.outreach.scripts import render
@@ -76,7 +77,7 @@ def launch_campaign(
     lang: str = "zh",
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    now = now or utcnow()
+    now = now or brand_now()
     c = get_campaign(con, campaign_id)
     if c["status"] != "draft":
         raise InputError(

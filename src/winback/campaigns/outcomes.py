@@ -1,8 +1,10 @@
 """What each campaign member did in the response window (warehouse SQL): the input of reports and history.
 
-A responder bought (a paid order) within [launched_at, launched_at + window_days). Revenue is the sum of paid
-and refunded order amounts in the window (cancelled ignored), per DESIGN's monetary rule. Analysis is by
-intention to treat: members count in the arm they were assigned, whether or not they were reached.
+A responder bought (a paid order) within the window: whole local days from the launch day, [launch day 00:00,
+launch day + window_days). Whole days because exports often carry order dates without times; counting the launch
+day's hours before the launch applies to every arm alike, so it dilutes the lift slightly and biases nothing.
+Revenue is the sum of paid and refunded order amounts in the window (cancelled ignored), per DESIGN's monetary
+rule. Analysis is by intention to treat: members count in the arm they were assigned, whether or not they were reached.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from winback.campaigns.rows import dict_rows
 
 OUTCOMES_SQL = """
     WITH c AS (
-        SELECT campaign_id, launched_at, launched_at + to_days(window_days) AS window_end
+        SELECT campaign_id, CAST(CAST(launched_at AS DATE) AS TIMESTAMP) AS window_start,
+               CAST(CAST(launched_at AS DATE) AS TIMESTAMP) + to_days(window_days) AS window_end
         FROM campaigns WHERE campaign_id = ?
     ),
     o AS (
@@ -26,7 +29,7 @@ OUTCOMES_SQL = """
                coalesce(sum(o.amount) FILTER (WHERE o.status IN ('paid', 'refunded')), 0)::DOUBLE AS revenue
         FROM campaign_members cm
         JOIN c ON c.campaign_id = cm.campaign_id
-        JOIN orders o ON o.member_id = cm.member_id AND o.ordered_at >= c.launched_at AND o.ordered_at < c.window_end
+        JOIN orders o ON o.member_id = cm.member_id AND o.ordered_at >= c.window_start AND o.ordered_at < c.window_end
         WHERE cm.campaign_id = ?
         GROUP BY cm.member_id
     )

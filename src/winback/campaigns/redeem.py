@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from winback.campaigns.coupons import display, validate
 from winback.campaigns.scenarios import Offer
+from winback.clock import brand_now
 from winback.errors import InputError, NotFoundError
 
 
@@ -72,7 +73,7 @@ def redeem(
             f"coupon {display(c)} expired on {expires_at:%Y-%m-%d}; order {order_id} is of {ordered_at:%Y-%m-%d}",
             hint="An expired coupon cannot be redeemed.",
         )
-    if ordered_at < issued_at:
+    if ordered_at.date() < issued_at.date():  # by day: exports often carry the date only (00:00)
         raise InputError(
             f"order {order_id} ({ordered_at:%Y-%m-%d %H:%M}) is older than coupon {display(c)} "
             f"(issued {issued_at:%Y-%m-%d %H:%M})",
@@ -89,7 +90,7 @@ def redeem(
     if used:
         raise InputError(f"order {order_id} already used coupon {display(used[0])}", hint="One coupon per order.")
     discount = Offer(kind, value, threshold).discount_on(amount)
-    at = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    at = now or brand_now()
     try:
         con.execute("BEGIN TRANSACTION")
         changed = con.execute(

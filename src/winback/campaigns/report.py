@@ -23,8 +23,9 @@ import numpy as np
 
 from winback.campaigns.assign import CONTROL
 from winback.campaigns.outcomes import member_outcomes
-from winback.campaigns.service import get_campaign, utcnow
+from winback.campaigns.service import get_campaign
 from winback.campaigns.stats import Summary, holm, incremental_roi, two_proportions, welch
+from winback.clock import brand_now
 from winback.errors import InputError
 
 WINNER_RULE = (
@@ -148,12 +149,14 @@ def campaign_report(
         )
     if by is not None and by not in BY_COLUMNS:
         raise InputError(f"cannot break down by {by!r}", hint="Use --by store, guide or segment.")
-    now = now or utcnow()
+    now = now or brand_now()
     rows = member_outcomes(con, campaign_id)
     arms = [CONTROL] + [v["variant_key"] for v in c["variants"]]
     main = compare_arms(rows, arms, c["cost_per_contact"], c["margin"], alpha)
     winner = pick_winner(main.pop("_by_arm"), main["versus_control"], alpha)
-    window_end = c["launched_at"] + dt.timedelta(days=int(c["window_days"]))
+    # the window is whole local days from the launch day (see campaigns.outcomes)
+    window_start = dt.datetime.combine(c["launched_at"].date(), dt.time())
+    window_end = window_start + dt.timedelta(days=int(c["window_days"]))
     out: dict[str, Any] = {
         "campaign": c,
         "window_end": window_end,

@@ -15,6 +15,7 @@ from winback.campaigns.outcomes import past_response_rates
 from winback.campaigns.preview import audience_breakdown, expected_outcome, holdout_sizing
 from winback.campaigns.rows import dict_rows
 from winback.campaigns.scenarios import OFFER_KINDS, Offer, Playbook
+from winback.clock import brand_now
 from winback.errors import InputError, NotFoundError
 from winback.warehouse.transaction import transaction
 
@@ -26,10 +27,6 @@ _KEY = re.compile(r"^[A-Za-z0-9_\-]{1,20}$")
 class Variant:
     key: str
     offer: Offer
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def parse_window(text: str | int) -> int:
@@ -100,7 +97,7 @@ def create_campaign(
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Make a draft campaign and preview its audience from the latest snapshot."""
-    now = now or utcnow()
+    now = now or brand_now()
     sc = playbook.get(scenario_id)
     d = playbook.defaults
     holdout = float(d.get("holdout", 0.1) if holdout is None else holdout)
@@ -249,7 +246,7 @@ def close_campaign(con: duckdb.DuckDBPyConnection, campaign_id: str, now: dt.dat
     c = get_campaign(con, campaign_id)
     if c["status"] == "closed":
         raise InputError(f"campaign {campaign_id} is already closed (at {c['closed_at']})")
-    now = now or utcnow()
+    now = now or brand_now()
     with transaction(con):
         con.execute("UPDATE campaigns SET status = 'closed', closed_at = ? WHERE campaign_id = ?", [now, campaign_id])
         con.execute("UPDATE tasks SET status = 'skipped' WHERE campaign_id = ? AND status = 'open'", [campaign_id])

@@ -20,6 +20,7 @@ from winback.campaigns.redeem import redeem_batch
 from winback.campaigns.rows import dict_rows
 from winback.campaigns.service import get_campaign, variant_offers
 from winback.campaigns.simulate import Uplift, simulate
+from winback.clock import brand_now
 from winback.errors import InputError
 from winback.warehouse.transaction import transaction
 
@@ -111,7 +112,7 @@ def respond(
             "INSERT INTO campaign_truth VALUES (?, ?, ?, ?, ?)",
             [
                 campaign_id,
-                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                brand_now(),
                 seed,
                 json.dumps(spec.to_dict()),
                 json.dumps(sim.truth),
