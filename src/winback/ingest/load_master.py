@@ -161,9 +161,12 @@ def plan_master(con: duckdb.DuckDBPyConnection, kind: str, mapping: ColumnMappin
     # compare with what the warehouse holds
     skip = ("phone", "phone_status") if kind == "members" else ()
     compare = [c for c in spec.columns if sel[c] != "NULL" and c not in skip]
+    # `extra` as JSON text depends on key order (exports order columns differently, json_merge_patch moves keys):
+    # compare its sorted entries, so a member whose extra values are all the same counts as a duplicate
+    merged = "json_merge_patch(coalesce(e.extra, '{}'), n.extra)"
     changed = " OR ".join(
         [f"(n.{q(c)} IS NOT NULL AND n.{q(c)} IS DISTINCT FROM e.{q(c)})" for c in compare if c != "source"]
-        + ["(n.extra IS NOT NULL AND json_merge_patch(coalesce(e.extra, '{}'), n.extra) IS DISTINCT FROM e.extra)"]
+        + [f"(n.extra IS NOT NULL AND {_entries(merged)} IS DISTINCT FROM {_entries('e.extra')})"]
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {PLANNED} AS SELECT n.*, CASE WHEN e.{q(spec.key)} IS NULL THEN 'insert' "
@@ -210,6 +213,11 @@ def plan_master(con: duckdb.DuckDBPyConnection, kind: str, mapping: ColumnMappin
 
     plan.apply = apply
     return plan
+
+
+def _entries(extra: str) -> str:
+    """A JSON object's (key, value) entries sorted by key: equal exactly when the objects are equal as objects."""
+    return f"list_sort(map_entries(CAST({extra} AS MAP(VARCHAR, JSON))))"
 
 
 def _parsed_columns(kind: str, present: set[str]) -> list[str]:

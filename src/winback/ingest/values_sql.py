@@ -99,20 +99,36 @@ SERIAL = "excel-serial"
 
 
 def date_text(c: str) -> str:
-    """Normalised date text: half-width digits, '年月日' '/' '.' -> '-', 'T' -> ' '."""
+    """Normalised date text: half-width digits, '年月日' '/' '.' -> '-', 'T' -> ' ', and a 12-hour clock as
+    '9:05 PM' ('9:05pm', '9:05 p.m.', '上午 9:05' = AM, '下午 9:05' / '晚上 9:05' = PM)."""
     d = halfwidth(c)
     d = f"replace(replace(replace(replace({d}, '年', '-'), '月', '-'), '日', ' '), '/', '-')"
     d = f"regexp_replace({d}, '^(\\d{{1,4}})\\.(\\d{{1,2}})\\.(\\d{{1,4}})', '\\1-\\2-\\3')"
-    return f"trim(regexp_replace({d}, '(\\d)T(\\d)', '\\1 \\2'))"
+    d = f"regexp_replace({d}, '(\\d)T(\\d)', '\\1 \\2')"
+    return f"trim(CASE WHEN regexp_matches({d}, '{_RE_MERIDIEM}') THEN {_meridiem_last(d)} ELSE {d} END)"
 
 
-_YMD_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d"]
-_COMPACT_FORMATS = ["%Y%m%d", "%Y%m%d%H%M%S", "%Y%m%d %H:%M:%S", "%Y%m%d %H:%M"]
+#: a 12-hour clock's AM/PM marker, before ('下午 9:05') or after ('9:05 PM') the time
+_RE_MERIDIEM = "[AaPp]\\.?[Mm]\\.?\\s*$|上午|下午|晚上"
+_CLOCK = "(\\d{1,2}:\\d{2}(:\\d{2})?)"
+
+
+def _meridiem_last(d: str) -> str:
+    """'… 下午 9:05:03' / '… 9:05pm' -> '… 9:05:03 PM' / '… 9:05 PM' (the layout `strptime`'s '%p' reads)."""
+    d = f"regexp_replace({d}, '\\s*上午\\s*{_CLOCK}', ' \\1 AM')"
+    d = f"regexp_replace({d}, '\\s*(下午|晚上)\\s*{_CLOCK}', ' \\2 PM')"
+    d = f"regexp_replace({d}, '(\\d)\\s*[Aa]\\.?[Mm]\\.?\\s*$', '\\1 AM')"
+    return f"regexp_replace({d}, '(\\d)\\s*[Pp]\\.?[Mm]\\.?\\s*$', '\\1 PM')"
+
+
+_CLOCK_FORMATS = (" %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p")  # 12 AM = 00, 12 PM = 12
+_YMD_FORMATS = ["%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d", *("%Y-%m-%d" + t for t in _CLOCK_FORMATS)]
+_COMPACT_FORMATS = ["%Y%m%d", "%Y%m%d%H%M%S", *("%Y%m%d" + t for t in _CLOCK_FORMATS)]
 
 
 def _dm_formats(order: str, year: str) -> list[str]:
     head = "%d-%m-" if order == DMY else "%m-%d-"
-    return [head + year + tail for tail in (" %H:%M:%S", " %H:%M", "")]
+    return [head + year + tail for tail in (*_CLOCK_FORMATS, "")]
 
 
 def _fmt_list(formats: list[str]) -> str:
@@ -140,8 +156,10 @@ def timestamp_slow(d: str, dm_order: str = MDY) -> str:
 
 def iso_fast(v: str) -> str:
     """ISO text ('2024-03-05', '2024-03-05 13:05:00') cast directly; DuckDB's cast also takes '1/2/24' as year 1,
-    so only text with '-' as its fifth character goes this way."""
-    return f"CASE WHEN substr({v}, 5, 1) = '-' THEN try_cast({v} AS TIMESTAMP) END"
+    so only text with '-' as its fifth character goes this way. The cast also reads '2024-03-05 09:05 PM' as 09:05
+    (it ignores the marker), so text with AM/PM takes the slow path."""
+    ampm = " OR ".join(f"contains({v}, '{m}')" for m in ("AM", "PM", "am", "pm"))
+    return f"CASE WHEN substr({v}, 5, 1) = '-' AND NOT ({ampm}) THEN try_cast({v} AS TIMESTAMP) END"
 
 
 def timestamp_final(type_: str, fast: str, slow_ts: str) -> str:
