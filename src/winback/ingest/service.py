@@ -46,6 +46,7 @@ _TEMP_TABLES = (
     "wb_cascade",
     "wb_orders_agg",
     "wb_orders_existing",
+    "wb_lines_repeated",
     "wb_fact_rows",
     "wb_row_shift",
 )
@@ -160,6 +161,7 @@ def _cleanup(con: duckdb.DuckDBPyConnection, staged: readers.Staged | None) -> N
     con.execute("DROP VIEW IF EXISTS temp.wb_lines")
     for t in _TEMP_TABLES:
         con.execute(f"DROP TABLE IF EXISTS temp.{t}")
+    con.execute("DROP VIEW IF EXISTS temp.wb_lines_loadable")
     for v in ("wb_phone_prefix", "wb_phone_other"):
         with contextlib.suppress(duckdb.Error):
             con.unregister(v)
