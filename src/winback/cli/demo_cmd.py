@@ -16,7 +16,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from winback.cli.app import app, settings
-from winback.cli.output import console, emit, err_console, fmt, handle_errors, pct, table
+from winback.cli.output import console, emit, err_console, fmt, handle_errors, pct, say, table
 from winback.cli.overview_cmd import render_overview
 from winback.cli.when import parse_date
 from winback.demo.brand import DEFAULT_END, DEFAULT_MEMBERS, DEFAULT_SEED, DEFAULT_YEARS
@@ -35,15 +35,11 @@ def add_summary_section(section: Section) -> Section:
     return section
 
 
-def _say(lang: str, zh: str, en: str) -> str:
-    return zh if lang == "zh" else en
-
-
 @add_summary_section
 def _headline(d: dict[str, Any], lang: str) -> None:
     spec = d["spec"]
     console.print(
-        _say(
+        say(
             lang,
             f"[bold]演示品牌 {d['brand']['zh']}[/]（{d['brand']['en']}）：{spec['start']} 至 {spec['end']}，"
             f"种子 {spec['seed']}",
@@ -54,43 +50,43 @@ def _headline(d: dict[str, Any], lang: str) -> None:
     )
     g = d["generated"]
     rows = [
-        (_say(lang, "会员", "members"), d["members"]),
-        (_say(lang, "订单（含非会员）", "orders (incl. walk-in)"), d["orders"]),
-        (_say(lang, "退货单", "refunds"), d["refunds"]),
-        (_say(lang, "净销售额（元）", "net revenue (RMB)"), d["revenue"]),
-        (_say(lang, "门店", "stores"), d["stores"]),
-        (_say(lang, "导购", "guides"), d["guides"]),
-        (_say(lang, "导购微信好友", "guide WeChat contacts"), d["wechat_contacts"]),
-        (_say(lang, "其中与ERP会员重复（埋点）", "of them ERP members (planted)"), d["planted_duplicates"]),
-        (_say(lang, "90天无消费会员占比", "members without a purchase in 90 days"), pct(g["share_no_purchase_90d"])),
-        (_say(lang, "从未消费会员占比", "members who never bought"), pct(g["share_never_purchased"])),
+        (say(lang, "会员", "members"), d["members"]),
+        (say(lang, "订单（含非会员）", "orders (incl. walk-in)"), d["orders"]),
+        (say(lang, "退货单", "refunds"), d["refunds"]),
+        (say(lang, "净销售额（元）", "net revenue (RMB)"), d["revenue"]),
+        (say(lang, "门店", "stores"), d["stores"]),
+        (say(lang, "导购", "guides"), d["guides"]),
+        (say(lang, "导购微信好友", "guide WeChat contacts"), d["wechat_contacts"]),
+        (say(lang, "其中与ERP会员重复（埋点）", "of them ERP members (planted)"), d["planted_duplicates"]),
+        (say(lang, "90天无消费会员占比", "members without a purchase in 90 days"), pct(g["share_no_purchase_90d"])),
+        (say(lang, "从未消费会员占比", "members who never bought"), pct(g["share_never_purchased"])),
     ]
-    console.print(table(None, [_say(lang, "项目", "item"), _say(lang, "数量", "count")], rows))
+    console.print(table(None, [say(lang, "项目", "item"), say(lang, "数量", "count")], rows))
 
 
 @add_summary_section
 def _imports(d: dict[str, Any], lang: str) -> None:
     if not d.get("imports"):
         console.print(
-            _say(lang, f"文件已写入 {d['out_dir']}（未导入）", f"files written to {d['out_dir']} (not imported)")
+            say(lang, f"文件已写入 {d['out_dir']}（未导入）", f"files written to {d['out_dir']} (not imported)")
         )
         return
     cols = [
-        _say(lang, "文件", "file"),
-        _say(lang, "读入", "rows in"),
-        _say(lang, "导入", "loaded"),
-        _say(lang, "拒绝", "rejected"),
-        _say(lang, "重复", "duplicate"),
-        _say(lang, "秒", "seconds"),
+        say(lang, "文件", "file"),
+        say(lang, "读入", "rows in"),
+        say(lang, "导入", "loaded"),
+        say(lang, "拒绝", "rejected"),
+        say(lang, "重复", "duplicate"),
+        say(lang, "秒", "seconds"),
     ]
     rows = [
         (r["file"], r["rows_in"], r["rows_loaded"], r["rows_rejected"], r["rows_duplicate"], r["seconds"])
         for r in d["imports"]
     ]
-    console.print(table(_say(lang, "导入结果", "imports"), cols, rows))
+    console.print(table(say(lang, "导入结果", "imports"), cols, rows))
     secs = d["seconds"]
     console.print(
-        _say(
+        say(
             lang,
             f"生成 {fmt(secs['generate'])} 秒，导入 {fmt(secs['import'])} 秒；"
             f"数据仓库 {d['db']}，导出文件在 {d['out_dir']}",

@@ -68,6 +68,13 @@ def fmt(v: object) -> str:
     return str(v)
 
 
+def say(lang: str, zh: str, en: str) -> str:
+    """A label in the user's language; lang "both" gives "中文 · English" (the demo summary)."""
+    if lang == "both":
+        return f"{zh} · {en}"
+    return zh if lang == "zh" else en
+
+
 def pct(v: float | None) -> str:
     return "—" if v is None else f"{100 * v:.1f}%"
 

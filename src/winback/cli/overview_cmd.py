@@ -7,14 +7,10 @@ from typing import Any
 import typer
 
 from winback.cli.app import app, settings
-from winback.cli.output import console, emit, fmt, handle_errors, pct, table
+from winback.cli.output import console, emit, fmt, handle_errors, pct, say, table
 from winback.cli.when import parse_date
 from winback.overview.service import WORTH_WAKING_P_ALIVE, brand_overview
 from winback.warehouse import connect
-
-
-def _say(lang: str, zh: str, en: str) -> str:
-    return f"{zh} · {en}" if lang == "both" else (zh if lang == "zh" else en)
 
 
 def render_overview(d: dict[str, Any], lang: str = "both") -> None:
@@ -26,19 +22,19 @@ def render_overview(d: dict[str, Any], lang: str = "both") -> None:
 
     dup = q.get("suspected_duplicate")
     rows = [
-        (_say(lang, "会员总数", "members"), fmt(q["members"]), ""),
-        (_say(lang, "有效电话（手机或座机）", "valid phone (mobile or landline)"), fmt(q["valid_phone"]["count"]),
+        (say(lang, "会员总数", "members"), fmt(q["members"]), ""),
+        (say(lang, "有效电话（手机或座机）", "valid phone (mobile or landline)"), fmt(q["valid_phone"]["count"]),
          share(q["valid_phone"])),
-        (_say(lang, "可联系（有效手机+同意+未退订）", "contactable (mobile, consent, not opted out)"),
+        (say(lang, "可联系（有效手机+同意+未退订）", "contactable (mobile, consent, not opted out)"),
          fmt(q["contactable"]["count"]), share(q["contactable"])),
-        (_say(lang, "手机号无效", "invalid phone"), fmt(q["invalid_phone"]["count"]), share(q["invalid_phone"])),
-        (_say(lang, "缺少手机号", "missing phone"), fmt(q["missing_phone"]["count"]), share(q["missing_phone"])),
-        (_say(lang, "疑似重复", "suspected duplicates"), fmt(dup["count"]) if dup else "—", share(dup) if dup else ""),
+        (say(lang, "手机号无效", "invalid phone"), fmt(q["invalid_phone"]["count"]), share(q["invalid_phone"])),
+        (say(lang, "缺少手机号", "missing phone"), fmt(q["missing_phone"]["count"]), share(q["missing_phone"])),
+        (say(lang, "疑似重复", "suspected duplicates"), fmt(dup["count"]) if dup else "—", share(dup) if dup else ""),
     ]  # fmt: skip
-    console.print(table(_say(lang, "会员数据质量", "member data quality"), ["", "count", "share"], rows))
+    console.print(table(say(lang, "会员数据质量", "member data quality"), ["", "count", "share"], rows))
     for scheme, title in (
-        ("seed_cn", _say(lang, "沉睡分层（最近消费天数）", "dormancy layers (days since last purchase)")),
-        ("lifecycle", _say(lang, "生命周期阶段", "lifecycle stages")),
+        ("seed_cn", say(lang, "沉睡分层（最近消费天数）", "dormancy layers (days since last purchase)")),
+        ("lifecycle", say(lang, "生命周期阶段", "lifecycle stages")),
     ):
         segs = d["segments"].get(scheme) or []
         console.print(
@@ -51,7 +47,7 @@ def render_overview(d: dict[str, Any], lang: str = "both") -> None:
     ww = d["worth_waking"]["rows"]
     console.print(
         table(
-            _say(
+            say(
                 lang,
                 f"值得唤醒：仍可能存活（P(alive) ≥ {WORTH_WAKING_P_ALIVE}）的沉睡会员",
                 f"worth waking: dormant members still likely alive (P(alive) ≥ {WORTH_WAKING_P_ALIVE})",

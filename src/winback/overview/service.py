@@ -23,17 +23,15 @@ WORTH_WAKING_P_ALIVE = 0.5
 SCHEMES = ("seed_cn", "lifecycle")
 
 
-def _labels(rules: dict[str, Any], scheme: str) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
-    sch = rules.get(scheme) or {}
-    order = {r["segment"]: i for i, r in enumerate(sch.get("rules", []))}
-    labels = {r["segment"]: (str(r["zh"]), str(r["en"])) for r in sch.get("rules", [])}
-    return {k: str(v) for k, v in order.items()}, labels
+def _labels(rules: dict[str, Any], scheme: str) -> dict[str, tuple[str, str]]:
+    """segment -> (zh, en), in rule order."""
+    return {r["segment"]: (str(r["zh"]), str(r["en"])) for r in (rules.get(scheme) or {}).get("rules", [])}
 
 
 def segment_table(con: duckdb.DuckDBPyConnection, as_of: dt.date, scheme: str) -> list[dict[str, Any]]:
     """Members per segment of a scheme, in rule order, with zh and en labels (empty segments included)."""
     rules = run_rules(con, as_of)
-    order, labels = _labels(rules, scheme)
+    labels = _labels(rules, scheme)
     counts = dict(
         con.execute(
             "SELECT segment, count(*) FROM member_segments WHERE as_of = ? AND scheme = ? GROUP BY segment",
@@ -41,7 +39,7 @@ def segment_table(con: duckdb.DuckDBPyConnection, as_of: dt.date, scheme: str) -
         ).fetchall()
     )
     total = sum(counts.values()) or 1
-    segs = sorted(set(labels) | set(counts), key=lambda s: int(order.get(s, "99")))
+    segs = list(labels) + sorted(set(counts) - set(labels))  # rule order, then anything the rules no longer name
     return [
         {
             "segment": s,
@@ -69,10 +67,10 @@ def worth_waking(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[dict[st
         FROM member_segments g
         JOIN member_snapshot s ON s.as_of = g.as_of AND s.member_id = g.member_id
         JOIN members m ON m.member_id = g.member_id
-        WHERE g.as_of = ? AND g.scheme = 'seed_cn' AND g.segment IN {DORMANT!r}
+        WHERE g.as_of = ? AND g.scheme = 'seed_cn' AND g.segment IN ({", ".join("?" for _ in DORMANT)})
         GROUP BY g.segment
         """,
-        [as_of],
+        [as_of, *DORMANT],
     ).fetchall()
     by_seg = {r[0]: r for r in rows}
     out = []
