@@ -1,0 +1,71 @@
+"""`member_segments` as a view over `member_snapshot` and the rules each refresh used.
+
+A member's segment in a scheme is a pure function of their snapshot row and the scheme's ordered predicates (every
+predicate column is a snapshot column), so nothing is materialised: after each refresh the view is recreated with
+one branch per (rule set, scheme), each a CASE over the snapshot rows of the as-of dates that used that rule set.
+A refresh therefore writes no per-member-per-scheme rows (60M for 10M members and six schemes) and a monthly
+history costs no segment storage, while readers keep the `member_segments(as_of, scheme, member_id, segment)`
+columns. The `value` and `lifecycle` schemes read their stored snapshot columns (value_layer, lifecycle_stage),
+which the refresh computed from the same rules, and fall back to the rules where those are empty.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+
+from winback.lifecycle.rules import Scheme, parse_schemes
+
+VIEW = "member_segments"
+STORED_COLUMNS = {"value": "value_layer", "lifecycle": "lifecycle_stage"}  # scheme -> member_snapshot column
+
+EMPTY_SQL = (
+    "SELECT CAST(NULL AS DATE) AS as_of, CAST(NULL AS VARCHAR) AS scheme, CAST(NULL AS VARCHAR) AS member_id, "
+    "CAST(NULL AS VARCHAR) AS segment WHERE false"
+)
+
+
+def _date_list(dates: Sequence[dt.date]) -> str:
+    return ", ".join(f"DATE '{d.isoformat()}'" for d in sorted(dates))
+
+
+def scheme_branch_sql(scheme: Scheme, dates: Sequence[dt.date]) -> str:
+    """The (as_of, scheme, member_id, segment) rows of one scheme at `dates`. Scheme and segment names are
+    validated identifiers, so they are safe as literals."""
+    column = STORED_COLUMNS.get(scheme.name)
+    segment = f"COALESCE({column}, {scheme.case_sql()})" if column else scheme.case_sql()
+    return (
+        f"SELECT as_of, '{scheme.name}' AS scheme, member_id, {segment} AS segment "
+        f"FROM member_snapshot WHERE as_of IN ({_date_list(dates)})"
+    )
+
+
+def segments_view_sql(runs: Sequence[tuple[Sequence[dt.date], Sequence[Scheme]]]) -> str:
+    """The view's SELECT (pure): `runs` pairs the as-of dates that share a rule set with that rule set."""
+    branches = [scheme_branch_sql(s, dates) for dates, schemes in runs if dates for s in schemes]
+    return " UNION ALL ".join(branches) if branches else EMPTY_SQL
+
+
+def schemes_of_run(rules_json: str | dict[str, Any], as_of: dt.date) -> list[Scheme]:
+    """The schemes stored in snapshot_runs.rules (re-validated: the JSON is data in a file anyone can edit)."""
+    rules = json.loads(rules_json) if isinstance(rules_json, str) else rules_json
+    return list(parse_schemes({"schemes": rules}, f"the rules of the snapshot at {as_of}").values())
+
+
+def grouped_runs(rows: Sequence[tuple[dt.date, str]]) -> list[tuple[list[dt.date], list[Scheme]]]:
+    """(as_of, rules JSON) rows grouped by identical rule sets, each parsed once."""
+    by_rules: dict[str, list[dt.date]] = {}
+    for as_of, rules in rows:
+        key = json.dumps(json.loads(rules) if isinstance(rules, str) else rules, sort_keys=True)
+        by_rules.setdefault(key, []).append(as_of)
+    return [(dates, schemes_of_run(key, dates[0])) for key, dates in by_rules.items()]
+
+
+def rebuild_segments_view(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create the view from every snapshot in snapshot_runs. Call inside the caller's transaction."""
+    rows = con.execute("SELECT as_of, rules FROM snapshot_runs ORDER BY as_of").fetchall()
+    con.execute(f"CREATE OR REPLACE VIEW {VIEW} AS {segments_view_sql(grouped_runs(rows))}")

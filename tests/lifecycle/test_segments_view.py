@@ -1,0 +1,137 @@
+"""member_segments is a view: each snapshot's segments follow from its rows and the rules its refresh used."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tomllib
+from pathlib import Path
+
+import duckdb
+import pytest
+from lc_helpers import AS_OF, build_small
+
+from winback.engine import DuckDBEngine
+from winback.errors import EngineError
+from winback.lifecycle.refresh import refresh
+from winback.lifecycle.rules import default_schemes, parse_schemes
+from winback.lifecycle.segments_view import EMPTY_SQL, grouped_runs, rebuild_segments_view, segments_view_sql
+from winback.warehouse import connect
+from winback.warehouse.migrate import available_migrations
+
+EARLY = AS_OF.replace(month=3)
+STRICT = """
+[schemes.seed_cn]
+zh = "严格分层"
+en = "Strict layers"
+rules = [
+  { segment = "never_purchased", when = "recency_days IS NULL", zh = "无消费", en = "never purchased" },
+  { segment = "active", when = "recency_days < 30", zh = "活跃", en = "active (< 30 days)" },
+  { segment = "lost", when = "true", zh = "流失", en = "lost" },
+]
+"""
+
+
+def _segments(con: duckdb.DuckDBPyConnection, as_of: dt.date, scheme: str) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT member_id, segment FROM member_segments WHERE as_of = ? AND scheme = ?", [as_of, scheme]
+    ).fetchall()
+    return dict(rows)
+
+
+def _expected(con: duckdb.DuckDBPyConnection, as_of: dt.date, case_sql: str) -> dict[str, str]:
+    rows = con.execute(f"SELECT member_id, {case_sql} FROM member_snapshot WHERE as_of = ?", [as_of]).fetchall()
+    return dict(rows)
+
+
+def test_each_snapshot_keeps_the_rules_it_was_refreshed_with(tmp_path: Path) -> None:
+    con = connect(tmp_path / "w.duckdb")
+    build_small(con)
+    rules = tmp_path / "strict.toml"
+    rules.write_text(STRICT, encoding="utf-8")
+    eng = DuckDBEngine(con)
+    refresh(eng, EARLY)
+    res = refresh(eng, AS_OF, rules_files=[rules])
+
+    strict = parse_schemes(tomllib.loads(STRICT), "strict")["seed_cn"]
+    shipped = default_schemes()["seed_cn"]
+    early, late = _segments(con, EARLY, "seed_cn"), _segments(con, AS_OF, "seed_cn")
+    assert early == _expected(con, EARLY, shipped.case_sql())
+    assert late == _expected(con, AS_OF, strict.case_sql())
+    assert set(late.values()) <= {"never_purchased", "active", "lost"}
+    assert res.segments["seed_cn"] == {s: list(late.values()).count(s) for s in strict.segments}
+    # one row per member per scheme of each run, no more
+    for as_of in (EARLY, AS_OF):
+        n_members = con.execute("SELECT count(*) FROM member_snapshot WHERE as_of = ?", [as_of]).fetchone()
+        n_schemes = len(
+            json.loads(con.execute("SELECT rules FROM snapshot_runs WHERE as_of = ?", [as_of]).fetchone()[0])
+        )
+        n_rows = con.execute("SELECT count(*) FROM member_segments WHERE as_of = ?", [as_of]).fetchone()
+        assert n_rows[0] == n_members[0] * n_schemes
+    # refreshing EARLY again with the shipped rules leaves AS_OF on its strict rules
+    refresh(eng, EARLY)
+    assert _segments(con, AS_OF, "seed_cn") == late
+    con.close()
+
+
+def test_a_failed_refresh_keeps_the_view(tmp_path: Path) -> None:
+    con = connect(tmp_path / "w.duckdb")
+    build_small(con)
+    eng = DuckDBEngine(con)
+    refresh(eng, AS_OF)
+    before = con.execute("SELECT * FROM member_segments ORDER BY ALL").fetchall()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[schemes.bad]\nzh = "坏"\nen = "bad"\nrules = [\n'
+        '  { segment = "x", when = "CAST(tier AS INTEGER) > 1", zh = "x", en = "x" },\n'
+        '  { segment = "y", when = "true", zh = "y", en = "y" },\n]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(EngineError, match="applying the schemes failed"):
+        refresh(eng, EARLY, rules_files=[bad])
+    assert con.execute("SELECT * FROM member_segments ORDER BY ALL").fetchall() == before
+    assert con.execute("SELECT count(*) FROM snapshot_runs WHERE as_of = ?", [EARLY]).fetchone() == (0,)
+    con.close()
+
+
+def test_migration_turns_stored_segments_into_the_view(tmp_path: Path) -> None:
+    """A warehouse from before migration 005 (member_segments a table) keeps every snapshot's segments."""
+    path = tmp_path / "old.duckdb"
+    con = connect(path)
+    build_small(con)
+    refresh(DuckDBEngine(con), AS_OF)
+    expected = con.execute("SELECT * FROM member_segments ORDER BY ALL").fetchall()
+    # roll the schema back to version 4: member_segments as the table it was, holding the same rows
+    con.execute("CREATE TABLE seg_rows AS SELECT * FROM member_segments")
+    con.execute("DROP VIEW member_segments")
+    con.execute("CREATE TABLE member_segments AS SELECT * FROM seg_rows")
+    con.execute("DROP TABLE seg_rows")
+    con.execute("DELETE FROM schema_migrations WHERE version >= 5")
+    con.close()
+
+    con = connect(path)  # applies 005 and rebuilds the view from snapshot_runs
+    kinds = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'member_segments'")
+    assert kinds.fetchone() == ("VIEW",)
+    assert con.execute("SELECT * FROM member_segments ORDER BY ALL").fetchall() == expected
+    assert max(v for v, _, _ in available_migrations()) >= 5
+    con.close()
+
+
+def test_view_sql_shape() -> None:
+    assert segments_view_sql([]) == EMPTY_SQL
+    shipped = list(default_schemes().values())
+    rules = json.dumps({s.name: s.to_dict() for s in shipped}, ensure_ascii=False)
+    runs = grouped_runs([(EARLY, rules), (AS_OF, rules)])
+    assert len(runs) == 1 and runs[0][0] == [EARLY, AS_OF]  # identical rule sets share their branches
+    sql = segments_view_sql(runs)
+    assert sql.count("UNION ALL") == len(shipped) - 1
+    assert "COALESCE(value_layer, CASE" in sql and "COALESCE(lifecycle_stage, CASE" in sql
+
+
+def test_empty_warehouse_has_an_empty_view(tmp_path: Path) -> None:
+    con = connect(tmp_path / "w.duckdb")
+    assert con.execute("SELECT count(*) FROM member_segments").fetchone() == (0,)
+    rebuild_segments_view(con)
+    cols = [r[0] for r in con.execute("DESCRIBE member_segments").fetchall()]
+    assert cols == ["as_of", "scheme", "member_id", "segment"]
+    con.close()
