@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from winback.lifecycle.rules import default_schemes
+from winback.lifecycle.segments_view import rebuild_segments_view
 from winback.warehouse import connect
 
 AS_OF = dt.date(2026, 10, 31)
@@ -21,7 +24,7 @@ RECENCY = {
     "silent": (90, 179),
     "near_dormant": (180, 364),
     "hibernating": (365, 729),
-    "lost": (730, 1500),
+    "lost": (731, 1500),
 }
 
 
@@ -39,7 +42,7 @@ def build_brand(con: duckdb.DuckDBPyConnection, n: int = 4000, seed: int = 3) ->
         + ", ".join(f"('{g}', '导购{g}', '{s}', 'guide')" for s in stores for g in guides[s])
         + ")"
     )
-    members, snap, segs = [], [], []
+    members, snap = [], []
     for i in range(n):
         mid = f"M{i:05d}"
         store = stores[int(rng.integers(0, 4))]
@@ -75,11 +78,17 @@ def build_brand(con: duckdb.DuckDBPyConnection, n: int = 4000, seed: int = 3) ->
                 "clv": (aov or 0) * 0.5,
             }
         )
-        segs.append({"as_of": AS_OF, "scheme": "seed_cn", "member_id": mid, "segment": seg})
-    for name, rows in (("members", members), ("member_snapshot", snap), ("member_segments", segs)):
+    for name, rows in (("members", members), ("member_snapshot", snap)):
         con.register("_rows", pa.Table.from_pylist(rows))
         con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _rows")
         con.unregister("_rows")
+    # the seed_cn segments follow from recency_days through the shipped rules (member_segments is a view)
+    seed_cn = default_schemes()["seed_cn"]
+    con.execute(
+        "INSERT INTO snapshot_runs VALUES (?, 'duckdb', ?, ?, '{}', NULL, current_timestamp::TIMESTAMP)",
+        [AS_OF, n, json.dumps({"seed_cn": seed_cn.to_dict()}, ensure_ascii=False)],
+    )
+    rebuild_segments_view(con)
 
 
 @pytest.fixture

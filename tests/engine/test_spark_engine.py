@@ -169,14 +169,15 @@ def test_errors_name_the_translated_sql(spark_engine: SparkEngine) -> None:
 @pytest.mark.spark
 def test_insert_into_warehouse(spark_engine: SparkEngine, con: duckdb.DuckDBPyConnection) -> None:
     spark_engine.register("o", _orders())
+    con.execute("CREATE TABLE landed (as_of DATE, scheme VARCHAR, member_id VARCHAR, segment VARCHAR)")
     n = spark_engine.insert_into_warehouse(
         con,
-        "member_segments",
+        "landed",
         ["as_of", "scheme", "member_id", "segment"],
         "SELECT DATE '2024-03-01', 'x', member_id, 'active' FROM o GROUP BY member_id",
     )
     assert n == 2
-    assert con.execute("SELECT member_id FROM member_segments ORDER BY 1").fetchall() == [("a",), ("b",)]
+    assert con.execute("SELECT member_id FROM landed ORDER BY 1").fetchall() == [("a",), ("b",)]
 
 
 @pytest.mark.spark

@@ -23,7 +23,7 @@ def test_refresh_sql_translates_to_spark() -> None:
         with_predictions=True,
         expected_value_expr=expected_value_sql({"p": 6.25, "q": 3.74, "v": 15.44}, "i.frequency", "i.aov"),
     )
-    # everything that runs on the engine (member_segments is computed afterwards in the DuckDB warehouse)
+    # everything that runs on the engine (member_segments is a view in the DuckDB warehouse)
     statements = [
         q.last_order_sql(),
         q.base_sql(as_of),

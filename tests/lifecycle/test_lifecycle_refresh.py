@@ -239,7 +239,7 @@ def test_invariants(
     as_of_offset: int,
 ) -> None:
     con = scratch
-    for t in ("members", "orders", "member_snapshot", "member_segments", "model_fits", "snapshot_runs"):
+    for t in ("members", "orders", "member_snapshot", "model_fits", "snapshot_runs"):  # member_segments: a view
         con.execute(f"DELETE FROM {t}")
     add_members(
         con,

@@ -2,8 +2,9 @@
 
 Heavy SQL runs on the engine (DuckDB or Spark); only compact statistics come back to Python for the model fits
 and quintile breakpoints; the final snapshot is written into the DuckDB warehouse (in place on DuckDB).
-A refresh replaces the rows of its own as-of date in member_snapshot, member_segments, model_fits and
-snapshot_runs inside one transaction: a failed refresh changes nothing.
+A refresh replaces the rows of its own as-of date in member_snapshot, model_fits and snapshot_runs and recreates the
+member_segments view (segments are computed from the snapshot and the rules, never stored) inside one transaction:
+a failed refresh changes nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from winback.lifecycle.cycle import CycleSettings
 from winback.lifecycle.modelling import ModelFit, expected_value_sql, fit_gamma_gamma, fit_purchase_model
 from winback.lifecycle.quintiles import breakpoints
 from winback.lifecycle.rules import Scheme, load_schemes
+from winback.lifecycle.segments_view import rebuild_segments_view
 from winback.warehouse.transaction import transaction
 
 Progress = Callable[[str], None]
@@ -209,27 +211,11 @@ def _store(
     names = [s.name for s in schemes]
     stored = [n for n in names if n in q.STORED_SCHEMES]
     with transaction(con):
-        for table in ("member_snapshot", "member_segments", "model_fits", "snapshot_runs"):
+        for table in ("member_snapshot", "model_fits", "snapshot_runs"):
             con.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
         members = engine.insert_into_warehouse(
             con, "member_snapshot", q.SNAPSHOT_COLUMNS, q.insert_snapshot_sql(snapshot_select, stored)
         )
-        say("writing the segments")
-        try:
-            con.execute(
-                "INSERT INTO member_segments (as_of, scheme, member_id, segment) "
-                + q.segments_from_snapshot_sql(as_of, schemes)
-            )
-        except duckdb.Error as exc:
-            raise EngineError(
-                f"applying the schemes failed: {exc}",
-                hint="A rule's predicate cannot be evaluated on these values (e.g. a CAST); fix it in the rules file.",
-            ) from exc
-        found: dict[str, dict[str, int]] = {name: {} for name in names}
-        for scheme, segment, n in con.execute(q.segment_counts_sql(as_of)).fetchall():
-            found[scheme][segment] = int(n)
-        # every segment listed, in rule order, zeros included
-        counts = {s.name: {seg: found[s.name].get(seg, 0) for seg in s.segments} for s in schemes}
         for f in (fit, value_fit):
             if f is not None:
                 con.execute(
@@ -247,6 +233,20 @@ def _store(
                 json.dumps(settings, ensure_ascii=False),
             ],
         )
+        say("counting the segments")
+        rebuild_segments_view(con)  # member_segments: a view over the snapshots and their rules, nothing to write
+        try:
+            rows = con.execute(q.segment_counts_sql(as_of)).fetchall()
+        except duckdb.Error as exc:
+            raise EngineError(
+                f"applying the schemes failed: {exc}",
+                hint="A rule's predicate cannot be evaluated on these values (e.g. a CAST); fix it in the rules file.",
+            ) from exc
+        found: dict[str, dict[str, int]] = {name: {} for name in names}
+        for scheme, segment, n in rows:
+            found[scheme][segment] = int(n)
+        # every segment listed, in rule order, zeros included
+        counts = {s.name: {seg: found[s.name].get(seg, 0) for seg in s.segments} for s in schemes}
     return members, counts
 
 

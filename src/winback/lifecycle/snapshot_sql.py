@@ -10,9 +10,9 @@ Pipeline (temporary tables on the engine, prefixed wb_lc_):
 3. sufficient statistics pulled as Arrow (BG/NBD triples, Gamma-Gamma pairs, value counts for quintiles).
 4. the final per-member snapshot SELECT (cycle, overdue ratio, model predictions, scores, the `value` and
    `lifecycle` scheme columns) runs on the engine and is inserted into the warehouse's member_snapshot;
-5. member_segments is then computed in the warehouse (DuckDB) from the stored member_snapshot rows: every
-   predicate column is a member_snapshot column, so the result is the same on every engine and Spark ships only
-   the snapshot, not one row per member per scheme.
+5. member_segments is a view over the stored member_snapshot rows and the rules of each run (segments_view.py):
+   every predicate column is a member_snapshot column, so segments are the same on every engine and nothing is
+   written per member per scheme.
 """
 
 from __future__ import annotations
@@ -322,18 +322,6 @@ def insert_snapshot_sql(snapshot_select: str, scheme_names: Sequence[str]) -> st
         else:
             cols.append(c)
     return f"SELECT {', '.join(cols)} FROM ({snapshot_select}) AS snap"
-
-
-def segments_from_snapshot_sql(as_of: dt.date, schemes: Sequence[Scheme]) -> str:
-    """Warehouse SQL (DuckDB): one member_segments row per member per scheme from the stored snapshot at `as_of`:
-    one scan computing a column per scheme, UNPIVOTed into (scheme, segment) rows."""
-    cols = ", ".join(f'{s.case_sql()} AS "{s.name}"' for s in schemes)
-    names = ", ".join(f'"{s.name}"' for s in schemes)
-    return (
-        "SELECT as_of, scheme, member_id, segment FROM (UNPIVOT "
-        f"(SELECT as_of, member_id, {cols} FROM member_snapshot WHERE as_of = {date_lit(as_of)}) "
-        f"ON {names} INTO NAME scheme VALUE segment)"
-    )
 
 
 def segment_counts_sql(as_of: dt.date) -> str:

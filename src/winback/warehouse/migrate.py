@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from importlib import resources
 
 import duckdb
@@ -10,6 +11,16 @@ import duckdb
 from winback.warehouse.transaction import transaction
 
 _NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+def _rebuild_segments_view(con: duckdb.DuckDBPyConnection) -> None:
+    from winback.lifecycle.segments_view import rebuild_segments_view  # lifecycle imports nothing from here
+
+    rebuild_segments_view(con)
+
+
+# Python steps run right after a migration's SQL, in its transaction (data the SQL alone cannot rebuild).
+AFTER: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {5: _rebuild_segments_view}
 
 
 def available_migrations() -> list[tuple[int, str, str]]:
@@ -49,6 +60,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             continue
         with transaction(con):
             con.execute(sql)
+            if version in AFTER:
+                AFTER[version](con)
             con.execute("INSERT INTO schema_migrations VALUES (?, ?, current_timestamp::TIMESTAMP)", [version, name])
         applied.append(name)
     return applied
