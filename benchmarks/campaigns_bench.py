@@ -7,6 +7,7 @@ Usage: .venv/bin/python benchmarks/campaigns_bench.py [N]   (default 200000). Pr
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 import tempfile
 import time
@@ -19,6 +20,8 @@ from winback.campaigns.report import campaign_report
 from winback.campaigns.scenarios import load_playbook
 from winback.campaigns.service import create_campaign
 from winback.demo.respond import respond
+from winback.lifecycle.rules import default_schemes
+from winback.lifecycle.segments_view import rebuild_segments_view
 from winback.warehouse import connect
 
 AS_OF = "2026-10-31"
@@ -39,12 +42,26 @@ def build(con: duckdb.DuckDBPyConnection, n: int) -> None:
         "INSERT INTO members (member_id, name, phone_status, store_id, guide_id, source, consent_call) "
         "SELECT member_id, '会员' || member_id, 'mobile', store_id, guide_id, 'erp', random() > 0.05 FROM _m"
     )
-    con.execute(
-        f"INSERT INTO member_snapshot (as_of, member_id, store_id, guide_id, orders, purchase_days, "
-        f"monetary, aov, recency_days, clv) SELECT DATE '{AS_OF}', member_id, store_id, guide_id, 3, 3, "
-        f"aov * 3, aov, 200, aov FROM _m"
+    # the segment is planted through last_purchase (recency) and read back through the seed_cn rules
+    recency = (
+        "CASE segment WHEN 'active' THEN 30 WHEN 'silent' THEN 120 WHEN 'near_dormant' THEN 250 "
+        "WHEN 'hibernating' THEN 500 WHEN 'lost' THEN 900 END"
     )
-    con.execute(f"INSERT INTO member_segments SELECT DATE '{AS_OF}', 'seed_cn', member_id, segment FROM _m")
+    con.execute(
+        f"INSERT INTO member_snapshot (as_of, member_id, store_id, guide_id, orders, purchase_days, monetary, "
+        f"last_purchase, clv) SELECT DATE '{AS_OF}', member_id, store_id, guide_id, "
+        f"CASE WHEN segment = 'never_purchased' THEN 0 ELSE 3 END, CASE WHEN segment = 'never_purchased' THEN 0 "
+        f"ELSE 3 END, aov * 3, DATE '{AS_OF}' - CAST({recency} AS INTEGER), aov FROM _m"
+    )
+    con.execute(
+        "INSERT INTO snapshot_runs VALUES (?, 'duckdb', ?, ?, '{}', NULL, current_timestamp::TIMESTAMP)",
+        [
+            dt.date.fromisoformat(AS_OF),
+            n,
+            json.dumps({"seed_cn": default_schemes()["seed_cn"].to_dict()}, ensure_ascii=False),
+        ],
+    )
+    rebuild_segments_view(con)
 
 
 def main() -> None:

@@ -72,9 +72,8 @@ def build_brand(con: duckdb.DuckDBPyConnection, n: int = 4000, seed: int = 3) ->
                 "guide_id": guide,
                 "orders": orders,
                 "purchase_days": orders,
-                "monetary": round((aov or 0) * orders, 2),
-                "aov": aov,
-                "recency_days": rec,
+                "monetary": round((aov or 0) * orders, 2),  # aov and recency_days are derived by the table
+                "last_purchase": None if rec is None else AS_OF - dt.timedelta(days=rec),
                 "clv": (aov or 0) * 0.5,
             }
         )

@@ -135,3 +135,47 @@ def test_empty_warehouse_has_an_empty_view(tmp_path: Path) -> None:
     cols = [r[0] for r in con.execute("DESCRIBE member_segments").fetchall()]
     assert cols == ["as_of", "scheme", "member_id", "segment"]
     con.close()
+
+
+def test_derived_snapshot_columns_agree_with_the_refresh(small: duckdb.DuckDBPyConnection) -> None:
+    """The generated columns (recency_days, overdue_ratio, …) give the values the refresh computed its stored
+    lifecycle stage from: re-applying the lifecycle rules to the table's rows reproduces lifecycle_stage."""
+    lifecycle = default_schemes()["lifecycle"]
+    rows = small.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE lifecycle_stage = {lifecycle.case_sql()}) FROM member_snapshot"
+    ).fetchone()
+    assert rows is not None and rows[0] > 0 and rows[0] == rows[1]
+
+
+def test_migration_6_keeps_every_snapshot_value(tmp_path: Path) -> None:
+    """A warehouse at schema 5 (every snapshot column stored) migrates to generated columns with the same rows."""
+    ref = connect(tmp_path / "ref.duckdb")
+    build_small(ref)
+    refresh(DuckDBEngine(ref), AS_OF)
+    expected = ref.sql("SELECT * FROM member_snapshot ORDER BY member_id").fetchall()
+    ref.execute(f"COPY (SELECT * FROM member_snapshot) TO '{tmp_path / 'snap.parquet'}' (FORMAT parquet)")
+    ref.close()
+
+    path = tmp_path / "v5.duckdb"
+    old = duckdb.connect(str(path))
+    old.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)")
+    for version, name, sql in available_migrations():
+        if version <= 5:
+            old.execute(sql)
+            old.execute("INSERT INTO schema_migrations VALUES (?, ?, current_timestamp::TIMESTAMP)", [version, name])
+    old.execute(f"INSERT INTO member_snapshot SELECT * FROM read_parquet('{tmp_path / 'snap.parquet'}')")
+    old.close()
+
+    con = connect(path)
+    assert con.sql("SELECT * FROM member_snapshot ORDER BY member_id").fetchall() == expected
+    generated = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'member_snapshot' AND is_generated "
+        "AND column_name IN ('recency_days', 'aov', 'rfm_code')"
+    ).fetchone()
+    assert generated == (3,)
+    with pytest.raises(duckdb.BinderException, match="generated column"):
+        con.execute(
+            "INSERT INTO member_snapshot (as_of, member_id, orders, purchase_days, monetary, recency_days) "
+            "VALUES (DATE '2024-01-01', 'x', 0, 0, 0, 5)"
+        )
+    con.close()

@@ -214,7 +214,7 @@ def _store(
         for table in ("member_snapshot", "model_fits", "snapshot_runs"):
             con.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
         members = engine.insert_into_warehouse(
-            con, "member_snapshot", q.SNAPSHOT_COLUMNS, q.insert_snapshot_sql(snapshot_select, stored)
+            con, "member_snapshot", q.STORED_SNAPSHOT_COLUMNS, q.insert_snapshot_sql(snapshot_select, stored)
         )
         for f in (fit, value_fit):
             if f is not None:

@@ -68,6 +68,14 @@ SNAPSHOT_COLUMNS: tuple[str, ...] = (
 )
 
 
+# member_snapshot columns that are VIRTUAL generated columns (migration 006): computed from the row when read, so a
+# refresh computes them for the schemes' predicates but does not write them.
+GENERATED_COLUMNS = frozenset(
+    {"frequency", "aov", "tenure_days", "recency_days", "first_purchase_days", "span_days", "overdue_ratio", "rfm_code"}
+)
+STORED_SNAPSHOT_COLUMNS: tuple[str, ...] = tuple(c for c in SNAPSHOT_COLUMNS if c not in GENERATED_COLUMNS)
+
+
 def date_lit(d: dt.date) -> str:
     return f"DATE '{d.isoformat()}'"
 
@@ -312,9 +320,10 @@ FROM ({mid}) s
 
 
 def insert_snapshot_sql(snapshot_select: str, scheme_names: Sequence[str]) -> str:
-    """The snapshot SELECT in member_snapshot column order (value_layer / lifecycle_stage from their schemes)."""
+    """The snapshot SELECT's stored columns in member_snapshot order (value_layer / lifecycle_stage from their
+    schemes; generated columns are left to the table)."""
     cols = []
-    for c in SNAPSHOT_COLUMNS:
+    for c in STORED_SNAPSHOT_COLUMNS:
         if c == "value_layer":
             cols.append("seg_value" if "value" in scheme_names else "CAST(NULL AS VARCHAR)")
         elif c == "lifecycle_stage":
