@@ -88,10 +88,11 @@ def last_order_sql() -> str:
     return "SELECT CAST(MAX(ordered_at) AS DATE) AS last_day FROM orders WHERE status IN ('paid', 'refunded')"
 
 
-DAY_WINDOW = 2048  # days per bitstring window of the one-pass (DuckDB) purchase-day count
-# Longest history counted with bitmaps: a used window costs a member 256 bytes (and ~40 when unused), so two windows
-# (~11 years) keep 10M buyers within a few GiB; longer histories use the two-level form.
-MAX_BITMAP_DAYS = 2 * DAY_WINDOW
+DAY_WINDOW = 1024  # days per bitstring window of the one-pass (DuckDB) purchase-day count
+# Longest history counted with bitmaps: every window costs each member ~40 bytes of state even when unused (plus
+# 128 bytes when used), so 4 windows (~11 years) keep 10M members within a few GiB; longer histories use the
+# two-level form.
+MAX_BITMAP_DAYS = 4 * DAY_WINDOW
 
 
 def first_paid_day_sql(as_of: dt.date) -> str:
@@ -133,20 +134,20 @@ def per_member_bitmap_sql(as_of: dt.date, first_day: dt.date, window: int = DAY_
     """DuckDB only: the same per-member facts in ONE GROUP BY member. Purchase days are counted exactly as the set
     bits of a per-member bitmap of paid days (`bitstring_agg` over day numbers since `first_day`, in windows of
     `window` days so a member's state stays small), instead of grouping ~one (member, day) key per order.
-    Aggregates skip NULLs, so `CASE WHEN paid THEN … END` selects the paid rows (measured ~1 s faster on 100M
-    orders than FILTER clauses)."""
+    Aggregate FILTER clauses (DuckDB) test the paid flag once per row instead of a CASE per aggregate."""
     span = max((as_of - first_day).days, 1)
     day = f"date_diff('day', {date_lit(first_day)}, CAST(ordered_at AS DATE))"
     windows = []
     for lo in range(0, span, window):
         hi = min(lo + window, span) - 1
-        test = "paid" if lo == 0 and hi == span - 1 else f"paid AND d BETWEEN {lo} AND {hi}"
-        windows.append(f"COALESCE(bit_count(bitstring_agg(CASE WHEN {test} THEN d END, {lo}, {hi})), 0)")
+        windows.append(
+            f"COALESCE(bit_count(bitstring_agg(d, {lo}, {hi}) FILTER (WHERE paid AND d BETWEEN {lo} AND {hi})), 0)"
+        )
     return f"""
 SELECT member_id,
-       CAST(MIN(CASE WHEN paid THEN ordered_at END) AS DATE) AS first_purchase,
-       CAST(MAX(CASE WHEN paid THEN ordered_at END) AS DATE) AS last_purchase,
-       COUNT(CASE WHEN paid THEN 1 END) AS orders,
+       CAST(MIN(ordered_at) FILTER (WHERE paid) AS DATE) AS first_purchase,
+       CAST(MAX(ordered_at) FILTER (WHERE paid) AS DATE) AS last_purchase,
+       COUNT(*) FILTER (WHERE paid) AS orders,
        {" + ".join(windows)} AS purchase_days,
        SUM(amount) AS monetary
 FROM (SELECT member_id, amount, ordered_at, status = 'paid' AS paid, {day} AS d
