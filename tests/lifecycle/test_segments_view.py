@@ -94,6 +94,44 @@ def test_a_failed_refresh_keeps_the_view(tmp_path: Path) -> None:
     con.close()
 
 
+def test_invalid_stored_rules_leave_their_dates_out_and_nothing_else(tmp_path: Path) -> None:
+    """A hand-edited snapshot_runs.rules that no longer validates must not break later refreshes or upgrades."""
+    con = connect(tmp_path / "w.duckdb")
+    build_small(con)
+    eng = DuckDBEngine(con)
+    refresh(eng, EARLY)
+    broken = con.execute("SELECT rules FROM snapshot_runs WHERE as_of = ?", [EARLY]).fetchone()[0]
+    con.execute(
+        "UPDATE snapshot_runs SET rules = ? WHERE as_of = ?",
+        [broken.replace("recency_days < 90", "recency_dayz < 90"), EARLY],
+    )
+    res = refresh(eng, AS_OF)
+    assert any("2024-03-01" in n and "recency_dayz" in n and "winback refresh --as-of" in n for n in res.notes)
+    assert con.execute("SELECT count(*) FROM member_segments WHERE as_of = ?", [EARLY]).fetchone() == (0,)
+    assert sum(res.segments["seed_cn"].values()) == res.members
+    con.close()
+
+
+def test_migration_keeps_segment_rows_the_rules_cannot_explain(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    con = connect(path)
+    build_small(con)
+    refresh(DuckDBEngine(con), AS_OF)
+    con.execute("CREATE TABLE seg_rows AS SELECT * FROM member_segments")
+    con.execute("DROP VIEW member_segments")
+    con.execute("CREATE TABLE member_segments AS SELECT * FROM seg_rows")
+    con.execute("INSERT INTO member_segments VALUES (?, 'hand_made', 'u1', 'special')", [AS_OF])
+    con.execute("DROP TABLE seg_rows")
+    con.execute("DELETE FROM schema_migrations WHERE version >= 5")
+    con.close()
+
+    con = connect(path)
+    kept = con.execute("SELECT * FROM member_segments_v4 WHERE scheme = 'hand_made'").fetchall()
+    assert kept == [(AS_OF, "hand_made", "u1", "special")]
+    assert con.execute("SELECT count(*) FROM member_segments WHERE scheme = 'hand_made'").fetchone() == (0,)
+    con.close()
+
+
 def test_migration_turns_stored_segments_into_the_view(tmp_path: Path) -> None:
     """A warehouse from before migration 005 (member_segments a table) keeps every snapshot's segments."""
     path = tmp_path / "old.duckdb"
@@ -113,6 +151,8 @@ def test_migration_turns_stored_segments_into_the_view(tmp_path: Path) -> None:
     kinds = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'member_segments'")
     assert kinds.fetchone() == ("VIEW",)
     assert con.execute("SELECT * FROM member_segments ORDER BY ALL").fetchall() == expected
+    gone = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'member_segments_v4'")
+    assert gone.fetchone() == (0,)  # the view reproduced every stored row, so the old rows were dropped
     assert max(v for v, _, _ in available_migrations()) >= 5
     con.close()
 
@@ -121,8 +161,11 @@ def test_view_sql_shape() -> None:
     assert segments_view_sql([]) == EMPTY_SQL
     shipped = list(default_schemes().values())
     rules = json.dumps({s.name: s.to_dict() for s in shipped}, ensure_ascii=False)
-    runs = grouped_runs([(EARLY, rules), (AS_OF, rules)])
-    assert len(runs) == 1 and runs[0][0] == [EARLY, AS_OF]  # identical rule sets share their branches
+    relabelled = json.loads(rules)
+    relabelled["seed_cn"]["zh"], relabelled["seed_cn"]["source"] = "另一个名字", "/elsewhere/rules.toml"
+    runs, problems = grouped_runs([(EARLY, rules), (AS_OF, json.dumps(relabelled))])
+    assert not problems
+    assert len(runs) == 1 and runs[0][0] == [EARLY, AS_OF]  # same predicates share their branches
     sql = segments_view_sql(runs)
     assert sql.count("UNION ALL") == len(shipped) - 1
     assert "COALESCE(value_layer, CASE" in sql and "COALESCE(lifecycle_stage, CASE" in sql

@@ -30,7 +30,7 @@ def init_cmd(json_output: bool = typer.Option(False, "--json", help="Print one J
 @app.command("info")
 @handle_errors()
 def info_cmd(json_output: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
-    """Row counts of every table and the last imports."""
+    """Row counts of every table, the views, and the last imports."""
     s = settings(json_output)
     con = connect(s.db_path, read_only=True)
     try:
@@ -42,6 +42,8 @@ def info_cmd(json_output: bool = typer.Option(False, "--json", help="Print one J
     def render(d: dict) -> None:
         console.print(f"warehouse {d['db']} (schema version {d['schema_version']})")
         console.print(table(None, ["table", "rows"], sorted(d["tables"].items())))
+        if d.get("views"):
+            console.print(f"views (computed when read, not stored): {', '.join(d['views'])}")
         if d["last_imports"]:
             cols = ["import_id", "kind", "file", "rows_in", "rows_loaded", "rows_rejected", "rows_duplicate"]
             rows = [[i[c] for c in cols] for i in d["last_imports"]]

@@ -234,7 +234,8 @@ def _store(
             ],
         )
         say("counting the segments")
-        rebuild_segments_view(con)  # member_segments: a view over the snapshots and their rules, nothing to write
+        # member_segments: a view over the snapshots and their rules, nothing to write
+        notes.extend(rebuild_segments_view(con))
         try:
             rows = con.execute(q.segment_counts_sql(as_of)).fetchall()
         except duckdb.Error as exc:

@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 
+from winback.errors import ConfigError
 from winback.lifecycle.rules import Scheme, parse_schemes
 
 VIEW = "member_segments"
@@ -51,21 +52,48 @@ def segments_view_sql(runs: Sequence[tuple[Sequence[dt.date], Sequence[Scheme]]]
 
 
 def schemes_of_run(rules_json: str | dict[str, Any], as_of: dt.date) -> list[Scheme]:
-    """The schemes stored in snapshot_runs.rules (re-validated: the JSON is data in a file anyone can edit)."""
+    """The schemes stored in snapshot_runs.rules (re-validated: the JSON is data anyone can edit)."""
     rules = json.loads(rules_json) if isinstance(rules_json, str) else rules_json
-    return list(parse_schemes({"schemes": rules}, f"the rules of the snapshot at {as_of}").values())
+    return list(parse_schemes({"schemes": rules}, f"snapshot_runs.rules at {as_of}").values())
 
 
-def grouped_runs(rows: Sequence[tuple[dt.date, str]]) -> list[tuple[list[dt.date], list[Scheme]]]:
-    """(as_of, rules JSON) rows grouped by identical rule sets, each parsed once."""
-    by_rules: dict[str, list[dt.date]] = {}
-    for as_of, rules in rows:
-        key = json.dumps(json.loads(rules) if isinstance(rules, str) else rules, sort_keys=True)
-        by_rules.setdefault(key, []).append(as_of)
-    return [(dates, schemes_of_run(key, dates[0])) for key, dates in by_rules.items()]
+def _predicates_key(rules: dict[str, Any]) -> str:
+    """What decides the segments of a rule set: per scheme, the ordered (segment, predicate) pairs (labels and the
+    rules file's path do not)."""
+    return json.dumps(
+        {name: [[r.get("segment"), r.get("when")] for r in body.get("rules", [])] for name, body in rules.items()},
+        sort_keys=True,
+    )
 
 
-def rebuild_segments_view(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create the view from every snapshot in snapshot_runs. Call inside the caller's transaction."""
+def grouped_runs(
+    rows: Sequence[tuple[dt.date, str | dict[str, Any]]],
+) -> tuple[list[tuple[list[dt.date], list[Scheme]]], list[str]]:
+    """(as_of, rules JSON) rows grouped by identical predicates, each group parsed once; returns the groups and one
+    message per rule set that no longer validates (its dates are left out of the view rather than failing every
+    later refresh and upgrade)."""
+    by_rules: dict[str, tuple[list[dt.date], dict[str, Any]]] = {}
+    for as_of, rules_json in rows:
+        rules = json.loads(rules_json) if isinstance(rules_json, str) else rules_json
+        by_rules.setdefault(_predicates_key(rules), ([], rules))[0].append(as_of)
+    groups: list[tuple[list[dt.date], list[Scheme]]] = []
+    problems: list[str] = []
+    for dates, rules in by_rules.values():
+        try:
+            groups.append((dates, schemes_of_run(rules, dates[0])))
+        except ConfigError as exc:
+            shown = ", ".join(d.isoformat() for d in dates)
+            problems.append(
+                f"no segments for the snapshot(s) at {shown}: their stored rules are invalid ({exc.message}); "
+                f"refresh those dates again (winback refresh --as-of DATE) to store valid rules"
+            )
+    return groups, problems
+
+
+def rebuild_segments_view(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """(Re)create the view from every snapshot in snapshot_runs (call inside the caller's transaction); returns a
+    message per snapshot date left out because its stored rules no longer validate."""
     rows = con.execute("SELECT as_of, rules FROM snapshot_runs ORDER BY as_of").fetchall()
-    con.execute(f"CREATE OR REPLACE VIEW {VIEW} AS {segments_view_sql(grouped_runs(rows))}")
+    groups, problems = grouped_runs(rows)
+    con.execute(f"CREATE OR REPLACE VIEW {VIEW} AS {segments_view_sql(groups)}")
+    return problems

@@ -18,11 +18,19 @@ def warehouse_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         ).fetchall()
     ]
     counts = {n: int(con.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]) for n in names}  # type: ignore[index]
+    views = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'VIEW' "
+            "ORDER BY 1"
+        ).fetchall()
+    ]
     cols = ["import_id", "kind", "file", "encoding", "date_format", "finished_at", "rows_in", "rows_loaded",
             "rows_rejected", "rows_duplicate"]  # fmt: skip
     last = con.execute(f"SELECT {', '.join(cols)} FROM imports ORDER BY import_id DESC LIMIT 10").fetchall()
     return {
         "schema_version": current_version(con),
         "tables": counts,
+        "views": views,  # computed when read (member_segments: from member_snapshot and the rules), not counted here
         "last_imports": [dict(zip(cols, r, strict=True)) for r in last],
     }

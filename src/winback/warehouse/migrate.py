@@ -1,4 +1,5 @@
-"""Versioned schema. Each `migrations/NNN_name.sql` runs once, in order, inside one transaction."""
+"""Versioned schema. Each `migrations/NNN_name.sql` runs once, in order; all pending ones (and their Python steps in
+AFTER) run in one transaction, so a warehouse is either fully upgraded or untouched."""
 
 from __future__ import annotations
 
@@ -13,14 +14,23 @@ from winback.warehouse.transaction import transaction
 _NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
-def _rebuild_segments_view(con: duckdb.DuckDBPyConnection) -> None:
+def _segments_become_a_view(con: duckdb.DuckDBPyConnection) -> None:
+    """After 005: build the view from the stored snapshots and rules; the old rows go only if the view reproduces
+    every one of them (a row no rule set explains, e.g. planted by hand, is kept in member_segments_v4)."""
     from winback.lifecycle.segments_view import rebuild_segments_view  # lifecycle imports nothing from here
 
     rebuild_segments_view(con)
+    differ = con.execute(
+        "SELECT count(*) FROM ((SELECT * FROM member_segments_v4 EXCEPT ALL SELECT * FROM member_segments) "
+        "UNION ALL (SELECT * FROM member_segments EXCEPT ALL SELECT * FROM member_segments_v4))"
+    ).fetchone()
+    if differ is not None and differ[0] == 0:
+        con.execute("DROP TABLE member_segments_v4")
 
 
-# Python steps run right after a migration's SQL, in its transaction (data the SQL alone cannot rebuild).
-AFTER: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {5: _rebuild_segments_view}
+# Python steps for data the SQL alone cannot rebuild, keyed by the migration that needs them; they run after the
+# last pending migration's SQL (so they see the final schema), in the same transaction.
+AFTER: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {5: _segments_become_a_view}
 
 
 def available_migrations() -> list[tuple[int, str, str]]:
@@ -54,14 +64,15 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
     )
     done = {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
-    applied = []
-    for version, name, sql in available_migrations():
-        if version in done:
-            continue
-        with transaction(con):
+    pending = [(v, name, sql) for v, name, sql in available_migrations() if v not in done]
+    if not pending:
+        return []
+    with transaction(con):  # all pending migrations and their Python steps, or none of them
+        for version, name, sql in pending:
             con.execute(sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, current_timestamp::TIMESTAMP)", [version, name])
+        for version, _, _ in pending:
             if version in AFTER:
                 AFTER[version](con)
-            con.execute("INSERT INTO schema_migrations VALUES (?, ?, current_timestamp::TIMESTAMP)", [version, name])
-        applied.append(name)
+    applied = [name for _, name, _ in pending]
     return applied

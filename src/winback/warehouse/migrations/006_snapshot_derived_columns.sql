@@ -1,7 +1,8 @@
 -- member_snapshot: columns that are plain functions of other columns of the same row become VIRTUAL generated
 -- columns (computed when read, never written): frequency, aov, tenure_days, recency_days, first_purchase_days,
--- span_days, overdue_ratio, rfm_code. Same names, types and order as before; writing 25 columns instead of 33
--- saves about a quarter of a refresh's snapshot write. A refresh inserts the stored columns only
+-- span_days, overdue_ratio, rfm_code. Same names, types and order as before. Stored values cannot disagree with
+-- the columns they come from, and a 10M-member snapshot takes 634 MiB instead of 909 (the refresh's write time did
+-- not change measurably). A refresh inserts the stored columns only
 -- (winback.lifecycle.snapshot_sql.STORED_SNAPSHOT_COLUMNS).
 CREATE TABLE member_snapshot_v6 (
     as_of                  DATE NOT NULL,
