@@ -24,9 +24,7 @@ from typing import ClassVar, Self
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.integrate import IntegrationWarning, quad
 from scipy.special import betaln, hyp2f1
-from scipy.stats import nbinom
 
 from winback.errors import ModelError
 from winback.models.base import Fitter
@@ -69,6 +67,8 @@ def _horizon(t: ArrayLike) -> FloatArray:
 
 def _expected_if_alive_by_quadrature(t: float, r: float, alpha: float, a: float, b: float) -> float:
     """E[purchases in t | alive] = ∫ (1 - (α/(α+pt))^r) / p · Beta(p; a, b) dp, with λ ~ Gamma(r, α) integrated out."""
+
+    from scipy.integrate import IntegrationWarning, quad  # imported here: only this fallback needs it
 
     def integrand(p: float) -> float:
         if p == 0.0:
@@ -224,6 +224,8 @@ class _BetaGeoFamily(Fitter):
         P = B(a, b+k+s)/B(a,b) · NB(k) + δ · B(a+1, b+k+s-1)/B(a,b) · P(N(t) >= k), with s = 0 (BG) or 1 (MBG),
         NB the negative binomial pmf of the Poisson-gamma count N(t) and δ = 0 only for BG/NBD at k = 0.
         """
+        from scipy.stats import nbinom  # imported here: scipy.stats costs ~0.25 s and only this method needs it
+
         tt = _horizon(t)
         kk = np.asarray(k, dtype=np.float64)
         r, alpha, a, b = self._params()
