@@ -7,7 +7,6 @@ Usage: .venv/bin/python benchmarks/campaigns_bench.py [N]   (default 200000). Pr
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 import tempfile
 import time
@@ -21,7 +20,7 @@ from winback.campaigns.scenarios import load_playbook
 from winback.campaigns.service import create_campaign
 from winback.demo.respond import respond
 from winback.lifecycle.rules import default_schemes
-from winback.lifecycle.segments_view import rebuild_segments_view
+from winback.lifecycle.segments_view import record_run
 from winback.warehouse import connect
 
 AS_OF = "2026-10-31"
@@ -53,15 +52,8 @@ def build(con: duckdb.DuckDBPyConnection, n: int) -> None:
         f"CASE WHEN segment = 'never_purchased' THEN 0 ELSE 3 END, CASE WHEN segment = 'never_purchased' THEN 0 "
         f"ELSE 3 END, aov * 3, DATE '{AS_OF}' - CAST({recency} AS INTEGER), aov FROM _m"
     )
-    con.execute(
-        "INSERT INTO snapshot_runs VALUES (?, 'duckdb', ?, ?, '{}', NULL, current_timestamp::TIMESTAMP)",
-        [
-            dt.date.fromisoformat(AS_OF),
-            n,
-            json.dumps({"seed_cn": default_schemes()["seed_cn"].to_dict()}, ensure_ascii=False),
-        ],
-    )
-    rebuild_segments_view(con)
+    seed_cn = default_schemes()["seed_cn"]
+    record_run(con, dt.date.fromisoformat(AS_OF), [seed_cn], engine="duckdb", members=n, settings={})
 
 
 def main() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from winback.lifecycle.rules import default_schemes
-from winback.lifecycle.segments_view import rebuild_segments_view
+from winback.lifecycle.segments_view import record_run
 from winback.warehouse import connect
 
 AS_OF = dt.date(2026, 10, 31)
@@ -82,12 +81,7 @@ def build_brand(con: duckdb.DuckDBPyConnection, n: int = 4000, seed: int = 3) ->
         con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _rows")
         con.unregister("_rows")
     # the seed_cn segments follow from recency_days through the shipped rules (member_segments is a view)
-    seed_cn = default_schemes()["seed_cn"]
-    con.execute(
-        "INSERT INTO snapshot_runs VALUES (?, 'duckdb', ?, ?, '{}', NULL, current_timestamp::TIMESTAMP)",
-        [AS_OF, n, json.dumps({"seed_cn": seed_cn.to_dict()}, ensure_ascii=False)],
-    )
-    rebuild_segments_view(con)
+    record_run(con, AS_OF, [default_schemes()["seed_cn"]], engine="duckdb", members=n, settings={})
 
 
 @pytest.fixture

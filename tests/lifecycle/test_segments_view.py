@@ -112,17 +112,23 @@ def test_invalid_stored_rules_leave_their_dates_out_and_nothing_else(tmp_path: P
     con.close()
 
 
+def _back_to_stored_segments(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll the schema back to before migration 005: member_segments the table it was, holding the view's rows;
+    the next connect() applies 005 (and 006) again."""
+    con.execute("CREATE TABLE seg_rows AS SELECT * FROM member_segments")
+    con.execute("DROP VIEW member_segments")
+    con.execute("CREATE TABLE member_segments AS SELECT * FROM seg_rows")
+    con.execute("DROP TABLE seg_rows")
+    con.execute("DELETE FROM schema_migrations WHERE version >= 5")
+
+
 def test_migration_keeps_segment_rows_the_rules_cannot_explain(tmp_path: Path) -> None:
     path = tmp_path / "old.duckdb"
     con = connect(path)
     build_small(con)
     refresh(DuckDBEngine(con), AS_OF)
-    con.execute("CREATE TABLE seg_rows AS SELECT * FROM member_segments")
-    con.execute("DROP VIEW member_segments")
-    con.execute("CREATE TABLE member_segments AS SELECT * FROM seg_rows")
+    _back_to_stored_segments(con)
     con.execute("INSERT INTO member_segments VALUES (?, 'hand_made', 'u1', 'special')", [AS_OF])
-    con.execute("DROP TABLE seg_rows")
-    con.execute("DELETE FROM schema_migrations WHERE version >= 5")
     con.close()
 
     con = connect(path)
@@ -139,12 +145,7 @@ def test_migration_turns_stored_segments_into_the_view(tmp_path: Path) -> None:
     build_small(con)
     refresh(DuckDBEngine(con), AS_OF)
     expected = con.execute("SELECT * FROM member_segments ORDER BY ALL").fetchall()
-    # roll the schema back to version 4: member_segments as the table it was, holding the same rows
-    con.execute("CREATE TABLE seg_rows AS SELECT * FROM member_segments")
-    con.execute("DROP VIEW member_segments")
-    con.execute("CREATE TABLE member_segments AS SELECT * FROM seg_rows")
-    con.execute("DROP TABLE seg_rows")
-    con.execute("DELETE FROM schema_migrations WHERE version >= 5")
+    _back_to_stored_segments(con)
     con.close()
 
     con = connect(path)  # applies 005 and rebuilds the view from snapshot_runs

@@ -28,7 +28,7 @@ from winback.lifecycle.cycle import CycleSettings
 from winback.lifecycle.modelling import ModelFit, expected_value_sql, fit_gamma_gamma, fit_purchase_model
 from winback.lifecycle.quintiles import breakpoints
 from winback.lifecycle.rules import Scheme, load_schemes
-from winback.lifecycle.segments_view import rebuild_segments_view
+from winback.lifecycle.segments_view import record_run
 from winback.warehouse.transaction import transaction
 
 Progress = Callable[[str], None]
@@ -223,19 +223,9 @@ def _store(
                     [as_of, f.name, json.dumps(f.params), f.time_unit, f.loglik, f.converged, f.n],
                 )
         settings = {"cycle": cycle.to_dict(), "breakpoints": breaks, "time_unit": "weeks", "notes": notes}
-        con.execute(
-            "INSERT INTO snapshot_runs VALUES (?, ?, ?, ?, ?, NULL, current_timestamp::TIMESTAMP)",
-            [
-                as_of,
-                engine.name,
-                members,
-                json.dumps({s.name: s.to_dict() for s in schemes}, ensure_ascii=False),
-                json.dumps(settings, ensure_ascii=False),
-            ],
-        )
         say("counting the segments")
-        # member_segments: a view over the snapshots and their rules, nothing to write
-        notes.extend(rebuild_segments_view(con))
+        # member_segments: a view over the snapshots and their rules, rebuilt here; nothing to write
+        notes.extend(record_run(con, as_of, schemes, engine=engine.name, members=members, settings=settings))
         try:
             rows = con.execute(q.segment_counts_sql(as_of)).fetchall()
         except duckdb.Error as exc:

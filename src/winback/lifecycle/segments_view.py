@@ -47,13 +47,12 @@ def scheme_branch_sql(scheme: Scheme, dates: Sequence[dt.date]) -> str:
 
 def segments_view_sql(runs: Sequence[tuple[Sequence[dt.date], Sequence[Scheme]]]) -> str:
     """The view's SELECT (pure): `runs` pairs the as-of dates that share a rule set with that rule set."""
-    branches = [scheme_branch_sql(s, dates) for dates, schemes in runs if dates for s in schemes]
+    branches = [scheme_branch_sql(s, dates) for dates, schemes in runs for s in schemes]
     return " UNION ALL ".join(branches) if branches else EMPTY_SQL
 
 
-def schemes_of_run(rules_json: str | dict[str, Any], as_of: dt.date) -> list[Scheme]:
+def schemes_of_run(rules: dict[str, Any], as_of: dt.date) -> list[Scheme]:
     """The schemes stored in snapshot_runs.rules (re-validated: the JSON is data anyone can edit)."""
-    rules = json.loads(rules_json) if isinstance(rules_json, str) else rules_json
     return list(parse_schemes({"schemes": rules}, f"snapshot_runs.rules at {as_of}").values())
 
 
@@ -88,6 +87,30 @@ def grouped_runs(
                 f"refresh those dates again (winback refresh --as-of DATE) to store valid rules"
             )
     return groups, problems
+
+
+def record_run(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.date,
+    schemes: Sequence[Scheme],
+    *,
+    engine: str,
+    members: int,
+    settings: dict[str, Any],
+) -> list[str]:
+    """Store the snapshot_runs row of the snapshot at `as_of` (the schemes it used, as the JSON the view reads back)
+    and rebuild the view; returns rebuild_segments_view's messages. Call inside the caller's transaction."""
+    con.execute(
+        "INSERT INTO snapshot_runs VALUES (?, ?, ?, ?, ?, NULL, current_timestamp::TIMESTAMP)",
+        [
+            as_of,
+            engine,
+            members,
+            json.dumps({s.name: s.to_dict() for s in schemes}, ensure_ascii=False),
+            json.dumps(settings, ensure_ascii=False),
+        ],
+    )
+    return rebuild_segments_view(con)
 
 
 def rebuild_segments_view(con: duckdb.DuckDBPyConnection) -> list[str]:
