@@ -59,6 +59,19 @@ def _surname_and_honorific(left: str, right: str) -> str:
     )
 
 
+def _exact_or_one_digit_apart(column: str, *, u_probabilities: list[float]) -> Any:
+    """Exact match, one digit apart (a typo), or else: the phone and birthday comparisons."""
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_levels=[
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column),
+            cll.CustomLevel(f"levenshtein({column}_l, {column}_r) <= 1", label_for_charts="one digit apart"),
+            cll.ElseLevel(),
+        ],
+    ).configure(m_probabilities=[0.85, 0.05, 0.10], u_probabilities=u_probabilities)
+
+
 def _comparisons() -> list[Any]:
     name_l, name_r = "name_l", "name_r"
     name = cl.CustomComparison(
@@ -76,24 +89,8 @@ def _comparisons() -> list[Any]:
             cll.ElseLevel(),
         ],
     ).configure(m_probabilities=[0.75, 0.08, 0.07, 0.05, 0.05], u_probabilities=[0.001, 0.005, 0.002, 0.0005, 0.9915])
-    phone = cl.CustomComparison(
-        output_column_name="phone",
-        comparison_levels=[
-            cll.NullLevel("phone"),
-            cll.ExactMatchLevel("phone"),
-            cll.CustomLevel("levenshtein(phone_l, phone_r) <= 1", label_for_charts="one digit apart"),
-            cll.ElseLevel(),
-        ],
-    ).configure(m_probabilities=[0.85, 0.05, 0.10], u_probabilities=[1e-5, 1e-4, 0.99989])
-    birthday = cl.CustomComparison(
-        output_column_name="birthday",
-        comparison_levels=[
-            cll.NullLevel("birthday"),
-            cll.ExactMatchLevel("birthday"),
-            cll.CustomLevel("levenshtein(birthday_l, birthday_r) <= 1", label_for_charts="one digit apart"),
-            cll.ElseLevel(),
-        ],
-    ).configure(m_probabilities=[0.85, 0.05, 0.10], u_probabilities=[1e-4, 2e-3, 0.9979])
+    phone = _exact_or_one_digit_apart("phone", u_probabilities=[1e-5, 1e-4, 0.99989])
+    birthday = _exact_or_one_digit_apart("birthday", u_probabilities=[1e-4, 2e-3, 0.9979])
     wechat = cl.ExactMatch("wechat_id").configure(m_probabilities=[0.7, 0.3], u_probabilities=[1e-6, 0.999999])
     store = cl.ExactMatch("store_id").configure(m_probabilities=[0.7, 0.3], u_probabilities=[0.05, 0.95])
     return [phone, name, birthday, wechat, store]
