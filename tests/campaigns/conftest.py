@@ -14,6 +14,7 @@ import pytest
 from winback.lifecycle.rules import default_schemes
 from winback.lifecycle.segments_view import record_run
 from winback.warehouse import connect
+from winback.warehouse.registered import registered
 
 AS_OF = dt.date(2026, 10, 31)
 SEGMENTS = ["active", "silent", "near_dormant", "hibernating", "lost", "never_purchased"]
@@ -77,9 +78,8 @@ def build_brand(con: duckdb.DuckDBPyConnection, n: int = 4000, seed: int = 3) ->
             }
         )
     for name, rows in (("members", members), ("member_snapshot", snap)):
-        con.register("_rows", pa.Table.from_pylist(rows))
-        con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _rows")
-        con.unregister("_rows")
+        with registered(con, "_rows", pa.Table.from_pylist(rows)):
+            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _rows")
     # the seed_cn segments follow from recency_days through the shipped rules (member_segments is a view)
     record_run(con, AS_OF, [default_schemes()["seed_cn"]], engine="duckdb", members=n, settings={})
 

@@ -10,6 +10,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from winback.warehouse.registered import registered
+
 AS_OF = dt.date(2025, 6, 1)
 START = dt.date(2022, 1, 1)
 
@@ -60,16 +62,13 @@ def build_brand(con: duckdb.DuckDBPyConnection, *, members: int = 1500, seed: in
             "status": status,
         }
     )
-    con.register("fx_members", member_table)
-    con.register("fx_orders", order_table)
-    con.execute(
-        "INSERT INTO members (member_id, register_date, register_channel, register_store, store_id, tier, "
-        "merged_into, phone_status, source) SELECT member_id, register_date, register_channel, store_id, store_id, "
-        "tier, merged_into, 'missing', 'erp' FROM fx_members"
-    )
-    con.execute(
-        "INSERT INTO orders (order_id, member_id, source_member_id, ordered_at, amount, status) "
-        "SELECT order_id, member_id, member_id, ordered_at, CAST(amount AS DECIMAL(18, 2)), status FROM fx_orders"
-    )
-    con.unregister("fx_members")
-    con.unregister("fx_orders")
+    with registered(con, "fx_members", member_table), registered(con, "fx_orders", order_table):
+        con.execute(
+            "INSERT INTO members (member_id, register_date, register_channel, register_store, store_id, tier, "
+            "merged_into, phone_status, source) SELECT member_id, register_date, register_channel, store_id, "
+            "store_id, tier, merged_into, 'missing', 'erp' FROM fx_members"
+        )
+        con.execute(
+            "INSERT INTO orders (order_id, member_id, source_member_id, ordered_at, amount, status) "
+            "SELECT order_id, member_id, member_id, ordered_at, CAST(amount AS DECIMAL(18, 2)), status FROM fx_orders"
+        )

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 import duckdb
 import pyarrow as pa
 
+from winback.warehouse.registered import registered
+
 AS_OF = dt.date(2024, 7, 1)
 
 # member_id, register_date, tier, store_id, phone, name, merged_into
@@ -63,15 +65,12 @@ def add_orders(con: duckdb.DuckDBPyConnection, rows: Iterable[Sequence[object]])
             "status": [r[4] for r in rows],
         }
     )
-    con.register("lc_new_orders", batch)
-    try:
+    with registered(con, "lc_new_orders", batch):
         con.execute(
             "INSERT INTO orders (order_id, member_id, source_member_id, ordered_at, amount, status) "
             "SELECT order_id, member_id, member_id, CAST(ordered_at AS TIMESTAMP), CAST(amount AS DECIMAL(18, 2)), "
             "status FROM lc_new_orders"
         )
-    finally:
-        con.unregister("lc_new_orders")
 
 
 def build_small(con: duckdb.DuckDBPyConnection) -> None:

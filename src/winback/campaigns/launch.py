@@ -23,6 +23,7 @@ from winback.clock import brand_now
 from winback.errors import InputError
 from winback.outreach.ledger import create_tasks, queue_touches, touch_key
 from winback.outreach.scripts import render
+from winback.warehouse.registered import registered
 from winback.warehouse.transaction import transaction
 
 
@@ -50,8 +51,7 @@ def _issue_coupons(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -
     while pending:
         for r, code in zip(pending, new_codes(len(pending)), strict=True):
             r["code"] = code
-        con.register("_new_coupons", pa.Table.from_pylist(pending))
-        try:
+        with registered(con, "_new_coupons", pa.Table.from_pylist(pending)):
             clash = {
                 c
                 for (c,) in con.execute(
@@ -64,8 +64,6 @@ def _issue_coupons(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -
                 "SELECT code, campaign_id, member_id, variant_key, offer_kind, offer_value, offer_threshold, "
                 " issued_at, expires_at FROM _new_coupons n WHERE n.code NOT IN (SELECT code FROM coupons)"
             )
-        finally:
-            con.unregister("_new_coupons")
         pending = [r for r in pending if r["code"] in clash]
 
 
@@ -105,11 +103,9 @@ def launch_campaign(
     ]
     arms = assign(campaign_id, [(m["member_id"], f"{m['store_id']}|{m['segment']}") for m in aud.members], specs)
     members = [{**m, "arm": arms[m["member_id"]], "stratum": f"{m['store_id']}|{m['segment']}"} for m in aud.members]
-    con.register(
-        "_audience_ids",
-        pa.table({k: [m[k] for m in members] for k in ("member_id", "guide_id", "store_id")}),
-    )
-    try:  # names for the scripts: the member's, and the guide and store the snapshot assigns them to
+    audience_ids = pa.table({k: [m[k] for m in members] for k in ("member_id", "guide_id", "store_id")})
+    with registered(con, "_audience_ids", audience_ids):
+        # names for the scripts: the member's, and the guide and store the snapshot assigns them to
         names = {
             r[0]: r[1:]
             for r in con.execute(
@@ -119,8 +115,6 @@ def launch_campaign(
                 "LEFT JOIN stores st ON st.store_id = a.store_id"
             ).fetchall()
         }
-    finally:
-        con.unregister("_audience_ids")
     expires = now + dt.timedelta(days=int(c["coupon_valid_days"]))
     coupons = [
         {
@@ -137,26 +131,23 @@ def launch_campaign(
         if m["arm"] != CONTROL and offers[m["arm"]].kind != "none"
     ]
     with transaction(con):
-        con.register(
-            "_cm",
-            pa.Table.from_pylist(
-                [
-                    {
-                        "campaign_id": campaign_id,
-                        "member_id": m["member_id"],
-                        "arm": m["arm"],
-                        "store_id": m["store_id"],
-                        "guide_id": m["guide_id"],
-                        "segment": m["segment"],
-                        "stratum": m["stratum"],
-                        "monetary": m["monetary"],
-                    }
-                    for m in members
-                ]
-            ),
+        cm = pa.Table.from_pylist(
+            [
+                {
+                    "campaign_id": campaign_id,
+                    "member_id": m["member_id"],
+                    "arm": m["arm"],
+                    "store_id": m["store_id"],
+                    "guide_id": m["guide_id"],
+                    "segment": m["segment"],
+                    "stratum": m["stratum"],
+                    "monetary": m["monetary"],
+                }
+                for m in members
+            ]
         )
-        con.execute("INSERT INTO campaign_members SELECT * FROM _cm")
-        con.unregister("_cm")
+        with registered(con, "_cm", cm):
+            con.execute("INSERT INTO campaign_members SELECT * FROM _cm")
         _issue_coupons(con, coupons)
         code_of = {r["member_id"]: r["code"] for r in coupons}
         template = sc.script_zh if lang == "zh" else sc.script_en

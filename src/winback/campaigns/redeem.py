@@ -18,6 +18,7 @@ from winback.campaigns.coupons import display, validate
 from winback.campaigns.scenarios import Offer
 from winback.clock import brand_now
 from winback.errors import InputError, NotFoundError
+from winback.warehouse.registered import registered
 
 
 class AlreadyRedeemedError(InputError):
@@ -150,34 +151,32 @@ def redeem_batch(con: duckdb.DuckDBPyConnection, items: list[dict[str, Any]]) ->
             "at": [i["at"] for i in items],
         }
     )
-    con.register("_redeem_batch", batch)
-    try:
-        con.execute("BEGIN TRANSACTION")
-        done = con.execute(
-            f"""
-            UPDATE coupons c SET redeemed_at = v.at, redeemed_order_id = v.order_id,
-                   redeemed_store_id = coalesce(v.store_id, v.order_store), discount = {DISCOUNT_SQL}
-            FROM (
-                SELECT b.code, b.order_id, b.store_id, b.at, o.member_id, o.amount, o.ordered_at, o.order_store
-                FROM _redeem_batch b
-                JOIN (SELECT order_id, member_id, sum(amount)::DOUBLE AS amount, min(ordered_at) AS ordered_at,
-                             any_value(store_id) AS order_store
-                      FROM orders WHERE status = 'paid' AND order_id IN (SELECT order_id FROM _redeem_batch)
-                      GROUP BY order_id, member_id) o ON o.order_id = b.order_id
-                WHERE b.order_id NOT IN (SELECT redeemed_order_id FROM coupons WHERE redeemed_order_id IS NOT NULL)
-            ) v
-            WHERE c.code = v.code AND c.redeemed_at IS NULL AND c.member_id = v.member_id
-              AND v.amount >= c.offer_threshold AND v.ordered_at BETWEEN c.issued_at AND c.expires_at
-              AND (v.store_id IS NULL OR v.order_store IS NULL OR v.store_id = v.order_store)
-            RETURNING c.code
-            """
-        ).fetchall()
-        con.execute("COMMIT")
-    except Exception:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("_redeem_batch")
+    with registered(con, "_redeem_batch", batch):
+        try:
+            con.execute("BEGIN TRANSACTION")
+            done = con.execute(
+                f"""
+                UPDATE coupons c SET redeemed_at = v.at, redeemed_order_id = v.order_id,
+                       redeemed_store_id = coalesce(v.store_id, v.order_store), discount = {DISCOUNT_SQL}
+                FROM (
+                    SELECT b.code, b.order_id, b.store_id, b.at, o.member_id, o.amount, o.ordered_at, o.order_store
+                    FROM _redeem_batch b
+                    JOIN (SELECT order_id, member_id, sum(amount)::DOUBLE AS amount, min(ordered_at) AS ordered_at,
+                                 any_value(store_id) AS order_store
+                          FROM orders WHERE status = 'paid' AND order_id IN (SELECT order_id FROM _redeem_batch)
+                          GROUP BY order_id, member_id) o ON o.order_id = b.order_id
+                    WHERE b.order_id NOT IN (SELECT redeemed_order_id FROM coupons WHERE redeemed_order_id IS NOT NULL)
+                ) v
+                WHERE c.code = v.code AND c.redeemed_at IS NULL AND c.member_id = v.member_id
+                  AND v.amount >= c.offer_threshold AND v.ordered_at BETWEEN c.issued_at AND c.expires_at
+                  AND (v.store_id IS NULL OR v.order_store IS NULL OR v.store_id = v.order_store)
+                RETURNING c.code
+                """
+            ).fetchall()
+            con.execute("COMMIT")
+        except Exception:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            raise
     ok = {r[0] for r in done}
     return {"redeemed": len(ok), "refused": [display(c) for c in codes if c not in ok]}

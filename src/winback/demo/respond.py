@@ -22,6 +22,7 @@ from winback.campaigns.service import get_campaign, variant_offers
 from winback.campaigns.simulate import Uplift, simulate
 from winback.clock import brand_now
 from winback.errors import InputError
+from winback.warehouse.registered import registered
 from winback.warehouse.transaction import transaction
 
 
@@ -88,26 +89,24 @@ def respond(
     reached = [members[i]["member_id"] for i in np.flatnonzero(sim.reached)]
     with transaction(con):
         if orders:
-            con.register("_sim_orders", pa.Table.from_pylist(orders))
-            con.execute(
-                "INSERT INTO orders (order_id, member_id, source_member_id, store_id, guide_id, channel, "
-                " ordered_at, amount, quantity, status) SELECT order_id, member_id, source_member_id, "
-                " store_id, guide_id, channel, ordered_at, amount, quantity, status FROM _sim_orders"
-            )
-            con.unregister("_sim_orders")
+            with registered(con, "_sim_orders", pa.Table.from_pylist(orders)):
+                con.execute(
+                    "INSERT INTO orders (order_id, member_id, source_member_id, store_id, guide_id, channel, "
+                    " ordered_at, amount, quantity, status) SELECT order_id, member_id, source_member_id, "
+                    " store_id, guide_id, channel, ordered_at, amount, quantity, status FROM _sim_orders"
+                )
         if reached:
-            con.register("_reached", pa.table({"member_id": reached}))
-            con.execute(
-                "UPDATE tasks SET status = 'done', outcome = 'invited', completed_at = ? "
-                "WHERE campaign_id = ? AND member_id IN (SELECT member_id FROM _reached)",
-                [launched, campaign_id],
-            )
-            con.execute(
-                "UPDATE touches SET status = 'sent', sent_at = ? "
-                "WHERE campaign_id = ? AND member_id IN (SELECT member_id FROM _reached)",
-                [launched, campaign_id],
-            )
-            con.unregister("_reached")
+            with registered(con, "_reached", pa.table({"member_id": reached})):
+                con.execute(
+                    "UPDATE tasks SET status = 'done', outcome = 'invited', completed_at = ? "
+                    "WHERE campaign_id = ? AND member_id IN (SELECT member_id FROM _reached)",
+                    [launched, campaign_id],
+                )
+                con.execute(
+                    "UPDATE touches SET status = 'sent', sent_at = ? "
+                    "WHERE campaign_id = ? AND member_id IN (SELECT member_id FROM _reached)",
+                    [launched, campaign_id],
+                )
         con.execute(
             "INSERT INTO campaign_truth VALUES (?, ?, ?, ?, ?)",
             [

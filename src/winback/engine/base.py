@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import pyarrow as pa
 
+from winback.warehouse.registered import registered
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -54,10 +56,7 @@ def copy_into_warehouse(
         return 0
     result = result.rename_columns(list(columns))
     view = f"wb_copy_{table}"
-    con.register(view, result)
-    try:
+    with registered(con, view, result):
         cols = ", ".join(f'"{c}"' for c in columns)
         con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "{view}"')
-    finally:
-        con.unregister(view)
     return int(result.num_rows)

@@ -136,20 +136,19 @@ def load(con: Any, planted: Planted) -> None:
     """Insert the planted members and orders into an (empty) warehouse via Arrow."""
     import pyarrow as pa
 
-    m = pa.Table.from_pylist(planted.members)
-    con.register("_wb_planted_m", m)
-    con.execute(
-        "INSERT INTO members (member_id, name, birthday, phone_raw, phone, phone_status, wechat_id, register_date, "
-        "register_store, store_id, source) SELECT member_id, name, birthday, replace(phone, '+86', ''), phone, "
-        "phone_status, wechat_id, register_date, store_id, store_id, source FROM _wb_planted_m"
-    )
-    con.unregister("_wb_planted_m")
-    if planted.orders:
-        o = pa.Table.from_pylist(planted.orders)
-        con.register("_wb_planted_o", o)
+    from winback.warehouse.registered import registered
+
+    with registered(con, "_wb_planted_m", pa.Table.from_pylist(planted.members)):
         con.execute(
-            "INSERT INTO orders (order_id, member_id, source_member_id, store_id, ordered_at, amount, status) "
-            "SELECT order_id, member_id, member_id, store_id, ordered_at, amount::DECIMAL(18,2), status "
-            "FROM _wb_planted_o"
+            "INSERT INTO members (member_id, name, birthday, phone_raw, phone, phone_status, wechat_id, "
+            "register_date, register_store, store_id, source) SELECT member_id, name, birthday, "
+            "replace(phone, '+86', ''), phone, phone_status, wechat_id, register_date, store_id, store_id, source "
+            "FROM _wb_planted_m"
         )
-        con.unregister("_wb_planted_o")
+    if planted.orders:
+        with registered(con, "_wb_planted_o", pa.Table.from_pylist(planted.orders)):
+            con.execute(
+                "INSERT INTO orders (order_id, member_id, source_member_id, store_id, ordered_at, amount, status) "
+                "SELECT order_id, member_id, member_id, store_id, ordered_at, amount::DECIMAL(18,2), status "
+                "FROM _wb_planted_o"
+            )

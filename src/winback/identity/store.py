@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from winback.identity.sqlutil import scalar
 from winback.identity.survivor import Candidate
+from winback.warehouse.registered import registered
 from winback.warehouse.transaction import transaction
 
 # One row per member not merged away. Phones count only when the ingest marked them valid; names lose spaces
@@ -43,8 +44,7 @@ def candidates(con: duckdb.DuckDBPyConnection, member_ids: list[str]) -> dict[st
     """What the survivor rule needs for each member: source, orders owned now, registration date."""
     if not member_ids:
         return {}
-    con.register("_wb_ids", pa.table({"member_id": pa.array(member_ids, pa.string())}))
-    try:
+    with registered(con, "_wb_ids", pa.table({"member_id": pa.array(member_ids, pa.string())})):
         rows = con.execute(
             """
             SELECT m.member_id, m.source, m.register_date,
@@ -52,8 +52,6 @@ def candidates(con: duckdb.DuckDBPyConnection, member_ids: list[str]) -> dict[st
             FROM members m JOIN _wb_ids USING (member_id)
             """
         ).fetchall()
-    finally:
-        con.unregister("_wb_ids")
     return {r[0]: Candidate(member_id=r[0], source=r[1], orders=int(r[3]), register_date=r[2]) for r in rows}
 
 
@@ -77,13 +75,12 @@ def save_run(
             "INSERT INTO identity_runs VALUES (?, current_timestamp::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, threshold, seed, members, pairs.num_rows, n_clusters, n_dupes, seconds, json.dumps(model)],
         )
-        con.register("_wb_pairs", pairs)
-        con.execute(
-            "INSERT INTO identity_pairs SELECT ?, member_id_l, member_id_r, match_probability, match_weight, "
-            "match_key FROM _wb_pairs",
-            [run_id],
-        )
-        con.unregister("_wb_pairs")
+        with registered(con, "_wb_pairs", pairs):
+            con.execute(
+                "INSERT INTO identity_pairs SELECT ?, member_id_l, member_id_r, match_probability, match_weight, "
+                "match_key FROM _wb_pairs",
+                [run_id],
+            )
         if clusters:
             cl = pa.table(
                 {
@@ -92,12 +89,11 @@ def save_run(
                     "is_survivor": pa.array([s for _, _, s in clusters], pa.bool_()),
                 }
             )
-            con.register("_wb_clusters", cl)
-            con.execute(
-                "INSERT INTO identity_clusters SELECT ?, cluster_id, member_id, is_survivor FROM _wb_clusters",
-                [run_id],
-            )
-            con.unregister("_wb_clusters")
+            with registered(con, "_wb_clusters", cl):
+                con.execute(
+                    "INSERT INTO identity_clusters SELECT ?, cluster_id, member_id, is_survivor FROM _wb_clusters",
+                    [run_id],
+                )
     return run_id
 
 
@@ -110,14 +106,11 @@ def member_samples(con: duckdb.DuckDBPyConnection, member_ids: list[str]) -> dic
     """Display fields of some members (name, phone, source, store) for the report sample."""
     if not member_ids:
         return {}
-    con.register("_wb_ids", pa.table({"member_id": pa.array(member_ids, pa.string())}))
-    try:
+    with registered(con, "_wb_ids", pa.table({"member_id": pa.array(member_ids, pa.string())})):
         rows = con.execute(
             "SELECT m.member_id, m.name, m.phone, m.phone_raw, m.source, coalesce(m.store_id, m.register_store), "
             "m.birthday FROM members m JOIN _wb_ids USING (member_id)"
         ).fetchall()
-    finally:
-        con.unregister("_wb_ids")
     return {
         r[0]: {"name": r[1], "phone": r[2] or r[3], "source": r[4], "store_id": r[5], "birthday": r[6]} for r in rows
     }

@@ -21,6 +21,7 @@ import pyarrow as pa
 from winback.errors import InputError
 from winback.ingest.encoding import resolve_encoding, temp_utf8_path, transcode_to_utf8
 from winback.ingest.sqltext import lit, q
+from winback.warehouse.registered import registered
 
 STAGED = "wb_staged"
 READER_REJECTS = "wb_reader_rejects"
@@ -291,9 +292,8 @@ def _stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None, o
             batch = pa.Table.from_arrays(
                 [pa.array(nums, pa.int64())] + [pa.array(c, pa.string()) for c in cols], schema=schema
             )
-            con.register("wb_xlsx_batch", batch)
-            con.execute(f"INSERT INTO {_RAW} SELECT * FROM wb_xlsx_batch")
-            con.unregister("wb_xlsx_batch")
+            with registered(con, "wb_xlsx_batch", batch):
+                con.execute(f"INSERT INTO {_RAW} SELECT * FROM wb_xlsx_batch")
             total += len(nums)
             if on_rows:
                 on_rows(total)

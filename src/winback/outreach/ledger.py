@@ -9,6 +9,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from winback.warehouse.registered import registered
+
 
 def touch_key(campaign_id: str, member_id: str, channel: str, step: int = 1) -> str:
     return f"{campaign_id}:{member_id}:{channel}:{step}"
@@ -30,16 +32,13 @@ def queue_touches(con: duckdb.DuckDBPyConnection, touches: list[dict[str, Any]],
             ]
         ),
     )
-    con.register("_new_touches", t)
-    try:
+    with registered(con, "_new_touches", t):
         row = con.execute(
             "INSERT INTO touches (idempotency_key, campaign_id, member_id, channel, status, payload, queued_at) "
             "SELECT n.idempotency_key, n.campaign_id, n.member_id, n.channel, 'queued', n.payload::JSON, ? "
             "FROM _new_touches n ANTI JOIN touches t ON t.idempotency_key = n.idempotency_key",
             [now],
         ).fetchone()
-    finally:
-        con.unregister("_new_touches")
     return int(row[0]) if row else 0
 
 
@@ -60,14 +59,11 @@ def create_tasks(con: duckdb.DuckDBPyConnection, tasks: list[dict[str, Any]], no
             ("priority", pa.int32()),
         ]
     )
-    con.register("_new_tasks", pa.Table.from_pylist(tasks, schema=schema))
-    try:
+    with registered(con, "_new_tasks", pa.Table.from_pylist(tasks, schema=schema)):
         row = con.execute(
             "INSERT INTO tasks (task_id, campaign_id, member_id, guide_id, store_id, kind, script, coupon_code, "
             " priority, status, due_at, created_at) "
             "SELECT n.*, 'open', ?, ? FROM _new_tasks n ANTI JOIN tasks t ON t.task_id = n.task_id",
             [now + dt.timedelta(days=due_days), now],
         ).fetchone()
-    finally:
-        con.unregister("_new_tasks")
     return int(row[0]) if row else 0
