@@ -58,3 +58,11 @@ def demo_brand(tmp_path_factory: pytest.TempPathFactory) -> DemoBrand:
     out = tmp_path_factory.mktemp("demo_brand")
     summary = run_demo(out / "winback.duckdb", out, members=8000, seed=7)
     return DemoBrand(db_path=out / "winback.duckdb", out_dir=out, truth_dir=out / "truth", summary=summary)
+
+
+@pytest.fixture
+def db(con: duckdb.DuckDBPyConnection) -> Iterator[Any]:
+    """The warehouse as winback's services see it: a DuckDBEngine over the `con` fixture's connection."""
+    from winback.engine.duckdb_engine import DuckDBEngine
+
+    yield DuckDBEngine(con)

@@ -1,35 +1,133 @@
-"""Settings, built once at the entry point and passed down (never read from globals in services)."""
+"""Settings: one catalogue of every setting, read once at the entry point and passed down.
+
+Each setting is declared here once, with its name, type, default, environment variable and help (zh and en).
+`Settings.load()` is the only place in winback that reads a `WINBACK_*` environment variable; services receive
+the `Settings` object (through the app object) and never look at the environment themselves.
+`docs/settings.md` lists every setting; `tests/test_docs.py` fails when one is missing there.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
-DEFAULT_DB = "winback.duckdb"
-ENV_DB = "WINBACK_DB"
-ENV_LANG = "WINBACK_LANG"
+from winback.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One entry of the catalogue: `name` is the `Settings` field, `env` the environment variable."""
+
+    name: str
+    type: type
+    default: Any
+    env: str
+    help_zh: str
+    help_en: str
+    choices: tuple[str, ...] = ()
+
+    def help(self, lang: str = "zh") -> str:
+        return self.help_zh if lang == "zh" else self.help_en
+
+
+CATALOGUE: tuple[Setting, ...] = (
+    Setting("db_path", Path, Path("winback.duckdb"), "WINBACK_DB",
+            "数据仓库文件(DuckDB)。命令行 --db 优先。",
+            "The warehouse file (DuckDB). --db on the command line wins."),
+    Setting("lang", str, "zh", "WINBACK_LANG",
+            "界面语言:zh(默认)或 en。命令行 --lang 优先。",
+            "Language of everything winback prints: zh (default) or en. --lang wins.", ("zh", "en")),
+    Setting("tz", str, "Asia/Shanghai", "WINBACK_TZ",
+            "品牌所在时区(IANA 名称);活动发布、发券、核销都按此时区的本地时间记录。",
+            "The brand's time zone (IANA name); launch, coupon issue and redemption are stamped in its local time."),
+    Setting("engine", str, "duckdb", "WINBACK_ENGINE",
+            "快照计算引擎:duckdb(默认,嵌入式)或 spark。命令行 --engine 优先。",
+            "Engine that runs the refresh's SQL: duckdb (default, embedded) or spark. --engine wins.",
+            ("duckdb", "spark")),
+    Setting("scenarios", Path, None, "WINBACK_SCENARIOS",
+            "场景剧本文件(TOML);不设则用内置的 rules/scenarios.toml。",
+            "The scenario playbook file (TOML); unset: the shipped rules/scenarios.toml."),
+    Setting("import_memory", str, "2GB", "WINBACK_IMPORT_MEMORY",
+            "导入时 DuckDB 的内存上限(如 4GB);仓库连接已有更低上限时保留更低者。",
+            "DuckDB's memory limit while importing (e.g. 4GB); a lower limit already set is kept."),
+    Setting("spark_master", str, "local[2]", "WINBACK_SPARK_MASTER",
+            "Spark master(local[N] 或集群地址)。",
+            "The Spark master (local[N] or a cluster URL)."),
+    Setting("spark_driver_memory", str, "4g", "WINBACK_SPARK_DRIVER_MEMORY",
+            "Spark driver 内存。",
+            "Spark driver memory."),
+    Setting("spark_orders_parquet", str, None, "WINBACK_SPARK_ORDERS_PARQUET",
+            "Spark 从此 Parquet 路径/通配读取订单(数据湖),不从仓库导出。命令行 --orders-parquet 优先。",
+            "Spark reads orders from this Parquet path/glob (your data lake) instead of the warehouse."),
+    Setting("spark_members_parquet", str, None, "WINBACK_SPARK_MEMBERS_PARQUET",
+            "Spark 从此 Parquet 路径/通配读取会员。命令行 --members-parquet 优先。",
+            "Spark reads members from this Parquet path/glob instead of the warehouse."),
+    Setting("spark_tmp", str, None, "WINBACK_SPARK_TMP",
+            "Spark 临时目录(仓库导出与 spill);不设则用系统临时目录。",
+            "Spark's scratch directory (warehouse export and spills); unset: the system temp directory."),
+)  # fmt: skip
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in CATALOGUE}
+BY_ENV: dict[str, Setting] = {s.env: s for s in CATALOGUE}
 
 
 @dataclass(frozen=True)
 class Settings:
-    db_path: Path
-    engine: str = "duckdb"
-    lang: str = "zh"
-    json_output: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
+    """Every setting's value for one run. Build it with `Settings.load(...)` at the entry point."""
+
+    db_path: Path = BY_NAME["db_path"].default
+    lang: str = BY_NAME["lang"].default
+    tz: str = BY_NAME["tz"].default
+    engine: str = BY_NAME["engine"].default
+    scenarios: Path | None = BY_NAME["scenarios"].default
+    import_memory: str = BY_NAME["import_memory"].default
+    spark_master: str = BY_NAME["spark_master"].default
+    spark_driver_memory: str = BY_NAME["spark_driver_memory"].default
+    spark_orders_parquet: str | None = None
+    spark_members_parquet: str | None = None
+    spark_tmp: str | None = None
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then `WINBACK_*` variables from `environ` (default: the process environment), then the
+        non-empty `overrides` (command-line options). Values are checked; a bad one is a ConfigError."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for s in CATALOGUE:
+            raw = overrides.get(s.name)
+            origin = "option"
+            if raw is None or raw == "":
+                raw, origin = env.get(s.env), s.env
+            if raw is None or raw == "":
+                continue
+            values[s.name] = _coerce(s, raw, origin)
+        unknown = set(overrides) - set(BY_NAME)
+        if unknown:
+            raise ValueError(f"not settings: {sorted(unknown)}")
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with some values changed (checked like loaded ones)."""
+        checked = {k: _coerce(BY_NAME[k], v, "option") if v is not None else None for k, v in changes.items()}
+        return replace(self, **checked)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: (str(v) if isinstance(v := getattr(self, f.name), Path) else v) for f in fields(self)}
 
 
-def resolve_db_path(cli_value: str | os.PathLike[str] | None) -> Path:
-    """`--db` wins, else $WINBACK_DB, else ./winback.duckdb."""
-    if cli_value:
-        return Path(cli_value)
-    env = os.environ.get(ENV_DB)
-    if env:
-        return Path(env)
-    return Path(DEFAULT_DB)
-
-
-def resolve_lang(cli_value: str | None) -> str:
-    lang = cli_value or os.environ.get(ENV_LANG) or "zh"
-    return "en" if lang.lower().startswith("en") else "zh"
+def _coerce(s: Setting, raw: Any, origin: str) -> Any:
+    if s.type is Path:
+        return Path(raw)
+    value = str(raw).strip()
+    if s.name == "lang":
+        low = value.lower()
+        value = "en" if low.startswith("en") else "zh" if low.startswith("zh") else value
+    if s.choices and value not in s.choices:
+        raise ConfigError(
+            f"{origin}={raw!r}: {s.name} must be one of {', '.join(s.choices)}",
+            hint=f"{s.help_en} ({s.help_zh})",
+        )
+    return value

@@ -39,7 +39,34 @@ class WarehouseLockedError(WinbackError):
 
 
 class EngineError(WinbackError):
-    """The analytics engine (DuckDB or Spark) failed or is unavailable."""
+    """The database or analytics engine (DuckDB or Spark) failed or is unavailable.
+
+    Raised by the engine's public methods for every backend error, with the failing SQL (truncated) in `sql` and
+    in the hint, and what kind of failure it was in `kind`: "conflict" (another writer changed the same rows
+    first: retry), "catalog" (a table or column does not exist), "constraint" (a key or NOT NULL was violated),
+    "io" (the file could not be read or written), or "other".
+    """
+
+    SQL_SHOWN = 300
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, sql: str | None = None, kind: str = "other"
+    ) -> None:
+        if sql and hint is None:
+            hint = f"SQL: {shorten_sql(sql, self.SQL_SHOWN)}"
+        super().__init__(message, hint=hint)
+        self.sql = sql
+        self.kind = kind
+
+    @property
+    def conflict(self) -> bool:
+        return self.kind == "conflict"
+
+
+def shorten_sql(sql: str, limit: int = 300) -> str:
+    """One line of SQL, at most `limit` characters (… marks a cut)."""
+    flat = " ".join(sql.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 class ModelError(WinbackError):

@@ -1,13 +1,17 @@
-"""The typer application and the options every command shares."""
+"""The typer application, the options every command shares, and the one app object the commands use."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from winback.config import Settings, resolve_db_path, resolve_lang
+from winback.errors import WinbackError
+
+if TYPE_CHECKING:
+    from winback.app import Winback
+    from winback.config import Settings
 
 app = typer.Typer(
     name="winback",
@@ -20,8 +24,8 @@ app = typer.Typer(
 
 @dataclass
 class _State:
-    db: str | None = None
-    lang: str | None = None
+    app: Winback | None = None
+    error: WinbackError | None = None
 
 
 state = _State()
@@ -29,13 +33,35 @@ state = _State()
 
 @app.callback()
 def _global(
+    ctx: typer.Context,
     db: str = typer.Option(None, "--db", help="Warehouse file (default: $WINBACK_DB, else ./winback.duckdb)."),
     lang: str = typer.Option(None, "--lang", help="zh or en (default: $WINBACK_LANG, else zh)."),
 ) -> None:
-    state.db = db
-    state.lang = lang
+    """Build the app object once from the options and the environment (the only place settings are read)."""
+    from winback.app import Winback
+    from winback.config import Settings
+
+    state.app, state.error = None, None
+    try:
+        wb = Winback(Settings.load(db_path=db, lang=lang))
+    except WinbackError as exc:  # reported by the command, in its --json shape if asked
+        state.error = exc
+        return
+    state.app = wb
+    ctx.call_on_close(wb.close)
+
+
+def current() -> Winback:
+    """The app object the callback built (raises the settings error it met, for handle_errors to print)."""
+    if state.error is not None:
+        raise state.error
+    if state.app is None:  # a command called without the callback (tests that call functions directly)
+        from winback.app import Winback
+
+        state.app = Winback()
+    return state.app
 
 
 def settings(json_output: bool = False) -> Settings:
-    """Settings built at the entry point from global options and the environment."""
-    return Settings(db_path=Path(resolve_db_path(state.db)), lang=resolve_lang(state.lang), json_output=json_output)
+    """Transitional: the current app's settings (commands move to `current()`)."""
+    return current().settings

@@ -9,13 +9,13 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from winback.errors import WinbackError
+from winback.errors import EngineError, WinbackError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -79,17 +79,38 @@ def pct(v: float | None) -> str:
     return "—" if v is None else f"{100 * v:.1f}%"
 
 
+_BACKENDS = ("duckdb", "_duckdb", "py4j", "pyspark")
+
+
+def error_object(exc: WinbackError) -> dict[str, dict[str, str | None]]:
+    """The one shape of every error in --json output (and in the web API)."""
+    return {"error": {"type": type(exc).__name__, "message": exc.message, "hint": exc.hint}}
+
+
+def as_user_error(exc: Exception) -> WinbackError | None:
+    """A WinbackError for `exc` if it is one, or a backend error that slipped past the engine; else None."""
+    if isinstance(exc, WinbackError):
+        return exc
+    if type(exc).__module__.split(".")[0] in _BACKENDS:
+        return EngineError(f"the database failed: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}")
+    return None
+
+
 def handle_errors(json_flag: str = "json_output") -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Turn WinbackError into a clear message on stderr (or a JSON error object) and a non-zero exit."""
+    """Turn WinbackError (and any backend error) into a clear message on stderr (or the JSON error object) and a
+    non-zero exit: 2, or 3 when the warehouse is locked."""
 
     def deco(fn: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 return fn(*args, **kwargs)
-            except WinbackError as exc:
+            except Exception as raw:
+                exc = as_user_error(raw)
+                if exc is None:
+                    raise
                 if kwargs.get(json_flag):
-                    print_json({"error": {"type": type(exc).__name__, "message": exc.message, "hint": exc.hint}})
+                    print_json(error_object(exc))
                 else:
                     err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
                     if exc.hint:
@@ -104,8 +125,12 @@ def handle_errors(json_flag: str = "json_output") -> Callable[[Callable[P, R]], 
     return deco
 
 
-def emit(data: dict[str, Any], json_output: bool, render: Callable[[dict[str, Any]], None]) -> None:
+T = TypeVar("T")
+
+
+def emit(data: T, json_output: bool, render: Callable[[T], None]) -> None:
+    """--json: the result's `to_dict()` as one JSON object; else `render(result)` for people."""
     if json_output:
-        print_json(data)
+        print_json(data.to_dict() if hasattr(data, "to_dict") else data)
     else:
         render(data)

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
 from winback.errors import EngineError, InputError, WarehouseLockedError
-from winback.warehouse.migrate import migrate
+from winback.warehouse.migrate import Step, migrate
 
 _PID = re.compile(r"PID (\d+)")
 
 
-def connect(path: Path | str, *, read_only: bool = False, threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the DuckDB file (creating it and applying migrations unless read-only)."""
+def connect(
+    path: Path | str,
+    *,
+    read_only: bool = False,
+    threads: int | None = None,
+    hooks: Mapping[str, Step] | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file (creating it and applying migrations unless read-only; `hooks`: see migrate())."""
     path = Path(path)
     if read_only and not path.exists():
         raise InputError(
@@ -44,7 +50,11 @@ def connect(path: Path | str, *, read_only: bool = False, threads: int | None = 
             ) from exc
         raise EngineError(f"cannot open the warehouse {path}: {text}") from exc
     if not read_only:
-        migrate(con)
+        try:
+            migrate(con, hooks)
+        except BaseException:
+            con.close()
+            raise
     return con
 
 

@@ -4,7 +4,7 @@ AFTER) run in one transaction, so a warehouse is either fully upgraded or untouc
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import resources
 
 import duckdb
@@ -14,12 +14,20 @@ from winback.warehouse.transaction import transaction
 _NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
-def _segments_become_a_view(con: duckdb.DuckDBPyConnection) -> None:
-    """After 005: build the view from the stored snapshots and rules; the old rows go only if the view reproduces
-    every one of them (a row no rule set explains, e.g. planted by hand, is kept in member_segments_v4)."""
-    from winback.lifecycle.segments_view import rebuild_segments_view  # lifecycle imports nothing from here
+Step = Callable[[duckdb.DuckDBPyConnection], object]
 
-    rebuild_segments_view(con)
+#: the domain steps a migration may need, by name; the app passes them in (the warehouse imports no domain room)
+REBUILD_SEGMENTS_VIEW = "rebuild_segments_view"
+
+
+def _segments_become_a_view(con: duckdb.DuckDBPyConnection, hooks: Mapping[str, Step]) -> None:
+    """After 005: build the view from the stored snapshots and rules (the lifecycle room's step, passed in by the
+    app); the old rows go only if the view reproduces every one of them (a row no rule set explains, e.g. planted
+    by hand, is kept in member_segments_v4). Without the step the placeholder view stays, so the old rows are
+    dropped only when there are none."""
+    rebuild = hooks.get(REBUILD_SEGMENTS_VIEW)
+    if rebuild is not None:
+        rebuild(con)
     differ = con.execute(
         "SELECT count(*) FROM ((SELECT * FROM member_segments_v4 EXCEPT ALL SELECT * FROM member_segments) "
         "UNION ALL (SELECT * FROM member_segments EXCEPT ALL SELECT * FROM member_segments_v4))"
@@ -30,7 +38,7 @@ def _segments_become_a_view(con: duckdb.DuckDBPyConnection) -> None:
 
 # Python steps for data the SQL alone cannot rebuild, keyed by the migration that needs them; they run after the
 # last pending migration's SQL (so they see the final schema), in the same transaction.
-AFTER: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {5: _segments_become_a_view}
+AFTER: dict[int, Callable[[duckdb.DuckDBPyConnection, Mapping[str, Step]], None]] = {5: _segments_become_a_view}
 
 
 def available_migrations() -> list[tuple[int, str, str]]:
@@ -57,8 +65,9 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply pending migrations; returns the names applied."""
+def migrate(con: duckdb.DuckDBPyConnection, hooks: Mapping[str, Step] | None = None) -> list[str]:
+    """Apply pending migrations; returns the names applied. `hooks`: the domain steps some migrations need
+    (see AFTER), given by the app object."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
@@ -73,6 +82,6 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             con.execute("INSERT INTO schema_migrations VALUES (?, ?, current_timestamp::TIMESTAMP)", [version, name])
         for version, _, _ in pending:
             if version in AFTER:
-                AFTER[version](con)
+                AFTER[version](con, hooks or {})
     applied = [name for _, name, _ in pending]
     return applied

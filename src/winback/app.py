@@ -1,0 +1,163 @@
+"""The app object: `Winback(settings)` owns the warehouse connection and the engine; the services hang off it.
+
+Every entry point (the CLI, the web console, the daily jobs, a notebook) builds one `Winback` from `Settings` and
+calls its services; nothing else opens the warehouse or reads settings. The warehouse opens lazily, read-only
+for services that only read (so several readers can share the file) and read-write (creating the file and
+applying migrations) as soon as one service writes. Services are imported on first use, so `winback --help`
+and light commands never load the model, campaign or identity machinery.
+
+    with Winback(Settings.load()) as wb:
+        wb.ingest.import_file("orders", "orders.csv")
+        wb.lifecycle.refresh()
+        print(wb.overview.overview().to_dict())
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from winback.clock import brand_now
+from winback.config import Settings
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from winback.campaigns.coupon_service import CouponService
+    from winback.campaigns.service import CampaignService
+    from winback.demo.service import DemoService
+    from winback.engine.base import Engine
+    from winback.engine.duckdb_engine import DuckDBEngine
+    from winback.identity.service import IdentityService
+    from winback.ingest.service import IngestService
+    from winback.lifecycle.service import LifecycleService
+    from winback.overview.service import OverviewService
+    from winback.quality.service import QualityService
+    from winback.warehouse.info import WarehouseInfo
+
+
+class Winback:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings if settings is not None else Settings.load()
+        self._db: DuckDBEngine | None = None
+        self._writable = False
+        self._engines: list[Engine] = []
+
+    # -- the warehouse and the engine ------------------------------------------------------------------------
+    def db(self, *, write: bool = True) -> DuckDBEngine:
+        """The warehouse. `write=False` opens it read-only if it is not open yet (it must exist); a later
+        `write=True` reopens it read-write. Call this each time rather than keeping the object."""
+        if self._db is not None and (self._writable or not write):
+            return self._db
+        from winback.engine.duckdb_engine import DuckDBEngine
+        from winback.warehouse.connection import connect
+
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        con = connect(self.settings.db_path, read_only=not write, hooks=_migration_hooks())
+        self._db, self._writable = DuckDBEngine(con), write
+        return self._db
+
+    def engine(self, **spark_paths: str | None) -> Engine:
+        """The analytics engine the settings name (DuckDB: the warehouse itself; Spark: a session reading the
+        warehouse's tables or the given Parquet). A Spark engine is closed with the app."""
+        from winback.engine.base import Engine
+
+        eng = Engine.from_settings(self.settings, self.db(), **spark_paths)
+        if eng is not self._db:
+            self._engines.append(eng)
+        return eng
+
+    def release(self, engine: Engine) -> None:
+        """Close an engine from `engine()` now (never the warehouse itself)."""
+        if engine in self._engines:
+            self._engines.remove(engine)
+            engine.close()
+
+    def now(self) -> dt.datetime:
+        """The brand's wall-clock time (naive local time in the `tz` setting)."""
+        return brand_now(self.settings.tz)
+
+    def close(self) -> None:
+        while self._engines:
+            self._engines.pop().close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def __enter__(self) -> Winback:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- services ----------------------------------------------------------------------------------------------
+    @cached_property
+    def ingest(self) -> IngestService:
+        from winback.ingest.service import IngestService
+
+        return IngestService(self)
+
+    @cached_property
+    def lifecycle(self) -> LifecycleService:
+        from winback.lifecycle.service import LifecycleService
+
+        return LifecycleService(self)
+
+    @cached_property
+    def identity(self) -> IdentityService:
+        from winback.identity.service import IdentityService
+
+        return IdentityService(self)
+
+    @cached_property
+    def quality(self) -> QualityService:
+        from winback.quality.service import QualityService
+
+        return QualityService(self)
+
+    @cached_property
+    def overview(self) -> OverviewService:
+        from winback.overview.service import OverviewService
+
+        return OverviewService(self)
+
+    @cached_property
+    def campaigns(self) -> CampaignService:
+        from winback.campaigns.service import CampaignService
+
+        return CampaignService(self)
+
+    @cached_property
+    def coupons(self) -> CouponService:
+        from winback.campaigns.coupon_service import CouponService
+
+        return CouponService(self)
+
+    @cached_property
+    def demo(self) -> DemoService:
+        from winback.demo.service import DemoService
+
+        return DemoService(self)
+
+    def info(self) -> WarehouseInfo:
+        """Row counts per table, the views, the last imports."""
+        from winback.warehouse.info import warehouse_info
+
+        return warehouse_info(self.db(write=False).con)
+
+
+def _rebuild_segments_view(con: duckdb.DuckDBPyConnection) -> Any:
+    from winback.engine.duckdb_engine import DuckDBEngine
+    from winback.lifecycle.segments_view import rebuild_segments_view
+
+    return rebuild_segments_view(DuckDBEngine(con))
+
+
+def _migration_hooks() -> dict[str, Any]:
+    """The domain steps some migrations need (the warehouse imports no domain room)."""
+    from winback.warehouse.migrate import REBUILD_SEGMENTS_VIEW
+
+    return {REBUILD_SEGMENTS_VIEW: _rebuild_segments_view}

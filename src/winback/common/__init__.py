@@ -1,0 +1,1 @@
+"""Shared concepts every room may use: phones, masking, encodings, typed results. Imports no other room."""
