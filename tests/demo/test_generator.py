@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from winback.common.phones import classify
 from winback.demo import generate as gen_mod
 from winback.demo import ids
 from winback.demo.brand import DemoSpec, make_brand
@@ -20,7 +21,6 @@ from winback.demo.generate import generate
 from winback.demo.people import Behaviour, make_members
 from winback.demo.purchases import Calendar, _segment_cumsum, simulate
 from winback.demo.vocab import CATEGORIES
-from winback.ingest.phones import classify
 
 SMALL = DemoSpec(members=1500, years=2, seed=11, end=dt.date(2026, 11, 20))
 

@@ -8,8 +8,8 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
+from winback.common.masking import mask_phone
 from winback.identity.clusters import connected_components, pairs_at
-from winback.identity.masking import mask_phone
 from winback.identity.survivor import Candidate, choose_survivor
 
 D = dt.date

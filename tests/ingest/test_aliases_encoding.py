@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from winback.common.encoding import CHUNK, detect_encoding, resolve_encoding, transcode_to_utf8
 from winback.errors import InputError
 from winback.ingest.aliases import normalise_header, parse_map_options, resolve_mapping
-from winback.ingest.encoding import CHUNK, detect_encoding, resolve_encoding, transcode_to_utf8
 
 
 def test_normalise_header() -> None:

@@ -6,7 +6,7 @@ import phonenumbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from winback.ingest.phones import classify, classify_direct, display_phone, mask_phone, normalise_text
+from winback.common.phones import classify, classify_direct, display_phone, mask_phone, normalise_text
 
 
 def test_statuses() -> None:

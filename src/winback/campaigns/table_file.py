@@ -11,8 +11,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from winback.common.encoding import resolve_encoding
 from winback.errors import InputError
-from winback.ingest.encoding import resolve_encoding
 
 
 @dataclass(frozen=True)

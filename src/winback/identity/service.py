@@ -8,10 +8,10 @@ from typing import Any
 
 import duckdb
 
+from winback.common.masking import mask_phone
 from winback.errors import InputError
 from winback.identity import merge, store
 from winback.identity.clusters import connected_components, pairs_at
-from winback.identity.masking import mask_phone
 from winback.identity.survivor import choose_survivor
 
 DEFAULT_THRESHOLD = 0.9

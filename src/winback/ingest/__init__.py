@@ -1,6 +1,6 @@
 """Import of real exports: read (CSV/TSV/XLSX/Parquet, UTF-8 or GBK), map columns, validate, load or reject."""
 
-from winback.ingest.phones import mask_phone
+from winback.common.phones import mask_phone
 from winback.ingest.service import ImportResult, import_file
 
 __all__ = ["ImportResult", "import_file", "mask_phone"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from winback.ingest import phones
+from winback.common import phones
 from winback.ingest.aliases import ColumnMapping
 from winback.ingest.plan import Plan, scalar, write_rejects
 from winback.ingest.sqltext import lit, q

@@ -18,8 +18,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from winback.common.encoding import resolve_encoding, temp_utf8_path, transcode_to_utf8
 from winback.errors import InputError
-from winback.ingest.encoding import resolve_encoding, temp_utf8_path, transcode_to_utf8
 from winback.ingest.sqltext import lit, q
 from winback.warehouse.registered import registered
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import duckdb
 
+from winback.common.encoding import file_sha256
 from winback.errors import EngineError, InputError
 from winback.ingest import readers
 from winback.ingest.aliases import ColumnMapping, parse_map_options, resolve_mapping
-from winback.ingest.encoding import file_sha256
 from winback.ingest.fields import FIELDS, KINDS, normalise_kind
 from winback.ingest.load_facts import plan_events, plan_order_items
 from winback.ingest.load_master import plan_master

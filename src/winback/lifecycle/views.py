@@ -13,8 +13,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from winback.common.phones import display_phone, mask_phone
 from winback.errors import InputError, NotFoundError
-from winback.ingest.phones import display_phone, mask_phone
 from winback.lifecycle.cycle import shrunk_cycle
 
 BY_COLUMNS = {"store": "store_id", "tier": "tier", "channel": "register_channel", "guide": "guide_id"}
