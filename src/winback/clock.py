@@ -3,8 +3,7 @@
 Exports write order times in the brand's local time without a zone (2024-03-05 13:05, or just a date), so every
 time winback stamps (campaign launch, coupon issue, redemption) is local wall-clock time too, naive, in the zone
 named by the `tz` setting ($WINBACK_TZ, default Asia/Shanghai), which the entry point passes in. Mixing UTC
-stamps with local order times shifts response windows by
-hours and refuses same-day redemptions.
+stamps with local order times shifts response windows by hours and refuses same-day redemptions.
 """
 
 from __future__ import annotations
