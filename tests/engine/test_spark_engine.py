@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     import duckdb
     from pyspark.sql import SparkSession
 
+    from winback.engine.duckdb_engine import DuckDBEngine
+
 
 def _orders() -> pa.Table:
     return pa.table(
@@ -73,21 +75,21 @@ def test_missing_pyspark_is_a_clear_engine_error(monkeypatch: pytest.MonkeyPatch
         start_session()
 
 
-def test_export_writes_json_columns_as_text(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+def test_export_writes_json_columns_as_text(con: duckdb.DuckDBPyConnection, db: DuckDBEngine, tmp_path: Path) -> None:
     con.execute(
         "INSERT INTO members (member_id, phone_status, source, extra) VALUES ('m1', 'missing', 'erp', '{\"k\": 1}')"
     )
-    paths = export_tables(con, ["members", "orders"], tmp_path / "x")
+    paths = export_tables(db, ["members", "orders"], tmp_path / "x")
     back = con.execute(f"SELECT member_id, extra, typeof(extra) FROM '{paths['members']}'").fetchall()
     assert back == [("m1", '{"k": 1}', "VARCHAR")]
     assert con.execute(f"SELECT count(*) FROM '{paths['orders']}'").fetchall() == [(0,)]
     with pytest.raises(EngineError, match="no table 'nope'"):
-        export_tables(con, ["nope"], tmp_path / "y")
+        export_tables(db, ["nope"], tmp_path / "y")
 
 
-def test_missing_parquet_path_is_an_input_error(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+def test_missing_parquet_path_is_an_input_error(db: DuckDBEngine, tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"Parquet path\(s\) not found: orders="):
-        spark_engine_for_warehouse(con, parquet={"orders": tmp_path / "nothing-here"})
+        spark_engine_for_warehouse(db, parquet={"orders": tmp_path / "nothing-here"})
 
 
 # -- on the shared SparkSession --------------------------------------------------------------------------------
@@ -167,11 +169,11 @@ def test_errors_name_the_translated_sql(spark_engine: SparkEngine) -> None:
 
 
 @pytest.mark.spark
-def test_insert_into_warehouse(spark_engine: SparkEngine, con: duckdb.DuckDBPyConnection) -> None:
+def test_insert_into_warehouse(spark_engine: SparkEngine, con: duckdb.DuckDBPyConnection, db: DuckDBEngine) -> None:
     spark_engine.register("o", _orders())
     con.execute("CREATE TABLE landed (as_of DATE, scheme VARCHAR, member_id VARCHAR, segment VARCHAR)")
     n = spark_engine.insert_into_warehouse(
-        con,
+        db,
         "landed",
         ["as_of", "scheme", "member_id", "segment"],
         "SELECT DATE '2024-03-01', 'x', member_id, 'active' FROM o GROUP BY member_id",
@@ -182,15 +184,15 @@ def test_insert_into_warehouse(spark_engine: SparkEngine, con: duckdb.DuckDBPyCo
 
 @pytest.mark.spark
 def test_settings_and_environment_point_at_the_lake(
-    spark_session: SparkSession, con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spark_session: SparkSession, db: DuckDBEngine, tmp_path: Path
 ) -> None:
     lake = tmp_path / "lake.parquet"
     import pyarrow.parquet as pq
 
     pq.write_table(_orders(), lake)
-    monkeypatch.setenv("WINBACK_SPARK_ORDERS_PARQUET", str(lake))
-    settings = Settings(db_path=tmp_path / "wb.duckdb", engine="spark")
-    engine = spark_engine_from_settings(settings, con, session=spark_session)
+    environ = {"WINBACK_DB": str(tmp_path / "wb.duckdb"), "WINBACK_ENGINE": "spark"}
+    settings = Settings.load({**environ, "WINBACK_SPARK_ORDERS_PARQUET": str(lake)})
+    engine = spark_engine_from_settings(settings, db, session=spark_session)
     try:
         assert engine.query("SELECT count(*) AS n FROM orders").to_pylist() == [{"n": 3}]  # from the lake
         assert engine.query("SELECT count(*) AS n FROM members").to_pylist() == [{"n": 0}]  # exported warehouse

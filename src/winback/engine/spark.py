@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,26 +19,21 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from sqlglot import exp
 
-from winback.engine.base import copy_into_warehouse
+from winback.engine.base import Engine, Params
+from winback.engine.dialect import DIALECTS
 from winback.engine.transpile import READ, parse, spark_params
 from winback.errors import ConfigError, EngineError, InputError
 
 if TYPE_CHECKING:
-    import duckdb
     from pyspark.sql import DataFrame, SparkSession
 
     from winback.config import Settings
+    from winback.engine.duckdb_engine import DuckDBEngine
 
 INSTALL_HINT = (
     'Install the Spark extra with `pip install "winback[spark]"` and a Java 17 runtime '
     "(e.g. `apt-get install openjdk-17-jre-headless`, or set JAVA_HOME), or run with --engine duckdb."
 )
-
-ENV_MASTER = "WINBACK_SPARK_MASTER"
-ENV_DRIVER_MEMORY = "WINBACK_SPARK_DRIVER_MEMORY"
-ENV_ORDERS = "WINBACK_SPARK_ORDERS_PARQUET"
-ENV_MEMBERS = "WINBACK_SPARK_MEMBERS_PARQUET"
-ENV_TMP = "WINBACK_SPARK_TMP"
 
 # Warehouse tables a refresh reads; each is exported to Parquet unless the user points at their own files.
 DEFAULT_TABLES: tuple[str, ...] = ("members", "orders")
@@ -124,10 +119,10 @@ def start_session(options: SparkOptions | None = None) -> SparkSession:
     return session
 
 
-class SparkEngine:
-    """The `Engine` protocol on a SparkSession. Every name the SQL uses is a Spark temporary view."""
+class SparkEngine(Engine):
+    """The Engine on a SparkSession. Every name the SQL uses is a Spark temporary view."""
 
-    name = "spark"
+    dialect = DIALECTS["spark"]
 
     def __init__(self, session: SparkSession, *, owns_session: bool = False, tmp_dir: Path | None = None) -> None:
         self.session = session
@@ -135,17 +130,21 @@ class SparkEngine:
         self._tmp_dir = tmp_dir  # removed on close (the warehouse export lives here)
         self._persisted: dict[str, DataFrame] = {}
 
-    # -- Engine protocol ---------------------------------------------------------------------------------
-    def query(self, sql: str, params: list[object] | None = None) -> pa.Table:
+    # -- Engine hooks ------------------------------------------------------------------------------------
+    def _query(self, sql: str, params: Params) -> pa.Table:
         return _to_arrow(self._frame(sql, params))
 
-    def execute(self, sql: str, params: list[object] | None = None) -> None:
+    def _fetchall(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
+        table = self._query(sql, params)
+        return list(zip(*(c.to_pylist() for c in table.columns), strict=True)) if table.num_columns else []
+
+    def _execute(self, sql: str, params: Params) -> None:
         trees = parse(sql)
         if len(trees) != 1:
             if params:
                 raise EngineError("parameters need a single statement", hint="Run the statements one by one.")
             for tree in trees:
-                self.execute(tree.sql(dialect=READ))
+                self._execute(tree.sql(dialect=READ), None)
             return
         tree = trees[0]
         if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() in {"TABLE", "VIEW"}:
@@ -159,7 +158,7 @@ class SparkEngine:
         else:
             self._frame(sql, params).collect()
 
-    def register(self, name: str, table: pa.Table) -> None:
+    def _register(self, name: str, table: pa.Table) -> None:
         self._forget(name)
         try:
             frame = self.session.createDataFrame(table)
@@ -167,14 +166,12 @@ class SparkEngine:
             raise EngineError(f"Spark could not take the Arrow table {name!r}: {exc}") from exc
         frame.createOrReplaceTempView(name)
 
-    def unregister(self, name: str) -> None:
+    def _unregister(self, name: str) -> None:
         self._drop(name, if_exists=True)
 
-    def insert_into_warehouse(
-        self, con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], sql: str
-    ) -> int:
-        """Run the SELECT on Spark, fetch it as Arrow and append it to the DuckDB warehouse table (no commit)."""
-        return copy_into_warehouse(self, con, table, columns, sql)
+    def _kind(self, exc: Exception) -> str:
+        text = str(exc)
+        return "catalog" if "TABLE_OR_VIEW_NOT_FOUND" in text or "UNRESOLVED_COLUMN" in text else "other"
 
     # -- extras ------------------------------------------------------------------------------------------
     def register_parquet(self, name: str, path: str | os.PathLike[str]) -> None:
@@ -327,29 +324,29 @@ def _first_line(exc: BaseException) -> str:
 # -- building an engine for a warehouse ----------------------------------------------------------------------
 
 
-def export_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[str], directory: Path) -> dict[str, Path]:
+def export_tables(db: DuckDBEngine, tables: Iterable[str], directory: Path) -> dict[str, Path]:
     """Write warehouse tables to Parquet under `directory` (JSON columns as text) and return name → path."""
     directory.mkdir(parents=True, exist_ok=True)
     out: dict[str, Path] = {}
     for table in tables:
-        cols = con.execute(
+        cols = db.fetchall(
             "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
             "ORDER BY ordinal_position",
             [table],
-        ).fetchall()
+        )
         if not cols:
             raise EngineError(f"the warehouse has no table {table!r} to hand to Spark", hint="Run `winback init`.")
         select = ", ".join(
             f'CAST("{name}" AS VARCHAR) AS "{name}"' if dtype.upper() == "JSON" else f'"{name}"' for name, dtype in cols
         )
         path = directory / f"{table}.parquet"
-        con.execute(f"COPY (SELECT {select} FROM \"{table}\") TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+        db.execute(f"COPY (SELECT {select} FROM \"{table}\") TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
         out[table] = path
     return out
 
 
 def spark_engine_for_warehouse(
-    con: duckdb.DuckDBPyConnection,
+    db: DuckDBEngine,
     *,
     parquet: Mapping[str, str | os.PathLike[str]] | None = None,
     tables: Iterable[str] = DEFAULT_TABLES,
@@ -365,7 +362,7 @@ def spark_engine_for_warehouse(
             f"Parquet path(s) not found: {', '.join(missing_paths)}",
             hint="Give a file, a directory of Parquet part files or a glob (--orders-parquet / --members-parquet).",
         )
-    tmp_base = (options.local_dir if options else None) or os.environ.get(ENV_TMP) or None
+    tmp_base = (options.local_dir if options else None) or None
     to_export = [t for t in tables if t not in parquet]
     tmp_dir = Path(tempfile.mkdtemp(prefix="winback-spark-export-", dir=tmp_base)) if to_export else None
     session = session or active_session()
@@ -373,7 +370,7 @@ def spark_engine_for_warehouse(
     spark = session or start_session(options)
     engine = SparkEngine(spark, owns_session=owns, tmp_dir=tmp_dir)
     try:
-        exported = export_tables(con, to_export, tmp_dir) if tmp_dir is not None else {}
+        exported = export_tables(db, to_export, tmp_dir) if tmp_dir is not None else {}
         for name, path in {**exported, **parquet}.items():
             engine.register_parquet(name, path)
     except BaseException:
@@ -384,32 +381,26 @@ def spark_engine_for_warehouse(
 
 def spark_engine_from_settings(
     settings: Settings,
-    con: duckdb.DuckDBPyConnection,
+    db: DuckDBEngine,
     *,
     orders_parquet: str | None = None,
     members_parquet: str | None = None,
     session: SparkSession | None = None,
 ) -> SparkEngine:
-    """The CLI's entry: `--orders-parquet/--members-parquet` win, then WINBACK_SPARK_* environment variables,
-    then `settings.extra` (keys spark.master, spark.driver_memory, spark.orders_parquet, spark.members_parquet)."""
-    extra: dict[str, Any] = dict(settings.extra)
-
-    def pick(cli: str | None, env: str, key: str) -> str | None:
-        return cli or os.environ.get(env) or extra.get(key) or None
-
+    """The app's entry: `orders_parquet` / `members_parquet` (command-line options) win over the settings
+    (WINBACK_SPARK_ORDERS_PARQUET / _MEMBERS_PARQUET); master, driver memory and scratch directory come from the
+    settings."""
     parquet: dict[str, str] = {}
-    orders = pick(orders_parquet, ENV_ORDERS, "spark.orders_parquet")
-    members = pick(members_parquet, ENV_MEMBERS, "spark.members_parquet")
+    orders = orders_parquet or settings.spark_orders_parquet
+    members = members_parquet or settings.spark_members_parquet
     if orders:
         parquet["orders"] = orders
     if members:
         parquet["members"] = members
     options = SparkOptions(
-        master=pick(None, ENV_MASTER, "spark.master") or SparkOptions.master,
-        driver_memory=pick(None, ENV_DRIVER_MEMORY, "spark.driver_memory") or SparkOptions.driver_memory,
-        local_dir=pick(None, ENV_TMP, "spark.tmp"),
+        master=settings.spark_master, driver_memory=settings.spark_driver_memory, local_dir=settings.spark_tmp
     )
-    return spark_engine_for_warehouse(con, parquet=parquet, options=options, session=session)
+    return spark_engine_for_warehouse(db, parquet=parquet, options=options, session=session)
 
 
 def _exists(path: str) -> bool:
