@@ -14,7 +14,7 @@ def test_info_counts_tables_and_lists_last_imports(con, db_path: Path, tmp_path:
     f = tmp_path / "stores.csv"
     f.write_text("门店编号,门店名称,城市\nSH001,上海徐汇店,上海\nBJ001,北京朝阳店,北京\n", encoding="utf-8")
     import_file(con, "stores", f)
-    info = warehouse_info(con)
+    info = warehouse_info(con).to_dict()
     assert info["tables"]["stores"] == 2 and info["tables"]["imports"] == 1
     assert info["views"] == ["member_segments"] and "member_segments" not in info["tables"]
     (last,) = info["last_imports"]
