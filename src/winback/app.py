@@ -60,12 +60,14 @@ class Winback:
         self._db, self._writable = DuckDBEngine(con), write
         return self._db
 
-    def engine(self, **spark_paths: str | None) -> Engine:
-        """The analytics engine the settings name (DuckDB: the warehouse itself; Spark: a session reading the
-        warehouse's tables or the given Parquet). A Spark engine is closed with the app."""
+    def engine(self, name: str | None = None, **spark_paths: str | None) -> Engine:
+        """The analytics engine the settings name, or `name` (a command's --engine): DuckDB is the warehouse
+        itself; Spark is a session reading the warehouse's tables or the given Parquet (`orders_parquet`,
+        `members_parquet`). A Spark engine is closed with the app (or by `release`)."""
         from winback.engine.base import Engine
 
-        eng = Engine.from_settings(self.settings, self.db(), **spark_paths)
+        settings = self.settings.with_(engine=name) if name else self.settings
+        eng = Engine.from_settings(settings, self.db(), **spark_paths)
         if eng is not self._db:
             self._engines.append(eng)
         return eng
