@@ -7,7 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.identity import planted
+from winback.identity.store import insert_planted
 from winback.warehouse import connect
 
 
@@ -17,7 +19,7 @@ def planted_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, planted.
     path = tmp_path_factory.mktemp("planted") / "planted.duckdb"
     data = planted.generate(1000, seed=11)
     con = connect(path)
-    planted.load(con, data)
+    insert_planted(DuckDBEngine(con), data)
     con.close()
     return path, data
 

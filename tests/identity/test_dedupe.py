@@ -5,13 +5,23 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.errors import InputError, NotFoundError
-from winback.identity import planted
-from winback.identity.service import dedupe, undo
+from winback.identity import planted, service
+
+
+def dedupe(con: duckdb.DuckDBPyConnection, **options: Any) -> dict[str, Any]:
+    """The service's report on `con`, as the JSON `winback dedupe --json` prints."""
+    return service.dedupe(DuckDBEngine(con), **options).to_dict()
+
+
+def undo(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    return service.undo(DuckDBEngine(con)).to_dict()
 
 
 def truth_pairs(duplicates: list[tuple[str, str]]) -> set[frozenset[str]]:

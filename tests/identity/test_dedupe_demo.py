@@ -10,9 +10,8 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from test_dedupe import precision_recall, predicted_pairs, truth_pairs
+from test_dedupe import dedupe, precision_recall, predicted_pairs, truth_pairs, undo
 
-from winback.identity.service import dedupe, undo
 from winback.warehouse import connect
 
 

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from winback.identity.merge import apply_run, undo_last
+from winback.engine.duckdb_engine import DuckDBEngine
+from winback.identity.store_merge import apply_run, undo_last
 from winback.warehouse import connect
 
 IDS = [f"M{i}" for i in range(8)]
@@ -74,11 +75,11 @@ def test_apply_then_undo_is_identity(mem: duckdb.DuckDBPyConnection, s: dict[str
     for _, survivor, member, is_survivor in s["clusters"]:
         mem.execute("INSERT INTO identity_clusters VALUES (99, ?, ?, ?)", [survivor, member, is_survivor])
     before = _tables(mem)
-    applied = apply_run(mem, 99)
+    applied = apply_run(DuckDBEngine(mem), 99).to_dict()
     members_after, orders_after = _tables(mem)
     live = {m for m, into in ((r[0], r[22]) for r in members_after) if into is None}
     owners = {r[1] for r in orders_after if r[1] is not None}
     assert owners <= live  # no order is left on a merged-away record
     assert applied["orders"] == sum(1 for a, b in zip(before[1], orders_after, strict=True) if a != b)
-    undo_last(mem)
+    undo_last(DuckDBEngine(mem))
     assert _tables(mem) == before

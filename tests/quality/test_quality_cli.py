@@ -8,8 +8,10 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from winback.cli.main import app
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.identity import planted
 from winback.identity.service import dedupe
+from winback.identity.store import insert_planted
 from winback.quality.service import quality_report
 from winback.warehouse import connect
 
@@ -19,8 +21,8 @@ runner = CliRunner()
 def test_json_is_the_service_report(tmp_path: Path) -> None:
     db = tmp_path / "q.duckdb"
     con = connect(db)
-    planted.load(con, planted.generate(300, seed=3))
-    dedupe(con)
+    insert_planted(DuckDBEngine(con), planted.generate(300, seed=3))
+    dedupe(DuckDBEngine(con))
     expected = json.loads(json.dumps(quality_report(con, by="source"), default=str))
     con.close()
     result = runner.invoke(app, ["--db", str(db), "quality", "--by", "source", "--json"])

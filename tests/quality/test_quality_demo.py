@@ -11,6 +11,7 @@ from quality_oracle import MEMBER_COLS, check, expected
 from typer.testing import CliRunner
 
 from winback.cli.main import app
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.identity.service import dedupe
 from winback.warehouse import connect
 
@@ -36,7 +37,7 @@ def test_demo_quality_json_equals_independent_figures(demo_brand: Any, tmp_path:
     db = tmp_path / "demo.duckdb"
     shutil.copy(demo_brand.db_path, db)
     con = connect(db)
-    dedupe(con)
+    dedupe(DuckDBEngine(con))
     con.close()
     raw = _raw_rows(db)
     for by in (None, "store", "source"):

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from winback.cli.app import app, settings
+from winback.cli.app import app, current
 from winback.cli.output import console, emit, handle_errors, table
 from winback.errors import InputError
-from winback.identity.service import DEFAULT_THRESHOLD, dedupe, undo
-from winback.warehouse import connect
+from winback.identity.types import DEFAULT_THRESHOLD
+
+if TYPE_CHECKING:
+    from winback.identity.types import DedupeReport, Undone
 
 
 @app.command("dedupe")
@@ -29,48 +31,39 @@ def dedupe_cmd(
     """Identity resolution with splink: clusters of records across the ERP export and guides' WeChat lists."""
     if apply and undo_flag:
         raise InputError("--apply and --undo cannot be used together", hint="Run one, then the other if needed.")
-    s = settings(json_output)
-    con = connect(s.db_path)
-    try:
-        result = undo(con) if undo_flag else dedupe(con, threshold=threshold, apply=apply, sample=sample)
-    finally:
-        con.close()
-    emit(result, json_output, _render)
+    identity = current().identity
+    if undo_flag:
+        emit(identity.undo(), json_output, _render_undone)
+    else:
+        emit(identity.dedupe(threshold=threshold, apply=apply, sample=sample), json_output, _render)
 
 
-def _render(d: dict[str, Any]) -> None:
-    if "undone" in d:
-        u = d["undone"]
-        console.print(
-            f"undid merge {u['merge_id']} (run {u['run_id']}): {u['members']:,} member records and "
-            f"{u['orders']:,} orders restored"
-        )
-        return
+def _render_undone(result: Undone) -> None:
+    u = result.undone
     console.print(
-        f"run {d['run_id']}: {d['members']:,} records, {d['pairs_scored']:,} candidate pairs scored, "
-        f"{d['clusters']:,} clusters at p ≥ {d['threshold']} holding {d['duplicates']:,} duplicates "
-        f"({d['seconds']:.1f} s)"
+        f"undid merge {u.merge_id} (run {u.run_id}): {u.members:,} member records and {u.orders:,} orders restored"
     )
-    if d["cluster_sizes"]:
-        console.print(table("cluster sizes", ["records", "clusters"], sorted(d["cluster_sizes"].items())))
-    for c in d["sample"]:
+
+
+def _render(d: DedupeReport) -> None:
+    console.print(
+        f"run {d.run_id}: {d.members:,} records, {d.pairs_scored:,} candidate pairs scored, "
+        f"{d.clusters:,} clusters at p ≥ {d.threshold} holding {d.duplicates:,} duplicates ({d.seconds:.1f} s)"
+    )
+    if d.cluster_sizes:
+        console.print(table("cluster sizes", ["records", "clusters"], sorted(d.cluster_sizes.items())))
+    for c in d.sample:
         rows = [
-            (
-                r["member_id"] + (" ★" if r["member_id"] == c["survivor"] else ""),
-                r["source"],
-                r["name"],
-                r["phone"],
-                r["store_id"],
-            )
-            for r in c["records"]
+            (r.member_id + (" ★" if r.member_id == c.survivor else ""), r.source, r.name, r.phone, r.store_id)
+            for r in c.records
         ]
-        lo, hi = c["min_probability"], c["max_probability"]
+        lo, hi = c.min_probability, c.max_probability
         title = f"p = {lo}" if lo == hi else f"p {lo}–{hi}"
         console.print(table(title, ["member (★ survivor)", "source", "name", "phone", "store"], rows))
-    if d["applied"]:
-        a = d["applied"]
+    if d.applied:
+        a = d.applied
         console.print(
-            f"applied as merge {a['merge_id']}: {a['members']:,} member records merged, {a['orders']:,} orders moved "
+            f"applied as merge {a.merge_id}: {a.members:,} member records merged, {a.orders:,} orders moved "
             "to their survivor (undo with `winback dedupe --undo`)"
         )
     else:

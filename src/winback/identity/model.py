@@ -1,4 +1,5 @@
-"""The splink model that scores pairs of member records (DuckDB backend, its own in-memory connection).
+"""The splink model that scores pairs of member records (DuckDB backend, in a scratch in-memory database that
+`identity.store.scratch` opens: splink's own tables never touch the warehouse).
 
 Columns compared (prepared by `identity.store.member_features`): phone (E.164), name (spaces removed, lower case),
 birthday (ISO text), wechat_id, store_id. Pairs are generated only by blocking rules, so the work grows with
@@ -19,22 +20,26 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import pyarrow as pa
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
-from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink import Linker, SettingsCreator, block_on
 from splink.internals.exceptions import SplinkException
 
 from winback.errors import EngineError
+from winback.identity import store
+
+if TYPE_CHECKING:
+    from winback.engine.duckdb_engine import DuckDBEngine
 
 MAX_SHARED = 20  # a phone or WeChat id on more records than this is a placeholder, not a person
 PRIOR_RULE_RECALL = 0.8  # share of true duplicates the near-certain rules of `_prior` are assumed to find
 MIN_PAIRS_FOR_EM = 50  # a training rule yielding fewer pairs is skipped
 U_SAMPLE_PAIRS = 1_000_000  # pairs sampled for u (2M cost 2.3x the time at 200k members for the same u)
 MIN_PAIRS_FOR_U = 100_000  # fewer record pairs than this (≈ 450 members): keep the configured u values
+INPUT = "members_in"  # the features' table in the scratch database
 
 for _name in ("splink", "splink.internals"):
     logging.getLogger(_name).setLevel(logging.ERROR)
@@ -141,20 +146,17 @@ def score_pairs(features: pa.Table, *, seed: int, floor: float) -> ScoredPairs:
             }
         )
         return ScoredPairs(empty, {}, [])
-    con = duckdb.connect(":memory:")
     try:
-        return _score(con, features, seed, floor)
-    except duckdb.Error as exc:
-        raise EngineError(f"identity resolution failed in DuckDB: {exc}") from exc
-    finally:
-        con.close()
+        with store.scratch() as scratch:
+            return _score(scratch, features, seed, floor)
+    except SplinkException as exc:  # splink reports its own failing SQL this way
+        raise EngineError(f"identity resolution failed in DuckDB: {_first_line(exc)}") from exc
 
 
-def _score(con: duckdb.DuckDBPyConnection, features: pa.Table, seed: int, floor: float) -> ScoredPairs:
-    db_api = DuckDBAPI(connection=con)
-    sdf = db_api.register(features, table_name="members_in")
+def _score(scratch: DuckDBEngine, features: pa.Table, seed: int, floor: float) -> ScoredPairs:
+    sdf = store.splink_input(scratch, features, INPUT)
     n = features.num_rows
-    linker = Linker(sdf, settings(prior=_prior(con, n)), log_level=None)
+    linker = Linker(sdf, settings(prior=_prior(scratch, n)), log_level=None)
     trained = ["prior"]
     all_pairs = n * (n - 1) / 2
     if all_pairs >= MIN_PAIRS_FOR_U:  # below this the sample is too small to beat the configured u values
@@ -162,7 +164,7 @@ def _score(con: duckdb.DuckDBPyConnection, features: pa.Table, seed: int, floor:
         linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed, min_count_per_level=None)
         trained.append("u")
     for rule in (f"l.phone = r.phone AND l.phone_n <= {MAX_SHARED}", block_on("name", "birthday")):
-        if _pairs_for(con, rule) < MIN_PAIRS_FOR_EM:
+        if _pairs_for(scratch, rule) < MIN_PAIRS_FOR_EM:
             continue
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
@@ -172,40 +174,28 @@ def _score(con: duckdb.DuckDBPyConnection, features: pa.Table, seed: int, floor:
             continue
         trained.append(f"em:{rule if isinstance(rule, str) else 'name+birthday'}")
     predictions = linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
-    pairs = con.sql(
-        "SELECT member_id_l, member_id_r, match_probability::DOUBLE AS match_probability, "
-        "match_weight::DOUBLE AS match_weight, match_key::VARCHAR AS match_key "
-        f"FROM {predictions.physical_name} ORDER BY member_id_l, member_id_r"
-    ).to_arrow_table()
+    pairs = store.scored_pairs(scratch, predictions.physical_name)
     model = linker.misc.save_model_to_json(out_path=None)
     return ScoredPairs(pairs, model, trained)
 
 
-def _prior(con: duckdb.DuckDBPyConnection, n: int) -> float:
+def _prior(scratch: DuckDBEngine, n: int) -> float:
     """P(two random records are one person): pairs found by near-certain rules (same phone and name, or same
     WeChat id), scaled up for an assumed recall of 0.8, kept within [1 / all pairs, 1 %]."""
     all_pairs = max(n * (n - 1) / 2, 1.0)
-    found = con.execute(
-        f"""
-        SELECT count(*) FROM (
-            SELECT l.member_id, r.member_id FROM members_in l JOIN members_in r
-              ON l.phone = r.phone AND l.phone_n <= {MAX_SHARED} AND l.name = r.name AND l.member_id < r.member_id
-            UNION
-            SELECT l.member_id, r.member_id FROM members_in l JOIN members_in r
-              ON l.wechat_id = r.wechat_id AND l.wechat_n <= {MAX_SHARED} AND l.member_id < r.member_id
-        )
-        """
-    ).fetchall()[0][0]
+    found = store.near_certain_pairs(scratch, INPUT, max_shared=MAX_SHARED)
     return min(max(found / PRIOR_RULE_RECALL / all_pairs, 1.0 / all_pairs), 0.01)
 
 
-def _pairs_for(con: duckdb.DuckDBPyConnection, rule: Any) -> int:
+def _pairs_for(scratch: DuckDBEngine, rule: Any) -> int:
     """Pairs a training rule would yield (cheap count on the registered input)."""
     cond = rule if isinstance(rule, str) else "l.name = r.name AND l.birthday = r.birthday"
-    row = con.execute(
-        f"SELECT count(*) FROM members_in l JOIN members_in r ON {cond} AND l.member_id < r.member_id"
-    ).fetchall()
-    return int(row[0][0]) if row else 0
+    return store.pairs_meeting(scratch, INPUT, cond)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def weight_to_probability(weight: float) -> float:

@@ -4,7 +4,8 @@ ERP members get Chinese names drawn from common surnames and given-name characte
 names), E.164 mobiles, birthdays, stores and sometimes a WeChat id. A share of them reappear as `guide_wechat`
 records the way a guide's contact list holds them: same phone or a missing one, the name as typed (sometimes
 one character off), the birthday often missing, the WeChat id usually present. Some ERP members also appear a
-second time in the ERP (re-registration with the same phone, a new card number).
+second time in the ERP (re-registration with the same phone, a new card number). `identity.store.insert_planted`
+loads them into a warehouse.
 """
 
 from __future__ import annotations
@@ -130,25 +131,3 @@ def _erp_copy(rng: random.Random, orig: dict[str, Any], mid: str, start: dt.date
         "register_date": start + dt.timedelta(days=rng.randrange(2500)),
         "source": "erp",
     }
-
-
-def load(con: Any, planted: Planted) -> None:
-    """Insert the planted members and orders into an (empty) warehouse via Arrow."""
-    import pyarrow as pa
-
-    from winback.warehouse.registered import registered
-
-    with registered(con, "_wb_planted_m", pa.Table.from_pylist(planted.members)):
-        con.execute(
-            "INSERT INTO members (member_id, name, birthday, phone_raw, phone, phone_status, wechat_id, "
-            "register_date, register_store, store_id, source) SELECT member_id, name, birthday, "
-            "replace(phone, '+86', ''), phone, phone_status, wechat_id, register_date, store_id, store_id, source "
-            "FROM _wb_planted_m"
-        )
-    if planted.orders:
-        with registered(con, "_wb_planted_o", pa.Table.from_pylist(planted.orders)):
-            con.execute(
-                "INSERT INTO orders (order_id, member_id, source_member_id, store_id, ordered_at, amount, status) "
-                "SELECT order_id, member_id, member_id, store_id, ordered_at, amount::DECIMAL(18,2), status "
-                "FROM _wb_planted_o"
-            )

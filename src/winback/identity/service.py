@@ -1,33 +1,55 @@
-"""`winback dedupe` as a service: score, cluster, store, report; optionally merge; or undo the last merge."""
+"""`winback dedupe` as a service: score, cluster, store, report; optionally merge; or undo the last merge.
+
+`IdentityService(wb)` is what entry points use (`wb.identity.dedupe()`); the functions below take the warehouse
+(`DuckDBEngine`) for callers that hold one.
+"""
 
 from __future__ import annotations
 
 import time
-from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING
 
-import duckdb
+import pyarrow as pa
 
-from winback.common.masking import mask_phone
-from winback.errors import InputError
-from winback.identity import merge, store
+from winback.errors import InputError, NotFoundError
+from winback.identity import report, store, store_merge
 from winback.identity.clusters import connected_components, pairs_at
-from winback.identity.survivor import choose_survivor
+from winback.identity.types import DEFAULT_SEED, DEFAULT_THRESHOLD, REPORT_FLOOR, DedupeReport, Merge, Undone
 
-DEFAULT_THRESHOLD = 0.9
-DEFAULT_SEED = 20261123  # seed of the u sampling: the same data gives the same model and the same clusters
-REPORT_FLOOR = 0.5  # pairs scored below this probability are not stored
+if TYPE_CHECKING:
+    from winback.app import Winback
+    from winback.engine.duckdb_engine import DuckDBEngine
+
+__all__ = ["DEFAULT_SEED", "DEFAULT_THRESHOLD", "REPORT_FLOOR", "IdentityService", "apply", "dedupe", "undo"]
 
 
-def dedupe(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    threshold: float = DEFAULT_THRESHOLD,
-    apply: bool = False,
-    seed: int = DEFAULT_SEED,
-    sample: int = 5,
-) -> dict[str, Any]:
-    """Find records that are one person; store the run (pairs, clusters); merge them when `apply`."""
+class IdentityService:
+    """Identity resolution on the app's warehouse (opened read-write: every call stores or changes rows)."""
+
+    def __init__(self, wb: Winback) -> None:
+        self.wb = wb
+
+    def dedupe(
+        self,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        apply: bool = False,
+        seed: int = DEFAULT_SEED,
+        sample: int = 5,
+    ) -> DedupeReport:
+        """Find records that are one person; store the run (pairs, clusters); merge them when `apply`."""
+        return dedupe(self.wb.db(), threshold=threshold, apply=apply, seed=seed, sample=sample)
+
+    def apply(self, run_id: int | None = None) -> Merge:
+        """Merge the clusters of a stored run (default: the latest)."""
+        return apply(self.wb.db(), run_id)
+
+    def undo(self) -> Undone:
+        """Reverse the last merge exactly."""
+        return undo(self.wb.db())
+
+
+def check_options(threshold: float, sample: int) -> None:
     if not REPORT_FLOOR <= threshold <= 1.0:
         raise InputError(
             f"--threshold must be a match probability between {REPORT_FLOOR} and 1, got {threshold}",
@@ -35,13 +57,75 @@ def dedupe(
         )
     if sample < 0:
         raise InputError(f"--sample must be 0 or more clusters, got {sample}", hint="Try --sample 5.")
+
+
+def dedupe(
+    db: DuckDBEngine,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    apply: bool = False,
+    seed: int = DEFAULT_SEED,
+    sample: int = 5,
+) -> DedupeReport:
+    """Find records that are one person; store the run (pairs, clusters); merge them when `apply`."""
+    check_options(threshold, sample)
     started = time.perf_counter()
     from winback.identity.model import score_pairs  # splink is imported only when dedupe runs
 
-    features = store.member_features(con)
+    features = store.member_features(db)
     scored = score_pairs(features, seed=seed, floor=REPORT_FLOOR)
-    pairs = scored.pairs
-    triples = list(
+    triples = _triples(scored.pairs)
+    groups = connected_components(pairs_at(triples, threshold))
+    rows = report.cluster_rows(groups, store.candidates(db, [m for g in groups for m in g]))
+    seconds = time.perf_counter() - started
+    run_id = store.save_run(
+        db,
+        threshold=threshold,
+        seed=seed,
+        members=features.num_rows,
+        pairs=scored.pairs,
+        clusters=rows,
+        seconds=seconds,
+        model=scored.model,
+    )
+    chosen = report.sample_order(groups, triples, sample)
+    info = store.member_samples(db, [m for g, _ in chosen for m in g])
+    result = DedupeReport(
+        run_id=run_id,
+        threshold=threshold,
+        seed=seed,
+        members=features.num_rows,
+        pairs_scored=scored.pairs.num_rows,
+        clusters=len(groups),
+        duplicates=sum(len(g) - 1 for g in groups),
+        cluster_sizes=report.cluster_sizes(groups),
+        seconds=round(seconds, 3),
+        training=scored.trained,
+        sample=report.sample_clusters(chosen, rows, info),
+    )
+    if apply:
+        result.applied = store_merge.apply_run(db, run_id)
+    return result
+
+
+def apply(db: DuckDBEngine, run_id: int | None = None) -> Merge:
+    """Merge the clusters of the stored run `run_id` (default: the latest)."""
+    run = run_id if run_id is not None else store.latest_run_id(db)
+    if run is None:
+        raise NotFoundError(
+            "there is no dedupe run to apply (没有可合并的去重结果)",
+            hint="Run `winback dedupe` first (请先运行 `winback dedupe`).",
+        )
+    return store_merge.apply_run(db, run)
+
+
+def undo(db: DuckDBEngine) -> Undone:
+    """Reverse the last `dedupe --apply`."""
+    return Undone(undone=store_merge.undo_last(db))
+
+
+def _triples(pairs: pa.Table) -> list[tuple[str, str, float]]:
+    return list(
         zip(
             pairs.column("member_id_l").to_pylist(),
             pairs.column("member_id_r").to_pylist(),
@@ -49,84 +133,3 @@ def dedupe(
             strict=True,
         )
     )
-    groups = connected_components(pairs_at(triples, threshold))
-    cands = store.candidates(con, [m for g in groups for m in g])
-    rows: list[tuple[str, str, bool]] = []
-    for g in groups:
-        s = choose_survivor(cands[m] for m in g).member_id
-        rows.extend((s, m, m == s) for m in g)
-    seconds = time.perf_counter() - started
-    run_id = store.save_run(
-        con,
-        threshold=threshold,
-        seed=seed,
-        members=features.num_rows,
-        pairs=pairs,
-        clusters=rows,
-        seconds=seconds,
-        model=scored.model,
-    )
-    report: dict[str, Any] = {
-        "run_id": run_id,
-        "threshold": threshold,
-        "seed": seed,
-        "members": features.num_rows,
-        "pairs_scored": pairs.num_rows,
-        "clusters": len(groups),
-        "duplicates": sum(len(g) - 1 for g in groups),
-        "cluster_sizes": {str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
-        "seconds": round(seconds, 3),
-        "training": scored.trained,
-        "sample": _sample(con, groups, rows, triples, sample),
-        "applied": None,
-    }
-    if apply:
-        report["applied"] = merge.apply_run(con, run_id)
-    return report
-
-
-def undo(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """Reverse the last `dedupe --apply`."""
-    return {"undone": merge.undo_last(con)}
-
-
-def _sample(
-    con: duckdb.DuckDBPyConnection,
-    groups: list[list[str]],
-    rows: list[tuple[str, str, bool]],
-    triples: list[tuple[str, str, float]],
-    n: int,
-) -> list[dict[str, Any]]:
-    """`n` clusters, largest first and then the least certain (the ones worth a look), phones masked, with the
-    lowest and highest probability of the stored pairs inside each (pairs below the threshold included)."""
-    group_of = {m: i for i, g in enumerate(groups) for m in g}
-    inside: dict[int, list[float]] = {}
-    for a, b, p in triples:
-        i = group_of.get(a)
-        if i is not None and i == group_of.get(b):
-            inside.setdefault(i, []).append(p)
-    order = sorted(range(len(groups)), key=lambda i: (-len(groups[i]), min(inside.get(i, [1.0])), groups[i][0]))
-    chosen = [groups[i] for i in order[:n]]
-    info = store.member_samples(con, [m for g in chosen for m in g])
-    survivor = {m: c for c, m, _ in rows}
-    out = []
-    for i in order[:n]:
-        g, ps = groups[i], inside.get(i, [])
-        out.append(
-            {
-                "survivor": survivor[g[0]],
-                "min_probability": round(min(ps), 4) if ps else None,
-                "max_probability": round(max(ps), 4) if ps else None,
-                "records": [
-                    {
-                        "member_id": m,
-                        "source": info.get(m, {}).get("source"),
-                        "name": info.get(m, {}).get("name"),
-                        "phone": mask_phone(info.get(m, {}).get("phone")),
-                        "store_id": info.get(m, {}).get("store_id"),
-                    }
-                    for m in g
-                ],
-            }
-        )
-    return out
