@@ -21,8 +21,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.identity import planted
 from winback.identity.service import dedupe, undo
+from winback.identity.store import insert_planted
 from winback.warehouse import connect
 
 
@@ -43,29 +45,30 @@ def main() -> None:
     t0 = time.perf_counter()
     data = planted.generate(args.members)
     con = connect(db)
-    planted.load(con, data)
+    wh = DuckDBEngine(con)
+    insert_planted(wh, data)
     t_load = time.perf_counter() - t0
 
     t0, c0 = time.perf_counter(), time.process_time()
-    report = dedupe(con)
+    report = dedupe(wh).to_dict()
     t_dedupe, c_dedupe = time.perf_counter() - t0, time.process_time() - c0
 
     truth: dict[str, set[str]] = defaultdict(set)
     for dup, orig in data.duplicates:
         truth[orig] |= {dup, orig}
     found: dict[str, set[str]] = defaultdict(set)
-    for cluster, member in con.execute(
+    for cluster, member in wh.fetchall(
         "SELECT cluster_id, member_id FROM identity_clusters WHERE run_id = ?", [report["run_id"]]
-    ).fetchall():
+    ):
         found[cluster].add(member)
     t_pairs, f_pairs = _pairs(truth), _pairs(found)
     hit = len(t_pairs & f_pairs)
 
     t0 = time.perf_counter()
-    applied = dedupe(con, apply=True)["applied"]
+    applied = dedupe(wh, apply=True).to_dict()["applied"]
     t_apply = time.perf_counter() - t0
     t0 = time.perf_counter()
-    undo(con)
+    undo(wh)
     t_undo = time.perf_counter() - t0
     con.close()
 
