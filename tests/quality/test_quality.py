@@ -13,11 +13,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from quality_oracle import MEMBER_COLS, check, expected
 
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.errors import InputError
-from winback.quality.service import headline, quality_report
+from winback.quality import service
+from winback.quality.service import headline
 from winback.warehouse import connect
 
 STORES = ["S1", "S2", "S3", None]
+
+
+def quality_report(con: duckdb.DuckDBPyConnection, by: str | None = None) -> dict[str, Any]:
+    """The service's report on `con`, as the JSON `winback quality --json` prints (without "db")."""
+    return service.quality_report(DuckDBEngine(con), by=by).to_dict()
+
 
 maybe_bool = st.sampled_from([True, False, None])
 

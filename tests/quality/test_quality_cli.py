@@ -23,7 +23,7 @@ def test_json_is_the_service_report(tmp_path: Path) -> None:
     con = connect(db)
     insert_planted(DuckDBEngine(con), planted.generate(300, seed=3))
     dedupe(DuckDBEngine(con))
-    expected = json.loads(json.dumps(quality_report(con, by="source"), default=str))
+    expected = json.loads(json.dumps(quality_report(DuckDBEngine(con), by="source").to_dict(), default=str))
     con.close()
     result = runner.invoke(app, ["--db", str(db), "quality", "--by", "source", "--json"])
     assert result.exit_code == 0, result.output

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from winback.cli.app import app, settings
+from winback.cli.app import app, current
 from winback.cli.output import console, emit, handle_errors, pct, table
 from winback.quality.metrics import MEMBER_MEASURES, PROFILE_FIELDS
-from winback.quality.service import quality_report
-from winback.warehouse import connect
+
+if TYPE_CHECKING:
+    from winback.quality.types import Counted, QualityReport
 
 
 @app.command("quality")
@@ -20,40 +21,31 @@ def quality_cmd(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Data quality: contactable members, bad or missing phones, incomplete profiles, duplicates, orphans."""
-    s = settings(json_output)
-    con = connect(s.db_path, read_only=True)
-    try:
-        report = quality_report(con, by=by)
-    finally:
-        con.close()
-    report["db"] = str(s.db_path)
-    emit(report, json_output, _render)
+    emit(current().quality.report(by=by), json_output, _render)
 
 
-def _cell(c: dict[str, Any] | None) -> str:
-    if not c or c["count"] is None:
+def _cell(c: Counted | None) -> str:
+    if not c or c.count is None:
         return "—"
-    return f"{c['count']:,} ({pct(c['share'])})"
+    return f"{c.count:,} ({pct(c.share)})"
 
 
-def _render(d: dict[str, Any]) -> None:
-    t = d["total"]
-    console.print(f"[bold]{t['members']:,}[/] members in {d['db']}")
-    rows = [(k, _cell(t["measures"][k])) for k in MEMBER_MEASURES]
-    rows.append(("orders without a known member", _cell(t["orders"]["without_member"])))
+def _render(d: QualityReport) -> None:
+    t = d.total
+    console.print(f"[bold]{t.members:,}[/] members in {d.db}")
+    rows = [(k, _cell(t.measures[k])) for k in MEMBER_MEASURES]
+    rows.append(("orders without a known member", _cell(t.orders.without_member if t.orders else None)))
     console.print(table("quality (count, share)", ["measure", "total"], rows))
     console.print(
         table(
-            "missing profile fields",
-            ["field", "members"],
-            [(f, _cell(t["incomplete_fields"][f])) for f in PROFILE_FIELDS],
+            "missing profile fields", ["field", "members"], [(f, _cell(t.incomplete_fields[f])) for f in PROFILE_FIELDS]
         )
     )
-    if t["measures"]["suspected_duplicate"]["count"] is None:
+    if t.measures["suspected_duplicate"].count is None:
         console.print("suspected duplicates: not measured yet — run `winback dedupe`.")
-    if d["groups"]:
+    if d.groups:
         cols = [
-            d["by"],
+            d.by,
             "members",
             "contactable",
             "invalid phone",
@@ -71,7 +63,7 @@ def _render(d: dict[str, Any]) -> None:
             "never_purchased",
         ]
         body = [
-            [g["key"] if g["key"] is not None else "(none)", g["members"], *(_cell(g["measures"][k]) for k in keys)]
-            for g in d["groups"]
+            [g.key if g.key is not None else "(none)", g.block.members, *(_cell(g.block.measures[k]) for k in keys)]
+            for g in d.groups
         ]
-        console.print(table(f"by {d['by']}", cols, body))
+        console.print(table(f"by {d.by}", cols, body))

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from winback.quality.types import Counted, OrderFigures, QualityBlock
+
 # measure -> (English definition, 中文)
 MEMBER_MEASURES: dict[str, tuple[str, str]] = {
     "contactable": (
@@ -52,23 +54,26 @@ def share(count: int, total: int) -> float | None:
     return None if total == 0 else count / total
 
 
-def counted(count: int, total: int) -> dict[str, Any]:
-    return {"count": int(count), "share": share(int(count), int(total))}
+def counted(count: int, total: int) -> Counted:
+    return Counted(count=int(count), share=share(int(count), int(total)))
 
 
-def shape_group(row: Mapping[str, Any], *, duplicates_known: bool) -> dict[str, Any]:
-    """One report block from an aggregate row (keys: members, each measure, missing_<field>, orders…)."""
+def shape_group(row: Mapping[str, Any], *, duplicates_known: bool, with_orders: bool = True) -> QualityBlock:
+    """One report block from an aggregate row (keys: members, each measure, missing_<field>, orders…).
+    `with_orders=False` leaves the order figures out (groups that orders cannot be split by)."""
     n = int(row["members"])
     measures = {k: counted(row[k], n) for k in MEMBER_MEASURES}
     if not duplicates_known:
-        measures["suspected_duplicate"] = {"count": None, "share": None}
+        measures["suspected_duplicate"] = Counted(count=None, share=None)
     orders = int(row.get("orders") or 0)
-    return {
-        "members": n,
-        "measures": measures,
-        "incomplete_fields": {f: counted(row[f"missing_{f}"], n) for f in PROFILE_FIELDS},
-        "orders": {"orders": orders, "without_member": counted(row.get("orders_without_member") or 0, orders)},
-    }
+    return QualityBlock(
+        members=n,
+        measures=measures,
+        incomplete_fields={f: counted(row[f"missing_{f}"], n) for f in PROFILE_FIELDS},
+        orders=OrderFigures(orders=orders, without_member=counted(row.get("orders_without_member") or 0, orders))
+        if with_orders
+        else None,
+    )
 
 
 def definitions() -> dict[str, Any]:

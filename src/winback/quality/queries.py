@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from winback.quality.metrics import PROFILE_FIELDS
+
+if TYPE_CHECKING:
+    from winback.engine.duckdb_engine import DuckDBEngine
 
 _KEYS = {
     None: "NULL::VARCHAR",
@@ -16,16 +17,16 @@ _KEYS = {
 }
 
 
-def latest_dedupe_run(con: duckdb.DuckDBPyConnection) -> int | None:
+def latest_dedupe_run(db: DuckDBEngine) -> int | None:
     """The latest `winback dedupe` run, or None when identity resolution never ran (or its table is absent)."""
-    has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'identity_runs'").fetchall()
+    has = db.fetchall("SELECT count(*) FROM information_schema.tables WHERE table_name = 'identity_runs'")
     if not has or not has[0][0]:
         return None
-    rows = con.execute("SELECT max(run_id) FROM identity_runs").fetchall()
+    rows = db.fetchall("SELECT max(run_id) FROM identity_runs")
     return None if not rows or rows[0][0] is None else int(rows[0][0])
 
 
-def member_counts(con: duckdb.DuckDBPyConnection, by: str | None, run_id: int | None) -> list[dict[str, Any]]:
+def member_counts(db: DuckDBEngine, by: str | None, run_id: int | None) -> list[dict[str, Any]]:
     """Aggregate rows; the row with grouped = 1 is the total, the others one per key of `by`."""
     key = _KEYS[by]
     missing = ",\n".join(f"count(*) FILTER (WHERE {cond}) AS missing_{f}" for f, cond in PROFILE_FIELDS.items())
@@ -61,15 +62,13 @@ def member_counts(con: duckdb.DuckDBPyConnection, by: str | None, run_id: int | 
     GROUP BY GROUPING SETS ((), (grp))
     ORDER BY grouped DESC, key NULLS LAST
     """
-    cur = con.execute(sql, [run_id] if run_id is not None else [])
-    names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    rows = db.dicts(sql, [run_id] if run_id is not None else None)
     if by is None:
         rows = [r for r in rows if r["grouped"] == 1]
     return rows
 
 
-def order_counts(con: duckdb.DuckDBPyConnection, by: str | None) -> dict[str | None, tuple[int, int]]:
+def order_counts(db: DuckDBEngine, by: str | None) -> dict[str | None, tuple[int, int]]:
     """(orders, orders without a known member) in total (key '__total__') and per store when `by` = store.
 
     Orders carry a store but no source or tier, so only the store grouping splits them."""
@@ -78,9 +77,9 @@ def order_counts(con: duckdb.DuckDBPyConnection, by: str | None) -> dict[str | N
                count(*) FILTER (WHERE o.member_id IS NULL OR m.member_id IS NULL) AS without_member
         FROM orders o LEFT JOIN members m ON m.member_id = o.member_id
     """
-    total = con.execute(base.replace("o.store_id AS grp, ", "")).fetchall()[0]
+    total = db.fetchall(base.replace("o.store_id AS grp, ", ""))[0]
     out: dict[str | None, tuple[int, int]] = {"__total__": (int(total[0]), int(total[1]))}
     if by == "store":
-        for grp, n, w in con.execute(base + " GROUP BY o.store_id").fetchall():
+        for grp, n, w in db.fetchall(base + " GROUP BY o.store_id"):
             out[grp] = (int(n), int(w))
     return out

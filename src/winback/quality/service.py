@@ -1,65 +1,104 @@
-"""`winback quality` as a service: how usable the member data is, in total and per store, source or tier."""
+"""`winback quality` as a service: how usable the member data is, in total and per store, source or tier.
+
+`QualityService(wb)` is what entry points use (`wb.quality.report(by="store")`); `quality_report(db, by)` takes
+the warehouse for callers that hold one (the overview).
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
-import duckdb
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from winback.errors import InputError
 from winback.quality import queries
 from winback.quality.metrics import GROUPINGS, MEMBER_MEASURES, PROFILE_FIELDS, definitions, shape_group
+from winback.quality.types import QualityGroup, QualityReport
+
+if TYPE_CHECKING:
+    from winback.app import Winback
+    from winback.engine.duckdb_engine import DuckDBEngine
 
 
-def quality_report(con: duckdb.DuckDBPyConnection, by: str | None = None) -> dict[str, Any]:
-    """Counts and shares of each data-quality measure (see `quality.metrics`).
+class QualityService:
+    """Data-quality figures of the app's warehouse (read-only)."""
 
-    Returns {"by", "dedupe_run", "total": block, "groups": [{"key", **block}], "definitions"}; a block is
-    {"members", "measures": {name: {count, share}}, "incomplete_fields": {field: {count, share}},
-    "orders": {"orders", "without_member": {count, share}}}. `suspected_duplicate` counts are None until
-    `winback dedupe` has run. Orders split only by store (they carry no source or tier)."""
+    def __init__(self, wb: Winback) -> None:
+        self.wb = wb
+
+    def report(self, by: str | None = None) -> QualityReport:
+        """Counts and shares of each data-quality measure, in total and per `by` (store, source or tier)."""
+        result = quality_report(self.wb.db(write=False), by=by)
+        result.db = str(self.wb.settings.db_path)
+        return result
+
+
+def check_grouping(by: str | None) -> None:
     if by is not None and by not in GROUPINGS:
         raise InputError(
             f"cannot group the quality report by {by!r}",
             hint=f"Use --by with one of: {', '.join(GROUPINGS)} (or leave it out for the totals).",
         )
-    run_id = queries.latest_dedupe_run(con)
-    rows = queries.member_counts(con, by, run_id)
-    orders = queries.order_counts(con, by)
+
+
+def quality_report(db: DuckDBEngine, by: str | None = None) -> QualityReport:
+    """Counts and shares of each data-quality measure (see `quality.metrics`).
+
+    The total block and, with `by`, one group per store, source or tier; `suspected_duplicate` counts are None
+    until `winback dedupe` has run. Orders split only by store (they carry no source or tier)."""
+    check_grouping(by)
+    db = _engine(db)
+    run_id = queries.latest_dedupe_run(db)
+    rows = queries.member_counts(db, by, run_id)
+    orders = queries.order_counts(db, by)
     known = run_id is not None
     total_row = next(r for r in rows if r["grouped"] == 1)
     total = shape_group({**total_row, **_order_fields(orders["__total__"])}, duplicates_known=known)
-    groups: list[dict[str, Any]] = []
-    if by is not None:
-        seen: set[str | None] = set()
-        for r in rows:
-            if r["grouped"] == 1:
+    groups = _groups(rows, orders, by, known) if by is not None else []
+    return QualityReport(by=by, dedupe_run=run_id, total=total, groups=groups, definitions=definitions())
+
+
+def _groups(
+    rows: list[dict[str, Any]], orders: dict[str | None, tuple[int, int]], by: str, known: bool
+) -> list[QualityGroup]:
+    """One group per key of `by`; by store also the stores that have orders but no (live) members."""
+    groups: list[QualityGroup] = []
+    seen: set[str | None] = set()
+    for r in rows:
+        if r["grouped"] == 1:
+            continue
+        seen.add(r["key"])
+        order_pair = orders.get(r["key"], (0, 0)) if by == "store" else (0, 0)
+        block = shape_group({**r, **_order_fields(order_pair)}, duplicates_known=known, with_orders=by == "store")
+        groups.append(QualityGroup(key=r["key"], block=block))
+    if by == "store":
+        for key, pair in orders.items():
+            if key == "__total__" or key in seen:
                 continue
-            seen.add(r["key"])
-            order_pair = orders.get(r["key"], (0, 0)) if by == "store" else (0, 0)
-            block = shape_group({**r, **_order_fields(order_pair)}, duplicates_known=known)
-            if by != "store":
-                block["orders"] = None
-            groups.append({"key": r["key"], **block})
-        if by == "store":  # stores that have orders but no (live) members
-            for key, pair in orders.items():
-                if key == "__total__" or key in seen:
-                    continue
-                groups.append(
-                    {"key": key, **shape_group({**_empty_row(), **_order_fields(pair)}, duplicates_known=known)}
-                )
-            groups.sort(key=lambda g: (g["key"] is None, g["key"] or ""))
-    return {"by": by, "dedupe_run": run_id, "total": total, "groups": groups, "definitions": definitions()}
+            block = shape_group({**_empty_row(), **_order_fields(pair)}, duplicates_known=known)
+            groups.append(QualityGroup(key=key, block=block))
+        groups.sort(key=lambda g: (g.key is None, g.key or ""))
+    return groups
 
 
-def headline(report: dict[str, Any]) -> dict[str, Any]:
-    """The few figures the demo summary shows."""
-    t = report["total"]
+def headline(report: QualityReport | Mapping[str, Any]) -> dict[str, Any]:
+    """The few figures the demo summary and the overview show (a fresh dict the caller may extend)."""
+    t = report.to_dict()["total"] if isinstance(report, QualityReport) else report["total"]
     return {
         "members": t["members"],
         **{k: t["measures"][k] for k in ("contactable", "invalid_phone", "missing_phone", "suspected_duplicate")},
         "orders_without_member": t["orders"]["without_member"],
     }
+
+
+def _engine(db: Any) -> DuckDBEngine:
+    """Transitional: a raw DuckDB connection (callers not yet moved to the engine) is wrapped."""
+    from winback.engine.base import Engine
+
+    if isinstance(db, Engine):
+        return db  # type: ignore[return-value]
+    from winback.engine.duckdb_engine import DuckDBEngine
+
+    return DuckDBEngine(db)
 
 
 def _order_fields(pair: tuple[int, int]) -> dict[str, int]:
