@@ -2,51 +2,65 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
 import typer
 
-from winback.cli.app import app, settings
+from winback.cli.app import app, current
 from winback.cli.output import console, emit, handle_errors, table
-from winback.warehouse import connect, current_version
-from winback.warehouse.info import warehouse_info
+
+if TYPE_CHECKING:
+    from winback.warehouse.info import WarehouseInfo
+
+
+@dataclass(frozen=True)
+class Ready:
+    """What `winback init` prints."""
+
+    db: str
+    schema_version: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"db": self.db, "schema_version": self.schema_version}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What `winback info` prints: the warehouse's info and which file it is."""
+
+    info: WarehouseInfo
+    db: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.info.to_dict(), "db": self.db}
 
 
 @app.command("init")
 @handle_errors()
 def init_cmd(json_output: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
     """Create the warehouse file (or bring its schema up to date)."""
-    s = settings(json_output)
-    con = connect(s.db_path)
-    try:
-        version = current_version(con)
-    finally:
-        con.close()
-    emit(
-        {"db": str(s.db_path), "schema_version": version},
-        json_output,
-        lambda d: console.print(f"warehouse {d['db']} ready (schema version {d['schema_version']})"),
-    )
+    wb = current()
+    wb.db()  # read-write: creates the file and applies pending migrations
+    ready = Ready(db=str(wb.settings.db_path), schema_version=wb.info().schema_version)
+    emit(ready, json_output, lambda r: console.print(f"warehouse {r.db} ready (schema version {r.schema_version})"))
 
 
 @app.command("info")
 @handle_errors()
 def info_cmd(json_output: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
     """Row counts of every table, the views, and the last imports."""
-    s = settings(json_output)
-    con = connect(s.db_path, read_only=True)
-    try:
-        data = warehouse_info(con)
-    finally:
-        con.close()
-    data["db"] = str(s.db_path)
+    wb = current()
+    emit(Shown(info=wb.info(), db=str(wb.settings.db_path)), json_output, _render)
 
-    def render(d: dict) -> None:
-        console.print(f"warehouse {d['db']} (schema version {d['schema_version']})")
-        console.print(table(None, ["table", "rows"], sorted(d["tables"].items())))
-        if d.get("views"):
-            console.print(f"views (computed when read, not stored): {', '.join(d['views'])}")
-        if d["last_imports"]:
-            cols = ["import_id", "kind", "file", "rows_in", "rows_loaded", "rows_rejected", "rows_duplicate"]
-            rows = [[i[c] for c in cols] for i in d["last_imports"]]
-            console.print(table("last imports", ["id", "kind", "file", "in", "loaded", "rejected", "duplicate"], rows))
 
-    emit(data, json_output, render)
+def _render(shown: Shown) -> None:
+    d = shown.info
+    console.print(f"warehouse {shown.db} (schema version {d.schema_version})")
+    console.print(table(None, ["table", "rows"], sorted(d.tables.items())))
+    if d.views:
+        console.print(f"views (computed when read, not stored): {', '.join(d.views)}")
+    if d.last_imports:
+        cols = ["import_id", "kind", "file", "rows_in", "rows_loaded", "rows_rejected", "rows_duplicate"]
+        rows = [[i[c] for c in cols] for i in d.last_imports]
+        console.print(table("last imports", ["id", "kind", "file", "in", "loaded", "rejected", "duplicate"], rows))
