@@ -36,6 +36,7 @@ def parse_column(kind: str, field: str, values: Sequence[str | None]) -> tuple[l
     """Run the real validation SQL on one column of text; returns [(typed value, reject reason)], date decision."""
     import pyarrow as pa
 
+    from winback.engine.duckdb_engine import DuckDBEngine
     from winback.ingest.aliases import ColumnMapping
     from winback.ingest.readers import STAGED
     from winback.ingest.validate import PARSED, build_parsed, detect_date_shapes
@@ -45,8 +46,9 @@ def parse_column(kind: str, field: str, values: Sequence[str | None]) -> tuple[l
     con.register("src", pa.table({"_row": list(range(1, len(values) + 1)), "col": pa.array(values, pa.string())}))
     con.execute(f"CREATE TEMP VIEW {STAGED} AS SELECT * FROM src")
     mapping = ColumnMapping(fields={field: "col"})
-    decision = decide_date_format(detect_date_shapes(con, kind, mapping, {}))
-    build_parsed(con, kind, mapping, ["col"], decision.dm_order)
+    db = DuckDBEngine(con)
+    decision = decide_date_format(detect_date_shapes(db, kind, mapping, {}))
+    build_parsed(db, kind, mapping, ["col"], decision.dm_order)
     out = con.execute(f"SELECT {field}, _err FROM {PARSED} ORDER BY _row").fetchall()
     con.close()
     return [(r[0], r[1]) for r in out], decision

@@ -11,7 +11,7 @@ from winback.ingest import import_file
 T = dt.datetime
 
 
-def test_orders_with_am_pm_times_are_stored_exactly(con, csv_writer) -> None:
+def test_orders_with_am_pm_times_are_stored_exactly(con, db, csv_writer) -> None:
     f = csv_writer(
         "o6.csv",
         ["order_id", "member_id", "ordered_at", "amount"],
@@ -28,7 +28,7 @@ def test_orders_with_am_pm_times_are_stored_exactly(con, csv_writer) -> None:
             ["E10", "1", "2024/3/5 晚上 11:59:59", "1"],
         ],
     )
-    r = import_file(con, "orders", f)
+    r = import_file(db, "orders", f)
     assert (r.rows_loaded, r.rows_rejected) == (10, 0)
     assert con.execute("SELECT order_id, ordered_at FROM orders ORDER BY ordered_at, order_id").fetchall() == [
         ("E6", T(2024, 3, 5, 0, 0)),

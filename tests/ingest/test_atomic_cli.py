@@ -14,6 +14,7 @@ from ingest_util import write_csv
 from typer.testing import CliRunner
 
 from winback.cli.main import app
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.ingest import import_file
 from winback.warehouse import connect
 
@@ -40,7 +41,7 @@ def _snapshot(db: Path) -> tuple[object, ...]:
 def test_killed_import_leaves_the_warehouse_unchanged(tmp_path: Path) -> None:
     db = tmp_path / "wb.duckdb"
     con = connect(db)
-    import_file(con, "orders", _orders(tmp_path / "a.csv", 0, 100))
+    import_file(DuckDBEngine(con), "orders", _orders(tmp_path / "a.csv", 0, 100))
     con.close()
     before = _snapshot(db)
     big = _orders(tmp_path / "b.csv", 1000, 20_000)
@@ -48,13 +49,13 @@ def test_killed_import_leaves_the_warehouse_unchanged(tmp_path: Path) -> None:
     child = textwrap.dedent(
         f"""
         import os, signal
-        from winback.warehouse import connect
-        from winback.ingest import import_file
+        from winback.app import Winback
+        from winback.config import Settings
         def progress(stage, done, total):
             if stage == "commit":
                 os.kill(os.getpid(), signal.SIGKILL)
-        con = connect({str(db)!r})
-        import_file(con, "orders", {str(big)!r}, progress=progress)
+        with Winback(Settings.load(db_path={str(db)!r})) as wb:
+            wb.ingest.import_file("orders", {str(big)!r}, progress=progress)
         print("not reached")
         """
     )
@@ -63,13 +64,13 @@ def test_killed_import_leaves_the_warehouse_unchanged(tmp_path: Path) -> None:
     assert "not reached" not in proc.stdout
     assert _snapshot(db) == before  # the file still opens and holds exactly what it held
     con = connect(db)
-    r = import_file(con, "orders", big)
+    r = import_file(DuckDBEngine(con), "orders", big)
     assert r.rows_loaded == 20_000
     con.close()
 
 
-def test_failed_import_rolls_back(con, tmp_path: Path) -> None:
-    import_file(con, "orders", _orders(tmp_path / "a.csv", 0, 10))
+def test_failed_import_rolls_back(con, db, tmp_path: Path) -> None:
+    import_file(db, "orders", _orders(tmp_path / "a.csv", 0, 10))
     before = con.execute("SELECT count(*), sum(amount) FROM orders").fetchone()
 
     def boom(stage: str, done: int, total: int | None) -> None:
@@ -77,7 +78,7 @@ def test_failed_import_rolls_back(con, tmp_path: Path) -> None:
             raise RuntimeError("disk on fire")
 
     with pytest.raises(RuntimeError, match="disk on fire"):
-        import_file(con, "orders", _orders(tmp_path / "b.csv", 50, 10), progress=boom)
+        import_file(db, "orders", _orders(tmp_path / "b.csv", 50, 10), progress=boom)
     assert con.execute("SELECT count(*), sum(amount) FROM orders").fetchone() == before
     assert con.execute("SELECT count(*) FROM imports").fetchone() == (1,)
 

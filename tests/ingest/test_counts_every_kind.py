@@ -43,11 +43,11 @@ FILES = {
 
 
 @pytest.mark.parametrize("kind", sorted(FILES))
-def test_counts_add_up(con, tmp_path: Path, kind: str) -> None:
+def test_counts_add_up(con, db, tmp_path: Path, kind: str) -> None:
     header, rows = FILES[kind]
     f = write_csv(tmp_path / f"{kind}.csv", header, rows)
     for attempt in range(2):
-        r = import_file(con, kind, f)
+        r = import_file(db, kind, f)
         assert r.rows_in == len(rows)
         assert r.rows_in == r.rows_loaded + r.rows_rejected + r.rows_duplicate
         assert r.rows_rejected > 0 and (r.rows_loaded > 0 if attempt == 0 else r.rows_loaded == 0)

@@ -15,7 +15,7 @@ from winback.errors import InputError
 from winback.ingest import import_file
 
 
-def test_xlsx_with_typed_cells_and_sheet_choice(con, tmp_path: Path) -> None:
+def test_xlsx_with_typed_cells_and_sheet_choice(con, db, tmp_path: Path) -> None:
     wb = openpyxl.Workbook()
     wb.active.title = "说明"
     wb.active.append(["这一页不是数据"])
@@ -29,8 +29,8 @@ def test_xlsx_with_typed_cells_and_sheet_choice(con, tmp_path: Path) -> None:
     path = tmp_path / "orders.xlsx"
     wb.save(path)
     with pytest.raises(InputError, match='no sheet "Sheet9"'):
-        import_file(con, "orders", path, sheet="Sheet9")
-    r = import_file(con, "orders", path, sheet="销售")
+        import_file(db, "orders", path, sheet="Sheet9")
+    r = import_file(db, "orders", path, sheet="销售")
     assert (r.file_format, r.rows_in, r.rows_loaded, r.rows_rejected) == ("xlsx", 3, 2, 1)
     assert con.execute("SELECT order_id, member_id, ordered_at, amount FROM orders ORDER BY 1").fetchall() == [
         ("A1", "13812345678", dt.datetime(2024, 3, 5, 13, 5), Decimal("99.50")),
@@ -41,7 +41,7 @@ def test_xlsx_with_typed_cells_and_sheet_choice(con, tmp_path: Path) -> None:
     ]  # data row 4 = sheet row 6
 
 
-def test_parquet_typed_and_text_columns(con, tmp_path: Path) -> None:
+def test_parquet_typed_and_text_columns(con, db, tmp_path: Path) -> None:
     t = pa.table(
         {
             "order_id": ["P1", "P2", "P2"],
@@ -54,7 +54,7 @@ def test_parquet_typed_and_text_columns(con, tmp_path: Path) -> None:
     )
     path = tmp_path / "o.parquet"
     pq.write_table(t, path)
-    r = import_file(con, "orders", path)
+    r = import_file(db, "orders", path)
     assert (r.file_format, r.rows_in, r.rows_loaded) == ("parquet", 3, 3)
     rows = con.execute("SELECT order_id, status, amount, quantity, lines FROM orders ORDER BY 1, 2").fetchall()
     # P2 has a refund line (-3) and a sale line: one refund order and one sale order
@@ -63,49 +63,49 @@ def test_parquet_typed_and_text_columns(con, tmp_path: Path) -> None:
         ("P2", "paid", Decimal("4.00"), 2, 1),
         ("P2", "refunded", Decimal("-3.00"), -1, 1),
     ]
-    assert import_file(con, "orders", path).rows_duplicate == 3
+    assert import_file(db, "orders", path).rows_duplicate == 3
 
 
-def test_tsv_and_bom(con, tmp_path: Path) -> None:
+def test_tsv_and_bom(con, db, tmp_path: Path) -> None:
     tsv = tmp_path / "ev.tsv"
     tsv.write_text(
         "会员卡号\t行为\t发生时间\t对象\nM1\tview\t2024-01-01 10:00\tSKU1\nM1\tcart\t2024-01-01 10:05\tSKU1\n"
         "M1\tview\t2024-01-01 10:00\tSKU1\n",
         encoding="utf-8",
     )
-    r = import_file(con, "events", tsv)
+    r = import_file(db, "events", tsv)
     assert (r.file_format, r.rows_in, r.rows_loaded, r.rows_duplicate) == ("tsv", 3, 2, 1)
-    assert import_file(con, "events", tsv).rows_duplicate == 3
+    assert import_file(db, "events", tsv).rows_duplicate == 3
     bom = tmp_path / "items.csv"
     bom.write_bytes("订单号,商品编码,数量,金额\nX1,S1,1,5\nX1,S2,2,6\nX2,S1,1,5\n".encode("utf-8-sig"))
-    r = import_file(con, "order-items", bom)
+    r = import_file(db, "order-items", bom)
     assert (r.encoding, r.kind, r.rows_loaded) == ("utf-8-sig", "order_items", 3)
     assert con.execute("SELECT order_id, line_no, sku FROM order_items ORDER BY 1, 2").fetchall() == [
         ("X1", 1, "S1"),
         ("X1", 2, "S2"),
         ("X2", 1, "S1"),
     ]
-    assert import_file(con, "order_items", bom).rows_duplicate == 3
+    assert import_file(db, "order_items", bom).rows_duplicate == 3
 
 
-def test_empty_rows_are_rejected_not_dropped(con, tmp_path: Path) -> None:
+def test_empty_rows_are_rejected_not_dropped(con, db, tmp_path: Path) -> None:
     f = tmp_path / "m.csv"
     f.write_text("member_id,name\nA,x\n,\nB,y\n", encoding="utf-8")
-    r = import_file(con, "members", f)
+    r = import_file(db, "members", f)
     assert (r.rows_in, r.rows_loaded, r.rows_rejected) == (3, 2, 1)
     assert con.execute("SELECT row_number, reason FROM rejects").fetchall() == [(2, "the row is empty")]
 
 
-def test_unknown_extension_and_missing_file(con, tmp_path: Path) -> None:
+def test_unknown_extension_and_missing_file(con, db, tmp_path: Path) -> None:
     doc = tmp_path / "x.doc"
     doc.write_text("hello", encoding="utf-8")
     with pytest.raises(InputError, match="cannot tell the format"):
-        import_file(con, "orders", doc)
+        import_file(db, "orders", doc)
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     with pytest.raises(InputError, match="is empty"):
-        import_file(con, "orders", empty)
+        import_file(db, "orders", empty)
     with pytest.raises(InputError, match="no such file"):
-        import_file(con, "orders", tmp_path / "x.csv")
+        import_file(db, "orders", tmp_path / "x.csv")
     with pytest.raises(InputError, match="unknown import kind"):
-        import_file(con, "customers", tmp_path / "x.csv")
+        import_file(db, "customers", tmp_path / "x.csv")

@@ -32,8 +32,8 @@ def gbk_orders(csv_writer) -> Path:  # type: ignore[no-untyped-def]
     return csv_writer("orders_gbk.csv", HEADER, ROWS, encoding="gbk")
 
 
-def test_gbk_chinese_headers_import_with_no_flags(con, gbk_orders: Path) -> None:
-    r = import_file(con, "orders", gbk_orders)
+def test_gbk_chinese_headers_import_with_no_flags(con, db, gbk_orders: Path) -> None:
+    r = import_file(db, "orders", gbk_orders)
     assert r.encoding == "gb18030"
     assert r.mapping["小票号"] == "order_id" and r.mapping["实收金额"] == "amount" and r.mapping["品类"] == "category"
     assert r.kept == ["备注"]
@@ -58,8 +58,8 @@ def test_gbk_chinese_headers_import_with_no_flags(con, gbk_orders: Path) -> None
     assert len(items) == 6
 
 
-def test_every_reject_has_row_number_reason_and_raw(con, gbk_orders: Path) -> None:
-    r = import_file(con, "orders", gbk_orders)
+def test_every_reject_has_row_number_reason_and_raw(con, db, gbk_orders: Path) -> None:
+    r = import_file(db, "orders", gbk_orders)
     rejects = dict(
         con.execute("SELECT row_number, reason FROM rejects WHERE import_id = ? ORDER BY 1", [r.import_id]).fetchall()
     )
@@ -75,73 +75,73 @@ def test_every_reject_has_row_number_reason_and_raw(con, gbk_orders: Path) -> No
     assert con.execute("SELECT count(*) FROM rejects WHERE raw IS NULL OR reason = ''").fetchone() == (0,)
 
 
-def test_same_file_twice_adds_nothing(con, gbk_orders: Path) -> None:
-    import_file(con, "orders", gbk_orders)
+def test_same_file_twice_adds_nothing(con, db, gbk_orders: Path) -> None:
+    import_file(db, "orders", gbk_orders)
     before = con.execute("SELECT * FROM orders ORDER BY order_id").fetchall()
     items_before = counts(con)["order_items"]
-    r = import_file(con, "orders", gbk_orders)
+    r = import_file(db, "orders", gbk_orders)
     assert (r.rows_loaded, r.rows_duplicate, r.rows_rejected) == (0, 6, 5)
     assert con.execute("SELECT * FROM orders ORDER BY order_id").fetchall() == before
     assert counts(con)["order_items"] == items_before
 
 
-def test_refund_reusing_the_sale_id_is_its_own_order(con, csv_writer) -> None:
+def test_refund_reusing_the_sale_id_is_its_own_order(con, db, csv_writer) -> None:
     sale = csv_writer("sale.csv", ["order_id", "member_id", "date", "amount"], [["9", "M1", "2024-01-01", "100"]])
     refund = csv_writer(
         "refund.csv", ["order_id", "member_id", "date", "amount", "status"], [["9", "M1", "2024-01-03", "100", "退款"]]
     )
-    assert import_file(con, "orders", sale).rows_loaded == 1
-    assert import_file(con, "orders", refund).rows_loaded == 1
-    assert import_file(con, "orders", refund).rows_duplicate == 1
+    assert import_file(db, "orders", sale).rows_loaded == 1
+    assert import_file(db, "orders", refund).rows_loaded == 1
+    assert import_file(db, "orders", refund).rows_duplicate == 1
     assert con.execute("SELECT status, amount FROM orders ORDER BY amount").fetchall() == [
         ("refunded", Decimal("-100.00")),
         ("paid", Decimal("100.00")),
     ]
 
 
-def test_leading_c_is_not_a_refund_when_every_id_has_it(con, csv_writer) -> None:
+def test_leading_c_is_not_a_refund_when_every_id_has_it(con, db, csv_writer) -> None:
     f = csv_writer("c.csv", ["order_id", "date", "amount"], [["CN1", "2024-01-01", "10"], ["C2", "2024-01-01", "5"]])
-    import_file(con, "orders", f)
+    import_file(db, "orders", f)
     assert con.execute("SELECT count(*) FROM orders WHERE status = 'paid'").fetchone() == (2,)
 
 
-def test_dry_run_writes_nothing(con, gbk_orders: Path) -> None:
+def test_dry_run_writes_nothing(con, db, gbk_orders: Path) -> None:
     before = counts(con)
-    r = import_file(con, "orders", gbk_orders, dry_run=True)
+    r = import_file(db, "orders", gbk_orders, dry_run=True)
     assert r.import_id is None and r.dry_run
     assert (r.rows_loaded, r.rows_rejected) == (6, 5)
     assert counts(con) == before
 
 
-def test_missing_required_column_says_what_to_do(con, csv_writer) -> None:
+def test_missing_required_column_says_what_to_do(con, db, csv_writer) -> None:
     f = csv_writer("o.csv", ["单号", "金额"], [["1", "2"]])
     with pytest.raises(InputError, match="no column for order time") as exc:
-        import_file(con, "orders", f)
+        import_file(db, "orders", f)
     assert "--map" in str(exc.value)
 
 
-def test_map_overrides_aliases(con, csv_writer) -> None:
+def test_map_overrides_aliases(con, db, csv_writer) -> None:
     f = csv_writer("o.csv", ["票据", "发生", "金额", "单号"], [["A1", "2024-01-01", "5", "ignored"]])
-    r = import_file(con, "orders", f, mapping=["票据=order_id", "发生=ordered_at", "单号=-"])
+    r = import_file(db, "orders", f, mapping=["票据=order_id", "发生=ordered_at", "单号=-"])
     assert r.mapping == {"票据": "order_id", "发生": "ordered_at", "金额": "amount"}
     assert con.execute("SELECT order_id, extra->>'$.单号' FROM orders").fetchone() == ("A1", "ignored")
 
 
-def test_bad_map_names_the_fields(con, csv_writer) -> None:
+def test_bad_map_names_the_fields(con, db, csv_writer) -> None:
     f = csv_writer("o.csv", ["a"], [["1"]])
     with pytest.raises(InputError, match='"nope" is not a orders field'):
-        import_file(con, "orders", f, mapping={"a": "nope"})
+        import_file(db, "orders", f, mapping={"a": "nope"})
     with pytest.raises(InputError, match="does not have"):
-        import_file(con, "orders", f, mapping={"zzz": "order_id"})
+        import_file(db, "orders", f, mapping={"zzz": "order_id"})
 
 
-def test_malformed_csv_rows_are_rejected_with_their_row_number(con, tmp_path: Path) -> None:
+def test_malformed_csv_rows_are_rejected_with_their_row_number(con, db, tmp_path: Path) -> None:
     f = tmp_path / "ragged.csv"
     f.write_text(
         "order_id,date,amount\n1,2024-01-01,5\n2,2024-01-02\n3,2024-01-03,7\n4,2024-01-04,8,extra\n5,2024-01-05,9\n",
         encoding="utf-8",
     )
-    r = import_file(con, "orders", f)
+    r = import_file(db, "orders", f)
     assert (r.rows_in, r.rows_loaded, r.rows_rejected) == (5, 3, 2)
     assert [x[0] for x in con.execute("SELECT row_number FROM rejects ORDER BY 1").fetchall()] == [2, 4]
     assert con.execute("SELECT order_id FROM orders ORDER BY 1").fetchall() == [("1",), ("3",), ("5",)]

@@ -14,6 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ingest_util import write_csv
 
+from winback.config import Settings
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.errors import InputError
 from winback.ingest import import_file, load_orders
 from winback.warehouse.migrate import migrate
@@ -42,8 +44,8 @@ def path_taken(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
     taken: list[bool] = []
     real = load_orders._one_line_per_order
 
-    def spy(con: duckdb.DuckDBPyConnection, lines: int) -> bool:
-        taken.append(real(con, lines))
+    def spy(db: DuckDBEngine, lines: int) -> bool:
+        taken.append(real(db, lines))
         return taken[-1]
 
     monkeypatch.setattr(load_orders, "_one_line_per_order", spy)
@@ -69,8 +71,8 @@ def _import_twice(path: Path, *, general: bool, monkeypatch: pytest.MonkeyPatch)
             m.setattr(load_orders, "_has_cancelled_lines", lambda con, present: True)
         con = _warehouse()
         try:
-            import_file(con, "orders", path)
-            import_file(con, "orders", path)
+            import_file(DuckDBEngine(con), "orders", path)
+            import_file(DuckDBEngine(con), "orders", path)
             return _contents(con)
         finally:
             con.close()
@@ -107,7 +109,7 @@ def test_unique_ids_take_the_fast_path_and_match_the_general_path(
 def test_repeated_ids_take_the_general_path(tmp_path: Path, path_taken: list[bool]) -> None:
     rows = [*UNIQUE_ROWS, ["1006", "M4", "S2", "2024-03-10", "1", "1", "", "SKU9", ""]]
     con = _warehouse()
-    r = import_file(con, "orders", write_csv(tmp_path / "lines.csv", HEADER, rows))
+    r = import_file(DuckDBEngine(con), "orders", write_csv(tmp_path / "lines.csv", HEADER, rows))
     assert path_taken == [False]
     assert (r.rows_loaded, r.rows_rejected) == (7, 1)
     assert con.execute("SELECT lines, amount FROM orders WHERE order_id = '1006'").fetchall() == [(2, 13.5)]
@@ -178,15 +180,16 @@ def test_memory_is_bounded_during_an_import_and_restored_after(tmp_path: Path, m
         if stage == "commit":
             seen.append(str(con.execute("SELECT current_setting('memory_limit')").fetchone()[0]))  # type: ignore[index]
 
-    import_file(con, "orders", f, progress=progress)
+    db = DuckDBEngine(con)
+    import_file(db, "orders", f, progress=progress, import_memory=Settings.load().import_memory)
     assert seen == ["572.2 MiB"]  # 600 MB
     assert con.execute("SELECT current_setting('memory_limit')").fetchone() == before
     con.execute("SET memory_limit = '300MB'")  # a lower limit is kept
-    import_file(con, "orders", f, progress=progress)
+    import_file(db, "orders", f, progress=progress, import_memory=Settings.load().import_memory)
     assert seen[-1] == "286.1 MiB"
     monkeypatch.setenv("WINBACK_IMPORT_MEMORY", "lots")
     with pytest.raises(InputError, match='WINBACK_IMPORT_MEMORY="lots" is not an amount of memory'):
-        import_file(con, "orders", f)
+        import_file(db, "orders", f, import_memory=Settings.load().import_memory)
     con.close()
 
 

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 from ingest_util import write_csv
 
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.ingest import import_file, load_orders
 from winback.warehouse.migrate import migrate
 
@@ -42,12 +43,12 @@ def test_exact_repeated_row_is_a_duplicate(tmp_path: Path) -> None:
         [[r[0], "1", r[2], r[3], r[4]] for r in O7],
     )
     con = _warehouse()
-    assert _counts(import_file(con, "orders", f)) == (3, 2, 0, 1)
+    assert _counts(import_file(DuckDBEngine(con), "orders", f)) == (3, 2, 0, 1)
     assert _state(con) == (
         [("L1", Decimal("150.00"), 2, "paid")],
         [("L1", 1, "S1", Decimal("100.00")), ("L1", 2, "S2", Decimal("50.00"))],
     )
-    assert _counts(import_file(con, "orders", f)) == (3, 0, 0, 3)  # re-importing adds nothing
+    assert _counts(import_file(DuckDBEngine(con), "orders", f)) == (3, 0, 0, 3)  # re-importing adds nothing
     assert _state(con)[0] == [("L1", Decimal("150.00"), 2, "paid")]
     assert len(_state(con)[1]) == 2
     con.close()
@@ -58,12 +59,12 @@ def test_repeated_line_number_is_a_duplicate(tmp_path: Path) -> None:
     rows.insert(2, ["L1", "1", "1", "2024-03-05", "S9", "7"])  # line 1 again, different content: first one kept
     f = write_csv(tmp_path / "o7_lines.csv", ["order_id", "line_no", "member_id", "ordered_at", "sku", "amount"], rows)
     con = _warehouse()
-    assert _counts(import_file(con, "orders", f)) == (4, 2, 0, 2)
+    assert _counts(import_file(DuckDBEngine(con), "orders", f)) == (4, 2, 0, 2)
     assert _state(con) == (
         [("L1", Decimal("150.00"), 2, "paid")],
         [("L1", 1, "S1", Decimal("100.00")), ("L1", 2, "S2", Decimal("50.00"))],
     )
-    assert _counts(import_file(con, "orders", f)) == (4, 0, 0, 4)
+    assert _counts(import_file(DuckDBEngine(con), "orders", f)) == (4, 0, 0, 4)
     assert len(_state(con)[1]) == 2
     con.close()
 
@@ -72,7 +73,7 @@ def test_lines_differing_in_any_column_are_still_summed(tmp_path: Path) -> None:
     rows = [["L1", "2024-03-05", "S1", "100", "a"], ["L1", "2024-03-05", "S1", "100", "b"]]
     f = write_csv(tmp_path / "o.csv", ["order_id", "ordered_at", "sku", "amount", "note"], rows)
     con = _warehouse()
-    assert _counts(import_file(con, "orders", f)) == (2, 2, 0, 0)
+    assert _counts(import_file(DuckDBEngine(con), "orders", f)) == (2, 2, 0, 0)
     assert _state(con)[0] == [("L1", Decimal("200.00"), 2, "paid")]
     assert [i[1] for i in _state(con)[1]] == [1, 2]
     con.close()
@@ -91,7 +92,7 @@ def test_only_repeats_left_take_the_fast_path_with_the_same_result(
                 m.setattr(load_orders, "_one_line_per_order", lambda con, lines: False)
                 m.setattr(load_orders, "_has_cancelled_lines", lambda con, present: True)
             con = _warehouse()
-            counts = [_counts(import_file(con, "orders", f)) for _ in range(2)]
+            counts = [_counts(import_file(DuckDBEngine(con), "orders", f)) for _ in range(2)]
             results.append((counts, _state(con)))
             con.close()
     assert results[0] == results[1]

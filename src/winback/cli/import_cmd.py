@@ -3,44 +3,46 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from winback.cli.app import app, settings
+from winback.cli.app import app, current
 from winback.cli.output import console, emit, handle_errors, table
-from winback.ingest.service import ImportResult, import_file
-from winback.warehouse import connect
+
+if TYPE_CHECKING:
+    from winback.app import Winback
+    from winback.ingest.types import ImportResult
 
 _STAGES = {"read": "reading", "validate": "validating", "write": "writing", "commit": "committing", "done": "done"}
 
 
-def _render(d: dict) -> None:
-    head = "dry run of" if d["dry_run"] else f"import {d['import_id']}:"
-    console.print(f"{head} {d['kind']} from {d['file']} ({d['file_format']}, {d['encoding'] or 'binary'})")
+def _render(r: ImportResult) -> None:
+    head = "dry run of" if r.dry_run else f"import {r.import_id}:"
+    console.print(f"{head} {r.kind} from {r.file} ({r.file_format}, {r.encoding or 'binary'})")
     console.print(
         table(
             None,
             ["rows", "count"],
             [
-                ("in", d["rows_in"]),
-                ("loaded", d["rows_loaded"]),
-                ("  of which updated", d["rows_updated"]),
-                ("rejected", d["rows_rejected"]),
-                ("duplicate", d["rows_duplicate"]),
+                ("in", r.rows_in),
+                ("loaded", r.rows_loaded),
+                ("  of which updated", r.rows_updated),
+                ("rejected", r.rows_rejected),
+                ("duplicate", r.rows_duplicate),
             ],
         )
     )
-    console.print(f"dates read as: {d['date_format']}   ({d['rows_per_second']:,} rows/s)")
-    console.print("columns: " + ", ".join(f"{s}→{t}" for s, t in d["mapping"].items()), highlight=False)
-    if d["kept"]:
-        console.print("kept in extra: " + ", ".join(d["kept"]), highlight=False)
-    for field, n in d["blanked"].items():
+    console.print(f"dates read as: {r.date_format}   ({round(r.rows_per_second):,} rows/s)")
+    console.print("columns: " + ", ".join(f"{s}→{t}" for s, t in r.mapping.items()), highlight=False)
+    if r.kept:
+        console.print("kept in extra: " + ", ".join(r.kept), highlight=False)
+    for field, n in r.blanked.items():
         console.print(f"[yellow]{n:,} unreadable {field} values left empty (kept in extra)[/]")
-    for note in d["notes"]:
+    for note in r.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
-    if d["rows_rejected"] and d["import_id"] is not None:
-        console.print(f"see them with: winback rejects --import {d['import_id']}")
+    if r.rows_rejected and r.import_id is not None:
+        console.print(f"see them with: winback rejects --import {r.import_id}")
 
 
 @app.command("import")
@@ -56,32 +58,18 @@ def import_cmd(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Import an export file: map its columns, validate every row, load it or send it to rejects."""
-    s = settings(json_output)
-    con = connect(":memory:") if dry_run and not s.db_path.exists() else connect(s.db_path, read_only=dry_run)
-    try:
-        if json_output or not console.is_terminal:
-            result: ImportResult = import_file(
-                con, kind, file, mapping=map_ or None, encoding=encoding, sheet=sheet, dry_run=dry_run, source=source
-            )
-        else:
-            result = _with_progress(con, kind, file, map_, encoding, sheet, dry_run, source)
-    finally:
-        con.close()
-    data = result.to_dict()
-    data["db"] = str(s.db_path)
-    emit(data, json_output, _render)
+    wb = current()
+    options = dict(mapping=map_ or None, encoding=encoding, sheet=sheet, dry_run=dry_run, source=source)
+    if json_output or not console.is_terminal:
+        result = wb.ingest.import_file(kind, file, **options)  # type: ignore[arg-type]
+    else:
+        result = _with_progress(wb, kind, file, options)
+    emit(result, json_output, _render)
 
 
-def _with_progress(
-    con: object,
-    kind: str,
-    file: Path,
-    map_: list[str] | None,
-    encoding: str,
-    sheet: str | None,
-    dry_run: bool,
-    source: str | None,
-) -> ImportResult:
+def _with_progress(wb: Winback, kind: str, file: Path, options: dict[str, object]) -> ImportResult:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -98,14 +86,4 @@ def _with_progress(
             rate = f"{done / elapsed:,.0f} rows/s" if elapsed > 0 and done else ""
             bar.update(task, description=_STAGES.get(stage, stage), completed=done, total=total, rate=rate)
 
-        return import_file(
-            con,  # type: ignore[arg-type]
-            kind,
-            file,
-            mapping=map_ or None,
-            encoding=encoding,
-            sheet=sheet,
-            dry_run=dry_run,
-            source=source,
-            progress=on_progress,
-        )
+        return wb.ingest.import_file(kind, file, progress=on_progress, **options)  # type: ignore[arg-type]

@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from winback.cli.app import app, settings
+from winback.cli.app import app, current
 from winback.cli.output import console, emit, handle_errors, table
-from winback.ingest.rejects import export_rejects, list_rejects
-from winback.warehouse import connect
+
+if TYPE_CHECKING:
+    from winback.ingest.types import RejectList, RejectsExport
+
+
+def _render_export(r: RejectsExport) -> None:
+    console.print(f"{r.exported:,} rejects written to {r.file}")
+
+
+def _render(r: RejectList) -> None:
+    if not r.total:
+        console.print("no rejected rows")
+        return
+    console.print(
+        table(None, ["import", "row", "reason"], [(x["import_id"], x["row_number"], x["message"]) for x in r.rows])
+    )
+    if r.total > len(r.rows):
+        console.print(f"{len(r.rows)} of {r.total:,} shown; --export FILE writes them all")
 
 
 @app.command("rejects")
@@ -21,30 +38,8 @@ def rejects_cmd(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Show (or export) the rows that imports rejected, and why."""
-    s = settings(json_output)
-    con = connect(s.db_path, read_only=True)
-    try:
-        if export is not None:
-            n = export_rejects(con, export, import_id)
-            data = {"import_id": import_id, "exported": n, "file": str(export)}
-            emit(data, json_output, lambda d: console.print(f"{d['exported']:,} rejects written to {d['file']}"))
-            return
-        listing = list_rejects(con, import_id, limit)
-    finally:
-        con.close()
-
-    def render(d: dict) -> None:
-        if not d["total"]:
-            console.print("no rejected rows")
-            return
-        console.print(
-            table(
-                None,
-                ["import", "row", "reason"],
-                [(r["import_id"], r["row_number"], r["message"]) for r in d["rejects"]],
-            )
-        )
-        if d["total"] > d["shown"]:
-            console.print(f"{d['shown']} of {d['total']:,} shown; --export FILE writes them all")
-
-    emit(listing.to_dict(), json_output, render)
+    ingest = current().ingest
+    if export is not None:
+        emit(ingest.export_rejects(export, import_id=import_id), json_output, _render_export)
+        return
+    emit(ingest.rejects(import_id=import_id, limit=limit), json_output, _render)

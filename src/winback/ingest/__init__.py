@@ -1,6 +1,7 @@
-"""Import of real exports: read (CSV/TSV/XLSX/Parquet, UTF-8 or GBK), map columns, validate, load or reject."""
+"""Import of real exports: read (CSV/TSV/XLSX/Parquet, UTF-8 or GBK), map columns, validate, load or reject.
 
-from winback.common.phones import mask_phone
-from winback.ingest.service import ImportResult, import_file
+Entry points call `wb.ingest` (`IngestService`); `import_file(db, ...)` runs one import on a given warehouse."""
 
-__all__ = ["ImportResult", "import_file", "mask_phone"]
+from winback.ingest.service import ImportResult, IngestService, import_file
+
+__all__ = ["ImportResult", "IngestService", "import_file"]

@@ -8,8 +8,7 @@ A key repeated inside the file keeps its first row; the others count as duplicat
 
 from __future__ import annotations
 
-import duckdb
-
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.ingest.aliases import ColumnMapping
 from winback.ingest.plan import Plan, scalar, write_rejects
 from winback.ingest.validate import PARSED
@@ -22,7 +21,7 @@ def _col(present: set[str], name: str, cast: str = "VARCHAR") -> str:
 
 
 def _plan(
-    con: duckdb.DuckDBPyConnection,
+    db: DuckDBEngine,
     select_sql: str,
     key: list[str],
     target: str,
@@ -32,16 +31,16 @@ def _plan(
     """`select_sql` yields _row + insert_cols from valid rows; `narrow` limits the warehouse rows compared."""
     part = ", ".join(key)
     on = " AND ".join(f"e.{k} IS NOT DISTINCT FROM r.{k}" for k in key)
-    con.execute(
+    db.execute(
         f"CREATE OR REPLACE TEMP TABLE {ROWS} AS SELECT *, "
         f"row_number() OVER (PARTITION BY {part} ORDER BY _row) > 1 AS _repeat, "
         f"EXISTS (SELECT 1 FROM {target} e WHERE {narrow} AND {on}) AS _exists FROM ({select_sql}) r"
     )
-    total = scalar(con, f"SELECT count(*) FROM {ROWS}")
-    dup = scalar(con, f"SELECT count(*) FROM {ROWS} WHERE _repeat OR _exists")
+    total = scalar(db, f"SELECT count(*) FROM {ROWS}")
+    dup = scalar(db, f"SELECT count(*) FROM {ROWS} WHERE _repeat OR _exists")
     plan = Plan(rows_loaded=total - dup, rows_duplicate=dup)
 
-    def apply(c: duckdb.DuckDBPyConnection, import_id: int) -> None:
+    def apply(c: DuckDBEngine, import_id: int) -> None:
         cols = ", ".join(insert_cols)
         c.execute(
             f"INSERT INTO {target} ({cols}, import_id) SELECT {cols}, {import_id} FROM {ROWS} "
@@ -53,7 +52,7 @@ def _plan(
     return plan
 
 
-def plan_order_items(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping) -> Plan:
+def plan_order_items(db: DuckDBEngine, mapping: ColumnMapping) -> Plan:
     p = set(mapping.fields)
     select = (
         "SELECT _row, order_id, coalesce("
@@ -64,7 +63,7 @@ def plan_order_items(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping) -> 
         f"_extra AS extra FROM {PARSED} WHERE _err IS NULL"
     )
     return _plan(
-        con,
+        db,
         select,
         ["order_id", "line_no"],
         "order_items",
@@ -73,7 +72,7 @@ def plan_order_items(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping) -> 
     )
 
 
-def plan_events(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping) -> Plan:
+def plan_events(db: DuckDBEngine, mapping: ColumnMapping) -> Plan:
     p = set(mapping.fields)
     select = (
         "SELECT _row, member_id, lower(event_type) AS event_type, occurred_at, "
@@ -81,7 +80,7 @@ def plan_events(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping) -> Plan:
         f"FROM {PARSED} WHERE _err IS NULL"
     )
     return _plan(
-        con,
+        db,
         select,
         ["member_id", "event_type", "occurred_at", "channel", "object_id"],
         "events",

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
 
 from winback.common import phones
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.ingest.aliases import ColumnMapping
-from winback.ingest.plan import Plan, scalar, write_rejects
+from winback.ingest.plan import Apply, Plan, scalar, write_rejects
 from winback.ingest.sqltext import lit, q
 from winback.ingest.validate import PARSED
 
@@ -71,25 +71,25 @@ SPECS = {
 }
 
 
-def register_phone_lookups(con: duckdb.DuckDBPyConnection, table: str, norm_col: str) -> None:
+def register_phone_lookups(db: DuckDBEngine, table: str, norm_col: str) -> None:
     """Classify each distinct phone of `table.norm_col` (prefix cache for CN mobiles) into two lookup tables."""
     prefixes = [
         r[0]
-        for r in con.execute(
+        for r in db.fetchall(
             f"SELECT DISTINCT substr({norm_col}, 1, 7) FROM {table} WHERE regexp_full_match({norm_col}, '{_MOBILE_RE}')"
-        ).fetchall()
+        )
     ]
     ok = [phones.mobile_prefix_valid(p) for p in prefixes]
-    con.register("wb_phone_prefix", pa.table({"prefix": pa.array(prefixes, pa.string()), "ok": pa.array(ok)}))
+    db.register("wb_phone_prefix", pa.table({"prefix": pa.array(prefixes, pa.string()), "ok": pa.array(ok)}))
     others = [
         r[0]
-        for r in con.execute(
+        for r in db.fetchall(
             f"SELECT DISTINCT {norm_col} FROM {table} WHERE {norm_col} IS NOT NULL "
             f"AND NOT regexp_full_match({norm_col}, '{_MOBILE_RE}')"
-        ).fetchall()
+        )
     ]
     verdicts = phones.classify_many(others)
-    con.register(
+    db.register(
         "wb_phone_other",
         pa.table(
             {
@@ -117,11 +117,23 @@ def phone_sql(raw: str, norm: str) -> tuple[str, str, str]:
     return join, e164, status
 
 
-def plan_master(con: duckdb.DuckDBPyConnection, kind: str, mapping: ColumnMapping, source: str | None) -> Plan:
+def plan_master(db: DuckDBEngine, kind: str, mapping: ColumnMapping, source: str | None) -> Plan:
     spec = SPECS[kind]
     present = set(mapping.fields)
     parsed_cols = [c for c in _parsed_columns(kind, present) if c not in ("member_id",)]
-    # key
+    _fold(db, kind, spec, present, parsed_cols)
+    sel = _incoming(db, kind, spec, present, parsed_cols, source)
+    # compare with what the warehouse holds
+    skip = ("phone", "phone_status") if kind == "members" else ()
+    compare = [c for c in spec.columns if sel[c] != "NULL" and c not in skip]
+    _planned(db, spec, compare)
+    plan = _counted(db, spec)
+    plan.apply = _applier(kind, spec, present, compare)
+    return plan
+
+
+def _fold(db: DuckDBEngine, kind: str, spec: MasterSpec, present: set[str], parsed_cols: list[str]) -> None:
+    """FOLD: one row per key of the file, later non-empty values winning, `_n` rows folded into it."""
     key_expr = ("member_id" if "member_id" in present else "'wx:' || wechat_id") if kind == "members" else spec.key
     aggs = [f"arg_max({q(c)}, _row) FILTER (WHERE {q(c)} IS NOT NULL) AS {q(c)}" for c in parsed_cols if c != spec.key]
     if kind == "members":
@@ -129,12 +141,18 @@ def plan_master(con: duckdb.DuckDBPyConnection, kind: str, mapping: ColumnMappin
         wx = "false" if "member_id" in present else "true"
     else:
         wx = "false"
-    con.execute(
+    db.execute(
         f"CREATE OR REPLACE TEMP TABLE {FOLD} AS SELECT _key, count(*) AS _n, "
         f"{', '.join([*aggs, 'list(_extra ORDER BY _row) FILTER (WHERE _extra IS NOT NULL) AS _extras'])} "
         f"FROM (SELECT *, {key_expr} AS _key, {wx} AS _wx FROM {PARSED} WHERE _err IS NULL) GROUP BY _key"
     )
-    # incoming records in the target table's shape (NULL = "the file says nothing")
+
+
+def _incoming(
+    db: DuckDBEngine, kind: str, spec: MasterSpec, present: set[str], parsed_cols: list[str], source: str | None
+) -> dict[str, str]:
+    """INCOMING: the folded records in the target table's shape (NULL = "the file says nothing"); returns the
+    expression of each target column."""
     sel = {c: "NULL" for c in spec.columns}
     joins = ""
     for c in parsed_cols:
@@ -142,25 +160,27 @@ def plan_master(con: duckdb.DuckDBPyConnection, kind: str, mapping: ColumnMappin
             sel[c] = f"f.{q(c)}"
     if kind == "members":
         if "phone" in present:
-            register_phone_lookups(con, FOLD, "phone_norm")
+            register_phone_lookups(db, FOLD, "phone_norm")
             joins, e164, status = phone_sql("f.phone_raw", "f.phone_norm")
             sel["phone_raw"], sel["phone"], sel["phone_status"] = "f.phone_raw", e164, status
         given = lit(source) if source else "NULL"
         col = "f.source" if "source" in present else "NULL"
         sel["source"] = f"coalesce({given}, {col}, CASE WHEN f._wx THEN 'guide_wechat' ELSE 'erp' END)"
     elif kind == "staff" and "phone" in present:
-        register_phone_lookups(con, FOLD, "phone_norm")
+        register_phone_lookups(db, FOLD, "phone_norm")
         joins, e164, _ = phone_sql("f.phone_raw", "f.phone_norm")
         sel["phone"] = e164
     extra = "CASE WHEN len(f._extras) > 0 THEN list_reduce(f._extras, lambda a, b: json_merge_patch(a, b)) END"
-    con.execute(
+    db.execute(
         f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS SELECT f._key AS {q(spec.key)}, f._n, "
         + ", ".join(f"{expr} AS {q(c)}" for c, expr in sel.items())
         + f", CAST({extra} AS JSON) AS extra FROM {FOLD} f {joins}"
     )
-    # compare with what the warehouse holds
-    skip = ("phone", "phone_status") if kind == "members" else ()
-    compare = [c for c in spec.columns if sel[c] != "NULL" and c not in skip]
+    return sel
+
+
+def _planned(db: DuckDBEngine, spec: MasterSpec, compare: list[str]) -> None:
+    """PLANNED: each incoming record with its action (insert, update or same) against the warehouse."""
     # `extra` as JSON text depends on key order (exports order columns differently, json_merge_patch moves keys):
     # compare its sorted entries, so a member whose extra values are all the same counts as a duplicate
     merged = "json_merge_patch(coalesce(e.extra, '{}'), n.extra)"
@@ -168,15 +188,16 @@ def plan_master(con: duckdb.DuckDBPyConnection, kind: str, mapping: ColumnMappin
         [f"(n.{q(c)} IS NOT NULL AND n.{q(c)} IS DISTINCT FROM e.{q(c)})" for c in compare if c != "source"]
         + [f"(n.extra IS NOT NULL AND {_entries(merged)} IS DISTINCT FROM {_entries('e.extra')})"]
     )
-    con.execute(
+    db.execute(
         f"CREATE OR REPLACE TEMP TABLE {PLANNED} AS SELECT n.*, CASE WHEN e.{q(spec.key)} IS NULL THEN 'insert' "
         f"WHEN {changed} THEN 'update' ELSE 'same' END AS _action "
         f"FROM {INCOMING} n LEFT JOIN {spec.table} e ON e.{q(spec.key)} = n.{q(spec.key)}"
     )
-    counts = dict(
-        con.execute(f"SELECT _action, count(*) FROM {PLANNED} GROUP BY _action").fetchall()  # type: ignore[arg-type]
-    )
-    folded = scalar(con, f"SELECT coalesce(sum(_n - 1), 0) FROM {PLANNED}")
+
+
+def _counted(db: DuckDBEngine, spec: MasterSpec) -> Plan:
+    counts = dict(db.fetchall(f"SELECT _action, count(*) FROM {PLANNED} GROUP BY _action"))  # type: ignore[arg-type]
+    folded = scalar(db, f"SELECT coalesce(sum(_n - 1), 0) FROM {PLANNED}")
     plan = Plan(
         rows_loaded=int(counts.get("insert", 0)) + int(counts.get("update", 0)),
         rows_updated=int(counts.get("update", 0)),
@@ -184,8 +205,13 @@ def plan_master(con: duckdb.DuckDBPyConnection, kind: str, mapping: ColumnMappin
     )
     if folded:
         plan.notes.append(f"{folded:,} rows repeated a {spec.key} already in the file and were folded into it")
+    return plan
 
-    def apply(c: duckdb.DuckDBPyConnection, import_id: int) -> None:
+
+def _applier(kind: str, spec: MasterSpec, present: set[str], compare: list[str]) -> Apply:
+    """The writes of the plan (inserts, updates of changed records, rejects), run in the caller's transaction."""
+
+    def apply(c: DuckDBEngine, import_id: int) -> None:
         cols = [spec.key, *spec.columns, "extra"]
         ins = [q(x) for x in cols]
         vals = [q(x) for x in cols]
@@ -211,8 +237,7 @@ def plan_master(con: duckdb.DuckDBPyConnection, kind: str, mapping: ColumnMappin
         )
         write_rejects(c, import_id)
 
-    plan.apply = apply
-    return plan
+    return apply
 
 
 def _entries(extra: str) -> str:

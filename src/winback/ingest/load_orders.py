@@ -23,10 +23,9 @@ result as the general path (tests/ingest/test_orders_fast_path.py).
 
 from __future__ import annotations
 
-import duckdb
-
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.ingest.aliases import ColumnMapping
-from winback.ingest.plan import Plan, raw_rows_sql, scalar, write_rejects
+from winback.ingest.plan import Apply, Plan, raw_rows_sql, scalar, write_rejects
 from winback.ingest.readers import STAGED
 from winback.ingest.sqltext import q
 from winback.ingest.validate import PARSED
@@ -50,12 +49,12 @@ def _col(present: set[str], name: str, cast: str = "VARCHAR") -> str:
     return name if name in present else f"NULL::{cast}"
 
 
-def _has_c_rule(con: duckdb.DuckDBPyConnection) -> bool:
+def _has_c_rule(db: DuckDBEngine) -> bool:
     """Both a plain numeric id and a "C" + digits id occur (byte comparisons, which min/max statistics can skip,
     before the regexes)."""
     return bool(
         scalar(
-            con,
+            db,
             f"SELECT EXISTS (SELECT 1 FROM {PARSED} WHERE order_id >= '0' AND order_id < ':' "
             "AND regexp_full_match(order_id, '\\d+')) "
             f"AND EXISTS (SELECT 1 FROM {PARSED} WHERE (prefix(order_id, 'C') OR prefix(order_id, 'c')) "
@@ -64,17 +63,17 @@ def _has_c_rule(con: duckdb.DuckDBPyConnection) -> bool:
     )
 
 
-def _one_line_per_order(con: duckdb.DuckDBPyConnection, lines: int) -> bool:
+def _one_line_per_order(db: DuckDBEngine, lines: int) -> bool:
     """True when no (order id, direction) occurs twice among the loadable lines."""
     if lines == 0:
         return True
-    estimate = scalar(con, f"SELECT approx_count_distinct(hash(order_id, _dir)) FROM {LINES}")
+    estimate = scalar(db, f"SELECT approx_count_distinct(hash(order_id, _dir)) FROM {LINES}")
     if estimate < _UNIQUE_ESTIMATE * lines:
         return False
-    return scalar(con, f"SELECT count(*) FROM (SELECT DISTINCT order_id, _dir FROM {LINES})") == lines
+    return scalar(db, f"SELECT count(*) FROM (SELECT DISTINCT order_id, _dir FROM {LINES})") == lines
 
 
-def _repeated_lines(con: duckdb.DuckDBPyConnection, columns: list[str], line_no: bool) -> int:
+def _repeated_lines(db: DuckDBEngine, columns: list[str], line_no: bool) -> int:
     """Fills REPEATS(_row) with the loadable lines that repeat an earlier line of the file: identical in every
     column as read, or (with a line-number column) the same (order id, direction, line number). Returns the count.
 
@@ -83,7 +82,7 @@ def _repeated_lines(con: duckdb.DuckDBPyConnection, columns: list[str], line_no:
     line cost about +0.75 CPU-s and 250 MiB more memory)."""
     cols = ", ".join(q(c) for c in columns)
     parts = []
-    if scalar(con, f"SELECT EXISTS (SELECT 1 FROM {STAGED} GROUP BY hash({cols}) HAVING count(*) > 1)"):
+    if scalar(db, f"SELECT EXISTS (SELECT 1 FROM {STAGED} GROUP BY hash({cols}) HAVING count(*) > 1)"):
         parts.append(
             f"SELECT _row FROM (SELECT _row, row_number() OVER (PARTITION BY {cols} ORDER BY _row) AS _n "
             f"FROM {STAGED} WHERE hash({cols}) IN (SELECT hash({cols}) FROM {STAGED} GROUP BY ALL "
@@ -96,18 +95,16 @@ def _repeated_lines(con: duckdb.DuckDBPyConnection, columns: list[str], line_no:
         )
     if not parts:
         return 0
-    con.execute(
+    db.execute(
         f"CREATE OR REPLACE TEMP TABLE {REPEATS} AS SELECT _row FROM ({' UNION '.join(parts)}) r "
         f"SEMI JOIN {LOADABLE} l USING (_row)"
     )
-    return scalar(con, f"SELECT count(*) FROM {REPEATS}")
+    return scalar(db, f"SELECT count(*) FROM {REPEATS}")
 
 
-def _has_cancelled_lines(con: duckdb.DuckDBPyConnection, present: set[str]) -> bool:
+def _has_cancelled_lines(db: DuckDBEngine, present: set[str]) -> bool:
     """Whether any loadable line is cancelled (without one, the aggregation needs no cancellation rules)."""
-    return "status" in present and bool(
-        scalar(con, f"SELECT EXISTS (SELECT 1 FROM {LINES} WHERE status = 'cancelled')")
-    )
+    return "status" in present and bool(scalar(db, f"SELECT EXISTS (SELECT 1 FROM {LINES} WHERE status = 'cancelled')"))
 
 
 def _aggregated_sql(present: set[str], with_extra: bool, cancels: bool) -> str:
@@ -144,29 +141,61 @@ def _single_sql() -> str:
     )
 
 
-def plan_orders(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, columns: list[str]) -> Plan:
+def plan_orders(db: DuckDBEngine, mapping: ColumnMapping, columns: list[str]) -> Plan:
     present = set(mapping.fields)
     plan = Plan()
-    c_rule = _has_c_rule(con)
+    c_rule = _has_c_rule(db)
     if c_rule:
         plan.notes.append('order ids with a leading "C" were read as cancellation invoices (refunds)')
+    plan.rows_rejected = _cascade(db)
+    _loadable(db, present, _refund_sql(present, c_rule), cascaded=bool(plan.rows_rejected))
+    all_lines = scalar(db, f"SELECT count(*) FROM {PARSED} WHERE _err IS NULL") - plan.rows_rejected
+    single, repeats = _without_repeats(db, columns, present, all_lines)
+    all_lines -= repeats
+    has_existing = _existing(db)
+    dup_lines = (
+        scalar(db, f"SELECT count(*) FROM {LINES} l SEMI JOIN {EXISTING} e USING (order_id, _dir)")
+        if has_existing
+        else 0
+    )
+    plan.rows_duplicate = repeats + dup_lines
+    plan.rows_loaded = all_lines - dup_lines
+    _keep_cascade_raw(db, columns, bool(plan.rows_rejected))
+    orders_sql = (
+        _single_sql() if single else _aggregated_sql(present, bool(mapping.kept), _has_cancelled_lines(db, present))
+    )
+    plan.apply = _applier(orders_sql, single, with_items=bool(present & {"sku", "category"}), existing=has_existing)
+    return plan
+
+
+def _refund_sql(present: set[str], c_rule: bool) -> str:
+    """SQL: the parsed line is a refund (status, a negative amount or quantity, or the "C" mark)."""
     status = _col(present, "status")
     qty = _col(present, "quantity", "INTEGER")
-    refund = (
+    return (
         f"(coalesce({status} = 'refunded', false) OR amount < 0 OR coalesce({qty} < 0, false)"
         + (f" OR regexp_matches(order_id, '{_C_MARK}')" if c_rule else "")
         + f") AND {status} IS DISTINCT FROM 'cancelled'"
     )
-    # rejected orders: every line of an order with a rejected line is rejected too
-    con.execute(
+
+
+def _cascade(db: DuckDBEngine) -> int:
+    """CASCADE: every valid line of an order with a rejected line is rejected too. Returns their count."""
+    db.execute(
         f"CREATE OR REPLACE TEMP TABLE {CASCADE} AS SELECT p._row, 'another line of order ' || p.order_id || "
         f"' was rejected (row ' || b.first_bad || ')' AS reason FROM {PARSED} p JOIN (SELECT order_id, "
         f"min(_row) AS first_bad FROM {PARSED} WHERE _err IS NOT NULL AND order_id IS NOT NULL GROUP BY order_id) b "
         f"ON p.order_id = b.order_id WHERE p._err IS NULL"
     )
-    plan.rows_rejected = scalar(con, f"SELECT count(*) FROM {CASCADE}")
-    cascade_filter = f" AND NOT EXISTS (SELECT 1 FROM {CASCADE} x WHERE x._row = p._row)" if plan.rows_rejected else ""
-    con.execute(
+    return scalar(db, f"SELECT count(*) FROM {CASCADE}")
+
+
+def _loadable(db: DuckDBEngine, present: set[str], refund: str, *, cascaded: bool) -> None:
+    """LOADABLE (and LINES, the same for now): the lines that may be loaded, with direction and signs."""
+    status = _col(present, "status")
+    qty = _col(present, "quantity", "INTEGER")
+    cascade_filter = f" AND NOT EXISTS (SELECT 1 FROM {CASCADE} x WHERE x._row = p._row)" if cascaded else ""
+    db.execute(
         f"CREATE OR REPLACE TEMP VIEW {LOADABLE} AS SELECT _row, order_id, "
         f"CASE WHEN {refund} THEN 'refund' ELSE 'sale' END AS _dir, "
         f"{_col(present, 'member_id')} AS member_id, {_col(present, 'store_id')} AS store_id, "
@@ -177,51 +206,56 @@ def plan_orders(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, columns:
         f"{_col(present, 'category')} AS category, {_col(present, 'line_no', 'INTEGER')} AS line_no, _extra "
         f"FROM {PARSED} p WHERE _err IS NULL{cascade_filter}"
     )
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {LINES} AS SELECT * FROM {LOADABLE}")
-    all_lines = scalar(con, f"SELECT count(*) FROM {PARSED} WHERE _err IS NULL") - plan.rows_rejected
-    # lines repeated within the file are duplicates (only possible when some (order id, direction) repeats)
-    single = _one_line_per_order(con, all_lines)
-    repeats = 0 if single else _repeated_lines(con, columns, "line_no" in present)
+    db.execute(f"CREATE OR REPLACE TEMP VIEW {LINES} AS SELECT * FROM {LOADABLE}")
+
+
+def _without_repeats(db: DuckDBEngine, columns: list[str], present: set[str], all_lines: int) -> tuple[bool, int]:
+    """Lines repeated within the file are duplicates (only possible when some (order id, direction) repeats):
+    LINES then leaves them out. Returns (one line per order, repeated lines)."""
+    single = _one_line_per_order(db, all_lines)
+    repeats = 0 if single else _repeated_lines(db, columns, "line_no" in present)
     if repeats:
-        con.execute(
+        db.execute(
             f"CREATE OR REPLACE TEMP VIEW {LINES} AS SELECT * FROM {LOADABLE} l ANTI JOIN {REPEATS} r USING (_row)"
         )
-        all_lines -= repeats
-        single = _one_line_per_order(con, all_lines)
-    # the warehouse's orders that share an id with the file (none when the warehouse has no orders yet)
-    con.execute(
+        single = _one_line_per_order(db, all_lines - repeats)
+    return single, repeats
+
+
+def _existing(db: DuckDBEngine) -> bool:
+    """EXISTING: the warehouse's orders that share an id with the file (none when the warehouse has no orders
+    yet). Returns whether there are any."""
+    db.execute(
         f"CREATE OR REPLACE TEMP TABLE {EXISTING} AS SELECT DISTINCT e.order_id, "
         "CASE WHEN e.status = 'refunded' THEN 'refund' ELSE 'sale' END AS _dir FROM orders e "
         f"WHERE e.order_id IN (SELECT order_id FROM {PARSED} WHERE _err IS NULL)"
-        if scalar(con, "SELECT count(*) FROM (SELECT 1 FROM orders LIMIT 1)")
+        if scalar(db, "SELECT count(*) FROM (SELECT 1 FROM orders LIMIT 1)")
         else f"CREATE OR REPLACE TEMP TABLE {EXISTING} (order_id VARCHAR, _dir VARCHAR)"
     )
-    has_existing = bool(scalar(con, f"SELECT count(*) FROM {EXISTING}"))
-    dup_lines = (
-        scalar(con, f"SELECT count(*) FROM {LINES} l SEMI JOIN {EXISTING} e USING (order_id, _dir)")
-        if has_existing
-        else 0
-    )
-    plan.rows_duplicate = repeats + dup_lines
-    plan.rows_loaded = all_lines - dup_lines
-    # their raw text is read now, while the staging relation still exists (it is dropped before writing)
-    raw = raw_rows_sql(columns, CASCADE) if plan.rows_rejected else "SELECT NULL::BIGINT AS _row, NULL::JSON AS raw"
-    con.execute(
+    return bool(scalar(db, f"SELECT count(*) FROM {EXISTING}"))
+
+
+def _keep_cascade_raw(db: DuckDBEngine, columns: list[str], any_rejected: bool) -> None:
+    """The cascaded lines' raw text is read now, while the staging relation still exists (it is dropped before
+    writing)."""
+    raw = raw_rows_sql(columns, CASCADE) if any_rejected else "SELECT NULL::BIGINT AS _row, NULL::JSON AS raw"
+    db.execute(
         f"CREATE OR REPLACE TEMP TABLE {CASCADE} AS SELECT x._row, x.reason, r.raw FROM {CASCADE} x "
         f"LEFT JOIN ({raw}) r ON r._row = x._row"
     )
-    with_items = bool(present & {"sku", "category"})
-    new_only = f" ANTI JOIN {EXISTING} e ON e.order_id = a.order_id AND e._dir = a._dir" if has_existing else ""
-    orders_sql = (
-        _single_sql() if single else _aggregated_sql(present, bool(mapping.kept), _has_cancelled_lines(con, present))
-    )
+
+
+def _applier(orders_sql: str, single: bool, *, with_items: bool, existing: bool) -> Apply:
+    """The writes of the plan (new orders, their lines when the file has SKU or category, rejects), run in the
+    caller's transaction."""
+    new_only = f" ANTI JOIN {EXISTING} e ON e.order_id = a.order_id AND e._dir = a._dir" if existing else ""
     line_no = (
         "coalesce(a.line_no, 1)"
         if single
         else "coalesce(a.line_no, row_number() OVER (PARTITION BY a.order_id, a._dir ORDER BY a._row))"
     )
 
-    def apply(c: duckdb.DuckDBPyConnection, import_id: int) -> None:
+    def apply(c: DuckDBEngine, import_id: int) -> None:
         # orders of a member merged away by identity resolution belong to the survivor
         merges = scalar(c, "SELECT count(*) FROM members WHERE merged_into IS NOT NULL")
         owner = "coalesce(m.merged_into, a.member_id)" if merges else "a.member_id"
@@ -244,5 +278,4 @@ def plan_orders(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, columns:
             )
         write_rejects(c, import_id, f"SELECT _row AS row_number, reason, raw FROM {CASCADE}")
 
-    plan.apply = apply
-    return plan
+    return apply

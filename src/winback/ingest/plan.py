@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import duckdb
-
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.ingest.readers import READER_REJECTS, STAGED
 from winback.ingest.sqltext import q
 from winback.ingest.validate import PARSED, json_object_sql
 
-Apply = Callable[[duckdb.DuckDBPyConnection, int], None]
+Apply = Callable[[DuckDBEngine, int], None]
 
 
 @dataclass
@@ -24,23 +23,24 @@ class Plan:
     apply: Apply | None = None  # writes the plan inside the caller's transaction
 
 
-def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
+def scalar(db: DuckDBEngine, sql: str) -> int:
+    """The first value of the first row as an int (0 when there is none or it is NULL)."""
+    value = db.scalar(sql)
+    return int(value) if value is not None else 0
 
 
-def count_parse_rejects(con: duckdb.DuckDBPyConnection) -> int:
-    return scalar(con, f"SELECT count(*) FROM {PARSED} WHERE _err IS NOT NULL") + scalar(
-        con, f"SELECT count(*) FROM {READER_REJECTS}"
+def count_parse_rejects(db: DuckDBEngine) -> int:
+    return scalar(db, f"SELECT count(*) FROM {PARSED} WHERE _err IS NOT NULL") + scalar(
+        db, f"SELECT count(*) FROM {READER_REJECTS}"
     )
 
 
-def write_rejects(con: duckdb.DuckDBPyConnection, import_id: int, extra_sql: str | None = None) -> None:
+def write_rejects(db: DuckDBEngine, import_id: int, extra_sql: str | None = None) -> None:
     """Rows the reader could not split, rows that failed validation, and `extra_sql` (row_number, reason, raw)."""
-    con.execute(f"INSERT INTO rejects SELECT {import_id}, row_number, reason, raw FROM {READER_REJECTS}")
-    con.execute(f"INSERT INTO rejects SELECT {import_id}, _row, _err, _raw FROM {PARSED} WHERE _err IS NOT NULL")
+    db.execute(f"INSERT INTO rejects SELECT {import_id}, row_number, reason, raw FROM {READER_REJECTS}")
+    db.execute(f"INSERT INTO rejects SELECT {import_id}, _row, _err, _raw FROM {PARSED} WHERE _err IS NOT NULL")
     if extra_sql:
-        con.execute(f"INSERT INTO rejects SELECT {import_id}, row_number, reason, raw FROM ({extra_sql})")
+        db.execute(f"INSERT INTO rejects SELECT {import_id}, row_number, reason, raw FROM ({extra_sql})")
 
 
 def raw_rows_sql(columns: list[str], rows_table: str) -> str:

@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from winback.common.encoding import resolve_encoding, temp_utf8_path, transcode_to_utf8
-from winback.errors import InputError
+from winback.engine.duckdb_engine import DuckDBEngine
+from winback.errors import EngineError, InputError
 from winback.ingest.sqltext import lit, q
-from winback.warehouse.registered import registered
 
 STAGED = "wb_staged"
 READER_REJECTS = "wb_reader_rejects"
@@ -70,22 +69,22 @@ def file_format(path: Path) -> str:
     return fmt
 
 
-def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
+def drop_staging(db: DuckDBEngine) -> None:
     for view in (STAGED,):
-        con.execute(f"DROP VIEW IF EXISTS temp.{view}")
+        db.execute(f"DROP VIEW IF EXISTS temp.{view}")
     for tbl in (_RAW, READER_REJECTS, "wb_csv_rejects", "wb_csv_scans", "wb_row_shift"):
-        con.execute(f"DROP TABLE IF EXISTS temp.{tbl}")
+        db.execute(f"DROP TABLE IF EXISTS temp.{tbl}")
 
 
-def drop_raw(con: duckdb.DuckDBPyConnection) -> None:
+def drop_raw(db: DuckDBEngine) -> None:
     """Free the staging relation once validation and planning are done (reader rejects are kept)."""
-    con.execute(f"DROP VIEW IF EXISTS temp.{STAGED}")
+    db.execute(f"DROP VIEW IF EXISTS temp.{STAGED}")
     for tbl in (_RAW, "wb_row_shift"):
-        con.execute(f"DROP TABLE IF EXISTS temp.{tbl}")
+        db.execute(f"DROP TABLE IF EXISTS temp.{tbl}")
 
 
 def stage(
-    con: duckdb.DuckDBPyConnection,
+    db: DuckDBEngine,
     path: Path,
     *,
     encoding: str = "auto",
@@ -99,16 +98,16 @@ def stage(
     fmt = file_format(path)
     if path.stat().st_size == 0:
         raise InputError(f"{path.name} is empty (0 bytes)", hint="Export it again: it has no header and no rows.")
-    drop_staging(con)
+    drop_staging(db)
     if fmt in ("csv", "tsv"):
-        return _stage_csv(con, path, fmt, encoding)
+        return _stage_csv(db, path, fmt, encoding)
     if fmt == "parquet":
-        return _stage_parquet(con, path)
-    return _stage_xlsx(con, path, sheet, on_rows)
+        return _stage_parquet(db, path)
+    return _stage_xlsx(db, path, sheet, on_rows)
 
 
-def _empty_rejects(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"CREATE TEMP TABLE {READER_REJECTS} (row_number BIGINT, reason VARCHAR, raw JSON)")
+def _empty_rejects(db: DuckDBEngine) -> None:
+    db.execute(f"CREATE TEMP TABLE {READER_REJECTS} (row_number BIGINT, reason VARCHAR, raw JSON)")
 
 
 # ----------------------------------------------------------------------------------------------- CSV / TSV
@@ -122,7 +121,7 @@ def _sniff_delimiter(path: Path, fmt: str) -> str:
     return best if counts[best] else ","
 
 
-def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, encoding: str) -> Staged:
+def _stage_csv(db: DuckDBEngine, path: Path, fmt: str, encoding: str) -> Staged:
     enc = resolve_encoding(path, encoding)
     temp_files: list[Path] = []
     read_path = path
@@ -133,42 +132,42 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, encoding: s
         transcode_to_utf8(path, read_path, enc)
     delim = _sniff_delimiter(read_path, fmt)
     try:
-        con.execute(
+        db.execute(
             f"CREATE TEMP TABLE {_RAW} AS SELECT * FROM read_csv({lit(str(read_path))}, header = true, "
             f"all_varchar = true, delim = {lit(delim)}, quote = '\"', escape = '\"', store_rejects = true, "
             "rejects_table = 'wb_csv_rejects', rejects_scan = 'wb_csv_scans', auto_detect = true)"
         )
-    except duckdb.Error as exc:
+    except EngineError as exc:
         for p in temp_files:
             p.unlink(missing_ok=True)
         raise InputError(
-            f"{path.name} cannot be read as {fmt.upper()}: {str(exc).splitlines()[0]}",
+            f"{path.name} cannot be read as {fmt.upper()}: {_reason(exc)}",
             hint="Check that the file is a delimited text export with a header row.",
         ) from exc
-    columns = [r[0] for r in con.execute(f"DESCRIBE {_RAW}").fetchall()]
-    con.execute(
+    columns = [r[0] for r in db.fetchall(f"DESCRIBE {_RAW}")]
+    db.execute(
         f"CREATE TEMP TABLE {READER_REJECTS} AS SELECT line - 1 AS row_number, "
         f"string_agg({_CSV_REASON}, '; ') AS reason, json_object('line', any_value(csv_line)) AS raw "
         "FROM wb_csv_rejects GROUP BY line ORDER BY line"
     )
-    n_bad = _count(con, READER_REJECTS)
+    n_bad = _count(db, READER_REJECTS)
     cols_sql = ", ".join(f"r.{q(c)}" for c in columns)
     if n_bad:
         # data row number = position among good rows + number of bad rows before it (an ASOF join on the
         # threshold t_k = b_k - 1 - k, where b_k is the k-th bad row number, 0-based k)
-        con.execute(
+        db.execute(
             "CREATE TEMP TABLE wb_row_shift AS SELECT row_number - 1 - (row_number() OVER (ORDER BY row_number) - 1)"
             f" AS t, row_number() OVER (ORDER BY row_number) AS k FROM {READER_REJECTS}"
         )
-        con.execute(
+        db.execute(
             f"CREATE TEMP VIEW {STAGED} AS SELECT r.rowid + 1 + coalesce(s.k, 0) AS _row, {cols_sql} "
             f"FROM {_RAW} r ASOF LEFT JOIN wb_row_shift s ON r.rowid >= s.t"
         )
     else:
-        con.execute(f"CREATE TEMP VIEW {STAGED} AS SELECT r.rowid + 1 AS _row, {cols_sql} FROM {_RAW} r")
-    con.execute("DROP TABLE IF EXISTS temp.wb_csv_rejects")
-    con.execute("DROP TABLE IF EXISTS temp.wb_csv_scans")
-    return Staged(columns, fmt, enc, _count(con, _RAW), n_bad, temp_files)
+        db.execute(f"CREATE TEMP VIEW {STAGED} AS SELECT r.rowid + 1 AS _row, {cols_sql} FROM {_RAW} r")
+    db.execute("DROP TABLE IF EXISTS temp.wb_csv_rejects")
+    db.execute("DROP TABLE IF EXISTS temp.wb_csv_scans")
+    return Staged(columns, fmt, enc, _count(db, _RAW), n_bad, temp_files)
 
 
 # DuckDB's CSV reader says what broke in its own words; say it in the user's, keeping DuckDB's detail.
@@ -184,27 +183,31 @@ _CSV_REASON = (
 )
 
 
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    return int(row[0]) if row else 0
+def _count(db: DuckDBEngine, table: str) -> int:
+    return int(db.scalar(f"SELECT count(*) FROM {table}") or 0)
+
+
+def _reason(exc: EngineError) -> str:
+    """The backend's own first line (what the reader said), without the engine's prefix."""
+    text = str(exc.__cause__ or exc.message).strip()
+    return text.splitlines()[0] if text else exc.message
 
 
 # ----------------------------------------------------------------------------------------------- Parquet
-def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
+def _stage_parquet(db: DuckDBEngine, path: Path) -> Staged:
     src = f"read_parquet({lit(str(path))}, file_row_number = true)"
     try:
-        desc = con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()
-    except duckdb.Error as exc:
+        desc = db.fetchall(f"DESCRIBE SELECT * FROM {src}")
+    except EngineError as exc:
         raise InputError(
-            f"{path.name} cannot be read as Parquet: {str(exc).splitlines()[0]}",
+            f"{path.name} cannot be read as Parquet: {_reason(exc)}",
             hint="Check that the file is a complete Parquet file.",
         ) from exc
     cols = [(r[0], str(r[1])) for r in desc if r[0] != "file_row_number"]
     body = ", ".join(q(n) for n, _ in cols)
-    con.execute(f"CREATE TEMP VIEW {STAGED} AS SELECT file_row_number + 1 AS _row, {body} FROM {src}")
-    _empty_rejects(con)
-    meta = con.execute(f"SELECT sum(num_rows) FROM parquet_file_metadata({lit(str(path))})").fetchone()
-    rows = int(meta[0]) if meta and meta[0] is not None else 0
+    db.execute(f"CREATE TEMP VIEW {STAGED} AS SELECT file_row_number + 1 AS _row, {body} FROM {src}")
+    _empty_rejects(db)
+    rows = int(db.scalar(f"SELECT sum(num_rows) FROM parquet_file_metadata({lit(str(path))})") or 0)
     return Staged([n for n, _ in cols], "parquet", None, rows, 0, types=dict(cols))
 
 
@@ -254,20 +257,22 @@ def _xlsx_batches(rows: Iterator[tuple[Any, ...]], width: int) -> Iterator[tuple
         yield nums, cols
 
 
-def _stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None, on_rows: Progress | None) -> Staged:
+def _stage_xlsx(db: DuckDBEngine, path: Path, sheet: str | None, on_rows: Progress | None) -> Staged:
     import openpyxl  # imported here: only XLSX imports pay for it
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a bad file
         raise InputError(
             f"{path.name} cannot be opened as XLSX: {exc}",
             hint="Check that it is an .xlsx workbook (old .xls files must be re-saved as .xlsx or CSV).",
         ) from exc
     try:
-        if sheet is not None and sheet not in wb.sheetnames:
-            raise InputError(f'{path.name} has no sheet "{sheet}"', hint=f"Its sheets are: {', '.join(wb.sheetnames)}.")
-        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+        if sheet is not None and sheet not in book.sheetnames:
+            raise InputError(
+                f'{path.name} has no sheet "{sheet}"', hint=f"Its sheets are: {', '.join(book.sheetnames)}."
+            )
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
         it = ws.iter_rows(values_only=True)
         header: list[Any] | None = None
         header_at = 0
@@ -286,19 +291,19 @@ def _stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None, o
                     yield j - header_at, row
 
         schema = pa.schema([("_row", pa.int64())] + [(c, pa.string()) for c in columns])
-        con.execute(f"CREATE TEMP TABLE {_RAW} (_row BIGINT, " + ", ".join(f"{q(c)} VARCHAR" for c in columns) + ")")
+        db.execute(f"CREATE TEMP TABLE {_RAW} (_row BIGINT, " + ", ".join(f"{q(c)} VARCHAR" for c in columns) + ")")
         total = 0
         for nums, cols in _xlsx_batches(data_rows(), width):  # type: ignore[arg-type]
             batch = pa.Table.from_arrays(
                 [pa.array(nums, pa.int64())] + [pa.array(c, pa.string()) for c in cols], schema=schema
             )
-            with registered(con, "wb_xlsx_batch", batch):
-                con.execute(f"INSERT INTO {_RAW} SELECT * FROM wb_xlsx_batch")
+            with db.registered("wb_xlsx_batch", batch):
+                db.execute(f"INSERT INTO {_RAW} SELECT * FROM wb_xlsx_batch")
             total += len(nums)
             if on_rows:
                 on_rows(total)
     finally:
-        wb.close()
-    con.execute(f"CREATE TEMP VIEW {STAGED} AS SELECT * FROM {_RAW}")
-    _empty_rejects(con)
+        book.close()
+    db.execute(f"CREATE TEMP VIEW {STAGED} AS SELECT * FROM {_RAW}")
+    _empty_rejects(db)
     return Staged(columns, "xlsx", None, total, 0)

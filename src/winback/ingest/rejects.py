@@ -3,37 +3,25 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.errors import InputError, NotFoundError
 from winback.ingest.sqltext import lit
+from winback.ingest.types import RejectList
 
 _EXPORT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".json": "json", ".jsonl": "json"}
-
-
-@dataclass
-class RejectList:
-    import_id: int | None
-    total: int
-    rows: list[dict[str, Any]]  # import_id, file, row_number, reason, raw, message
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"import_id": self.import_id, "total": self.total, "shown": len(self.rows), "rejects": self.rows}
 
 
 def _where(import_id: int | None) -> str:
     return "" if import_id is None else f"WHERE r.import_id = {int(import_id)}"
 
 
-def _check_import(con: duckdb.DuckDBPyConnection, import_id: int | None) -> None:
+def _check_import(db: DuckDBEngine, import_id: int | None) -> None:
     if import_id is None:
         return
-    row = con.execute("SELECT count(*) FROM imports WHERE import_id = ?", [import_id]).fetchone()
-    if not row or not row[0]:
+    if not db.scalar("SELECT count(*) FROM imports WHERE import_id = ?", [import_id]):
         raise NotFoundError(
             f"there is no import {import_id}", hint="`winback rejects` without --import lists every import's rejects."
         )
@@ -48,33 +36,39 @@ def _select(import_id: int | None) -> str:
     )
 
 
-def list_rejects(con: duckdb.DuckDBPyConnection, import_id: int | None = None, limit: int = 50) -> RejectList:
-    _check_import(con, import_id)
-    total_row = con.execute(f"SELECT count(*) FROM rejects r {_where(import_id)}").fetchone()
-    cur = con.execute(_select(import_id) + f" LIMIT {int(limit)}")
-    names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    return RejectList(import_id, int(total_row[0]) if total_row else 0, rows)
+def _total(db: DuckDBEngine, import_id: int | None) -> int:
+    return int(db.scalar(f"SELECT count(*) FROM rejects r {_where(import_id)}") or 0)
 
 
-def export_rejects(con: duckdb.DuckDBPyConnection, path: Path, import_id: int | None = None) -> int:
+def list_rejects(db: DuckDBEngine, import_id: int | None = None, limit: int = 50) -> RejectList:
+    _check_import(db, import_id)
+    total = _total(db, import_id)
+    rows = db.dicts(_select(import_id) + f" LIMIT {int(limit)}")
+    return RejectList(import_id, total, rows)
+
+
+def export_rejects(db: DuckDBEngine, path: Path, import_id: int | None = None) -> int:
     """Write the rejects to CSV (UTF-8 with BOM, opens in Excel), Parquet or JSON lines; returns the row count."""
     fmt = _EXPORT_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(
             f"cannot export rejects to {path.name}", hint="Use a file name ending in .csv, .parquet or .jsonl."
         )
-    _check_import(con, import_id)
+    _check_import(db, import_id)
     if fmt == "csv":  # written here, not by COPY, to start with a BOM so that Excel reads the Chinese text
-        cur = con.execute(_select(import_id))
-        n = 0
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow([d[0] for d in cur.description])
-            while batch := cur.fetchmany(10_000):
-                w.writerows(batch)
-                n += len(batch)
-        return n
-    con.execute(f"COPY ({_select(import_id)}) TO {lit(str(path))} (FORMAT {fmt})")
-    row = con.execute(f"SELECT count(*) FROM rejects r {_where(import_id)}").fetchone()
-    return int(row[0]) if row else 0
+        return _write_csv(db.query(_select(import_id)), path)
+    db.execute(f"COPY ({_select(import_id)}) TO {lit(str(path))} (FORMAT {fmt})")
+    return _total(db, import_id)
+
+
+def _write_csv(table: Any, path: Path) -> int:
+    """An Arrow table of rejects as CSV with a BOM, batch by batch (None is an empty cell, as csv writes it)."""
+    n = 0
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(table.column_names)
+        for batch in table.to_batches(max_chunksize=10_000):
+            columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+            w.writerows(zip(*columns, strict=True))
+            n += batch.num_rows
+    return n

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import duckdb
-
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.ingest import values_sql as V
 from winback.ingest.aliases import ColumnMapping
 from winback.ingest.fields import MASTER_KINDS, Field, fields_of
@@ -44,28 +43,25 @@ def text_of(col: str, type_: str) -> str:
     return f"CAST({col} AS VARCHAR)"
 
 
-def detect_date_shapes(
-    con: duckdb.DuckDBPyConnection, kind: str, mapping: ColumnMapping, types: Mapping[str, str]
-) -> V.DateShapes:
+def detect_date_shapes(db: DuckDBEngine, kind: str, mapping: ColumnMapping, types: Mapping[str, str]) -> V.DateShapes:
     """Count the date layouts of the values that are not already ISO timestamps (only those need deciding)."""
     cols = [src for f, src in mapping.fields.items() if fields_of(kind)[f].type in _DATE_TYPES]
     total = V.DateShapes()
     for c in cols:
         raw = q(c)
         if types.get(c, "VARCHAR").upper().startswith(("DATE", "TIMESTAMP")):  # typed (Parquet): all ISO already
-            typed = con.execute(f"SELECT count({raw}) FROM {STAGED}").fetchone()
-            assert typed is not None
-            total = total + V.DateShapes(ymd=int(typed[0]))
+            typed = db.scalar(f"SELECT count({raw}) FROM {STAGED}")
+            total = total + V.DateShapes(ymd=int(typed))
             continue
         text = text_of(raw, types.get(c, "VARCHAR"))
         fast = V.iso_fast(raw) if text == raw else f"try_cast({raw} AS TIMESTAMP)"
-        row = con.execute(
+        row = db.fetchone(
             f"SELECT {V.date_shape_counts('d')} FROM (SELECT {V.date_text('c')} AS d FROM ("
             f"SELECT {V.clean(text, True)} AS c FROM {STAGED} WHERE {raw} IS NOT NULL AND {fast} IS NULL))"
-        ).fetchone()
-        iso = con.execute(f"SELECT count(*) FROM {STAGED} WHERE {fast} IS NOT NULL").fetchone()
+        )
+        iso = db.scalar(f"SELECT count(*) FROM {STAGED} WHERE {fast} IS NOT NULL")
         assert row is not None and iso is not None
-        total = total + V.DateShapes(*(int(x or 0) for x in row)) + V.DateShapes(ymd=int(iso[0]))
+        total = total + V.DateShapes(*(int(x or 0) for x in row)) + V.DateShapes(ymd=int(iso))
     return total
 
 
@@ -132,7 +128,7 @@ def _field_sql(i: int, f: Field, raw: str, text: str, dm_order: str, is_text: bo
 
 
 def build_parsed(
-    con: duckdb.DuckDBPyConnection,
+    db: DuckDBEngine,
     kind: str,
     mapping: ColumnMapping,
     columns: Sequence[str],
@@ -140,15 +136,59 @@ def build_parsed(
     types: Mapping[str, str] | None = None,
 ) -> None:
     """CREATE TEMP TABLE wb_parsed for `kind` from wb_staged."""
+    db.execute(parsed_sql(kind, mapping, columns, dm_order, types))
+
+
+def parsed_sql(
+    kind: str, mapping: ColumnMapping, columns: Sequence[str], dm_order: str, types: Mapping[str, str] | None = None
+) -> str:
+    """The CREATE TEMP TABLE statement of `build_parsed` (pure)."""
     types = types or {}
     fields = fields_of(kind)
-    master = kind in MASTER_KINDS
     text = {c: text_of(q(c), types.get(c, "VARCHAR")) for c in columns}
     mapped = [(fields[name], src) for name, src in mapping.fields.items()]
     fsql = [_field_sql(i, f, q(src), text[src], dm_order, text[src] == q(src)) for i, (f, src) in enumerate(mapped)]
+    errors, blank_checks = _checks(kind, mapped, fsql)
+    all_empty = " AND ".join(f"{q(c)} IS NULL" for c in columns)
+    err_sql = f"nullif(concat_ws('; ', {', '.join(errors)}), '')" if errors else "NULL::VARCHAR"
+    err_sql = f"CASE WHEN {all_empty} THEN 'the row is empty' ELSE {err_sql} END"
+    extra_pairs = [(c, text[c]) for c in mapping.kept]
+    extra_pairs += [
+        (src, f"CASE WHEN {cond} THEN {x.shown} END")
+        for (f, cond, x), src in zip(blank_checks, [mapping.fields[f.name] for f, _, _ in blank_checks], strict=True)
+    ]
+    blanked = (
+        "list_filter(["
+        + ", ".join(f"CASE WHEN {cond} THEN {lit(f.name)} END" for f, cond, _ in blank_checks)
+        + "], lambda x: x IS NOT NULL)"
+        if blank_checks
+        else "NULL::VARCHAR[]"  # facts blank nothing; a NULL list is cheaper to store than 3M empty ones
+    )
+    raw_pairs = [(c, text[c]) for c in columns]
+    layered = f"SELECT * FROM {STAGED}"
+    for depth in range(_LAYERS):
+        exprs = [e for x in fsql for e in x.layers[depth]]
+        if exprs:
+            layered = f"SELECT *, {', '.join(exprs)} FROM ({layered})"
+    return f"""
+CREATE OR REPLACE TEMP TABLE {PARSED} AS
+SELECT _row, {", ".join(_out_columns(mapped, fsql))},
+       {json_object_sql(extra_pairs)} AS _extra,
+       {blanked} AS _blanked,
+       _err,
+       CASE WHEN _err IS NOT NULL THEN coalesce({json_object_sql(raw_pairs)}, '{{}}') END AS _raw
+FROM (SELECT *, {err_sql} AS _err FROM ({layered}))
+"""
 
+
+def _checks(
+    kind: str, mapped: list[tuple[Field, str]], fsql: list[_FieldSQL]
+) -> tuple[list[str], list[tuple[Field, str, _FieldSQL]]]:
+    """(reasons a row cannot be loaded, as SQL; master data's optional fields blanked when unreadable, as (field,
+    "unreadable" condition, its SQL))."""
+    master = kind in MASTER_KINDS
     errors: list[str] = []
-    blank_checks: list[tuple[Field, str, _FieldSQL]] = []  # (field, "unreadable" condition, its SQL)
+    blank_checks: list[tuple[Field, str, _FieldSQL]] = []
     for (f, _), x in zip(mapped, fsql, strict=True):
         missing = f"'{f.says} is missing'" if f.required else "NULL"
         if f.type in _WHAT:
@@ -169,10 +209,11 @@ def build_parsed(
             errors.append(
                 f"CASE WHEN {value_of['wechat_id']} IS NULL THEN 'WeChat id is missing (the file has no member id)' END"
             )
-    all_empty = " AND ".join(f"{q(c)} IS NULL" for c in columns)
-    err_sql = f"nullif(concat_ws('; ', {', '.join(errors)}), '')" if errors else "NULL::VARCHAR"
-    err_sql = f"CASE WHEN {all_empty} THEN 'the row is empty' ELSE {err_sql} END"
+    return errors, blank_checks
 
+
+def _out_columns(mapped: list[tuple[Field, str]], fsql: list[_FieldSQL]) -> list[str]:
+    """The typed columns of wb_parsed (a phone becomes `<field>_raw` and `<field>_norm`)."""
     out_cols: list[str] = []
     for (f, _), x in zip(mapped, fsql, strict=True):
         if f.type == "phone":
@@ -182,31 +223,4 @@ def build_parsed(
             out_cols.append(f"nullif({x.value}, '?') AS {q(f.name)}")
         else:
             out_cols.append(f"{x.value} AS {q(f.name)}")
-    extra_pairs = [(c, text[c]) for c in mapping.kept]
-    extra_pairs += [
-        (src, f"CASE WHEN {cond} THEN {x.shown} END")
-        for (f, cond, x), src in zip(blank_checks, [mapping.fields[f.name] for f, _, _ in blank_checks], strict=True)
-    ]
-    blanked = (
-        "list_filter(["
-        + ", ".join(f"CASE WHEN {cond} THEN {lit(f.name)} END" for f, cond, _ in blank_checks)
-        + "], lambda x: x IS NOT NULL)"
-        if blank_checks
-        else "NULL::VARCHAR[]"  # facts blank nothing; a NULL list is cheaper to store than 3M empty ones
-    )
-    raw_pairs = [(c, text[c]) for c in columns]
-    layered = f"SELECT * FROM {STAGED}"
-    for depth in range(_LAYERS):
-        exprs = [e for x in fsql for e in x.layers[depth]]
-        if exprs:
-            layered = f"SELECT *, {', '.join(exprs)} FROM ({layered})"
-    sql = f"""
-CREATE OR REPLACE TEMP TABLE {PARSED} AS
-SELECT _row, {", ".join(out_cols)},
-       {json_object_sql(extra_pairs)} AS _extra,
-       {blanked} AS _blanked,
-       _err,
-       CASE WHEN _err IS NOT NULL THEN coalesce({json_object_sql(raw_pairs)}, '{{}}') END AS _raw
-FROM (SELECT *, {err_sql} AS _err FROM ({layered}))
-"""
-    con.execute(sql)
+    return out_cols
