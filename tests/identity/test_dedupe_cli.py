@@ -45,3 +45,12 @@ def test_human_output_masks_phones(planted_db: tuple[Path, Any], tmp_path: Path)
     assert "clusters at p ≥ 0.9" in result.output and "****" in result.output
     assert not re.search(r"1[3-9]\d{9}", result.output)  # no full mobile number anywhere
     assert "nothing merged" in result.output
+
+
+def test_option_default_is_the_service_default() -> None:
+    import inspect
+
+    from winback.cli.dedupe_cmd import dedupe_cmd
+    from winback.identity.types import DEFAULT_THRESHOLD
+
+    assert inspect.signature(dedupe_cmd).parameters["threshold"].default.default == DEFAULT_THRESHOLD

@@ -9,7 +9,9 @@ import typer
 from winback.cli.app import app, current
 from winback.cli.output import console, emit, handle_errors, table
 from winback.errors import InputError
-from winback.identity.types import DEFAULT_THRESHOLD
+
+#: winback.identity.types.DEFAULT_THRESHOLD (not imported here, to keep start-up light; a test keeps them equal)
+DEFAULT_THRESHOLD = 0.9
 
 if TYPE_CHECKING:
     from winback.identity.types import DedupeReport, Undone

@@ -8,7 +8,6 @@ import typer
 
 from winback.cli.app import app, current
 from winback.cli.output import console, emit, handle_errors, pct, table
-from winback.quality.metrics import MEMBER_MEASURES, PROFILE_FIELDS
 
 if TYPE_CHECKING:
     from winback.quality.types import Counted, QualityReport
@@ -31,6 +30,8 @@ def _cell(c: Counted | None) -> str:
 
 
 def _render(d: QualityReport) -> None:
+    from winback.quality.metrics import MEMBER_MEASURES, PROFILE_FIELDS
+
     t = d.total
     console.print(f"[bold]{t.members:,}[/] members in {d.db}")
     rows = [(k, _cell(t.measures[k])) for k in MEMBER_MEASURES]

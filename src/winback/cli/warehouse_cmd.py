@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
 from winback.cli.app import app, current
 from winback.cli.output import console, emit, handle_errors, table
-
-if TYPE_CHECKING:
-    from winback.warehouse.info import WarehouseInfo
 
 
 @dataclass(frozen=True)
@@ -29,7 +26,7 @@ class Ready:
 class Shown:
     """What `winback info` prints: the warehouse's info and which file it is."""
 
-    info: WarehouseInfo
+    info: Any  # winback.warehouse.info.WarehouseInfo (the CLI reaches the warehouse through the app only)
     db: str
 
     def to_dict(self) -> dict[str, Any]:
