@@ -11,7 +11,7 @@ Phases run one at a time, each in its own subprocess, so each peak memory (VmHWM
 DuckDB and numpy together) is honest and separate. The warehouse file is read once first so that every phase
 finds it in the OS page cache (each phase still starts with DuckDB's own buffer pool empty):
   groupby   CREATE TEMP TABLE AS SELECT member_id, count(*), max(ordered_at), sum(amount) FROM orders GROUP BY 1
-  refresh   winback.lifecycle.refresh.refresh(DuckDBEngine) — the full snapshot, written into the warehouse
+  refresh   winback.lifecycle.refresh.refresh(db, db) on a DuckDBEngine — the full snapshot, written into the warehouse
   fit       BG/NBD fit (and predictions) on the unique (x, t_x, T) triples of all members, timed alone
   spark     (with --spark) the same refresh on local Spark; the JVM's own peak memory is reported beside it
 Targets (2 cores, 24 GiB): refresh ≤ 3 × groupby; peak memory ≤ 8 GiB; BG/NBD fit for 10M members ≤ 2 s.
@@ -234,7 +234,8 @@ def phase_refresh(db: Path) -> dict[str, Any]:
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     steps: list[tuple[str, float]] = []
     started, cpu = time.perf_counter(), _cpu()
-    result = refresh(DuckDBEngine(con), HISTORY_END, progress=lambda msg: steps.append((msg, time.perf_counter())))
+    warehouse = DuckDBEngine(con)
+    result = refresh(warehouse, warehouse, HISTORY_END, progress=lambda msg: steps.append((msg, time.perf_counter())))
     timed = _timed(started, cpu)
     marks = [*steps, ("end", time.perf_counter())]
     split = {marks[i][0]: round(marks[i + 1][1] - marks[i][1], 2) for i in range(len(marks) - 1)}
@@ -275,16 +276,18 @@ def phase_fit(db: Path) -> dict[str, Any]:
 
 def phase_spark(db: Path) -> dict[str, Any]:
     """The same refresh on local Spark (warehouse tables exported to Parquet first, as the CLI does)."""
+    from winback.engine import DuckDBEngine
     from winback.engine.spark import SparkOptions, spark_engine_for_warehouse
     from winback.lifecycle.refresh import refresh
     from winback.warehouse import connect
 
     con = connect(db)
+    warehouse = DuckDBEngine(con)
     started = time.perf_counter()
-    engine = spark_engine_for_warehouse(con, options=SparkOptions(master="local[2]", driver_memory="6g"))
+    engine = spark_engine_for_warehouse(warehouse, options=SparkOptions(master="local[2]", driver_memory="6g"))
     ready = time.perf_counter()
     try:
-        result = refresh(engine, HISTORY_END, warehouse=con)
+        result = refresh(engine, warehouse, HISTORY_END)
         seconds = time.perf_counter() - started
         gateway = getattr(engine.session.sparkContext, "_gateway", None)
         proc = getattr(gateway, "proc", None)

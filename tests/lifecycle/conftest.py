@@ -19,8 +19,8 @@ def small_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     con = connect(path)
     build_small(con)
     eng = DuckDBEngine(con)
-    refresh(eng, AS_OF.replace(month=3))
-    refresh(eng, AS_OF)
+    refresh(eng, eng, AS_OF.replace(month=3))
+    refresh(eng, eng, AS_OF)
     con.close()
     return path
 
@@ -30,3 +30,9 @@ def small(small_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con = connect(small_db, read_only=True)
     yield con
     con.close()
+
+
+@pytest.fixture
+def small_wh(small: duckdb.DuckDBPyConnection) -> DuckDBEngine:
+    """The `small` warehouse as the lifecycle functions take it."""
+    return DuckDBEngine(small)

@@ -46,7 +46,8 @@ def fitted(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnectio
 
     con = connect(tmp_path_factory.mktemp("lc_models") / "m.duckdb")
     _brand(con)
-    refresh(DuckDBEngine(con), AS_OF)
+    wh = DuckDBEngine(con)
+    refresh(wh, wh, AS_OF)
     yield con
     con.close()
 

@@ -127,8 +127,8 @@ def test_refresh_result_and_rerun_replaces(con: duckdb.DuckDBPyConnection) -> No
     build_small(con)
     eng = DuckDBEngine(con)
     assert default_as_of(eng) == AS_OF + dt.timedelta(days=1)  # the day after the last order (2024-07-01)
-    first = refresh(eng, AS_OF)
-    again = refresh(eng, AS_OF)
+    first = refresh(eng, eng, AS_OF)
+    again = refresh(eng, eng, AS_OF)
     d = again.to_dict()
     assert d["as_of"] == "2024-07-01" and d["members"] == 6
     assert d["segments"]["seed_cn"] == {
@@ -154,7 +154,8 @@ def test_refresh_result_and_rerun_replaces(con: duckdb.DuckDBPyConnection) -> No
 
 def test_cohort_prior_with_a_small_min_cohort(con: duckdb.DuckDBPyConnection) -> None:
     build_small(con)
-    refresh(DuckDBEngine(con), AS_OF, cycle=CycleSettings(min_cohort=1, k=1.0))
+    wh = DuckDBEngine(con)
+    refresh(wh, wh, AS_OF, cycle=CycleSettings(min_cohort=1, k=1.0))
     rows = snapshot_rows(con)
     assert (rows["m1"]["cycle_prior_source"], rows["m1"]["cycle_prior_days"]) == ("cohort", pytest.approx(60.5))
     assert (rows["m2"]["cycle_prior_source"], rows["m2"]["cycle_prior_days"]) == ("cohort", pytest.approx(395.0))
@@ -165,15 +166,17 @@ def test_cohort_prior_with_a_small_min_cohort(con: duckdb.DuckDBPyConnection) ->
 
 def test_no_orders_is_a_clear_error(con: duckdb.DuckDBPyConnection) -> None:
     add_members(con, [("x", "2024-01-01", None, None, None, None, None)])
+    wh = DuckDBEngine(con)
     with pytest.raises(InputError, match="no orders"):
-        refresh(DuckDBEngine(con))
-    res = refresh(DuckDBEngine(con), dt.date(2024, 2, 1))  # an explicit date still works: everyone "potential"
+        refresh(wh, wh)
+    res = refresh(wh, wh, dt.date(2024, 2, 1))  # an explicit date still works: everyone "potential"
     assert res.segments["lifecycle"]["potential"] == 1 and res.model is None and res.notes
 
 
 def test_a_failed_refresh_changes_nothing(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     build_small(con)
-    refresh(DuckDBEngine(con), AS_OF)
+    wh = DuckDBEngine(con)
+    refresh(wh, wh, AS_OF)
     before = con.execute("SELECT count(*) FROM member_snapshot").fetchone()
     bad = tmp_path / "bad.toml"
     # valid rules whose CAST fails at run time on DuckDB
@@ -184,7 +187,7 @@ def test_a_failed_refresh_changes_nothing(con: duckdb.DuckDBPyConnection, tmp_pa
         encoding="utf-8",
     )
     with pytest.raises(EngineError, match=r"(?i)conver|cast"):
-        refresh(DuckDBEngine(con), AS_OF, rules_files=[bad])
+        refresh(wh, wh, AS_OF, rules_files=[bad])
     assert con.execute("SELECT count(*) FROM member_snapshot").fetchone() == before
 
 
@@ -200,11 +203,12 @@ def test_month_starts() -> None:
 def test_history_monthly(con: duckdb.DuckDBPyConnection) -> None:
     add_members(con, [("a", "2024-01-01", None, None, None, None, None)])
     add_orders(con, [("1", "a", "2024-01-15 10:00:00", 10, "paid"), ("2", "a", "2024-03-20 10:00:00", 10, "paid")])
-    results = refresh_history(DuckDBEngine(con), dt.date(2024, 3, 25))
+    wh = DuckDBEngine(con)
+    results = refresh_history(wh, wh, dt.date(2024, 3, 25))
     assert [r.as_of for r in results] == [dt.date(2024, 2, 1), dt.date(2024, 3, 1), dt.date(2024, 3, 25)]
     assert [r.segments["seed_cn"]["active"] for r in results] == [1, 1, 1]
     with pytest.raises(InputError, match="unknown history period"):
-        refresh_history(DuckDBEngine(con), every="weekly")
+        refresh_history(wh, wh, every="weekly")
 
 
 # -- invariants on random histories ---------------------------------------------------------------------------
@@ -254,7 +258,8 @@ def test_invariants(
         rows.append((f"o{k}", f"u{m}", at.isoformat(sep=" "), -amount if status == "refunded" else amount, status))
     add_orders(con, rows)
     as_of = (BASE + dt.timedelta(days=as_of_offset)).date()
-    res = refresh(DuckDBEngine(con), as_of)
+    wh = DuckDBEngine(con)
+    res = refresh(wh, wh, as_of)
 
     alive = {f"u{i}" for i in range(6) if i not in merged}
     snap = snapshot_rows(con, as_of)
@@ -288,5 +293,6 @@ def test_invariants(
 
 def test_no_scheme_is_a_config_error(con: duckdb.DuckDBPyConnection) -> None:
     build_small(con)
+    wh = DuckDBEngine(con)
     with pytest.raises(ConfigError, match="no segmentation scheme"):
-        refresh(DuckDBEngine(con), AS_OF, schemes=[])
+        refresh(wh, wh, AS_OF, schemes=[])

@@ -6,12 +6,12 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 from lc_helpers import AS_OF
 from openpyxl import load_workbook
 
+from winback.engine import DuckDBEngine
 from winback.errors import InputError, NotFoundError
 from winback.lifecycle.export import export_table
 from winback.lifecycle.views import explain_member, list_members, resolve_as_of, segment_summary, transitions
@@ -19,8 +19,8 @@ from winback.lifecycle.views import explain_member, list_members, resolve_as_of,
 MARCH = dt.date(2024, 3, 1)
 
 
-def test_segment_summary_in_rule_order_with_empty_segments(small: duckdb.DuckDBPyConnection) -> None:
-    d = segment_summary(small, scheme="seed_cn", lang="en")
+def test_segment_summary_in_rule_order_with_empty_segments(small_wh: DuckDBEngine) -> None:
+    d = segment_summary(small_wh, scheme="seed_cn", lang="en").to_dict()
     assert d["as_of"] == AS_OF.isoformat() and d["members"] == 6
     assert [(r["segment"], r["members"]) for r in d["segments"]] == [
         ("never_purchased", 2),
@@ -37,8 +37,8 @@ def test_segment_summary_in_rule_order_with_empty_segments(small: duckdb.DuckDBP
     assert sum(r["share"] for r in d["segments"]) == pytest.approx(1.0)
 
 
-def test_segment_summary_by_store(small: duckdb.DuckDBPyConnection) -> None:
-    d = segment_summary(small, scheme="seed_cn", by="store", as_of=AS_OF)
+def test_segment_summary_by_store(small_wh: DuckDBEngine) -> None:
+    d = segment_summary(small_wh, scheme="seed_cn", by="store", as_of=AS_OF).to_dict()
     got = {(r["store"], r["segment"]): r["members"] for r in d["segments"]}
     assert got == {
         ("S1", "active"): 1,
@@ -48,11 +48,11 @@ def test_segment_summary_by_store(small: duckdb.DuckDBPyConnection) -> None:
         ("S2", "active"): 1,
     }
     with pytest.raises(InputError, match="cannot group by 'city'"):
-        segment_summary(small, by="city")
+        segment_summary(small_wh, by="city")
 
 
-def test_transitions(small: duckdb.DuckDBPyConnection) -> None:
-    d = transitions(small, date_from=MARCH, date_to=AS_OF, scheme="seed_cn")
+def test_transitions(small_wh: DuckDBEngine) -> None:
+    d = transitions(small_wh, date_from=MARCH, date_to=AS_OF, scheme="seed_cn").to_dict()
     moves = {(m["from"], m["to"]): m["members"] for m in d["moves"]}
     # at 2024-03-01: m1 active (51 days), m2 near_dormant (274 days), m7 lost, m8 active (91 days → silent)
     assert moves[("near_dormant", "active")] == 1  # m2 woke up
@@ -62,32 +62,33 @@ def test_transitions(small: duckdb.DuckDBPyConnection) -> None:
     assert moves[("never_purchased", "never_purchased")] == 2
     assert (d["woke_up"], d["slid"], d["stayed"]) == (1, 1, 2)
     with pytest.raises(InputError, match="must be before"):
-        transitions(small, date_from=AS_OF, date_to=MARCH)
+        transitions(small_wh, date_from=AS_OF, date_to=MARCH)
 
 
-def test_missing_snapshot_dates_are_named(small: duckdb.DuckDBPyConnection) -> None:
+def test_missing_snapshot_dates_are_named(small_wh: DuckDBEngine) -> None:
     with pytest.raises(NotFoundError, match="no snapshot at 2024-05-01") as info:
-        resolve_as_of(small, dt.date(2024, 5, 1))
+        resolve_as_of(small_wh, dt.date(2024, 5, 1))
     assert "2024-03-01" in (info.value.hint or "")
 
 
-def test_list_members_masks_phones_and_filters(small: duckdb.DuckDBPyConnection) -> None:
-    day, t = list_members(small, segments=["active"], stores=["S1"])
+def test_list_members_masks_phones_and_filters(small_wh: DuckDBEngine) -> None:
+    found = list_members(small_wh, segments=["active"], stores=["S1"])
+    day, t = found.as_of, found.members
     assert day == AS_OF
     rows = t.to_pylist()
     assert [r["member_id"] for r in rows] == ["m1"]
     assert rows[0]["phone"] == "138****5678" and rows[0]["name"] == "张三"
-    _, everyone = list_members(small, scheme="value")
+    everyone = list_members(small_wh, scheme="value").members
     assert everyone.num_rows == 6
     with pytest.raises(InputError, match="unknown segment"):
-        list_members(small, segments=["sleepy"])
+        list_members(small_wh, segments=["sleepy"])
     with pytest.raises(InputError, match="unknown scheme"):
-        list_members(small, scheme="nope")
+        list_members(small_wh, scheme="nope")
 
 
 @pytest.mark.parametrize("ext", ["csv", "parquet", "xlsx"])
-def test_export_formats(small: duckdb.DuckDBPyConnection, tmp_path: Path, ext: str) -> None:
-    _, t = list_members(small)
+def test_export_formats(small_wh: DuckDBEngine, tmp_path: Path, ext: str) -> None:
+    t = list_members(small_wh).members
     path = tmp_path / f"members.{ext}"
     assert export_table(t, path) == ext
     if ext == "parquet":
@@ -107,14 +108,14 @@ def test_export_formats(small: duckdb.DuckDBPyConnection, tmp_path: Path, ext: s
     assert all("13812345678" not in str(r) for r in back)
 
 
-def test_export_rejects_unknown_extension(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    _, t = list_members(small)
+def test_export_rejects_unknown_extension(small_wh: DuckDBEngine, tmp_path: Path) -> None:
+    t = list_members(small_wh).members
     with pytest.raises(InputError, match=r"unknown extension \.json"):
         export_table(t, tmp_path / "m.json")
 
 
-def test_explain(small: duckdb.DuckDBPyConnection) -> None:
-    d = explain_member(small, "m1", lang="en")
+def test_explain(small_wh: DuckDBEngine) -> None:
+    d = explain_member(small_wh, "m1", lang="en").to_dict()
     assert d["as_of"] == AS_OF.isoformat()
     assert d["snapshot"]["recency_days"] == 52
     seed = d["schemes"]["seed_cn"]
@@ -126,8 +127,8 @@ def test_explain(small: duckdb.DuckDBPyConnection) -> None:
     assert set(d["schemes"]) == {"seed_cn", "months", "cycle", "lifecycle", "rfm", "value"}
 
 
-def test_explain_errors(small: duckdb.DuckDBPyConnection) -> None:
+def test_explain_errors(small_wh: DuckDBEngine) -> None:
     with pytest.raises(NotFoundError, match="merged into m1"):
-        explain_member(small, "m4")
+        explain_member(small_wh, "m4")
     with pytest.raises(NotFoundError, match="not in the snapshot"):
-        explain_member(small, "nobody")
+        explain_member(small_wh, "nobody")

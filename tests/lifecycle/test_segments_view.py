@@ -11,11 +11,14 @@ import duckdb
 import pytest
 from lc_helpers import AS_OF, build_small
 
+from winback.app import Winback
+from winback.config import Settings
 from winback.engine import DuckDBEngine
 from winback.errors import EngineError
 from winback.lifecycle.refresh import refresh
 from winback.lifecycle.rules import default_schemes, parse_schemes
-from winback.lifecycle.segments_view import EMPTY_SQL, grouped_runs, rebuild_segments_view, segments_view_sql
+from winback.lifecycle.segments_view import EMPTY_SQL, grouped_runs, segments_view_sql
+from winback.lifecycle.store import rebuild_segments_view
 from winback.warehouse import connect
 from winback.warehouse.migrate import available_migrations
 
@@ -50,8 +53,8 @@ def test_each_snapshot_keeps_the_rules_it_was_refreshed_with(tmp_path: Path) -> 
     rules = tmp_path / "strict.toml"
     rules.write_text(STRICT, encoding="utf-8")
     eng = DuckDBEngine(con)
-    refresh(eng, EARLY)
-    res = refresh(eng, AS_OF, rules_files=[rules])
+    refresh(eng, eng, EARLY)
+    res = refresh(eng, eng, AS_OF, rules_files=[rules])
 
     strict = parse_schemes(tomllib.loads(STRICT), "strict")["seed_cn"]
     shipped = default_schemes()["seed_cn"]
@@ -69,7 +72,7 @@ def test_each_snapshot_keeps_the_rules_it_was_refreshed_with(tmp_path: Path) -> 
         n_rows = con.execute("SELECT count(*) FROM member_segments WHERE as_of = ?", [as_of]).fetchone()
         assert n_rows[0] == n_members[0] * n_schemes
     # refreshing EARLY again with the shipped rules leaves AS_OF on its strict rules
-    refresh(eng, EARLY)
+    refresh(eng, eng, EARLY)
     assert _segments(con, AS_OF, "seed_cn") == late
     con.close()
 
@@ -78,7 +81,7 @@ def test_a_failed_refresh_keeps_the_view(tmp_path: Path) -> None:
     con = connect(tmp_path / "w.duckdb")
     build_small(con)
     eng = DuckDBEngine(con)
-    refresh(eng, AS_OF)
+    refresh(eng, eng, AS_OF)
     before = con.execute("SELECT * FROM member_segments ORDER BY ALL").fetchall()
     bad = tmp_path / "bad.toml"
     bad.write_text(
@@ -88,7 +91,7 @@ def test_a_failed_refresh_keeps_the_view(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(EngineError, match="applying the schemes failed"):
-        refresh(eng, EARLY, rules_files=[bad])
+        refresh(eng, eng, EARLY, rules_files=[bad])
     assert con.execute("SELECT * FROM member_segments ORDER BY ALL").fetchall() == before
     assert con.execute("SELECT count(*) FROM snapshot_runs WHERE as_of = ?", [EARLY]).fetchone() == (0,)
     con.close()
@@ -99,17 +102,22 @@ def test_invalid_stored_rules_leave_their_dates_out_and_nothing_else(tmp_path: P
     con = connect(tmp_path / "w.duckdb")
     build_small(con)
     eng = DuckDBEngine(con)
-    refresh(eng, EARLY)
+    refresh(eng, eng, EARLY)
     broken = con.execute("SELECT rules FROM snapshot_runs WHERE as_of = ?", [EARLY]).fetchone()[0]
     con.execute(
         "UPDATE snapshot_runs SET rules = ? WHERE as_of = ?",
         [broken.replace("recency_days < 90", "recency_dayz < 90"), EARLY],
     )
-    res = refresh(eng, AS_OF)
+    res = refresh(eng, eng, AS_OF)
     assert any("2024-03-01" in n and "recency_dayz" in n and "winback refresh --as-of" in n for n in res.notes)
     assert con.execute("SELECT count(*) FROM member_segments WHERE as_of = ?", [EARLY]).fetchone() == (0,)
     assert sum(res.segments["seed_cn"].values()) == res.members
     con.close()
+
+
+def _open_as_the_app(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the file as every entry point does: the app hands warehouse/ the lifecycle room's migration step."""
+    return Winback(Settings(db_path=path)).db().con
 
 
 def _back_to_stored_segments(con: duckdb.DuckDBPyConnection) -> None:
@@ -126,12 +134,13 @@ def test_migration_keeps_segment_rows_the_rules_cannot_explain(tmp_path: Path) -
     path = tmp_path / "old.duckdb"
     con = connect(path)
     build_small(con)
-    refresh(DuckDBEngine(con), AS_OF)
+    wh = DuckDBEngine(con)
+    refresh(wh, wh, AS_OF)
     _back_to_stored_segments(con)
     con.execute("INSERT INTO member_segments VALUES (?, 'hand_made', 'u1', 'special')", [AS_OF])
     con.close()
 
-    con = connect(path)
+    con = _open_as_the_app(path)
     kept = con.execute("SELECT * FROM member_segments_v4 WHERE scheme = 'hand_made'").fetchall()
     assert kept == [(AS_OF, "hand_made", "u1", "special")]
     assert con.execute("SELECT count(*) FROM member_segments WHERE scheme = 'hand_made'").fetchone() == (0,)
@@ -143,12 +152,13 @@ def test_migration_turns_stored_segments_into_the_view(tmp_path: Path) -> None:
     path = tmp_path / "old.duckdb"
     con = connect(path)
     build_small(con)
-    refresh(DuckDBEngine(con), AS_OF)
+    wh = DuckDBEngine(con)
+    refresh(wh, wh, AS_OF)
     expected = con.execute("SELECT * FROM member_segments ORDER BY ALL").fetchall()
     _back_to_stored_segments(con)
     con.close()
 
-    con = connect(path)  # applies 005 and rebuilds the view from snapshot_runs
+    con = _open_as_the_app(path)  # applies 005 and rebuilds the view from snapshot_runs
     kinds = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'member_segments'")
     assert kinds.fetchone() == ("VIEW",)
     assert con.execute("SELECT * FROM member_segments ORDER BY ALL").fetchall() == expected
@@ -175,7 +185,7 @@ def test_view_sql_shape() -> None:
 def test_empty_warehouse_has_an_empty_view(tmp_path: Path) -> None:
     con = connect(tmp_path / "w.duckdb")
     assert con.execute("SELECT count(*) FROM member_segments").fetchone() == (0,)
-    rebuild_segments_view(con)
+    rebuild_segments_view(DuckDBEngine(con))
     cols = [r[0] for r in con.execute("DESCRIBE member_segments").fetchall()]
     assert cols == ["as_of", "scheme", "member_id", "segment"]
     con.close()
@@ -195,7 +205,8 @@ def test_migration_6_keeps_every_snapshot_value(tmp_path: Path) -> None:
     """A warehouse at schema 5 (every snapshot column stored) migrates to generated columns with the same rows."""
     ref = connect(tmp_path / "ref.duckdb")
     build_small(ref)
-    refresh(DuckDBEngine(ref), AS_OF)
+    wh = DuckDBEngine(ref)
+    refresh(wh, wh, AS_OF)
     expected = ref.sql("SELECT * FROM member_snapshot ORDER BY member_id").fetchall()
     ref.execute(f"COPY (SELECT * FROM member_snapshot) TO '{tmp_path / 'snap.parquet'}' (FORMAT parquet)")
     ref.close()

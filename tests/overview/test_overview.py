@@ -9,6 +9,7 @@ import polars as pl
 from typer.testing import CliRunner
 
 from winback.cli.main import app
+from winback.engine import DuckDBEngine
 from winback.overview.service import DORMANT, WORTH_WAKING_P_ALIVE, brand_overview
 
 
@@ -30,7 +31,7 @@ def test_demo_summary_carries_the_overview(demo_brand) -> None:
 def test_overview_equals_independent_counts(demo_brand) -> None:
     con = duckdb.connect(str(demo_brand.db_path), read_only=True)
     try:
-        ov = brand_overview(con)
+        ov = brand_overview(DuckDBEngine(con)).to_dict()
         members = pl.from_arrow(con.sql("SELECT * FROM members").to_arrow_table())
         snap = pl.from_arrow(
             con.execute("SELECT * FROM member_snapshot WHERE as_of = ?", [ov["as_of"]]).to_arrow_table()

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from winback.cli.app import app, settings
+from winback.cli.app import app, current
 from winback.cli.output import console, emit, fmt, handle_errors, pct, say, table
 from winback.cli.when import parse_date
-from winback.overview.service import WORTH_WAKING_P_ALIVE, brand_overview
-from winback.warehouse import connect
+
+if TYPE_CHECKING:
+    from winback.overview.service import Overview
 
 
-def render_overview(d: dict[str, Any], lang: str = "both") -> None:
-    """Print the overview; lang "both" labels everything in Chinese and English."""
+def render_overview(overview: Overview | Mapping[str, Any], lang: str = "both") -> None:
+    """Print the overview (the typed result, or its JSON form as the demo summary carries it); lang "both" labels
+    everything in Chinese and English."""
+    from winback.overview.service import WORTH_WAKING_P_ALIVE
+
+    d = overview.to_dict() if hasattr(overview, "to_dict") else overview
     q = d["quality"]
 
     def share(m: dict[str, Any]) -> str:
@@ -65,10 +71,6 @@ def overview_cmd(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """The brand at a glance: valid and contactable members, dormancy layers, lifecycle stages, who to wake."""
-    s = settings(json_output)
-    con = connect(s.db_path, read_only=True)
-    try:
-        data = brand_overview(con, parse_date(as_of, "--as-of") if as_of else None)
-    finally:
-        con.close()
-    emit(data, json_output, lambda d: render_overview(d, s.lang))
+    wb = current()
+    result = wb.overview.overview(parse_date(as_of, "--as-of") if as_of else None)
+    emit(result, json_output, lambda ov: render_overview(ov, wb.settings.lang))

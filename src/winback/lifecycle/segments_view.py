@@ -7,6 +7,8 @@ A refresh therefore writes no per-member-per-scheme rows (60M for 10M members an
 history costs no segment storage, while readers keep the `member_segments(as_of, scheme, member_id, segment)`
 columns. The `value` and `lifecycle` schemes read their stored snapshot columns (value_layer, lifecycle_stage),
 which the refresh computed from the same rules, and fall back to the rules where those are empty.
+
+This module builds the view's SQL (pure); `store.record_run` and `store.rebuild_segments_view` run it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from typing import Any
-
-import duckdb
 
 from winback.errors import ConfigError
 from winback.lifecycle.rules import Scheme, parse_schemes
@@ -89,34 +89,11 @@ def grouped_runs(
     return groups, problems
 
 
-def record_run(
-    con: duckdb.DuckDBPyConnection,
-    as_of: dt.date,
-    schemes: Sequence[Scheme],
-    *,
-    engine: str,
-    members: int,
-    settings: dict[str, Any],
-) -> list[str]:
-    """Store the snapshot_runs row of the snapshot at `as_of` (the schemes it used, as the JSON the view reads back)
-    and rebuild the view; returns rebuild_segments_view's messages. Call inside the caller's transaction."""
-    con.execute(
-        "INSERT INTO snapshot_runs VALUES (?, ?, ?, ?, ?, NULL, current_timestamp::TIMESTAMP)",
-        [
-            as_of,
-            engine,
-            members,
-            json.dumps({s.name: s.to_dict() for s in schemes}, ensure_ascii=False),
-            json.dumps(settings, ensure_ascii=False),
-        ],
-    )
-    return rebuild_segments_view(con)
+def __getattr__(name: str) -> Any:
+    """Transitional: `record_run` and `rebuild_segments_view` run SQL, so they moved to `winback.lifecycle.store`
+    (app.py's migration-005 step and the campaigns fixtures still import them from here)."""
+    if name in {"record_run", "rebuild_segments_view"}:
+        from winback.lifecycle import store
 
-
-def rebuild_segments_view(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """(Re)create the view from every snapshot in snapshot_runs (call inside the caller's transaction); returns a
-    message per snapshot date left out because its stored rules no longer validate."""
-    rows = con.execute("SELECT as_of, rules FROM snapshot_runs ORDER BY as_of").fetchall()
-    groups, problems = grouped_runs(rows)
-    con.execute(f"CREATE OR REPLACE VIEW {VIEW} AS {segments_view_sql(groups)}")
-    return problems
+        return getattr(store, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

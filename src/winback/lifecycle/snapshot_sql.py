@@ -88,6 +88,10 @@ def last_order_sql() -> str:
     return "SELECT CAST(MAX(ordered_at) AS DATE) AS last_day FROM orders WHERE status IN ('paid', 'refunded')"
 
 
+def first_order_sql() -> str:
+    return "SELECT CAST(MIN(ordered_at) AS DATE) AS d FROM orders WHERE status IN ('paid', 'refunded')"
+
+
 DAY_WINDOW = 1024  # days per bitstring window of the one-pass (DuckDB) purchase-day count
 # Longest history counted with bitmaps: every window costs each member ~40 bytes of state even when unused (plus
 # 128 bytes when used), so 4 windows (~11 years) keep 10M members within a few GiB; longer histories use the

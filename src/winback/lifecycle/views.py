@@ -1,32 +1,40 @@
 """Reading stored snapshots: segment counts, transitions between two dates, member lists, explanations.
 
-Warehouse reads only (the snapshot is already computed); each function returns plain data for the CLI/web.
+Warehouse reads only (the snapshot is already computed): each function takes the warehouse `db`, reads through
+`store.py` and shapes the rows (pure helpers below) into the typed results of `results.py`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import warnings
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import pyarrow as pa
 
 from winback.common.phones import display_phone, mask_phone
 from winback.errors import InputError, NotFoundError
+from winback.lifecycle import store
 from winback.lifecycle.cycle import shrunk_cycle
+from winback.lifecycle.results import (
+    CycleExplanation,
+    Explanation,
+    MemberList,
+    Move,
+    SchemeMatch,
+    SegmentRow,
+    SegmentSummary,
+    Transitions,
+)
+
+if TYPE_CHECKING:
+    from winback.engine.duckdb_engine import DuckDBEngine
 
 BY_COLUMNS = {"store": "store_id", "tier": "tier", "channel": "register_channel", "guide": "guide_id"}
 
 
-def snapshot_dates(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
-    return [r[0] for r in con.execute("SELECT as_of FROM snapshot_runs ORDER BY as_of").fetchall()]
-
-
-def resolve_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date | None) -> dt.date:
-    """The given snapshot date (which must exist), or the latest one."""
-    dates = snapshot_dates(con)
+def pick_as_of(dates: Sequence[dt.date], as_of: dt.date | None) -> dt.date:
+    """The given snapshot date (which must be among `dates`), or the latest one (pure)."""
     if not dates:
         raise NotFoundError("no snapshot has been built yet", hint="Run `winback refresh` first.")
     if as_of is None:
@@ -40,10 +48,14 @@ def resolve_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date | None) -> dt.d
     return as_of
 
 
-def run_rules(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[str, Any]:
+def resolve_as_of(db: DuckDBEngine, as_of: dt.date | None) -> dt.date:
+    """The given snapshot date (which must exist), or the latest one."""
+    return pick_as_of(store.snapshot_dates(db), as_of)
+
+
+def run_rules(db: DuckDBEngine, as_of: dt.date) -> dict[str, Any]:
     """The schemes (rules with labels) the refresh at `as_of` used."""
-    row = con.execute("SELECT rules FROM snapshot_runs WHERE as_of = ?", [as_of]).fetchone()
-    return json.loads(row[0]) if row else {}
+    return store.run_rules(db, as_of)
 
 
 def _check_scheme(rules: dict[str, Any], scheme: str, as_of: dt.date) -> dict[str, Any]:
@@ -62,105 +74,98 @@ def _label(scheme: dict[str, Any], segment: str | None, lang: str) -> str:
     return segment or "—"
 
 
+# -- segments ------------------------------------------------------------------------------------------------------
 def segment_summary(
-    con: duckdb.DuckDBPyConnection,
+    db: DuckDBEngine,
     *,
     scheme: str = "seed_cn",
     as_of: dt.date | None = None,
     by: str | None = None,
     lang: str = "zh",
-) -> dict[str, Any]:
+) -> SegmentSummary:
     """Members per segment (in rule order) with share, mean recency and monetary; optionally per store/tier/…"""
-    as_of = resolve_as_of(con, as_of)
-    rules = run_rules(con, as_of)
-    sch = _check_scheme(rules, scheme, as_of)
+    as_of = resolve_as_of(db, as_of)
+    sch = _check_scheme(run_rules(db, as_of), scheme, as_of)
     if by is not None and by not in BY_COLUMNS:
         raise InputError(f"cannot group by {by!r}", hint=f"Use --by one of: {', '.join(BY_COLUMNS)}.")
-    group = f"s.{BY_COLUMNS[by]}" if by else "NULL"
-    rows = con.execute(
-        f"""
-        SELECT {group} AS grp, g.segment, COUNT(*) AS members,
-               AVG(s.recency_days) AS avg_recency_days, SUM(s.monetary) AS monetary, AVG(s.p_alive) AS avg_p_alive
-        FROM member_segments g
-        JOIN member_snapshot s ON s.as_of = g.as_of AND s.member_id = g.member_id
-        WHERE g.as_of = ? AND g.scheme = ?
-        GROUP BY ALL
-        """,
-        [as_of, scheme],
-    ).fetchall()
+    rows = store.segment_stats(db, as_of, scheme, BY_COLUMNS[by] if by else None)
+    total, segments = summary_rows(sch, rows, by=by, lang=lang)
+    return SegmentSummary(as_of, scheme, by, total, segments)
+
+
+def summary_rows(
+    sch: dict[str, Any], rows: Sequence[tuple[Any, ...]], *, by: str | None, lang: str
+) -> tuple[int, list[SegmentRow]]:
+    """The member total and one row per (group, segment) in rule order; without `by` every segment of the scheme is
+    listed, empty ones included (pure)."""
     order = {r["segment"]: i for i, r in enumerate(sch["rules"])}
     total = sum(r[2] for r in rows) or 1
-    out_rows = []
-    for grp, segment, members, rec, mon, pa_ in sorted(rows, key=lambda r: (str(r[0]), order.get(r[1], 99))):
-        item: dict[str, Any] = {
-            "segment": segment,
-            "label": _label(sch, segment, lang),
-            "members": int(members),
-            "share": members / total,
-            "avg_recency_days": None if rec is None else float(rec),
-            "monetary": float(mon or 0),
-            "avg_p_alive": None if pa_ is None else float(pa_),
-        }
-        if by:
-            item = {by: grp, **item}
-        out_rows.append(item)
+    out = [
+        SegmentRow(
+            segment=segment,
+            label=_label(sch, segment, lang),
+            members=int(members),
+            share=members / total,
+            avg_recency_days=None if rec is None else float(rec),
+            monetary=float(mon or 0),
+            avg_p_alive=None if p_alive is None else float(p_alive),
+            by=by,
+            group=grp,
+        )
+        for grp, segment, members, rec, mon, p_alive in sorted(rows, key=lambda r: (str(r[0]), order.get(r[1], 99)))
+    ]
     if not by:  # list empty segments too, in rule order
-        present = {r["segment"] for r in out_rows}
+        present = {r.segment for r in out}
         for r in sch["rules"]:
             if r["segment"] not in present:
-                out_rows.append(
-                    {
-                        "segment": r["segment"],
-                        "label": _label(sch, r["segment"], lang),
-                        "members": 0,
-                        "share": 0.0,
-                        "avg_recency_days": None,
-                        "monetary": 0.0,
-                        "avg_p_alive": None,
-                    }
-                )
-        out_rows.sort(key=lambda r: order.get(r["segment"], 99))
-    return {"as_of": as_of.isoformat(), "scheme": scheme, "by": by, "members": total, "segments": out_rows}
+                out.append(SegmentRow(r["segment"], _label(sch, r["segment"], lang), 0, 0.0, None, 0.0, None))
+        out.sort(key=lambda r: order.get(r.segment, 99))
+    return total, out
 
 
+# -- transitions ---------------------------------------------------------------------------------------------------
 def transitions(
-    con: duckdb.DuckDBPyConnection, *, date_from: dt.date, date_to: dt.date, scheme: str = "seed_cn", lang: str = "zh"
-) -> dict[str, Any]:
+    db: DuckDBEngine, *, date_from: dt.date, date_to: dt.date, scheme: str = "seed_cn", lang: str = "zh"
+) -> Transitions:
     """Who moved between segments from one snapshot to another.
 
     `moves` counts (from, to) pairs; `(none)` marks members absent from one snapshot (registered later, merged).
     `slid` = moved to a later rule, `woke_up` = moved to an earlier rule, both among members who had purchased at
     `date_from` (the order of the shipped recency schemes runs from active to lost).
     """
-    d1, d2 = resolve_as_of(con, date_from), resolve_as_of(con, date_to)
+    d1, d2 = resolve_as_of(db, date_from), resolve_as_of(db, date_to)
     if d1 >= d2:
         raise InputError(f"--from {d1.isoformat()} must be before --to {d2.isoformat()}", hint="Swap the two dates.")
-    r1, r2 = run_rules(con, d1), run_rules(con, d2)
+    r1, r2 = run_rules(db, d1), run_rules(db, d2)
     sch = _check_scheme(r2, scheme, d2)
     _check_scheme(r1, scheme, d1)
-    rows = con.execute(
-        """
-        WITH a AS (SELECT member_id, segment FROM member_segments WHERE as_of = ? AND scheme = ?),
-             b AS (SELECT member_id, segment FROM member_segments WHERE as_of = ? AND scheme = ?)
-        SELECT a.segment AS from_segment, b.segment AS to_segment, COUNT(*) AS members
-        FROM a FULL OUTER JOIN b ON a.member_id = b.member_id
-        GROUP BY ALL
-        """,
-        [d1, scheme, d2, scheme],
-    ).fetchall()
+    rows = store.transition_counts(db, d1, d2, scheme)
+    return tally_moves(sch, rows, scheme=scheme, date_from=d1, date_to=d2, lang=lang)
+
+
+def tally_moves(
+    sch: dict[str, Any],
+    rows: Sequence[tuple[str | None, str | None, int]],
+    *,
+    scheme: str,
+    date_from: dt.date,
+    date_to: dt.date,
+    lang: str,
+) -> Transitions:
+    """The moves in rule order and who stayed, slid or woke up (pure)."""
     order = {r["segment"]: i for i, r in enumerate(sch["rules"])}
     first = sch["rules"][0]["segment"]
     never = first if first in {"never_purchased", "potential"} else None
     moves, slid, woke, stayed = [], 0, 0, 0
     for f, t, n in sorted(rows, key=lambda r: (order.get(r[0], -1), order.get(r[1], -1))):
         moves.append(
-            {
-                "from": f or "(none)",
-                "to": t or "(none)",
-                "from_label": _label(sch, f, lang) if f else "(none)",
-                "to_label": _label(sch, t, lang) if t else "(none)",
-                "members": int(n),
-            }
+            Move(
+                f or "(none)",
+                t or "(none)",
+                _label(sch, f, lang) if f else "(none)",
+                _label(sch, t, lang) if t else "(none)",
+                int(n),
+            )
         )
         if f is None or t is None or f == never:
             continue
@@ -170,17 +175,10 @@ def transitions(
             slid += int(n)
         elif t != never:
             woke += int(n)
-    return {
-        "scheme": scheme,
-        "from": d1.isoformat(),
-        "to": d2.isoformat(),
-        "stayed": stayed,
-        "slid": slid,
-        "woke_up": woke,
-        "moves": moves,
-    }
+    return Transitions(scheme, date_from, date_to, stayed, slid, woke, moves)
 
 
+# -- member lists --------------------------------------------------------------------------------------------------
 MEMBER_COLUMNS = (
     "member_id",
     "name",
@@ -204,7 +202,7 @@ MEMBER_COLUMNS = (
 
 
 def list_members(
-    con: duckdb.DuckDBPyConnection,
+    db: DuckDBEngine,
     *,
     scheme: str = "seed_cn",
     segments: list[str] | None = None,
@@ -212,11 +210,11 @@ def list_members(
     as_of: dt.date | None = None,
     limit: int | None = None,
     show_phones: bool = False,
-) -> tuple[dt.date, pa.Table]:
+) -> MemberList:
     """Members of the given segments (of `scheme`) and stores, most valuable first; phones masked unless
     `show_phones` (then as people dial them: 13812345678)."""
-    as_of = resolve_as_of(con, as_of)
-    sch = _check_scheme(run_rules(con, as_of), scheme, as_of)
+    as_of = resolve_as_of(db, as_of)
+    sch = _check_scheme(run_rules(db, as_of), scheme, as_of)
     known = [r["segment"] for r in sch["rules"]]
     unknown = [s for s in segments or [] if s not in known]
     if unknown:
@@ -224,102 +222,68 @@ def list_members(
             f"unknown segment(s) {', '.join(unknown)} in scheme {scheme!r}",
             hint=f"Segments of {scheme}: {', '.join(known)} (choose another scheme with --scheme).",
         )
-    where, params = ["g.as_of = ?", "g.scheme = ?"], [as_of, scheme]
-    if segments:
-        where.append(f"g.segment IN ({', '.join('?' for _ in segments)})")
-        params.extend(segments)
-    if stores:
-        where.append(f"s.store_id IN ({', '.join('?' for _ in stores)})")
-        params.extend(stores)
-    lim = f"LIMIT {int(limit)}" if limit else ""
-    result = con.execute(
-        f"""
-        SELECT s.member_id, m.name, m.phone, s.store_id, s.guide_id, s.tier, g.segment, s.recency_days, s.orders,
-               s.monetary, s.cycle_days, s.overdue_ratio, s.p_alive, s.clv, s.rfm_code, s.value_layer,
-               s.lifecycle_stage, s.last_purchase
-        FROM member_segments g
-        JOIN member_snapshot s ON s.as_of = g.as_of AND s.member_id = g.member_id
-        LEFT JOIN members m ON m.member_id = s.member_id
-        WHERE {" AND ".join(where)}
-        ORDER BY s.monetary DESC, s.member_id
-        {lim}
-        """,
-        params,
-    )
-    with warnings.catch_warnings():  # DuckDB notes the extra copy of a DB-API result; the list is small
-        warnings.simplefilter("ignore", UserWarning)
-        table = result.to_arrow_table()
-    shown = display_phone if show_phones else mask_phone
+    table = store.member_list(db, as_of=as_of, scheme=scheme, segments=segments, stores=stores, limit=limit)
+    return MemberList(as_of, scheme, shown_phones(table, show_phones), "full" if show_phones else "masked")
+
+
+def shown_phones(table: pa.Table, full: bool) -> pa.Table:
+    """`table` with its phone column masked (138****5678), or as people dial them when `full` (pure)."""
+    shown = display_phone if full else mask_phone
     phones = pa.array([shown(p) if p else None for p in table["phone"].to_pylist()], type=pa.string())
-    return as_of, table.set_column(table.schema.get_field_index("phone"), "phone", phones)
+    return table.set_column(table.schema.get_field_index("phone"), "phone", phones)
 
 
-def explain_member(
-    con: duckdb.DuckDBPyConnection, member_id: str, *, as_of: dt.date | None = None, lang: str = "zh"
-) -> dict[str, Any]:
+# -- explain -------------------------------------------------------------------------------------------------------
+def explain_member(db: DuckDBEngine, member_id: str, *, as_of: dt.date | None = None, lang: str = "zh") -> Explanation:
     """Every number behind a member's segments: snapshot values, the rule matched per scheme, cycle derivation,
     quintile breakpoints and model parameters, at one as-of date."""
-    as_of = resolve_as_of(con, as_of)
-    cur = con.execute("SELECT * FROM member_snapshot WHERE as_of = ? AND member_id = ?", [as_of, member_id])
-    row = cur.fetchone()
-    if row is None:
-        merged = con.execute("SELECT merged_into FROM members WHERE member_id = ?", [member_id]).fetchone()
-        if merged and merged[0]:
-            raise NotFoundError(
-                f"member {member_id} was merged into {merged[0]}", hint=f"Run `winback explain {merged[0]}`."
-            )
+    as_of = resolve_as_of(db, as_of)
+    snap = store.snapshot_row(db, as_of, member_id)
+    if snap is None:
+        merged = store.merged_into(db, member_id)
+        if merged:
+            raise NotFoundError(f"member {member_id} was merged into {merged}", hint=f"Run `winback explain {merged}`.")
         raise NotFoundError(
             f"member {member_id} is not in the snapshot at {as_of.isoformat()}",
             hint="Check the id (winback members lists them); members registered after the as-of date are not in it.",
         )
-    snap = {d[0]: v for d, v in zip(cur.description, row, strict=True)}
-    run = con.execute("SELECT rules, settings, engine FROM snapshot_runs WHERE as_of = ?", [as_of]).fetchone()
-    rules = json.loads(run[0]) if run else {}
-    settings = json.loads(run[1]) if run else {}
-    segs = dict(
-        con.execute(
-            "SELECT scheme, segment FROM member_segments WHERE as_of = ? AND member_id = ?", [as_of, member_id]
-        ).fetchall()
+    rules, settings, engine = store.run_record(db, as_of)
+    segs = store.member_segments(db, as_of, member_id)
+    return Explanation(
+        member_id=member_id,
+        as_of=as_of,
+        engine=engine,
+        snapshot=snap,
+        schemes={name: scheme_match(sch, segs.get(name), lang) for name, sch in rules.items()},
+        cycle=explain_cycle(snap, float(settings.get("cycle", {}).get("k", 2.0))),
+        breakpoints=settings.get("breakpoints", {}),
+        models=store.model_fits(db, as_of),
     )
-    schemes = {}
-    for name, sch in rules.items():
-        seg = segs.get(name)
-        rule = next((r for r in sch["rules"] if r["segment"] == seg), None)
-        schemes[name] = {
-            "segment": seg,
-            "label": _label(sch, seg, lang),
-            "rule": rule["when"] if rule else None,
-            "rule_position": (sch["rules"].index(rule) + 1) if rule else None,
-            "earlier_rules_not_matched": [r["when"] for r in sch["rules"][: sch["rules"].index(rule)]] if rule else [],
-        }
-    k = float(settings.get("cycle", {}).get("k", 2.0))
-    cycle = None
-    if snap["purchase_days"]:
-        n = snap["purchase_days"] - 1
-        value = shrunk_cycle(snap["purchase_days"], snap["span_days"], snap["cycle_prior_days"], k)
-        cycle = {
-            "formula": "(span_days + k * prior) / (n + k), n = purchase_days - 1",
-            "span_days": snap["span_days"],
-            "n_intervals": n,
-            "k": k,
-            "prior_days": snap["cycle_prior_days"],
-            "prior_source": snap["cycle_prior_source"],
-            "value": value,
-            "overdue_ratio": f"{snap['recency_days']} / {value:.2f} = {snap['overdue_ratio']:.3f}" if value else None,
-        }
-    fits = {
-        r[0]: {"params": json.loads(r[1]), "time_unit": r[2], "loglik": r[3], "converged": r[4], "n": r[5]}
-        for r in con.execute(
-            "SELECT model, params, time_unit, loglik, converged, n FROM model_fits WHERE as_of = ?", [as_of]
-        ).fetchall()
-    }
-    return {
-        "member_id": member_id,
-        "as_of": as_of.isoformat(),
-        "engine": run[2] if run else None,
-        "snapshot": snap,
-        "schemes": schemes,
-        "cycle": cycle,
-        "breakpoints": settings.get("breakpoints", {}),
-        "models": fits,
-    }
+
+
+def scheme_match(sch: dict[str, Any], segment: str | None, lang: str) -> SchemeMatch:
+    """The rule of `sch` that gave `segment`, its position, and the rules before it (pure)."""
+    rule = next((r for r in sch["rules"] if r["segment"] == segment), None)
+    if rule is None:
+        return SchemeMatch(segment, _label(sch, segment, lang), None, None, [])
+    position = sch["rules"].index(rule)
+    return SchemeMatch(
+        segment, _label(sch, segment, lang), rule["when"], position + 1, [r["when"] for r in sch["rules"][:position]]
+    )
+
+
+def explain_cycle(snap: dict[str, Any], k: float) -> CycleExplanation | None:
+    """How the member's purchase cycle was derived from their history and the cohort prior (pure)."""
+    if not snap["purchase_days"]:
+        return None
+    value = shrunk_cycle(snap["purchase_days"], snap["span_days"], snap["cycle_prior_days"], k)
+    return CycleExplanation(
+        formula="(span_days + k * prior) / (n + k), n = purchase_days - 1",
+        span_days=snap["span_days"],
+        n_intervals=snap["purchase_days"] - 1,
+        k=k,
+        prior_days=snap["cycle_prior_days"],
+        prior_source=snap["cycle_prior_source"],
+        value=value,
+        overdue_ratio=f"{snap['recency_days']} / {value:.2f} = {snap['overdue_ratio']:.3f}" if value else None,
+    )

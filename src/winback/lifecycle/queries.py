@@ -1,0 +1,86 @@
+"""The refresh's analytic SQL, run on the engine (DuckDB or Spark): the per-member temporary tables and the compact
+statistics pulled back to Python for the model fits and the quintile breakpoints.
+
+The SQL text is built by `snapshot_sql` (pure); this module only runs it. Every function takes the analytic
+`engine` first; the warehouse writes are in `store.py`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from winback.errors import EngineError
+from winback.lifecycle import snapshot_sql as q
+from winback.lifecycle.cycle import CycleSettings
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from winback.engine.base import Engine
+
+
+def _day(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
+
+
+def _first_value(engine: Engine, sql: str, column: str) -> dt.date | None:
+    rows = engine.query(sql).to_pylist()
+    return _day(rows[0][column]) if rows else None
+
+
+def last_order_day(engine: Engine) -> dt.date | None:
+    """The day of the last paid or refunded order (None without orders)."""
+    return _first_value(engine, q.last_order_sql(), "last_day")
+
+
+def first_order_day(engine: Engine) -> dt.date | None:
+    """The day of the first paid or refunded order (None without orders)."""
+    return _first_value(engine, q.first_order_sql(), "d")
+
+
+def first_paid_day(engine: Engine, as_of: dt.date) -> dt.date | None:
+    """The first day with a paid order before `as_of` (the origin of the purchase-day bitmaps)."""
+    return _first_value(engine, q.first_paid_day_sql(as_of), "first_day")
+
+
+def create_base(engine: Engine, as_of: dt.date, bitmap_origin: dt.date | None) -> None:
+    """The per-member table at `as_of` (one pass over orders)."""
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {q.BASE} AS {q.base_sql(as_of, bitmap_origin)}")
+
+
+def create_prior(engine: Engine, cycle: CycleSettings) -> None:
+    """The cohort priors of the purchase cycle."""
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {q.PRIOR} AS {q.prior_sql(cycle)}")
+
+
+def purchase_triples(engine: Engine) -> pa.Table:
+    """Unique (x, t_x, T) in weeks with member counts n (the purchase model's sufficient statistics)."""
+    return engine.query(q.triples_sql())
+
+
+def gamma_pairs(engine: Engine) -> pa.Table:
+    """Unique (x, m = rounded AOV) of repeat buyers with member counts n (Gamma-Gamma's sufficient statistics)."""
+    return engine.query(q.gamma_pairs_sql())
+
+
+def value_counts(engine: Engine, expr: str) -> pa.Table:
+    """(v, n): how many purchasers have each value of `expr`."""
+    return engine.query(q.value_counts_sql(expr))
+
+
+def register_predictions(engine: Engine, table: pa.Table) -> None:
+    """The per-triple predictions, visible to the snapshot SELECT (dropped by `drop_temps`)."""
+    engine.register(q.PRED, table)
+
+
+def drop_temps(engine: Engine) -> None:
+    """Drop the refresh's temporary tables and views (those that exist)."""
+    for name in q.TEMP_TABLES:
+        with contextlib.suppress(EngineError):
+            engine.execute(f"DROP TABLE IF EXISTS {name}")
+    with contextlib.suppress(Exception):  # a view that was never registered
+        engine.unregister(q.PRED)

@@ -1,0 +1,112 @@
+"""`LifecycleService(wb)`: the lifecycle commands as a service (refresh, segments, transitions, members, explain).
+
+A thin orchestrator: it opens the warehouse (and, for a refresh, the analytics engine the settings name) through
+the app object and calls the room's functions, which return typed results (`RefreshResult`, `results.py`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from winback.errors import InputError
+
+if TYPE_CHECKING:
+    from winback.app import Winback
+    from winback.lifecycle.refresh import RefreshResult
+    from winback.lifecycle.results import Explanation, MemberList, SegmentSummary, Transitions
+
+
+class LifecycleService:
+    def __init__(self, wb: Winback) -> None:
+        self.wb = wb
+
+    def refresh(
+        self,
+        as_of: dt.date | None = None,
+        *,
+        rules_files: Iterable[Path | str] = (),
+        history: str | None = None,
+        progress: Callable[[str], None] | None = None,
+        engine: str | None = None,
+        orders_parquet: str | None = None,
+        members_parquet: str | None = None,
+    ) -> RefreshResult:
+        """Build the snapshot at `as_of` (default: the day after the last order) on the engine the settings name
+        (or `engine`, a command's --engine); `history="monthly"` also builds one on the first day of every month
+        since the first order (the result is the last snapshot, with `history` listing every date built)."""
+        from winback.engine.dialect import Dialect
+        from winback.lifecycle.refresh import refresh, refresh_history
+
+        dialect = Dialect.from_string(engine or self.wb.settings.engine)  # an unknown name: "unknown engine …"
+        if dialect.in_warehouse and (orders_parquet or members_parquet):
+            raise InputError(
+                "--orders-parquet and --members-parquet are read by the Spark engine only",
+                hint="Add --engine spark, or import the files into the warehouse with `winback import`.",
+            )
+        db = self.wb.db()
+        eng = self.wb.engine(engine, orders_parquet=orders_parquet, members_parquet=members_parquet)
+        try:
+            with warnings.catch_warnings():  # DuckDB's note about copying DB-API results to Arrow is not for users
+                warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+                if history:
+                    runs = refresh_history(eng, db, as_of, every=history, rules_files=rules_files, progress=progress)
+                    return replace(runs[-1], history=[r.as_of for r in runs])
+                return refresh(eng, db, as_of, rules_files=rules_files, progress=progress)
+        finally:
+            self.wb.release(eng)
+
+    def segments(
+        self, *, scheme: str = "seed_cn", as_of: dt.date | None = None, by: str | None = None
+    ) -> SegmentSummary:
+        """Members per segment of a scheme (in rule order), optionally per store, tier, channel or guide."""
+        from winback.lifecycle.views import segment_summary
+
+        return segment_summary(self.wb.db(write=False), scheme=scheme, as_of=as_of, by=by, lang=self.wb.settings.lang)
+
+    def transitions(self, *, date_from: dt.date, date_to: dt.date, scheme: str = "seed_cn") -> Transitions:
+        """How members moved between the segments of `scheme` from one snapshot to another."""
+        from winback.lifecycle.views import transitions
+
+        db = self.wb.db(write=False)
+        return transitions(db, date_from=date_from, date_to=date_to, scheme=scheme, lang=self.wb.settings.lang)
+
+    def members(
+        self,
+        *,
+        scheme: str = "seed_cn",
+        segments: list[str] | None = None,
+        stores: list[str] | None = None,
+        as_of: dt.date | None = None,
+        limit: int | None = None,
+        show_phones: bool = False,
+        export: Path | None = None,
+    ) -> MemberList:
+        """Members of segments and stores, most valuable first (phones masked unless `show_phones`); with `export`
+        the list is written to that file (.xlsx, .csv or .parquet) and the result names it."""
+        from winback.lifecycle.views import list_members
+
+        found = list_members(
+            self.wb.db(write=False),
+            scheme=scheme,
+            segments=segments,
+            stores=stores,
+            as_of=as_of,
+            limit=limit,
+            show_phones=show_phones,
+        )
+        if export is None:
+            return found
+        from winback.lifecycle.export import export_table
+
+        return replace(found, file=export, format=export_table(found.members, export))
+
+    def explain(self, member_id: str, *, as_of: dt.date | None = None) -> Explanation:
+        """Every number behind a member's segments and scores at one snapshot."""
+        from winback.lifecycle.views import explain_member
+
+        return explain_member(self.wb.db(write=False), member_id, as_of=as_of, lang=self.wb.settings.lang)

@@ -1,0 +1,261 @@
+"""The lifecycle room's warehouse SQL: writing a snapshot (one transaction), the member_segments view, and the
+reads behind `segments`, `transitions`, `members` and `explain`.
+
+Every function takes the warehouse `db` (a DuckDBEngine) first and returns plain rows or values; the analytic SQL
+of the refresh (which may run on Spark) is in `queries.py`, the SQL text of the snapshot in `snapshot_sql.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from winback.errors import EngineError
+from winback.lifecycle import snapshot_sql as q
+from winback.lifecycle.segments_view import VIEW, grouped_runs, segments_view_sql
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from winback.engine.base import Engine
+    from winback.engine.duckdb_engine import DuckDBEngine
+    from winback.lifecycle.modelling import ModelFit
+    from winback.lifecycle.rules import Scheme
+
+SNAPSHOT_TABLES = ("member_snapshot", "model_fits", "snapshot_runs")  # the rows a refresh replaces per as-of date
+SchemeCount = tuple[str, str, int]
+
+
+def _one(db: DuckDBEngine, sql: str, params: Sequence[object] | None = None) -> tuple[Any, ...] | None:
+    """The first row of a one-row query. fetchall, not fetchone: DuckDB keeps a half-read result open, and the
+    next `db.query()` on the connection then fails (ResourceInUseException)."""
+    rows = db.fetchall(sql, params)
+    return rows[0] if rows else None
+
+
+# -- writing a snapshot ----------------------------------------------------------------------------------------
+@contextmanager
+def unordered_inserts(db: DuckDBEngine) -> Iterator[None]:
+    """Let DuckDB write the refresh's tables without keeping row order (parallel, less memory: every reader sorts
+    or groups anyway); the connection's setting is restored afterwards."""
+    row = _one(db, "SELECT current_setting('preserve_insertion_order')")
+    before = bool(row[0]) if row else True
+    db.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        db.execute(f"SET preserve_insertion_order = {'true' if before else 'false'}")
+
+
+def replace_snapshot(
+    db: DuckDBEngine,
+    engine: Engine,
+    *,
+    as_of: dt.date,
+    insert_sql: str,
+    fits: Sequence[ModelFit],
+    schemes: Sequence[Scheme],
+    settings: dict[str, Any],
+    progress: Callable[[str], None],
+) -> tuple[int, list[SchemeCount], list[str]]:
+    """Replace the snapshot at `as_of` in one transaction: its member_snapshot rows (the SELECT `insert_sql`, run
+    on `engine`), model_fits and snapshot_runs rows, and the member_segments view. Returns the member count, the
+    (scheme, segment, members) counts and the view's messages (snapshot dates it had to leave out)."""
+    with db.transaction():
+        for table in SNAPSHOT_TABLES:
+            db.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
+        members = engine.insert_into_warehouse(db, "member_snapshot", q.STORED_SNAPSHOT_COLUMNS, insert_sql)
+        for fit in fits:
+            db.execute(
+                "INSERT INTO model_fits VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)",
+                [as_of, fit.name, json.dumps(fit.params), fit.time_unit, fit.loglik, fit.converged, fit.n],
+            )
+        progress("counting the segments")
+        # member_segments: a view over the snapshots and their rules, rebuilt here; nothing to write
+        problems = record_run(db, as_of, schemes, engine=engine.name, members=members, settings=settings)
+        counts = segment_counts(db, as_of)
+    return members, counts, problems
+
+
+def segment_counts(db: DuckDBEngine, as_of: dt.date) -> list[SchemeCount]:
+    """(scheme, segment, members) at `as_of`, from the view (this is where the rules' predicates are evaluated)."""
+    try:
+        rows = db.fetchall(q.segment_counts_sql(as_of))
+    except EngineError as exc:
+        raise EngineError(
+            f"applying the schemes failed: {exc.__cause__ or exc.message}",
+            hint="A rule's predicate cannot be evaluated on these values (e.g. a CAST); fix it in the rules file.",
+            sql=exc.sql,
+            kind=exc.kind,
+        ) from exc
+    return [(scheme, segment, int(n)) for scheme, segment, n in rows]
+
+
+def set_run_seconds(db: DuckDBEngine, as_of: dt.date, seconds: float) -> None:
+    db.execute("UPDATE snapshot_runs SET seconds = ? WHERE as_of = ?", [seconds, as_of])
+
+
+# -- the member_segments view ------------------------------------------------------------------------------------
+def _warehouse(db: DuckDBEngine | duckdb.DuckDBPyConnection) -> DuckDBEngine:
+    """Transitional: tests/campaigns/conftest.py and benchmarks/campaigns_bench.py still hand `record_run` a raw
+    connection; remove once they pass a DuckDBEngine."""
+    if isinstance(db, duckdb.DuckDBPyConnection):
+        from winback.engine.duckdb_engine import DuckDBEngine
+
+        return DuckDBEngine(db)
+    return db
+
+
+def record_run(
+    db: DuckDBEngine,
+    as_of: dt.date,
+    schemes: Sequence[Scheme],
+    *,
+    engine: str,
+    members: int,
+    settings: dict[str, Any],
+) -> list[str]:
+    """Store the snapshot_runs row of the snapshot at `as_of` (the schemes it used, as the JSON the view reads back)
+    and rebuild the view; returns rebuild_segments_view's messages. Call inside the caller's transaction."""
+    db = _warehouse(db)
+    db.execute(
+        "INSERT INTO snapshot_runs VALUES (?, ?, ?, ?, ?, NULL, current_timestamp::TIMESTAMP)",
+        [
+            as_of,
+            engine,
+            members,
+            json.dumps({s.name: s.to_dict() for s in schemes}, ensure_ascii=False),
+            json.dumps(settings, ensure_ascii=False),
+        ],
+    )
+    return rebuild_segments_view(db)
+
+
+def rebuild_segments_view(db: DuckDBEngine) -> list[str]:
+    """(Re)create the view from every snapshot in snapshot_runs (call inside the caller's transaction); returns a
+    message per snapshot date left out because its stored rules no longer validate. Migration 005's Python step."""
+    db = _warehouse(db)
+    rows = db.fetchall("SELECT as_of, rules FROM snapshot_runs ORDER BY as_of")
+    groups, problems = grouped_runs(rows)
+    db.execute(f"CREATE OR REPLACE VIEW {VIEW} AS {segments_view_sql(groups)}")
+    return problems
+
+
+# -- reading snapshots ---------------------------------------------------------------------------------------------
+def snapshot_dates(db: DuckDBEngine) -> list[dt.date]:
+    return [r[0] for r in db.fetchall("SELECT as_of FROM snapshot_runs ORDER BY as_of")]
+
+
+def run_rules(db: DuckDBEngine, as_of: dt.date) -> dict[str, Any]:
+    """The schemes (rules with labels) the refresh at `as_of` used."""
+    row = _one(db, "SELECT rules FROM snapshot_runs WHERE as_of = ?", [as_of])
+    return json.loads(row[0]) if row else {}
+
+
+def run_record(db: DuckDBEngine, as_of: dt.date) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+    """(rules, settings, engine) of the refresh at `as_of` ({}, {}, None when there is none)."""
+    row = _one(db, "SELECT rules, settings, engine FROM snapshot_runs WHERE as_of = ?", [as_of])
+    if row is None:
+        return {}, {}, None
+    return json.loads(row[0]), json.loads(row[1]), row[2]
+
+
+def segment_stats(db: DuckDBEngine, as_of: dt.date, scheme: str, group_column: str | None) -> list[tuple[Any, ...]]:
+    """(group, segment, members, avg recency, monetary, avg p_alive) per segment of `scheme`, per value of the
+    member_snapshot column `group_column` (a fixed name from views.BY_COLUMNS) or overall (group None)."""
+    group = f"s.{group_column}" if group_column else "NULL"
+    return db.fetchall(
+        f"""
+        SELECT {group} AS grp, g.segment, COUNT(*) AS members,
+               AVG(s.recency_days) AS avg_recency_days, SUM(s.monetary) AS monetary, AVG(s.p_alive) AS avg_p_alive
+        FROM member_segments g
+        JOIN member_snapshot s ON s.as_of = g.as_of AND s.member_id = g.member_id
+        WHERE g.as_of = ? AND g.scheme = ?
+        GROUP BY ALL
+        """,
+        [as_of, scheme],
+    )
+
+
+def transition_counts(
+    db: DuckDBEngine, date_from: dt.date, date_to: dt.date, scheme: str
+) -> list[tuple[str | None, str | None, int]]:
+    """(segment at date_from, segment at date_to, members); None where a member is absent from one snapshot."""
+    return db.fetchall(  # type: ignore[return-value]
+        """
+        WITH a AS (SELECT member_id, segment FROM member_segments WHERE as_of = ? AND scheme = ?),
+             b AS (SELECT member_id, segment FROM member_segments WHERE as_of = ? AND scheme = ?)
+        SELECT a.segment AS from_segment, b.segment AS to_segment, COUNT(*) AS members
+        FROM a FULL OUTER JOIN b ON a.member_id = b.member_id
+        GROUP BY ALL
+        """,
+        [date_from, scheme, date_to, scheme],
+    )
+
+
+def member_list(
+    db: DuckDBEngine,
+    *,
+    as_of: dt.date,
+    scheme: str,
+    segments: Sequence[str] | None = None,
+    stores: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> pa.Table:
+    """Members of `segments` (of `scheme`) and `stores` at `as_of`, most valuable first, phones as stored."""
+    where, params = ["g.as_of = ?", "g.scheme = ?"], [as_of, scheme]
+    if segments:
+        where.append(f"g.segment IN ({', '.join('?' for _ in segments)})")
+        params.extend(segments)
+    if stores:
+        where.append(f"s.store_id IN ({', '.join('?' for _ in stores)})")
+        params.extend(stores)
+    lim = f"LIMIT {int(limit)}" if limit else ""
+    return db.query(
+        f"""
+        SELECT s.member_id, m.name, m.phone, s.store_id, s.guide_id, s.tier, g.segment, s.recency_days, s.orders,
+               s.monetary, s.cycle_days, s.overdue_ratio, s.p_alive, s.clv, s.rfm_code, s.value_layer,
+               s.lifecycle_stage, s.last_purchase
+        FROM member_segments g
+        JOIN member_snapshot s ON s.as_of = g.as_of AND s.member_id = g.member_id
+        LEFT JOIN members m ON m.member_id = s.member_id
+        WHERE {" AND ".join(where)}
+        ORDER BY s.monetary DESC, s.member_id
+        {lim}
+        """,
+        params,
+    )
+
+
+def snapshot_row(db: DuckDBEngine, as_of: dt.date, member_id: str) -> dict[str, Any] | None:
+    """Every member_snapshot column of one member at `as_of` (in table order), or None."""
+    rows = db.dicts("SELECT * FROM member_snapshot WHERE as_of = ? AND member_id = ?", [as_of, member_id])
+    return rows[0] if rows else None
+
+
+def merged_into(db: DuckDBEngine, member_id: str) -> str | None:
+    """The member `member_id` was merged into (None when not merged, or unknown)."""
+    row = _one(db, "SELECT merged_into FROM members WHERE member_id = ?", [member_id])
+    return row[0] if row and row[0] else None
+
+
+def member_segments(db: DuckDBEngine, as_of: dt.date, member_id: str) -> dict[str, str]:
+    """scheme -> segment of one member at `as_of`."""
+    rows = db.fetchall(
+        "SELECT scheme, segment FROM member_segments WHERE as_of = ? AND member_id = ?", [as_of, member_id]
+    )
+    return dict(rows)
+
+
+def model_fits(db: DuckDBEngine, as_of: dt.date) -> dict[str, dict[str, Any]]:
+    """model -> {params, time_unit, loglik, converged, n} of the refresh at `as_of`."""
+    rows = db.fetchall("SELECT model, params, time_unit, loglik, converged, n FROM model_fits WHERE as_of = ?", [as_of])
+    return {
+        r[0]: {"params": json.loads(r[1]), "time_unit": r[2], "loglik": r[3], "converged": r[4], "n": r[5]}
+        for r in rows
+    }
