@@ -1,27 +1,26 @@
 """Campaign pipeline speed: create (preview), launch (assign, coupons, tasks, touches), respond, report.
 
-Builds a synthetic warehouse with N members straight in SQL (no import/refresh), then times each step.
+Builds a synthetic warehouse with N members straight in SQL (no import/refresh), then times each step through
+the app's services (wb.campaigns) and the demo's response simulator.
 Usage: .venv/bin/python benchmarks/campaigns_bench.py [N]   (default 200000). Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 
-from winback.campaigns.launch import launch_campaign
-from winback.campaigns.report import campaign_report
-from winback.campaigns.scenarios import load_playbook
-from winback.campaigns.service import create_campaign
+from winback.app import Winback
+from winback.campaigns.types import CampaignRequest
+from winback.config import Settings
 from winback.demo.respond import respond
 from winback.lifecycle.rules import default_schemes
 from winback.lifecycle.segments_view import record_run
-from winback.warehouse import connect
 
 AS_OF = "2026-10-31"
 
@@ -57,36 +56,32 @@ def build(con: duckdb.DuckDBPyConnection, n: int) -> None:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
-    pb = load_playbook()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("members", nargs="?", type=int, default=200_000, help="members to build (default 200000)")
+    n = parser.parse_args().members
     t0 = dt.datetime(2026, 11, 2, 9)
-    with tempfile.TemporaryDirectory() as tmp:
-        con = connect(Path(tmp) / "bench.duckdb")
+    later = t0 + dt.timedelta(days=20)
+    with tempfile.TemporaryDirectory() as tmp, Winback(Settings(db_path=Path(tmp) / "bench.duckdb")) as wb:
         s = time.perf_counter()
-        build(con, n)
+        build(wb.db().con, n)
         print(f"members                {n:>10,}   build {time.perf_counter() - s:6.2f} s")
+        request = CampaignRequest("new_store_opening", holdout=0.1, variants=["A:voucher:50:200", "B:discount:15"])
         steps = [
-            (
-                "create (preview)",
-                lambda: create_campaign(
-                    con, pb, "new_store_opening", holdout=0.1, variants=["A:voucher:50:200", "B:discount:15"], now=t0
-                ),
-            ),
-            ("launch", lambda: launch_campaign(con, pb, "C0001", now=t0)),
-            ("respond (simulate)", lambda: respond(con, "C0001")),
-            ("report", lambda: campaign_report(con, "C0001", now=t0 + dt.timedelta(days=20))),
-            ("report --by guide", lambda: campaign_report(con, "C0001", by="guide", now=t0 + dt.timedelta(days=20))),
+            ("create (preview)", lambda: wb.campaigns.create(request, now=t0)),
+            ("launch", lambda: wb.campaigns.launch("C0001", now=t0)),
+            ("respond (simulate)", lambda: respond(wb.db(), "C0001", now=later)),
+            ("report", lambda: wb.campaigns.report("C0001", now=later)),
+            ("report --by guide", lambda: wb.campaigns.report("C0001", by="guide", now=later)),
         ]
         for name, fn in steps:
             s = time.perf_counter()
-            out = fn()
+            out = fn().to_dict()
             extra = ""
             if name == "launch":
                 extra = f"audience {out['members']:,}, coupons {out['coupons']:,}"
             if name.startswith("respond"):
                 extra = f"orders {out['orders']:,}, redeemed {out['redeemed']:,}"
             print(f"{name:<22} {time.perf_counter() - s:10.2f} s   {extra}")
-        con.close()
 
 
 if __name__ == "__main__":

@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
 
+from winback.app import Winback
+from winback.config import Settings
 from winback.lifecycle.rules import default_schemes
 from winback.lifecycle.segments_view import record_run
-from winback.warehouse import connect
 from winback.warehouse.registered import registered
 
 AS_OF = dt.date(2026, 10, 31)
@@ -84,9 +86,23 @@ def build_brand(con: duckdb.DuckDBPyConnection, n: int = 4000, seed: int = 3) ->
     record_run(con, AS_OF, [default_schemes()["seed_cn"]], engine="duckdb", members=n, settings={})
 
 
+def brand_app(path: Path, n: int = 4000, **settings: Any) -> Winback:
+    """A Winback over a new warehouse at `path` holding the synthetic brand."""
+    wb = Winback(Settings(db_path=path, **settings))
+    build_brand(wb.db().con, n=n)
+    return wb
+
+
 @pytest.fixture
-def brand(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    c = connect(tmp_path / "brand.duckdb")
-    build_brand(c)
-    yield c
-    c.close()
+def brand(tmp_path: Path) -> Iterator[Winback]:
+    """The app over a warehouse with the synthetic brand (its services: brand.campaigns, brand.coupons)."""
+    wb = brand_app(tmp_path / "brand.duckdb")
+    yield wb
+    wb.close()
+
+
+def count(wb: Winback, sql: str, params: list[object] | None = None) -> int:
+    """A count read from the app's warehouse."""
+    value = wb.db().scalar(sql, params)
+    assert value is not None
+    return int(value)

@@ -6,31 +6,23 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from winback.campaigns.launch import launch_campaign
-from winback.campaigns.report import campaign_report
-from winback.campaigns.scenarios import load_playbook
-from winback.campaigns.service import close_campaign, create_campaign, list_campaigns, show_campaign
+from winback.app import Winback
+from winback.campaigns.types import CampaignRequest as Req
+from winback.config import Settings
 from winback.demo.respond import parse_uplift, respond
 from winback.errors import InputError, NotFoundError
-from winback.warehouse import connect
 
-from .conftest import build_brand
+from .conftest import brand_app
+from .conftest import count as _count
 
 T0 = dt.datetime(2026, 11, 2, 9, 0)
-PB = load_playbook()
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
-    row = con.execute(sql, params or []).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
-def test_preview_explains_exclusions_and_expectations(brand: duckdb.DuckDBPyConnection) -> None:
-    d = create_campaign(brand, PB, "new_store_opening", holdout=0.2, now=T0, lang="en")
+def test_preview_explains_exclusions_and_expectations(tmp_path: Path) -> None:
+    brand = brand_app(tmp_path / "brand.duckdb", lang="en")
+    d = brand.campaigns.create(Req("new_store_opening", holdout=0.2), now=T0).to_dict()
     p = d["preview"]
     target = (
         "SELECT count(*) FROM member_segments g JOIN members m USING (member_id) WHERE g.segment IN "
@@ -51,11 +43,14 @@ def test_preview_explains_exclusions_and_expectations(brand: duckdb.DuckDBPyConn
     mdes = [a["mde_rate"] for a in h["alternatives"]]  # holdout 5 % … 50 %: a bigger control detects less
     assert mdes == sorted(mdes, reverse=True)
     assert d["campaign"]["status"] == "draft" and d["campaign"]["campaign_id"] == "C0001"
+    assert p["excluded"][0]["explain"] == "opted out of all marketing"  # the app's language
+    brand.close()
 
 
-def test_launch_freezes_assigns_and_queues(brand: duckdb.DuckDBPyConnection) -> None:
-    create_campaign(brand, PB, "new_store_opening", holdout=0.2, variants=["A:voucher:50:200", "B:discount:15"], now=T0)
-    out = launch_campaign(brand, PB, "C0001", now=T0)
+def test_launch_freezes_assigns_and_queues(brand: Winback) -> None:
+    variants = ["A:voucher:50:200", "B:discount:15"]
+    brand.campaigns.create(Req("new_store_opening", holdout=0.2, variants=variants), now=T0)
+    out = brand.campaigns.launch("C0001", now=T0).to_dict()
     arms = out["arms"]
     n = out["members"]
     assert sum(arms.values()) == n
@@ -74,44 +69,44 @@ def test_launch_freezes_assigns_and_queues(brand: duckdb.DuckDBPyConnection) -> 
         == 0
     )
     with pytest.raises(InputError, match="only a draft can be launched"):
-        launch_campaign(brand, PB, "C0001", now=T0)
+        brand.campaigns.launch("C0001", now=T0)
     # a second campaign the next day: touched members hit the frequency cap, the control is held out
-    d2 = create_campaign(brand, PB, "drive_to_store", now=T0 + dt.timedelta(days=1))
+    d2 = brand.campaigns.create(Req("drive_to_store"), now=T0 + dt.timedelta(days=1)).to_dict()
     ex = {e["reason"]: e["members"] for e in d2["preview"]["excluded"]}
     assert ex["frequency_cap"] > 0.5 * treated
     assert ex["held_out_elsewhere"] > 0.5 * arms["control"]
     assert d2["preview"]["audience"]["members"] + sum(ex.values()) == d2["preview"]["matched"]
-    assert [c["status"] for c in list_campaigns(brand)["campaigns"]] == ["running", "draft"]
-    shown = show_campaign(brand, "C0001")
+    assert [c["status"] for c in brand.campaigns.list().to_dict()["campaigns"]] == ["running", "draft"]
+    shown = brand.campaigns.show("C0001").to_dict()
     assert shown["arms"] == arms and shown["coupons"] == treated
-    close_campaign(brand, "C0001", now=T0 + dt.timedelta(days=30))
+    brand.campaigns.close("C0001", now=T0 + dt.timedelta(days=30))
     assert _count(brand, "SELECT count(*) FROM tasks WHERE status = 'open'") == 0
     with pytest.raises(NotFoundError, match="no campaign 'C9999'"):
-        show_campaign(brand, "C9999")
+        brand.campaigns.show("C9999")
 
 
 def test_same_launch_twice_assigns_the_same_arms(tmp_path: Path) -> None:
     frozen = []
     for name in ("one", "two"):
-        con = connect(tmp_path / f"{name}.duckdb")
-        build_brand(con, n=1500)
-        create_campaign(con, PB, "season_change", holdout=0.1, variants=["A", "B"], now=T0)
-        launch_campaign(con, PB, "C0001", now=T0)
-        frozen.append(con.execute("SELECT member_id, arm FROM campaign_members ORDER BY member_id").fetchall())
-        con.close()
+        wb = brand_app(tmp_path / f"{name}.duckdb", n=1500)
+        wb.campaigns.create(Req("season_change", holdout=0.1, variants=["A", "B"]), now=T0)
+        wb.campaigns.launch("C0001", now=T0)
+        frozen.append(wb.db().fetchall("SELECT member_id, arm FROM campaign_members ORDER BY member_id"))
+        wb.close()
     assert frozen[0] == frozen[1] and len(frozen[0]) > 300
 
 
-def test_end_to_end_report_covers_the_true_uplift(brand: duckdb.DuckDBPyConnection) -> None:
-    create_campaign(
-        brand, PB, "new_store_opening", holdout=0.3, variants=["A:voucher:50:200", "B:voucher:10:0"], now=T0
+def test_end_to_end_report_covers_the_true_uplift(brand: Winback) -> None:
+    brand.campaigns.create(
+        Req("new_store_opening", holdout=0.3, variants=["A:voucher:50:200", "B:voucher:10:0"]), now=T0
     )
-    launch_campaign(brand, PB, "C0001", now=T0)
-    sim = respond(brand, "C0001", uplift=parse_uplift("near_dormant=0.08,hibernating=0.05"), seed=11)
+    brand.campaigns.launch("C0001", now=T0)
+    uplift = parse_uplift("near_dormant=0.08,hibernating=0.05")
+    sim = respond(brand.db(), "C0001", uplift=uplift, seed=11, now=T0 + dt.timedelta(days=14)).to_dict()
     assert sim["orders"] > 50 and sim["redeemed"] > 0
-    rep = campaign_report(brand, "C0001", by="segment", now=T0 + dt.timedelta(days=20))
+    rep = brand.campaigns.report("C0001", by="segment", now=T0 + dt.timedelta(days=20)).to_dict()
     assert rep["window_complete"] is True
-    truth = json.loads(brand.execute("SELECT true_incremental FROM campaign_truth").fetchone()[0])  # type: ignore[index]
+    truth = json.loads(brand.db().scalar("SELECT true_incremental FROM campaign_truth"))
     for arm in ("A", "B"):
         v = rep["versus_control"][arm]
         lo, hi = v["incremental_revenue_ci"]
@@ -128,9 +123,9 @@ def test_end_to_end_report_covers_the_true_uplift(brand: duckdb.DuckDBPyConnecti
     assert set(groups) == {"near_dormant", "hibernating"}
     assert sum(g["arms"]["A"]["members"] for g in groups.values()) == rep["arms"]["A"]["members"]
     with pytest.raises(InputError, match="already simulated"):
-        respond(brand, "C0001")
+        respond(brand.db(), "C0001", now=T0 + dt.timedelta(days=15))
     # the next campaign plans with this brand's measured rates instead of the seed defaults
-    nxt = create_campaign(brand, PB, "drive_to_store", now=T0 + dt.timedelta(days=40))["preview"]["expected"]
+    nxt = brand.campaigns.create(Req("drive_to_store"), now=T0 + dt.timedelta(days=40)).to_dict()["preview"]["expected"]
     assert nxt["rate_sources"] == ["history C0001"]
     measured = {r["segment"]: r for r in nxt["by_segment"]}
     ctrl = rep["arms"]["control"]
@@ -138,29 +133,30 @@ def test_end_to_end_report_covers_the_true_uplift(brand: duckdb.DuckDBPyConnecti
     assert ctrl["responders"] > 0
 
 
-def test_report_refuses_a_draft_and_bad_breakdown(brand: duckdb.DuckDBPyConnection) -> None:
-    create_campaign(brand, PB, "big_sale", now=T0)
+def test_report_refuses_a_draft_and_bad_breakdown(brand: Winback) -> None:
+    brand.campaigns.create(Req("big_sale"), now=T0)
     with pytest.raises(InputError, match="draft"):
-        campaign_report(brand, "C0001")
-    launch_campaign(brand, PB, "C0001", now=T0)
+        brand.campaigns.report("C0001")
+    brand.campaigns.launch("C0001", now=T0)
     with pytest.raises(InputError, match="--by store, guide or segment"):
-        campaign_report(brand, "C0001", by="city")
+        brand.campaigns.report("C0001", by="city")
 
 
-def test_create_rejects_bad_options(brand: duckdb.DuckDBPyConnection) -> None:
+def test_create_rejects_bad_options(brand: Winback) -> None:
+    create = brand.campaigns.create
     with pytest.raises(NotFoundError, match="no scenario 'nope'"):
-        create_campaign(brand, PB, "nope")
+        create(Req("nope"))
     with pytest.raises(InputError, match="holdout"):
-        create_campaign(brand, PB, "big_sale", holdout=0.0)
+        create(Req("big_sale", holdout=0.0))
     with pytest.raises(InputError, match="window"):
-        create_campaign(brand, PB, "big_sale", window="two weeks")
+        create(Req("big_sale", window="two weeks"))
     with pytest.raises(InputError, match="offer kind 'cash'"):
-        create_campaign(brand, PB, "big_sale", variants=["A:cash:5"])
+        create(Req("big_sale", variants=["A:cash:5"]))
     with pytest.raises(InputError, match="unknown store"):
-        create_campaign(brand, PB, "big_sale", stores=["S99"])
+        create(Req("big_sale", stores=["S99"]))
 
 
-def test_create_without_a_snapshot_says_what_to_do(con: duckdb.DuckDBPyConnection) -> None:
-    with pytest.raises(InputError, match="no member snapshot yet") as info:
-        create_campaign(con, PB, "big_sale")
+def test_create_without_a_snapshot_says_what_to_do(db_path: Path) -> None:
+    with Winback(Settings(db_path=db_path)) as wb, pytest.raises(InputError, match="no member snapshot yet") as info:
+        wb.campaigns.create(Req("big_sale"))
     assert "winback refresh" in str(info.value)

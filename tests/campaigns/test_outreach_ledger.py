@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
-
-from winback.outreach.ledger import create_tasks, queue_touches, touch_key
+from winback.engine.duckdb_engine import DuckDBEngine
+from winback.outreach.ledger import touch_key
 from winback.outreach.scripts import render
+from winback.outreach.store import create_tasks, queue_touches
 
 NOW = dt.datetime(2026, 11, 23, 10)
 
 
-def test_retried_queue_adds_nothing(con: duckdb.DuckDBPyConnection) -> None:
+def test_retried_queue_adds_nothing(db: DuckDBEngine) -> None:
     touches = [
         {
             "idempotency_key": touch_key("C1", m, "sms"),
@@ -23,10 +23,10 @@ def test_retried_queue_adds_nothing(con: duckdb.DuckDBPyConnection) -> None:
         }
         for m in ("M1", "M2", "M3")
     ]
-    assert queue_touches(con, touches, NOW) == 3
-    assert queue_touches(con, touches, NOW + dt.timedelta(minutes=1)) == 0
-    assert queue_touches(con, [*touches, {**touches[0], "idempotency_key": touch_key("C1", "M1", "sms", 2)}], NOW) == 1
-    assert con.execute("SELECT count(*), count(DISTINCT idempotency_key) FROM touches").fetchall() == [(4, 4)]
+    assert queue_touches(db, touches, NOW) == 3
+    assert queue_touches(db, touches, NOW + dt.timedelta(minutes=1)) == 0
+    assert queue_touches(db, [*touches, {**touches[0], "idempotency_key": touch_key("C1", "M1", "sms", 2)}], NOW) == 1
+    assert db.fetchall("SELECT count(*), count(DISTINCT idempotency_key) FROM touches") == [(4, 4)]
     task = {
         "task_id": "C1:M1",
         "campaign_id": "C1",
@@ -38,9 +38,9 @@ def test_retried_queue_adds_nothing(con: duckdb.DuckDBPyConnection) -> None:
         "coupon_code": None,
         "priority": 1,
     }
-    assert create_tasks(con, [task], NOW, due_days=7) == 1
-    assert create_tasks(con, [task], NOW, due_days=7) == 0
-    assert con.execute("SELECT status, due_at FROM tasks").fetchall() == [("open", NOW + dt.timedelta(days=7))]
+    assert create_tasks(db, [task], NOW, due_days=7) == 1
+    assert create_tasks(db, [task], NOW, due_days=7) == 0
+    assert db.fetchall("SELECT status, due_at FROM tasks") == [("open", NOW + dt.timedelta(days=7))]
 
 
 def test_render_fills_known_fields_and_blanks_the_rest() -> None:

@@ -9,60 +9,58 @@ import sys
 import threading
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from winback.app import Winback
+from winback.campaigns.coupon_service import redeem_code
 from winback.campaigns.coupons import display
-from winback.campaigns.launch import launch_campaign
-from winback.campaigns.redeem import AlreadyRedeemedError, redeem, redeem_batch
-from winback.campaigns.scenarios import load_playbook
-from winback.campaigns.service import create_campaign
+from winback.campaigns.redeem import AlreadyRedeemedError
+from winback.campaigns.types import CampaignRequest
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.errors import InputError, NotFoundError
 from winback.warehouse import connect
 
-from .conftest import build_brand
+from .conftest import brand_app
 
 T0 = dt.datetime(2026, 11, 2, 9, 0)
 
 
-def _launched(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
-    pb = load_playbook()
-    create_campaign(con, pb, "new_store_opening", variants=["A:voucher:50:200"], now=T0)
-    launch_campaign(con, pb, "C0001", now=T0)
-    return con.execute(
+def _launched(wb: Winback) -> list[tuple[str, str, str]]:
+    wb.campaigns.create(CampaignRequest("new_store_opening", variants=["A:voucher:50:200"]), now=T0)
+    wb.campaigns.launch("C0001", now=T0)
+    return wb.db().fetchall(  # type: ignore[return-value]
         "SELECT c.code, c.member_id, m.store_id FROM coupons c JOIN members m USING (member_id) ORDER BY code LIMIT 5"
-    ).fetchall()
+    )
 
 
-def _order(
-    con: duckdb.DuckDBPyConnection, order_id: str, member: str, store: str, amount: float, at: dt.datetime
-) -> None:
-    con.execute(
+def _order(wb: Winback, order_id: str, member: str, store: str, amount: float, at: dt.datetime) -> None:
+    wb.db().execute(
         "INSERT INTO orders (order_id, member_id, source_member_id, store_id, ordered_at, amount, status) "
         "VALUES (?, ?, ?, ?, ?, ?, 'paid')",
         [order_id, member, member, store, at, amount],
     )
 
 
-def test_redeem_checks_and_refusals(brand: duckdb.DuckDBPyConnection) -> None:
+def test_redeem_checks_and_refusals(brand: Winback) -> None:
+    redeem = brand.coupons.redeem
     (code, member, store), (code2, member2, store2), *_ = _launched(brand)
     _order(brand, "O1", member, store, 260.0, T0 + dt.timedelta(days=2))
     _order(brand, "O2", member2, store2, 120.0, T0 + dt.timedelta(days=2))
     _order(brand, "O3", member2, store2, 300.0, T0 + dt.timedelta(days=60))
     with pytest.raises(NotFoundError, match="unknown coupon"):
-        redeem(brand, _valid_unknown(), order_id="O1", store_id=store)
+        redeem(_valid_unknown(), order_id="O1", store_id=store)
     with pytest.raises(NotFoundError, match="no paid order 'NOPE'"):
-        redeem(brand, code, order_id="NOPE", store_id=store)
+        redeem(code, order_id="NOPE", store_id=store)
     with pytest.raises(InputError, match=f"belongs to member {member}"):
-        redeem(brand, code, order_id="O2", store_id=store2)
+        redeem(code, order_id="O2", store_id=store2)
     with pytest.raises(InputError, match=r"below the coupon's threshold of ¥200\.00"):
-        redeem(brand, code2, order_id="O2", store_id=store2)
+        redeem(code2, order_id="O2", store_id=store2)
     with pytest.raises(InputError, match="expired"):
-        redeem(brand, code2, order_id="O3", store_id=store2)
-    out = redeem(brand, display(code).lower(), order_id="O1", store_id=store)
+        redeem(code2, order_id="O3", store_id=store2)
+    out = redeem(display(code).lower(), order_id="O1", store_id=store).to_dict()
     assert out["discount"] == 50.0 and out["member_id"] == member
     with pytest.raises(AlreadyRedeemedError, match=r"already redeemed .* order O1"):
-        redeem(brand, code, order_id="O1", store_id=store)
+        redeem(code, order_id="O1", store_id=store)
 
 
 def _valid_unknown() -> str:
@@ -73,10 +71,10 @@ def _valid_unknown() -> str:
 
 
 def test_two_tills_at_the_same_moment_exactly_one_succeeds(tmp_path: Path) -> None:
-    con = connect(tmp_path / "tills.duckdb")
-    build_brand(con, n=600)
-    code, member, store = _launched(con)[0]
-    _order(con, "O1", member, store, 500.0, T0 + dt.timedelta(days=1))
+    wb = brand_app(tmp_path / "tills.duckdb", n=600)
+    con = wb.db().con
+    code, member, store = _launched(wb)[0]
+    _order(wb, "O1", member, store, 500.0, T0 + dt.timedelta(days=1))
     for attempt in range(10):  # the race is repeated; each time exactly one till wins
         if attempt:
             con.execute("UPDATE coupons SET redeemed_at = NULL, redeemed_order_id = NULL WHERE code = ?", [code])
@@ -87,7 +85,7 @@ def test_two_tills_at_the_same_moment_exactly_one_succeeds(tmp_path: Path) -> No
             cur = con.cursor()
             barrier.wait()
             try:
-                redeem(cur, code, order_id="O1", store_id=store)
+                redeem_code(DuckDBEngine(cur), code, order_id="O1", store_id=store, now=T0 + dt.timedelta(days=2))
                 results.append("ok")
             except AlreadyRedeemedError:
                 results.append("refused")
@@ -102,26 +100,26 @@ def test_two_tills_at_the_same_moment_exactly_one_succeeds(tmp_path: Path) -> No
         assert sorted(results) == ["ok", "refused"], results
         row = con.execute("SELECT count(*) FROM coupons WHERE redeemed_at IS NOT NULL").fetchone()
         assert row == (1,)
-    con.close()
+    wb.close()
 
 
-def test_batch_redemption_applies_the_same_rules(brand: duckdb.DuckDBPyConnection) -> None:
+def test_batch_redemption_applies_the_same_rules(brand: Winback) -> None:
+    redeem_batch = brand.coupons.redeem_batch
     (code, member, store), (code2, member2, store2), (code3, _member3, store3), *_ = _launched(brand)
     at = T0 + dt.timedelta(days=3)
     _order(brand, "B1", member, store, 400.0, at)
     _order(brand, "B2", member2, store2, 150.0, at)  # below the 200 threshold
     _order(brand, "B3", member2, store2, 900.0, at)  # member2's order, used with member3's code
     out = redeem_batch(
-        brand,
         [
             {"code": code, "order_id": "B1", "store_id": store, "at": at},
             {"code": code2, "order_id": "B2", "store_id": store2, "at": at},
             {"code": code3, "order_id": "B3", "store_id": store3, "at": at},
         ],
-    )
+    ).to_dict()
     assert out == {"redeemed": 1, "refused": [display(code2), display(code3)]}
-    assert brand.execute("SELECT discount FROM coupons WHERE code = ?", [code]).fetchall() == [(50.0,)]
-    again = redeem_batch(brand, [{"code": code, "order_id": "B1", "store_id": store, "at": at}])
+    assert brand.db().fetchall("SELECT discount FROM coupons WHERE code = ?", [code]) == [(50.0,)]
+    again = redeem_batch([{"code": code, "order_id": "B1", "store_id": store, "at": at}]).to_dict()
     assert again == {"redeemed": 0, "refused": [display(code)]}
 
 
@@ -129,11 +127,10 @@ def test_two_till_processes_at_once_exactly_one_succeeds(tmp_path: Path) -> None
     """Two `winback coupon redeem` processes on one code: one wins; the other is told the code was used or
     that the warehouse is busy (DuckDB allows one writing process) — never a second redemption."""
     db = tmp_path / "procs.duckdb"
-    con = connect(db)
-    build_brand(con, n=600)
-    code, member, store = _launched(con)[0]
-    _order(con, "P1", member, store, 500.0, T0 + dt.timedelta(days=1))
-    con.close()
+    wb = brand_app(db, n=600)
+    code, member, store = _launched(wb)[0]
+    _order(wb, "P1", member, store, 500.0, T0 + dt.timedelta(days=1))
+    wb.close()
     cmd = [
         sys.executable,
         "-m",
@@ -159,17 +156,17 @@ def test_two_till_processes_at_once_exactly_one_succeeds(tmp_path: Path) -> None
     con.close()
 
 
-def test_date_only_order_on_the_issue_day_redeems_and_counts(brand: duckdb.DuckDBPyConnection) -> None:
+def test_date_only_order_on_the_issue_day_redeems_and_counts(brand: Winback) -> None:
     """Exports often carry the order date only (00:00): an order on the launch day is after the coupon was issued
     (09:00), and it falls inside the response window; the day before launch does not."""
-    from winback.campaigns.outcomes import member_outcomes
+    from winback.campaigns.store_report import member_outcomes
 
     (code, member, store), (_, other, other_store), *_ = _launched(brand)
     _order(brand, "SAMEDAY", member, store, 260.0, dt.datetime.combine(T0.date(), dt.time()))
-    redeem(brand, code, order_id="SAMEDAY", store_id=store, now=T0 + dt.timedelta(hours=3))
+    brand.coupons.redeem(code, order_id="SAMEDAY", store_id=store, now=T0 + dt.timedelta(hours=3))
     _order(
         brand, "EARLIER", other, other_store, 500.0, dt.datetime.combine(T0.date(), dt.time()) - dt.timedelta(hours=1)
     )
-    rows = {r["member_id"]: r for r in member_outcomes(brand, "C0001")}
+    rows = {r["member_id"]: r for r in member_outcomes(brand.db(), "C0001")}
     assert rows[member]["purchased"] == 1 and rows[member]["revenue"] == 260.0
     assert rows[other]["purchased"] == 0 and rows[other]["revenue"] == 0.0

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from winback.campaigns.scenarios import CHANNELS, ENV_SCENARIOS, OFFER_KINDS, Offer, load_playbook, parse_playbook
+from winback.app import Winback
+from winback.campaigns.scenarios import CHANNELS, OFFER_KINDS, Offer, load_playbook, parse_playbook
+from winback.config import Settings
 from winback.errors import ConfigError
 
 SEED_CN = {"active", "silent", "near_dormant", "hibernating", "lost", "never_purchased"}
@@ -41,11 +43,12 @@ def test_a_brand_file_replaces_the_shipped_one(tmp_path: Path, monkeypatch: pyte
     text = resources.files("winback").joinpath("rules", "scenarios.toml").read_text(encoding="utf-8")
     own = tmp_path / "mine.toml"
     own.write_text(text.replace("cost_per_contact = 1.5", "cost_per_contact = 4.0"), encoding="utf-8")
-    monkeypatch.setenv(ENV_SCENARIOS, str(own))
-    assert load_playbook().defaults["cost_per_contact"] == 4.0
-    monkeypatch.setenv(ENV_SCENARIOS, str(tmp_path / "missing.toml"))
+    monkeypatch.setenv("WINBACK_SCENARIOS", str(own))  # read once, by Settings.load at the entry point
+    assert Winback(Settings.load()).campaigns.playbook().defaults["cost_per_contact"] == 4.0
+    monkeypatch.setenv("WINBACK_SCENARIOS", str(tmp_path / "missing.toml"))
     with pytest.raises(ConfigError, match="does not exist"):
-        load_playbook()
+        Winback(Settings.load()).campaigns.playbook()
+    assert load_playbook().defaults["cost_per_contact"] == 1.5  # the shipped file: the environment is not read here
 
 
 @pytest.mark.parametrize(

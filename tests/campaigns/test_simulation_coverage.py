@@ -11,8 +11,8 @@ import pytest
 
 from winback.campaigns.assign import CONTROL, arm_specs, assign
 from winback.campaigns.scenarios import Offer
-from winback.campaigns.simulate import Uplift, discounts, expected_discount, simulate
 from winback.campaigns.stats import Summary, incremental_revenue, two_proportions
+from winback.demo.simulate import Uplift, discounts, expected_discount, simulate
 
 SEGMENTS = ["silent", "near_dormant", "hibernating", "lost"]
 

@@ -1,4 +1,7 @@
-"""A scenario's audience from the latest lifecycle snapshot, with every exclusion and its reason (warehouse SQL)."""
+"""A scenario's audience from a lifecycle snapshot, with every exclusion and its reason. Pure.
+
+`audience_sql` builds the query (store.select_audience runs it); `split_audience` counts the exclusions.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
-
-from winback.campaigns.rows import dict_rows
 from winback.campaigns.scenarios import Scenario
-from winback.errors import InputError
 
 CONSENT_COLUMN = {
     "sms": "consent_sms",
@@ -37,30 +36,45 @@ class Audience:
     consent_unknown: int  # included members whose consent for the channel is not recorded
 
 
-def latest_as_of(con: duckdb.DuckDBPyConnection) -> dt.date:
-    row = con.execute("SELECT max(as_of) FROM member_snapshot").fetchone()
-    if not row or row[0] is None:
-        raise InputError(
-            "there is no member snapshot yet",
-            hint="Run `winback refresh` after importing members and orders (or `winback demo`), then try again.",
-        )
-    return row[0]  # type: ignore[no-any-return]
+_AUDIENCE_SQL = """
+    WITH target AS (
+        SELECT s.member_id, s.store_id, s.guide_id, coalesce(seg.segment, 'unknown') AS segment, s.orders,
+               s.recency_days, s.monetary::DOUBLE AS monetary, s.aov, s.clv
+        FROM member_snapshot s
+        LEFT JOIN member_segments tseg
+          ON tseg.as_of = s.as_of AND tseg.member_id = s.member_id AND tseg.scheme = ?
+        LEFT JOIN member_segments seg
+          ON seg.as_of = s.as_of AND seg.member_id = s.member_id AND seg.scheme = 'seed_cn'
+        WHERE s.as_of = ? {target_where}
+    ),
+    recent AS (
+        SELECT DISTINCT member_id FROM touches
+        WHERE queued_at >= ? AND status IN ('queued', 'sent') AND coalesce(campaign_id, '') <> ?
+    ),
+    held AS (
+        SELECT DISTINCT cm.member_id FROM campaign_members cm JOIN campaigns c USING (campaign_id)
+        WHERE c.status = 'running' AND cm.arm = 'control' AND c.campaign_id <> ?
+    )
+    SELECT t.*, m.{consent} IS NULL AS consent_unknown,
+           CASE WHEN m.opted_out_at IS NOT NULL THEN 'opted_out'
+                WHEN m.{consent} = FALSE THEN 'no_consent'
+                WHEN r.member_id IS NOT NULL THEN 'frequency_cap'
+                WHEN h.member_id IS NOT NULL THEN 'held_out_elsewhere'
+                WHEN ? AND t.segment = 'active' THEN 'active'
+           END AS excluded
+    FROM target t
+    LEFT JOIN members m ON m.member_id = t.member_id
+    LEFT JOIN recent r ON r.member_id = t.member_id
+    LEFT JOIN held h ON h.member_id = t.member_id
+    ORDER BY t.member_id
+"""
 
 
-def select_audience(
-    con: duckdb.DuckDBPyConnection,
-    scenario: Scenario,
-    *,
-    stores: list[str] | None,
-    frequency_cap_days: int,
-    now: dt.datetime,
-    as_of: dt.date | None = None,
-    campaign_id: str = "",
-) -> Audience:
-    as_of = as_of or latest_as_of(con)
+def _target_filters(scenario: Scenario, stores: list[str] | None) -> tuple[list[str], list[object]]:
+    """WHERE terms (and their parameters) on the snapshot row `s` and its target-scheme segment `tseg`."""
     t = scenario.target
-    match = []
-    params: list[object] = [t.scheme, as_of]
+    match: list[str] = []
+    params: list[object] = []
     if t.segments:
         match.append(f"tseg.segment IN ({', '.join('?' for _ in t.segments)})")
         params.extend(t.segments)
@@ -77,42 +91,30 @@ def select_audience(
     if stores:
         where.append(f"s.store_id IN ({', '.join('?' for _ in stores)})")
         params.extend(stores)
-    consent = CONSENT_COLUMN[scenario.channel]
+    return where, params
+
+
+def audience_sql(
+    scenario: Scenario,
+    *,
+    as_of: dt.date,
+    stores: list[str] | None,
+    frequency_cap_days: int,
+    now: dt.datetime,
+    campaign_id: str = "",
+) -> tuple[str, list[object]]:
+    """The SELECT of every member the scenario targets at `as_of`, each with its exclusion reason (or NULL)."""
+    where, target_params = _target_filters(scenario, stores)
+    sql = _AUDIENCE_SQL.format(
+        target_where="AND " + " AND ".join(where) if where else "", consent=CONSENT_COLUMN[scenario.channel]
+    )
     cap_from = now - dt.timedelta(days=frequency_cap_days)
-    sql = f"""
-        WITH target AS (
-            SELECT s.member_id, s.store_id, s.guide_id, coalesce(seg.segment, 'unknown') AS segment, s.orders,
-                   s.recency_days, s.monetary::DOUBLE AS monetary, s.aov, s.clv
-            FROM member_snapshot s
-            LEFT JOIN member_segments tseg
-              ON tseg.as_of = s.as_of AND tseg.member_id = s.member_id AND tseg.scheme = ?
-            LEFT JOIN member_segments seg
-              ON seg.as_of = s.as_of AND seg.member_id = s.member_id AND seg.scheme = 'seed_cn'
-            WHERE s.as_of = ? {"AND " + " AND ".join(where) if where else ""}
-        ),
-        recent AS (
-            SELECT DISTINCT member_id FROM touches
-            WHERE queued_at >= ? AND status IN ('queued', 'sent') AND coalesce(campaign_id, '') <> ?
-        ),
-        held AS (
-            SELECT DISTINCT cm.member_id FROM campaign_members cm JOIN campaigns c USING (campaign_id)
-            WHERE c.status = 'running' AND cm.arm = 'control' AND c.campaign_id <> ?
-        )
-        SELECT t.*, m.{consent} IS NULL AS consent_unknown,
-               CASE WHEN m.opted_out_at IS NOT NULL THEN 'opted_out'
-                    WHEN m.{consent} = FALSE THEN 'no_consent'
-                    WHEN r.member_id IS NOT NULL THEN 'frequency_cap'
-                    WHEN h.member_id IS NOT NULL THEN 'held_out_elsewhere'
-                    WHEN ? AND t.segment = 'active' THEN 'active'
-               END AS excluded
-        FROM target t
-        LEFT JOIN members m ON m.member_id = t.member_id
-        LEFT JOIN recent r ON r.member_id = t.member_id
-        LEFT JOIN held h ON h.member_id = t.member_id
-        ORDER BY t.member_id
-    """
-    params += [cap_from, campaign_id, campaign_id, scenario.exclude_active]
-    rows = dict_rows(con, sql, params)
+    params = [scenario.target.scheme, as_of, *target_params, cap_from, campaign_id, campaign_id]
+    return sql, [*params, scenario.exclude_active]
+
+
+def split_audience(rows: list[dict[str, Any]], as_of: dt.date) -> Audience:
+    """The rows of `audience_sql`: members kept, exclusions counted by reason."""
     excluded = {k: 0 for k in EXCLUSION_REASONS}
     members = []
     unknown = 0

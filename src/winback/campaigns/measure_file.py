@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from winback.campaigns.measure import measure_columns, numeric_column
 from winback.campaigns.table_file import read_table
+from winback.campaigns.types import MeasureResult
 from winback.errors import InputError
 
 
@@ -21,7 +21,7 @@ def measure_file(
     alpha: float = 0.05,
     encoding: str = "auto",
     sheet: str | None = None,
-) -> dict[str, Any]:
+) -> MeasureResult:
     if not outcomes:
         raise InputError("no outcome given", hint="Name at least one numeric column with --outcome COL.")
     if not 0.0 < alpha < 1.0:
@@ -32,5 +32,4 @@ def measure_file(
     arms = table.column(arm)
     values = {o: numeric_column(o, table.column(o), table.header_rows) for o in outcomes}
     result = measure_columns(arm, arms, control, values, alpha=alpha, cost_per_contact=cost_per_contact, margin=margin)
-    result.update(file=str(path), rows=table.rows, encoding=table.encoding)
-    return result
+    return MeasureResult(**result, file=str(path), rows=table.rows, encoding=table.encoding)

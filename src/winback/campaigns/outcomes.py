@@ -1,4 +1,5 @@
-"""What each campaign member did in the response window (warehouse SQL): the input of reports and history.
+"""What each campaign member did in the response window: the input of reports and history. Pure (the SQL is run
+by store_report.member_outcomes).
 
 A responder bought (a paid order) within the window: whole local days from the launch day, [launch day 00:00,
 launch day + window_days). Whole days because exports often carry order dates without times; counting the launch
@@ -11,11 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
-
-import duckdb
-
-from winback.campaigns.rows import dict_rows
 
 OUTCOMES_SQL = """
     WITH c AS (
@@ -50,26 +48,24 @@ OUTCOMES_SQL = """
 """
 
 
-def member_outcomes(con: duckdb.DuckDBPyConnection, campaign_id: str) -> list[dict[str, Any]]:
-    return dict_rows(con, OUTCOMES_SQL, [campaign_id, campaign_id, campaign_id])
+def response_window(launched_at: dt.datetime, window_days: int) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of the response window: whole local days from the launch day (as OUTCOMES_SQL counts)."""
+    start = dt.datetime.combine(launched_at.date(), dt.time())
+    return start, start + dt.timedelta(days=int(window_days))
 
 
 def past_response_rates(
-    con: duckdb.DuckDBPyConnection, now: dt.datetime, min_n: int = 100
+    outcomes: Iterable[tuple[str, list[dict[str, Any]]]], min_n: int = 100
 ) -> dict[str, dict[str, Any]]:
-    """Per segment, measured treated and control purchase rates from campaigns whose window has ended.
+    """Per segment, measured treated and control purchase rates over (campaign id, member outcomes) of
+    campaigns whose window has ended (store_report.finished_outcomes).
 
     Only segments with at least `min_n` members in both treated arms and control are returned.
     """
-    done = con.execute(
-        "SELECT campaign_id FROM campaigns WHERE status IN ('running', 'closed') "
-        "AND launched_at + to_days(window_days) <= ? ORDER BY campaign_id",
-        [now],
-    ).fetchall()
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # treated n, x, control n, x
     used: dict[str, set[str]] = defaultdict(set)
-    for (cid,) in done:
-        for r in member_outcomes(con, cid):
+    for cid, rows in outcomes:
+        for r in rows:
             t = tally[r["segment"]]
             k = 2 if r["arm"] == "control" else 0
             t[k] += 1

@@ -6,7 +6,10 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from winback.campaigns.audience import EXCLUSION_REASONS, Audience
+from winback.campaigns.scenarios import Playbook
 from winback.campaigns.stats import mde_proportion
+from winback.campaigns.types import CampaignPreview, DraftSpec
 
 HOLDOUT_CHOICES = (0.05, 0.1, 0.2, 0.3, 0.5)
 
@@ -102,3 +105,48 @@ def audience_breakdown(members: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "by_guide": _sizes(members, "guide_id"),
         "without_guide": sum(1 for m in members if not m.get("guide_id")),
     }
+
+
+Rates = dict[str, tuple[float, float, str]]  # segment -> (treated rate, baseline rate, source)
+SEED_FALLBACK = (0.05, 0.025, "seed default")
+
+
+def planning_rates(playbook: Playbook, past: dict[str, dict[str, Any]]) -> tuple[Rates, tuple[float, float, str]]:
+    """The brand's measured rates per segment where it has them (outcomes.past_response_rates), else the
+    playbook's seed defaults; and the fallback for segments neither knows."""
+    rates = {seg: (t, b, "seed default") for seg, (t, b) in playbook.response_defaults.items()}
+    for seg, r in past.items():
+        rates[seg] = (r["treated"], r["baseline"], "history " + ",".join(r["campaigns"]))
+    return rates, SEED_FALLBACK
+
+
+def build_preview(
+    aud: Audience, spec: DraftSpec, rates: Rates, fallback: tuple[float, float, str], lang: str
+) -> CampaignPreview:
+    """What a draft will reach and what it may earn, with the holdout's power."""
+    expected = expected_outcome(
+        aud.members,
+        holdout=spec.holdout,
+        cost_per_contact=spec.cost_per_contact,
+        margin=spec.margin,
+        rates=rates,
+        fallback=fallback,
+    )
+    base = (
+        sum(r["baseline_rate"] * r["members"] for r in expected["by_segment"]) / len(aud.members)
+        if aud.members
+        else 0.0
+    )
+    return CampaignPreview(
+        as_of=aud.as_of.isoformat(),
+        matched=aud.matched,
+        excluded=[
+            {"reason": k, "members": v, "explain": EXCLUSION_REASONS[k][0 if lang == "zh" else 1]}
+            for k, v in aud.excluded.items()
+        ],
+        frequency_cap_days=spec.frequency_cap_days,
+        consent_unknown=aud.consent_unknown,
+        audience=audience_breakdown(aud.members),
+        expected=expected,
+        holdout_sizing=holdout_sizing(len(aud.members), base, spec.holdout),
+    )

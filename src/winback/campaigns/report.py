@@ -1,4 +1,5 @@
 """Campaign results: per arm, incremental responders and revenue vs control with CIs, ROI, and a winner rule.
+Pure: works on the member outcomes the store reads (store_report.member_outcomes).
 
 Analysis is intention-to-treat (members count in their assigned arm). Incremental revenue of an arm =
 (revenue per member in the arm − in control) × arm members (Welch interval); incremental responders use the
@@ -18,14 +19,12 @@ from collections import defaultdict
 from itertools import combinations
 from typing import Any
 
-import duckdb
 import numpy as np
 
 from winback.campaigns.assign import CONTROL
-from winback.campaigns.outcomes import member_outcomes
-from winback.campaigns.service import get_campaign
+from winback.campaigns.outcomes import response_window
 from winback.campaigns.stats import Summary, holm, incremental_roi, two_proportions, welch
-from winback.clock import brand_now
+from winback.campaigns.types import Campaign, CampaignReport
 from winback.errors import InputError
 
 WINNER_RULE = (
@@ -33,6 +32,7 @@ WINNER_RULE = (
     "Holm-corrected p < 0.05 and a 95% CI excluding 0"
 )
 BY_COLUMNS = {"store": "store_id", "guide": "guide_id", "segment": "segment"}
+METHOD = "intention to treat; Welch CI for revenue, two-proportion z for responders; Holm across variants"
 
 
 def _arm_stats(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -133,48 +133,50 @@ def compare_arms(
     return {"arms": out_arms, "versus_control": versus, "all_treated_vs_control": total, "_by_arm": by_arm}
 
 
-def campaign_report(
-    con: duckdb.DuckDBPyConnection,
-    campaign_id: str,
-    *,
-    by: str | None = None,
-    alpha: float = 0.05,
-    now: dt.datetime | None = None,
-) -> dict[str, Any]:
-    c = get_campaign(con, campaign_id)
-    if c["status"] == "draft":
+def check_reportable(c: Campaign, by: str | None) -> None:
+    if c.status == "draft":
         raise InputError(
-            f"campaign {campaign_id} is a draft: nothing to report yet",
-            hint=f"Launch it first: winback campaign launch {campaign_id}.",
+            f"campaign {c.campaign_id} is a draft: nothing to report yet",
+            hint=f"Launch it first: winback campaign launch {c.campaign_id}.",
         )
     if by is not None and by not in BY_COLUMNS:
         raise InputError(f"cannot break down by {by!r}", hint="Use --by store, guide or segment.")
-    now = now or brand_now()
-    rows = member_outcomes(con, campaign_id)
-    arms = [CONTROL] + [v["variant_key"] for v in c["variants"]]
-    main = compare_arms(rows, arms, c["cost_per_contact"], c["margin"], alpha)
+
+
+def breakdown(
+    rows: list[dict[str, Any]], arms: list[str], by: str, cost: float, margin: float, alpha: float
+) -> dict[str, Any]:
+    """The same comparison inside each store, guide or segment."""
+    col = BY_COLUMNS[by]
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        groups[str(r[col]) if r[col] is not None else "—"].append(r)
+    out = []
+    for g, rs in sorted(groups.items()):
+        part = compare_arms(rs, arms, cost, margin, alpha)
+        part.pop("_by_arm")
+        out.append({by: g, **part})
+    return {"column": by, "groups": out}
+
+
+def build_report(
+    c: Campaign, rows: list[dict[str, Any]], *, by: str | None, alpha: float, now: dt.datetime
+) -> CampaignReport:
+    """The report of a launched campaign from its member outcomes (store_report.member_outcomes)."""
+    arms = c.arm_keys
+    main = compare_arms(rows, arms, c.cost_per_contact, c.margin, alpha)
     winner = pick_winner(main.pop("_by_arm"), main["versus_control"], alpha)
-    # the window is whole local days from the launch day (see campaigns.outcomes)
-    window_start = dt.datetime.combine(c["launched_at"].date(), dt.time())
-    window_end = window_start + dt.timedelta(days=int(c["window_days"]))
-    out: dict[str, Any] = {
-        "campaign": c,
-        "window_end": window_end,
-        "window_complete": now >= window_end,
-        "alpha": alpha,
-        "method": "intention to treat; Welch CI for revenue, two-proportion z for responders; Holm across variants",
-        **main,
-        "winner": winner,
-    }
-    if by:
-        col = BY_COLUMNS[by]
-        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for r in rows:
-            groups[str(r[col]) if r[col] is not None else "—"].append(r)
-        breakdown = []
-        for g, rs in sorted(groups.items()):
-            part = compare_arms(rs, arms, c["cost_per_contact"], c["margin"], alpha)
-            part.pop("_by_arm")
-            breakdown.append({by: g, **part})
-        out["by"] = {"column": by, "groups": breakdown}
-    return out
+    assert c.launched_at is not None
+    _, window_end = response_window(c.launched_at, c.window_days)
+    return CampaignReport(
+        campaign=c,
+        window_end=window_end,
+        window_complete=now >= window_end,
+        alpha=alpha,
+        method=METHOD,
+        arms=main["arms"],
+        versus_control=main["versus_control"],
+        all_treated_vs_control=main["all_treated_vs_control"],
+        winner=winner,
+        by=breakdown(rows, arms, by, c.cost_per_contact, c.margin, alpha) if by else None,
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -11,7 +10,6 @@ from typing import Any
 
 from winback.errors import ConfigError, NotFoundError
 
-ENV_SCENARIOS = "WINBACK_SCENARIOS"
 OFFER_KINDS = ("voucher", "discount", "gift_pack", "points", "none")
 CHANNELS = ("guide_task", "sms", "wecom", "email")
 
@@ -165,12 +163,14 @@ def parse_playbook(text: str, where: str = "scenarios.toml") -> Playbook:
 
 
 def load_playbook(path: Path | str | None = None) -> Playbook:
-    """The given file, else $WINBACK_SCENARIOS, else the shipped rules/scenarios.toml."""
-    path = path or os.environ.get(ENV_SCENARIOS)
+    """The given file (the `scenarios` setting), else the shipped rules/scenarios.toml."""
     if path:
         p = Path(path)
         if not p.exists():
-            raise ConfigError(f"scenario rules file {p} does not exist", hint=f"Fix the path or unset {ENV_SCENARIOS}.")
+            raise ConfigError(
+                f"scenario rules file {p} does not exist",
+                hint="Fix the path or unset WINBACK_SCENARIOS.",
+            )
         return parse_playbook(p.read_text(encoding="utf-8"), str(p))
     text = resources.files("winback").joinpath("rules", "scenarios.toml").read_text(encoding="utf-8")
     return parse_playbook(text, "winback/rules/scenarios.toml")

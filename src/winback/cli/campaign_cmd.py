@@ -1,20 +1,28 @@
-"""`winback scenarios` and `winback campaign create|launch|list|show|close|report`."""
+"""`winback scenarios` and `winback campaign create|launch|list|show|close|report`.
+
+A thin shell over `wb.campaigns` (campaigns.service.CampaignService): the service is imported when a command runs,
+so `winback --help` loads none of the campaign machinery.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import typer
 
-from winback.campaigns.launch import launch_campaign
-from winback.campaigns.report import campaign_report
-from winback.campaigns.scenarios import Offer, load_playbook
-from winback.campaigns.service import close_campaign, create_campaign, list_campaigns, show_campaign
-from winback.cli.app import app, settings
-from winback.cli.demo_cmd import demo_app
-from winback.cli.output import console, emit, fmt, handle_errors, pct, table
-from winback.demo.respond import parse_uplift, respond
-from winback.warehouse import open_warehouse
+from winback.cli.app import app, current
+from winback.cli.output import console, emit, fmt, handle_errors, pct, say, table
+
+if TYPE_CHECKING:
+    from winback.campaigns.scenarios import Playbook
+    from winback.campaigns.types import (
+        Campaign,
+        CampaignDetail,
+        CampaignList,
+        CampaignPreview,
+        CampaignReport,
+        LaunchResult,
+    )
 
 campaign_app = typer.Typer(help="Campaigns with control groups: create, launch, report.", no_args_is_help=True)
 app.add_typer(campaign_app, name="campaign")
@@ -26,49 +34,49 @@ JSON = typer.Option(False, "--json", help="Print one JSON object.")
 @handle_errors()
 def scenarios_cmd(json_output: bool = JSON) -> None:
     """The scenario playbooks: target segments, exclusions, offer, channel, script and KPIs."""
-    s = settings(json_output)
-    pb = load_playbook()
-
-    def render(d: dict[str, Any]) -> None:
-        zh = s.lang == "zh"
-        rows = []
-        for x in d["scenarios"]:
-            t = x["target"]
-            target = "+".join(t["segments"]) + (f" | {t['orders_eq']} order" if t["orders_eq"] else "")
-            if t["recency_min"] is not None:
-                target += f" ({t['recency_min']}–{t['recency_max']}d)"
-            if x["exclude_active"]:
-                target += " −active"
-            offer = Offer(**x["offer"]).label(s.lang)
-            rows.append([x["id"], x["name_zh"] if zh else x["name_en"], target, offer, x["channel"]])
-        console.print(table("scenarios", ["id", "name", "target", "offer", "channel"], rows))
-        ph = [
-            [p["id"], p["name_zh"] if zh else p["name_en"], p["scenario"], ", ".join(p["audiences"])]
-            for p in d["big_promo_phases"]
-        ]
-        console.print(table("big promotion phases", ["phase", "name", "scenario", "audiences"], ph))
-        console.print(
-            "KPIs, scripts and notes: winback scenarios --json"
-            if not zh
-            else "KPI、话术与说明：winback scenarios --json"
-        )
-
-    emit(pb.to_dict(), json_output, render)
+    wb = current()
+    lang = wb.settings.lang
+    emit(wb.campaigns.playbook(), json_output, lambda pb: _render_playbook(pb, lang))
 
 
-def _render_preview(d: dict[str, Any]) -> None:
-    c, p = d["campaign"], d["preview"]
-    console.print(f"[bold]{c['campaign_id']}[/] {c['name']} — {c['scenario']} ({c['status']}), snapshot {p['as_of']}")
+def _render_playbook(pb: Playbook, lang: str) -> None:
+    zh = lang == "zh"
+    rows = []
+    for sc in pb.scenarios.values():
+        t = sc.target
+        target = "+".join(t.segments) + (f" | {t.orders_eq} order" if t.orders_eq else "")
+        if t.recency_min is not None:
+            target += f" ({t.recency_min}–{t.recency_max}d)"
+        if sc.exclude_active:
+            target += " −active"
+        rows.append([sc.id, sc.name(lang), target, sc.offer.label(lang), sc.channel])
+    console.print(table("scenarios", ["id", "name", "target", "offer", "channel"], rows))
+    ph = [[p["id"], p["name_zh"] if zh else p["name_en"], p["scenario"], ", ".join(p["audiences"])] for p in pb.phases]
+    console.print(table("big promotion phases", ["phase", "name", "scenario", "audiences"], ph))
+    more = say(lang, "KPI、话术与说明：winback scenarios --json", "KPIs, scripts and notes: winback scenarios --json")
+    console.print(more)
+
+
+class _Previewed(Protocol):
+    @property
+    def campaign(self) -> Campaign: ...
+
+    @property
+    def preview(self) -> CampaignPreview | None: ...
+
+
+def _render_preview(d: _Previewed) -> None:
+    c, p = d.campaign, d.preview
+    assert p is not None
+    console.print(f"[bold]{c.campaign_id}[/] {c.name} — {c.scenario} ({c.status}), snapshot {p.as_of}")
     console.print(
-        f"matched {p['matched']:,}, audience {p['audience']['members']:,} "
-        f"(channel consent unrecorded: {p['consent_unknown']:,}; frequency cap {p['frequency_cap_days']} days)"
+        f"matched {p.matched:,}, audience {p.audience['members']:,} "
+        f"(channel consent unrecorded: {p.consent_unknown:,}; frequency cap {p.frequency_cap_days} days)"
     )
     console.print(
-        table(
-            "excluded", ["reason", "members", "why"], [[e["reason"], e["members"], e["explain"]] for e in p["excluded"]]
-        )
+        table("excluded", ["reason", "members", "why"], [[e["reason"], e["members"], e["explain"]] for e in p.excluded])
     )
-    e = p["expected"]
+    e = p.expected
     console.print(
         table(
             "expected (rates: " + "; ".join(e["rate_sources"]) + ")",
@@ -90,7 +98,7 @@ def _render_preview(d: dict[str, Any]) -> None:
         f"cost {fmt(e['cost'])}, expected incremental revenue {fmt(e['expected_incremental_revenue'])}, "
         f"incremental ROI {fmt(e['expected_incremental_roi'])}"
     )
-    h = p["holdout_sizing"]
+    h = p.holdout_sizing
     console.print(
         table(
             f"holdout sizing (baseline {pct(h['baseline_rate'])}, power {h['power']:.0%})",
@@ -99,7 +107,7 @@ def _render_preview(d: dict[str, Any]) -> None:
         )
     )
     console.print(
-        table("by store", ["store", "members"], [[r["store_id"], r["members"]] for r in p["audience"]["by_store"][:15]])
+        table("by store", ["store", "members"], [[r["store_id"], r["members"]] for r in p.audience["by_store"][:15]])
     )
 
 
@@ -117,99 +125,81 @@ def create_cmd(
     json_output: bool = JSON,
 ) -> None:
     """Make a draft campaign and preview its audience, expectations and holdout sizing."""
-    s = settings(json_output)
-    store_list = [x.strip() for v in (stores or []) for x in v.split(",") if x.strip()] or None
-    with open_warehouse(s.db_path) as con:
-        data = create_campaign(
-            con,
-            load_playbook(),
-            scenario,
-            stores=store_list,
-            name=name,
-            holdout=holdout,
-            variants=variant or None,
-            window=window,
-            cost_per_contact=cost_per_contact,
-            margin=margin,
-            lang=s.lang,
-        )
-    emit(data, json_output, _render_preview)
+    from winback.campaigns.request import split_stores
+    from winback.campaigns.types import CampaignRequest
+
+    request = CampaignRequest(
+        scenario=scenario,
+        stores=split_stores(stores),
+        name=name,
+        holdout=holdout,
+        variants=variant or None,
+        window=window,
+        cost_per_contact=cost_per_contact,
+        margin=margin,
+    )
+    emit(current().campaigns.create(request), json_output, _render_preview)
+
+
+def _arms(arms: dict[str, int]) -> str:
+    return ", ".join(f"{a} {n:,}" for a, n in arms.items())
 
 
 @campaign_app.command("launch")
 @handle_errors()
 def launch_cmd(campaign_id: str = typer.Argument(...), json_output: bool = JSON) -> None:
     """Freeze the audience, assign arms, issue coupons, create guide tasks and queue touches."""
-    s = settings(json_output)
-    with open_warehouse(s.db_path) as con:
-        data = launch_campaign(con, load_playbook(), campaign_id, lang=s.lang)
+    emit(current().campaigns.launch(campaign_id), json_output, _render_launch)
 
-    def render(d: dict[str, Any]) -> None:
+
+def _render_launch(r: LaunchResult) -> None:
+    console.print(
+        f"launched {r.campaign.campaign_id}: {r.members:,} members, arms {_arms(r.arms)}, coupons {r.coupons:,}, "
+        f"tasks {r.tasks:,}, touches {r.touches:,}"
+    )
+    arms = list(r.arms)
+    for b in r.balance:
         console.print(
-            f"launched {campaign_id}: {d['members']:,} members, arms {d['arms']}, coupons {d['coupons']:,}, "
-            f"tasks {d['tasks']:,}, touches {d['touches']:,}"
-        )
-        for b in d["balance"]:
-            arms = list(d["arms"])
-            console.print(
-                table(
-                    f"balance by {b['by']} (chi² p = {fmt(b['chi2_p_value'])})",
-                    [b["by"], *arms],
-                    [[r[b["by"]], *[r[a] for a in arms]] for r in b["rows"]],
-                )
+            table(
+                f"balance by {b['by']} (chi² p = {fmt(b['chi2_p_value'])})",
+                [b["by"], *arms],
+                [[row[b["by"]], *[row[a] for a in arms]] for row in b["rows"]],
             )
-
-    emit(data, json_output, render)
+        )
 
 
 @campaign_app.command("list")
 @handle_errors()
 def list_cmd(json_output: bool = JSON) -> None:
-    s = settings(json_output)
-    with open_warehouse(s.db_path, read_only=True) as con:
-        data = list_campaigns(con)
-    emit(
-        data,
-        json_output,
-        lambda d: console.print(
-            table(
-                "campaigns",
-                ["id", "name", "scenario", "status", "members", "launched"],
-                [
-                    [c["campaign_id"], c["name"], c["scenario"], c["status"], c["members"], c["launched_at"]]
-                    for c in d["campaigns"]
-                ],
-            )
-        ),
-    )
+    emit(current().campaigns.list(), json_output, _render_list)
+
+
+def _render_list(r: CampaignList) -> None:
+    rows = [[c.campaign_id, c.name, c.scenario, c.status, c.members, c.launched_at] for c in r.campaigns]
+    console.print(table("campaigns", ["id", "name", "scenario", "status", "members", "launched"], rows))
 
 
 @campaign_app.command("show")
 @handle_errors()
 def show_cmd(campaign_id: str = typer.Argument(...), json_output: bool = JSON) -> None:
-    s = settings(json_output)
-    with open_warehouse(s.db_path, read_only=True) as con:
-        data = show_campaign(con, campaign_id)
+    emit(current().campaigns.show(campaign_id), json_output, _render_show)
 
-    def render(d: dict[str, Any]) -> None:
-        if d["preview"]:
-            _render_preview(d)
-        console.print(
-            f"arms {d['arms']}; coupons {d['coupons']:,} ({d['redeemed']:,} redeemed); "
-            f"tasks {d['tasks']:,}; touches {d['touches']:,}"
-        )
 
-    emit(data, json_output, render)
+def _render_show(d: CampaignDetail) -> None:
+    if d.preview:
+        _render_preview(d)
+    console.print(
+        f"arms {_arms(d.arms) or '—'}; coupons {d.coupons:,} ({d.redeemed:,} redeemed); "
+        f"tasks {d.tasks:,}; touches {d.touches:,}"
+    )
 
 
 @campaign_app.command("close")
 @handle_errors()
 def close_cmd(campaign_id: str = typer.Argument(...), json_output: bool = JSON) -> None:
     """Close a campaign: its control group is released, open tasks skipped, queued touches suppressed."""
-    s = settings(json_output)
-    with open_warehouse(s.db_path) as con:
-        data = close_campaign(con, campaign_id)
-    emit(data, json_output, lambda d: console.print(f"closed {campaign_id}"))
+    result = current().campaigns.close(campaign_id)
+    emit(result, json_output, lambda r: console.print(f"closed {r.campaign.campaign_id}"))
 
 
 @campaign_app.command("report")
@@ -220,112 +210,60 @@ def report_cmd(
     json_output: bool = JSON,
 ) -> None:
     """Per arm: responders, revenue, incremental vs control with 95% CIs, cost and incremental ROI."""
-    s = settings(json_output)
-    with open_warehouse(s.db_path, read_only=True) as con:
-        data = campaign_report(con, campaign_id, by=by)
-    emit(data, json_output, _render_report)
+    emit(current().campaigns.report(campaign_id, by=by), json_output, _render_report)
 
 
 def _ci(v: list[float | None]) -> str:
     return "—" if v[0] is None else f"[{fmt(v[0])}, {fmt(v[1])}]"
 
 
-def _render_report(d: dict[str, Any]) -> None:
-    c = d["campaign"]
-    done = "complete" if d["window_complete"] else "still open"
-    console.print(f"[bold]{c['campaign_id']}[/] {c['name']} — window to {d['window_end']:%Y-%m-%d} ({done})")
+def _render_report(r: CampaignReport) -> None:
+    c = r.campaign
+    done = "complete" if r.window_complete else "still open"
+    console.print(f"[bold]{c.campaign_id}[/] {c.name} — window to {r.window_end:%Y-%m-%d} ({done})")
+    cols = ["members", "contacted", "responders", "response_rate", "revenue_per_member", "redeemed"]
+    arm_rows = [[a, *(pct(x[k]) if k == "response_rate" else x[k] for k in cols)] for a, x in r.arms.items()]
     console.print(
-        table(
-            "arms",
-            ["arm", "members", "contacted", "responders", "rate", "revenue/member", "redeemed"],
-            [
-                [
-                    a,
-                    x["members"],
-                    x["contacted"],
-                    x["responders"],
-                    pct(x["response_rate"]),
-                    x["revenue_per_member"],
-                    x["redeemed"],
-                ]
-                for a, x in d["arms"].items()
-            ],
-        )
+        table("arms", ["arm", "members", "contacted", "responders", "rate", "revenue/member", "redeemed"], arm_rows)
     )
-    console.print(
-        table(
-            "vs control",
-            ["arm", "incr. responders", "95% CI", "incr. revenue", "95% CI", "p (Holm)", "cost", "incr. ROI"],
-            [
-                [
-                    a,
-                    x["incremental_responders"],
-                    _ci(x["incremental_responders_ci"]),
-                    x["incremental_revenue"],
-                    _ci(x["incremental_revenue_ci"]),
-                    x["revenue_p_holm"],
-                    x["cost"],
-                    x["incremental_roi"],
-                ]
-                for a, x in d["versus_control"].items()
-            ],
-        )
-    )
-    w = d["winner"]
+    versus = [
+        [
+            a,
+            x["incremental_responders"],
+            _ci(x["incremental_responders_ci"]),
+            x["incremental_revenue"],
+            _ci(x["incremental_revenue_ci"]),
+            x["revenue_p_holm"],
+            x["cost"],
+            x["incremental_roi"],
+        ]
+        for a, x in r.versus_control.items()
+    ]
+    cols = ["arm", "incr. responders", "95% CI", "incr. revenue", "95% CI", "p (Holm)", "cost", "incr. ROI"]
+    console.print(table("vs control", cols, versus))
+    _render_winner(r.winner)
+    if r.by is not None:
+        _render_breakdown(r.by)
+
+
+def _render_winner(w: dict[str, Any]) -> None:
     if w.get("pairs"):
-        console.print(
-            table(
-                "variant vs variant (revenue per member)",
-                ["pair", "diff", "95% CI", "p (Holm)"],
-                [
-                    [f"{p['a']} − {p['b']}", p["diff"], _ci([p["ci_low"], p["ci_high"]]), p["p_holm"]]
-                    for p in w["pairs"]
-                ],
-            )
-        )
+        pairs = [[f"{p['a']} − {p['b']}", p["diff"], _ci([p["ci_low"], p["ci_high"]]), p["p_holm"]] for p in w["pairs"]]
+        console.print(table("variant vs variant (revenue per member)", ["pair", "diff", "95% CI", "p (Holm)"], pairs))
     console.print(f"winner: {w['winner'] or 'none'} — {w['reason']} (rule: {w['rule']})")
-    if "by" in d:
-        rows = []
-        for g in d["by"]["groups"]:
-            t = g["all_treated_vs_control"]
-            rows.append(
-                [
-                    g[d["by"]["column"]],
-                    sum(a["members"] for a in g["arms"].values()),
-                    None if t is None else t["incremental_revenue"],
-                    "—" if t is None else _ci(t["incremental_revenue_ci"]),
-                ]
-            )
-        console.print(table(f"by {d['by']['column']}", [d["by"]["column"], "members", "incr. revenue", "95% CI"], rows))
 
 
-@demo_app.command("respond")
-@handle_errors()
-def demo_respond_cmd(
-    campaign_id: str = typer.Argument(..., help="A launched campaign of the demo brand."),
-    uplift: str = typer.Option(None, "--uplift", help="True uplift in purchase probability: 0.05 or silent=0.08,…"),
-    seed: int = typer.Option(20261123, "--seed"),
-    json_output: bool = JSON,
-) -> None:
-    """Simulate the members answering a launched campaign (orders, redemptions) with a known true uplift."""
-    s = settings(json_output)
-    with open_warehouse(s.db_path) as con:
-        data = respond(con, campaign_id, uplift=parse_uplift(uplift), seed=seed)
-
-    def render(d: dict[str, Any]) -> None:
-        console.print(
-            f"{campaign_id}: {d['orders']:,} orders, {d['redeemed']:,} coupons redeemed, "
-            f"{d['reached']:,} members reached (seed {d['seed']})"
+def _render_breakdown(by: dict[str, Any]) -> None:
+    col = by["column"]
+    rows = []
+    for g in by["groups"]:
+        t = g["all_treated_vs_control"]
+        rows.append(
+            [
+                g[col],
+                sum(a["members"] for a in g["arms"].values()),
+                None if t is None else t["incremental_revenue"],
+                "—" if t is None else _ci(t["incremental_revenue_ci"]),
+            ]
         )
-        console.print(
-            table(
-                "true effect (expected)",
-                ["arm", "members", "incr. responders", "incr. revenue"],
-                [
-                    [a, t["members"], t["incremental_responders"], t["incremental_revenue"]]
-                    for a, t in d["truth"].items()
-                ],
-            )
-        )
-
-    emit(data, json_output, render)
+    console.print(table(f"by {col}", [col, "members", "incr. revenue", "95% CI"], rows))

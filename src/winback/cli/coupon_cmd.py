@@ -1,17 +1,20 @@
-"""`winback coupon redeem CODE --order ORDER_ID --store STORE` and `winback coupon qr CODE --out FILE`."""
+"""`winback coupon redeem CODE --order ORDER_ID --store STORE` and `winback coupon qr CODE --out FILE`.
+
+A thin shell over `wb.coupons` (campaigns.coupon_service.CouponService), imported when a command runs.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from winback.campaigns.coupons import display, save_qr, validate
-from winback.campaigns.redeem import redeem
-from winback.cli.app import app, settings
+from winback.cli.app import app, current
 from winback.cli.output import console, emit, handle_errors
-from winback.warehouse import open_warehouse
+
+if TYPE_CHECKING:
+    from winback.campaigns.types import RedeemResult
 
 coupon_app = typer.Typer(help="Coupons: redeem at the till, print QR codes.", no_args_is_help=True)
 app.add_typer(coupon_app, name="coupon")
@@ -26,17 +29,14 @@ def redeem_cmd(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Redeem a coupon once, on its member's paid order (checks expiry and threshold)."""
-    s = settings(json_output)
-    with open_warehouse(s.db_path) as con:
-        data = redeem(con, code, order_id=order, store_id=store)
+    emit(current().coupons.redeem(code, order_id=order, store_id=store), json_output, _render_redeem)
 
-    def render(d: dict[str, Any]) -> None:
-        console.print(
-            f"redeemed {d['code']} on order {d['order_id']} (member {d['member_id']}, "
-            f"campaign {d['campaign_id']}, discount ¥{d['discount']:,.2f})"
-        )
 
-    emit(data, json_output, render)
+def _render_redeem(r: RedeemResult) -> None:
+    console.print(
+        f"redeemed {r.code} on order {r.order_id} (member {r.member_id}, "
+        f"campaign {r.campaign_id}, discount ¥{r.discount:,.2f})"
+    )
 
 
 @coupon_app.command("qr")
@@ -47,6 +47,4 @@ def qr_cmd(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Write a scannable QR image of a coupon code."""
-    c = validate(code)
-    path = save_qr(c, out)
-    emit({"code": display(c), "file": str(path)}, json_output, lambda d: console.print(f"wrote {d['file']}"))
+    emit(current().coupons.qr(code, out), json_output, lambda r: console.print(f"wrote {r.file}"))

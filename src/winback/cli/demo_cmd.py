@@ -176,3 +176,31 @@ def _with_progress(db_path: Path, out: Path, kwargs: dict[str, Any]) -> dict[str
                 bar.update(task, description=f"importing {name} ({step})", completed=done, total=total)
 
         return run_demo(db_path, out, progress=on_progress, **kwargs)
+
+
+# -- winback demo respond (the response simulator, demo/respond.py) -------------------------------------------------
+@demo_app.command("respond")
+@handle_errors()
+def demo_respond_cmd(
+    campaign_id: str = typer.Argument(..., help="A launched campaign of the demo brand."),
+    uplift: str = typer.Option(None, "--uplift", help="True uplift in purchase probability: 0.05 or silent=0.08,…"),
+    seed: int = typer.Option(20261123, "--seed"),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Simulate the members answering a launched campaign (orders, redemptions) with a known true uplift."""
+    from winback.cli.app import current
+    from winback.cli.output import console, emit, table
+    from winback.demo.respond import parse_uplift, respond
+
+    wb = current()
+    result = respond(wb.db(), campaign_id, uplift=parse_uplift(uplift), seed=seed, now=wb.now())
+
+    def render(r: Any) -> None:  # a demo.respond.RespondResult
+        console.print(
+            f"{r.campaign_id}: {r.orders:,} orders, {r.redeemed:,} coupons redeemed, "
+            f"{r.reached:,} members reached (seed {r.seed})"
+        )
+        rows = [[a, t["members"], t["incremental_responders"], t["incremental_revenue"]] for a, t in r.truth.items()]
+        console.print(table("true effect (expected)", ["arm", "members", "incr. responders", "incr. revenue"], rows))
+
+    emit(result, json_output, render)

@@ -1,15 +1,20 @@
-"""`winback measure FILE`: lift of every arm vs control from any file with one row per member."""
+"""`winback measure FILE`: lift of every arm vs control from any file with one row per member.
+
+A thin shell over `wb.campaigns.measure` (no warehouse needed), imported when the command runs.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from winback.campaigns.measure_file import measure_file
-from winback.cli.app import app
+from winback.cli.app import app, current
 from winback.cli.output import console, emit, fmt, handle_errors, table
+
+if TYPE_CHECKING:
+    from winback.campaigns.types import MeasureResult
 
 
 @app.command("measure")
@@ -27,7 +32,7 @@ def measure_cmd(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Difference in means (Welch's t, CI) of each outcome for every arm against the control."""
-    data = measure_file(
+    result = current().campaigns.measure(
         file,
         arm=arm,
         control=control,
@@ -38,13 +43,13 @@ def measure_cmd(
         encoding=encoding,
         sheet=sheet,
     )
-    emit(data, json_output, _render)
+    emit(result, json_output, _render)
 
 
-def _render(d: dict[str, Any]) -> None:
-    level = f"{100 * (1 - d['alpha']):.0f}%"
-    for name, o in d["outcomes"].items():
-        rows = [[d["control_label"] + " (control)", o["control"]["n"], o["control"]["mean"], None, None, None, None]]
+def _render(r: MeasureResult) -> None:
+    level = f"{100 * (1 - r.alpha):.0f}%"
+    for name, o in r.outcomes.items():
+        rows = [[r.control_label + " (control)", o["control"]["n"], o["control"]["mean"], None, None, None, None]]
         for label, a in o["arms"].items():
             ci = None if a["ci_low"] is None else f"[{fmt(a['ci_low'])}, {fmt(a['ci_high'])}]"
             rows.append([label, a["n"], a["mean"], a["diff"], ci, a["p_value"], a["p_holm"]])

@@ -2,28 +2,28 @@
 
 Orders go into `orders`, coupons are redeemed through the same service a till uses, reached members' tasks are
 marked done and touches sent, and the true expected effect is written to `campaign_truth` so tests (and
-sceptical users) can check that the report's intervals cover it.
+sceptical users) can check that the report's intervals cover it. The SQL is in demo/store_respond.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import numpy as np
-import pyarrow as pa
 
+from winback.campaigns import store as campaign_store
 from winback.campaigns.assign import CONTROL
-from winback.campaigns.redeem import redeem_batch
-from winback.campaigns.rows import dict_rows
-from winback.campaigns.service import get_campaign, variant_offers
-from winback.campaigns.simulate import Uplift, simulate
-from winback.clock import brand_now
+from winback.campaigns.coupon_service import redeem_batch
+from winback.campaigns.types import Campaign
+from winback.common.results import Result
+from winback.demo import store_respond as store
+from winback.demo.simulate import Simulation, Uplift, simulate
 from winback.errors import InputError
-from winback.warehouse.registered import registered
-from winback.warehouse.transaction import transaction
+
+if TYPE_CHECKING:
+    from winback.engine.duckdb_engine import DuckDBEngine
 
 
 def parse_uplift(text: str | None) -> Uplift:
@@ -46,28 +46,33 @@ def parse_uplift(text: str | None) -> Uplift:
     return Uplift(uplift=ups, baseline=spec.baseline, reach=spec.reach, default_aov=spec.default_aov)
 
 
-def respond(
-    con: duckdb.DuckDBPyConnection, campaign_id: str, *, uplift: Uplift | None = None, seed: int = 20261123
-) -> dict[str, Any]:
-    c = get_campaign(con, campaign_id)
-    if c["status"] != "running":
+@dataclass(frozen=True)
+class RespondResult(Result):
+    campaign_id: str
+    orders: int
+    reached: int
+    redeemed: int
+    seed: int
+    truth: dict[str, dict[str, float]]  # arm -> expected incremental revenue, responders, discount cost
+    uplift: dict[str, Any]  # the Uplift used (Uplift.to_dict)
+
+
+def _respondable(db: DuckDBEngine, campaign_id: str) -> Campaign:
+    c = campaign_store.get_campaign(db, campaign_id)
+    if c.status != "running":
         raise InputError(
-            f"campaign {campaign_id} is {c['status']}; only a running campaign can be answered",
+            f"campaign {campaign_id} is {c.status}; only a running campaign can be answered",
             hint=f"Launch it first: winback campaign launch {campaign_id}.",
         )
-    if con.execute("SELECT count(*) FROM campaign_truth WHERE campaign_id = ?", [campaign_id]).fetchone()[0]:  # type: ignore[index]
+    if store.simulated_before(db, campaign_id):
         raise InputError(f"campaign {campaign_id} was already simulated", hint="Create and launch a new campaign.")
-    spec = uplift or Uplift()
-    members = dict_rows(
-        con,
-        "SELECT cm.member_id, cm.arm, cm.segment, cm.store_id, cm.guide_id, s.aov FROM campaign_members cm "
-        "LEFT JOIN member_snapshot s ON s.member_id = cm.member_id AND s.as_of = ? "
-        "WHERE cm.campaign_id = ? ORDER BY cm.member_id",
-        [c["as_of"], campaign_id],
-    )
-    offers = variant_offers(c)
-    sim = simulate(members, offers, spec, int(c["window_days"]), np.random.default_rng(seed))
-    launched: dt.datetime = c["launched_at"]
+    return c
+
+
+def simulated_orders(
+    campaign_id: str, members: list[dict[str, Any]], sim: Simulation, launched: dt.datetime
+) -> list[dict[str, Any]]:
+    """One paid offline order per simulated buyer, at the simulated day of the window."""
     orders = []
     for i in np.flatnonzero(sim.purchased):
         m = members[i]
@@ -86,40 +91,15 @@ def respond(
                 "status": "paid",
             }
         )
-    reached = [members[i]["member_id"] for i in np.flatnonzero(sim.reached)]
-    with transaction(con):
-        if orders:
-            with registered(con, "_sim_orders", pa.Table.from_pylist(orders)):
-                con.execute(
-                    "INSERT INTO orders (order_id, member_id, source_member_id, store_id, guide_id, channel, "
-                    " ordered_at, amount, quantity, status) SELECT order_id, member_id, source_member_id, "
-                    " store_id, guide_id, channel, ordered_at, amount, quantity, status FROM _sim_orders"
-                )
-        if reached:
-            with registered(con, "_reached", pa.table({"member_id": reached})):
-                con.execute(
-                    "UPDATE tasks SET status = 'done', outcome = 'invited', completed_at = ? "
-                    "WHERE campaign_id = ? AND member_id IN (SELECT member_id FROM _reached)",
-                    [launched, campaign_id],
-                )
-                con.execute(
-                    "UPDATE touches SET status = 'sent', sent_at = ? "
-                    "WHERE campaign_id = ? AND member_id IN (SELECT member_id FROM _reached)",
-                    [launched, campaign_id],
-                )
-        con.execute(
-            "INSERT INTO campaign_truth VALUES (?, ?, ?, ?, ?)",
-            [
-                campaign_id,
-                brand_now(),
-                seed,
-                json.dumps(spec.to_dict()),
-                json.dumps(sim.truth),
-            ],
-        )
-    codes = dict(con.execute("SELECT member_id, code FROM coupons WHERE campaign_id = ?", [campaign_id]).fetchall())
+    return orders
+
+
+def till_redemptions(
+    members: list[dict[str, Any]], sim: Simulation, orders: list[dict[str, Any]], codes: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The coupons the simulated buyers use, as a till's batch (code, order, store, time)."""
     order_of = {o["member_id"]: o for o in orders}
-    tills = [
+    return [
         {
             "code": codes[m["member_id"]],
             "order_id": order_of[m["member_id"]]["order_id"],
@@ -129,16 +109,36 @@ def respond(
         for m in (members[i] for i in np.flatnonzero(sim.discount > 0))
         if m["arm"] != CONTROL and m["member_id"] in codes
     ]
-    result = redeem_batch(con, tills)
-    redeemed = result["redeemed"]
-    if result["refused"]:  # every simulated use meets the rules; a refusal is a bug worth seeing
-        raise InputError(f"the till refused {len(result['refused'])} simulated redemptions: {result['refused'][:5]}")
-    return {
-        "campaign_id": campaign_id,
-        "orders": len(orders),
-        "reached": len(reached),
-        "redeemed": redeemed,
-        "seed": seed,
-        "truth": sim.truth,
-        "uplift": spec.to_dict(),
-    }
+
+
+def respond(
+    db: DuckDBEngine,
+    campaign_id: str,
+    *,
+    uplift: Uplift | None = None,
+    seed: int = 20261123,
+    now: dt.datetime,
+) -> RespondResult:
+    """Simulate the members answering a running campaign and record it as the tills would."""
+    c = _respondable(db, campaign_id)
+    spec = uplift or Uplift()
+    members = store.members_to_simulate(db, campaign_id, c.as_of)
+    sim = simulate(members, c.offers(), spec, int(c.window_days), np.random.default_rng(seed))
+    assert c.launched_at is not None
+    orders = simulated_orders(campaign_id, members, sim, c.launched_at)
+    reached = [members[i]["member_id"] for i in np.flatnonzero(sim.reached)]
+    store.write_responses(
+        db,
+        campaign_id=campaign_id,
+        orders=orders,
+        reached=reached,
+        launched=c.launched_at,
+        now=now,
+        seed=seed,
+        uplift=spec.to_dict(),
+        truth=sim.truth,
+    )
+    result = redeem_batch(db, till_redemptions(members, sim, orders, store.coupon_codes(db, campaign_id)))
+    if result.refused:  # every simulated use meets the rules; a refusal is a bug worth seeing
+        raise InputError(f"the till refused {len(result.refused)} simulated redemptions: {result.refused[:5]}")
+    return RespondResult(campaign_id, len(orders), len(reached), result.redeemed, seed, sim.truth, spec.to_dict())

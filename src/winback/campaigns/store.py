@@ -1,0 +1,238 @@
+"""The campaigns' SQL: drafts, audiences, launches, listing and closing. Every function takes the warehouse first.
+
+Writes happen inside `db.transaction()` exactly where a campaign changes state (create, launch, close), so a failed
+step leaves the warehouse as it was. Coupons and redemptions are in store_coupons.py, outcomes in store_report.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from winback.campaigns import store_coupons
+from winback.campaigns.audience import Audience, audience_sql, split_audience
+from winback.campaigns.scenarios import Scenario
+from winback.campaigns.types import (
+    CAMPAIGN_COLUMNS,
+    Campaign,
+    CampaignPreview,
+    CampaignSummary,
+    DraftSpec,
+    VariantRow,
+)
+from winback.errors import EngineError, InputError, NotFoundError
+from winback.outreach import store as outreach_store
+
+if TYPE_CHECKING:
+    from winback.campaigns.launch import LaunchPlan
+    from winback.engine.duckdb_engine import DuckDBEngine
+
+
+def dicts(db: DuckDBEngine, sql: str, params: list[object] | None = None) -> list[dict[str, Any]]:
+    """`db.dicts`, with a missing table or column (a warehouse older than this code) explained to the user."""
+    try:
+        return db.dicts(sql, params)
+    except EngineError as exc:
+        if exc.kind != "catalog":
+            raise
+        raise InputError(
+            f"the warehouse lacks a table or column this command needs ({exc.__cause__ or exc.message})",
+            hint="Run `winback init` to bring its schema up to date, then `winback refresh` for the snapshot.",
+        ) from exc
+
+
+# -- audiences ----------------------------------------------------------------------------------------------
+
+
+def latest_as_of(db: DuckDBEngine) -> dt.date:
+    as_of = db.scalar("SELECT max(as_of) FROM member_snapshot")
+    if as_of is None:
+        raise InputError(
+            "there is no member snapshot yet",
+            hint="Run `winback refresh` after importing members and orders (or `winback demo`), then try again.",
+        )
+    return as_of  # type: ignore[no-any-return]
+
+
+def select_audience(
+    db: DuckDBEngine,
+    scenario: Scenario,
+    *,
+    stores: list[str] | None,
+    frequency_cap_days: int,
+    now: dt.datetime,
+    as_of: dt.date | None = None,
+    campaign_id: str = "",
+) -> Audience:
+    """The scenario's audience in the snapshot of `as_of` (default: the latest), exclusions counted."""
+    as_of = as_of or latest_as_of(db)
+    sql, params = audience_sql(
+        scenario, as_of=as_of, stores=stores, frequency_cap_days=frequency_cap_days, now=now, campaign_id=campaign_id
+    )
+    return split_audience(dicts(db, sql, params), as_of)
+
+
+def snapshot_stores(db: DuckDBEngine, as_of: dt.date) -> set[str | None]:
+    return {r[0] for r in db.fetchall("SELECT DISTINCT store_id FROM member_snapshot WHERE as_of = ?", [as_of])}
+
+
+def script_names(db: DuckDBEngine, members: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+    """member id → (member name, guide name, store name) for the scripts: the member's own, and those of the guide
+    and store the snapshot assigns them to."""
+    ids = pa.table({k: [m[k] for m in members] for k in ("member_id", "guide_id", "store_id")})
+    with db.registered("_audience_ids", ids):
+        rows = db.fetchall(
+            "SELECT a.member_id, m.name, s.name, st.name FROM _audience_ids a "
+            "LEFT JOIN members m ON m.member_id = a.member_id "
+            "LEFT JOIN staff s ON s.guide_id = a.guide_id "
+            "LEFT JOIN stores st ON st.store_id = a.store_id"
+        )
+    return {r[0]: r[1:] for r in rows}
+
+
+# -- campaigns ----------------------------------------------------------------------------------------------
+
+
+def next_campaign_id(db: DuckDBEngine) -> str:
+    last = db.scalar(
+        "SELECT coalesce(max(TRY_CAST(substr(campaign_id, 2) AS INTEGER)), 0) FROM campaigns "
+        "WHERE campaign_id LIKE 'C%'"
+    )
+    return f"C{(int(last) if last is not None else 0) + 1:04d}"
+
+
+def insert_draft(
+    db: DuckDBEngine,
+    *,
+    campaign_id: str,
+    name: str,
+    spec: DraftSpec,
+    as_of: dt.date,
+    preview: CampaignPreview,
+    now: dt.datetime,
+) -> None:
+    """The draft and its variants, in one transaction."""
+    stores = spec.stores
+    with db.transaction():
+        db.execute(
+            "INSERT INTO campaigns (campaign_id, name, scenario, status, as_of, stores, holdout, window_days, "
+            " cost_per_contact, margin, channel, coupon_valid_days, preview, created_at) "
+            "VALUES (?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                campaign_id,
+                name,
+                spec.scenario.id,
+                as_of,
+                json.dumps(stores) if stores else None,
+                spec.holdout,
+                spec.window_days,
+                spec.cost_per_contact,
+                spec.margin,
+                spec.scenario.channel,
+                spec.coupon_valid_days,
+                json.dumps(preview.to_dict(), ensure_ascii=False),
+                now,
+            ],
+        )
+        share = (1 - spec.holdout) / len(spec.variants)
+        for v in spec.variants:
+            db.execute(
+                "INSERT INTO campaign_variants VALUES (?, ?, ?, ?, ?, ?)",
+                [campaign_id, v.key, v.offer.kind, v.offer.value, v.offer.threshold, share],
+            )
+
+
+def get_campaign(db: DuckDBEngine, campaign_id: str) -> Campaign:
+    """The campaign and its variants, or NotFoundError naming the recent ones."""
+    cols = ", ".join(CAMPAIGN_COLUMNS)
+    found = dicts(db, f"SELECT {cols} FROM campaigns WHERE campaign_id = ?", [campaign_id])
+    if not found:
+        ids = [r[0] for r in db.fetchall("SELECT campaign_id FROM campaigns ORDER BY 1 DESC LIMIT 10")]
+        raise NotFoundError(
+            f"no campaign {campaign_id!r}",
+            hint=f"Recent campaigns: {', '.join(ids)}." if ids else "Create one with `winback campaign create`.",
+        )
+    row = found[0]
+    variants = dicts(
+        db,
+        "SELECT variant_key, offer_kind, offer_value, offer_threshold, share FROM campaign_variants "
+        "WHERE campaign_id = ? ORDER BY variant_key",
+        [campaign_id],
+    )
+    row["stores"] = json.loads(row["stores"]) if row["stores"] else None
+    return Campaign(**row, variants=[VariantRow(**v) for v in variants])
+
+
+def list_campaigns(db: DuckDBEngine) -> list[CampaignSummary]:
+    rows = dicts(
+        db,
+        "SELECT c.campaign_id, c.name, c.scenario, c.status, c.created_at, c.launched_at, c.closed_at, "
+        " (SELECT count(*) FROM campaign_members m WHERE m.campaign_id = c.campaign_id) AS members "
+        "FROM campaigns c ORDER BY c.campaign_id",
+    )
+    return [CampaignSummary(**r) for r in rows]
+
+
+def stored_preview(db: DuckDBEngine, campaign_id: str) -> CampaignPreview | None:
+    text = db.scalar("SELECT preview FROM campaigns WHERE campaign_id = ?", [campaign_id])
+    return CampaignPreview.from_dict(json.loads(text)) if text else None
+
+
+def arm_sizes(db: DuckDBEngine, campaign_id: str) -> dict[str, int]:
+    rows = db.fetchall(
+        "SELECT arm, count(*) AS members FROM campaign_members WHERE campaign_id = ? GROUP BY arm ORDER BY arm",
+        [campaign_id],
+    )
+    return {a: n for a, n in rows}
+
+
+def activity_counts(db: DuckDBEngine, campaign_id: str) -> tuple[int, int, int, int]:
+    """(coupons, redeemed coupons, tasks, touches) of the campaign."""
+    counts = db.fetchone(
+        "SELECT (SELECT count(*) FROM coupons WHERE campaign_id = $1), "
+        " (SELECT count(*) FROM coupons WHERE campaign_id = $1 AND redeemed_at IS NOT NULL), "
+        " (SELECT count(*) FROM tasks WHERE campaign_id = $1), "
+        " (SELECT count(*) FROM touches WHERE campaign_id = $1)",
+        [campaign_id],
+    )
+    assert counts is not None
+    return counts[0], counts[1], counts[2], counts[3]
+
+
+def close_campaign(db: DuckDBEngine, campaign_id: str, now: dt.datetime) -> None:
+    """Closed in one transaction: open tasks skipped, queued touches suppressed."""
+    with db.transaction():
+        db.execute("UPDATE campaigns SET status = 'closed', closed_at = ? WHERE campaign_id = ?", [now, campaign_id])
+        db.execute("UPDATE tasks SET status = 'skipped' WHERE campaign_id = ? AND status = 'open'", [campaign_id])
+        db.execute(
+            "UPDATE touches SET status = 'suppressed' WHERE campaign_id = ? AND status = 'queued'", [campaign_id]
+        )
+
+
+# -- launch -------------------------------------------------------------------------------------------------
+
+_MEMBER_COLUMNS = ("campaign_id", "member_id", "arm", "store_id", "guide_id", "segment", "stratum", "monetary")
+
+
+def _campaign_members(plan: LaunchPlan) -> pa.Table:
+    cid = plan.campaign.campaign_id
+    return pa.Table.from_pylist([{"campaign_id": cid, **{k: m[k] for k in _MEMBER_COLUMNS[1:]}} for m in plan.members])
+
+
+def write_launch(db: DuckDBEngine, plan: LaunchPlan, now: dt.datetime) -> tuple[int, int]:
+    """Everything a launch writes, in one transaction: the frozen members, the coupons (codes drawn here, so a
+    collision with an issued code is redrawn), the guide tasks and touches that quote the codes, the status.
+    Returns (tasks created, touches queued)."""
+    campaign_id = plan.campaign.campaign_id
+    with db.transaction():
+        with db.registered("_cm", _campaign_members(plan)):
+            db.execute("INSERT INTO campaign_members SELECT * FROM _cm")
+        store_coupons.issue_coupons(db, plan.coupons)
+        tasks, touches = plan.outreach({r["member_id"]: r["code"] for r in plan.coupons})
+        n_tasks = outreach_store.create_tasks(db, tasks, now, due_days=plan.due_days)
+        n_touches = outreach_store.queue_touches(db, touches, now)
+        db.execute("UPDATE campaigns SET status = 'running', launched_at = ? WHERE campaign_id = ?", [now, campaign_id])
+    return n_tasks, n_touches
