@@ -39,10 +39,12 @@ class LifecycleService:
         """Build the snapshot at `as_of` (default: the day after the last order) on the engine the settings name
         (or `engine`, a command's --engine); `history="monthly"` also builds one on the first day of every month
         since the first order (the result is the last snapshot, with `history` listing every date built)."""
-        from winback.engine.dialect import Dialect
+        from winback.engine.dialect import DIALECTS
         from winback.lifecycle.refresh import refresh, refresh_history
 
-        dialect = Dialect.from_string(engine or self.wb.settings.engine)  # an unknown name: "unknown engine …"
+        if engine is not None and engine not in DIALECTS:
+            raise InputError(f"unknown engine {engine!r}", hint="Use --engine duckdb or --engine spark.")
+        dialect = DIALECTS[engine or self.wb.settings.engine]
         if dialect.in_warehouse and (orders_parquet or members_parquet):
             raise InputError(
                 "--orders-parquet and --members-parquet are read by the Spark engine only",
