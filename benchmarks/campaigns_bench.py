@@ -13,21 +13,20 @@ import tempfile
 import time
 from pathlib import Path
 
-import duckdb
-
 from winback.app import Winback
 from winback.campaigns.types import CampaignRequest
 from winback.config import Settings
 from winback.demo.respond import respond
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.lifecycle.rules import default_schemes
-from winback.lifecycle.segments_view import record_run
+from winback.lifecycle.store import record_run
 
 AS_OF = "2026-10-31"
 
 
-def build(con: duckdb.DuckDBPyConnection, n: int) -> None:
-    con.execute("SELECT setseed(0.42)")
-    con.execute(f"""
+def build(db: DuckDBEngine, n: int) -> None:
+    db.execute("SELECT setseed(0.42)")
+    db.execute(f"""
         CREATE TEMP TABLE _m AS
         SELECT 'M' || lpad(i::VARCHAR, 8, '0') AS member_id, 'S' || lpad((i % 40)::VARCHAR, 2, '0') AS store_id,
                'G' || lpad((i % 400)::VARCHAR, 3, '0') AS guide_id,
@@ -36,7 +35,7 @@ def build(con: duckdb.DuckDBPyConnection, n: int) -> None:
                100 + 400 * random() AS aov
         FROM (SELECT range AS i, random() AS r FROM range({n}))
     """)
-    con.execute(
+    db.execute(
         "INSERT INTO members (member_id, name, phone_status, store_id, guide_id, source, consent_call) "
         "SELECT member_id, '会员' || member_id, 'mobile', store_id, guide_id, 'erp', random() > 0.05 FROM _m"
     )
@@ -45,14 +44,14 @@ def build(con: duckdb.DuckDBPyConnection, n: int) -> None:
         "CASE segment WHEN 'active' THEN 30 WHEN 'silent' THEN 120 WHEN 'near_dormant' THEN 250 "
         "WHEN 'hibernating' THEN 500 WHEN 'lost' THEN 900 END"
     )
-    con.execute(
+    db.execute(
         f"INSERT INTO member_snapshot (as_of, member_id, store_id, guide_id, orders, purchase_days, monetary, "
         f"last_purchase, clv) SELECT DATE '{AS_OF}', member_id, store_id, guide_id, "
         f"CASE WHEN segment = 'never_purchased' THEN 0 ELSE 3 END, CASE WHEN segment = 'never_purchased' THEN 0 "
         f"ELSE 3 END, aov * 3, DATE '{AS_OF}' - CAST({recency} AS INTEGER), aov FROM _m"
     )
     seed_cn = default_schemes()["seed_cn"]
-    record_run(con, dt.date.fromisoformat(AS_OF), [seed_cn], engine="duckdb", members=n, settings={})
+    record_run(db, dt.date.fromisoformat(AS_OF), [seed_cn], engine="duckdb", members=n, settings={})
 
 
 def main() -> None:
@@ -63,7 +62,7 @@ def main() -> None:
     later = t0 + dt.timedelta(days=20)
     with tempfile.TemporaryDirectory() as tmp, Winback(Settings(db_path=Path(tmp) / "bench.duckdb")) as wb:
         s = time.perf_counter()
-        build(wb.db().con, n)
+        build(wb.db(), n)
         print(f"members                {n:>10,}   build {time.perf_counter() - s:6.2f} s")
         request = CampaignRequest("new_store_opening", holdout=0.1, variants=["A:voucher:50:200", "B:discount:15"])
         steps = [

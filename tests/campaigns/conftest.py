@@ -14,8 +14,9 @@ import pytest
 
 from winback.app import Winback
 from winback.config import Settings
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.lifecycle.rules import default_schemes
-from winback.lifecycle.segments_view import record_run
+from winback.lifecycle.store import record_run
 from winback.warehouse.registered import registered
 
 AS_OF = dt.date(2026, 10, 31)
@@ -83,7 +84,7 @@ def build_brand(con: duckdb.DuckDBPyConnection, n: int = 4000, seed: int = 3) ->
         with registered(con, "_rows", pa.Table.from_pylist(rows)):
             con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _rows")
     # the seed_cn segments follow from recency_days through the shipped rules (member_segments is a view)
-    record_run(con, AS_OF, [default_schemes()["seed_cn"]], engine="duckdb", members=n, settings={})
+    record_run(DuckDBEngine(con), AS_OF, [default_schemes()["seed_cn"]], engine="duckdb", members=n, settings={})
 
 
 def brand_app(path: Path, n: int = 4000, **settings: Any) -> Winback:
