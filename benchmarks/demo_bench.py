@@ -17,9 +17,11 @@ from pathlib import Path
 
 
 def child(n: int, out: Path, do_import: bool) -> None:
-    from winback.demo.service import run_demo
+    from winback.app import Winback
+    from winback.config import Settings
 
-    summary = run_demo(out / "winback.duckdb", out, members=n, do_import=do_import)
+    with Winback(Settings.load(environ={}, db_path=out / "winback.duckdb")) as wb:
+        summary = wb.demo.run(out, members=n, do_import=do_import).to_dict()
     print(json.dumps({k: summary[k] for k in ("members", "orders", "order_rows", "layout", "seconds")}))
 
 

@@ -169,8 +169,16 @@ def test_cli_prints_one_json_object_and_explains_bad_options(tmp_path: Path) -> 
     assert not Path(out).exists()
 
 
+def run_demo(db: Path, out: Path, **options: Any) -> dict[str, Any]:
+    """`wb.demo.run` on an app over the warehouse `db` (default settings), as `winback demo --json` prints it."""
+    from winback.app import Winback
+    from winback.config import Settings
+
+    with Winback(Settings.load(environ={}, db_path=db)) as wb:
+        return wb.demo.run(out, **options).to_dict()
+
+
 def test_rerun_adds_nothing_and_another_brand_is_refused(tmp_path: Path) -> None:
-    from winback.demo.service import run_demo
     from winback.errors import InputError
 
     db, out = tmp_path / "wb.duckdb", tmp_path / "demo"
@@ -184,8 +192,6 @@ def test_rerun_adds_nothing_and_another_brand_is_refused(tmp_path: Path) -> None
 
 
 def test_parquet_only_layout_imports_cleanly(tmp_path: Path) -> None:
-    from winback.demo.service import run_demo
-
     summary = run_demo(tmp_path / "wb.duckdb", tmp_path / "pq", members=500, seed=9, parquet_only=True)
     assert summary["layout"] == "parquet"
     files = {r["file"]: r for r in summary["imports"]}

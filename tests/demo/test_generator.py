@@ -134,3 +134,12 @@ def test_dormancy_and_volume_are_stable_across_seeds() -> None:
         assert repeat_gaps.mean() > 1.0  # the busiest member's purchases are spread out, not piled on one day
     assert max(shares) - min(shares) < 0.03 and 0.76 <= np.mean(shares) <= 0.84
     assert max(volumes) / min(volumes) < 1.25
+
+
+def test_cli_option_defaults_are_the_demo_defaults() -> None:
+    """`winback demo` spells its defaults out (its module imports no demo code at start-up): they must agree."""
+    from winback.cli import demo_cmd
+    from winback.demo import defaults
+
+    for name in ("DEFAULT_END", "DEFAULT_MEMBERS", "DEFAULT_YEARS", "DEFAULT_SEED"):
+        assert getattr(demo_cmd, name) == getattr(defaults, name), name

@@ -7,20 +7,27 @@ summary dict, so later steps (quality, segments) can add their own section with 
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from winback.cli.app import app, settings
+from winback.cli.app import app, current
 from winback.cli.output import console, emit, err_console, fmt, handle_errors, pct, say, table
-from winback.cli.overview_cmd import render_overview
 from winback.cli.when import parse_date
-from winback.demo.brand import DEFAULT_END, DEFAULT_MEMBERS, DEFAULT_SEED, DEFAULT_YEARS
-from winback.demo.service import run_demo
+
+if TYPE_CHECKING:
+    from winback.app import Winback
+    from winback.demo.types import DemoSummary
+
+#: winback.demo.defaults (not imported here, to keep start-up light; a test keeps them equal)
+DEFAULT_END = dt.date(2026, 11, 20)
+DEFAULT_MEMBERS = 200_000
+DEFAULT_YEARS = 3
+DEFAULT_SEED = 20261120
 
 demo_app = typer.Typer(help="The demo brand: generate, import and explore a realistic synthetic brand.")
 app.add_typer(demo_app, name="demo")
@@ -102,6 +109,8 @@ def _overview(d: dict[str, Any], lang: str) -> None:
     analysis = d.get("analysis")
     if not analysis:
         return
+    from winback.cli.overview_cmd import render_overview
+
     dd = analysis["dedupe"]
     console.print(
         f"疑似重复 suspected duplicates: {fmt(dd['duplicates'])} ({fmt(dd['clusters'])} clusters, "
@@ -144,7 +153,7 @@ def demo_cmd(
     """Generate a realistic demo brand (exports with real-world dirt), import it, and print its summary."""
     if ctx.invoked_subcommand is not None:
         return
-    s = settings(json_output)
+    wb = current()
     end_date = parse_date(end, "--end") or DEFAULT_END
     kwargs: dict[str, Any] = {
         "members": members,
@@ -154,14 +163,14 @@ def demo_cmd(
         "parquet_only": parquet_only,
         "do_import": not no_import,
     }
-    if json_output or not sys.stderr.isatty():
-        data = run_demo(s.db_path, out, **kwargs)
-    else:
-        data = _with_progress(s.db_path, out, kwargs)
-    emit(data, json_output, lambda d: render_summary(d, s.lang))
+    quiet = json_output or not sys.stderr.isatty()
+    data = wb.demo.run(out, **kwargs) if quiet else _with_progress(wb, out, kwargs)
+    emit(data, json_output, lambda d: render_summary(d.to_dict(), wb.settings.lang))
 
 
-def _with_progress(db_path: Path, out: Path, kwargs: dict[str, Any]) -> dict[str, Any]:
+def _with_progress(wb: Winback, out: Path, kwargs: dict[str, Any]) -> DemoSummary:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, transient=True, console=err_console) as bar:
         task = bar.add_task("generating members", total=kwargs["members"])
@@ -175,7 +184,7 @@ def _with_progress(db_path: Path, out: Path, kwargs: dict[str, Any]) -> dict[str
                 _, name, step = ([*stage.split(":"), "", ""])[:3]
                 bar.update(task, description=f"importing {name} ({step})", completed=done, total=total)
 
-        return run_demo(db_path, out, progress=on_progress, **kwargs)
+        return wb.demo.run(out, progress=on_progress, **kwargs)
 
 
 # -- winback demo respond (the response simulator, demo/respond.py) -------------------------------------------------

@@ -12,13 +12,9 @@ import numpy as np
 import pyarrow as pa
 
 from winback.demo import ids
+from winback.demo.defaults import DEFAULT_END, DEFAULT_MEMBERS, DEFAULT_SEED, DEFAULT_YEARS
 from winback.demo.people_names import chinese_names
 from winback.demo.vocab import CITIES, MALLS, ONLINE_STORE_ID, ONLINE_STORE_NAME, ROADS
-
-DEFAULT_END = dt.date(2026, 11, 20)
-DEFAULT_MEMBERS = 200_000
-DEFAULT_YEARS = 3
-DEFAULT_SEED = 20261120
 
 #: random streams (SeedSequence spawn keys) so each part of the brand is independent of the others
 STREAM_STORES = 1
