@@ -44,8 +44,7 @@ def connect(
             raise WarehouseLockedError(
                 f"the warehouse {path} is in use by {who}",
                 hint=(
-                    "Only one writer may hold it. If `winback serve` is running, do this through it; otherwise "
-                    "wait for the other command to finish, or stop it, and try again."
+                    "Only one writer may hold it: wait for the other command to finish, or stop it, and try again."
                 ),
             ) from exc
         raise EngineError(f"cannot open the warehouse {path}: {text}") from exc
