@@ -3,16 +3,19 @@
 A thin orchestrator: each method reads through the store, decides with the pure modules (request, audience,
 preview, launch, report), writes through the store and returns a typed result (campaigns.types). Time comes from
 `wb.now()` (a `now` argument overrides it, for replays and tests), the language and the scenarios file from
-`wb.settings`. The numeric modules (numpy, scipy) are imported by the methods that need them.
+`wb.settings`. The modules that need numpy or scipy (preview, launch, report, measure) are imported by the methods
+that use them, so listing or showing campaigns loads neither.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from winback.campaigns import store
+from winback.campaigns import store, store_report
+from winback.campaigns.outcomes import past_response_rates
 from winback.campaigns.request import check_request, check_stores, frequency_cap_days
 from winback.campaigns.scenarios import Playbook, load_playbook
 from winback.campaigns.types import (
@@ -41,8 +44,6 @@ class CampaignService:
 
     def create(self, request: CampaignRequest, *, now: dt.datetime | None = None) -> CreateResult:
         """Make a draft campaign and preview its audience from the latest snapshot."""
-        from winback.campaigns import store_report
-        from winback.campaigns.outcomes import past_response_rates
         from winback.campaigns.preview import build_preview, planning_rates
 
         now, lang = now or self.wb.now(), self.wb.settings.lang
@@ -90,7 +91,7 @@ class CampaignService:
         tasks, touches = store.write_launch(db, plan, now)
         return launch_result(store.get_campaign(db, campaign_id), plan, tasks, touches, aud.excluded)
 
-    def list(self) -> CampaignList:
+    def list(self) -> CampaignList:  # the CLI verb; annotations in this class use Sequence, not list
         return CampaignList(store.list_campaigns(self.wb.db(write=False)))
 
     def show(self, campaign_id: str) -> CampaignDetail:
@@ -114,7 +115,6 @@ class CampaignService:
         self, campaign_id: str, *, by: str | None = None, alpha: float = 0.05, now: dt.datetime | None = None
     ) -> CampaignReport:
         """Per arm: responders, revenue, incremental vs control with CIs, cost, incremental ROI, the winner."""
-        from winback.campaigns import store_report
         from winback.campaigns.report import build_report, check_reportable
 
         db = self.wb.db(write=False)
@@ -129,7 +129,7 @@ class CampaignService:
         *,
         arm: str,
         control: str,
-        outcomes: list[str],
+        outcomes: Sequence[str],
         cost_per_contact: float | None = None,
         margin: float = 1.0,
         alpha: float = 0.05,
@@ -143,7 +143,7 @@ class CampaignService:
             path,
             arm=arm,
             control=control,
-            outcomes=outcomes,
+            outcomes=list(outcomes),
             cost_per_contact=cost_per_contact,
             margin=margin,
             alpha=alpha,
