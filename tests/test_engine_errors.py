@@ -127,11 +127,17 @@ def test_import_refresh_campaign_and_coupon_fail_cleanly(
     assert _count(brand_db, f"SELECT status FROM campaigns WHERE campaign_id = '{cid}'") == "draft"
 
     _ok(brand_db, "campaign", "launch", cid)
-    con = duckdb.connect(brand_db, read_only=True)
-    code, store, order = con.execute(
-        "SELECT c.code, o.store_id, o.order_id FROM coupons c JOIN orders o USING (member_id) "
-        "WHERE o.status = 'paid' AND o.amount >= 1000 ORDER BY c.code LIMIT 1"
+    con = duckdb.connect(brand_db)
+    code, member, store, issued = con.execute(
+        "SELECT c.code, c.member_id, m.store_id, c.issued_at FROM coupons c JOIN members m USING (member_id) "
+        "WHERE m.store_id IS NOT NULL ORDER BY c.code LIMIT 1"
     ).fetchone()  # type: ignore[misc]
+    order = "ZZ-ORDER-1"  # the member's purchase on the day the coupon was issued, big enough for any threshold
+    con.execute(
+        "INSERT INTO orders (order_id, member_id, source_member_id, store_id, ordered_at, amount, status) "
+        "VALUES (?, ?, ?, ?, ?, 5000, 'paid')",
+        [order, member, member, store, issued],
+    )
     con.close()
     with monkeypatch.context() as m:
         hit = _break(m, "UPDATE coupons")
