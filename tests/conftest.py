@@ -47,16 +47,18 @@ class DemoBrand:
 @pytest.fixture(scope="session")
 def demo_brand(tmp_path_factory: pytest.TempPathFactory) -> DemoBrand:
     """A small demo brand (8,000 ERP members, seed 7, history ending 2026-11-20), generated and imported once per
-    test session through `winback.demo.service.run_demo`.
+    test session through the app's demo service (`Winback(...).demo.run`).
 
     Read-only: the warehouse file is shared by every test that uses it. A test that writes must copy it first:
     `shutil.copy(demo_brand.db_path, tmp_path / "wb.duckdb")` and connect to the copy. `truth_dir` holds
     duplicates.parquet and members.parquet (docs/CONTRACTS.md); `summary` is run_demo's return value.
     """
-    from winback.demo.service import run_demo
+    from winback.app import Winback
+    from winback.config import Settings
 
     out = tmp_path_factory.mktemp("demo_brand")
-    summary = run_demo(out / "winback.duckdb", out, members=8000, seed=7)
+    with Winback(Settings.load(environ={}, db_path=out / "winback.duckdb")) as wb:
+        summary = wb.demo.run(out, members=8000, seed=7).to_dict()
     return DemoBrand(db_path=out / "winback.duckdb", out_dir=out, truth_dir=out / "truth", summary=summary)
 
 

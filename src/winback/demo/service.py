@@ -2,7 +2,6 @@
 
 `DemoService(wb).run(out_dir, …)` (what entry points use: `wb.demo.run(…)`) generates the files, then imports,
 dedupes, refreshes and reads the overview through the app's other services, exactly as an operator would.
-`run_demo(db_path, out_dir, …)` does the same on a warehouse file of its own (tests and benchmarks).
 """
 
 from __future__ import annotations
@@ -176,39 +175,6 @@ class DemoService:
         )
         analysis = DemoAnalysis(dedupe=dedupe, refresh=snap, overview=overview)
         return analysis, {"dedupe": round(t1 - t0, 2), "refresh": round(t2 - t1, 2)}
-
-
-def run_demo(
-    db_path: str | Path,
-    out_dir: str | Path,
-    members: int = DEFAULT_MEMBERS,
-    years: int = DEFAULT_YEARS,
-    seed: int = DEFAULT_SEED,
-    end: dt.date = DEFAULT_END,
-    progress: Progress | None = None,
-    *,
-    parquet_only: bool | None = None,
-    do_import: bool = True,
-) -> dict[str, Any]:
-    """`DemoService.run` on an app of its own over the warehouse at `db_path` (default settings otherwise, no
-    WINBACK_* variables); returns the summary's JSON form. For tests and benchmarks."""
-    from winback.app import Winback  # transitional: callers should build the app and call wb.demo.run
-    from winback.config import Settings
-
-    with Winback(Settings.load(environ={}, db_path=db_path)) as wb:
-        summary = wb.demo.run(
-            out_dir,
-            members=members,
-            years=years,
-            seed=seed,
-            end=end,
-            progress=progress,
-            parquet_only=parquet_only,
-            do_import=do_import,
-        )
-    return summary.to_dict()
-
-
 def _silent(stage: str, done: int, total: int | None) -> None:
     return None
 

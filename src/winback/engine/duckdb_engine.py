@@ -33,9 +33,6 @@ class DuckDBEngine(Engine):
     def _fetchall(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, params or []).fetchall()
 
-    def _fetchone(self, sql: str, params: Params) -> tuple[Any, ...] | None:
-        return self.con.execute(sql, params or []).fetchone()
-
     def _dicts(self, sql: str, params: Params) -> list[dict[str, Any]]:
         cur = self.con.execute(sql, params or [])
         cols = [d[0] for d in cur.description or []]
