@@ -90,9 +90,9 @@ def grouped_runs(
 
 
 def __getattr__(name: str) -> Any:
-    """Transitional: `record_run` and `rebuild_segments_view` run SQL, so they moved to `winback.lifecycle.store`
-    (app.py's migration-005 step and the campaigns fixtures still import them from here)."""
-    if name in {"record_run", "rebuild_segments_view"}:
+    """Transitional: `rebuild_segments_view` runs SQL, so it moved to `winback.lifecycle.store` (app.py's
+    migration-005 step still imports it from here; remove this once it imports it from the store)."""
+    if name == "rebuild_segments_view":
         from winback.lifecycle import store
 
         return getattr(store, name)

@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import duckdb
-
 from winback.errors import EngineError
 from winback.lifecycle import snapshot_sql as q
 from winback.lifecycle.segments_view import VIEW, grouped_runs, segments_view_sql
@@ -101,16 +99,6 @@ def set_run_seconds(db: DuckDBEngine, as_of: dt.date, seconds: float) -> None:
 
 
 # -- the member_segments view ------------------------------------------------------------------------------------
-def _warehouse(db: DuckDBEngine | duckdb.DuckDBPyConnection) -> DuckDBEngine:
-    """Transitional: tests/campaigns/conftest.py and benchmarks/campaigns_bench.py still hand `record_run` a raw
-    connection; remove once they pass a DuckDBEngine."""
-    if isinstance(db, duckdb.DuckDBPyConnection):
-        from winback.engine.duckdb_engine import DuckDBEngine
-
-        return DuckDBEngine(db)
-    return db
-
-
 def record_run(
     db: DuckDBEngine,
     as_of: dt.date,
@@ -122,7 +110,6 @@ def record_run(
 ) -> list[str]:
     """Store the snapshot_runs row of the snapshot at `as_of` (the schemes it used, as the JSON the view reads back)
     and rebuild the view; returns rebuild_segments_view's messages. Call inside the caller's transaction."""
-    db = _warehouse(db)
     db.execute(
         "INSERT INTO snapshot_runs VALUES (?, ?, ?, ?, ?, NULL, current_timestamp::TIMESTAMP)",
         [
@@ -139,7 +126,6 @@ def record_run(
 def rebuild_segments_view(db: DuckDBEngine) -> list[str]:
     """(Re)create the view from every snapshot in snapshot_runs (call inside the caller's transaction); returns a
     message per snapshot date left out because its stored rules no longer validate. Migration 005's Python step."""
-    db = _warehouse(db)
     rows = db.fetchall("SELECT as_of, rules FROM snapshot_runs ORDER BY as_of")
     groups, problems = grouped_runs(rows)
     db.execute(f"CREATE OR REPLACE VIEW {VIEW} AS {segments_view_sql(groups)}")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from winback.common.results import Result
 from winback.lifecycle.views import resolve_as_of, run_rules
 from winback.overview import store
+from winback.quality.service import headline, quality_report
 
 if TYPE_CHECKING:
     from winback.app import Winback
@@ -112,7 +113,7 @@ def worth_waking(db: DuckDBEngine, as_of: dt.date) -> list[WakeRow]:
 def brand_overview(db: DuckDBEngine, as_of: dt.date | None = None) -> Overview:
     """The overview at `as_of` (default: the latest snapshot)."""
     as_of = resolve_as_of(db, as_of)
-    q = store.quality_headline(db)
+    q = headline(quality_report(db))
     live, valid = store.member_counts(db)
     q["members_not_merged"] = live
     q["valid_phone"] = {"count": valid, "share": valid / live if live else 0.0}

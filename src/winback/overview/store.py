@@ -53,11 +53,3 @@ def member_counts(db: DuckDBEngine) -> tuple[int, int]:
         "WHERE merged_into IS NULL"
     )
     return int(live), int(valid)
-
-
-def quality_headline(db: DuckDBEngine) -> dict[str, Any]:
-    """The quality report's headline figures (members, contactable, invalid/missing phone, duplicates, orders
-    without a member)."""
-    from winback.quality.service import headline, quality_report
-
-    return headline(quality_report(db.con))  # transitional: quality_report takes the raw connection still
