@@ -11,7 +11,6 @@ from winback.errors import WinbackError
 
 if TYPE_CHECKING:
     from winback.app import Winback
-    from winback.config import Settings
 
 app = typer.Typer(
     name="winback",
@@ -61,7 +60,3 @@ def current() -> Winback:
         state.app = Winback()
     return state.app
 
-
-def settings(json_output: bool = False) -> Settings:
-    """Transitional: the current app's settings (commands move to `current()`)."""
-    return current().settings
