@@ -153,7 +153,7 @@ class Winback:
 
 def _rebuild_segments_view(con: duckdb.DuckDBPyConnection) -> Any:
     from winback.engine.duckdb_engine import DuckDBEngine
-    from winback.lifecycle.segments_view import rebuild_segments_view
+    from winback.lifecycle.store import rebuild_segments_view
 
     return rebuild_segments_view(DuckDBEngine(con))
 

@@ -49,9 +49,7 @@ class EngineError(WinbackError):
 
     SQL_SHOWN = 300
 
-    def __init__(
-        self, message: str, *, hint: str | None = None, sql: str | None = None, kind: str = "other"
-    ) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, sql: str | None = None, kind: str = "other") -> None:
         if sql and hint is None:
             hint = f"SQL: {shorten_sql(sql, self.SQL_SHOWN)}"
         super().__init__(message, hint=hint)

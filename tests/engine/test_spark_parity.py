@@ -36,7 +36,8 @@ def duckdb_run(brand_db: Path) -> tuple[Path, RefreshResult]:
     path = brand_db.with_name("duck.duckdb")
     shutil.copy(brand_db, path)
     con = connect(path)
-    result = refresh(DuckDBEngine(con), AS_OF)
+    wh = DuckDBEngine(con)
+    result = refresh(wh, wh, AS_OF)
     con.close()
     return path, result
 
@@ -73,9 +74,10 @@ def test_spark_refresh_equals_duckdb(
     spark_path = brand_db.with_name("spark.duckdb")
     shutil.copy(brand_db, spark_path)
     con = connect(spark_path)
-    engine = spark_engine_for_warehouse(con, session=spark_session)  # warehouse tables exported to Parquet
+    wh = DuckDBEngine(con)
+    engine = spark_engine_for_warehouse(wh, session=spark_session)  # warehouse tables exported to Parquet
     try:
-        spark_result = refresh(engine, AS_OF, warehouse=con)
+        spark_result = refresh(engine, wh, AS_OF)
         assert engine.table_names() == ["members", "orders"]  # the refresh's temporary tables were dropped
     finally:
         engine.close()
@@ -109,9 +111,10 @@ def test_spark_reads_the_users_parquet(
     target = tmp_path / "empty.duckdb"
     con = connect(target)  # an empty warehouse: every input row comes from the lake
     parquet = {"orders": lake / "orders", "members": lake / "members.parquet"}
-    engine = spark_engine_for_warehouse(con, parquet=parquet, session=spark_session)
+    wh = DuckDBEngine(con)
+    engine = spark_engine_for_warehouse(wh, parquet=parquet, session=spark_session)
     try:
-        result = refresh(engine, AS_OF, warehouse=con)
+        result = refresh(engine, wh, AS_OF)
     finally:
         engine.close()
         con.close()

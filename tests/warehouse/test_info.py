@@ -6,6 +6,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from winback.cli.main import app
+from winback.engine.duckdb_engine import DuckDBEngine
 from winback.ingest.service import import_file
 from winback.warehouse.info import warehouse_info
 
@@ -13,7 +14,7 @@ from winback.warehouse.info import warehouse_info
 def test_info_counts_tables_and_lists_last_imports(con, db_path: Path, tmp_path: Path) -> None:
     f = tmp_path / "stores.csv"
     f.write_text("门店编号,门店名称,城市\nSH001,上海徐汇店,上海\nBJ001,北京朝阳店,北京\n", encoding="utf-8")
-    import_file(con, "stores", f)
+    import_file(DuckDBEngine(con), "stores", f)
     info = warehouse_info(con).to_dict()
     assert info["tables"]["stores"] == 2 and info["tables"]["imports"] == 1
     assert info["views"] == ["member_segments"] and "member_segments" not in info["tables"]

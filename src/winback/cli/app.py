@@ -59,4 +59,3 @@ def current() -> Winback:
 
         state.app = Winback()
     return state.app
-

@@ -175,6 +175,8 @@ class DemoService:
         )
         analysis = DemoAnalysis(dedupe=dedupe, refresh=snap, overview=overview)
         return analysis, {"dedupe": round(t1 - t0, 2), "refresh": round(t2 - t1, 2)}
+
+
 def _silent(stage: str, done: int, total: int | None) -> None:
     return None
 

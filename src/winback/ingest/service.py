@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from winback.common.encoding import file_sha256
-from winback.engine.base import Engine
 from winback.errors import EngineError, InputError
 from winback.ingest import readers, store
 from winback.ingest.aliases import ColumnMapping, parse_map_options, resolve_mapping
@@ -31,8 +30,6 @@ from winback.ingest.validate import build_parsed, detect_date_shapes
 from winback.ingest.values_sql import decide_date_format
 
 if TYPE_CHECKING:
-    import duckdb
-
     from winback.app import Winback
     from winback.engine.duckdb_engine import DuckDBEngine
 
@@ -132,7 +129,7 @@ def import_request(
 
 
 def import_file(
-    db: DuckDBEngine | duckdb.DuckDBPyConnection,
+    db: DuckDBEngine,
     kind: str,
     path: str | Path,
     *,
@@ -149,8 +146,6 @@ def import_file(
     `mapping` is {source column: target field} (or a list of "SRC=DST" strings); a target of "-" keeps the
     column in `extra`. `import_memory` is the memory ceiling while importing (the `import_memory` setting).
     Returns counts with rows_in = rows_loaded + rows_rejected + rows_duplicate.
-
-    `db` may still be a raw DuckDB connection (transitional, for callers not yet on the engine).
     """
     req = import_request(
         kind,
@@ -162,21 +157,12 @@ def import_file(
         source=source,
         import_memory=import_memory,
     )
-    engine = _as_engine(db)
-    with store.bounded_memory(engine, req.memory_limit):
-        return _run(engine, req, progress or _silent)
+    with store.bounded_memory(db, req.memory_limit):
+        return _run(db, req, progress or _silent)
 
 
 def _silent(stage: str, done: int, total: int | None) -> None:
     return None
-
-
-def _as_engine(db: DuckDBEngine | duckdb.DuckDBPyConnection) -> DuckDBEngine:
-    if isinstance(db, Engine):
-        return db  # type: ignore[return-value]
-    from winback.engine.duckdb_engine import DuckDBEngine
-
-    return DuckDBEngine(db)
 
 
 def _run(db: DuckDBEngine, req: ImportRequest, say: Progress) -> ImportResult:

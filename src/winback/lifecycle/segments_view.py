@@ -87,13 +87,3 @@ def grouped_runs(
                 f"refresh those dates again (winback refresh --as-of DATE) to store valid rules"
             )
     return groups, problems
-
-
-def __getattr__(name: str) -> Any:
-    """Transitional: `rebuild_segments_view` runs SQL, so it moved to `winback.lifecycle.store` (app.py's
-    migration-005 step still imports it from here; remove this once it imports it from the store)."""
-    if name == "rebuild_segments_view":
-        from winback.lifecycle import store
-
-        return getattr(store, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

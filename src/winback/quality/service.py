@@ -46,7 +46,6 @@ def quality_report(db: DuckDBEngine, by: str | None = None) -> QualityReport:
     The total block and, with `by`, one group per store, source or tier; `suspected_duplicate` counts are None
     until `winback dedupe` has run. Orders split only by store (they carry no source or tier)."""
     check_grouping(by)
-    db = _engine(db)
     run_id = queries.latest_dedupe_run(db)
     rows = queries.member_counts(db, by, run_id)
     orders = queries.order_counts(db, by)
@@ -88,17 +87,6 @@ def headline(report: QualityReport | Mapping[str, Any]) -> dict[str, Any]:
         **{k: t["measures"][k] for k in ("contactable", "invalid_phone", "missing_phone", "suspected_duplicate")},
         "orders_without_member": t["orders"]["without_member"],
     }
-
-
-def _engine(db: Any) -> DuckDBEngine:
-    """Transitional: a raw DuckDB connection (callers not yet moved to the engine) is wrapped."""
-    from winback.engine.base import Engine
-
-    if isinstance(db, Engine):
-        return db  # type: ignore[return-value]
-    from winback.engine.duckdb_engine import DuckDBEngine
-
-    return DuckDBEngine(db)
 
 
 def _order_fields(pair: tuple[int, int]) -> dict[str, int]:

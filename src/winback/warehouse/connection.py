@@ -43,9 +43,7 @@ def connect(
             who = f"process {pid.group(1)}" if pid else "another process"
             raise WarehouseLockedError(
                 f"the warehouse {path} is in use by {who}",
-                hint=(
-                    "Only one writer may hold it: wait for the other command to finish, or stop it, and try again."
-                ),
+                hint=("Only one writer may hold it: wait for the other command to finish, or stop it, and try again."),
             ) from exc
         raise EngineError(f"cannot open the warehouse {path}: {text}") from exc
     if not read_only:
