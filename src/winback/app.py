@@ -79,7 +79,10 @@ class Winback:
             engine.close()
 
     def now(self) -> dt.datetime:
-        """The brand's wall-clock time (naive local time in the `tz` setting)."""
+        """The brand's wall-clock time (naive local time in the `tz` setting), or the `now` setting when given
+        (a date alone is its 00:00)."""
+        if self.settings.now:
+            return dt.datetime.fromisoformat(self.settings.now).replace(tzinfo=None, microsecond=0)
         return brand_now(self.settings.tz)
 
     def close(self) -> None:

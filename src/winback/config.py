@@ -8,6 +8,7 @@ the `Settings` object (through the app object) and never look at the environment
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -68,10 +69,35 @@ CATALOGUE: tuple[Setting, ...] = (
     Setting("spark_tmp", str, None, "WINBACK_SPARK_TMP",
             "Spark 临时目录(仓库导出与 spill);不设则用系统临时目录。",
             "Spark's scratch directory (warehouse export and spills); unset: the system temp directory."),
+    Setting("now", str, None, "WINBACK_NOW",
+            "品牌的“现在”(YYYY-MM-DD 或 YYYY-MM-DD HH:MM,品牌时区本地时间;只给日期即当天 00:00);"
+            "不设则用系统时钟。用于演示、回放与测试。",
+            "The brand's 'now' (YYYY-MM-DD or YYYY-MM-DD HH:MM, local time in tz; a date alone is its 00:00); "
+            "unset: the system clock. For demos, replays and tests."),
+    Setting("channels", Path, None, "WINBACK_CHANNELS",
+            "触达渠道配置文件(TOML:短信网关、企业微信、邮件、Webhook 的地址、密钥、签名、配额)。"
+            "命令行 --channels 优先。",
+            "The channels file (TOML: SMS gateway, WeCom, e-mail, webhook URLs, keys, signatures, quotas). "
+            "--channels wins."),
+    Setting("quiet_hours", str, "21:00-09:00", "WINBACK_QUIET_HOURS",
+            "免打扰时段(品牌时区),此时段内不发短信、不打电话。",
+            "Quiet hours in the brand's time zone: no SMS and no calls inside them."),
+    Setting("web_host", str, "127.0.0.1", "WINBACK_WEB_HOST",
+            "网页控制台监听地址。",
+            "The address the web console listens on."),
+    Setting("web_port", int, 8000, "WINBACK_WEB_PORT",
+            "网页控制台端口。",
+            "The web console's port."),
+    Setting("web_secret", str, None, "WINBACK_WEB_SECRET",
+            "网页会话签名密钥;不设则每次启动随机生成(重启后需重新登录)。从不打印。",
+            "The key that signs web sessions; unset: a random one per start (log in again after a restart). "
+            "Never printed."),
 )  # fmt: skip
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in CATALOGUE}
 BY_ENV: dict[str, Setting] = {s.env: s for s in CATALOGUE}
+#: settings never printed or logged
+SECRETS = frozenset({"web_secret"})
 
 
 @dataclass(frozen=True)
@@ -89,6 +115,12 @@ class Settings:
     spark_orders_parquet: str | None = None
     spark_members_parquet: str | None = None
     spark_tmp: str | None = None
+    now: str | None = None
+    channels: Path | None = None
+    quiet_hours: str = BY_NAME["quiet_hours"].default
+    web_host: str = BY_NAME["web_host"].default
+    web_port: int = BY_NAME["web_port"].default
+    web_secret: str | None = None
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -115,16 +147,35 @@ class Settings:
         return replace(self, **checked)
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: (str(v) if isinstance(v := getattr(self, f.name), Path) else v) for f in fields(self)}
+        """Every value (secrets shown as "***")."""
+        out = {f.name: (str(v) if isinstance(v := getattr(self, f.name), Path) else v) for f in fields(self)}
+        return {k: ("***" if k in SECRETS and v else v) for k, v in out.items()}
+
+    def __repr__(self) -> str:
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in self.to_dict().items())})"
 
 
 def _coerce(s: Setting, raw: Any, origin: str) -> Any:
     if s.type is Path:
         return Path(raw)
+    if s.type is int:
+        try:
+            return int(str(raw).strip())
+        except ValueError:
+            raise ConfigError(
+                f"{origin}={raw!r}: {s.name} must be a whole number", hint=f"{s.help_en} ({s.help_zh})"
+            ) from None
     value = str(raw).strip()
     if s.name == "lang":
         low = value.lower()
         value = "en" if low.startswith("en") else "zh" if low.startswith("zh") else value
+    if s.name == "now":
+        try:
+            dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ConfigError(
+                f"{origin}={raw!r} is not a date or time", hint="Write it as 2026-11-21 or 2026-11-21 10:30."
+            ) from None
     if s.choices and value not in s.choices:
         raise ConfigError(
             f"{origin}={raw!r}: {s.name} must be one of {', '.join(s.choices)}",
