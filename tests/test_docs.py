@@ -462,7 +462,7 @@ def test_a_locked_warehouse_is_one_error_with_exit_3(warehouse: Path) -> None:
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
         for args in (["segments"], ["campaign", "show", "C0001"], ["info"]):
-            res = CliRunner().invoke(app, ["--db", str(warehouse), *args, "--json"], env=_env())
+            res = CliRunner().invoke(app, ["--db", str(warehouse), *args, "--json"], env=_env(WINBACK_LOCK_WAIT="0"))
             assert_one_error(res, 3, "WarehouseLockedError")
     finally:
         assert holder.stdin is not None

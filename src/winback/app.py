@@ -56,7 +56,9 @@ class Winback:
         if self._db is not None:
             self._db.close()
             self._db = None
-        con = connect(self.settings.db_path, read_only=not write, hooks=_migration_hooks())
+        con = connect(
+            self.settings.db_path, read_only=not write, hooks=_migration_hooks(), lock_wait=self.settings.lock_wait
+        )
         self._db, self._writable = DuckDBEngine(con), write
         return self._db
 

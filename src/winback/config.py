@@ -69,6 +69,9 @@ CATALOGUE: tuple[Setting, ...] = (
     Setting("spark_tmp", str, None, "WINBACK_SPARK_TMP",
             "Spark 临时目录(仓库导出与 spill);不设则用系统临时目录。",
             "Spark's scratch directory (warehouse export and spills); unset: the system temp directory."),
+    Setting("lock_wait", float, 10.0, "WINBACK_LOCK_WAIT",
+            "仓库文件被其他进程占用时最多等待的秒数(之后报错并说明谁占用)。",
+            "Seconds to wait for the warehouse file while another process holds it (then an error says who)."),
     Setting("now", str, None, "WINBACK_NOW",
             "品牌的“现在”(YYYY-MM-DD 或 YYYY-MM-DD HH:MM,品牌时区本地时间;只给日期即当天 00:00);"
             "不设则用系统时钟。用于演示、回放与测试。",
@@ -115,6 +118,7 @@ class Settings:
     spark_orders_parquet: str | None = None
     spark_members_parquet: str | None = None
     spark_tmp: str | None = None
+    lock_wait: float = BY_NAME["lock_wait"].default
     now: str | None = None
     channels: Path | None = None
     quiet_hours: str = BY_NAME["quiet_hours"].default
@@ -158,13 +162,15 @@ class Settings:
 def _coerce(s: Setting, raw: Any, origin: str) -> Any:
     if s.type is Path:
         return Path(raw)
-    if s.type is int:
+    if s.type in (int, float):
         try:
-            return int(str(raw).strip())
+            number = s.type(str(raw).strip())
         except ValueError:
-            raise ConfigError(
-                f"{origin}={raw!r}: {s.name} must be a whole number", hint=f"{s.help_en} ({s.help_zh})"
-            ) from None
+            kind = "a whole number" if s.type is int else "a number"
+            raise ConfigError(f"{origin}={raw!r}: {s.name} must be {kind}", hint=f"{s.help_en} ({s.help_zh})") from None
+        if number < 0:
+            raise ConfigError(f"{origin}={raw!r}: {s.name} cannot be negative", hint=f"{s.help_en} ({s.help_zh})")
+        return number
     value = str(raw).strip()
     if s.name == "lang":
         low = value.lower()

@@ -25,8 +25,8 @@ def test_read_only_missing_file_is_clear(tmp_path: Path) -> None:
         connect(tmp_path / "nope.duckdb", read_only=True)
 
 
-def test_locked_file_names_the_holder(db_path: Path) -> None:
-    connect(db_path).close()
+def _holder(db_path: Path) -> subprocess.Popen[str]:
+    """Another process that holds the file for writing until its stdin closes (prints "locked" once it does)."""
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -44,10 +44,38 @@ def test_locked_file_names_the_holder(db_path: Path) -> None:
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_locked_file_names_the_holder(db_path: Path) -> None:
+    connect(db_path).close()
+    holder = _holder(db_path)
     try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(WarehouseLockedError, match=f"process {holder.pid}"):
+        with pytest.raises(WarehouseLockedError, match=f"process {holder.pid}, which holds it for writing"):
             connect(db_path)
+        with pytest.raises(WarehouseLockedError, match=r"cannot read it \(waited 0.2 s\)") as info:
+            connect(db_path, read_only=True, lock_wait=0.2)
+        assert "WINBACK_LOCK_WAIT" in str(info.value.hint)
     finally:
         holder.communicate("")
+
+
+def test_a_busy_file_is_waited_for(db_path: Path) -> None:
+    """The holder lets go while we wait (released from the wait's own callback, so no timing is assumed)."""
+    connect(db_path).close()
+    holder = _holder(db_path)
+    waited: list[bool] = []
+
+    def release() -> None:
+        waited.append(True)
+        holder.communicate("")
+
+    try:
+        con = connect(db_path, lock_wait=60, on_wait=release)
+        con.close()
+    finally:
+        if holder.poll() is None:
+            holder.communicate("")
+    assert waited == [True]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from winback.errors import EngineError, InputError, WarehouseLockedError
 from winback.warehouse.migrate import Step, migrate
 
 _PID = re.compile(r"PID (\d+)")
+#: the first pause between two tries on a busy file (doubling up to _MAX_PAUSE)
+_FIRST_PAUSE, _MAX_PAUSE = 0.05, 1.0
 
 
 def connect(
@@ -21,8 +24,14 @@ def connect(
     read_only: bool = False,
     threads: int | None = None,
     hooks: Mapping[str, Step] | None = None,
+    lock_wait: float = 0.0,
+    on_wait: Callable[[], object] | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open the DuckDB file (creating it and applying migrations unless read-only; `hooks`: see migrate())."""
+    """Open the DuckDB file (creating it and applying migrations unless read-only; `hooks`: see migrate()).
+
+    A file another process holds is tried again with doubling pauses for up to `lock_wait` seconds (the
+    `lock_wait` setting); `on_wait` is called once when the waiting starts. Then WarehouseLockedError says who
+    holds it and what to do."""
     path = Path(path)
     if read_only and not path.exists():
         raise InputError(
@@ -34,18 +43,7 @@ def connect(
     config: dict[str, str | int] = {}
     if threads:
         config["threads"] = threads
-    try:
-        con = duckdb.connect(str(path), read_only=read_only, config=config)
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "lock" in text.lower():
-            pid = _PID.search(text)
-            who = f"process {pid.group(1)}" if pid else "another process"
-            raise WarehouseLockedError(
-                f"the warehouse {path} is in use by {who}",
-                hint=("Only one writer may hold it: wait for the other command to finish, or stop it, and try again."),
-            ) from exc
-        raise EngineError(f"cannot open the warehouse {path}: {text}") from exc
+    con = _open_waiting(path, read_only, config, lock_wait, on_wait)
     if not read_only:
         try:
             migrate(con, hooks)
@@ -53,6 +51,41 @@ def connect(
             con.close()
             raise
     return con
+
+
+def _open_waiting(
+    path: Path, read_only: bool, config: dict[str, str | int], lock_wait: float, on_wait: Callable[[], object] | None
+) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + max(lock_wait, 0.0)
+    pause = _FIRST_PAUSE
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" not in text.lower():
+                raise EngineError(f"cannot open the warehouse {path}: {text}") from exc
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _locked(path, text, lock_wait, read_only) from exc
+            if on_wait is not None and pause == _FIRST_PAUSE:
+                on_wait()
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, _MAX_PAUSE)
+
+
+def _locked(path: Path, text: str, waited: float, read_only: bool) -> WarehouseLockedError:
+    pid = _PID.search(text)
+    who = f"process {pid.group(1)}" if pid else "another process"
+    after = f" (waited {waited:g} s)" if waited > 0 else ""
+    want = "read it" if read_only else "write to it"
+    return WarehouseLockedError(
+        f"the warehouse {path} is in use by {who}, which holds it for writing; cannot {want}{after}",
+        hint=(
+            "Only one process may write to it, and none may read while it does: wait for the other command to "
+            "finish (or stop it) and try again, or allow a longer wait with WINBACK_LOCK_WAIT=SECONDS."
+        ),
+    )
 
 
 @contextmanager
