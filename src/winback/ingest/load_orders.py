@@ -23,11 +23,13 @@ result as the general path (tests/ingest/test_orders_fast_path.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from winback.engine.duckdb_engine import DuckDBEngine
 from winback.ingest.aliases import ColumnMapping
 from winback.ingest.plan import Apply, Plan, raw_rows_sql, scalar, write_rejects
 from winback.ingest.readers import STAGED
-from winback.ingest.sqltext import q
+from winback.ingest.sqltext import names_of, q
 from winback.ingest.validate import PARSED
 
 LINES = "wb_lines"
@@ -73,14 +75,14 @@ def _one_line_per_order(db: DuckDBEngine, lines: int) -> bool:
     return scalar(db, f"SELECT count(*) FROM (SELECT DISTINCT order_id, _dir FROM {LINES})") == lines
 
 
-def _repeated_lines(db: DuckDBEngine, columns: list[str], line_no: bool) -> int:
+def _repeated_lines(db: DuckDBEngine, columns: Mapping[str, str], line_no: bool) -> int:
     """Fills REPEATS(_row) with the loadable lines that repeat an earlier line of the file: identical in every
     column as read, or (with a line-number column) the same (order id, direction, line number). Returns the count.
 
     Identical rows have identical hashes, so rows are compared column by column only when a row hash repeats (an
     aggregation over one integer: on 1M benchmark lines about +0.35 CPU-s, where a window over every column of every
     line cost about +0.75 CPU-s and 250 MiB more memory)."""
-    cols = ", ".join(q(c) for c in columns)
+    cols = ", ".join(q(n) for n in columns.values())
     parts = []
     if scalar(db, f"SELECT EXISTS (SELECT 1 FROM {STAGED} GROUP BY hash({cols}) HAVING count(*) > 1)"):
         parts.append(
@@ -141,8 +143,10 @@ def _single_sql() -> str:
     )
 
 
-def plan_orders(db: DuckDBEngine, mapping: ColumnMapping, columns: list[str]) -> Plan:
+def plan_orders(db: DuckDBEngine, mapping: ColumnMapping, columns: Mapping[str, str] | Sequence[str]) -> Plan:
+    """`columns`: the file's columns -> their staging names (`Staged.names`)."""
     present = set(mapping.fields)
+    columns = names_of(columns)
     plan = Plan()
     c_rule = _has_c_rule(db)
     if c_rule:
@@ -209,7 +213,9 @@ def _loadable(db: DuckDBEngine, present: set[str], refund: str, *, cascaded: boo
     db.execute(f"CREATE OR REPLACE TEMP VIEW {LINES} AS SELECT * FROM {LOADABLE}")
 
 
-def _without_repeats(db: DuckDBEngine, columns: list[str], present: set[str], all_lines: int) -> tuple[bool, int]:
+def _without_repeats(
+    db: DuckDBEngine, columns: Mapping[str, str], present: set[str], all_lines: int
+) -> tuple[bool, int]:
     """Lines repeated within the file are duplicates (only possible when some (order id, direction) repeats):
     LINES then leaves them out. Returns (one line per order, repeated lines)."""
     single = _one_line_per_order(db, all_lines)
@@ -235,7 +241,7 @@ def _existing(db: DuckDBEngine) -> bool:
     return bool(scalar(db, f"SELECT count(*) FROM {EXISTING}"))
 
 
-def _keep_cascade_raw(db: DuckDBEngine, columns: list[str], any_rejected: bool) -> None:
+def _keep_cascade_raw(db: DuckDBEngine, columns: Mapping[str, str], any_rejected: bool) -> None:
     """The cascaded lines' raw text is read now, while the staging relation still exists (it is dropped before
     writing)."""
     raw = raw_rows_sql(columns, CASCADE) if any_rejected else "SELECT NULL::BIGINT AS _row, NULL::JSON AS raw"

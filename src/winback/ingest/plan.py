@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from winback.engine.duckdb_engine import DuckDBEngine
 from winback.ingest.readers import READER_REJECTS, STAGED
-from winback.ingest.sqltext import q
+from winback.ingest.sqltext import names_of, q
 from winback.ingest.validate import PARSED, json_object_sql
 
 Apply = Callable[[DuckDBEngine, int], None]
@@ -43,7 +43,8 @@ def write_rejects(db: DuckDBEngine, import_id: int, extra_sql: str | None = None
         db.execute(f"INSERT INTO rejects SELECT {import_id}, row_number, reason, raw FROM ({extra_sql})")
 
 
-def raw_rows_sql(columns: list[str], rows_table: str) -> str:
-    """(_row, raw JSON) for the rows listed in `rows_table(_row)`, read back from the staging relation."""
-    raw = json_object_sql([(c, q(c)) for c in columns])
+def raw_rows_sql(columns: Mapping[str, str] | Sequence[str], rows_table: str) -> str:
+    """(_row, raw JSON) for the rows listed in `rows_table(_row)`, read back from the staging relation (`columns`:
+    the file's columns -> their staging names)."""
+    raw = json_object_sql([(c, q(n)) for c, n in names_of(columns).items()])
     return f"SELECT s._row, {raw} AS raw FROM {STAGED} s SEMI JOIN {rows_table} r ON s._row = r._row"

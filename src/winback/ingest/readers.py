@@ -1,7 +1,9 @@
 """Readers: put an export (CSV/TSV, XLSX, Parquet) in front of SQL as a staging relation.
 
 The staging relation `wb_staged` has `_row` (1-based data row number, header not counted) followed by the
-file's own columns: VARCHAR for CSV/TSV/XLSX, the file's own types for Parquet (typed columns skip parsing).
+file's own columns under generated names `c1`, `c2`, … (`Staged.names` maps the file's headers to them, so no
+header can name a working column): VARCHAR for CSV/TSV/XLSX, the file's own types for Parquet (typed columns
+skip parsing).
 Rows the CSV reader cannot split into the header's columns are collected in `wb_reader_rejects` (row number,
 reason, raw line) so nothing is lost silently.
 """
@@ -49,6 +51,7 @@ class Staged:
     reader_rejects: int  # rows the reader could not split
     temp_files: list[Path] = field(default_factory=list)
     types: dict[str, str] = field(default_factory=dict)  # column -> SQL type when not VARCHAR (Parquet)
+    names: dict[str, str] = field(default_factory=dict)  # the file's column -> its generated name in staging
 
     @property
     def rows_in(self) -> int:
@@ -57,6 +60,13 @@ class Staged:
     def cleanup(self) -> None:
         for p in self.temp_files:
             p.unlink(missing_ok=True)
+
+
+def staged_names(columns: list[str]) -> dict[str, str]:
+    """The staging relation's names for the file's columns: `c1`, `c2`, … in file order. The file's headers never
+    become SQL names, so a header such as `_row`, `_err`, `__0_v`, `rowid` or `file_row_number` is data like any
+    other and cannot reach a working column (every working column starts with `_`)."""
+    return {c: f"c{i}" for i, c in enumerate(columns, start=1)}
 
 
 def file_format(path: Path) -> str:
@@ -131,11 +141,23 @@ def _stage_csv(db: DuckDBEngine, path: Path, fmt: str, encoding: str) -> Staged:
         temp_files.append(read_path)
         transcode_to_utf8(path, read_path, enc)
     delim = _sniff_delimiter(read_path, fmt)
+    options = (
+        f"header = true, all_varchar = true, delim = {lit(delim)}, quote = '\"', escape = '\"', auto_detect = true"
+    )
     try:
+        # the header as DuckDB reads it (names made unique), then the rows under generated names (`names`): a
+        # header such as `rowid` would otherwise hide the row number
+        columns = [
+            r[0]
+            for r in db.fetchall(
+                f"DESCRIBE SELECT * FROM read_csv({lit(str(read_path))}, {options}, ignore_errors = true)"
+            )
+        ]
+        names = staged_names(columns)
         db.execute(
-            f"CREATE TEMP TABLE {_RAW} AS SELECT * FROM read_csv({lit(str(read_path))}, header = true, "
-            f"all_varchar = true, delim = {lit(delim)}, quote = '\"', escape = '\"', store_rejects = true, "
-            "rejects_table = 'wb_csv_rejects', rejects_scan = 'wb_csv_scans', auto_detect = true)"
+            f"CREATE TEMP TABLE {_RAW} AS SELECT * FROM read_csv({lit(str(read_path))}, {options}, "
+            f"names = [{', '.join(lit(n) for n in names.values())}], store_rejects = true, "
+            "rejects_table = 'wb_csv_rejects', rejects_scan = 'wb_csv_scans')"
         )
     except EngineError as exc:
         for p in temp_files:
@@ -144,14 +166,13 @@ def _stage_csv(db: DuckDBEngine, path: Path, fmt: str, encoding: str) -> Staged:
             f"{path.name} cannot be read as {fmt.upper()}: {_reason(exc)}",
             hint="Check that the file is a delimited text export with a header row.",
         ) from exc
-    columns = [r[0] for r in db.fetchall(f"DESCRIBE {_RAW}")]
     db.execute(
         f"CREATE TEMP TABLE {READER_REJECTS} AS SELECT line - 1 AS row_number, "
         f"string_agg({_CSV_REASON}, '; ') AS reason, json_object('line', any_value(csv_line)) AS raw "
         "FROM wb_csv_rejects GROUP BY line ORDER BY line"
     )
     n_bad = _count(db, READER_REJECTS)
-    cols_sql = ", ".join(f"r.{q(c)}" for c in columns)
+    cols_sql = ", ".join(f"r.{q(n)}" for n in names.values())
     if n_bad:
         # data row number = position among good rows + number of bad rows before it (an ASOF join on the
         # threshold t_k = b_k - 1 - k, where b_k is the k-th bad row number, 0-based k)
@@ -167,7 +188,7 @@ def _stage_csv(db: DuckDBEngine, path: Path, fmt: str, encoding: str) -> Staged:
         db.execute(f"CREATE TEMP VIEW {STAGED} AS SELECT r.rowid + 1 AS _row, {cols_sql} FROM {_RAW} r")
     db.execute("DROP TABLE IF EXISTS temp.wb_csv_rejects")
     db.execute("DROP TABLE IF EXISTS temp.wb_csv_scans")
-    return Staged(columns, fmt, enc, _count(db, _RAW), n_bad, temp_files)
+    return Staged(columns, fmt, enc, _count(db, _RAW), n_bad, temp_files, names=names)
 
 
 # DuckDB's CSV reader says what broke in its own words; say it in the user's, keeping DuckDB's detail.
@@ -195,20 +216,26 @@ def _reason(exc: EngineError) -> str:
 
 # ----------------------------------------------------------------------------------------------- Parquet
 def _stage_parquet(db: DuckDBEngine, path: Path) -> Staged:
-    src = f"read_parquet({lit(str(path))}, file_row_number = true)"
     try:
-        desc = db.fetchall(f"DESCRIBE SELECT * FROM {src}")
+        desc = db.fetchall(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})")
     except EngineError as exc:
         raise InputError(
             f"{path.name} cannot be read as Parquet: {_reason(exc)}",
             hint="Check that the file is a complete Parquet file.",
         ) from exc
-    cols = [(r[0], str(r[1])) for r in desc if r[0] != "file_row_number"]
-    body = ", ".join(q(n) for n, _ in cols)
-    db.execute(f"CREATE TEMP VIEW {STAGED} AS SELECT file_row_number + 1 AS _row, {body} FROM {src}")
+    cols = [(str(r[0]), str(r[1])) for r in desc]
+    names = staged_names([n for n, _ in cols])
+    body = ", ".join(q(n) for n in names.values())
+    renamed = ", ".join(q(n) for n in names.values())
+    if "file_row_number" in names:  # the reader's row number would clash: number the rows of a copy instead
+        db.execute(f"CREATE TEMP TABLE {_RAW} AS SELECT * FROM read_parquet({lit(str(path))}) AS t({renamed})")
+        db.execute(f"CREATE TEMP VIEW {STAGED} AS SELECT rowid + 1 AS _row, {body} FROM {_RAW}")
+    else:
+        src = f"read_parquet({lit(str(path))}, file_row_number = true) AS t({renamed}, _file_row)"
+        db.execute(f"CREATE TEMP VIEW {STAGED} AS SELECT _file_row + 1 AS _row, {body} FROM {src}")
     _empty_rejects(db)
     rows = int(db.scalar(f"SELECT sum(num_rows) FROM parquet_file_metadata({lit(str(path))})") or 0)
-    return Staged([n for n, _ in cols], "parquet", None, rows, 0, types=dict(cols))
+    return Staged([n for n, _ in cols], "parquet", None, rows, 0, types=dict(cols), names=names)
 
 
 # ----------------------------------------------------------------------------------------------- XLSX
@@ -290,8 +317,11 @@ def _stage_xlsx(db: DuckDBEngine, path: Path, sheet: str | None, on_rows: Progre
                 if any(v is not None and cell_text(v) is not None for v in row):
                     yield j - header_at, row
 
-        schema = pa.schema([("_row", pa.int64())] + [(c, pa.string()) for c in columns])
-        db.execute(f"CREATE TEMP TABLE {_RAW} (_row BIGINT, " + ", ".join(f"{q(c)} VARCHAR" for c in columns) + ")")
+        names = staged_names(columns)
+        schema = pa.schema([("_row", pa.int64())] + [(n, pa.string()) for n in names.values()])
+        db.execute(
+            f"CREATE TEMP TABLE {_RAW} (_row BIGINT, " + ", ".join(f"{q(n)} VARCHAR" for n in names.values()) + ")"
+        )
         total = 0
         for nums, cols in _xlsx_batches(data_rows(), width):  # type: ignore[arg-type]
             batch = pa.Table.from_arrays(
@@ -306,4 +336,4 @@ def _stage_xlsx(db: DuckDBEngine, path: Path, sheet: str | None, on_rows: Progre
         book.close()
     db.execute(f"CREATE TEMP VIEW {STAGED} AS SELECT * FROM {_RAW}")
     _empty_rejects(db)
-    return Staged(columns, "xlsx", None, total, 0)
+    return Staged(columns, "xlsx", None, total, 0, names=names)

@@ -201,10 +201,10 @@ def _validate_and_plan(
     """Map and validate the staged rows, plan the writes, and count everything (nothing is written yet)."""
     cmap = resolve_mapping(req.kind, staged.columns, req.overrides)
     _check_required(req.kind, cmap, staged.columns, req.path)
-    decision = decide_date_format(detect_date_shapes(db, req.kind, cmap, staged.types))
-    build_parsed(db, req.kind, cmap, staged.columns, decision.dm_order, staged.types)
+    decision = decide_date_format(detect_date_shapes(db, req.kind, cmap, staged.types, staged.names))
+    build_parsed(db, req.kind, cmap, staged.names, decision.dm_order, staged.types)
     say("validate", staged.rows_in, staged.rows_in)
-    plan = _plan(db, req.kind, cmap, staged.columns, req.source)
+    plan = _plan(db, req.kind, cmap, staged.names, req.source)
     readers.drop_raw(db)  # frees the file's copy before the write (memory)
     result = ImportResult(
         import_id=None,
@@ -227,7 +227,7 @@ def _validate_and_plan(
     return plan, result
 
 
-def _plan(db: DuckDBEngine, kind: str, mapping: ColumnMapping, columns: list[str], source: str | None) -> Plan:
+def _plan(db: DuckDBEngine, kind: str, mapping: ColumnMapping, columns: Mapping[str, str], source: str | None) -> Plan:
     if kind in ("members", "stores", "staff"):
         return plan_master(db, kind, mapping, source)
     if kind == "orders":

@@ -15,7 +15,7 @@ from winback.ingest import values_sql as V
 from winback.ingest.aliases import ColumnMapping
 from winback.ingest.fields import MASTER_KINDS, Field, fields_of
 from winback.ingest.readers import STAGED
-from winback.ingest.sqltext import lit, q
+from winback.ingest.sqltext import lit, names_of, q
 
 PARSED = "wb_parsed"
 _DATE_TYPES = ("date", "timestamp")
@@ -43,12 +43,20 @@ def text_of(col: str, type_: str) -> str:
     return f"CAST({col} AS VARCHAR)"
 
 
-def detect_date_shapes(db: DuckDBEngine, kind: str, mapping: ColumnMapping, types: Mapping[str, str]) -> V.DateShapes:
-    """Count the date layouts of the values that are not already ISO timestamps (only those need deciding)."""
+def detect_date_shapes(
+    db: DuckDBEngine,
+    kind: str,
+    mapping: ColumnMapping,
+    types: Mapping[str, str],
+    columns: Mapping[str, str] | Sequence[str] = (),
+) -> V.DateShapes:
+    """Count the date layouts of the values that are not already ISO timestamps (only those need deciding);
+    `columns` maps the file's columns to their staging names (`Staged.names`)."""
     cols = [src for f, src in mapping.fields.items() if fields_of(kind)[f].type in _DATE_TYPES]
+    names = names_of(columns)
     total = V.DateShapes()
     for c in cols:
-        raw = q(c)
+        raw = q(names.get(c, c))
         if types.get(c, "VARCHAR").upper().startswith(("DATE", "TIMESTAMP")):  # typed (Parquet): all ISO already
             typed = db.scalar(f"SELECT count({raw}) FROM {STAGED}")
             total = total + V.DateShapes(ymd=int(typed))
@@ -131,25 +139,32 @@ def build_parsed(
     db: DuckDBEngine,
     kind: str,
     mapping: ColumnMapping,
-    columns: Sequence[str],
+    columns: Mapping[str, str] | Sequence[str],
     dm_order: str,
     types: Mapping[str, str] | None = None,
 ) -> None:
-    """CREATE TEMP TABLE wb_parsed for `kind` from wb_staged."""
+    """CREATE TEMP TABLE wb_parsed for `kind` from wb_staged; `columns` maps the file's columns to their staging
+    names (`Staged.names`; a list of names stands for itself)."""
     db.execute(parsed_sql(kind, mapping, columns, dm_order, types))
 
 
 def parsed_sql(
-    kind: str, mapping: ColumnMapping, columns: Sequence[str], dm_order: str, types: Mapping[str, str] | None = None
+    kind: str,
+    mapping: ColumnMapping,
+    columns: Mapping[str, str] | Sequence[str],
+    dm_order: str,
+    types: Mapping[str, str] | None = None,
 ) -> str:
-    """The CREATE TEMP TABLE statement of `build_parsed` (pure)."""
+    """The CREATE TEMP TABLE statement of `build_parsed` (pure). The file's columns are read under their staging
+    names only: the file's headers appear as JSON keys (literals), never as SQL names."""
     types = types or {}
     fields = fields_of(kind)
-    text = {c: text_of(q(c), types.get(c, "VARCHAR")) for c in columns}
+    ref = {c: q(n) for c, n in names_of(columns).items()}
+    text = {c: text_of(ref[c], types.get(c, "VARCHAR")) for c in ref}
     mapped = [(fields[name], src) for name, src in mapping.fields.items()]
-    fsql = [_field_sql(i, f, q(src), text[src], dm_order, text[src] == q(src)) for i, (f, src) in enumerate(mapped)]
+    fsql = [_field_sql(i, f, ref[src], text[src], dm_order, text[src] == ref[src]) for i, (f, src) in enumerate(mapped)]
     errors, blank_checks = _checks(kind, mapped, fsql)
-    all_empty = " AND ".join(f"{q(c)} IS NULL" for c in columns)
+    all_empty = " AND ".join(f"{r} IS NULL" for r in ref.values())
     err_sql = f"nullif(concat_ws('; ', {', '.join(errors)}), '')" if errors else "NULL::VARCHAR"
     err_sql = f"CASE WHEN {all_empty} THEN 'the row is empty' ELSE {err_sql} END"
     extra_pairs = [(c, text[c]) for c in mapping.kept]
@@ -164,7 +179,7 @@ def parsed_sql(
         if blank_checks
         else "NULL::VARCHAR[]"  # facts blank nothing; a NULL list is cheaper to store than 3M empty ones
     )
-    raw_pairs = [(c, text[c]) for c in columns]
+    raw_pairs = [(c, text[c]) for c in ref]
     layered = f"SELECT * FROM {STAGED}"
     for depth in range(_LAYERS):
         exprs = [e for x in fsql for e in x.layers[depth]]
