@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from winback.identity.service import IdentityService
     from winback.ingest.service import IngestService
     from winback.lifecycle.service import LifecycleService
+    from winback.outreach.service import OutreachService
     from winback.overview.service import OverviewService
     from winback.quality.service import QualityService
     from winback.warehouse.info import WarehouseInfo
@@ -142,6 +143,12 @@ class Winback:
         from winback.campaigns.coupon_service import CouponService
 
         return CouponService(self)
+
+    @cached_property
+    def outreach(self) -> OutreachService:
+        from winback.outreach.service import OutreachService
+
+        return OutreachService(self)
 
     @cached_property
     def demo(self) -> DemoService:

@@ -1,8 +1,133 @@
-"""The contact ledger's rules: every touch has an idempotency key, so a retried launch or a crashed sender never
-queues or sends twice. Pure; the touches and guide tasks are written by outreach.store."""
+"""The contact ledger's rules: states, reasons, idempotency keys and the row a channel sees. Pure.
+
+Every touch has an idempotency key (a retried launch or a crashed sender never queues or sends twice) and one
+state:
+
+    queued ──► sending ──► sent ──► delivered
+       │          │          └────► failed        (a delivery receipt says it never arrived)
+       │          ├────────► failed               (the provider refused it, or retries ran out)
+       │          └────────► queued               (retry later: 429 / 5xx / timeout, or a crash left it unknown
+       │                                           and the provider says it never got it)
+       └────────► skipped                         (contact pressure, opt-out, no address …: `reason` says why)
+
+`sending` is written (with the batch and the attempt number) *before* a channel is called, so after a crash every
+touch whose result is unknown is found in `sending` and resolved before anything is sent again. The touches and
+guide tasks are written by outreach.store.
+"""
 
 from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+QUEUED, SENDING, SENT, DELIVERED, FAILED, SKIPPED = "queued", "sending", "sent", "delivered", "failed", "skipped"
+SUPPRESSED = "suppressed"  # written before migration 007 by `campaign close`: never sent, counts as skipped
+STATES = (QUEUED, SENDING, SENT, DELIVERED, FAILED, SKIPPED)
+FINAL = frozenset({DELIVERED, FAILED, SKIPPED, SUPPRESSED})
+#: states that count as a contact already made (contact pressure counts them; `sending` counts, to be safe)
+CONTACTED = (SENDING, SENT, DELIVERED)
+TRANSITIONS: dict[str, frozenset[str]] = {
+    QUEUED: frozenset({SENDING, SKIPPED, QUEUED}),
+    SENDING: frozenset({SENT, DELIVERED, FAILED, QUEUED}),
+    SENT: frozenset({DELIVERED, FAILED}),
+    DELIVERED: frozenset(),
+    FAILED: frozenset(),
+    SKIPPED: frozenset(),
+}
+
+#: why a touch was skipped, failed or held back: reason code -> (zh, en)
+REASONS: dict[str, tuple[str, str]] = {
+    "opted_out": ("会员已退订", "the member opted out"),
+    "opted_out_channel": ("会员已退订该渠道", "the member opted out of this channel"),
+    "no_consent": ("该渠道未授权", "no consent for this channel"),
+    "no_address": ("没有可用的号码/地址", "no phone, e-mail or contact id for this channel"),
+    "cap_day": ("超过每日触达上限", "daily contact cap reached"),
+    "cap_week": ("超过每周触达上限", "weekly contact cap reached"),
+    "cap_month": ("超过每月触达上限", "monthly contact cap reached"),
+    "channel_cap_day": ("超过该渠道每日上限", "daily cap of this channel reached"),
+    "channel_cap_week": ("超过该渠道每周上限", "weekly cap of this channel reached"),
+    "channel_cap_month": ("超过该渠道每月上限", "monthly cap of this channel reached"),
+    "wecom_quota": ("本月企业群发配额已用完", "the enterprise's monthly WeCom mass-message quota is used up"),
+    "quiet_hours": ("免打扰时段,推迟到时段结束", "quiet hours: held until they end"),
+    "merged": ("会员已被合并到另一条记录", "the member was merged into another record"),
+    "campaign_closed": ("活动已结束", "the campaign is closed"),
+    "no_channel": ("渠道未配置", "the channel is not configured"),
+    "rejected": ("渠道拒绝", "the channel refused it"),
+    "retries_exhausted": ("重试次数用尽", "retries used up"),
+    "undelivered": ("回执:未送达", "receipt: not delivered"),
+    "not_confirmed": ("导购未确认群发", "the guide did not confirm the mass message"),
+    "wecom_not_friend": ("客户不是导购的好友", "the customer is not the guide's contact"),
+    "resent_after_crash": ("崩溃后结果未知,按原幂等键重发", "result unknown after a crash: resent with its key"),
+}
 
 
 def touch_key(campaign_id: str, member_id: str, channel: str, step: int = 1) -> str:
     return f"{campaign_id}:{member_id}:{channel}:{step}"
+
+
+def reason_text(code: str | None, lang: str = "zh") -> str:
+    if not code:
+        return ""
+    zh, en = REASONS.get(code.split(":", 1)[0], (code, code))
+    return zh if lang == "zh" else en
+
+
+def can_move(old: str, new: str) -> bool:
+    return new in TRANSITIONS.get(old, frozenset())
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """What a channel plugin sees of a touch: the ledger row, nothing else of the warehouse.
+
+    `to` is the recipient resolved at claim time (phone in E.164, e-mail, WeCom external userid, …); `sender` the
+    guide's WeCom userid where there is one; `attempt` the number of this call (1 = first); `batch_id` the
+    dispatch batch (the SMS out-id); `payload` the JSON queued with the touch (at least `text`, often `code`)."""
+
+    key: str
+    channel: str
+    campaign_id: str | None
+    member_id: str
+    to: str | None
+    text: str
+    attempt: int
+    batch_id: str | None = None
+    sender: str | None = None
+    provider_id: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def parse_payload(raw: str | dict[str, Any] | None) -> dict[str, Any]:
+        if raw is None:
+            return {}
+        if isinstance(raw, dict):
+            return raw
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return {"text": str(raw)}
+        return value if isinstance(value, dict) else {"text": str(value)}
+
+
+#: what a channel answers for one touch
+OUTCOMES = ("sent", "delivered", "failed", "retry", "unknown", "pending", "not_sent")
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """A channel's answer for one touch. `outcome`: sent (accepted), delivered (a receipt says it arrived),
+    failed (refused for good; `reason` and `response` say why), retry (try again later: 429/5xx/timeout),
+    unknown (no answer: left in `sending` for the next resolve), pending (accepted, waiting for someone, e.g. a
+    guide's WeCom confirmation: stays `sending`), not_sent (resolve only: the provider never got it, safe to
+    send again)."""
+
+    key: str
+    outcome: str
+    provider_id: str | None = None
+    response: str | None = None
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"unknown send outcome {self.outcome!r}; one of {OUTCOMES}")

@@ -1,15 +1,20 @@
-"""Guide tasks and the contact ledger (touches), written at launch inside the launch's transaction.
+"""The contact ledger and guide tasks in the warehouse: queueing, states, opt-outs, counts.
 
 A touch is inserted only if its idempotency key (ledger.touch_key) is new, a task only if its id is new, so a
-retried launch adds nothing twice.
+retried launch (or a journey enrolling the same day twice) adds nothing twice. The dispatcher's statements
+(claim, history, results, orphans) are in store_dispatch.py. docs/outreach.md lists what other rooms may call.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+
+from winback.errors import InputError
+from winback.outreach import ledger
 
 if TYPE_CHECKING:
     from winback.engine.duckdb_engine import DuckDBEngine
@@ -21,6 +26,10 @@ _TOUCH_SCHEMA = pa.schema(
         ("member_id", pa.string()),
         ("channel", pa.string()),
         ("payload", pa.string()),
+        ("due_at", pa.timestamp("us")),
+        ("journey_id", pa.string()),
+        ("step", pa.int32()),
+        ("task_id", pa.string()),
     ]
 )
 _TASK_SCHEMA = pa.schema(
@@ -39,14 +48,18 @@ _TASK_SCHEMA = pa.schema(
 
 
 def queue_touches(db: DuckDBEngine, touches: list[dict[str, Any]], now: dt.datetime) -> int:
-    """Insert touches (idempotency_key, campaign_id, member_id, channel, payload) not already queued."""
+    """Insert touches not already in the ledger; returns how many were new. Each dict has idempotency_key,
+    campaign_id, member_id, channel, payload (JSON text: at least `text`), and optionally due_at (not before),
+    journey_id, step, task_id."""
     if not touches:
         return 0
     t = pa.Table.from_pylist([{**x, "payload": x.get("payload")} for x in touches], schema=_TOUCH_SCHEMA)
     with db.registered("_new_touches", t):
         row = db.fetchone(
-            "INSERT INTO touches (idempotency_key, campaign_id, member_id, channel, status, payload, queued_at) "
-            "SELECT n.idempotency_key, n.campaign_id, n.member_id, n.channel, 'queued', n.payload::JSON, ? "
+            "INSERT INTO touches (idempotency_key, campaign_id, member_id, channel, status, payload, queued_at, "
+            " due_at, journey_id, step, task_id, attempts, updated_at) "
+            "SELECT DISTINCT ON (n.idempotency_key) n.idempotency_key, n.campaign_id, n.member_id, n.channel, "
+            " 'queued', n.payload::JSON, $1, n.due_at, n.journey_id, n.step, n.task_id, 0, $1 "
             "FROM _new_touches n ANTI JOIN touches t ON t.idempotency_key = n.idempotency_key",
             [now],
         )
@@ -65,3 +78,91 @@ def create_tasks(db: DuckDBEngine, tasks: list[dict[str, Any]], now: dt.datetime
             [now + dt.timedelta(days=due_days), now],
         )
     return int(row[0]) if row else 0
+
+
+def set_state(db: DuckDBEngine, keys: Iterable[str], state: str, now: dt.datetime, *, reason: str | None = None) -> int:
+    """Move touches to `state` where the ledger allows it (ledger.TRANSITIONS); returns how many moved. For the
+    channels a person carries out (guide_task, ai_call results): a done task's touch becomes sent/delivered."""
+    if state not in ledger.STATES:
+        raise InputError(f"未知的触达状态 {state!r} / unknown touch state {state!r}", hint=f"{ledger.STATES}")
+    allowed = [old for old, new in ledger.TRANSITIONS.items() if state in new]
+    keys = list(keys)
+    if not keys or not allowed:
+        return 0
+    with db.registered("_keys", pa.table({"key": pa.array(keys, pa.string())})):
+        row = db.fetchone(
+            "UPDATE touches SET status = $1, reason = coalesce($2, reason), updated_at = $3, "
+            " sent_at = CASE WHEN $1 IN ('sent', 'delivered') THEN coalesce(sent_at, $3) ELSE sent_at END, "
+            " delivered_at = CASE WHEN $1 = 'delivered' THEN $3 ELSE delivered_at END "
+            "WHERE idempotency_key IN (SELECT key FROM _keys) AND list_contains($4, status)",
+            [state, reason, now, allowed],
+        )
+    return int(row[0]) if row else 0
+
+
+def opt_out(
+    db: DuckDBEngine, member_id: str, channel: str, *, source: str, reason: str | None, now: dt.datetime
+) -> bool:
+    """Record an opt-out ('*' = every channel; then members.opted_out_at too). Returns False if already there."""
+    with db.transaction():
+        row = db.fetchone(
+            "INSERT INTO opt_outs (member_id, channel, source, reason, received_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [member_id, channel, source, reason, now],
+        )
+        if channel == "*":
+            db.execute(
+                "UPDATE members SET opted_out_at = coalesce(opted_out_at, ?) WHERE member_id = ?", [now, member_id]
+            )
+    return bool(row and row[0])
+
+
+def record_inbound(
+    db: DuckDBEngine, event_key: str, *, channel: str, kind: str, member_id: str | None, payload: str, now: dt.datetime
+) -> bool:
+    """Remember an inbound event (uplink reply, receipt, contact deletion); False if it was seen before."""
+    row = db.fetchone(
+        "INSERT INTO inbound_events (event_key, channel, kind, member_id, payload, received_at) "
+        "VALUES (?, ?, ?, ?, ?::JSON, ?) ON CONFLICT DO NOTHING",
+        [event_key, channel, kind, member_id, payload, now],
+    )
+    return bool(row and row[0])
+
+
+def member_by_phone(db: DuckDBEngine, phone: str) -> str | None:
+    """The (surviving) member with this E.164 phone, if exactly one has it."""
+    rows = db.fetchall(
+        "SELECT coalesce(merged_into, member_id) FROM members WHERE phone = ? GROUP BY 1 LIMIT 2", [phone]
+    )
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
+def member_by_wecom(db: DuckDBEngine, external_userid: str) -> str | None:
+    rows = db.fetchall(
+        "SELECT coalesce(merged_into, member_id) FROM members WHERE wechat_id = ? GROUP BY 1 LIMIT 2",
+        [external_userid],
+    )
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
+def ledger_counts(db: DuckDBEngine, *, campaign_id: str | None = None) -> list[tuple[str, str, str | None, int]]:
+    """(channel, status, reason, touches), for one campaign or all, biggest first."""
+    return [
+        (str(c), str(s), None if r is None else str(r), int(n))
+        for c, s, r, n in db.fetchall(
+            "SELECT channel, status, CASE WHEN status IN ('skipped', 'failed') THEN reason END, count(*) "
+            "FROM touches WHERE $1::VARCHAR IS NULL OR campaign_id = $1 GROUP BY ALL ORDER BY 4 DESC, 1, 2, 3",
+            [campaign_id],
+        )
+    ]
+
+
+def touches_of(
+    db: DuckDBEngine, *, member_id: str | None = None, campaign_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Every ledger row of a member or a campaign (all columns), oldest first."""
+    return db.dicts(
+        "SELECT * FROM touches WHERE ($1::VARCHAR IS NULL OR member_id = $1) "
+        "AND ($2::VARCHAR IS NULL OR campaign_id = $2) ORDER BY queued_at, idempotency_key",
+        [member_id, campaign_id],
+    )

@@ -1,0 +1,189 @@
+"""The SMS channel, shaped like Aliyun's SMS API (dysmsapi, RPC style, HMAC-SHA1 signed):
+
+- `SendBatchSms`: ≤ 100 numbers per call (PhoneNumberJson), one signature name per number (SignNameJson), one
+  template code, per-number template parameters (TemplateParamJson, from the touch's payload: `params` names
+  which keys), and an `OutId` = the dispatch batch id for correlation. Answer: Code "OK" + BizId, or an error code
+  (throttling and 5xx: retry later; others: the batch failed).
+- `QuerySendDetails` (PhoneNumber, SendDate): the provider does **not** de-duplicate retries, so a touch a crash
+  left in `sending` is looked up there first: a detail with our OutId means it was accepted (status 3 delivered,
+  2 failed, 1 waiting → sent); none means it never arrived and may be sent again.
+- Delivery receipts and uplink replies: Aliyun delivers `SmsReport` and `SmsUp` messages through a message queue
+  or an HTTP push; here they are pulled (`PullSmsReport`, `PullSmsUp`: simulated actions carrying the fields of
+  those messages). An uplink '退订' / 'TD' / 'R' opts the member out of SMS.
+
+[channels.sms]: endpoint, access_key_id, access_key_secret, sign_name, template_code (required); params (["code"]),
+connections (4), rate_per_second (none), timeout (10), receipts (true), max_attempts (6), backoff_base (60),
+backoff_max (3600), region ("cn-hangzhou").
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import urllib.parse
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from winback.outreach.channels.contract import Inbound
+from winback.outreach.channels.http import Http, Reply
+from winback.outreach.ledger import LedgerRow, SendResult
+
+if TYPE_CHECKING:
+    from winback.outreach.config import ChannelConfig
+
+RETRY_CODES = frozenset({"isv.BUSINESS_LIMIT_CONTROL", "Throttling.User", "Throttling", "ServiceUnavailable"})
+SEND_STATUS = {3: "delivered", 2: "failed", 1: "sent"}
+
+
+def pct(s: str) -> str:
+    return urllib.parse.quote(s, safe="~")
+
+
+def signature(params: dict[str, str], secret: str, method: str = "POST") -> str:
+    """Aliyun RPC signature: HMAC-SHA1 over METHOD&%2F&pct(sorted k=v pairs), key = secret + '&'."""
+    canon = "&".join(f"{pct(k)}={pct(v)}" for k, v in sorted(params.items()))
+    to_sign = f"{method}&{pct('/')}&{pct(canon)}"
+    return base64.b64encode(hmac.new((secret + "&").encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
+
+
+def national(phone: str | None) -> str:
+    """+8613912345678 -> 13912345678 (the provider's mainland format); other countries keep the + form."""
+    p = phone or ""
+    return p[3:] if p.startswith("+86") else p
+
+
+class SmsChannel:
+    batch_size = 100
+    resolve_sends = False
+
+    def __init__(self, config: ChannelConfig) -> None:
+        self.name = config.name
+        self._key_id = str(config.require("access_key_id"))
+        self._secret = str(config.require("access_key_secret"))
+        self.sign_name = str(config.require("sign_name"))
+        self.template_code = str(config.require("template_code"))
+        self.params = list(config.get("params", ["code"]))
+        self.region = str(config.get("region", "cn-hangzhou"))
+        self._http = Http(str(config.require("endpoint")), timeout=float(config.get("timeout", 10)))
+        self.connections = int(config.get("connections", 4))
+        rate = config.get("rate_per_second")
+        self.rate_per_second = None if rate is None else float(rate)
+        self.batch_size = min(100, int(config.get("batch_size", 100)))
+        self.with_receipts = bool(config.get("receipts", True))
+        self.max_attempts = int(config.get("max_attempts", 6))
+        self.backoff_base = float(config.get("backoff_base", 60))
+        self.backoff_max = float(config.get("backoff_max", 3600))
+
+    # -- the RPC call ------------------------------------------------------------------------------------------------
+    def call(self, action: str, **fields: str) -> Reply:
+        params = {
+            "AccessKeyId": self._key_id,
+            "Action": action,
+            "Format": "JSON",
+            "RegionId": self.region,
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureNonce": uuid.uuid4().hex,
+            "SignatureVersion": "1.0",
+            "Timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Version": "2017-05-25",
+            **fields,
+        }
+        params["Signature"] = signature(params, self._secret)
+        body = urllib.parse.urlencode(params).encode()
+        return self._http.request("POST", None, body, {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def send(self, rows: Sequence[LedgerRow]) -> list[SendResult]:
+        """One SendBatchSms for the rows (one batch: the same batch id, the OutId)."""
+        out_id = rows[0].batch_id or uuid.uuid4().hex[:16]
+        reply = self.call(
+            "SendBatchSms",
+            PhoneNumberJson=json.dumps([national(r.to) for r in rows]),
+            SignNameJson=json.dumps([self.sign_name] * len(rows), ensure_ascii=False),
+            TemplateCode=self.template_code,
+            TemplateParamJson=json.dumps([self._params(r) for r in rows], ensure_ascii=False),
+            OutId=out_id,
+        )
+        doc = reply.json() if reply.status else None
+        code = doc.get("Code") if isinstance(doc, dict) else None
+        if reply.status == 200 and code == "OK":
+            return [SendResult(r.key, "sent", provider_id=str(doc.get("BizId")), response="OK") for r in rows]
+        if reply.status == 0:
+            # no answer: the batch may or may not have been accepted; resolved from the send details
+            return [SendResult(r.key, "unknown", response=reply.short()) for r in rows]
+        if reply.status >= 500 or code in RETRY_CODES:
+            return [SendResult(r.key, "retry", response=reply.short(), reason=str(code or reply.status)) for r in rows]
+        return [SendResult(r.key, "failed", response=reply.short(), reason="rejected") for r in rows]
+
+    def _params(self, row: LedgerRow) -> dict[str, str]:
+        values: dict[str, Any] = {**row.payload, "text": row.text}
+        return {p: "" if values.get(p) is None else str(values[p]) for p in self.params}
+
+    def resolve(self, rows: Sequence[LedgerRow]) -> list[SendResult]:
+        """Each unknown touch looked up by number and day: a detail carrying its batch's OutId means accepted."""
+        out = []
+        for r in rows:
+            day = dt.date.today().strftime("%Y%m%d")
+            reply = self.call(
+                "QuerySendDetails", PhoneNumber=national(r.to), SendDate=day, PageSize="50", CurrentPage="1"
+            )
+            doc = reply.json() if reply.status == 200 else None
+            if not isinstance(doc, dict) or doc.get("Code") != "OK":
+                out.append(SendResult(r.key, "unknown", response=reply.short()))
+                continue
+            details = (doc.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
+            mine = [d for d in details if d.get("OutId") == r.batch_id]
+            if not mine:
+                out.append(SendResult(r.key, "not_sent", response="no send detail for the batch"))
+                continue
+            status = SEND_STATUS.get(int(mine[0].get("SendStatus", 1)), "sent")
+            reason = "undelivered" if status == "failed" else None
+            out.append(SendResult(r.key, status, response=str(mine[0].get("ErrCode") or "OK"), reason=reason))
+        return out
+
+    def receipts(self, rows: Sequence[LedgerRow]) -> list[SendResult]:
+        if not self.with_receipts:
+            return []
+        by = {(r.batch_id, national(r.to)): r.key for r in rows}
+        out = []
+        reply = self.call("PullSmsReport")
+        doc = reply.json() if reply.status == 200 else None
+        for rep in (doc or {}).get("Reports", []) if isinstance(doc, dict) else []:
+            key = by.get((rep.get("out_id"), rep.get("phone_number")))
+            if key is None:
+                continue
+            ok = bool(rep.get("success"))
+            out.append(
+                SendResult(
+                    key,
+                    "delivered" if ok else "failed",
+                    response=str(rep.get("err_code") or "DELIVERED"),
+                    reason=None if ok else "undelivered",
+                )
+            )
+        return out
+
+    def inbound(self) -> list[Inbound]:
+        reply = self.call("PullSmsUp")
+        doc = reply.json() if reply.status == 200 else None
+        ups = (doc or {}).get("Messages", []) if isinstance(doc, dict) else []
+        return [
+            Inbound(
+                str(m.get("sequence_id")),
+                "sms",
+                "uplink",
+                _e164(str(m.get("phone_number", ""))),
+                str(m.get("content", "")),
+            )
+            for m in ups
+        ]
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _e164(phone: str) -> str:
+    return phone if phone.startswith("+") else "+86" + phone

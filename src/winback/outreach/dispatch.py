@@ -1,0 +1,308 @@
+"""The dispatcher: sends what is due, channel by channel, in chunks, crash-safe and resumable.
+
+For each channel:
+
+1. **Resolve** touches left in `sending` (a crash, or a WeCom message waiting for the guide): the channel answers
+   from the provider (SMS: the send details by out-id; WeCom: the send result by msgid) or, where a provider cannot
+   be asked (webhook, e-mail), the touch is sent again *with the same key* as a new attempt (written first).
+2. **Claim** a chunk of due touches: contact pressure (pressure.decide, against the ledger's history) skips or
+   defers some; the rest become `sending` with a batch id and attempt number, in one transaction, *before* any
+   call leaves.
+3. **Send** the chunk in batches (≤ batch_size rows per provider call) on at most `connections` threads, paced
+   to `rate_per_second`; then **record** every answer in one statement guarded by `status = 'sending'`.
+4. Repeat until nothing is due; then pull delivery receipts and inbound replies (opt-outs).
+
+Killed at any moment, a restart finds every touch in a state that says what to do: queued (never left), sending
+(resolve it first), or final. Nothing is sent twice by the dispatcher: a touch leaves `sending` only with an
+answer, and a touch with a recorded success is never selected again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from winback.outreach import pressure, store, store_dispatch
+from winback.outreach.channels.contract import backoff_seconds, is_opt_out_reply
+from winback.outreach.ledger import LedgerRow, SendResult
+
+if TYPE_CHECKING:
+    from winback.engine.duckdb_engine import DuckDBEngine
+    from winback.outreach.channels.contract import Channel
+
+HISTORY_DAYS = 31
+
+
+@dataclass
+class Tally:
+    channel: str
+    resolved: int = 0
+    claimed: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)  # sent, delivered, failed, retry, unknown, pending …
+    skipped: Counter[str] = field(default_factory=Counter)  # reason -> touches
+    deferred: int = 0
+    receipts: int = 0
+    opt_outs: int = 0
+    configured: bool = True
+
+
+def to_row(d: Mapping[str, Any], attempt: int, batch_id: str | None = None) -> LedgerRow:
+    payload = LedgerRow.parse_payload(d.get("payload"))
+    return LedgerRow(
+        key=str(d["key"]),
+        channel=str(d["channel"]),
+        campaign_id=d.get("campaign_id"),
+        member_id=str(d["member_id"]),
+        to=d.get("address"),
+        text=str(payload.get("text") or ""),
+        attempt=attempt,
+        batch_id=batch_id if batch_id is not None else d.get("batch_id"),
+        sender=d.get("sender"),
+        provider_id=d.get("provider_id"),
+        payload=payload,
+    )
+
+
+def candidate(d: Mapping[str, Any]) -> pressure.Candidate:
+    return pressure.Candidate(
+        key=str(d["key"]),
+        member_id=str(d["member_id"]),
+        channel=str(d["channel"]),
+        to=d.get("address"),
+        consent=d.get("consent"),
+        opted_out=bool(d.get("opted_out")),
+        opted_out_channels=frozenset(d.get("opted_out_channels") or ()),
+        merged=bool(d.get("merged")),
+        closed=bool(d.get("closed")),
+    )
+
+
+def ledger_update(
+    r: SendResult, attempts: int, ch: Channel, now: dt.datetime, rng: random.Random
+) -> dict[str, Any] | None:
+    """The ledger row a channel's answer leads to (None: stays `sending` untouched)."""
+    base = {"key": r.key, "provider_id": r.provider_id, "response": r.response, "next_attempt_at": None}
+    if r.outcome in ("sent", "delivered"):
+        return {**base, "status": r.outcome, "reason": None}
+    if r.outcome == "failed":
+        return {**base, "status": "failed", "reason": r.reason or "rejected"}
+    if r.outcome == "retry":
+        if attempts >= int(getattr(ch, "max_attempts", 6)):
+            return {**base, "status": "failed", "reason": "retries_exhausted"}
+        wait = backoff_seconds(
+            attempts, base=float(getattr(ch, "backoff_base", 30)), cap=float(getattr(ch, "backoff_max", 3600)), rng=rng
+        )
+        return {**base, "status": "queued", "reason": r.reason, "next_attempt_at": now + dt.timedelta(seconds=wait)}
+    if r.outcome == "not_sent":
+        return {**base, "status": "queued", "reason": "resent_after_crash"}
+    # unknown / pending: stays sending; note the provider's id and answer
+    return {**base, "status": "sending", "reason": r.reason} if (r.provider_id or r.response) else None
+
+
+def batches(rows: Sequence[LedgerRow], size: int) -> list[list[LedgerRow]]:
+    return [list(rows[i : i + size]) for i in range(0, len(rows), max(1, size))]
+
+
+class Pacer:
+    """At most `rate` calls per second (None: no pacing), shared by the worker threads."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.gap = 0.0 if not rate else 1.0 / rate
+        self.next = time.monotonic()
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.gap:
+            return
+        with self.lock:
+            now = time.monotonic()
+            at = max(now, self.next)
+            self.next = at + self.gap
+        if at > now:
+            time.sleep(at - now)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: DuckDBEngine,
+        channels: Mapping[str, Channel],
+        rules: pressure.PressureRules,
+        now: Callable[[], dt.datetime],
+        *,
+        campaign_id: str | None = None,
+        limit: int | None = None,
+        chunk: int = 10_000,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db, self.channels, self.rules, self.now = db, channels, rules, now
+        self.campaign_id, self.limit, self.chunk = campaign_id, limit, chunk
+        self.rng = rng or random.Random()
+        self.claimed_total = 0
+
+    # -- the run -------------------------------------------------------------------------------------------------
+    def run(self, names: Iterable[str]) -> list[Tally]:
+        out = []
+        for name in names:
+            ch = self.channels.get(name)
+            if ch is None:
+                out.append(Tally(name, configured=False))
+                continue
+            t = Tally(name)
+            self.resolve(name, ch, t)
+            while self._room() and self.claim_and_send(name, ch, t):
+                pass
+            self.receipts(name, ch, t)
+            self.inbound(name, ch, t)
+            out.append(t)
+        return out
+
+    def _room(self) -> int:
+        return self.chunk if self.limit is None else max(0, min(self.chunk, self.limit - self.claimed_total))
+
+    def _call(
+        self, ch: Channel, fn: Callable[[list[LedgerRow]], list[SendResult]], rows: list[LedgerRow]
+    ) -> list[SendResult]:
+        """Batches through `fn` on at most ch.connections threads; answers in the rows' order."""
+        groups = batches(rows, int(ch.batch_size))
+        pacer = Pacer(ch.rate_per_second)
+
+        def one(group: list[LedgerRow]) -> list[SendResult]:
+            pacer.wait()
+            return fn(group)
+
+        if len(groups) <= 1 or int(ch.connections) <= 1:
+            return [r for g in groups for r in one(g)]
+        with ThreadPoolExecutor(max_workers=min(int(ch.connections), len(groups))) as pool:
+            return [r for res in pool.map(one, groups) for r in res]
+
+    def _record(self, ch: Channel, rows: list[LedgerRow], results: list[SendResult], t: Tally) -> None:
+        attempts = {r.key: r.attempt for r in rows}
+        now = self.now()
+        updates = []
+        for r in results:
+            t.outcomes[r.outcome] += 1
+            u = ledger_update(r, attempts.get(r.key, 1), ch, now, self.rng)
+            if u is not None:
+                updates.append(u)
+        store_dispatch.record_results(self.db, updates, now)
+
+    # -- the steps -----------------------------------------------------------------------------------------------
+    def resolve(self, name: str, ch: Channel, t: Tally) -> None:
+        while True:
+            found = store_dispatch.in_flight(self.db, name, campaign_id=self.campaign_id, limit=self.chunk)
+            if not found:
+                return
+            resend = bool(getattr(ch, "resolve_sends", False))
+            if resend:  # a new attempt of the same key: written before the call leaves
+                store_dispatch.bump_attempts(self.db, [str(d["key"]) for d in found], self.now())
+            rows = [to_row(d, int(d.get("attempts") or 0) + (1 if resend else 0)) for d in found]
+            results = self._call(ch, ch.resolve, rows)
+            t.resolved += len(rows)
+            self._record(ch, rows, results, t)
+            still = sum(1 for r in results if r.outcome in ("pending", "unknown"))
+            if still == len(found) or len(found) < self.chunk:
+                return  # what is left waits for the provider (a guide's confirmation, a receipt)
+
+    def claim_and_send(self, name: str, ch: Channel, t: Tally) -> bool:
+        """One chunk: decide, claim, send, record. False when nothing was due."""
+        now = self.now()
+        due = store_dispatch.due_touches(self.db, name, now, campaign_id=self.campaign_id, limit=self._room())
+        if not due:
+            return False
+        history = store_dispatch.contact_history(
+            self.db, [str(d["member_id"]) for d in due], now - dt.timedelta(days=HISTORY_DAYS)
+        )
+        decisions = pressure.decide([candidate(d) for d in due], history, self.rules, now)
+        by_key = {str(d["key"]): d for d in due}
+        go = [by_key[x.key] for x in decisions if x.verdict == pressure.SEND]
+        skipped = [{"key": x.key, "reason": x.reason} for x in decisions if x.verdict == pressure.SKIP]
+        deferred = [
+            {"key": x.key, "reason": x.reason, "until": x.until} for x in decisions if x.verdict == pressure.DEFER
+        ]
+        rows = []
+        for group in batches(go, int(ch.batch_size)):
+            bid = uuid.uuid4().hex[:16]
+            rows += [to_row(d, int(d.get("attempts") or 0) + 1, bid) for d in group]
+        claim = [{"key": r.key, "batch_id": r.batch_id, "recipient": r.to, "sender": r.sender} for r in rows]
+        store_dispatch.claim(self.db, claim, skipped, deferred, now)
+        t.claimed += len(rows)
+        t.deferred += len(deferred)
+        t.skipped.update(str(s["reason"]) for s in skipped)
+        self.claimed_total += len(rows)
+        if rows:
+            self._record(ch, rows, self._call(ch, ch.send, rows), t)
+        return True
+
+    def plan(self, names: Iterable[str]) -> list[Tally]:
+        """--dry-run: what the next dispatch would send, skip and defer (nothing written, nothing sent)."""
+        out = []
+        for name in names:
+            t = Tally(name, configured=name in self.channels)
+            now = self.now()
+            due = store_dispatch.due_touches(
+                self.db, name, now, campaign_id=self.campaign_id, limit=self.limit or 1_000_000
+            )
+            history = store_dispatch.contact_history(
+                self.db, [str(d["member_id"]) for d in due], now - dt.timedelta(days=HISTORY_DAYS)
+            )
+            for x in pressure.decide([candidate(d) for d in due], history, self.rules, now):
+                if x.verdict == pressure.SEND:
+                    t.claimed += 1
+                elif x.verdict == pressure.DEFER:
+                    t.deferred += 1
+                else:
+                    t.skipped[str(x.reason)] += 1
+            out.append(t)
+        return out
+
+    def receipts(self, name: str, ch: Channel, t: Tally) -> None:
+        now = self.now()
+        waiting = store_dispatch.awaiting_receipts(self.db, name, since=now - dt.timedelta(days=3), limit=200_000)
+        if not waiting:
+            return
+        rows = [to_row(d, int(d.get("attempts") or 0)) for d in waiting]
+        got = [r for r in ch.receipts(rows) if r.outcome in ("delivered", "failed")]  # one pull for all
+        rec = [
+            {
+                "key": r.key,
+                "status": r.outcome,
+                "reason": r.reason,
+                "provider_id": r.provider_id,
+                "response": r.response,
+            }
+            for r in got
+        ]
+        t.receipts += store_dispatch.record_receipts(self.db, rec, now)
+
+    def inbound(self, name: str, ch: Channel, t: Tally) -> None:
+        now = self.now()
+        for ev in ch.inbound():
+            if ev.kind == "uplink":
+                member = store.member_by_phone(self.db, ev.address)
+            else:
+                member = store.member_by_wecom(self.db, ev.address)
+            payload = json.dumps({"text": ev.text, "address": ev.address}, ensure_ascii=False)
+            if not store.record_inbound(
+                self.db, ev.event_key, channel=ev.channel, kind=ev.kind, member_id=member, payload=payload, now=now
+            ):
+                continue
+            wants_out = ev.kind == "contact_deleted" or (ev.kind == "uplink" and is_opt_out_reply(ev.text))
+            if member and wants_out:
+                t.opt_outs += store.opt_out(
+                    self.db,
+                    member,
+                    ev.channel,
+                    source="sms_uplink" if ev.kind == "uplink" else "wecom_deleted",
+                    reason=ev.text or ev.kind,
+                    now=now,
+                )

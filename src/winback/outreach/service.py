@@ -1,0 +1,91 @@
+"""OutreachService(wb): dispatch what is due, the ledger's counts, opt-outs. Thin: the decisions are in pressure
+and dispatch, the statements in store / store_dispatch, the providers in channels/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from winback.errors import ConfigError
+from winback.outreach import store
+from winback.outreach.types import ChannelReport, DispatchResult, LedgerRowCount, LedgerSummary, OptOutResult
+
+if TYPE_CHECKING:
+    from winback.app import Winback
+    from winback.outreach.dispatch import Tally
+
+
+def _report(t: Tally) -> ChannelReport:
+    o = t.outcomes
+    return ChannelReport(
+        channel=t.channel,
+        configured=t.configured,
+        resolved=t.resolved,
+        claimed=t.claimed,
+        sent=o["sent"],
+        delivered=o["delivered"],
+        failed=o["failed"],
+        retry=o["retry"],
+        unknown=o["unknown"],
+        pending=o["pending"],
+        deferred=t.deferred,
+        skipped=dict(sorted(t.skipped.items())),
+        receipts=t.receipts,
+        opt_outs=t.opt_outs,
+    )
+
+
+class OutreachService:
+    def __init__(self, wb: Winback) -> None:
+        self.wb = wb
+
+    def dispatch(
+        self,
+        *,
+        channel: str | None = None,
+        campaign_id: str | None = None,
+        limit: int | None = None,
+        dry_run: bool = False,
+        channels_file: Path | None = None,
+        chunk: int = 10_000,
+    ) -> DispatchResult:
+        """Send what is due (or, dry run, say what would be sent), channel by channel; see outreach.dispatch."""
+        from winback.outreach import store_dispatch
+        from winback.outreach.channels import load_channel
+        from winback.outreach.config import load_channels
+        from winback.outreach.dispatch import Dispatcher
+        from winback.outreach.pressure import rules_from_config
+
+        if limit is not None and limit < 0:
+            raise ConfigError(f"--limit 不能为负 / --limit must not be negative: {limit}", hint="--limit 1000")
+        cfg = load_channels(channels_file or self.wb.settings.channels)
+        rules = rules_from_config(cfg.pressure, self.wb.settings.quiet_hours)
+        if channel is not None and channel not in cfg.channels:
+            raise ConfigError(
+                f"渠道 {channel} 没有配置 / channel {channel} is not configured",
+                hint=f"在渠道配置文件里加 [channels.{channel}] (--channels FILE 或 WINBACK_CHANNELS) / "
+                f"add [channels.{channel}] to the channels file; 已配置 / configured: {sorted(cfg.channels) or '-'}",
+            )
+        db = self.wb.db(write=not dry_run)
+        now = self.wb.now()
+        due = store_dispatch.queued_channels(db, now, campaign_id)
+        names = [channel] if channel else sorted(cfg.channels)
+        unconfigured = [] if channel else sorted(set(due) - set(cfg.channels))
+        built = {} if dry_run else {n: load_channel(cfg.channels[n]) for n in names}
+        try:
+            d = Dispatcher(db, built, rules, self.wb.now, campaign_id=campaign_id, limit=limit, chunk=chunk)
+            tallies = d.plan(names) if dry_run else d.run(names)
+        finally:
+            for ch in built.values():
+                ch.close()
+        return DispatchResult(dry_run, now.isoformat(sep=" "), [_report(t) for t in tallies], unconfigured)
+
+    def ledger(self, *, campaign_id: str | None = None) -> LedgerSummary:
+        rows = store.ledger_counts(self.wb.db(write=False), campaign_id=campaign_id)
+        return LedgerSummary(campaign_id, [LedgerRowCount(*r) for r in rows])
+
+    def opt_out(
+        self, member_id: str, *, channel: str = "*", source: str = "manual", reason: str | None = None
+    ) -> OptOutResult:
+        new = store.opt_out(self.wb.db(), member_id, channel, source=source, reason=reason, now=self.wb.now())
+        return OptOutResult(member_id, channel, new)

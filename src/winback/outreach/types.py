@@ -1,0 +1,58 @@
+"""Typed results of the outreach service (their to_dict() is the commands' JSON)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from winback.common.results import Result
+
+
+@dataclass(frozen=True)
+class ChannelReport(Result):
+    channel: str
+    configured: bool
+    resolved: int  # touches found in `sending` and resolved first
+    claimed: int  # touches sent to the channel in this run (dry run: would be)
+    sent: int
+    delivered: int
+    failed: int
+    retry: int  # back in the queue for a later attempt
+    unknown: int  # no answer: resolved at the next dispatch
+    pending: int  # accepted, waiting (a guide's WeCom confirmation)
+    deferred: int  # quiet hours: held until they end
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> touches
+    receipts: int = 0
+    opt_outs: int = 0
+
+
+@dataclass(frozen=True)
+class DispatchResult(Result):
+    dry_run: bool
+    now: str
+    channels: list[ChannelReport]
+    unconfigured: list[str]  # channels with due touches and no [channels.NAME] in the channels file
+
+    @property
+    def total_sent(self) -> int:
+        return sum(c.sent + c.delivered for c in self.channels)
+
+
+@dataclass(frozen=True)
+class LedgerRowCount(Result):
+    channel: str
+    status: str
+    reason: str | None
+    touches: int
+
+
+@dataclass(frozen=True)
+class LedgerSummary(Result):
+    campaign_id: str | None
+    rows: list[LedgerRowCount]
+
+
+@dataclass(frozen=True)
+class OptOutResult(Result):
+    member_id: str
+    channel: str
+    new: bool

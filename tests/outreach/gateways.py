@@ -1,0 +1,225 @@
+"""Local servers speaking the providers' contracts, started by the tests (and the benchmark) on 127.0.0.1.
+
+- WebhookGateway: checks the HMAC signature, de-duplicates by Idempotency-Key (a key's first 2xx is its one
+  acceptance; a repeat gets 200 {"duplicate": true}), logs every POST with its attempt number; can be told to
+  answer 503 / 429 / 400 for chosen keys.
+- SmsGateway: Aliyun-shaped RPC (SendBatchSms, QuerySendDetails, and the simulated PullSmsReport / PullSmsUp),
+  verifies the HMAC-SHA1 signature, does NOT de-duplicate (like the provider): it counts what each number got.
+- SmtpSink: aiosmtpd on loopback; messages by Message-ID.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import socket
+import threading
+import urllib.parse
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from winback.outreach.channels.sms import signature
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    gateway: Any = None
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+    def _reply(self, status: int, doc: object) -> None:
+        body = json.dumps(doc, ensure_ascii=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n)
+        status, doc = self.gateway.handle(self.path, dict(self.headers.items()), body)
+        self._reply(status, doc)
+
+    def do_GET(self) -> None:
+        status, doc = self.gateway.handle(self.path, dict(self.headers.items()), b"")
+        self._reply(status, doc)
+
+
+class _Base:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        handler = type("H", (_Handler,), {"gateway": self})
+        self.server = _Server(("127.0.0.1", 0), handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def __enter__(self) -> _Base:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, object]:
+        raise NotImplementedError
+
+
+class WebhookGateway(_Base):
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret.encode()
+        self.posts: list[tuple[str, int]] = []  # (key, attempt) in arrival order
+        self.accepted: Counter[str] = Counter()  # key -> acceptances (must never exceed 1)
+        self.bodies: dict[str, dict[str, Any]] = {}
+        self.bad_signatures = 0
+        self.fail: dict[str, list[int]] = {}  # key -> statuses to answer first (e.g. [503, 429])
+
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, object]:
+        h = {k.lower(): v for k, v in headers.items()}
+        key, attempt = h.get("idempotency-key", ""), int(h.get("x-winback-attempt", "0"))
+        want = "sha256=" + hmac.new(self.secret, body, hashlib.sha256).hexdigest()
+        with self.lock:
+            self.posts.append((key, attempt))
+            if not hmac.compare_digest(want, h.get("x-winback-signature", "")):
+                self.bad_signatures += 1
+                return 401, {"error": "bad signature"}
+            doc = json.loads(body)
+            if doc.get("idempotency_key") != key:
+                return 400, {"error": "key mismatch"}
+            queue = self.fail.get(key)
+            if queue:
+                return queue.pop(0), {"error": "try later"}
+            if key in self.accepted:
+                return 200, {"duplicate": True}
+            self.accepted[key] += 1
+            self.bodies[key] = doc
+        return 200, {"accepted": True}
+
+
+class SmsGateway(_Base):
+    def __init__(self, key_id: str, secret: str, *, throttle_batches: int = 0) -> None:
+        super().__init__()
+        self.key_id, self.secret = key_id, secret
+        self.received: Counter[str] = Counter()  # national number -> messages accepted (no de-duplication)
+        self.by_phone: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.calls = 0
+        self.batch_sizes: list[int] = []
+        self.reports: list[dict[str, Any]] = []
+        self.uplinks: list[dict[str, Any]] = []
+        self.throttle_batches = throttle_batches
+        self.undeliverable: set[str] = set()
+        self.seq = 0
+
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, object]:
+        params = dict(urllib.parse.parse_qsl(body.decode()))
+        sig = params.pop("Signature", "")
+        if params.get("AccessKeyId") != self.key_id or sig != signature(params, self.secret):
+            return 400, {"Code": "SignatureDoesNotMatch", "Message": "bad signature"}
+        action = params.get("Action")
+        with self.lock:
+            self.calls += 1
+            if action == "SendBatchSms":
+                return self._send(params)
+            if action == "QuerySendDetails":
+                rows = self.by_phone.get(params["PhoneNumber"], [])
+                return 200, {"Code": "OK", "TotalCount": len(rows), "SmsSendDetailDTOs": {"SmsSendDetailDTO": rows}}
+            if action == "PullSmsReport":
+                out, self.reports = self.reports, []
+                return 200, {"Code": "OK", "Reports": out}
+            if action == "PullSmsUp":
+                out, self.uplinks = self.uplinks, []
+                return 200, {"Code": "OK", "Messages": out}
+        return 400, {"Code": "InvalidAction", "Message": str(action)}
+
+    def _send(self, p: dict[str, str]) -> tuple[int, object]:
+        phones, signs = json.loads(p["PhoneNumberJson"]), json.loads(p["SignNameJson"])
+        tparams = json.loads(p["TemplateParamJson"])
+        if not (len(phones) == len(signs) == len(tparams)) or len(phones) > 100:
+            return 400, {"Code": "isv.INVALID_JSON_PARAM", "Message": "lists differ or > 100 numbers"}
+        if self.throttle_batches > 0:
+            self.throttle_batches -= 1
+            return 200, {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "throttled"}
+        self.batch_sizes.append(len(phones))
+        biz = f"BIZ{self.calls:08d}"
+        for phone, tp in zip(phones, tparams, strict=True):
+            self.received[phone] += 1
+            ok = phone not in self.undeliverable
+            self.by_phone[phone].append(
+                {
+                    "PhoneNum": phone,
+                    "SendStatus": 3 if ok else 2,
+                    "ErrCode": "DELIVERED" if ok else "MOBILE_NOT_ON",
+                    "OutId": p.get("OutId"),
+                    "TemplateCode": p["TemplateCode"],
+                    "Params": tp,
+                }
+            )
+            self.reports.append(
+                {
+                    "phone_number": phone,
+                    "success": ok,
+                    "biz_id": biz,
+                    "out_id": p.get("OutId"),
+                    "err_code": "DELIVERED" if ok else "MOBILE_NOT_ON",
+                }
+            )
+        return 200, {"Code": "OK", "Message": "OK", "BizId": biz, "RequestId": biz}
+
+    def reply(self, phone: str, text: str) -> None:
+        with self.lock:
+            self.seq += 1
+            self.uplinks.append({"phone_number": phone, "content": text, "sequence_id": self.seq, "sign_name": "x"})
+
+
+class SmtpSink:
+    """aiosmtpd on loopback: every message kept; `ids` counts Message-IDs (a duplicate shows as 2)."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        sink = self
+        self.messages: list[Any] = []
+        self.ids: Counter[str] = Counter()
+
+        class Handler:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                msg = message_from_bytes(envelope.content)
+                sink.messages.append(msg)
+                sink.ids[str(msg["Message-ID"])] += 1
+                return "250 OK"
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> SmtpSink:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+
+@contextmanager
+def gateways(secret: str = "s3cret-hook") -> Iterator[tuple[WebhookGateway, SmsGateway, SmtpSink]]:
+    with WebhookGateway(secret) as hook, SmsGateway("AK1", "sms-secret") as sms, SmtpSink() as smtp:
+        yield hook, sms, smtp  # type: ignore[misc]

@@ -1,0 +1,124 @@
+"""`dispatch` against real servers on loopback: webhook (signed, de-duplicated by key), Aliyun-shaped SMS gateway
+(batches ≤ 100, out-id, receipts, uplink opt-outs), SMTP (aiosmtpd). Pressure at send time: opt-outs, quiet
+hours, caps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from tests.outreach.conftest import HOOK_SECRET, NOW, SMS_SECRET, add_members, queue
+from winback.outreach.store import opt_out
+
+
+def states(wb, channel: str | None = None) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    rows = wb.db().fetchall(
+        "SELECT status, count(*) FROM touches WHERE $1::VARCHAR IS NULL OR channel = $1 GROUP BY 1", [channel]
+    )
+    return dict(rows)
+
+
+def test_dispatch_sends_webhook_sms_and_email_once(app_at, servers) -> None:  # type: ignore[no-untyped-def]
+    hook, sms, smtp = servers
+    wb = app_at()
+    members = add_members(wb, 250)
+    hook_keys = queue(wb, members[:40], "webhook")
+    queue(wb, members[40:230], "sms")
+    mail_keys = queue(wb, members[230:], "email")
+    r = wb.outreach.dispatch()
+    by = {c.channel: c for c in r.channels}
+    assert (by["webhook"].sent, by["sms"].sent, by["email"].sent) == (40, 190, 20)
+    assert set(hook.accepted) == set(hook_keys) and max(hook.accepted.values()) == 1 and hook.bad_signatures == 0
+    body = hook.bodies[hook_keys[0]]
+    assert {"idempotency_key", "channel", "campaign_id", "member_id", "to", "text"} <= set(body)
+    assert body["to"] == "+8613900000000" and body["text"].startswith("M00000")
+    assert sms.batch_sizes == [100, 90] and sum(sms.received.values()) == 190 and max(sms.received.values()) == 1
+    assert sms.by_phone["13900000040"][0]["Params"] == {"code": "CODEM00040", "name": "M00040"}
+    assert sorted(smtp.ids.values()) == [1] * 20
+    assert len(smtp.messages) == 20 and smtp.messages[0]["X-Winback-Key"] in mail_keys
+    # receipts were pulled: every SMS is delivered; webhook and e-mail stay sent
+    assert states(wb, "sms") == {"delivered": 190} and states(wb, "webhook") == {"sent": 40}
+    # a second dispatch sends nothing
+    again = wb.outreach.dispatch()
+    assert sum(c.claimed for c in again.channels) == 0
+    assert sum(sms.received.values()) == 190 and len(hook.posts) == 40 and len(smtp.messages) == 20
+    # no secret in the ledger or the result
+    dumped = json.dumps(r.to_dict(), ensure_ascii=False) + repr(wb.db().fetchall("SELECT * FROM touches"))
+    assert HOOK_SECRET not in dumped and SMS_SECRET not in dumped
+
+
+def test_opted_out_and_quiet_hours_receive_nothing(app_at, servers) -> None:  # type: ignore[no-untyped-def]
+    hook, sms, _ = servers
+    wb = app_at(NOW.replace(hour=22))  # inside 21:00-09:00
+    members = add_members(wb, 30)
+    opt_out(wb.db(), members[0], "*", source="manual", reason="电话要求", now=NOW)
+    opt_out(wb.db(), members[1], "sms", source="sms_uplink", reason="TD", now=NOW)
+    queue(wb, members[:20], "sms")
+    queue(wb, members[20:], "webhook")
+    opt_out(wb.db(), members[20], "webhook", source="manual", reason=None, now=NOW)
+    r = {c.channel: c for c in wb.outreach.dispatch().channels}
+    assert r["sms"].claimed == 0 and r["sms"].deferred == 18  # quiet hours: held, not dropped
+    assert r["sms"].skipped == {"opted_out": 1, "opted_out_channel": 1}
+    assert r["webhook"].sent == 9 and r["webhook"].skipped == {"opted_out_channel": 1}  # webhook is not quiet
+    assert sum(sms.received.values()) == 0
+    held = wb.db().fetchall("SELECT DISTINCT next_attempt_at FROM touches WHERE channel = 'sms' AND status = 'queued'")
+    assert held == [(dt.datetime(2026, 11, 24, 9, 0),)]
+    # 08:59 next morning: still quiet; 09:00: they go
+    wb = app_at(dt.datetime(2026, 11, 24, 8, 59))
+    assert {c.channel: c.claimed for c in wb.outreach.dispatch().channels}["sms"] == 0
+    wb = app_at(dt.datetime(2026, 11, 24, 9, 0))
+    assert {c.channel: c.sent for c in wb.outreach.dispatch().channels}["sms"] == 18
+    assert "13900000000" not in sms.received and "13900000001" not in sms.received
+
+
+def test_webhook_retries_5xx_and_429_with_backoff_and_fails_on_4xx(app_at, servers) -> None:  # type: ignore[no-untyped-def]
+    hook, _, _ = servers
+    wb = app_at()
+    members = add_members(wb, 3)
+    k1, k2, k3 = queue(wb, members, "webhook")
+    hook.fail[k1] = [503, 429]
+    hook.fail[k2] = [400]
+    r = wb.outreach.dispatch(channel="webhook").channels[0]
+    assert (r.sent, r.retry, r.failed) == (1, 1, 1)
+    row = wb.db().fetchone("SELECT status, attempts, next_attempt_at, reason FROM touches WHERE idempotency_key=?", [k1])
+    assert row[0] == "queued" and row[1] == 1 and NOW < row[2] <= NOW + dt.timedelta(seconds=1) and row[3] == "http_503"
+    failed = wb.db().fetchone("SELECT status, reason, response FROM touches WHERE idempotency_key = ?", [k2])
+    assert failed[:2] == ("failed", "rejected") and failed[2].startswith("400")
+    wb = app_at(NOW + dt.timedelta(seconds=1))
+    assert wb.outreach.dispatch(channel="webhook").channels[0].retry == 1  # 429, again later (≤ 2 s)
+    wb = app_at(NOW + dt.timedelta(seconds=3))
+    assert wb.outreach.dispatch(channel="webhook").channels[0].sent == 1
+    assert hook.accepted[k1] == 1 and [a for k, a in hook.posts if k == k1] == [1, 2, 3]
+    assert k3 in hook.accepted
+
+
+def test_sms_uplink_td_opts_out_and_receipts_mark_undelivered(app_at, servers) -> None:  # type: ignore[no-untyped-def]
+    _, sms, _ = servers
+    wb = app_at()
+    members = add_members(wb, 5)
+    sms.undeliverable.add("13900000004")
+    sms.reply("13900000002", " TD ")
+    sms.reply("13900000003", "谢谢")
+    queue(wb, members, "sms")
+    r = wb.outreach.dispatch(channel="sms").channels[0]
+    assert r.sent == 5 and r.receipts == 5 and r.opt_outs == 1
+    assert states(wb, "sms") == {"delivered": 4, "failed": 1}
+    assert wb.db().fetchall("SELECT member_id, channel, source FROM opt_outs") == [("M00002", "sms", "sms_uplink")]
+    queue(wb, members, "sms", campaign="C0002")
+    r2 = wb.outreach.dispatch(channel="sms").channels[0]
+    assert r2.sent == 4 and r2.skipped == {"opted_out_channel": 1}
+
+
+def test_caps_skip_with_reason_and_throttling_retries(app_at, servers) -> None:  # type: ignore[no-untyped-def]
+    _, sms, _ = servers
+    wb = app_at()
+    members = add_members(wb, 4)
+    for c in ("C1", "C2", "C3"):
+        queue(wb, members, "sms", campaign=c)
+    sms.throttle_batches = 1
+    r = wb.outreach.dispatch(channel="sms").channels[0]
+    # caps day = 2: two of each member's three go; the first batch was throttled and is queued again
+    assert r.skipped == {"cap_day": 4} and r.retry == 8 and r.sent == 0
+    wb = app_at(NOW + dt.timedelta(minutes=5))
+    r = wb.outreach.dispatch(channel="sms").channels[0]
+    assert r.sent == 8 and max(sms.received.values()) == 2
