@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from winback.ingest.service import IngestService
     from winback.lifecycle.service import LifecycleService
     from winback.outreach.service import OutreachService
+    from winback.outreach.task_service import StaffService, TaskService
     from winback.overview.service import OverviewService
     from winback.quality.service import QualityService
     from winback.warehouse.info import WarehouseInfo
@@ -149,6 +150,18 @@ class Winback:
         from winback.outreach.service import OutreachService
 
         return OutreachService(self)
+
+    @cached_property
+    def tasks(self) -> TaskService:
+        from winback.outreach.task_service import TaskService
+
+        return TaskService(self, kpis_of=lambda scenario: self.campaigns.playbook().get(scenario).kpis)
+
+    @cached_property
+    def staff(self) -> StaffService:
+        from winback.outreach.task_service import StaffService
+
+        return StaffService(self)
 
     @cached_property
     def demo(self) -> DemoService:

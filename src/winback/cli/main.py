@@ -13,6 +13,8 @@ from winback.cli import (  # noqa: F401  (imported for their @app.command regist
     overview_cmd,
     quality_cmd,
     rejects_cmd,
+    staff_cmd,
+    tasks_cmd,
     warehouse_cmd,
 )
 from winback.cli.app import app

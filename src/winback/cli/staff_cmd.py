@@ -1,0 +1,83 @@
+"""`winback staff leaderboard`: guides ranked on the members they woke, against their own control members.
+
+A thin shell over `wb.staff` (outreach.task_service.StaffService), imported when a command runs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from winback.cli.app import app, current
+from winback.cli.output import console, emit, handle_errors, pct, say, table
+
+if TYPE_CHECKING:
+    from winback.outreach.tasks_types import Leaderboard
+
+staff_app = typer.Typer(help="Staff: the guides' leaderboard.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+
+#: headers, (zh, en)
+L = (
+    ("名次", "rank"),
+    ("导购", "guide"),
+    ("门店", "store"),
+    ("任务", "tasks"),
+    ("联系", "contacts"),
+    ("邀约", "invited"),
+    ("到店", "visited"),
+    ("购买", "purchased"),
+    ("销售额", "revenue"),
+    ("增量唤醒 [95% CI]", "incremental [95% CI]"),
+    ("排名分(人均增量)", "score (per member)"),
+)
+
+
+@staff_app.command("leaderboard")
+@handle_errors()
+def leaderboard_cmd(
+    store: str = typer.Option(None, "--store", help="Store id or name."),
+    period: str = typer.Option(None, "--period", help="90d (default), 2026-11, 2026-10-01..2026-11-30 or all."),
+    limit: int = typer.Option(30, "--limit", help="Show the top N (0 = all)."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Per guide: tasks, contacts, invited, visited, purchased, revenue and incremental reactivations against her
+    own control members, ranked with shrinkage (the rule is printed)."""
+    wb = current()
+    r = wb.staff.leaderboard(store=store, period=period)
+    emit(r, json_output, lambda x: _render(x, wb.settings.lang, limit))
+
+
+def _ci(lo: float | None, hi: float | None) -> str:
+    return "—" if lo is None or hi is None else f"[{lo:.1f}, {hi:.1f}]"
+
+
+def _render(r: Leaderboard, lang: str, limit: int) -> None:
+    rows = [
+        [
+            g.rank,
+            g.guide,
+            g.store,
+            g.tasks,
+            g.contacts,
+            g.invited,
+            g.visited,
+            g.purchased,
+            g.revenue,
+            "—" if g.incremental is None else f"{g.incremental:.1f} {_ci(*g.incremental_ci)}",
+            pct(g.shrunk_uplift),
+        ]
+        for g in (r.guides[:limit] if limit else r.guides)
+    ]
+    p = r.period
+    title = say(
+        lang,
+        f"导购排行（{p['start']} 至 {p['end']} 发起的活动）",
+        f"guide leaderboard (campaigns launched {p['start']}–{p['end']})",
+    )
+    console.print(table(title, [say(lang, *h) for h in L], rows))
+    mu, tau2, n = pct(r.prior["pooled_uplift"]), r.prior["tau2"], len(r.campaigns)
+    zh = f"活动 {n} 个；全品牌人均增量 {mu}，导购间差异 τ² = {tau2:.2g}"
+    console.print(say(lang, zh, f"{n} campaigns; pooled uplift {mu}, between-guide τ² = {tau2:.2g}"))
+    console.print(say(lang, "排名规则：", "ranking rule: ") + r.rule)

@@ -1,0 +1,176 @@
+"""The task sheet as an XLSX file: written with xlsxwriter (constant memory, one worksheet per store and guide,
+after an instructions sheet), read back with openpyxl (read-only). File I/O only: the rows come from the service.
+
+Columns: the member card (task id, campaign, store, guide, priority, name, masked phone, tier, last purchase and
+what, favourite category, purchase cycle, coupon code, the rendered script, due date), then the columns a guide
+fills in: outcome (a drop-down of the six outcomes), note, who, date. Headers are in the user's language; the reader
+knows both languages, so a sheet exported in one language imports under the other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from winback.errors import InputError
+from winback.outreach.tasks import LABELS, OUTCOMES
+
+#: (key, zh header, en header, column width)
+COLUMNS = (
+    ("task_id", "任务号", "task id", 22),
+    ("campaign", "活动", "campaign", 16),
+    ("store", "门店", "store", 12),
+    ("guide", "导购", "guide", 10),
+    ("priority", "优先级", "priority", 7),
+    ("member", "会员", "member", 10),
+    ("phone", "手机", "phone", 13),
+    ("tier", "等级", "tier", 8),
+    ("last_purchase", "最近购买", "last purchase", 11),
+    ("last_items", "最近买了", "last bought", 14),
+    ("favourite", "常买品类", "favourite category", 10),
+    ("cycle_days", "购买周期(天)", "purchase cycle (days)", 9),
+    ("coupon", "券码", "coupon code", 16),
+    ("script", "话术", "script", 60),
+    ("due", "截止", "due", 11),
+    ("outcome", "结果", "outcome", 10),
+    ("note", "备注", "note", 24),
+    ("who", "记录人", "recorded by", 10),
+    ("when", "日期", "date", 11),
+)
+FILL_IN = ("outcome", "note", "who", "when")
+INSTRUCTIONS = ("说明", "how to")
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_name(store: str, guide: str, taken: set[str]) -> str:
+    """A worksheet name (≤ 31 characters, none of []:*?/\\) unique in the workbook."""
+    base = _BAD_SHEET_CHARS.sub("_", f"{store}-{guide}")[:28] or "sheet"
+    name, n = base, 2
+    while name.lower() in taken:
+        name, n = f"{base[:26]}~{n}", n + 1
+    taken.add(name.lower())
+    return name
+
+
+def write_workbook(
+    path: Path, groups: Sequence[tuple[str, str, Sequence[Mapping[str, Any]]]], lang: str, now: dt.datetime
+) -> list[str]:
+    """Write (store name, guide name, card rows) groups to `path` atomically (a temporary file renamed into
+    place). Returns the worksheet names."""
+    import xlsxwriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tasks-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    names: list[str] = []
+    try:
+        wb = xlsxwriter.Workbook(tmp, {"constant_memory": True, "default_date_format": "yyyy-mm-dd"})
+        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
+        fill = wb.add_format({"bold": True, "bg_color": "#FFF2CC", "border": 1})
+        wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        day = wb.add_format({"num_format": "yyyy-mm-dd", "valign": "top"})
+        _instructions(wb, lang, now, head)
+        choices = [LABELS[o][0] if lang == "zh" else o for o in OUTCOMES]
+        taken = {(INSTRUCTIONS[0] if lang == "zh" else INSTRUCTIONS[1]).lower()}
+        for store, guide, rows in groups:
+            name = sheet_name(store, guide, taken)
+            names.append(name)
+            ws = wb.add_worksheet(name)
+            for j, (key, zh, en, width) in enumerate(COLUMNS):
+                ws.set_column(j, j, width, wrap if key == "script" else None)
+                ws.write(0, j, zh if lang == "zh" else en, fill if key in FILL_IN else head)
+            ws.freeze_panes(1, 1)
+            for i, r in enumerate(rows, start=1):
+                for j, (key, *_rest) in enumerate(COLUMNS):
+                    v = r.get(key)
+                    if isinstance(v, (dt.date, dt.datetime)):
+                        ws.write_datetime(i, j, _as_datetime(v), day)
+                    elif v is not None:
+                        ws.write(i, j, v, wrap if key == "script" else None)
+            if rows:
+                col = [k for k, *_ in COLUMNS].index("outcome")
+                ws.data_validation(1, col, len(rows), col, {"validate": "list", "source": choices})
+        wb.close()
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return names
+
+
+def _as_datetime(v: dt.date | dt.datetime) -> dt.datetime:
+    return v if isinstance(v, dt.datetime) else dt.datetime.combine(v, dt.time())
+
+
+def _instructions(wb: Any, lang: str, now: dt.datetime, head: Any) -> None:
+    zh = lang == "zh"
+    ws = wb.add_worksheet(INSTRUCTIONS[0] if zh else INSTRUCTIONS[1])
+    ws.set_column(0, 0, 16)
+    ws.set_column(1, 1, 70)
+    lines = [
+        ("导出时间" if zh else "exported", f"{now:%Y-%m-%d %H:%M}"),
+        (
+            "怎么填" if zh else "how to fill in",
+            "每个导购一页。联系会员后在「结果」列选一项，可写备注、记录人和日期（默认导入当天），然后用 "
+            "winback tasks import 文件 导回。重复导入不会重复记录；有问题的行会列出原因。"
+            if zh
+            else "One sheet per guide. After contacting a member pick an outcome; note, who and date are optional "
+            "(the date defaults to the import day). Read it back with `winback tasks import FILE`; importing "
+            "again records nothing twice, and rows with problems are listed with the reason.",
+        ),
+    ]
+    lines += [(LABELS[o][0] if zh else o, LABELS[o][1] if zh else LABELS[o][0]) for o in OUTCOMES]
+    for i, (a, b) in enumerate(lines):
+        ws.write(i, 0, a, head)
+        ws.write(i, 1, b)
+
+
+def _header_keys() -> dict[str, str]:
+    out = {}
+    for key, zh, en, _ in COLUMNS:
+        out[zh] = key
+        out[en.lower()] = key
+        out[key] = key
+    return out
+
+
+def _key(known: Mapping[str, str], header: object) -> str:
+    text = "" if header is None else str(header).strip()
+    return known.get(text) or known.get(text.lower(), "")
+
+
+def read_workbook(path: Path) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    """(sheet, row number as Excel shows it, {column key: cell value}) of every data row of every sheet whose
+    first row has a task id and an outcome column."""
+    import openpyxl
+
+    if not path.exists():
+        raise InputError(f"the task sheet {path} does not exist", hint="Give the file `winback tasks export` wrote.")
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException for a file that is not XLSX
+        raise InputError(
+            f"cannot read {path} as an XLSX workbook ({type(exc).__name__}: {exc})",
+            hint="Save the sheet as .xlsx (Excel or WPS: 另存为 Excel 工作簿) and import it again.",
+        ) from None
+    known = _header_keys()
+    try:
+        for ws in wb.worksheets:
+            rows = ws.iter_rows(values_only=True)
+            header = next(rows, None)
+            if not header:
+                continue
+            keys = [_key(known, h) for h in header]
+            if "task_id" not in keys or "outcome" not in keys:
+                continue
+            for i, values in enumerate(rows, start=2):
+                cells = {k: v for k, v in zip(keys, values, strict=False) if k}
+                if any(v not in (None, "") for v in cells.values()):
+                    yield ws.title, i, cells
+    finally:
+        wb.close()
