@@ -193,3 +193,21 @@ def test_staff_leaderboard_ranks_guides_by_name_with_shrinkage(launched: dict[st
     assert sum(g["tasks"] for g in guides) <= launched["launch"]["tasks"]
     one = _cli(db, "2026-12-06T10:00", "staff", "leaderboard", "--store", guides[0]["store"], "--period", "30d")
     assert {g["store"] for g in one["guides"]} <= {guides[0]["store"]} | {"无门店"}
+
+
+def test_the_funnel_per_arm_agrees_with_the_tasks_and_the_report(launched: dict[str, Any]) -> None:
+    db, cid = launched["db"], launched["cid"]
+    f = _cli(db, LATER, "funnel", cid)
+    arms = {a["arm"]: a for a in f["arms"]}
+    assert set(arms) == {"control", "A"} and set(f["definitions"]) == set(f["stages"])
+    control, treated = arms["control"]["stages"], arms["A"]["stages"]
+    assert control["tasks"] == control["queued"] == control["contacted"] == 0
+    listed = _cli(db, LATER, "tasks", "list", "--campaign", cid, "--limit", "0")["tasks"]
+    assert treated["tasks"] == len(listed) == treated["queued"]
+    assert treated["contacted"] == sum(t["status"] == "done" for t in listed)
+    assert treated["invited"] == sum(RANK.get(t["outcome"] or "", -1) >= 2 for t in listed)
+    assert treated["visited"] >= sum(RANK.get(t["outcome"] or "", -1) >= 3 for t in listed)
+    rep = _cli(db, LATER, "campaign", "report", cid)
+    for arm in ("control", "A"):
+        assert arms[arm]["members"] == rep["arms"][arm]["members"]
+        assert arms[arm]["stages"]["purchased"] == rep["arms"][arm]["responders"]

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         DoneResult,
         EscalateResult,
         ExportResult,
+        Funnel,
         ImportResult,
         TargetsResult,
         TaskList,
@@ -231,3 +232,36 @@ def _render_escalate(r: EscalateResult, lang: str) -> None:
     if r.by_manager:
         rows = [[x["store_id"], x["manager"], x["tasks"]] for x in r.by_manager]
         console.print(table(None, _h(lang, "store", "manager", "tasks"), rows))
+
+
+@app.command("funnel")
+@handle_errors()
+def funnel_cmd(
+    campaign: str = typer.Argument(..., help="The campaign id."),
+    json_output: bool = JSON,
+) -> None:
+    """Per arm, members at each node: queued, sent, delivered, clicked, contacted, invited, visited, purchased."""
+    wb = current()
+    emit(wb.tasks.funnel(campaign), json_output, lambda x: _render_funnel(x, wb.settings.lang))
+
+
+def _render_funnel(r: Funnel, lang: str) -> None:
+    names = {
+        "queued": ("入账", "queued"),
+        "sent": ("已发出", "sent"),
+        "delivered": ("已送达", "delivered"),
+        "failed": ("失败", "failed"),
+        "skipped": ("跳过", "skipped"),
+        "clicked": ("点击", "clicked"),
+        "tasks": ("任务", "tasks"),
+        "contacted": ("已联系", "contacted"),
+        "invited": ("邀约", "invited"),
+        "visited": ("到店", "visited"),
+        "purchased": ("购买", "purchased"),
+    }
+    cols = [say(lang, "组别", "arm"), say(lang, "会员", "members")] + [say(lang, *names[s]) for s in r.stages]
+    rows = [[a.arm, a.members, *[f"{a.stages[s]:,} ({pct(a.rates[s])})" for s in r.stages]] for a in r.arms]
+    start, end = r.window
+    title = f"{r.campaign_id} {r.campaign_name} — " + say(lang, "漏斗", "funnel") + f" {start:%Y-%m-%d}–{end:%Y-%m-%d}"
+    console.print(table(title, cols, rows))
+    console.print(say(lang, "定义：winback funnel ID --json", "definitions: winback funnel ID --json"))

@@ -346,3 +346,59 @@ def escalate_overdue(db: DuckDBEngine, now: dt.datetime) -> list[dict[str, Any]]
             [now, now],
         )
     return rows
+
+
+# -- the funnel ---------------------------------------------------------------------------------------------
+def funnel_rows(db: DuckDBEngine, campaign_id: str) -> list[dict[str, Any]]:
+    """Per arm of a campaign, members at each stage (each member counted once per stage): touches queued / sent
+    (sent or delivered) / delivered / failed / skipped, clicked and visited events in the response window, tasks,
+    contacted (task done), invited and visited (recorded), visited (recorded or a visit event), purchased (a paid
+    order in the window) and revenue."""
+    rank = " ".join(f"WHEN '{k}' THEN {v}" for k, v in RANK.items())
+    return _dicts(
+        db,
+        f"""
+        WITH c AS (
+            SELECT campaign_id, CAST(CAST(launched_at AS DATE) AS TIMESTAMP) AS ws,
+                   CAST(CAST(launched_at AS DATE) AS TIMESTAMP) + to_days(window_days) AS we
+            FROM campaigns WHERE campaign_id = ?
+        ),
+        cm AS (SELECT cm.member_id, cm.arm, c.ws, c.we FROM campaign_members cm JOIN c USING (campaign_id)),
+        tou AS (
+            SELECT member_id, bool_or(true) AS queued, bool_or(status IN ('sent', 'delivered')) AS sent,
+                   bool_or(status = 'delivered') AS delivered, bool_or(status = 'failed') AS failed,
+                   bool_or(status IN ('skipped', 'suppressed')) AS skipped
+            FROM touches WHERE campaign_id = ? GROUP BY member_id
+        ),
+        tas AS (
+            SELECT member_id, bool_or(true) AS task, bool_or(status = 'done') AS contacted,
+                   max(CASE outcome {rank} END) AS stage
+            FROM tasks WHERE campaign_id = ? GROUP BY member_id
+        ),
+        ev AS (
+            SELECT cm.member_id, bool_or(e.event_type = 'click') AS clicked, bool_or(e.event_type = 'visit') AS visit
+            FROM cm JOIN events e ON e.member_id = cm.member_id AND e.occurred_at >= cm.ws AND e.occurred_at < cm.we
+            GROUP BY cm.member_id
+        ),
+        buy AS (
+            SELECT cm.member_id, count(*) FILTER (WHERE o.status = 'paid') AS paid,
+                   coalesce(sum(o.amount) FILTER (WHERE o.status IN ('paid', 'refunded')), 0)::DOUBLE AS revenue
+            FROM cm JOIN orders o ON o.member_id = cm.member_id AND o.ordered_at >= cm.ws AND o.ordered_at < cm.we
+            GROUP BY cm.member_id
+        )
+        SELECT cm.arm, count(*) AS members,
+               count(*) FILTER (WHERE tou.queued) AS queued, count(*) FILTER (WHERE tou.sent) AS sent,
+               count(*) FILTER (WHERE tou.delivered) AS delivered, count(*) FILTER (WHERE tou.failed) AS failed,
+               count(*) FILTER (WHERE tou.skipped) AS skipped,
+               count(*) FILTER (WHERE ev.clicked) AS clicked,
+               count(*) FILTER (WHERE tas.task) AS tasks, count(*) FILTER (WHERE tas.contacted) AS contacted,
+               count(*) FILTER (WHERE tas.stage >= 2) AS invited,
+               count(*) FILTER (WHERE tas.stage >= 3 OR ev.visit) AS visited,
+               count(*) FILTER (WHERE coalesce(buy.paid, 0) > 0) AS purchased,
+               coalesce(sum(buy.revenue), 0)::DOUBLE AS revenue
+        FROM cm LEFT JOIN tou USING (member_id) LEFT JOIN tas USING (member_id) LEFT JOIN ev USING (member_id)
+        LEFT JOIN buy USING (member_id)
+        GROUP BY cm.arm ORDER BY cm.arm <> 'control', cm.arm
+        """,
+        [campaign_id, campaign_id, campaign_id],
+    )

@@ -23,6 +23,8 @@ from winback.outreach.tasks_types import (
     DoneResult,
     EscalateResult,
     ExportResult,
+    Funnel,
+    FunnelArm,
     GuideRank,
     ImportResult,
     Leaderboard,
@@ -174,14 +176,7 @@ class TaskService:
         """Per store: invitation / visit / deal targets (the scenario's KPIs decide which) and their completion."""
         settings = tk.check_target_settings(set_pairs)
         db = self.wb.db(write=bool(settings))
-        c = store_tasks.campaign_row(db, campaign_id)
-        if c is None:
-            raise NotFoundError(f"no campaign {campaign_id!r}", hint="See `winback campaign list`.")
-        if c["status"] == "draft":
-            raise InputError(
-                f"campaign {campaign_id} is a draft: it has no tasks yet",
-                hint=f"Launch it first: winback campaign launch {campaign_id}.",
-            )
+        c = self._launched(db, campaign_id)
         store_id = self._store_id(store)
         if settings:
             if store_id is None:
@@ -201,6 +196,39 @@ class TaskService:
         total = _store_targets(_sum_progress(out), metrics, _sum_targets(out, metrics))
         lang = self.wb.settings.lang
         return TargetsResult(campaign_id, c["name"], c["scenario"], metrics, TARGET_RULE[lang != "zh"], out, total)
+
+    def funnel(self, campaign_id: str) -> Funnel:
+        """Per arm, members at each node: ledger (queued, sent, delivered, failed, skipped), clicks, guide tasks
+        (contacted, invited, visited) and purchases in the response window."""
+        db, lang = self.wb.db(write=False), self.wb.settings.lang
+        c = self._launched(db, campaign_id)
+        arms = []
+        for r in store_tasks.funnel_rows(db, campaign_id):
+            stages = {k: int(r[k]) for k in tk.FUNNEL_STAGES}
+            arms.append(
+                FunnelArm(
+                    r["arm"],
+                    int(r["members"]),
+                    stages,
+                    tk.funnel_rates(int(r["members"]), stages),
+                    round(float(r["revenue"]), 2),
+                )
+            )
+        start = dt.datetime.combine(c["launched_at"].date(), dt.time())
+        window = [start, start + dt.timedelta(days=int(c["window_days"]))]
+        definitions = {k: v[lang != "zh"] for k, v in tk.FUNNEL_DEFINITIONS.items()}
+        return Funnel(campaign_id, c["name"], window, list(tk.FUNNEL_STAGES), definitions, arms)
+
+    def _launched(self, db: Any, campaign_id: str) -> dict[str, Any]:
+        c = store_tasks.campaign_row(db, campaign_id)
+        if c is None:
+            raise NotFoundError(f"no campaign {campaign_id!r}", hint="See `winback campaign list`.")
+        if c["status"] == "draft":
+            raise InputError(
+                f"campaign {campaign_id} is a draft: it has no tasks yet",
+                hint=f"Launch it first: winback campaign launch {campaign_id}.",
+            )
+        return c
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _kpis(self, scenario: str) -> Sequence[str] | None:

@@ -250,6 +250,39 @@ def check_target_settings(pairs: Sequence[str]) -> dict[str, int]:
     return out
 
 
+# -- the funnel -------------------------------------------------------------------------------------------------
+FUNNEL_STAGES = (
+    "queued",
+    "sent",
+    "delivered",
+    "failed",
+    "skipped",
+    "clicked",
+    "tasks",
+    "contacted",
+    "invited",
+    "visited",
+    "purchased",
+)
+FUNNEL_DEFINITIONS = {
+    "queued": ("有一条触达入账", "a touch is in the ledger"),
+    "sent": ("触达已发出（sent 或 delivered）", "a touch was sent (sent or delivered)"),
+    "delivered": ("回执确认送达", "a receipt says it arrived"),
+    "failed": ("触达失败", "a touch failed"),
+    "skipped": ("触达被跳过（退订、免打扰、频次）", "a touch was skipped (opt-out, quiet hours, caps)"),
+    "clicked": ("响应期内有点击事件", "a click event in the response window"),
+    "tasks": ("有导购任务", "has a guide task"),
+    "contacted": ("导购任务已完成（联系上）", "the guide task is done (reached)"),
+    "invited": ("导购记录已邀约或更进一步", "the guide recorded invited or further"),
+    "visited": ("导购记录到店，或响应期内有到店事件", "the guide recorded a visit, or a visit event in the window"),
+    "purchased": ("响应期内有实付订单", "a paid order in the response window"),
+}
+
+
+def funnel_rates(members: int, stages: Mapping[str, int]) -> dict[str, float | None]:
+    return {k: (v / members if members else None) for k, v in stages.items()}
+
+
 # -- escalation ------------------------------------------------------------------------------------------------
 def is_overdue(status: str, due_at: dt.datetime | None, now: dt.datetime) -> bool:
     return status == "open" and due_at is not None and due_at < now

@@ -139,3 +139,22 @@ class Leaderboard(Result):
     rule: str
     prior: dict[str, Any]
     guides: list[GuideRank]
+
+
+@dataclass(frozen=True)
+class FunnelArm(Result):
+    arm: str
+    members: int
+    stages: dict[str, int]  # stage -> members who reached it (FUNNEL_STAGES order)
+    rates: dict[str, float | None]  # stage -> share of the arm's members
+    revenue: float
+
+
+@dataclass(frozen=True)
+class Funnel(Result):
+    campaign_id: str
+    campaign_name: str
+    window: list[dt.datetime]  # [start, end) of the response window
+    stages: list[str]
+    definitions: dict[str, str]
+    arms: list[FunnelArm]
