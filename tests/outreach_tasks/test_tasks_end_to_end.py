@@ -192,7 +192,9 @@ def test_staff_leaderboard_ranks_guides_by_name_with_shrinkage(launched: dict[st
             assert g["incremental_ci"][0] <= g["incremental"] <= g["incremental_ci"][1]
     assert sum(g["tasks"] for g in guides) <= launched["launch"]["tasks"]
     one = _cli(db, "2026-12-06T10:00", "staff", "leaderboard", "--store", guides[0]["store"], "--period", "30d")
-    assert {g["store"] for g in one["guides"]} <= {guides[0]["store"]} | {"无门店"}
+    assert {g["store"] for g in one["guides"]} == {guides[0]["store"]}
+    same = {g["guide_id"]: g["shrunk_uplift"] for g in guides}
+    assert all(g["shrunk_uplift"] == same[g["guide_id"]] for g in one["guides"])  # one brand-wide prior
 
 
 def test_the_funnel_per_arm_agrees_with_the_tasks_and_the_report(launched: dict[str, Any]) -> None:

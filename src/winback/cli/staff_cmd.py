@@ -29,8 +29,8 @@ L = (
     ("到店", "visited"),
     ("购买", "purchased"),
     ("销售额", "revenue"),
-    ("增量唤醒 [95% CI]", "incremental [95% CI]"),
-    ("排名分(人均增量)", "score (per member)"),
+    ("增量唤醒 [95%]", "incremental [95%]"),
+    ("排名分", "score"),
 )
 
 
@@ -50,7 +50,7 @@ def leaderboard_cmd(
 
 
 def _ci(lo: float | None, hi: float | None) -> str:
-    return "—" if lo is None or hi is None else f"[{lo:.1f}, {hi:.1f}]"
+    return "—" if lo is None or hi is None else f"[{lo:.0f}, {hi:.0f}]"
 
 
 def _render(r: Leaderboard, lang: str, limit: int) -> None:
@@ -65,7 +65,7 @@ def _render(r: Leaderboard, lang: str, limit: int) -> None:
             g.visited,
             g.purchased,
             g.revenue,
-            "—" if g.incremental is None else f"{g.incremental:.1f} {_ci(*g.incremental_ci)}",
+            "—" if g.incremental is None else f"{g.incremental:+.1f} {_ci(*g.incremental_ci)}",
             pct(g.shrunk_uplift),
         ]
         for g in (r.guides[:limit] if limit else r.guides)

@@ -29,16 +29,15 @@ def period_campaigns(db: DuckDBEngine, start: dt.date, end: dt.date) -> list[str
     return [r[0] for r in rows]
 
 
-def guide_cells(db: DuckDBEngine, start: dt.date, end: dt.date, store_id: str | None) -> list[dict[str, Any]]:
+def guide_cells(db: DuckDBEngine, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """One row per (guide, campaign): n_treated, x_treated, n_control, x_control, revenue of the treated."""
-    store_cond = "AND coalesce(cm.store_id, '') = ?" if store_id is not None else ""
-    params: list[object] = [start, end] + ([store_id] if store_id is not None else [])
+    params: list[object] = [start, end]
     return db.dicts(
         f"""
         WITH c AS ({_CAMPAIGNS}),
         cm AS (
             SELECT cm.campaign_id, cm.member_id, cm.arm, cm.guide_id, c.ws, c.we
-            FROM campaign_members cm JOIN c USING (campaign_id) WHERE cm.guide_id IS NOT NULL {store_cond}
+            FROM campaign_members cm JOIN c USING (campaign_id) WHERE cm.guide_id IS NOT NULL
         ),
         buy AS (
             SELECT cm.campaign_id, cm.member_id,
@@ -60,11 +59,10 @@ def guide_cells(db: DuckDBEngine, start: dt.date, end: dt.date, store_id: str | 
     )
 
 
-def guide_tasks(db: DuckDBEngine, start: dt.date, end: dt.date, store_id: str | None) -> list[dict[str, Any]]:
+def guide_tasks(db: DuckDBEngine, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """Per guide: tasks of the period's campaigns, contacts (reached), invited and visited (recorded outcomes)."""
     rank = " ".join(f"WHEN '{k}' THEN {v}" for k, v in RANK.items())
-    store_cond = "AND coalesce(t.store_id, '') = ?" if store_id is not None else ""
-    params: list[object] = [start, end] + ([store_id] if store_id is not None else [])
+    params: list[object] = [start, end]
     return db.dicts(
         f"""
         SELECT t.guide_id, count(*) AS tasks,
@@ -72,14 +70,17 @@ def guide_tasks(db: DuckDBEngine, start: dt.date, end: dt.date, store_id: str | 
                count(*) FILTER (WHERE CASE t.outcome {rank} END >= 2) AS invited,
                count(*) FILTER (WHERE CASE t.outcome {rank} END >= 3) AS visited
         FROM tasks t JOIN ({_CAMPAIGNS}) c USING (campaign_id)
-        WHERE t.guide_id IS NOT NULL {store_cond}
+        WHERE t.guide_id IS NOT NULL
         GROUP BY 1
         """,
         params,
     )
 
 
-def staff_names(db: DuckDBEngine) -> dict[str, tuple[str | None, str | None]]:
-    """guide_id -> (name, store name)."""
-    rows = db.fetchall("SELECT g.guide_id, g.name, s.name FROM staff g LEFT JOIN stores s ON s.store_id = g.store_id")
-    return {a: (b, c) for a, b, c in rows}
+def staff_names(db: DuckDBEngine) -> dict[str, tuple[str | None, str | None, str]]:
+    """guide_id -> (name, store name, store id or '')."""
+    rows = db.fetchall(
+        "SELECT g.guide_id, g.name, s.name, coalesce(g.store_id, '') FROM staff g "
+        "LEFT JOIN stores s ON s.store_id = g.store_id"
+    )
+    return {a: (b, c, d) for a, b, c, d in rows}

@@ -164,7 +164,7 @@ class TaskService:
             {
                 "store_id": s,
                 "manager_id": m,
-                "manager": (names.get(m, (None, None))[0] if m else None) or tk.label("hq", self.wb.settings.lang),
+                "manager": (names.get(m, (None, None, ""))[0] if m else None) or tk.label("hq", self.wb.settings.lang),
                 "tasks": n,
             }
             for (s, m), n in sorted(count.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1])))
@@ -252,12 +252,13 @@ class StaffService:
 
     def leaderboard(self, *, store: str | None = None, period: str | None = None) -> Leaderboard:
         """Per guide: tasks, contacts, invited, visited, purchased, revenue and incremental reactivations against
-        the guide's own control members (95 % interval), ranked by the shrunk uplift (leaderboard.RULE)."""
+        the guide's own control members (95 % interval), ranked by the shrunk uplift (leaderboard.RULE). The
+        prior is the whole brand's, so a store's view shows the same scores as the brand's, for its own guides."""
         db, lang = self.wb.db(write=False), self.wb.settings.lang
         start, end, label = lb.parse_period(period, self.wb.now().date())
         store_id = resolve_store(self.wb, store)
-        cells = store_staff.guide_cells(db, start, end, store_id)
-        activity = {r["guide_id"]: r for r in store_staff.guide_tasks(db, start, end, store_id)}
+        cells = store_staff.guide_cells(db, start, end)
+        activity = {r["guide_id"]: r for r in store_staff.guide_tasks(db, start, end)}
         names = store_staff.staff_names(db)
         by_guide: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for r in cells:
@@ -269,8 +270,10 @@ class StaffService:
         prior = lb.prior(list(estimates.values()))
         ranked = []
         for g, rs in by_guide.items():
+            name, store_name, home = names.get(g, (None, None, ""))
+            if store_id is not None and home != store_id:
+                continue
             e, s = estimates[g], lb.shrink(estimates[g], prior)
-            name, store_name = names.get(g, (None, None))
             act = activity.get(g, {})
             ranked.append((lb.rank_key(s, e, int(act.get("tasks", 0)), name or g), g, e, s, rs, act, name, store_name))
         ranked.sort(key=lambda x: x[0])
