@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from tests.outreach.gateways import SmsGateway, SmtpSink, WebhookGateway
+
 from winback.app import Winback
 from winback.config import Settings
 from winback.outreach.ledger import touch_key

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -20,51 +21,59 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from winback.outreach.channels.sms import signature
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 256
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    gateway: Any = None
-
-    def log_message(self, *args: object) -> None:
-        return None
-
-    def _reply(self, status: int, doc: object) -> None:
-        body = json.dumps(doc, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_POST(self) -> None:
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n)
-        status, doc = self.gateway.handle(self.path, dict(self.headers.items()), body)
-        self._reply(status, doc)
-
-    def do_GET(self) -> None:
-        status, doc = self.gateway.handle(self.path, dict(self.headers.items()), b"")
-        self._reply(status, doc)
-
-
 class _Base:
+    """A minimal HTTP/1.1 keep-alive server on asyncio (one thread, its own loop): fast enough that the gateway,
+    not the dispatcher, is never the bottleneck of a test or the benchmark. Subclasses answer `handle`."""
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        handler = type("H", (_Handler,), {"gateway": self})
-        self.server = _Server(("127.0.0.1", 0), handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+        self._ready = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", 0, backlog=512))
+        self.port = server.sockets[0].getsockname()[1]
+        self._server = server
+        self._ready.set()
+        self.loop.run_forever()
+        server.close()
+        self.loop.run_until_complete(server.wait_closed())
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                _, path, _ = lines[0].split(" ", 2)
+                headers = {}
+                for line in lines[1:]:
+                    if ":" in line:
+                        k, v = line.split(":", 1)
+                        headers[k.strip()] = v.strip()
+                n = int(headers.get("Content-Length") or headers.get("content-length") or 0)
+                body = await reader.readexactly(n) if n else b""
+                status, doc = self.handle(path, headers, body)
+                out = json.dumps(doc, ensure_ascii=False).encode()
+                head_out = (
+                    f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(out)}\r\n\r\n"
+                )
+                writer.write(head_out.encode() + out)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ValueError):
+            pass
+        finally:
+            writer.close()
 
     @property
     def url(self) -> str:
@@ -72,11 +81,12 @@ class _Base:
 
     def __enter__(self) -> _Base:
         self.thread.start()
+        self._ready.wait(10)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, object]:
         raise NotImplementedError
@@ -91,6 +101,7 @@ class WebhookGateway(_Base):
         self.bodies: dict[str, dict[str, Any]] = {}
         self.bad_signatures = 0
         self.fail: dict[str, list[int]] = {}  # key -> statuses to answer first (e.g. [503, 429])
+        self.on_post: Any = None  # called with the number of POSTs so far (crash injection)
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, object]:
         h = {k.lower(): v for k, v in headers.items()}
@@ -98,6 +109,8 @@ class WebhookGateway(_Base):
         want = "sha256=" + hmac.new(self.secret, body, hashlib.sha256).hexdigest()
         with self.lock:
             self.posts.append((key, attempt))
+            if self.on_post is not None:
+                self.on_post(len(self.posts))
             if not hmac.compare_digest(want, h.get("x-winback-signature", "")):
                 self.bad_signatures += 1
                 return 401, {"error": "bad signature"}
@@ -126,6 +139,7 @@ class SmsGateway(_Base):
         self.uplinks: list[dict[str, Any]] = []
         self.throttle_batches = throttle_batches
         self.undeliverable: set[str] = set()
+        self.on_batch: Any = None  # called with the numbers accepted so far (crash injection)
         self.seq = 0
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, object]:
@@ -181,6 +195,8 @@ class SmsGateway(_Base):
                     "err_code": "DELIVERED" if ok else "MOBILE_NOT_ON",
                 }
             )
+        if self.on_batch is not None:
+            self.on_batch(sum(self.batch_sizes))
         return 200, {"Code": "OK", "Message": "OK", "BizId": biz, "RequestId": biz}
 
     def reply(self, phone: str, text: str) -> None:

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 
 from tests.outreach.conftest import HOOK_SECRET, NOW, SMS_SECRET, add_members, queue
+
 from winback.outreach.store import opt_out
 
 
@@ -48,7 +49,7 @@ def test_dispatch_sends_webhook_sms_and_email_once(app_at, servers) -> None:  # 
 
 
 def test_opted_out_and_quiet_hours_receive_nothing(app_at, servers) -> None:  # type: ignore[no-untyped-def]
-    hook, sms, _ = servers
+    _, sms, _ = servers
     wb = app_at(NOW.replace(hour=22))  # inside 21:00-09:00
     members = add_members(wb, 30)
     opt_out(wb.db(), members[0], "*", source="manual", reason="电话要求", now=NOW)
@@ -80,7 +81,9 @@ def test_webhook_retries_5xx_and_429_with_backoff_and_fails_on_4xx(app_at, serve
     hook.fail[k2] = [400]
     r = wb.outreach.dispatch(channel="webhook").channels[0]
     assert (r.sent, r.retry, r.failed) == (1, 1, 1)
-    row = wb.db().fetchone("SELECT status, attempts, next_attempt_at, reason FROM touches WHERE idempotency_key=?", [k1])
+    row = wb.db().fetchone(
+        "SELECT status, attempts, next_attempt_at, reason FROM touches WHERE idempotency_key=?", [k1]
+    )
     assert row[0] == "queued" and row[1] == 1 and NOW < row[2] <= NOW + dt.timedelta(seconds=1) and row[3] == "http_503"
     failed = wb.db().fetchone("SELECT status, reason, response FROM touches WHERE idempotency_key = ?", [k2])
     assert failed[:2] == ("failed", "rejected") and failed[2].startswith("400")

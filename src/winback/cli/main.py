@@ -7,6 +7,7 @@ from winback.cli import (  # noqa: F401  (imported for their @app.command regist
     coupon_cmd,
     dedupe_cmd,
     demo_cmd,
+    dispatch_cmd,
     import_cmd,
     lifecycle_cmd,
     measure_cmd,

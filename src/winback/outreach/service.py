@@ -73,8 +73,12 @@ class OutreachService:
         unconfigured = [] if channel else sorted(set(due) - set(cfg.channels))
         built = {} if dry_run else {n: load_channel(cfg.channels[n]) for n in names}
         try:
-            d = Dispatcher(db, built, rules, self.wb.now, campaign_id=campaign_id, limit=limit, chunk=chunk)
-            tallies = d.plan(names) if dry_run else d.run(names)
+            tallies = []
+            for name in names:  # each channel may set its own chunk (touches claimed per transaction)
+                size = int(cfg.channels[name].get("chunk", chunk)) if name in cfg.channels else chunk
+                d = Dispatcher(db, built, rules, self.wb.now, campaign_id=campaign_id, limit=limit, chunk=size)
+                d.claimed_total = sum(t.claimed for t in tallies)
+                tallies += d.plan([name]) if dry_run else d.run([name])
         finally:
             for ch in built.values():
                 ch.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
 import urllib.parse
 from dataclasses import dataclass
@@ -49,6 +50,9 @@ class Http:
         if c is None:
             cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
             c = cls(self.host, self.port, timeout=self.timeout)
+            c.connect()
+            if c.sock is not None:  # small requests go out at once (no Nagle delay waiting for an ACK)
+                c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._local.conn = c
             with self._lock:
                 self._all.append(c)
@@ -63,8 +67,8 @@ class Http:
     def request(self, method: str, path: str | None, body: bytes | None, headers: dict[str, str]) -> Reply:
         target = path if path is not None else self.base_path
         for attempt in (1, 2):
-            conn = self._conn()
             try:
+                conn = self._conn()
                 conn.request(method, target, body=body, headers=headers)
                 r = conn.getresponse()
                 data = r.read()
