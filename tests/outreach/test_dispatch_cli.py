@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
+from tests.outreach.conftest import HOOK_SECRET, NOW, add_members, queue
 from typer.testing import CliRunner
 
-from tests.outreach.conftest import HOOK_SECRET, NOW, add_members, queue
 from winback.cli.main import app
 
 
