@@ -239,3 +239,77 @@ class SmtpSink:
 def gateways(secret: str = "s3cret-hook") -> Iterator[tuple[WebhookGateway, SmsGateway, SmtpSink]]:
     with WebhookGateway(secret) as hook, SmsGateway("AK1", "sms-secret") as sms, SmtpSink() as smtp:
         yield hook, sms, smtp  # type: ignore[misc]
+
+
+class WecomServer(_Base):
+    """WeCom's customer-contact APIs on loopback: gettoken, add_msg_template (a task the guide must confirm),
+    get_groupmsg_send_result, get_groupmsg_list_v2. `confirm(msgid)` is the guide tapping "send"; `friends` says
+    which customers are whose contacts (others land in fail_list)."""
+
+    def __init__(self, corpid: str, secret: str) -> None:
+        super().__init__()
+        self.corpid, self.secret = corpid, secret
+        self.tokens: set[str] = set()
+        self.tasks: dict[str, dict[str, Any]] = {}
+        self.friends: dict[str, set[str]] = defaultdict(set)  # guide userid -> external userids
+        self.delivered: Counter[str] = Counter()  # external userid -> messages that reached them
+
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, object]:
+        u = urllib.parse.urlsplit(path)
+        q = dict(urllib.parse.parse_qsl(u.query))
+        with self.lock:
+            if u.path == "/cgi-bin/gettoken":
+                if (q.get("corpid"), q.get("corpsecret")) != (self.corpid, self.secret):
+                    return 200, {"errcode": 40001, "errmsg": "invalid credential"}
+                token = f"T{len(self.tokens) + 1}"
+                self.tokens.add(token)
+                return 200, {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200}
+            if q.get("access_token") not in self.tokens:
+                return 200, {"errcode": 42001, "errmsg": "access_token expired"}
+            doc = json.loads(body or b"{}")
+            api = u.path.rsplit("/", 1)[-1]
+            if api == "add_msg_template":
+                return 200, self._add(doc)
+            if api == "get_groupmsg_send_result":
+                t = self.tasks.get(doc.get("msgid"))
+                if t is None:
+                    return 200, {"errcode": 41063, "errmsg": "msgid not found"}
+                return 200, {
+                    "errcode": 0,
+                    "errmsg": "ok",
+                    "next_cursor": "",
+                    "send_list": [
+                        {"external_userid": e, "userid": t["sender"], "status": s} for e, s in t["status"].items()
+                    ],
+                }
+            if api == "get_groupmsg_list_v2":
+                return 200, {
+                    "errcode": 0,
+                    "errmsg": "ok",
+                    "group_msg_list": [
+                        {"msgid": m, "creator": t["sender"], "create_type": 0, "text": t["text"]}
+                        for m, t in self.tasks.items()
+                        if t["sender"] == doc.get("creator")
+                    ],
+                }
+        return 404, {"errcode": 404, "errmsg": "unknown api"}  # fmt: skip
+
+    def _add(self, doc: dict[str, Any]) -> dict[str, Any]:
+        sender, users = doc.get("sender"), list(doc.get("external_userid") or [])
+        if doc.get("chat_type") != "single" or not sender or not users:
+            return {"errcode": 40058, "errmsg": "invalid parameter"}
+        fail = [e for e in users if e not in self.friends[sender]]
+        msgid = f"msg{len(self.tasks) + 1:06d}"
+        self.tasks[msgid] = {
+            "sender": sender,
+            "text": doc.get("text"),
+            "status": {e: 0 for e in users if e not in fail},
+        }
+        return {"errcode": 0, "errmsg": "ok", "fail_list": fail, "msgid": msgid}
+
+    def confirm(self, msgid: str) -> None:
+        """The guide confirms the mass message in WeCom: every customer of the task receives it."""
+        with self.lock:
+            for e in self.tasks[msgid]["status"]:
+                self.tasks[msgid]["status"][e] = 1
+                self.delivered[e] += 1
