@@ -1,10 +1,13 @@
-"""Import speed and memory: orders from Parquet, UTF-8 CSV and GBK CSV.
+"""Import speed and memory: orders from Parquet, UTF-8 CSV, GBK CSV and XLSX.
 
 Generates its own line-level order export (numpy/pyarrow; Chinese headers, ￥ amounts on some rows, refunds),
 then imports each file into a fresh warehouse in a child process and prints rows/s and the child's peak RSS.
 
     .venv/bin/python benchmarks/import_bench.py [--rows 3000000] [--dir /tmp/winback-import-bench]
-        [--formats parquet,csv-utf8,csv-gbk] [--repeat 1]
+        [--formats parquet,csv-utf8,csv-gbk,xlsx] [--repeat 1] [--xlsx-rows 200000]
+
+`xlsx` is an 8-column sheet of the first --xlsx-rows lines (no SKU column), written with openpyxl's write-only
+mode: the read speed of the XLSX reader (calamine via fastexcel; openpyxl before issue 9).
 
 With --repeat N each file is imported N times (fresh warehouse each time) and the fastest run is printed: on a
 shared machine the fastest run is the one least disturbed by other work.
@@ -83,16 +86,31 @@ def typed_for_parquet(table: pa.Table) -> pa.Table:
     return out
 
 
-FILES = {"parquet": "orders.parquet", "csv-utf8": "orders.csv", "csv-gbk": "orders_gbk.csv"}
+FILES = {"parquet": "orders.parquet", "csv-utf8": "orders.csv", "csv-gbk": "orders_gbk.csv", "xlsx": "orders.xlsx"}
 
 
-def write_files(table: pa.Table, d: Path, formats: list[str]) -> None:
+def write_xlsx(table: pa.Table, path: Path, rows: int) -> None:
+    import openpyxl
+
+    t = table.slice(0, rows).drop_columns([HEADERS["sku"]])
+    book = openpyxl.Workbook(write_only=True)
+    ws = book.create_sheet("orders")
+    ws.append(t.column_names)
+    cols = [c.to_pylist() for c in t.columns]
+    for row in zip(*cols, strict=True):
+        ws.append(list(row))
+    book.save(path)
+
+
+def write_files(table: pa.Table, d: Path, formats: list[str], xlsx_rows: int = 200_000) -> None:
     d.mkdir(parents=True, exist_ok=True)
     files = {name: d / FILES[name] for name in FILES}
     if "parquet" in formats:
         pq.write_table(typed_for_parquet(table), files["parquet"])
     if "csv-utf8" in formats or "csv-gbk" in formats:
         pacsv.write_csv(table, files["csv-utf8"])
+    if "xlsx" in formats:
+        write_xlsx(table, files["xlsx"], xlsx_rows)
     if "csv-gbk" in formats:
         enc = codecs.getincrementalencoder("gbk")()
         with files["csv-utf8"].open("r", encoding="utf-8") as fin, files["csv-gbk"].open("wb") as fout:
@@ -128,6 +146,7 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=Path("/tmp/winback-import-bench"))
     ap.add_argument("--formats", default=",".join(FILES), help="comma-separated: " + ", ".join(FILES))
     ap.add_argument("--repeat", type=int, default=1, help="imports per file; the fastest is printed")
+    ap.add_argument("--xlsx-rows", type=int, default=200_000, help="rows of the xlsx file (8 columns)")
     args = ap.parse_args()
     formats = [f for f in args.formats.split(",") if f]
     unknown = sorted(set(formats) - set(FILES))
@@ -139,7 +158,7 @@ def main() -> None:
     if not (marker.exists() and all(p.exists() for p in files.values())):  # files of an earlier run are reused
         for old in args.dir.glob(".rows-*"):
             old.unlink()
-        write_files(make_orders(args.rows), args.dir, formats)
+        write_files(make_orders(args.rows), args.dir, formats, args.xlsx_rows)
         marker.touch()
         print(f"generated {args.rows:,} order lines in {time.perf_counter() - t:.1f}s")
     results = {}

@@ -1,4 +1,7 @@
-"""Lines repeated within one orders file are duplicates, not extra lines of their order (review case o7)."""
+"""Lines repeated within one orders file (review case o7).
+
+Identical lines of one order are a real double scan and are kept (issue 9, item 8: they were dropped as duplicates
+before); with a line-number column, a repeated (order id, line number) is still the same line, a duplicate."""
 
 from __future__ import annotations
 
@@ -36,21 +39,25 @@ def _state(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[object, ...]], li
     return orders, items
 
 
-def test_exact_repeated_row_is_a_duplicate(tmp_path: Path) -> None:
+def test_identical_lines_of_one_order_are_kept_with_their_occurrence(tmp_path: Path) -> None:
     f = write_csv(
         tmp_path / "o7.csv",
         ["order_id", "member_id", "ordered_at", "sku", "amount"],
         [[r[0], "1", r[2], r[3], r[4]] for r in O7],
     )
     con = _warehouse()
-    assert _counts(import_file(DuckDBEngine(con), "orders", f)) == (3, 2, 0, 1)
+    r = import_file(DuckDBEngine(con), "orders", f)
+    assert _counts(r) == (3, 3, 0, 0)
+    assert r.identical_lines == 1 and any("1 行与同一订单中前面的一行完全相同" in n for n in r.notes)
     assert _state(con) == (
-        [("L1", Decimal("150.00"), 2, "paid")],
-        [("L1", 1, "S1", Decimal("100.00")), ("L1", 2, "S2", Decimal("50.00"))],
+        [("L1", Decimal("250.00"), 3, "paid")],
+        [("L1", 1, "S1", Decimal("100.00")), ("L1", 2, "S1", Decimal("100.00")), ("L1", 3, "S2", Decimal("50.00"))],
     )
+    occurrences = con.execute("SELECT line_no, occurrence FROM order_items ORDER BY line_no").fetchall()
+    assert occurrences == [(1, 1), (2, 2), (3, 1)]
     assert _counts(import_file(DuckDBEngine(con), "orders", f)) == (3, 0, 0, 3)  # re-importing adds nothing
-    assert _state(con)[0] == [("L1", Decimal("150.00"), 2, "paid")]
-    assert len(_state(con)[1]) == 2
+    assert _state(con)[0] == [("L1", Decimal("250.00"), 3, "paid")]
+    assert len(_state(con)[1]) == 3
     con.close()
 
 
@@ -82,7 +89,7 @@ def test_lines_differing_in_any_column_are_still_summed(tmp_path: Path) -> None:
 def test_only_repeats_left_take_the_fast_path_with_the_same_result(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An order whose only extra line is a repeat is one line per order after dropping it: both paths agree."""
+    """An order with two identical lines: the general path and the forced one agree."""
     rows = [["A1", "2024-03-05", "S1", "10"], ["A1", "2024-03-05", "S1", "10"], ["A2", "2024-03-06", "S2", "-5"]]
     f = write_csv(tmp_path / "o.csv", ["order_id", "ordered_at", "sku", "amount"], rows)
     results = []
@@ -96,4 +103,4 @@ def test_only_repeats_left_take_the_fast_path_with_the_same_result(
             results.append((counts, _state(con)))
             con.close()
     assert results[0] == results[1]
-    assert results[0][0] == [(3, 2, 0, 1), (3, 0, 0, 3)]
+    assert results[0][0] == [(3, 3, 0, 0), (3, 0, 0, 3)]

@@ -41,6 +41,14 @@ def _render(r: ImportResult) -> None:
         console.print(f"[yellow]{n:,} unreadable {field} values left empty (kept in extra)[/]")
     for note in r.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
+    for c in r.conflicts_shown:
+        shown = "; ".join(
+            f"{field}: " + " / ".join(f"{v} (row {n})" for v, n in zip(d["values"], d["rows"], strict=True))
+            for field, d in c["fields"].items()
+        )
+        console.print(f"  {c['key']}: {shown}", highlight=False)
+    if r.conflicts and r.import_id is not None:
+        console.print(f"winback rejects --conflicts --import {r.import_id}")
     if r.rows_rejected and r.import_id is not None:
         console.print(f"see them with: winback rejects --import {r.import_id}")
 
@@ -55,11 +63,18 @@ def import_cmd(
     sheet: str = typer.Option(None, "--sheet", help="XLSX sheet name (default: the first)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report; write nothing."),
     source: str = typer.Option(None, "--source", help="members: where they come from (erp, guide_wechat, pos …)."),
+    date_order: str = typer.Option(
+        None,
+        "--date-order",
+        help="dmy | mdy | ymd: 日期按 日/月/年、月/日/年 或 年/月/日 读取 (default: the data decides).",
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Import an export file: map its columns, validate every row, load it or send it to rejects."""
     wb = current()
-    options = dict(mapping=map_ or None, encoding=encoding, sheet=sheet, dry_run=dry_run, source=source)
+    options = dict(
+        mapping=map_ or None, encoding=encoding, sheet=sheet, dry_run=dry_run, source=source, date_order=date_order
+    )
     if json_output or not console.is_terminal:
         result = wb.ingest.import_file(kind, file, **options)  # type: ignore[arg-type]
     else:

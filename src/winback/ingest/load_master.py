@@ -1,9 +1,10 @@
 """Master data (members, stores, staff): keyed upserts where newer non-empty values update the record.
 
 Rules (docs/import.md): rows that repeat a key inside one file are folded into one record, later non-empty
-values winning, and the extra rows count as duplicates. A record that is new is inserted; one that exists is
-updated only with the non-empty values that differ (that row counts as loaded and updated); one that would not
-change counts as a duplicate. `extra` JSON objects are merged key by key.
+values winning, and the extra rows count as duplicates; where they disagree on a non-empty value, every such value
+goes to `import_conflicts` (and the first keys to the import's output). A record that is new is inserted; one
+that exists is updated only with the non-empty values that differ (that row counts as loaded and updated); one
+that would not change counts as a duplicate. `extra` JSON objects are merged key by key.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from winback.ingest.sqltext import lit, q
 from winback.ingest.validate import PARSED
 
 FOLD = "wb_fold"
+CONFLICTS = "wb_conflicts"
 INCOMING = "wb_incoming"
 PLANNED = "wb_planned"
 _MOBILE_RE = "1\\d{10}"
@@ -122,19 +124,60 @@ def plan_master(db: DuckDBEngine, kind: str, mapping: ColumnMapping, source: str
     present = set(mapping.fields)
     parsed_cols = [c for c in _parsed_columns(kind, present) if c not in ("member_id",)]
     _fold(db, kind, spec, present, parsed_cols)
+    conflicts = _conflicts(db, kind, spec, present, parsed_cols)
     sel = _incoming(db, kind, spec, present, parsed_cols, source)
     # compare with what the warehouse holds
     skip = ("phone", "phone_status") if kind == "members" else ()
     compare = [c for c in spec.columns if sel[c] != "NULL" and c not in skip]
     _planned(db, spec, compare)
     plan = _counted(db, spec)
-    plan.apply = _applier(kind, spec, present, compare)
+    plan.conflicts = conflicts
+    plan.apply = _applier(kind, spec, present, compare, bool(conflicts))
     return plan
+
+
+def _key_expr(kind: str, spec: MasterSpec, present: set[str]) -> str:
+    if kind == "members":
+        return "member_id" if "member_id" in present else "'wx:' || wechat_id"
+    return spec.key
+
+
+def _conflicts(db: DuckDBEngine, kind: str, spec: MasterSpec, present: set[str], parsed_cols: list[str]) -> int:
+    """CONFLICTS (_key, field, _row, value, kept): every non-empty value of a field on which the rows repeating a
+    key disagree (a phone compared as its digits); kept marks the value the fold keeps (the last one). Returns how
+    many keys disagree."""
+    if not scalar(db, f"SELECT count(*) FROM {FOLD} WHERE _n > 1"):
+        return 0
+    fields = {("phone" if c == "phone_norm" else c): c for c in parsed_cols if c not in (spec.key, "phone_raw")}
+    if not fields:
+        return 0
+    cols = ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(f)}" for f, c in fields.items())
+    db.execute(
+        f"CREATE OR REPLACE TEMP TABLE {CONFLICTS} AS WITH v AS (SELECT _key, _row, field, value FROM "
+        f"(SELECT {_key_expr(kind, spec, present)} AS _key, _row, {cols} FROM {PARSED} WHERE _err IS NULL "
+        f"AND {_key_expr(kind, spec, present)} IN (SELECT _key FROM {FOLD} WHERE _n > 1)) "
+        f"UNPIVOT (value FOR field IN ({', '.join(q(f) for f in fields)}))), "
+        "c AS (SELECT _key, field, max(_row) AS last FROM v GROUP BY _key, field HAVING count(DISTINCT value) > 1) "
+        "SELECT v._key, v.field, v._row, v.value, v._row = c.last AS kept FROM v JOIN c USING (_key, field)"
+    )
+    return scalar(db, f"SELECT count(DISTINCT _key) FROM {CONFLICTS}")
+
+
+def conflicts_shown(db: DuckDBEngine, limit: int) -> list[tuple[str, str, list[int], list[str], str]]:
+    """The first `limit` conflicting keys (in file order): (key, field, rows, values, kept value) per field."""
+    return [
+        (str(k), str(f), list(rows), list(values), str(kept))
+        for k, f, rows, values, kept in db.fetchall(
+            f"SELECT _key, field, list(_row ORDER BY _row), list(value ORDER BY _row), "
+            f"any_value(value) FILTER (WHERE kept) FROM {CONFLICTS} WHERE _key IN (SELECT _key FROM {CONFLICTS} "
+            f"GROUP BY _key ORDER BY min(_row) LIMIT {int(limit)}) GROUP BY _key, field ORDER BY min(_row), field"
+        )
+    ]
 
 
 def _fold(db: DuckDBEngine, kind: str, spec: MasterSpec, present: set[str], parsed_cols: list[str]) -> None:
     """FOLD: one row per key of the file, later non-empty values winning, `_n` rows folded into it."""
-    key_expr = ("member_id" if "member_id" in present else "'wx:' || wechat_id") if kind == "members" else spec.key
+    key_expr = _key_expr(kind, spec, present)
     aggs = [f"arg_max({q(c)}, _row) FILTER (WHERE {q(c)} IS NOT NULL) AS {q(c)}" for c in parsed_cols if c != spec.key]
     if kind == "members":
         aggs.append("bool_or(_wx) AS _wx")
@@ -208,8 +251,9 @@ def _counted(db: DuckDBEngine, spec: MasterSpec) -> Plan:
     return plan
 
 
-def _applier(kind: str, spec: MasterSpec, present: set[str], compare: list[str]) -> Apply:
-    """The writes of the plan (inserts, updates of changed records, rejects), run in the caller's transaction."""
+def _applier(kind: str, spec: MasterSpec, present: set[str], compare: list[str], conflicts: bool) -> Apply:
+    """The writes of the plan (inserts, updates of changed records, conflicts, rejects), run in the caller's
+    transaction."""
 
     def apply(c: DuckDBEngine, import_id: int) -> None:
         cols = [spec.key, *spec.columns, "extra"]
@@ -235,6 +279,12 @@ def _applier(kind: str, spec: MasterSpec, present: set[str], compare: list[str])
             f"UPDATE {spec.table} AS t SET {', '.join(sets)} FROM {PLANNED} p "
             f"WHERE t.{q(spec.key)} = p.{q(spec.key)} AND p._action = 'update'"
         )
+        if conflicts:
+            c.execute(
+                "INSERT INTO import_conflicts (import_id, kind, key, field, row_number, value, kept) "
+                f"SELECT {import_id}, {lit(kind)}, _key, field, _row, value, kept FROM {CONFLICTS} "
+                "ORDER BY _key, field, _row"
+            )
         write_rejects(c, import_id)
 
     return apply

@@ -8,11 +8,16 @@ Rules (docs/import.md):
   time and the member/store/guide the lines give (the smallest non-empty one if they disagree). Direction is
   sale or refund, so a refund that reuses the sale's order id is its own row.
 - If any line of an order is rejected the whole order is rejected (no partial orders; re-import after fixing).
-- A line repeated within the file is a duplicate, not another line of its order: a row identical in every column
-  of the file to an earlier row (an export artifact, e.g. overlapping exports concatenated), or, when the file has
-  a line-number column, a later row with the same (order id, direction, line number). The first is kept.
+- Identical lines of one order are all kept (a real double scan is two items): each is a line of its order, and
+  order_items numbers them by occurrence (1, 2, … among identical lines). Only with a line-number column is a later
+  row repeating (order id, direction, line number) a duplicate (the file says it is the same line); the first is
+  kept.
 - An order whose (order id, direction) is already in the warehouse is a duplicate: its lines count as duplicates
-  and nothing is written. If the file has SKU or category columns, the lines of new orders go to order_items.
+  and nothing is written, unless the file changes its status (paid -> cancelled, unpaid -> paid, …): then the
+  order's status, amount, quantity and line count are updated, its lines count as loaded and updated, and the
+  change goes to order_status_changes (a refund of an order already loaded as paid is its own refund row and is
+  recorded there as paid -> refunded). If the file has SKU or category columns, the lines of new orders go to
+  order_items.
 
 Speed: the orders are aggregated straight into the INSERT (no intermediate table), without the cancellation
 rules when no line is cancelled. When no (order id, direction) repeats in the file (an order-level export; checked
@@ -28,8 +33,7 @@ from collections.abc import Mapping, Sequence
 from winback.engine.duckdb_engine import DuckDBEngine
 from winback.ingest.aliases import ColumnMapping
 from winback.ingest.plan import Apply, Plan, raw_rows_sql, scalar, write_rejects
-from winback.ingest.readers import STAGED
-from winback.ingest.sqltext import names_of, q
+from winback.ingest.sqltext import names_of
 from winback.ingest.validate import PARSED
 
 LINES = "wb_lines"
@@ -37,6 +41,9 @@ LOADABLE = "wb_lines_loadable"
 REPEATS = "wb_lines_repeated"
 CASCADE = "wb_cascade"
 EXISTING = "wb_orders_existing"
+CHANGES = "wb_status_changes"
+#: what makes two lines of one order identical (their occurrence index tells them apart)
+_IDENTICAL = ("order_id", "_dir", "sku", "category", "quantity", "amount")
 _C_MARK = "^[Cc]\\d+$"
 #: an estimated distinct count (HyperLogLog, a few % off) below this share of the lines means that ids repeat,
 #: with no exact check needed; line-level exports have well over 1.1 lines per order
@@ -75,38 +82,30 @@ def _one_line_per_order(db: DuckDBEngine, lines: int) -> bool:
     return scalar(db, f"SELECT count(*) FROM (SELECT DISTINCT order_id, _dir FROM {LINES})") == lines
 
 
-def _repeated_lines(db: DuckDBEngine, columns: Mapping[str, str], line_no: bool) -> int:
-    """Fills REPEATS(_row) with the loadable lines that repeat an earlier line of the file: identical in every
-    column as read, or (with a line-number column) the same (order id, direction, line number). Returns the count.
-
-    Identical rows have identical hashes, so rows are compared column by column only when a row hash repeats (an
-    aggregation over one integer: on 1M benchmark lines about +0.35 CPU-s, where a window over every column of every
-    line cost about +0.75 CPU-s and 250 MiB more memory)."""
-    cols = ", ".join(q(n) for n in columns.values())
-    parts = []
-    if scalar(db, f"SELECT EXISTS (SELECT 1 FROM {STAGED} GROUP BY hash({cols}) HAVING count(*) > 1)"):
-        parts.append(
-            f"SELECT _row FROM (SELECT _row, row_number() OVER (PARTITION BY {cols} ORDER BY _row) AS _n "
-            f"FROM {STAGED} WHERE hash({cols}) IN (SELECT hash({cols}) FROM {STAGED} GROUP BY ALL "
-            "HAVING count(*) > 1)) WHERE _n > 1"
-        )
-    if line_no:
-        parts.append(
-            f"SELECT _row FROM (SELECT _row, row_number() OVER (PARTITION BY order_id, _dir, line_no ORDER BY _row) "
-            f"AS _n FROM {LOADABLE} WHERE line_no IS NOT NULL) WHERE _n > 1"
-        )
-    if not parts:
+def _repeated_lines(db: DuckDBEngine, line_no: bool) -> int:
+    """Fills REPEATS(_row) with the loadable lines that repeat an earlier line's (order id, direction, line number)
+    when the file has a line-number column (without one, identical lines are separate lines). Returns the count."""
+    if not line_no:
         return 0
     db.execute(
-        f"CREATE OR REPLACE TEMP TABLE {REPEATS} AS SELECT _row FROM ({' UNION '.join(parts)}) r "
-        f"SEMI JOIN {LOADABLE} l USING (_row)"
+        f"CREATE OR REPLACE TEMP TABLE {REPEATS} AS SELECT _row FROM (SELECT _row, row_number() OVER "
+        f"(PARTITION BY order_id, _dir, line_no ORDER BY _row) AS _n FROM {LOADABLE} WHERE line_no IS NOT NULL) "
+        "WHERE _n > 1"
     )
     return scalar(db, f"SELECT count(*) FROM {REPEATS}")
 
 
+def _identical_lines(db: DuckDBEngine) -> int:
+    """How many lines repeat an earlier line of their order exactly (they are kept: occurrence 2, 3, …)."""
+    key = f"hash({', '.join(_IDENTICAL)})"
+    return scalar(db, f"SELECT count(*) - count(DISTINCT {key}) FROM {LINES}")
+
+
 def _has_cancelled_lines(db: DuckDBEngine, present: set[str]) -> bool:
-    """Whether any loadable line is cancelled (without one, the aggregation needs no cancellation rules)."""
-    return "status" in present and bool(scalar(db, f"SELECT EXISTS (SELECT 1 FROM {LINES} WHERE status = 'cancelled')"))
+    """Whether any loadable line is cancelled or unpaid (without one, the aggregation needs no such rules)."""
+    return "status" in present and bool(
+        scalar(db, f"SELECT EXISTS (SELECT 1 FROM {LINES} WHERE status IN ('cancelled', 'unpaid'))")
+    )
 
 
 def _aggregated_sql(present: set[str], with_extra: bool, cancels: bool) -> str:
@@ -129,8 +128,10 @@ def _aggregated_sql(present: set[str], with_extra: bool, cancels: bool) -> str:
         "CASE WHEN bool_and(_cancel) THEN sum(amount) ELSE sum(amount) FILTER (WHERE NOT _cancel) END AS amount, "
         "CASE WHEN bool_and(_cancel) THEN sum(quantity) ELSE sum(quantity) FILTER (WHERE NOT _cancel) END "
         f"AS quantity, min(ordered_at) AS ordered_at, {firsts}, {extra} AS extra, "
-        "CASE WHEN _dir = 'refund' THEN 'refunded' WHEN bool_and(_cancel) THEN 'cancelled' ELSE 'paid' END AS status "
-        f"FROM (SELECT *, coalesce(status = 'cancelled', false) AS _cancel FROM {LINES}) GROUP BY order_id, _dir"
+        "CASE WHEN _dir = 'refund' THEN 'refunded' WHEN bool_and(_cancel) THEN 'cancelled' "
+        "WHEN bool_and(_cancel OR _unpaid) THEN 'unpaid' ELSE 'paid' END AS status "
+        f"FROM (SELECT *, coalesce(status = 'cancelled', false) AS _cancel, coalesce(status = 'unpaid', false) "
+        f"AS _unpaid FROM {LINES}) GROUP BY order_id, _dir"
     )
 
 
@@ -139,7 +140,8 @@ def _single_sql() -> str:
     return (
         "SELECT order_id, _dir, 1 AS lines, amount, quantity, ordered_at, member_id, store_id, guide_id, channel, "
         "original_order_id, _extra AS extra, CASE WHEN _dir = 'refund' THEN 'refunded' "
-        f"WHEN coalesce(status = 'cancelled', false) THEN 'cancelled' ELSE 'paid' END AS status FROM {LINES}"
+        "WHEN coalesce(status = 'cancelled', false) THEN 'cancelled' WHEN coalesce(status = 'unpaid', false) "
+        f"THEN 'unpaid' ELSE 'paid' END AS status FROM {LINES}"
     )
 
 
@@ -154,7 +156,7 @@ def plan_orders(db: DuckDBEngine, mapping: ColumnMapping, columns: Mapping[str, 
     plan.rows_rejected = _cascade(db)
     _loadable(db, present, _refund_sql(present, c_rule), cascaded=bool(plan.rows_rejected))
     all_lines = scalar(db, f"SELECT count(*) FROM {PARSED} WHERE _err IS NULL") - plan.rows_rejected
-    single, repeats = _without_repeats(db, columns, present, all_lines)
+    single, repeats = _without_repeats(db, present, all_lines)
     all_lines -= repeats
     has_existing = _existing(db)
     dup_lines = (
@@ -162,14 +164,42 @@ def plan_orders(db: DuckDBEngine, mapping: ColumnMapping, columns: Mapping[str, 
         if has_existing
         else 0
     )
-    plan.rows_duplicate = repeats + dup_lines
-    plan.rows_loaded = all_lines - dup_lines
     _keep_cascade_raw(db, columns, bool(plan.rows_rejected))
     orders_sql = (
         _single_sql() if single else _aggregated_sql(present, bool(mapping.kept), _has_cancelled_lines(db, present))
     )
-    plan.apply = _applier(orders_sql, single, with_items=bool(present & {"sku", "category"}), existing=has_existing)
+    updated, plan.status_changes = _status_changes(db, orders_sql) if has_existing else (0, 0)
+    plan.rows_duplicate = repeats + dup_lines - updated
+    plan.rows_loaded = all_lines - dup_lines + updated
+    plan.rows_updated = updated
+    with_items = bool(present & {"sku", "category"})
+    plan.identical_lines = 0 if single else _identical_lines(db)
+    plan.apply = _applier(
+        orders_sql,
+        single,
+        with_items=with_items,
+        existing=has_existing,
+        occurrences=bool(plan.identical_lines),
+        changes=bool(plan.status_changes),
+    )
     return plan
+
+
+def _status_changes(db: DuckDBEngine, orders_sql: str) -> tuple[int, int]:
+    """CHANGES: the warehouse's orders whose status the file changes (`_update`: the sale row is updated), and the
+    refunds of orders the warehouse has as paid (recorded only: the refund is its own row). Returns (lines of the
+    orders updated, changes recorded)."""
+    db.execute(
+        f"CREATE OR REPLACE TEMP TABLE {CHANGES} AS SELECT a.order_id, e.status AS old_status, a.status AS new_status, "
+        "e.amount AS old_amount, a.amount AS new_amount, a.quantity, a.lines, a._dir = 'sale' AS _update "
+        f"FROM ({orders_sql}) a JOIN {EXISTING} e ON e.order_id = a.order_id AND e._dir = 'sale' "
+        "WHERE (a._dir = 'sale' AND a.status IS DISTINCT FROM e.status) OR (a._dir = 'refund' AND e.status = 'paid' "
+        f"AND NOT EXISTS (SELECT 1 FROM {EXISTING} x WHERE x.order_id = a.order_id AND x._dir = 'refund'))"
+    )
+    return (
+        scalar(db, f"SELECT coalesce(sum(lines), 0) FROM {CHANGES} WHERE _update"),
+        scalar(db, f"SELECT count(*) FROM {CHANGES}"),
+    )
 
 
 def _refund_sql(present: set[str], c_rule: bool) -> str:
@@ -179,7 +209,7 @@ def _refund_sql(present: set[str], c_rule: bool) -> str:
     return (
         f"(coalesce({status} = 'refunded', false) OR amount < 0 OR coalesce({qty} < 0, false)"
         + (f" OR regexp_matches(order_id, '{_C_MARK}')" if c_rule else "")
-        + f") AND {status} IS DISTINCT FROM 'cancelled'"
+        + f") AND coalesce({status} NOT IN ('cancelled', 'unpaid'), true)"
     )
 
 
@@ -213,13 +243,11 @@ def _loadable(db: DuckDBEngine, present: set[str], refund: str, *, cascaded: boo
     db.execute(f"CREATE OR REPLACE TEMP VIEW {LINES} AS SELECT * FROM {LOADABLE}")
 
 
-def _without_repeats(
-    db: DuckDBEngine, columns: Mapping[str, str], present: set[str], all_lines: int
-) -> tuple[bool, int]:
-    """Lines repeated within the file are duplicates (only possible when some (order id, direction) repeats):
-    LINES then leaves them out. Returns (one line per order, repeated lines)."""
+def _without_repeats(db: DuckDBEngine, present: set[str], all_lines: int) -> tuple[bool, int]:
+    """Lines repeating a line number within the file are duplicates (only possible when some (order id, direction)
+    repeats): LINES then leaves them out. Returns (one line per order, repeated lines)."""
     single = _one_line_per_order(db, all_lines)
-    repeats = 0 if single else _repeated_lines(db, columns, "line_no" in present)
+    repeats = 0 if single else _repeated_lines(db, "line_no" in present)
     if repeats:
         db.execute(
             f"CREATE OR REPLACE TEMP VIEW {LINES} AS SELECT * FROM {LOADABLE} l ANTI JOIN {REPEATS} r USING (_row)"
@@ -232,11 +260,13 @@ def _existing(db: DuckDBEngine) -> bool:
     """EXISTING: the warehouse's orders that share an id with the file (none when the warehouse has no orders
     yet). Returns whether there are any."""
     db.execute(
-        f"CREATE OR REPLACE TEMP TABLE {EXISTING} AS SELECT DISTINCT e.order_id, "
-        "CASE WHEN e.status = 'refunded' THEN 'refund' ELSE 'sale' END AS _dir FROM orders e "
-        f"WHERE e.order_id IN (SELECT order_id FROM {PARSED} WHERE _err IS NULL)"
+        f"CREATE OR REPLACE TEMP TABLE {EXISTING} AS SELECT e.order_id, "
+        "CASE WHEN e.status = 'refunded' THEN 'refund' ELSE 'sale' END AS _dir, min(e.status) AS status, "
+        "sum(e.amount) AS amount FROM orders e "
+        f"WHERE e.order_id IN (SELECT order_id FROM {PARSED} WHERE _err IS NULL) GROUP BY ALL"
         if scalar(db, "SELECT count(*) FROM (SELECT 1 FROM orders LIMIT 1)")
-        else f"CREATE OR REPLACE TEMP TABLE {EXISTING} (order_id VARCHAR, _dir VARCHAR)"
+        else f"CREATE OR REPLACE TEMP TABLE {EXISTING} (order_id VARCHAR, _dir VARCHAR, status VARCHAR, "
+        "amount DECIMAL(18, 2))"
     )
     return bool(scalar(db, f"SELECT count(*) FROM {EXISTING}"))
 
@@ -251,15 +281,19 @@ def _keep_cascade_raw(db: DuckDBEngine, columns: Mapping[str, str], any_rejected
     )
 
 
-def _applier(orders_sql: str, single: bool, *, with_items: bool, existing: bool) -> Apply:
-    """The writes of the plan (new orders, their lines when the file has SKU or category, rejects), run in the
-    caller's transaction."""
+def _applier(
+    orders_sql: str, single: bool, *, with_items: bool, existing: bool, occurrences: bool, changes: bool
+) -> Apply:
+    """The writes of the plan (new orders, status changes, the lines of new orders when the file has SKU or
+    category, rejects), run in the caller's transaction."""
     new_only = f" ANTI JOIN {EXISTING} e ON e.order_id = a.order_id AND e._dir = a._dir" if existing else ""
     line_no = (
         "coalesce(a.line_no, 1)"
         if single
         else "coalesce(a.line_no, row_number() OVER (PARTITION BY a.order_id, a._dir ORDER BY a._row))"
     )
+    identical = ", ".join(f"a.{c}" for c in _IDENTICAL)
+    occurrence = f"row_number() OVER (PARTITION BY {identical} ORDER BY a._row)" if occurrences else "1"
 
     def apply(c: DuckDBEngine, import_id: int) -> None:
         # orders of a member merged away by identity resolution belong to the survivor
@@ -276,12 +310,28 @@ def _applier(orders_sql: str, single: bool, *, with_items: bool, existing: bool)
             "a.guide_id, a.channel, a.ordered_at, a.amount, a.quantity, a.status, a.original_order_id, a.lines, "
             f"a.extra, {import_id} FROM ({orders_sql}) a {merged_join}{new_only}"
         )
+        if changes:
+            _apply_changes(c, import_id)
         if with_items:
             c.execute(
-                "INSERT INTO order_items (order_id, line_no, sku, category, quantity, amount, import_id) "
-                f"SELECT a.order_id, {line_no}, a.sku, a.category, a.quantity, a.amount, {import_id} "
+                "INSERT INTO order_items (order_id, line_no, sku, category, quantity, amount, occurrence, import_id) "
+                f"SELECT a.order_id, {line_no}, a.sku, a.category, a.quantity, a.amount, {occurrence}, {import_id} "
                 f"FROM {LINES} a{new_only}"
             )
         write_rejects(c, import_id, f"SELECT _row AS row_number, reason, raw FROM {CASCADE}")
 
     return apply
+
+
+def _apply_changes(c: DuckDBEngine, import_id: int) -> None:
+    """Update the sale rows whose status the file changes, and record every change (what, when, which import)."""
+    c.execute(
+        "UPDATE orders AS o SET status = x.new_status, amount = x.new_amount, quantity = x.quantity, "
+        f"lines = x.lines, import_id = {import_id} FROM {CHANGES} x "
+        "WHERE x._update AND o.order_id = x.order_id AND o.status <> 'refunded'"
+    )
+    c.execute(
+        "INSERT INTO order_status_changes (order_id, old_status, new_status, old_amount, new_amount, changed_at, "
+        f"import_id) SELECT order_id, old_status, new_status, old_amount, new_amount, current_timestamp::TIMESTAMP, "
+        f"{import_id} FROM {CHANGES} ORDER BY order_id"
+    )

@@ -20,6 +20,9 @@ class Plan:
     rows_duplicate: int = 0
     rows_rejected: int = 0
     notes: list[str] = field(default_factory=list)
+    status_changes: int = 0  # orders: status changes of orders already in the warehouse (recorded)
+    identical_lines: int = 0  # orders: lines repeating an earlier line of their order exactly (kept)
+    conflicts: int = 0  # master data: keys whose repeated rows disagree on a value
     apply: Apply | None = None  # writes the plan inside the caller's transaction
 
 

@@ -1,4 +1,4 @@
-"""Readers: put an export (CSV/TSV, XLSX, Parquet) in front of SQL as a staging relation.
+"""Readers: put an export (CSV/TSV, XLSX/XLS, Parquet) in front of SQL as a staging relation.
 
 The staging relation `wb_staged` has `_row` (1-based data row number, header not counted) followed by the
 file's own columns under generated names `c1`, `c2`, … (`Staged.names` maps the file's headers to them, so no
@@ -10,24 +10,20 @@ reason, raw line) so nothing is lost silently.
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
 
 from winback.common.encoding import resolve_encoding, temp_utf8_path, transcode_to_utf8
 from winback.engine.duckdb_engine import DuckDBEngine
 from winback.errors import EngineError, InputError
+from winback.ingest import excel
 from winback.ingest.sqltext import lit, q
 
 STAGED = "wb_staged"
 READER_REJECTS = "wb_reader_rejects"
 _RAW = "wb_stage_raw"
-XLSX_BATCH = 20_000
 FORMATS = {
     ".csv": "csv",
     ".txt": "csv",
@@ -35,6 +31,7 @@ FORMATS = {
     ".tab": "tsv",
     ".xlsx": "xlsx",
     ".xlsm": "xlsx",
+    ".xls": "xls",
     ".parquet": "parquet",
     ".pq": "parquet",
 }
@@ -74,7 +71,8 @@ def file_format(path: Path) -> str:
     if fmt is None:
         raise InputError(
             f"{path.name}: cannot tell the format from the extension {path.suffix or '(none)'}",
-            hint="winback reads .csv, .tsv, .txt, .xlsx and .parquet files; rename the file or export one of those.",
+            hint="winback reads .csv, .tsv, .txt, .xlsx, .xls and .parquet files; rename the file or export one of "
+            "those.",
         )
     return fmt
 
@@ -113,7 +111,7 @@ def stage(
         return _stage_csv(db, path, fmt, encoding)
     if fmt == "parquet":
         return _stage_parquet(db, path)
-    return _stage_xlsx(db, path, sheet, on_rows)
+    return _stage_excel(db, path, fmt, sheet, on_rows)
 
 
 def _empty_rejects(db: DuckDBEngine) -> None:
@@ -238,102 +236,17 @@ def _stage_parquet(db: DuckDBEngine, path: Path) -> Staged:
     return Staged([n for n, _ in cols], "parquet", None, rows, 0, types=dict(cols), names=names)
 
 
-# ----------------------------------------------------------------------------------------------- XLSX
-def cell_text(v: Any) -> str | None:
-    """An Excel cell as the text an export would have written."""
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, dt.datetime):
-        return v.isoformat(sep=" ")
-    if isinstance(v, (dt.date, dt.time)):
-        return v.isoformat()
-    if isinstance(v, float):
-        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
-    s = str(v)
-    return s if s.strip() else None
-
-
-def _unique_headers(raw: list[Any]) -> list[str]:
-    out: list[str] = []
-    seen: set[str] = set()
-    for i, h in enumerate(raw):
-        name = cell_text(h) or f"column{i + 1}"
-        name = name.strip()
-        base, n = name, 1
-        while name in seen:
-            n += 1
-            name = f"{base}_{n}"
-        seen.add(name)
-        out.append(name)
-    return out
-
-
-def _xlsx_batches(rows: Iterator[tuple[Any, ...]], width: int) -> Iterator[tuple[list[int], list[list[str | None]]]]:
-    nums: list[int] = []
-    cols: list[list[str | None]] = [[] for _ in range(width)]
-    for n, row in rows:
-        nums.append(n)
-        for i in range(width):
-            cols[i].append(cell_text(row[i]) if i < len(row) else None)
-        if len(nums) >= XLSX_BATCH:
-            yield nums, cols
-            nums, cols = [], [[] for _ in range(width)]
-    if nums:
-        yield nums, cols
-
-
-def _stage_xlsx(db: DuckDBEngine, path: Path, sheet: str | None, on_rows: Progress | None) -> Staged:
-    import openpyxl  # imported here: only XLSX imports pay for it
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a bad file
-        raise InputError(
-            f"{path.name} cannot be opened as XLSX: {exc}",
-            hint="Check that it is an .xlsx workbook (old .xls files must be re-saved as .xlsx or CSV).",
-        ) from exc
-    try:
-        if sheet is not None and sheet not in book.sheetnames:
-            raise InputError(
-                f'{path.name} has no sheet "{sheet}"', hint=f"Its sheets are: {', '.join(book.sheetnames)}."
-            )
-        ws = book[sheet] if sheet is not None else book.worksheets[0]
-        it = ws.iter_rows(values_only=True)
-        header: list[Any] | None = None
-        header_at = 0
-        for i, row in enumerate(it, start=1):
-            if any(cell_text(v) is not None for v in row):
-                header, header_at = list(row), i
-                break
-        if header is None:
-            raise InputError(f"{path.name}: sheet {ws.title} is empty", hint="Pick the sheet with --sheet NAME.")
-        columns = _unique_headers(header)
-        width = len(columns)
-
-        def data_rows() -> Iterator[tuple[int, tuple[Any, ...]]]:
-            for j, row in enumerate(it, start=header_at + 1):
-                if any(v is not None and cell_text(v) is not None for v in row):
-                    yield j - header_at, row
-
-        names = staged_names(columns)
-        schema = pa.schema([("_row", pa.int64())] + [(n, pa.string()) for n in names.values()])
-        db.execute(
-            f"CREATE TEMP TABLE {_RAW} (_row BIGINT, " + ", ".join(f"{q(n)} VARCHAR" for n in names.values()) + ")"
-        )
-        total = 0
-        for nums, cols in _xlsx_batches(data_rows(), width):  # type: ignore[arg-type]
-            batch = pa.Table.from_arrays(
-                [pa.array(nums, pa.int64())] + [pa.array(c, pa.string()) for c in cols], schema=schema
-            )
-            with db.registered("wb_xlsx_batch", batch):
-                db.execute(f"INSERT INTO {_RAW} SELECT * FROM wb_xlsx_batch")
-            total += len(nums)
-            if on_rows:
-                on_rows(total)
-    finally:
-        book.close()
+# ----------------------------------------------------------------------------------------------- Excel
+def _stage_excel(db: DuckDBEngine, path: Path, fmt: str, sheet: str | None, on_rows: Progress | None) -> Staged:
+    """An .xlsx/.xlsm/.xls sheet read by calamine (`ingest/excel.py`, bounded) and registered as the staging
+    relation; empty rows are left out (their row numbers are not reused)."""
+    read = excel.read_sheet(path, sheet)
+    names = staged_names(read.headers)
+    db.execute(f"CREATE TEMP TABLE {_RAW} (_row BIGINT, " + ", ".join(f"{q(n)} VARCHAR" for n in names.values()) + ")")
+    with db.registered("wb_excel_sheet", read.table):
+        db.execute(f"INSERT INTO {_RAW} SELECT * FROM wb_excel_sheet")
+    if on_rows:
+        on_rows(read.table.num_rows)
     db.execute(f"CREATE TEMP VIEW {STAGED} AS SELECT * FROM {_RAW}")
     _empty_rejects(db)
-    return Staged(columns, "xlsx", None, total, 0, names=names)
+    return Staged(read.headers, fmt, None, read.table.num_rows, 0, names=names)

@@ -9,7 +9,7 @@ from typing import Any
 from winback.engine.duckdb_engine import DuckDBEngine
 from winback.errors import InputError, NotFoundError
 from winback.ingest.sqltext import lit
-from winback.ingest.types import RejectList
+from winback.ingest.types import ConflictList, RejectList
 
 _EXPORT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".json": "json", ".jsonl": "json"}
 
@@ -72,3 +72,42 @@ def _write_csv(table: Any, path: Path) -> int:
             w.writerows(zip(*columns, strict=True))
             n += batch.num_rows
     return n
+
+
+def _conflicts_select(import_id: int | None) -> str:
+    masked = (
+        "CASE WHEN c.field = 'phone' AND length(c.value) >= 7 THEN left(c.value, 3) || '****' || right(c.value, 4) "
+        "ELSE c.value END"
+    )
+    where = "" if import_id is None else f"WHERE c.import_id = {int(import_id)}"
+    return (
+        "SELECT c.import_id, i.file, c.kind, c.key, c.field, c.row_number, "
+        f"{masked} AS value, c.kept FROM import_conflicts c LEFT JOIN imports i USING (import_id) {where} "
+        "ORDER BY c.import_id, c.key, c.field, c.row_number"
+    )
+
+
+def _conflicts_total(db: DuckDBEngine, import_id: int | None) -> int:
+    where = "" if import_id is None else f"WHERE import_id = {int(import_id)}"
+    return int(db.scalar(f"SELECT count(*) FROM import_conflicts {where}") or 0)
+
+
+def list_conflicts(db: DuckDBEngine, import_id: int | None = None, limit: int = 50) -> ConflictList:
+    """The values on which rows repeating a key disagreed (phones masked), one row per (key, field, row)."""
+    _check_import(db, import_id)
+    rows = db.dicts(_conflicts_select(import_id) + f" LIMIT {int(limit)}")
+    return ConflictList(import_id, _conflicts_total(db, import_id), rows)
+
+
+def export_conflicts(db: DuckDBEngine, path: Path, import_id: int | None = None) -> int:
+    """Write the conflicts to CSV (UTF-8 with BOM), Parquet or JSON lines; returns the row count."""
+    fmt = _EXPORT_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"cannot export conflicts to {path.name}", hint="Use a file name ending in .csv, .parquet or .jsonl."
+        )
+    _check_import(db, import_id)
+    if fmt == "csv":
+        return _write_csv(db.query(_conflicts_select(import_id)), path)
+    db.execute(f"COPY ({_conflicts_select(import_id)}) TO {lit(str(path))} (FORMAT {fmt})")
+    return _conflicts_total(db, import_id)

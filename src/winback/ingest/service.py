@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from winback.common.encoding import file_sha256
 from winback.errors import EngineError, InputError
-from winback.ingest import readers, store
+from winback.ingest import messages, readers, store
 from winback.ingest.aliases import ColumnMapping, parse_map_options, resolve_mapping
 from winback.ingest.fields import FIELDS, KINDS, normalise_kind
 from winback.ingest.load_facts import plan_events, plan_order_items
@@ -24,10 +24,10 @@ from winback.ingest.load_master import plan_master
 from winback.ingest.load_orders import plan_orders
 from winback.ingest.memory import DEFAULT_IMPORT_MEMORY, import_memory_limit
 from winback.ingest.plan import Plan, count_parse_rejects
-from winback.ingest.rejects import export_rejects, list_rejects
-from winback.ingest.types import ImportResult, RejectList, RejectsExport
+from winback.ingest.rejects import export_conflicts, export_rejects, list_conflicts, list_rejects
+from winback.ingest.types import ConflictList, ImportResult, RejectList, RejectsExport
 from winback.ingest.validate import build_parsed, detect_date_shapes
-from winback.ingest.values_sql import decide_date_format
+from winback.ingest.values_sql import DATE_ORDERS, decide_date_format
 
 if TYPE_CHECKING:
     from winback.app import Winback
@@ -43,6 +43,8 @@ __all__ = [
     "import_request",
 ]
 
+#: conflicting keys listed in an import's output (all of them: `winback rejects --conflicts`)
+SHOWN_CONFLICTS = 10
 #: progress(stage, rows_done, rows_total): stage is "read", "validate", "write", "commit" or "done"
 Progress = Callable[[str, int, int | None], None]
 MappingOption = Mapping[str, str] | Sequence[str] | None
@@ -65,6 +67,7 @@ class IngestService:
         dry_run: bool = False,
         source: str | None = None,
         progress: Progress | None = None,
+        date_order: str | None = None,
     ) -> ImportResult:
         """Import one export file (see `import_file`). A dry run reads the warehouse only; when there is no
         warehouse yet it runs against an empty one in memory."""
@@ -77,6 +80,8 @@ class IngestService:
             source=source,
             progress=progress,
             import_memory=settings.import_memory,
+            date_order=date_order,
+            lang=settings.lang,
         )
         if dry_run and not Path(settings.db_path).exists():
             with store.scratch_warehouse() as scratch:
@@ -89,6 +94,15 @@ class IngestService:
     def rejects(self, *, import_id: int | None = None, limit: int = 50) -> RejectList:
         """The rows imports could not load (of one import, or of all), with row numbers and reasons."""
         return list_rejects(self.wb.db(write=False), import_id, limit)
+
+    def conflicts(self, *, import_id: int | None = None, limit: int = 50) -> ConflictList:
+        """The values on which master-data rows repeating a key disagreed (of one import, or of all)."""
+        return list_conflicts(self.wb.db(write=False), import_id, limit)
+
+    def export_conflicts(self, path: str | Path, *, import_id: int | None = None) -> RejectsExport:
+        """Write the conflicts to a .csv, .parquet or .jsonl file (phones masked)."""
+        n = export_conflicts(self.wb.db(write=False), Path(path), import_id)
+        return RejectsExport(import_id=import_id, exported=n, file=str(path))
 
     def export_rejects(self, path: str | Path, *, import_id: int | None = None) -> RejectsExport:
         """Write the rejects to a .csv, .parquet or .jsonl file."""
@@ -108,6 +122,8 @@ class ImportRequest:
     dry_run: bool = False
     source: str | None = None
     memory_limit: int = 0  # bytes
+    date_order: str | None = None  # dmy | mdy | ymd (--date-order), None: the data decides
+    lang: str = "zh"
 
 
 def import_request(
@@ -120,12 +136,27 @@ def import_request(
     dry_run: bool = False,
     source: str | None = None,
     import_memory: str = DEFAULT_IMPORT_MEMORY,
+    date_order: str | None = None,
+    lang: str = "zh",
 ) -> ImportRequest:
-    """Check the options (memory ceiling, kind, --map) before anything is read; an InputError names the bad one."""
+    """Check the options (memory ceiling, kind, --map, --date-order) before anything is read; an InputError names
+    the bad one."""
     limit = import_memory_limit(import_memory)
     checked_kind = _check_kind(kind)
     overrides = parse_map_options(mapping) if isinstance(mapping, (list, tuple)) else dict(mapping or {})  # type: ignore[arg-type]
-    return ImportRequest(checked_kind, Path(path), overrides, encoding, sheet, dry_run, source, limit)
+    order = _check_date_order(date_order, lang)
+    return ImportRequest(checked_kind, Path(path), overrides, encoding, sheet, dry_run, source, limit, order, lang)
+
+
+def _check_date_order(date_order: str | None, lang: str) -> str | None:
+    if date_order is None or not date_order.strip():
+        return None
+    order = date_order.strip().lower().replace("-", "").replace("/", "")
+    if order not in DATE_ORDERS:
+        raise InputError(
+            messages.text("bad_date_order", lang, given=date_order), hint=messages.text("bad_date_order_hint", lang)
+        )
+    return order
 
 
 def import_file(
@@ -140,11 +171,15 @@ def import_file(
     source: str | None = None,
     progress: Progress | None = None,
     import_memory: str = DEFAULT_IMPORT_MEMORY,
+    date_order: str | None = None,
+    lang: str = "zh",
 ) -> ImportResult:
     """Import one export file into the warehouse `db`, in one transaction.
 
     `mapping` is {source column: target field} (or a list of "SRC=DST" strings); a target of "-" keeps the
     column in `extra`. `import_memory` is the memory ceiling while importing (the `import_memory` setting).
+    `date_order` (dmy, mdy, ymd) reads ambiguous dates that way instead of deciding from the data; `lang` is the
+    language of the newer notes and messages (zh or en).
     Returns counts with rows_in = rows_loaded + rows_rejected + rows_duplicate.
     """
     req = import_request(
@@ -156,6 +191,8 @@ def import_file(
         dry_run=dry_run,
         source=source,
         import_memory=import_memory,
+        date_order=date_order,
+        lang=lang,
     )
     with store.bounded_memory(db, req.memory_limit):
         return _run(db, req, progress or _silent)
@@ -200,8 +237,9 @@ def _validate_and_plan(
 ) -> tuple[Plan, ImportResult]:
     """Map and validate the staged rows, plan the writes, and count everything (nothing is written yet)."""
     cmap = resolve_mapping(req.kind, staged.columns, req.overrides)
-    _check_required(req.kind, cmap, staged.columns, req.path)
-    decision = decide_date_format(detect_date_shapes(db, req.kind, cmap, staged.types, staged.names))
+    _check_required(req.kind, cmap, staged.columns, req.path, req.lang)
+    shapes = detect_date_shapes(db, req.kind, cmap, staged.types, staged.names)
+    decision = decide_date_format(shapes, req.date_order)
     build_parsed(db, req.kind, cmap, staged.names, decision.dm_order, staged.types)
     say("validate", staged.rows_in, staged.rows_in)
     plan = _plan(db, req.kind, cmap, staged.names, req.source)
@@ -221,10 +259,29 @@ def _validate_and_plan(
         mapping=cmap.as_source_to_target(),
         kept=list(cmap.kept),
         dry_run=req.dry_run,
-        notes=([decision.note] if decision.note else []) + plan.notes,
+        notes=([decision.note] if decision.note else []) + plan.notes + _notes(req, plan),
         blanked=store.blanked_counts(db),
+        status_changes=plan.status_changes,
+        identical_lines=plan.identical_lines,
+        conflicts=plan.conflicts,
+        conflicts_shown=store.conflicts_shown(db, SHOWN_CONFLICTS) if plan.conflicts else [],
+        date_order=req.date_order,
     )
     return plan, result
+
+
+def _notes(req: ImportRequest, plan: Plan) -> list[str]:
+    """The notes of the newer rules, in the user's language."""
+    out = []
+    if req.date_order:
+        out.append(messages.date_forced(req.date_order, req.lang))
+    if plan.identical_lines:
+        out.append(messages.text("identical_lines", req.lang, n=plan.identical_lines))
+    if plan.status_changes:
+        out.append(messages.text("status_changes", req.lang, n=plan.status_changes))
+    if plan.conflicts:
+        out.append(messages.conflicts(req.kind, plan.conflicts, min(plan.conflicts, SHOWN_CONFLICTS), req.lang))
+    return out
 
 
 def _plan(db: DuckDBEngine, kind: str, mapping: ColumnMapping, columns: Mapping[str, str], source: str | None) -> Plan:
@@ -273,10 +330,15 @@ def _check_kind(kind: str) -> str:
     return k
 
 
-def _check_required(kind: str, mapping: ColumnMapping, columns: Sequence[str], path: Path) -> None:
+def _check_required(kind: str, mapping: ColumnMapping, columns: Sequence[str], path: Path, lang: str = "zh") -> None:
     missing = [f for f in FIELDS[kind] if f.required and f.name not in mapping.fields]
     if kind == "members" and not ({"member_id", "wechat_id"} & set(mapping.fields)):
         missing.append(FIELDS["members"][0])
+    if missing and messages.looks_like_data(columns):
+        cells = ", ".join(columns[:6]) + (", …" if len(columns) > 6 else "")
+        raise InputError(
+            messages.text("headerless", lang, file=path.name, cells=cells), hint=messages.text("headerless_hint", lang)
+        )
     if missing:
         names = ", ".join(f"{f.says} ({f.name})" for f in missing)
         raise InputError(

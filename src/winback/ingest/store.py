@@ -6,10 +6,12 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterator
+from typing import Any
 
+from winback.common.phones import mask_phone
 from winback.engine.duckdb_engine import DuckDBEngine
 from winback.errors import EngineError
-from winback.ingest import readers
+from winback.ingest import load_master, readers
 from winback.ingest.memory import needs_lowering, shown_limit_bytes
 from winback.ingest.plan import Plan, scalar
 from winback.ingest.types import ImportResult
@@ -25,6 +27,8 @@ TEMP_TABLES = (
     "wb_cascade",
     "wb_orders_agg",
     "wb_orders_existing",
+    "wb_status_changes",
+    "wb_conflicts",
     "wb_lines_repeated",
     "wb_fact_rows",
     "wb_row_shift",
@@ -123,3 +127,15 @@ def scratch_warehouse() -> Iterator[DuckDBEngine]:
         yield db
     finally:
         db.close()
+
+
+def conflicts_shown(db: DuckDBEngine, limit: int) -> list[dict[str, Any]]:
+    """The first `limit` conflicting keys of the import being planned: {key, fields: {field: {rows, values,
+    kept}}}, phones masked."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, field, rows, values, kept in load_master.conflicts_shown(db, limit):
+        if field == "phone":
+            values, kept = [mask_phone(v) for v in values], mask_phone(kept)
+        entry = out.setdefault(key, {"key": key, "fields": {}})
+        entry["fields"][field] = {"rows": rows, "values": values, "kept": kept}
+    return list(out.values())

@@ -27,6 +27,11 @@ class ImportResult:
     dry_run: bool = False
     notes: list[str] = field(default_factory=list)
     blanked: dict[str, int] = field(default_factory=dict)  # master data: unreadable optional values per field
+    status_changes: int = 0  # orders: orders already loaded whose status this file changed (order_status_changes)
+    identical_lines: int = 0  # orders: lines repeating an earlier line of their order exactly (kept)
+    conflicts: int = 0  # master data: keys repeated in the file with conflicting values (import_conflicts)
+    conflicts_shown: list[dict[str, Any]] = field(default_factory=list)  # the first of them (phones masked)
+    date_order: str | None = None  # --date-order when given
     seconds: float = 0.0
     db: str | None = None  # the warehouse file, when the import ran through the app (the CLI prints it)
 
@@ -57,6 +62,18 @@ class RejectList:
 
     def to_dict(self) -> dict[str, Any]:
         return {"import_id": self.import_id, "total": self.total, "shown": len(self.rows), "rejects": self.rows}
+
+
+@dataclass
+class ConflictList:
+    """`winback rejects --conflicts`: the values on which rows repeating a key disagreed (phones masked)."""
+
+    import_id: int | None
+    total: int
+    rows: list[dict[str, Any]]  # import_id, file, kind, key, field, row_number, value, kept
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"import_id": self.import_id, "total": self.total, "shown": len(self.rows), "conflicts": self.rows}
 
 
 @dataclass

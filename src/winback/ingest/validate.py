@@ -82,7 +82,7 @@ _WHAT = {
     "timestamp": "is not a date",
     "bool": "is not yes or no",
     "gender": "is not a gender",
-    "status": "is not a known order status (paid, refunded or cancelled)",
+    "status": "is not a known order status (paid, unpaid, refunded or cancelled)",
 }
 _LAYERS = 6
 

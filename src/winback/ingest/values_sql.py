@@ -143,12 +143,20 @@ RE_SERIAL = "^\\d{5}(\\.\\d+)?$"
 
 
 def timestamp_slow(d: str, dm_order: str = MDY) -> str:
-    """Normalised date text (`date_text`, a column name) -> TIMESTAMP, NULL when unreadable or not a real date."""
+    """Normalised date text (`date_text`, a column name) -> TIMESTAMP, NULL when unreadable or not a real date.
+    `dm_order` reads d-d-yyyy and d-d-yy as day-first (dmy) or month-first (mdy); ymd (only when asked for with
+    --date-order) reads yy-mm-dd and refuses d-d-yyyy."""
     serial = f"TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(CAST({d} AS DOUBLE) * 86400000000) AS BIGINT))"
+    if dm_order == YMD:
+        dm4 = "NULL::TIMESTAMP"
+        dm2 = f"try_strptime({d}, {_fmt_list(['%y-%m-%d' + t for t in (*_CLOCK_FORMATS, '')])})"
+    else:
+        dm4 = f"try_strptime({d}, {_fmt_list(_dm_formats(dm_order, '%Y'))})"
+        dm2 = f"try_strptime({d}, {_fmt_list(_dm_formats(dm_order, '%y'))})"
     return (
         f"CASE WHEN regexp_matches({d}, '{RE_YMD}') THEN try_strptime({d}, {_fmt_list(_YMD_FORMATS)}) "
-        f"WHEN regexp_matches({d}, '{RE_DM4}') THEN try_strptime({d}, {_fmt_list(_dm_formats(dm_order, '%Y'))}) "
-        f"WHEN regexp_matches({d}, '{RE_DM2}') THEN try_strptime({d}, {_fmt_list(_dm_formats(dm_order, '%y'))}) "
+        f"WHEN regexp_matches({d}, '{RE_DM4}') THEN {dm4} "
+        f"WHEN regexp_matches({d}, '{RE_DM2}') THEN {dm2} "
         f"WHEN regexp_matches({d}, '{RE_COMPACT}') THEN try_strptime({d}, {_fmt_list(_COMPACT_FORMATS)}) "
         f"WHEN regexp_matches({d}, '{RE_SERIAL}') THEN {serial} END"
     )
@@ -204,9 +212,17 @@ class DateDecision:
     note: str | None = None
 
 
-def decide_date_format(shapes: DateShapes) -> DateDecision:
+DATE_ORDERS = (DMY, MDY, YMD)
+
+
+def decide_date_format(shapes: DateShapes, forced: str | None = None) -> DateDecision:
     """Pick day-first or month-first from the data: a first part above 12 can only be a day, a second part
-    above 12 only a day too. With no evidence either way, month-first is assumed and said so."""
+    above 12 only a day too. With no evidence either way, month-first is assumed and said so. `forced` (dmy, mdy
+    or ymd, from --date-order) decides instead of the data; values that do not fit it are rejected."""
+    if forced is not None:
+        present = sorted(((shapes.ymd, YMD), (shapes.dm, forced), (shapes.serial, SERIAL)), key=lambda p: -p[0])
+        label = "+".join(dict.fromkeys(name for n, name in present if n)) or forced
+        return DateDecision(forced, label, None)
     note = None
     if shapes.first_over_12 > shapes.second_over_12:
         order = DMY
@@ -300,6 +316,33 @@ STATUS_PAID = (
     "normal",
     "done",
     "已签收",
+    "待发货",
+    "已付款待发货",
+    "买家已付款",
+    "等待卖家发货",
+    "待收货",
+    "卖家已发货",
+    "等待买家确认收货",
+    "交易完成",
+    "订单完成",
+)
+#: not paid (yet): loaded as `unpaid`, never counted as a purchase; a later import that says paid changes it
+STATUS_UNPAID = (
+    "待付款",
+    "未付款",
+    "待支付",
+    "未支付",
+    "等待付款",
+    "等待买家付款",
+    "待买家付款",
+    "待付",
+    "未结账",
+    "挂单",
+    "unpaid",
+    "pending",
+    "pending payment",
+    "awaiting payment",
+    "not paid",
 )
 STATUS_REFUNDED = (
     "退货",
@@ -330,6 +373,12 @@ STATUS_CANCELLED = (
     "voided",
     "撤销",
     "已撤销",
+    "订单关闭",
+    "交易取消",
+    "订单取消",
+    "已失效",
+    "失效",
+    "closed",
 )
 
 
@@ -356,7 +405,7 @@ def channel(v: str) -> str:
 def status(v: str) -> str:
     return (
         f"CASE WHEN {_in(v, STATUS_PAID)} THEN 'paid' WHEN {_in(v, STATUS_REFUNDED)} THEN 'refunded' "
-        f"WHEN {_in(v, STATUS_CANCELLED)} THEN 'cancelled' END"
+        f"WHEN {_in(v, STATUS_CANCELLED)} THEN 'cancelled' WHEN {_in(v, STATUS_UNPAID)} THEN 'unpaid' END"
     )
 
 
