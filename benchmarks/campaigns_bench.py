@@ -1,4 +1,4 @@
-"""Campaign pipeline speed: create (preview), launch (assign, coupons, tasks, touches), respond, report.
+"""Campaign pipeline speed: create (preview), launch (assign, coupons, tasks, touches), respond, report, close.
 
 Builds a synthetic warehouse with N members straight in SQL (no import/refresh), then times each step through
 the app's services (wb.campaigns) and the demo's response simulator.
@@ -35,6 +35,9 @@ def build(db: DuckDBEngine, n: int) -> None:
                100 + 400 * random() AS aov
         FROM (SELECT range AS i, random() AS r FROM range({n}))
     """)
+    db.execute(  # the tills' stores (a redemption must name a store of the brand)
+        "INSERT INTO stores (store_id, name, city) SELECT DISTINCT store_id, store_id || ' 店', '上海' FROM _m"
+    )
     db.execute(
         "INSERT INTO members (member_id, name, phone_status, store_id, guide_id, source, consent_call) "
         "SELECT member_id, '会员' || member_id, 'mobile', store_id, guide_id, 'erp', random() > 0.05 FROM _m"
@@ -71,6 +74,7 @@ def main() -> None:
             ("respond (simulate)", lambda: respond(wb.db(), "C0001", now=later)),
             ("report", lambda: wb.campaigns.report("C0001", now=later)),
             ("report --by guide", lambda: wb.campaigns.report("C0001", by="guide", now=later)),
+            ("close (void coupons)", lambda: wb.campaigns.close("C0001", now=later)),
         ]
         for name, fn in steps:
             s = time.perf_counter()
@@ -79,7 +83,9 @@ def main() -> None:
             if name == "launch":
                 extra = f"audience {out['members']:,}, coupons {out['coupons']:,}"
             if name.startswith("respond"):
-                extra = f"orders {out['orders']:,}, redeemed {out['redeemed']:,}"
+                extra = f"orders {out['orders']:,}, redeemed {out['redeemed']:,} (one batch, one rule per code)"
+            if name.startswith("close"):
+                extra = f"coupons voided {out['coupons_voided']:,}"
             print(f"{name:<22} {time.perf_counter() - s:10.2f} s   {extra}")
 
 

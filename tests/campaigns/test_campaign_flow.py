@@ -37,7 +37,13 @@ def test_preview_explains_exclusions_and_expectations(tmp_path: Path) -> None:
     assert sum(r["members"] for r in p["audience"]["by_store"]) == p["audience"]["members"]
     e = p["expected"]
     assert e["rate_sources"] == ["seed default"]
-    assert e["cost"] == pytest.approx(p["audience"]["members"] * 0.8 * 1.5)
+    assert e["contact_cost"] == pytest.approx(p["audience"]["members"] * 0.8 * 1.5)
+    # the cost the report will count: contacts plus the coupons' expected discounts (the scenario's voucher)
+    assert e["expected_discounts"] > 0 and e["cost"] == pytest.approx(e["contact_cost"] + e["expected_discounts"])
+    assert e["redemption_rate_source"] == e["sources"]["redemption"] == "seed default"
+    (arm,) = e["by_arm"]
+    assert arm["expected_redemptions"] == pytest.approx(arm["expected_responders"] * e["redemption_rate"])
+    assert arm["cost"] == pytest.approx(e["cost"])
     h = p["holdout_sizing"]
     assert h["mde_rate"] is not None and 0 < h["mde_rate"] < 0.1
     mdes = [a["mde_rate"] for a in h["alternatives"]]  # holdout 5 % … 50 %: a bigger control detects less
@@ -127,6 +133,7 @@ def test_end_to_end_report_covers_the_true_uplift(brand: Winback) -> None:
     # the next campaign plans with this brand's measured rates instead of the seed defaults
     nxt = brand.campaigns.create(Req("drive_to_store"), now=T0 + dt.timedelta(days=40)).to_dict()["preview"]["expected"]
     assert nxt["rate_sources"] == ["history C0001"]
+    assert nxt["redemption_rate_source"] == "history C0001" and 0 < nxt["redemption_rate"] <= 1
     measured = {r["segment"]: r for r in nxt["by_segment"]}
     ctrl = rep["arms"]["control"]
     assert sum(r["baseline_rate"] for r in measured.values()) > 0

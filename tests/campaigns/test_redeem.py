@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -47,20 +48,22 @@ def test_redeem_checks_and_refusals(brand: Winback) -> None:
     _order(brand, "O1", member, store, 260.0, T0 + dt.timedelta(days=2))
     _order(brand, "O2", member2, store2, 120.0, T0 + dt.timedelta(days=2))
     _order(brand, "O3", member2, store2, 300.0, T0 + dt.timedelta(days=60))
+    now = T0 + dt.timedelta(days=2, hours=1)
     with pytest.raises(NotFoundError, match="unknown coupon"):
-        redeem(_valid_unknown(), order_id="O1", store_id=store)
+        redeem(_valid_unknown(), order_id="O1", store_id=store, now=now)
     with pytest.raises(NotFoundError, match="no paid order 'NOPE'"):
-        redeem(code, order_id="NOPE", store_id=store)
-    with pytest.raises(InputError, match=f"belongs to member {member}"):
-        redeem(code, order_id="O2", store_id=store2)
+        redeem(code, order_id="NOPE", store_id=store, now=now)
+    with pytest.raises(InputError, match="not valid for this order") as info:  # never whose coupon or order it is
+        redeem(code, order_id="O2", store_id=store2, now=now)
+    assert member not in str(info.value) and member2 not in str(info.value)
     with pytest.raises(InputError, match=r"below the coupon's threshold of ¥200\.00"):
-        redeem(code2, order_id="O2", store_id=store2)
+        redeem(code2, order_id="O2", store_id=store2, now=now)
     with pytest.raises(InputError, match="expired"):
-        redeem(code2, order_id="O3", store_id=store2)
-    out = redeem(display(code).lower(), order_id="O1", store_id=store).to_dict()
+        redeem(code2, order_id="O3", store_id=store2, now=T0 + dt.timedelta(days=60, hours=1))
+    out = redeem(display(code).lower(), order_id="O1", store_id=store, now=now).to_dict()
     assert out["discount"] == 50.0 and out["member_id"] == member
     with pytest.raises(AlreadyRedeemedError, match=r"already redeemed .* order O1"):
-        redeem(code, order_id="O1", store_id=store)
+        redeem(code, order_id="O1", store_id=store, now=now)
 
 
 def _valid_unknown() -> str:
@@ -116,11 +119,14 @@ def test_batch_redemption_applies_the_same_rules(brand: Winback) -> None:
             {"code": code2, "order_id": "B2", "store_id": store2, "at": at},
             {"code": code3, "order_id": "B3", "store_id": store3, "at": at},
         ],
+        now=at,
     ).to_dict()
-    assert out == {"redeemed": 1, "refused": [display(code2), display(code3)]}
+    assert {k: out[k] for k in ("redeemed", "refused")} == {"redeemed": 1, "refused": [display(code2), display(code3)]}
+    assert "threshold" in out["reasons"][display(code2)]
+    assert "not valid for this order" in out["reasons"][display(code3)]
     assert brand.db().fetchall("SELECT discount FROM coupons WHERE code = ?", [code]) == [(50.0,)]
-    again = redeem_batch([{"code": code, "order_id": "B1", "store_id": store, "at": at}]).to_dict()
-    assert again == {"redeemed": 0, "refused": [display(code)]}
+    again = redeem_batch([{"code": code, "order_id": "B1", "store_id": store, "at": at}], now=at).to_dict()
+    assert {k: again[k] for k in ("redeemed", "refused")} == {"redeemed": 0, "refused": [display(code)]}
 
 
 def test_two_till_processes_at_once_exactly_one_succeeds(tmp_path: Path) -> None:
@@ -146,7 +152,10 @@ def test_two_till_processes_at_once_exactly_one_succeeds(tmp_path: Path) -> None
         store,
         "--json",
     ]
-    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    env = {**os.environ, "WINBACK_NOW": (T0 + dt.timedelta(days=1, hours=2)).isoformat()}  # inside the validity
+    procs = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)
+    ]
     outs = [(p.returncode, out) for p in procs for out, _ in [p.communicate(timeout=120)]]
     assert sorted(rc for rc, _ in outs) in ([0, 2], [0, 3]), outs
     loser = json.loads(next(out for rc, out in outs if rc != 0))["error"]

@@ -191,6 +191,27 @@ def test_rerun_adds_nothing_and_another_brand_is_refused(tmp_path: Path) -> None
         run_demo(db, out, members=400, seed=4)
 
 
+def test_demo_refuses_a_warehouse_it_did_not_make_unless_forced(tmp_path: Path) -> None:
+    """`winback demo` into a brand's own warehouse (data, no demo marker) is refused; before the change it was
+    accepted whenever the --out folder held a manifest of the same spec."""
+    from winback.app import Winback
+    from winback.config import Settings
+    from winback.errors import InputError
+
+    db, out = tmp_path / "real.duckdb", tmp_path / "demo"
+    run_demo(tmp_path / "other.duckdb", out, members=300, seed=3)  # leaves a matching manifest in `out`
+    with Winback(Settings.load(environ={}, db_path=db)) as wb:
+        wb.db().execute(
+            "INSERT INTO members (member_id, name, phone_status, source) VALUES ('REAL1', '真实会员', 'missing', 'erp')"
+        )
+    with pytest.raises(InputError, match="not made by `winback demo`"):
+        run_demo(db, out, members=300, seed=3)
+    forced = run_demo(db, out, members=300, seed=3, force=True)
+    assert forced["warehouse"]["members"] >= 301
+    with Winback(Settings.load(environ={}, db_path=db)) as wb:  # the demo marks what it made
+        assert json.loads(wb.db().scalar("SELECT spec FROM demo_marker"))["seed"] == 3
+
+
 def test_parquet_only_layout_imports_cleanly(tmp_path: Path) -> None:
     summary = run_demo(tmp_path / "wb.duckdb", tmp_path / "pq", members=500, seed=9, parquet_only=True)
     assert summary["layout"] == "parquet"

@@ -82,3 +82,41 @@ def past_response_rates(
                 "campaigns": sorted(used[seg]),
             }
     return out
+
+
+# -- the cost model: what the report counts is what the preview forecasts -------------------------------------
+
+COST_MODEL = (
+    "arm members × cost per contact (every assigned member, intention to treat; the control is not contacted) "
+    "+ coupon discounts (forecast: expected responders × redemption rate × discount per redemption)"
+)
+
+
+def arm_cost(members: float, cost_per_contact: float, discounts: float) -> float:
+    """What an arm costs: every member assigned to it at `cost_per_contact`, plus the coupon discounts redeemed in
+    it. The report counts it with the realised discounts; the preview forecasts it with `expected_discounts`."""
+    return members * cost_per_contact + discounts
+
+
+def expected_discounts(responders: float, redemption_rate: float, discount_per_redemption: float) -> float:
+    """Coupon discounts of an arm: its buyers × the share of buyers who redeem × what one redemption takes off.
+    With the realised figures (redeemed / responders, discounts / redeemed) this is the realised discounts."""
+    return responders * redemption_rate * discount_per_redemption
+
+
+def past_redemption_rate(
+    outcomes: Iterable[tuple[str, list[dict[str, Any]]]], min_n: int = 30
+) -> dict[str, Any] | None:
+    """The share of treated buyers who redeemed their coupon, over finished campaigns in which coupons were
+    redeemed (a care call without a coupon says nothing about redemption); None below `min_n` treated buyers."""
+    buyers = redeemed = 0
+    used: list[str] = []
+    for cid, rows in outcomes:
+        treated = [r for r in rows if r["arm"] != "control" and r["purchased"]]
+        got = sum(r["redeemed"] for r in treated)
+        if got:
+            buyers, redeemed = buyers + len(treated), redeemed + got
+            used.append(cid)
+    if buyers < min_n:
+        return None
+    return {"rate": redeemed / buyers, "buyers": buyers, "campaigns": sorted(used)}

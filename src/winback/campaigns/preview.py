@@ -1,4 +1,9 @@
-"""A draft campaign's preview: audience sizes, expected responders, revenue and ROI, holdout sizing. Pure."""
+"""A draft campaign's preview: audience sizes, expected responders, revenue, cost and ROI, holdout sizing. Pure.
+
+The forecast's cost is the report's cost (outcomes.arm_cost, the same function): every member of a treated arm
+at the cost per contact, plus the coupon discounts, forecast as expected buyers × redemption rate × discount per
+redemption. Every rate says where it comes from: "seed default" (the playbook) or "history C0001,…" (this
+brand's finished campaigns)."""
 
 from __future__ import annotations
 
@@ -7,16 +12,65 @@ from collections.abc import Sequence
 from typing import Any
 
 from winback.campaigns.audience import EXCLUSION_REASONS, Audience
+from winback.campaigns.outcomes import COST_MODEL, arm_cost, expected_discounts
 from winback.campaigns.scenarios import Playbook
 from winback.campaigns.stats import mde_proportion
-from winback.campaigns.types import CampaignPreview, DraftSpec
+from winback.campaigns.types import CampaignPreview, DraftSpec, Variant
 
 HOLDOUT_CHOICES = (0.05, 0.1, 0.2, 0.3, 0.5)
+Rates = dict[str, tuple[float, float, str]]  # segment -> (treated rate, baseline rate, source)
+SEED_FALLBACK = (0.05, 0.025, "seed default")
+#: share of a treated arm's buyers who redeem their coupon, until the brand has measured its own: about the
+#: share of buyers a guide's message reaches (~85 %) times the share of their orders above a typical threshold
+SEED_REDEMPTION = (0.6, "seed default")
 
 
 def _sizes(members: Sequence[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     c = Counter(m.get(key) or "—" for m in members)
     return [{key: k, "members": v} for k, v in sorted(c.items(), key=lambda kv: (-kv[1], str(kv[0])))]
+
+
+def _arm_forecasts(
+    members: Sequence[dict[str, Any]],
+    variants: Sequence[Variant],
+    holdout: float,
+    cost_per_contact: float,
+    rate_of: dict[str, float],
+    redemption: tuple[float, str],
+) -> list[dict[str, Any]]:
+    """Per variant: members, expected buyers, redemptions, discount per redemption and cost, by the report's
+    cost model (outcomes.arm_cost). A redeemed coupon sits on an order at or above its threshold, so one
+    redemption takes off what the offer takes off an order of max(the member's AOV, the threshold)."""
+    share = (1.0 - holdout) / len(variants) if variants else 0.0
+    rate, _ = redemption
+    out = []
+    for v in variants:
+        buyers = sum(rate_of[m["segment"]] for m in members) * share
+        taken = (
+            sum(
+                rate_of[m["segment"]] * v.offer.discount_on(max(float(m.get("aov") or 0.0), v.offer.threshold))
+                for m in members
+            )
+            * share
+        )
+        per_redemption = taken / buyers if buyers > 0 else 0.0
+        discounts = expected_discounts(buyers, rate, per_redemption)
+        n_arm = len(members) * share
+        out.append(
+            {
+                "arm": v.key,
+                "offer": v.offer.label("en"),
+                "members": n_arm,
+                "expected_responders": buyers,
+                "redemption_rate": rate,
+                "expected_redemptions": buyers * rate,
+                "discount_per_redemption": per_redemption,
+                "expected_discounts": discounts,
+                "contact_cost": n_arm * cost_per_contact,
+                "cost": arm_cost(n_arm, cost_per_contact, discounts),
+            }
+        )
+    return out
 
 
 def expected_outcome(
@@ -27,8 +81,11 @@ def expected_outcome(
     margin: float,
     rates: dict[str, tuple[float, float, str]],  # segment -> (treated rate, baseline rate, source)
     fallback: tuple[float, float, str],
+    variants: Sequence[Variant] = (),
+    redemption: tuple[float, str] = SEED_REDEMPTION,
 ) -> dict[str, Any]:
-    """Expected treated responders, incremental responders, revenue and ROI, by segment and in total."""
+    """Expected treated responders, incremental responders, revenue, cost and ROI, by segment, by arm and in
+    total. The cost is the report's (outcomes.arm_cost): contacts plus the expected coupon discounts."""
     aovs = [m["aov"] for m in members if m.get("aov")]
     brand_aov = sum(aovs) / len(aovs) if aovs else 0.0
     by_seg: dict[str, list[dict[str, Any]]] = {}
@@ -62,18 +119,32 @@ def expected_outcome(
             "expected_incremental_revenue",
         ):
             tot[k] += row[k]  # type: ignore[assignment]
+    rate_of = {seg: rates.get(seg, fallback)[0] for seg in by_seg}
+    arms = _arm_forecasts(members, variants, holdout, cost_per_contact, rate_of, redemption)
     n_treated = len(members) * (1.0 - holdout)
-    cost = n_treated * cost_per_contact
+    contact_cost = n_treated * cost_per_contact
+    discounts = float(sum(a["expected_discounts"] for a in arms))
+    cost = contact_cost + discounts
     inc = float(tot["expected_incremental_revenue"])
     return {
         "by_segment": rows,
+        "by_arm": arms,
         "expected_responders": float(tot["expected_responders"]),
         "expected_incremental_responders": float(tot["expected_incremental_responders"]),
         "expected_revenue": float(tot["expected_revenue"]),
         "expected_incremental_revenue": inc,
+        "contact_cost": contact_cost,
+        "expected_discounts": discounts,
         "cost": cost,
+        "cost_model": COST_MODEL,
         "expected_incremental_roi": (inc * margin - cost) / cost if cost > 0 else None,
         "rate_sources": sorted({r["rate_source"] for r in rows}),
+        "redemption_rate": redemption[0],
+        "redemption_rate_source": redemption[1],
+        "sources": {
+            "response": {r["segment"]: r["rate_source"] for r in rows},
+            "redemption": redemption[1],
+        },
     }
 
 
@@ -107,10 +178,6 @@ def audience_breakdown(members: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-Rates = dict[str, tuple[float, float, str]]  # segment -> (treated rate, baseline rate, source)
-SEED_FALLBACK = (0.05, 0.025, "seed default")
-
-
 def planning_rates(playbook: Playbook, past: dict[str, dict[str, Any]]) -> tuple[Rates, tuple[float, float, str]]:
     """The brand's measured rates per segment where it has them (outcomes.past_response_rates), else the
     playbook's seed defaults; and the fallback for segments neither knows."""
@@ -120,10 +187,25 @@ def planning_rates(playbook: Playbook, past: dict[str, dict[str, Any]]) -> tuple
     return rates, SEED_FALLBACK
 
 
+def planning_redemption(playbook: Playbook, past: dict[str, Any] | None) -> tuple[float, str]:
+    """The brand's measured redemption rate (outcomes.past_redemption_rate) when it has one, else the playbook's
+    `redemption_rate` default, else SEED_REDEMPTION; with where it comes from."""
+    if past is not None:
+        return float(past["rate"]), "history " + ",".join(past["campaigns"])
+    if "redemption_rate" in playbook.defaults:
+        return float(playbook.defaults["redemption_rate"]), "seed default"
+    return SEED_REDEMPTION
+
+
 def build_preview(
-    aud: Audience, spec: DraftSpec, rates: Rates, fallback: tuple[float, float, str], lang: str
+    aud: Audience,
+    spec: DraftSpec,
+    rates: Rates,
+    fallback: tuple[float, float, str],
+    lang: str,
+    redemption: tuple[float, str] = SEED_REDEMPTION,
 ) -> CampaignPreview:
-    """What a draft will reach and what it may earn, with the holdout's power."""
+    """What a draft will reach, cost and may earn, with the holdout's power."""
     expected = expected_outcome(
         aud.members,
         holdout=spec.holdout,
@@ -131,6 +213,8 @@ def build_preview(
         margin=spec.margin,
         rates=rates,
         fallback=fallback,
+        variants=spec.variants,
+        redemption=redemption,
     )
     base = (
         sum(r["baseline_rate"] * r["members"] for r in expected["by_segment"]) / len(aud.members)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from winback.campaigns.assign import CONTROL
-from winback.campaigns.outcomes import response_window
+from winback.campaigns.outcomes import arm_cost, response_window
 from winback.campaigns.stats import Summary, holm, incremental_roi, two_proportions, welch
 from winback.campaigns.types import Campaign, CampaignReport
 from winback.errors import InputError
@@ -61,7 +61,7 @@ def _versus(
     per = welch(Summary.of([r["revenue"] for r in arm]), Summary.of([r["revenue"] for r in control]), alpha)
     inc_resp = resp.scaled(float(n))
     inc_rev = per.scaled(float(n))
-    cost = n * cost_per_contact + float(sum(r["discount"] for r in arm))
+    cost = arm_cost(n, cost_per_contact, float(sum(r["discount"] for r in arm)))
     roi = incremental_roi(inc_rev.diff, margin, cost)
     lo, hi = incremental_roi(inc_rev.ci_low, margin, cost), incremental_roi(inc_rev.ci_high, margin, cost)
     return {
@@ -179,4 +179,12 @@ def build_report(
         all_treated_vs_control=main["all_treated_vs_control"],
         winner=winner,
         by=breakdown(rows, arms, by, c.cost_per_contact, c.margin, alpha) if by else None,
+        state=report_state(c, now, window_end),
     )
+
+
+def report_state(c: Campaign, now: dt.datetime, window_end: dt.datetime) -> str:
+    """closed when the campaign was closed (whatever its window), else complete once the window has ended."""
+    if c.status == "closed":
+        return "closed"
+    return "complete" if now >= window_end else "open"

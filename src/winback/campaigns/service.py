@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from winback.campaigns import store, store_report
-from winback.campaigns.outcomes import past_response_rates
+from winback.campaigns.outcomes import past_redemption_rate, past_response_rates
 from winback.campaigns.request import check_request, check_stores, frequency_cap_days
 from winback.campaigns.scenarios import Playbook, load_playbook
 from winback.campaigns.types import (
@@ -44,7 +44,7 @@ class CampaignService:
 
     def create(self, request: CampaignRequest, *, now: dt.datetime | None = None) -> CreateResult:
         """Make a draft campaign and preview its audience from the latest snapshot."""
-        from winback.campaigns.preview import build_preview, planning_rates
+        from winback.campaigns.preview import build_preview, planning_rates, planning_redemption
 
         now, lang = now or self.wb.now(), self.wb.settings.lang
         db = self.wb.db()
@@ -61,8 +61,10 @@ class CampaignService:
         )
         if spec.stores:
             check_stores(spec.stores, store.snapshot_stores(db, aud.as_of))
-        rates, fallback = planning_rates(playbook, past_response_rates(store_report.finished_outcomes(db, now)))
-        preview = build_preview(aud, spec, rates, fallback, lang)
+        history = list(store_report.finished_outcomes(db, now))
+        rates, fallback = planning_rates(playbook, past_response_rates(history))
+        redemption = planning_redemption(playbook, past_redemption_rate(history))
+        preview = build_preview(aud, spec, rates, fallback, lang, redemption)
         name = spec.name or f"{spec.scenario.name(lang)} {now:%Y-%m-%d}"
         store.insert_draft(db, campaign_id=campaign_id, name=name, spec=spec, as_of=aud.as_of, preview=preview, now=now)
         return CreateResult(store.get_campaign(db, campaign_id), preview)
@@ -103,13 +105,14 @@ class CampaignService:
         return CampaignDetail(c, preview, arms, coupons, redeemed, tasks, touches)
 
     def close(self, campaign_id: str, *, now: dt.datetime | None = None) -> CloseResult:
-        """Close a running campaign (or discard a draft): its control group is released, open tasks are skipped."""
+        """Close a running campaign (or discard a draft): its control group is released, open tasks are skipped,
+        its unredeemed coupons are voided."""
         db = self.wb.db()
         c = store.get_campaign(db, campaign_id)
         if c.status == "closed":
             raise InputError(f"campaign {campaign_id} is already closed (at {c.closed_at})")
-        store.close_campaign(db, campaign_id, now or self.wb.now())
-        return CloseResult(store.get_campaign(db, campaign_id))
+        voided = store.close_campaign(db, campaign_id, now or self.wb.now())
+        return CloseResult(store.get_campaign(db, campaign_id), voided)
 
     def report(
         self, campaign_id: str, *, by: str | None = None, alpha: float = 0.05, now: dt.datetime | None = None

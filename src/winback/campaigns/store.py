@@ -202,14 +202,19 @@ def activity_counts(db: DuckDBEngine, campaign_id: str) -> tuple[int, int, int, 
     return counts[0], counts[1], counts[2], counts[3]
 
 
-def close_campaign(db: DuckDBEngine, campaign_id: str, now: dt.datetime) -> None:
-    """Closed in one transaction: open tasks skipped, queued touches suppressed."""
+def close_campaign(db: DuckDBEngine, campaign_id: str, now: dt.datetime) -> int:
+    """Closed in one transaction: open tasks skipped, queued touches suppressed, unredeemed coupons voided.
+    Returns the number of coupons voided."""
     with db.transaction():
         db.execute("UPDATE campaigns SET status = 'closed', closed_at = ? WHERE campaign_id = ?", [now, campaign_id])
+        voided = store_coupons.void_campaign_coupons(
+            db, campaign_id, at=now, by="campaign close", reason=f"campaign {campaign_id} closed"
+        )
         db.execute("UPDATE tasks SET status = 'skipped' WHERE campaign_id = ? AND status = 'open'", [campaign_id])
         db.execute(
             "UPDATE touches SET status = 'suppressed' WHERE campaign_id = ? AND status = 'queued'", [campaign_id]
         )
+    return voided
 
 
 # -- launch -------------------------------------------------------------------------------------------------

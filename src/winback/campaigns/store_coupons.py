@@ -41,31 +41,62 @@ def issue_coupons(db: DuckDBEngine, rows: list[dict[str, Any]]) -> None:
         pending = [r for r in pending if r["code"] in clash]
 
 
+_COUPON_COLUMNS = (
+    "code, member_id, campaign_id, variant_key, offer_kind, offer_value, offer_threshold, issued_at, expires_at, "
+    "redeemed_at, redeemed_order_id, redeemed_store_id, voided_at, voided_by, void_reason"
+)
+
+
+def _coupon_row(row: tuple[Any, ...]) -> CouponRow:
+    code, member_id, campaign_id, variant, kind, value, threshold, issued_at, expires_at, *rest = row
+    return CouponRow(code, member_id, campaign_id, variant, Offer(kind, value, threshold), issued_at, expires_at, *rest)
+
+
 def coupon(db: DuckDBEngine, code: str) -> CouponRow | None:
-    row = db.fetchone(
-        "SELECT member_id, campaign_id, variant_key, offer_kind, offer_value, offer_threshold, issued_at, expires_at, "
-        " redeemed_at, redeemed_order_id, redeemed_store_id FROM coupons WHERE code = ?",
-        [code],
-    )
-    if row is None:
-        return None
-    member_id, campaign_id, variant, kind, value, threshold, issued_at, expires_at, *redeemed = row
-    return CouponRow(
-        code, member_id, campaign_id, variant, Offer(kind, value, threshold), issued_at, expires_at, *redeemed
-    )
+    row = db.fetchone(f"SELECT {_COUPON_COLUMNS} FROM coupons WHERE code = ?", [code])
+    return None if row is None else _coupon_row(row)
+
+
+def coupons(db: DuckDBEngine, codes: list[str]) -> dict[str, CouponRow]:
+    """code → coupon, for the codes that exist."""
+    with db.registered("_codes", pa.table({"code": pa.array(codes, pa.string())})):
+        rows = db.fetchall(f"SELECT {_COUPON_COLUMNS} FROM coupons WHERE code IN (SELECT code FROM _codes)")
+    return {r[0]: _coupon_row(r) for r in rows}
+
+
+_PAID_ORDERS_SQL = """
+    SELECT order_id, member_id, sum(amount)::DOUBLE, min(ordered_at), any_value(store_id) FROM orders
+    WHERE status = 'paid' AND order_id IN (SELECT order_id FROM _order_ids) GROUP BY order_id, member_id
+"""
+
+
+def paid_orders(db: DuckDBEngine, order_ids: list[str]) -> dict[str, PaidOrder]:
+    """order id → the paid order summed over its lines (orders without a paid line are absent)."""
+    with db.registered("_order_ids", pa.table({"order_id": pa.array(order_ids, pa.string())})):
+        rows = db.fetchall(_PAID_ORDERS_SQL)
+    return {r[0]: PaidOrder(*r) for r in rows}
 
 
 def paid_order(db: DuckDBEngine, order_id: str) -> PaidOrder | None:
     """The paid order summed over its lines (None when there is no paid order of that number)."""
-    rows = db.fetchall(
-        "SELECT member_id, sum(amount)::DOUBLE, min(ordered_at), any_value(store_id) FROM orders "
-        "WHERE order_id = ? AND status = 'paid' GROUP BY member_id",
-        [order_id],
-    )
-    if not rows:
-        return None
-    member_id, amount, ordered_at, store_id = rows[0]
-    return PaidOrder(order_id, member_id, amount, ordered_at, store_id)
+    return paid_orders(db, [order_id]).get(order_id)
+
+
+def used_on(db: DuckDBEngine, order_ids: list[str]) -> dict[str, str]:
+    """order id → the code already redeemed on it."""
+    with db.registered("_order_ids", pa.table({"order_id": pa.array(order_ids, pa.string())})):
+        rows = db.fetchall(
+            "SELECT redeemed_order_id, min(code) FROM coupons "
+            "WHERE redeemed_order_id IN (SELECT order_id FROM _order_ids) GROUP BY 1"
+        )
+    return dict(rows)
+
+
+def known_stores(db: DuckDBEngine, store_ids: list[str]) -> set[str]:
+    """Those of `store_ids` that are stores of the brand."""
+    with db.registered("_store_ids", pa.table({"store_id": pa.array(store_ids, pa.string())})):
+        rows = db.fetchall("SELECT store_id FROM stores WHERE store_id IN (SELECT store_id FROM _store_ids)")
+    return {r[0] for r in rows}
 
 
 def coupon_used_on(db: DuckDBEngine, order_id: str) -> str | None:
@@ -73,77 +104,94 @@ def coupon_used_on(db: DuckDBEngine, order_id: str) -> str | None:
     return db.scalar("SELECT code FROM coupons WHERE redeemed_order_id = ? LIMIT 1", [order_id])  # type: ignore[no-any-return]
 
 
-def mark_redeemed(
-    db: DuckDBEngine, code: str, *, at: dt.datetime, order_id: str, store_id: str | None, discount: float
-) -> None:
-    """One conditional UPDATE in its own transaction; AlreadyRedeemedError when another till was first."""
-    try:
-        db.execute("BEGIN TRANSACTION")
-        changed = db.fetchall(
-            "UPDATE coupons SET redeemed_at = ?, redeemed_order_id = ?, redeemed_store_id = ?, discount = ? "
-            "WHERE code = ? AND redeemed_at IS NULL RETURNING code",
-            [at, order_id, store_id, discount, code],
-        )
-        if len(changed) != 1:
-            db.execute("ROLLBACK")
-            raise already_redeemed(
-                code,
-                db.fetchone(
-                    "SELECT redeemed_at, redeemed_order_id, redeemed_store_id FROM coupons WHERE code = ?", [code]
-                ),
-            )
-        db.execute("COMMIT")
-    except EngineError as exc:
-        with contextlib.suppress(EngineError):
-            db.execute("ROLLBACK")
-        if exc.conflict:  # another till changed the row first
-            raise already_redeemed(code, None) from None
-        raise
-
-
-DISCOUNT_SQL = """
-    CASE c.offer_kind WHEN 'discount' THEN round(v.amount * c.offer_value / 100.0, 2)
-                      WHEN 'voucher' THEN least(c.offer_value, v.amount)
-                      WHEN 'gift_pack' THEN least(c.offer_value, v.amount) ELSE 0 END
+_STILL_FREE = """
+    c.code = b.code AND c.redeemed_at IS NULL AND c.voided_at IS NULL
+    AND NOT EXISTS (SELECT 1 FROM coupons u WHERE u.redeemed_order_id = b.order_id)
 """
-
-_REDEEM_BATCH_SQL = f"""
-    UPDATE coupons c SET redeemed_at = v.at, redeemed_order_id = v.order_id,
-           redeemed_store_id = coalesce(v.store_id, v.order_store), discount = {DISCOUNT_SQL}
-    FROM (
-        SELECT b.code, b.order_id, b.store_id, b.at, o.member_id, o.amount, o.ordered_at, o.order_store
-        FROM _redeem_batch b
-        JOIN (SELECT order_id, member_id, sum(amount)::DOUBLE AS amount, min(ordered_at) AS ordered_at,
-                     any_value(store_id) AS order_store
-              FROM orders WHERE status = 'paid' AND order_id IN (SELECT order_id FROM _redeem_batch)
-              GROUP BY order_id, member_id) o ON o.order_id = b.order_id
-        WHERE b.order_id NOT IN (SELECT redeemed_order_id FROM coupons WHERE redeemed_order_id IS NOT NULL)
-    ) v
-    WHERE c.code = v.code AND c.redeemed_at IS NULL AND c.member_id = v.member_id
-      AND v.amount >= c.offer_threshold AND v.ordered_at BETWEEN c.issued_at AND c.expires_at
-      AND (v.store_id IS NULL OR v.order_store IS NULL OR v.store_id = v.order_store)
-    RETURNING c.code
+_FREE_SQL = f"SELECT b.code FROM _redeem_batch b JOIN coupons c ON {_STILL_FREE}"
+_MARK_SQL = f"""
+    UPDATE coupons c SET redeemed_at = b.at, redeemed_order_id = b.order_id, redeemed_store_id = b.store_id,
+           discount = b.discount
+    FROM _redeem_batch b WHERE {_STILL_FREE}
 """
 
 
-def redeem_many(db: DuckDBEngine, codes: list[str], items: list[dict[str, Any]]) -> set[str]:
-    """Redeem the (normalised) `codes` with their items' order_id, store_id and at, under the same rules as one
-    redemption, in one set-based conditional UPDATE and one transaction; returns the codes redeemed."""
-    batch = pa.table(
-        {
-            "code": codes,
-            "order_id": [i["order_id"] for i in items],
-            "store_id": [i.get("store_id") for i in items],
-            "at": [i["at"] for i in items],
-        }
-    )
+def _mark(db: DuckDBEngine, rows: list[dict[str, Any]]) -> set[str]:
+    """The conditional UPDATE of (code, order_id, store_id, at, discount) rows, in one transaction: a row changes
+    only if its coupon is still unredeemed and unvoided and its order carries no coupon yet. Returns the codes
+    changed: those the transaction saw free (its snapshot), which the UPDATE then changed, all of them, or a
+    write-write conflict with another till aborts it (an EngineError of kind "conflict"). No RETURNING: DuckDB
+    takes 22 s to return 68k updated rows, against 0.03 s for the UPDATE alone."""
+    batch = pa.Table.from_pylist(
+        rows,
+        schema=pa.schema(
+            [("code", pa.string()), ("order_id", pa.string()), ("store_id", pa.string()),
+             ("at", pa.timestamp("us")), ("discount", pa.float64())]
+        ),
+    )  # fmt: skip
     with db.registered("_redeem_batch", batch):
         try:
             db.execute("BEGIN TRANSACTION")
-            done = db.fetchall(_REDEEM_BATCH_SQL)
+            free = {r[0] for r in db.fetchall(_FREE_SQL)}
+            changed = db.fetchall(_MARK_SQL)  # DuckDB answers an UPDATE with its row count
+            if not changed or int(changed[0][0]) != len(free):  # cannot happen under snapshot isolation
+                db.execute("ROLLBACK")
+                return set()
             db.execute("COMMIT")
-        except Exception:
+        except EngineError:
             with contextlib.suppress(EngineError):
                 db.execute("ROLLBACK")
             raise
-    return {r[0] for r in done}
+    return free
+
+
+def _redeemed_row(db: DuckDBEngine, code: str) -> tuple[Any, ...] | None:
+    return db.fetchone("SELECT redeemed_at, redeemed_order_id, redeemed_store_id FROM coupons WHERE code = ?", [code])
+
+
+def mark_redeemed(
+    db: DuckDBEngine, code: str, *, at: dt.datetime, order_id: str, store_id: str | None, discount: float
+) -> None:
+    """One conditional UPDATE in its own transaction; AlreadyRedeemedError when another till was first (with this
+    code, or with another code on the same order)."""
+    row = {"code": code, "order_id": order_id, "store_id": store_id, "at": at, "discount": discount}
+    try:
+        changed = _mark(db, [row])
+    except EngineError as exc:
+        if exc.conflict:  # another till changed the row first
+            raise already_redeemed(code, None) from None
+        raise
+    if code not in changed:
+        raise already_redeemed(code, _redeemed_row(db, code))
+
+
+def mark_many(db: DuckDBEngine, rows: list[dict[str, Any]]) -> set[str]:
+    """A batch's accepted redemptions in one UPDATE and one transaction; returns the codes redeemed (a code
+    another till took in between is simply not among them)."""
+    return _mark(db, rows) if rows else set()
+
+
+# -- voiding ------------------------------------------------------------------------------------------------
+
+_VOID_SET = "SET voided_at = ?, voided_by = ?, void_reason = ? "
+_UNUSED = "redeemed_at IS NULL AND voided_at IS NULL"
+
+
+def void_code(db: DuckDBEngine, code: str, *, at: dt.datetime, by: str, reason: str) -> bool:
+    """Void one unredeemed, unvoided coupon; False when it was not (any longer) voidable."""
+    with db.transaction():
+        changed = db.fetchall(f"UPDATE coupons {_VOID_SET}WHERE code = ? AND {_UNUSED}", [at, by, reason, code])
+    return bool(changed and changed[0][0])  # DuckDB answers an UPDATE with its row count
+
+
+def void_campaign(db: DuckDBEngine, campaign_id: str, *, at: dt.datetime, by: str, reason: str) -> int:
+    """Void every unredeemed coupon of the campaign, in one transaction; returns how many."""
+    with db.transaction():
+        return void_campaign_coupons(db, campaign_id, at=at, by=by, reason=reason)
+
+
+def void_campaign_coupons(db: DuckDBEngine, campaign_id: str, *, at: dt.datetime, by: str, reason: str) -> int:
+    """The UPDATE of `void_campaign`, inside the caller's transaction (closing a campaign)."""
+    sql = f"UPDATE coupons {_VOID_SET}WHERE campaign_id = ? AND {_UNUSED}"  # no RETURNING: slow for many rows
+    changed = db.fetchall(sql, [at, by, reason, campaign_id])
+    return int(changed[0][0]) if changed else 0

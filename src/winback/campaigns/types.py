@@ -9,7 +9,7 @@ them (preview.py, report.py).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from winback.campaigns.assign import CONTROL
@@ -175,6 +175,7 @@ class CampaignDetail(Result):
 @dataclass(frozen=True)
 class CloseResult(Result):
     campaign: Campaign
+    coupons_voided: int = 0  # its unredeemed coupons, voided by the close
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,7 @@ class CampaignReport(Result):
     all_treated_vs_control: dict[str, Any] | None
     winner: dict[str, Any]
     by: dict[str, Any] | None = None  # {"column": …, "groups": [...]}
+    state: str = "open"  # closed (the campaign was closed) | complete (its window has ended) | open
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
@@ -216,6 +218,9 @@ class CouponRow:
     redeemed_at: dt.datetime | None
     redeemed_order_id: str | None
     redeemed_store_id: str | None
+    voided_at: dt.datetime | None = None
+    voided_by: str | None = None
+    void_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -246,6 +251,19 @@ class RedeemResult(Result):
 class BatchRedeemResult(Result):
     redeemed: int
     refused: list[str]  # displayed codes that broke a rule
+    reasons: dict[str, str] = field(default_factory=dict)  # displayed code -> why it was refused
+
+
+@dataclass(frozen=True)
+class VoidResult(Result):
+    """`coupon void CODE` or `--campaign ID`: how many coupons were voided, by whom, when and why."""
+
+    voided: int
+    code: str | None  # the displayed code (a single void)
+    campaign_id: str | None
+    voided_by: str
+    voided_at: dt.datetime
+    reason: str
 
 
 @dataclass(frozen=True)

@@ -94,9 +94,18 @@ def _render_preview(d: _Previewed) -> None:
             ],
         )
     )
+    if e.get("by_arm"):
+        cols = ["arm", "offer", "members", "buyers", "redemptions", "discount/redemption", "discounts", "cost"]
+        keys = ("members", "expected_responders", "expected_redemptions", "discount_per_redemption")
+        arm_rows = [
+            [a["arm"], a["offer"], *(a[k] for k in keys), a["expected_discounts"], a["cost"]] for a in e["by_arm"]
+        ]
+        title = f"expected cost by arm (redemption rate {pct(e['redemption_rate'])}: {e['redemption_rate_source']})"
+        console.print(table(title, cols, arm_rows))
     console.print(
-        f"cost {fmt(e['cost'])}, expected incremental revenue {fmt(e['expected_incremental_revenue'])}, "
-        f"incremental ROI {fmt(e['expected_incremental_roi'])}"
+        f"cost {fmt(e['cost'])} (contacts {fmt(e.get('contact_cost', e['cost']))} + expected coupon discounts "
+        f"{fmt(e.get('expected_discounts', 0.0))}), expected incremental revenue "
+        f"{fmt(e['expected_incremental_revenue'])}, incremental ROI {fmt(e['expected_incremental_roi'])}"
     )
     h = p.holdout_sizing
     console.print(
@@ -197,9 +206,22 @@ def _render_show(d: CampaignDetail) -> None:
 @campaign_app.command("close")
 @handle_errors()
 def close_cmd(campaign_id: str = typer.Argument(...), json_output: bool = JSON) -> None:
-    """Close a campaign: its control group is released, open tasks skipped, queued touches suppressed."""
-    result = current().campaigns.close(campaign_id)
-    emit(result, json_output, lambda r: console.print(f"closed {r.campaign.campaign_id}"))
+    """Close a campaign: its control group is released, open tasks skipped, queued touches suppressed, unredeemed
+    coupons voided."""
+    wb = current()
+    result = wb.campaigns.close(campaign_id)
+    lang = wb.settings.lang
+    emit(
+        result,
+        json_output,
+        lambda r: console.print(
+            say(
+                lang,
+                f"已关闭 {r.campaign.campaign_id}，作废未核销券 {r.coupons_voided:,} 张",
+                f"closed {r.campaign.campaign_id}; {r.coupons_voided:,} unredeemed coupons voided",
+            )
+        ),
+    )
 
 
 @campaign_app.command("report")
@@ -210,17 +232,29 @@ def report_cmd(
     json_output: bool = JSON,
 ) -> None:
     """Per arm: responders, revenue, incremental vs control with 95% CIs, cost and incremental ROI."""
-    emit(current().campaigns.report(campaign_id, by=by), json_output, _render_report)
+    wb = current()
+    emit(wb.campaigns.report(campaign_id, by=by), json_output, lambda r: _render_report(r, wb.settings.lang))
 
 
 def _ci(v: list[float | None]) -> str:
     return "—" if v[0] is None else f"[{fmt(v[0])}, {fmt(v[1])}]"
 
 
-def _render_report(r: CampaignReport) -> None:
+def report_state_label(r: CampaignReport, lang: str) -> str:
+    """The report's state in words: closed (with when), window complete, or window still open."""
     c = r.campaign
-    done = "complete" if r.window_complete else "still open"
-    console.print(f"[bold]{c.campaign_id}[/] {c.name} — window to {r.window_end:%Y-%m-%d} ({done})")
+    if r.state == "closed":
+        when = f"{c.closed_at:%Y-%m-%d %H:%M}" if c.closed_at else "—"
+        return say(lang, f"活动已结束（{when} 关闭）", f"closed ({when})")
+    if r.state == "complete":
+        return say(lang, "响应窗口已结束", "window complete")
+    return say(lang, "响应窗口仍在进行", "window still open")
+
+
+def _render_report(r: CampaignReport, lang: str = "zh") -> None:
+    c = r.campaign
+    window = say(lang, f"窗口至 {r.window_end:%Y-%m-%d}", f"window to {r.window_end:%Y-%m-%d}")
+    console.print(f"[bold]{c.campaign_id}[/] {c.name} — {window} ({report_state_label(r, lang)})", highlight=False)
     cols = ["members", "contacted", "responders", "response_rate", "revenue_per_member", "redeemed"]
     arm_rows = [[a, *(pct(x[k]) if k == "response_rate" else x[k] for k in cols)] for a, x in r.arms.items()]
     console.print(

@@ -1,4 +1,5 @@
-"""`winback coupon redeem CODE --order ORDER_ID --store STORE` and `winback coupon qr CODE --out FILE`.
+"""`winback coupon redeem CODE --order ORDER_ID --store STORE`, `winback coupon void CODE|--campaign ID` and
+`winback coupon qr CODE --out FILE`.
 
 A thin shell over `wb.coupons` (campaigns.coupon_service.CouponService), imported when a command runs.
 """
@@ -11,12 +12,12 @@ from typing import TYPE_CHECKING
 import typer
 
 from winback.cli.app import app, current
-from winback.cli.output import console, emit, handle_errors
+from winback.cli.output import console, emit, handle_errors, say
 
 if TYPE_CHECKING:
-    from winback.campaigns.types import RedeemResult
+    from winback.campaigns.types import RedeemResult, VoidResult
 
-coupon_app = typer.Typer(help="Coupons: redeem at the till, print QR codes.", no_args_is_help=True)
+coupon_app = typer.Typer(help="Coupons: redeem at the till, void, print QR codes.", no_args_is_help=True)
 app.add_typer(coupon_app, name="coupon")
 
 
@@ -25,17 +26,54 @@ app.add_typer(coupon_app, name="coupon")
 def redeem_cmd(
     code: str = typer.Argument(..., help="The coupon code (dashes and case do not matter)."),
     order: str = typer.Option(..., "--order", help="The paid order it is used on."),
-    store: str = typer.Option(..., "--store", help="The store redeeming it."),
+    store: str = typer.Option(..., "--store", help="The store redeeming it (required; must match the order's)."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Redeem a coupon once, on its member's paid order (checks expiry and threshold)."""
-    emit(current().coupons.redeem(code, order_id=order, store_id=store), json_output, _render_redeem)
+    """Redeem a coupon once, on its member's paid order (checks expiry at this moment, store and threshold)."""
+    wb = current()
+    emit(
+        wb.coupons.redeem(code, order_id=order, store_id=store),
+        json_output,
+        lambda r: _render_redeem(r, wb.settings.lang),
+    )
 
 
-def _render_redeem(r: RedeemResult) -> None:
+def _render_redeem(r: RedeemResult, lang: str) -> None:
     console.print(
-        f"redeemed {r.code} on order {r.order_id} (member {r.member_id}, "
-        f"campaign {r.campaign_id}, discount ¥{r.discount:,.2f})"
+        say(
+            lang,
+            f"已核销 {r.code}：订单 {r.order_id}（会员 {r.member_id}，活动 {r.campaign_id}，优惠 ¥{r.discount:,.2f}）",
+            f"redeemed {r.code} on order {r.order_id} (member {r.member_id}, "
+            f"campaign {r.campaign_id}, discount ¥{r.discount:,.2f})",
+        ),
+        highlight=False,
+    )
+
+
+@coupon_app.command("void")
+@handle_errors()
+def void_cmd(
+    code: str = typer.Argument(None, help="The coupon code to void (or give --campaign)."),
+    campaign: str = typer.Option(None, "--campaign", help="Void every unredeemed coupon of this campaign."),
+    by: str = typer.Option(None, "--by", help="Who voids it (recorded; default: your login name)."),
+    reason: str = typer.Option(None, "--reason", help="Why (recorded)."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Void a coupon, or all unredeemed coupons of a campaign; who, when and why are recorded on each coupon."""
+    wb = current()
+    result = wb.coupons.void(code, campaign_id=campaign, by=by, reason=reason)
+    emit(result, json_output, lambda r: _render_void(r, wb.settings.lang))
+
+
+def _render_void(r: VoidResult, lang: str) -> None:
+    what = r.code or say(lang, f"活动 {r.campaign_id} 的未核销券", f"unredeemed coupons of campaign {r.campaign_id}")
+    console.print(
+        say(
+            lang,
+            f"已作废 {r.voided:,} 张（{what}），操作人 {r.voided_by}，{r.voided_at:%Y-%m-%d %H:%M}，原因：{r.reason}",
+            f"voided {r.voided:,} ({what}) by {r.voided_by} at {r.voided_at:%Y-%m-%d %H:%M}: {r.reason}",
+        ),
+        highlight=False,
     )
 
 

@@ -148,6 +148,9 @@ def demo_cmd(
         None, "--parquet-only/--mixed", help="Write Parquet only (default above 1M members) or GBK CSV + XLSX."
     ),
     no_import: bool = typer.Option(False, "--no-import", help="Only write the files."),
+    force: bool = typer.Option(
+        False, "--force", help="Import even into a warehouse with data that was not made by `winback demo`."
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Generate a realistic demo brand (exports with real-world dirt), import it, and print its summary."""
@@ -162,6 +165,7 @@ def demo_cmd(
         "end": end_date,
         "parquet_only": parquet_only,
         "do_import": not no_import,
+        "force": force,
     }
     quiet = json_output or not sys.stderr.isatty()
     data = wb.demo.run(out, **kwargs) if quiet else _with_progress(wb, out, kwargs)
@@ -193,23 +197,43 @@ def _with_progress(wb: Winback, out: Path, kwargs: dict[str, Any]) -> DemoSummar
 def demo_respond_cmd(
     campaign_id: str = typer.Argument(..., help="A launched campaign of the demo brand."),
     uplift: str = typer.Option(None, "--uplift", help="True uplift in purchase probability: 0.05 or silent=0.08,…"),
-    seed: int = typer.Option(20261123, "--seed"),
+    seed: int = typer.Option(None, "--seed", help="Random seed of the first call (default 20261123)."),
+    until: str = typer.Option(
+        None, "--until", help="Write responses up to the end of this day (YYYY-MM-DD; default: the brand's now)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Also on a warehouse not made by `winback demo`."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Simulate the members answering a launched campaign (orders, redemptions) with a known true uplift."""
-    from winback.cli.app import current
-    from winback.cli.output import console, emit, table
-    from winback.demo.respond import parse_uplift, respond
-
+    """Simulate the members answering a launched campaign (orders, redemptions) with a known true uplift, up to
+    the brand's now; run it again later (a later WINBACK_NOW) to continue the same simulation."""
     wb = current()
-    result = respond(wb.db(), campaign_id, uplift=parse_uplift(uplift), seed=seed, now=wb.now())
+    result = wb.demo.respond(campaign_id, uplift=uplift, seed=seed, until=parse_date(until, "--until"), force=force)
+    lang = wb.settings.lang
 
     def render(r: Any) -> None:  # a demo.respond.RespondResult
+        state = (
+            say(lang, "窗口已全部模拟", "the whole window simulated")
+            if r.window_complete
+            else say(lang, "之后再次运行可继续", "run again later to continue")
+        )
         console.print(
-            f"{r.campaign_id}: {r.orders:,} orders, {r.redeemed:,} coupons redeemed, "
-            f"{r.reached:,} members reached (seed {r.seed})"
+            say(
+                lang,
+                f"{r.campaign_id}：{r.orders:,} 笔订单，核销 {r.redeemed:,} 张券，触达 {r.reached:,} 位会员"
+                f"（种子 {r.seed}），模拟至 {r.simulated_until:%Y-%m-%d %H:%M}；{state}",
+                f"{r.campaign_id}: {r.orders:,} orders, {r.redeemed:,} coupons redeemed, "
+                f"{r.reached:,} members reached (seed {r.seed}), simulated up to {r.simulated_until:%Y-%m-%d %H:%M}; "
+                f"{state}",
+            ),
+            highlight=False,
         )
         rows = [[a, t["members"], t["incremental_responders"], t["incremental_revenue"]] for a, t in r.truth.items()]
-        console.print(table("true effect (expected)", ["arm", "members", "incr. responders", "incr. revenue"], rows))
+        cols = [
+            say(lang, "组", "arm"),
+            say(lang, "会员", "members"),
+            say(lang, "增量购买人数", "incr. responders"),
+            say(lang, "增量销售额", "incr. revenue"),
+        ]
+        console.print(table(say(lang, "真实效果（期望值）", "true effect (expected)"), cols, rows))
 
     emit(result, json_output, render)

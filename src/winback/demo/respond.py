@@ -3,6 +3,11 @@
 Orders go into `orders`, coupons are redeemed through the same service a till uses, reached members' tasks are
 marked done and touches sent, and the true expected effect is written to `campaign_truth` so tests (and
 sceptical users) can check that the report's intervals cover it. The SQL is in demo/store_respond.py.
+
+Time runs forward only: the whole window is drawn once (seeded), but only the responses up to the brand's now
+(or an earlier `until`) are written; a later call (a later `WINBACK_NOW`, or the real clock moving on) writes the
+next part of the same draws, with the seed and uplift stored by the first call, until the window is complete.
+Nothing is ever stamped after now.
 """
 
 from __future__ import annotations
@@ -46,6 +51,9 @@ def parse_uplift(text: str | None) -> Uplift:
     return Uplift(uplift=ups, baseline=spec.baseline, reach=spec.reach, default_aov=spec.default_aov)
 
 
+DEFAULT_SEED = 20261123
+
+
 @dataclass(frozen=True)
 class RespondResult(Result):
     campaign_id: str
@@ -55,6 +63,8 @@ class RespondResult(Result):
     seed: int
     truth: dict[str, dict[str, float]]  # arm -> expected incremental revenue, responders, discount cost
     uplift: dict[str, Any]  # the Uplift used (Uplift.to_dict)
+    simulated_until: dt.datetime  # responses are written up to here (never after the brand's now)
+    window_complete: bool  # the whole response window is written
 
 
 def _respondable(db: DuckDBEngine, campaign_id: str) -> Campaign:
@@ -64,9 +74,55 @@ def _respondable(db: DuckDBEngine, campaign_id: str) -> Campaign:
             f"campaign {campaign_id} is {c.status}; only a running campaign can be answered",
             hint=f"Launch it first: winback campaign launch {campaign_id}.",
         )
-    if store.simulated_before(db, campaign_id):
-        raise InputError(f"campaign {campaign_id} was already simulated", hint="Create and launch a new campaign.")
     return c
+
+
+def check_until(until: dt.datetime | None, now: dt.datetime, launched: dt.datetime) -> dt.datetime:
+    """The moment up to which responses are written: `until` (default now), never after now nor before launch."""
+    until = now if until is None else until
+    if until > now:
+        raise InputError(
+            f"--until {until:%Y-%m-%d %H:%M} is after the brand's now ({now:%Y-%m-%d %H:%M}): the demo writes "
+            "nothing in the future",
+            hint="Give an earlier --until, or move the demo's clock on with WINBACK_NOW=YYYY-MM-DD.",
+        )
+    if until < launched:
+        raise InputError(
+            f"--until {until:%Y-%m-%d %H:%M} is before the launch ({launched:%Y-%m-%d %H:%M}): nothing to simulate",
+            hint="Give a moment after the launch.",
+        )
+    return until
+
+
+def until_of_date(day: dt.date | None, now: dt.datetime) -> dt.datetime | None:
+    """`--until DATE`: the end of that day, or now when the day is today (None stays None: now)."""
+    if day is None:
+        return None
+    end = dt.datetime.combine(day, dt.time(23, 59, 59))
+    return now if day == now.date() else end
+
+
+def uplift_of(d: dict[str, Any]) -> Uplift:
+    """The Uplift a first call stored (Uplift.to_dict) back as an Uplift."""
+    return Uplift(uplift=dict(d["uplift"]), baseline=dict(d["baseline"]), reach=float(d["reach"]),
+                  default_aov=float(d["default_aov"]))  # fmt: skip
+
+
+def _continued(
+    prev: store.SimulationRun | None, seed: int | None, uplift: Uplift | None, campaign_id: str
+) -> tuple[int, Uplift]:
+    """The seed and uplift of this call: the first call's when the campaign was simulated before (a different
+    explicit seed or uplift is refused: the draws must stay the same), else the given ones or the defaults."""
+    if prev is None:
+        return (DEFAULT_SEED if seed is None else seed), (uplift or Uplift())
+    stored = uplift_of(prev.uplift)
+    if (seed is not None and seed != prev.seed) or (uplift is not None and uplift.to_dict() != stored.to_dict()):
+        raise InputError(
+            f"campaign {campaign_id} was first simulated with seed {prev.seed} and its uplift; a later call "
+            "continues those same draws",
+            hint="Leave out --seed and --uplift (or give the first ones) to continue it.",
+        )
+    return prev.seed, stored
 
 
 def simulated_orders(
@@ -97,7 +153,8 @@ def simulated_orders(
 def till_redemptions(
     members: list[dict[str, Any]], sim: Simulation, orders: list[dict[str, Any]], codes: dict[str, str]
 ) -> list[dict[str, Any]]:
-    """The coupons the simulated buyers use, as a till's batch (code, order, store, time)."""
+    """The coupons the simulated buyers use, as a till's batch (code, order, store, time), for `orders` (the
+    part of the window being written). A member without a store has no till to redeem at."""
     order_of = {o["member_id"]: o for o in orders}
     return [
         {
@@ -107,7 +164,7 @@ def till_redemptions(
             "at": order_of[m["member_id"]]["ordered_at"],
         }
         for m in (members[i] for i in np.flatnonzero(sim.discount > 0))
-        if m["arm"] != CONTROL and m["member_id"] in codes
+        if m["arm"] != CONTROL and m["member_id"] in codes and m["member_id"] in order_of and m["store_id"]
     ]
 
 
@@ -116,17 +173,33 @@ def respond(
     campaign_id: str,
     *,
     uplift: Uplift | None = None,
-    seed: int = 20261123,
+    seed: int | None = None,
     now: dt.datetime,
+    until: dt.datetime | None = None,
 ) -> RespondResult:
-    """Simulate the members answering a running campaign and record it as the tills would."""
+    """Simulate the members answering a running campaign and record it as the tills would, up to `until`
+    (default: now); a later call continues the same simulation from where the last one stopped."""
     c = _respondable(db, campaign_id)
-    spec = uplift or Uplift()
+    assert c.launched_at is not None
+    until = check_until(until, now, c.launched_at)
+    prev = store.simulation_run(db, campaign_id)
+    seed, spec = _continued(prev, seed, uplift, campaign_id)
+    window_end = c.launched_at + dt.timedelta(days=int(c.window_days))
+    if prev is not None and prev.until is not None and prev.until >= min(until, window_end):
+        done = "its whole window" if prev.until >= window_end else f"up to {prev.until:%Y-%m-%d %H:%M}"
+        raise InputError(
+            f"campaign {campaign_id} was already simulated ({done})",
+            hint="Create and launch a new campaign, or continue later (a later WINBACK_NOW or --until).",
+        )
     members = store.members_to_simulate(db, campaign_id, c.as_of)
     sim = simulate(members, c.offers(), spec, int(c.window_days), np.random.default_rng(seed))
-    assert c.launched_at is not None
-    orders = simulated_orders(campaign_id, members, sim, c.launched_at)
-    reached = [members[i]["member_id"] for i in np.flatnonzero(sim.reached)]
+    since = prev.until if prev is not None else None
+    orders = [
+        o
+        for o in simulated_orders(campaign_id, members, sim, c.launched_at)
+        if o["ordered_at"] <= until and (since is None or o["ordered_at"] > since)
+    ]
+    reached = [members[i]["member_id"] for i in np.flatnonzero(sim.reached)] if prev is None else []
     store.write_responses(
         db,
         campaign_id=campaign_id,
@@ -137,8 +210,17 @@ def respond(
         seed=seed,
         uplift=spec.to_dict(),
         truth=sim.truth,
+        until=until,
+        first=prev is None,
     )
-    result = redeem_batch(db, till_redemptions(members, sim, orders, store.coupon_codes(db, campaign_id)))
+    items = till_redemptions(members, sim, orders, store.coupon_codes(db, campaign_id))
+    result = redeem_batch(db, items, now=now)
     if result.refused:  # every simulated use meets the rules; a refusal is a bug worth seeing
-        raise InputError(f"the till refused {len(result.refused)} simulated redemptions: {result.refused[:5]}")
-    return RespondResult(campaign_id, len(orders), len(reached), result.redeemed, seed, sim.truth, spec.to_dict())
+        raise InputError(
+            f"the till refused {len(result.refused)} simulated redemptions: {dict(list(result.reasons.items())[:5])}"
+        )
+    n_reached = len(reached) if prev is None else int(sim.reached.sum())
+    return RespondResult(
+        campaign_id, len(orders), n_reached, result.redeemed, seed, sim.truth, spec.to_dict(), until,
+        until >= window_end,
+    )  # fmt: skip

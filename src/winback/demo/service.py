@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from winback.demo import exports as ex
-from winback.demo import store
+from winback.demo import store, store_respond
 from winback.demo.defaults import DEFAULT_END, DEFAULT_MEMBERS, DEFAULT_SEED, DEFAULT_YEARS
 from winback.demo.types import DemoAnalysis, DemoImport, DemoSummary, DuplicatesFound
 from winback.demo.vocab import BRAND_EN, BRAND_ZH
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from winback.app import Winback
     from winback.demo.brand import DemoSpec
     from winback.demo.generate import Generated
+    from winback.demo.respond import RespondResult
 
 #: progress(stage, done, total): stage is "generate", "import:<file>:<step>", "dedupe" or "refresh"
 Progress = Callable[[str, int, int | None], None]
@@ -84,11 +85,13 @@ class DemoService:
         progress: Progress | None = None,
         parquet_only: bool | None = None,
         do_import: bool = True,
+        force: bool = False,
     ) -> DemoSummary:
         """Generate the brand into `out_dir`, import it into the app's warehouse, return the summary.
 
         `parquet_only` (default: above 1M members) writes members and contacts as Parquet instead of GBK CSV and
         XLSX. `do_import=False` only writes the files (for benchmarks that time the import themselves).
+        A warehouse that holds data and was not made by `winback demo` is refused unless `force`.
         """
         from winback.demo.brand import DemoSpec
         from winback.demo.generate import generate
@@ -97,7 +100,7 @@ class DemoService:
         spec = DemoSpec(members=members, years=years, seed=seed, end=end)
         out, db_path = Path(out_dir), Path(self.wb.settings.db_path)
         if do_import:
-            self._check_warehouse_is_free(db_path, out, spec)
+            self._check_warehouse_is_free(db_path, out, spec, force)
         say: Progress = progress or _silent
         layout = layout_for(members, parquet_only)
         gen = generate(spec, out, layout=layout, progress=say)
@@ -107,6 +110,7 @@ class DemoService:
         )
         analysis_seconds: dict[str, float] = {}
         if do_import:
+            store_respond.mark_demo(self.wb.db(), spec_dict(spec), self.wb.now())
             summary.imports = self._import_all(db_path, gen, say)
             summary.warehouse = store.warehouse_counts(self.wb.db(write=False))
             summary.analysis, analysis_seconds = self._analyse(say)
@@ -116,17 +120,20 @@ class DemoService:
         summary.seconds |= analysis_seconds
         return summary
 
-    def _check_warehouse_is_free(self, db_path: Path, out: Path, spec: DemoSpec) -> None:
+    def _check_warehouse_is_free(self, db_path: Path, out: Path, spec: DemoSpec, force: bool = False) -> None:
         """Refuse to mix the demo into a warehouse that holds other members; re-running the same demo is fine
-        (every import then finds its rows already there and adds nothing)."""
-        if not db_path.exists():
+        (every import then finds its rows already there and adds nothing). A warehouse with data that was not
+        made by `winback demo` (no demo marker) is refused unless `force`."""
+        if not db_path.exists() or force:
             return
+        self.check_demo_warehouse("winback demo")
         held = store.members_held(self.wb.db(write=False))
         if not held:
             return
+        previous = store_respond.demo_marker(self.wb.db())
         manifest = out / ex.TRUTH_DIR / MANIFEST
         try:
-            previous = json.loads(manifest.read_text(encoding="utf-8")).get("spec")
+            previous = previous or json.loads(manifest.read_text(encoding="utf-8")).get("spec")
         except (OSError, ValueError):
             previous = None
         if previous != spec_dict(spec):
@@ -135,6 +142,37 @@ class DemoService:
                 f"(members={spec.members}, seed={spec.seed}, end={spec.end})",
                 hint="Give the demo its own warehouse with --db PATH (or delete that file first).",
             )
+
+    def check_demo_warehouse(self, command: str) -> None:
+        """The demo guard: refuse a warehouse that holds data and carries no demo marker (not made by
+        `winback demo`), so synthetic members, orders and redemptions never land in a real brand's data."""
+        db = self.wb.db()
+        if store_respond.demo_marker(db) is None and store_respond.holds_data(db):
+            raise InputError(
+                f"the warehouse {self.wb.settings.db_path} was not made by `winback demo`: `{command}` writes "
+                "synthetic data and refuses it",
+                hint="Give the demo its own warehouse with --db PATH, or add --force if this really is a demo "
+                "warehouse (e.g. one made before the demo marker existed).",
+            )
+
+    def respond(
+        self,
+        campaign_id: str,
+        *,
+        uplift: str | None = None,
+        seed: int | None = None,
+        until: dt.date | None = None,
+        force: bool = False,
+    ) -> RespondResult:
+        """`winback demo respond`: simulated answers to a launched campaign, up to the brand's now (or the end of
+        `until`); refused on a warehouse not made by `winback demo` unless `force`."""
+        from winback.demo.respond import parse_uplift, respond, until_of_date
+
+        if not force:
+            self.check_demo_warehouse("winback demo respond")
+        now = self.wb.now()
+        spec = parse_uplift(uplift) if uplift else None
+        return respond(self.wb.db(), campaign_id, uplift=spec, seed=seed, now=now, until=until_of_date(until, now))
 
     def _import_all(self, db_path: Path, gen: Generated, say: Progress) -> list[DemoImport]:
         """Every export file through the real import path, in `import_plan` order."""

@@ -1,9 +1,11 @@
-"""The SQL of `winback demo respond`: read a launched campaign's members, write the simulated tills' records."""
+"""The SQL of `winback demo respond` (read a launched campaign's members, write the simulated tills' records)
+and of the demo guard (the marker a warehouse made by `winback demo` carries)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -14,8 +16,45 @@ if TYPE_CHECKING:
     from winback.engine.duckdb_engine import DuckDBEngine
 
 
-def simulated_before(db: DuckDBEngine, campaign_id: str) -> bool:
-    return bool(db.scalar("SELECT count(*) FROM campaign_truth WHERE campaign_id = ?", [campaign_id]))
+@dataclass(frozen=True)
+class SimulationRun:
+    """What the first `demo respond` of a campaign stored: its seed and uplift, and how far it has written."""
+
+    seed: int
+    uplift: dict[str, Any]
+    until: dt.datetime | None  # None: a warehouse from before migration 012 (the whole window was written)
+
+
+def simulation_run(db: DuckDBEngine, campaign_id: str) -> SimulationRun | None:
+    row = db.fetchone(
+        "SELECT seed, uplift, coalesce(simulated_until, TIMESTAMP '9999-12-31') FROM campaign_truth "
+        "WHERE campaign_id = ? ORDER BY simulated_at LIMIT 1",
+        [campaign_id],
+    )
+    if row is None:
+        return None
+    return SimulationRun(int(row[0]), json.loads(row[1]), row[2])
+
+
+# -- the demo guard: only a warehouse made by `winback demo` takes the demo's synthetic writes ----------------
+
+
+def demo_marker(db: DuckDBEngine) -> dict[str, Any] | None:
+    """The spec of the demo brand that made this warehouse (the demo marker, migration 012), or None."""
+    text = db.scalar("SELECT spec FROM demo_marker ORDER BY made_at LIMIT 1")
+    return json.loads(text) if text else None
+
+
+def holds_data(db: DuckDBEngine) -> bool:
+    """Any member or order in the warehouse."""
+    return bool(db.scalar("SELECT (SELECT count(*) FROM members) + (SELECT count(*) FROM orders)"))
+
+
+def mark_demo(db: DuckDBEngine, spec: dict[str, Any], now: dt.datetime) -> None:
+    """Mark the warehouse as made by `winback demo` (once)."""
+    with db.transaction():
+        if not db.scalar("SELECT count(*) FROM demo_marker"):
+            db.execute("INSERT INTO demo_marker VALUES (?, ?)", [now, json.dumps(spec)])
 
 
 def members_to_simulate(db: DuckDBEngine, campaign_id: str, as_of: dt.date | None) -> list[dict[str, Any]]:
@@ -40,8 +79,11 @@ def write_responses(
     seed: int,
     uplift: dict[str, Any],
     truth: dict[str, Any],
+    until: dt.datetime,
+    first: bool,
 ) -> None:
-    """In one transaction: the orders, the reached members' tasks done and touches sent, the truth row."""
+    """In one transaction: the orders, the reached members' tasks done and touches sent, the truth row (on the
+    first call; later calls move its `simulated_until` on)."""
     with db.transaction():
         if orders:
             with db.registered("_sim_orders", pa.Table.from_pylist(orders)):
@@ -62,10 +104,14 @@ def write_responses(
                     "WHERE campaign_id = ? AND member_id IN (SELECT member_id FROM _reached)",
                     [launched, campaign_id],
                 )
-        db.execute(
-            "INSERT INTO campaign_truth VALUES (?, ?, ?, ?, ?)",
-            [campaign_id, now, seed, json.dumps(uplift), json.dumps(truth)],
-        )
+        if first:
+            db.execute(
+                "INSERT INTO campaign_truth (campaign_id, simulated_at, seed, uplift, true_incremental, "
+                " simulated_until) VALUES (?, ?, ?, ?, ?, ?)",
+                [campaign_id, now, seed, json.dumps(uplift), json.dumps(truth), until],
+            )
+        else:
+            db.execute("UPDATE campaign_truth SET simulated_until = ? WHERE campaign_id = ?", [until, campaign_id])
 
 
 def coupon_codes(db: DuckDBEngine, campaign_id: str) -> dict[str, str]:
