@@ -236,9 +236,9 @@ def test_the_docs_checker_sees_a_missing_command(tmp_path: Path) -> None:
     and a Python block is not a command line."""
     doc = tmp_path / "x.md"
     doc.write_text(
-        "Run `winback serve` or `winback campaign frobnicate C1`, then `winback --db x.duckdb overview --json`.\n"
+        "Run `winback frobnicate` or `winback campaign frobnicate C1`, then `winback --db x.duckdb overview --json`.\n"
         "```bash\n.venv/bin/winback demo --out d   # the brand\nwinback campaign launch C0001\n"
-        "WINBACK_DB=x winback serve --port 8000\n```\n"
+        "WINBACK_DB=x winback frobnicate --port 8000\n```\n"
         "```python\nimport winback as wb\nprint('winback is great')\n```\n",
         encoding="utf-8",
     )
@@ -247,8 +247,8 @@ def test_the_docs_checker_sees_a_missing_command(tmp_path: Path) -> None:
     assert found == [
         ("x.md:3", "winback demo --out d", False),
         ("x.md:4", "winback campaign launch C0001", False),
-        ("x.md:5", "winback serve --port 8000", True),
-        ("x.md:1", "winback serve", True),
+        ("x.md:5", "winback frobnicate --port 8000", True),
+        ("x.md:1", "winback frobnicate", True),
         ("x.md:1", "winback campaign frobnicate C1", True),
         ("x.md:1", "winback --db x.duckdb overview --json", False),
     ], found

@@ -14,8 +14,10 @@ from winback.cli import (  # noqa: F401  (imported for their @app.command regist
     overview_cmd,
     quality_cmd,
     rejects_cmd,
+    serve_cmd,
     staff_cmd,
     tasks_cmd,
+    users_cmd,
     warehouse_cmd,
 )
 from winback.cli.app import app

@@ -1,0 +1,150 @@
+"""`Console(wb, user, caller)`: what one logged-in user may read and do, with the row-level rules applied here,
+below the routes and the templates (a page or an API route never filters; it asks the console).
+
+- hq_admin: the whole brand; reveals phones; writes.
+- analyst: the whole brand, read only; never a phone.
+- store_manager: his stores only (segments by store, members of his stores, their member pages).
+- guide: her own members only (members.guide_id) and her tasks.
+A member outside the caller's scope is a 403 (never a 200 with someone else's data); one that does not exist a 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from winback.common.phones import display_phone, mask_phone
+from winback.common.results import Result
+from winback.web import store_users
+from winback.web.errors import Forbidden, NotFoundError
+from winback.web.types import MemberOwner, PhoneReveal, User
+
+if TYPE_CHECKING:
+    from winback.app import Winback
+    from winback.campaigns.types import CampaignList, CampaignReport
+    from winback.lifecycle.results import Explanation, SegmentSummary
+    from winback.overview.service import Overview
+    from winback.web.users_service import Caller, UsersService
+
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class MemberPage(Result):
+    """One page of a member list (phones masked), in the caller's scope."""
+
+    as_of: dt.date
+    scheme: str
+    segment: str | None
+    store: str | None
+    offset: int
+    limit: int
+    has_more: bool
+    members: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "as_of": self.as_of.isoformat()}
+
+
+@dataclass(frozen=True)
+class MemberDetail(Result):
+    """A member page: the masked phone, whose member it is, and `explain` (every number and the rule behind it)."""
+
+    member_id: str
+    name: str | None
+    phone_masked: str
+    store_id: str | None
+    guide_id: str | None
+    may_reveal: bool
+    explain: dict[str, Any]
+
+
+class Console:
+    def __init__(self, wb: Winback, users: UsersService, user: User, caller: Caller) -> None:
+        self.wb, self.users, self.user, self.caller = wb, users, user, caller
+
+    # -- the rules ---------------------------------------------------------------------------------------------------
+    def _require_brand(self, what_en: str, what_zh: str) -> None:
+        if not self.user.sees_brand:
+            raise Forbidden("forbidden_role", role=self.user.role, what_en=what_en, what_zh=what_zh)
+
+    def _owner(self, member_id: str) -> MemberOwner:
+        owner = store_users.member_owner(self.wb.db(write=False), member_id)
+        if owner is None:
+            raise NotFoundError("no_member", member_id=member_id)
+        if not in_scope(self.user, owner):
+            raise Forbidden("forbidden_member", member_id=member_id)
+        return owner
+
+    # -- reads ---------------------------------------------------------------------------------------------------------
+    def overview(self) -> Overview:
+        self._require_brand("see the brand overview", "查看品牌总览")
+        return self.wb.overview.overview()
+
+    def segments(self, *, scheme: str = "seed_cn", by: str | None = None) -> SegmentSummary:
+        """The brand's segments (HQ), or per store for a store manager's stores, per guide for a guide's own."""
+        u = self.user
+        if u.sees_brand:
+            return self.wb.lifecycle.segments(scheme=scheme, by=by)
+        column, allowed = ("store", set(u.stores)) if u.role == "store_manager" else ("guide", {u.guide_id})
+        full = self.wb.lifecycle.segments(scheme=scheme, by=column)
+        rows = [r for r in full.segments if r.group in allowed]
+        total = sum(r.members for r in rows) or 1
+        rows = [replace(r, share=r.members / total) for r in rows]
+        return replace(full, segments=rows, members=sum(r.members for r in rows))
+
+    def members(
+        self, *, scheme: str = "seed_cn", segment: str | None = None, store: str | None = None, limit: int = 50,
+        offset: int = 0,
+    ) -> MemberPage:  # fmt: skip
+        """A page of members, most valuable first, within the caller's scope (a store outside it is a 403)."""
+        u, limit, offset = self.user, max(1, min(limit, MAX_PAGE)), max(0, offset)
+        stores = [store] if store else None
+        if u.role == "store_manager":
+            if store and store not in u.stores:
+                raise Forbidden("forbidden_store", store=store, stores=", ".join(u.stores))
+            stores = stores or list(u.stores)
+        elif u.role == "guide":
+            stores = stores or (list(u.stores) or None)
+        want = None if u.role == "guide" else offset + limit + 1
+        found = self.wb.lifecycle.members(scheme=scheme, segments=[segment] if segment else None, stores=stores,
+                                          limit=want)  # fmt: skip
+        rows = found.rows
+        if u.role == "guide":
+            rows = [r for r in rows if r.get("guide_id") == u.guide_id]
+        page = rows[offset : offset + limit]
+        return MemberPage(found.as_of, scheme, segment, store, offset, limit, len(rows) > offset + limit, page)
+
+    def member(self, member_id: str) -> MemberDetail:
+        owner = self._owner(member_id)
+        explanation: Explanation = self.wb.lifecycle.explain(member_id)
+        return MemberDetail(member_id, owner.name, mask_phone(owner.phone) if owner.phone else "—", owner.store_id,
+                            owner.guide_id, self.user.may_reveal, explanation.to_dict())  # fmt: skip
+
+    def reveal_phone(self, member_id: str) -> PhoneReveal:
+        """The full phone of a member in scope, written to the audit log (an analyst: 403)."""
+        if not self.user.may_reveal:
+            raise Forbidden("forbidden_role", role=self.user.role, what_en="reveal phones", what_zh="查看完整手机号")
+        owner = self._owner(member_id)
+        self.users.record(self.user, "phone_reveal", member_id, self.caller)
+        return PhoneReveal(member_id, display_phone(owner.phone) if owner.phone else "", owner.name)
+
+    def campaigns(self) -> CampaignList:
+        self._require_brand("see campaigns", "查看活动")
+        return self.wb.campaigns.list()
+
+    def report(self, campaign_id: str) -> CampaignReport:
+        self._require_brand("see campaign reports", "查看活动报告")
+        return self.wb.campaigns.report(campaign_id)
+
+
+def in_scope(user: User, owner: MemberOwner) -> bool:
+    """May this user see this member (pure)? Brand roles: all; a store manager: his stores; a guide: her own."""
+    if user.sees_brand:
+        return True
+    if user.role == "store_manager":
+        return owner.store_id in user.stores
+    if user.role == "guide":
+        return user.guide_id is not None and owner.guide_id == user.guide_id
+    return False

@@ -1,0 +1,152 @@
+"""Every user-facing string of the web console, as (zh, en) pairs in one place (ready for the app's message
+catalogue): page labels, and the messages and hints of the web errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+LANGS = ("zh", "en")
+
+#: page and table labels (templates call t("key"))
+LABELS: Mapping[str, tuple[str, str]] = {
+    "app": ("唤醒 winback 控制台", "winback console"),
+    "login": ("登录", "Log in"),
+    "logout": ("退出", "Log out"),
+    "username": ("用户名", "User name"),
+    "password": ("密码", "Password"),
+    "switch_lang": ("English", "中文"),
+    "overview": ("总览", "Overview"),
+    "segments": ("分层", "Segments"),
+    "members": ("会员", "Members"),
+    "member": ("会员详情", "Member"),
+    "campaigns": ("活动", "Campaigns"),
+    "report": ("活动报告", "Campaign report"),
+    "as_of": ("快照日期", "As of"),
+    "quality": ("会员数据质量", "Member data quality"),
+    "members_total": ("会员总数", "Members"),
+    "valid_phone": ("有效电话", "Valid phone"),
+    "contactable": ("可联系", "Contactable"),
+    "invalid_phone": ("手机号无效", "Invalid phone"),
+    "missing_phone": ("缺少手机号", "Missing phone"),
+    "dormancy": ("沉睡分层", "Dormancy layers"),
+    "lifecycle": ("生命周期阶段", "Lifecycle stages"),
+    "worth_waking": ("值得唤醒(仍可能存活的沉睡会员)", "Worth waking (dormant, still likely alive)"),
+    "segment": ("分层", "Segment"),
+    "count": ("人数", "Count"),
+    "share": ("占比", "Share"),
+    "likely_alive": ("仍可能存活", "Likely alive"),
+    "reachable": ("可触达", "Reachable"),
+    "expected_revenue": ("预计 365 天收入(元)", "Expected 365-day revenue (RMB)"),
+    "scheme": ("分层方案", "Scheme"),
+    "by": ("按", "By"),
+    "none": ("不分组", "none"),
+    "store": ("门店", "Store"),
+    "tier": ("等级", "Tier"),
+    "guide": ("导购", "Guide"),
+    "channel": ("渠道", "Channel"),
+    "show": ("查看", "Show"),
+    "avg_recency": ("平均未购天数", "Avg. days since purchase"),
+    "monetary": ("累计消费(元)", "Monetary (RMB)"),
+    "avg_p_alive": ("平均存活概率", "Avg. P(alive)"),
+    "member_id": ("会员号", "Member id"),
+    "name": ("姓名", "Name"),
+    "phone": ("手机", "Phone"),
+    "reveal": ("显示号码(记录在案)", "Reveal phone (logged)"),
+    "recency": ("未购天数", "Days since purchase"),
+    "orders": ("订单数", "Orders"),
+    "p_alive": ("存活概率", "P(alive)"),
+    "clv": ("客户价值", "CLV"),
+    "rule": ("规则", "Rule"),
+    "value": ("数值", "Value"),
+    "snapshot": ("快照数值", "Snapshot values"),
+    "schemes": ("所在分层与规则", "Segments and the rules behind them"),
+    "cycle": ("购买周期", "Purchase cycle"),
+    "models": ("模型参数", "Model parameters"),
+    "not_matched": ("未命中的前序规则", "Earlier rules not matched"),
+    "campaign": ("活动", "Campaign"),
+    "scenario": ("场景", "Scenario"),
+    "status": ("状态", "Status"),
+    "created_at": ("创建时间", "Created"),
+    "launched_at": ("发布时间", "Launched"),
+    "arm": ("组别", "Arm"),
+    "responders": ("响应人数", "Responders"),
+    "response_rate": ("响应率", "Response rate"),
+    "revenue": ("收入(元)", "Revenue (RMB)"),
+    "incremental": ("增量", "Incremental"),
+    "interval": ("置信区间", "Confidence interval"),
+    "winner": ("胜出规则", "Winner rule"),
+    "window": ("观察期截至", "Window ends"),
+    "window_open": ("观察期未结束,结果会变化", "window still open: results will change"),
+    "versus_control": ("相对对照组", "Versus control"),
+    "no_campaigns": ("还没有活动", "No campaigns yet"),
+    "prev": ("上一页", "Previous"),
+    "next": ("下一页", "Next"),
+    "error": ("出错了", "Something went wrong"),
+    "hello": ("你好", "Hello"),
+    "role_hq_admin": ("总部管理员", "HQ admin"),
+    "role_analyst": ("分析师", "Analyst"),
+    "role_store_manager": ("店长", "Store manager"),
+    "role_guide": ("导购", "Guide"),
+    "chart_segments": ("沉睡分层人数", "Members per dormancy layer"),
+}
+
+#: error messages and hints: key -> (zh message, en message, zh hint, en hint); {name} fields are filled in
+MESSAGES: Mapping[str, tuple[str, str, str, str]] = {
+    "unauthenticated": ("请先登录", "log in first",
+                        "用 POST /api/login 登录,或打开 /login。", "POST /api/login, or open /login."),
+    "bad_login": ("用户名或密码错误", "wrong user name or password",
+                  "检查大小写;忘记密码请总部管理员运行 `winback users reset`。",
+                  "Check the case; if you forgot it, ask an HQ admin to run `winback users reset`."),
+    "throttled": ("登录失败次数过多,请 {minutes} 分钟后再试", "too many failed logins: try again in {minutes} minutes",
+                  "多次输错会暂时锁定该用户名和来源地址;总部管理员可用 `winback users reset` 重设密码。",
+                  "Repeated failures lock the user name and address for a while; an HQ admin can run "
+                  "`winback users reset`."),
+    "csrf": ("缺少或不匹配的 CSRF 令牌", "missing or mismatched CSRF token",
+             "修改类请求需带请求头 X-CSRF-Token,其值等于 csrf_token cookie(GET /api/csrf 可取得)。",
+             "Unsafe requests need the X-CSRF-Token header equal to the csrf_token cookie (GET /api/csrf sets it)."),
+    "forbidden_role": ("你的角色({role})不能{what_zh}", "your role ({role}) may not {what_en}",
+                       "请总部管理员调整你的角色。", "Ask an HQ admin to change your role."),
+    "forbidden_member": ("会员 {member_id} 不在你的范围内", "member {member_id} is outside your scope",
+                         "导购只能查看自己的会员,店长只能查看本店会员。",
+                         "A guide sees only her own members, a store manager only his store's."),
+    "forbidden_store": ("门店 {store} 不在你的范围内", "store {store} is outside your scope",
+                        "店长只能查看自己负责的门店:{stores}。", "A store manager sees only his stores: {stores}."),
+    "no_member": ("没有会员 {member_id}", "no member {member_id}",
+                  "检查会员号(会员列表页可查)。", "Check the id (the members page lists them)."),
+    "not_found": ("没有这个地址:{path}", "no such address: {path}",
+                  "接口列表见 /docs 或 /openapi.json。", "The API is listed at /docs and /openapi.json."),
+    "bad_request": ("请求参数有误:{detail}", "bad request: {detail}",
+                    "接口参数见 /docs。", "See /docs for the parameters."),
+    "bad_role": ("未知角色 {role}", "unknown role {role}",
+                 "角色是 hq_admin、analyst、store_manager 或 guide 之一。",
+                 "The role is one of hq_admin, analyst, store_manager, guide."),
+    "needs_store": ("店长必须指定 --store", "a store manager needs --store",
+                    "例如 `winback users add li --role store_manager --store S01`。",
+                    "E.g. `winback users add li --role store_manager --store S01`."),
+    "needs_guide": ("导购必须指定 --guide", "a guide needs --guide",
+                    "例如 `winback users add wang --role guide --guide G0001`(导购编号见 staff 表)。",
+                    "E.g. `winback users add wang --role guide --guide G0001` (the staff table's guide_id)."),
+    "user_exists": ("用户 {username} 已存在", "user {username} already exists",
+                    "换个用户名,或用 `winback users reset` 重设其密码。",
+                    "Choose another name, or reset the password with `winback users reset`."),
+    "no_user": ("没有用户 {username}", "no user {username}",
+                "用 `winback users list` 查看现有用户。", "`winback users list` shows the users."),
+    "weak_password": ("密码至少 {n} 个字符", "the password needs at least {n} characters",
+                      "用 --password-stdin 从标准输入传入一个更长的密码。",
+                      "Pass a longer one on standard input (--password-stdin)."),
+    "bad_name": ("用户名 {username!r} 不可用", "user name {username!r} cannot be used",
+                 "用 1–64 个字母、数字、点、下划线或连字符。",
+                 "Use 1–64 letters, digits, dots, underscores or dashes."),
+}  # fmt: skip
+
+
+def label(key: str, lang: str) -> str:
+    zh, en = LABELS[key]
+    return zh if lang == "zh" else en
+
+
+def message(key: str, lang: str, **fields: object) -> tuple[str, str]:
+    """(message, hint) of an error key in `lang`, with its fields filled in."""
+    zh, en, hint_zh, hint_en = MESSAGES[key]
+    msg, hint = (zh, hint_zh) if lang == "zh" else (en, hint_en)
+    return msg.format(**fields), hint.format(**fields)

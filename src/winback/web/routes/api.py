@@ -1,0 +1,121 @@
+"""The JSON API (GET /openapi.json describes it). Each route: the request's context (`locked`), the caller's console
+(401 / 403 / CSRF there), one console call, the typed result as JSON."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from starlette.requests import Request
+from starlette.responses import Response
+
+from winback.web import schemas as s
+from winback.web.auth import (
+    caller_of,
+    check_csrf,
+    clear_cookies,
+    console_for,
+    locked,
+    require_session,
+    set_csrf_cookie,
+    set_login_cookies,
+    token_of,
+)
+from winback.web.passwords import new_token
+from winback.web.render import ResultJSON
+
+router = APIRouter(prefix="/api", tags=["api"])
+_THROTTLED = {429: {"model": s.ErrorOut, "description": "too many failed logins / 登录失败过多"}}
+
+
+@router.get("/csrf", response_model=s.CsrfOut)
+def csrf(request: Request) -> Response:
+    """A fresh CSRF token, also set as the csrf_token cookie (send it back as X-CSRF-Token to log in)."""
+    token = new_token()
+    resp = ResultJSON({"csrf_token": token})
+    set_csrf_cookie(resp, request, token)
+    return resp
+
+
+@router.post("/login", response_model=s.LoginOut, responses={**s.ERRORS, **_THROTTLED})
+def login(body: s.LoginIn, request: Request) -> Response:
+    """Log in with a user name and password: sets the session cookie and a new CSRF token."""
+    check_csrf(request, None)
+    with locked(request) as st:
+        result = st.users.login(body.username, body.password, caller_of(request))
+    resp = ResultJSON(result)
+    set_login_cookies(resp, request, result, st.secret)
+    return resp
+
+
+@router.post("/logout", response_model=s.OkOut, responses=s.ERRORS)
+def logout(request: Request) -> Response:
+    with locked(request) as st:
+        session = require_session(st, request)
+        check_csrf(request, session)
+        token = token_of(st, request)
+        assert token is not None
+        st.users.logout(token, session.user, caller_of(request))
+    resp = ResultJSON({"ok": True})
+    clear_cookies(resp)
+    return resp
+
+
+@router.get("/me", response_model=s.UserOut, responses=s.ERRORS)
+def me(request: Request) -> Response:
+    with locked(request) as st:
+        return ResultJSON(require_session(st, request).user)
+
+
+@router.get("/overview", response_model=s.OverviewOut, responses=s.ERRORS)
+def overview(request: Request) -> Response:
+    """The brand at a glance (HQ roles)."""
+    with locked(request) as st:
+        return ResultJSON(console_for(st, request).overview())
+
+
+@router.get("/segments", response_model=s.SegmentsOut, responses=s.ERRORS)
+def segments(request: Request, scheme: str = "seed_cn", by: str | None = None) -> Response:
+    """Members per segment; a store manager gets his stores, a guide her own members."""
+    with locked(request) as st:
+        return ResultJSON(console_for(st, request).segments(scheme=scheme, by=by or None))
+
+
+@router.get("/members", response_model=s.MembersOut, responses=s.ERRORS)
+def members(
+    request: Request,
+    segment: str | None = None,
+    store: str | None = None,
+    scheme: str = "seed_cn",
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> Response:
+    """A page of members in the caller's scope, most valuable first (phones masked)."""
+    with locked(request) as st:
+        con = console_for(st, request)
+        return ResultJSON(con.members(scheme=scheme, segment=segment, store=store, limit=limit, offset=offset))
+
+
+@router.get("/members/{member_id}", response_model=s.MemberOut, responses=s.ERRORS)
+def member(member_id: str, request: Request) -> Response:
+    """One member: every number and the rule behind it (403 outside the caller's scope)."""
+    with locked(request) as st:
+        return ResultJSON(console_for(st, request).member(member_id))
+
+
+@router.post("/members/{member_id}/phone", response_model=s.PhoneOut, responses=s.ERRORS)
+def reveal_phone(member_id: str, request: Request) -> Response:
+    """The member's full phone number (logged in the audit log; never for an analyst)."""
+    with locked(request) as st:
+        return ResultJSON(console_for(st, request).reveal_phone(member_id))
+
+
+@router.get("/campaigns", response_model=s.CampaignsOut, responses=s.ERRORS)
+def campaigns(request: Request) -> Response:
+    with locked(request) as st:
+        return ResultJSON(console_for(st, request).campaigns())
+
+
+@router.get("/campaigns/{campaign_id}/report", response_model=s.ReportOut, responses=s.ERRORS)
+def report(campaign_id: str, request: Request) -> Response:
+    """Per arm: responders, revenue, incremental vs control with intervals, the winner rule."""
+    with locked(request) as st:
+        return ResultJSON(console_for(st, request).report(campaign_id))

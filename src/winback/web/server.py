@@ -1,0 +1,154 @@
+"""`create_app(wb)`: the FastAPI app of the web console, over one app object that owns the warehouse file, and
+`serve(wb, host, port)`, which runs it with uvicorn (what `winback serve` calls).
+
+Errors: every route answers a failure with one JSON shape, `{"error": {"type", "message", "hint"}}` (the pages
+render it as a page, and send a 401 to the login page), in the caller's language: 401 not logged in, 403 outside
+the role or scope or no CSRF token, 404 not found, 400/422 bad input, 429 throttled, 503 locked, 500 otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import socket
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from winback.errors import ConfigError, EngineError, InputError, NotFoundError, WarehouseLockedError, WinbackError
+from winback.web.auth import WebState, lang_of
+from winback.web.errors import Throttled, WebError
+from winback.web.labels import message
+from winback.web.render import ResultJSON
+from winback.web.users_service import UsersService
+
+if TYPE_CHECKING:
+    from winback.app import Winback
+
+log = logging.getLogger("winback.web")
+
+
+def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
+    """The console over `wb` (which it opens read-write: the server owns the file while it runs). `secret` signs
+    the session cookies (default: the web_secret setting, else a random one per start)."""
+    from winback.web.routes import api, pages
+
+    ready = threading.Event()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ready.set()
+        yield
+
+    app = FastAPI(title="winback", version="1", lifespan=lifespan, docs_url="/docs", redoc_url=None,
+                  description="唤醒 winback 控制台 API · the winback console API")  # fmt: skip
+    wb.db()  # open read-write now: migrations (users, sessions, audit) applied, the file held by this process
+    app.state.web = WebState(wb, UsersService(wb), wb.settings, secret or wb.settings.web_secret or
+                             secrets.token_urlsafe(32), threading.RLock())  # fmt: skip
+    app.state.ready = ready
+    app.mount("/static", StaticFiles(packages=[("winback.web", "static")]), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    _add_error_handlers(app)
+    return app
+
+
+# -- errors ------------------------------------------------------------------------------------------------------
+def status_of(exc: WinbackError) -> int:
+    if isinstance(exc, WebError):
+        return exc.status
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, (InputError, ConfigError)):
+        return 400
+    if isinstance(exc, WarehouseLockedError):
+        return 503
+    if isinstance(exc, EngineError) and exc.conflict:
+        return 409
+    return 500
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path in ("/openapi.json", "/docs") or path.startswith("/static/")
+
+
+def error_response(request: Request, status: int, kind: str, msg: str, hint: str | None) -> Response:
+    if not wants_json(request):
+        if status == 401:
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        from winback.web.routes.pages import error_page
+
+        return error_page(request, status, msg, hint)
+    return ResultJSON({"error": {"type": kind, "message": msg, "hint": hint}}, status_code=status)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    def winback_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, WinbackError)
+        msg, hint = exc.localized(lang_of(request)) if isinstance(exc, WebError) else (exc.message, exc.hint)
+        resp = error_response(request, status_of(exc), type(exc).__name__, msg, hint)
+        if isinstance(exc, Throttled):
+            resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
+
+    def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        lang = lang_of(request)
+        if exc.status_code == 404:
+            msg, hint = message("not_found", lang, path=request.url.path)
+            return error_response(request, 404, "NotFoundError", msg, hint)
+        return error_response(request, exc.status_code, "HTTPError", str(exc.detail), None)
+
+    def validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        detail = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors())
+        msg, hint = message("bad_request", lang_of(request), detail=detail)
+        return error_response(request, 422, "InputError", msg, hint)
+
+    def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s", request.url.path)
+        return error_response(request, 500, "InternalError", f"{type(exc).__name__}: {exc}", None)
+
+    handlers: dict[type[Exception], Callable[[Request, Exception], Response]] = {
+        WinbackError: winback_error, HTTPException: http_error, RequestValidationError: validation_error,
+        Exception: unexpected,
+    }  # fmt: skip
+    for kind, fn in handlers.items():
+        app.add_exception_handler(kind, fn)
+
+
+# -- running it ---------------------------------------------------------------------------------------------------
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket (port 0: a free one); requests queue on it until the server accepts them."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    return sock
+
+
+def make_server(app: FastAPI, *, log_level: str = "warning") -> Any:
+    import uvicorn
+
+    return uvicorn.Server(uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on"))
+
+
+def serve(wb: Winback, *, host: str, port: int, on_ready: Callable[[str], None] | None = None) -> None:
+    """Run the console until interrupted; `on_ready(url)` is called once the socket listens."""
+    app = create_app(wb)
+    sock = bind(host, port)
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{sock.getsockname()[1]}"
+    if on_ready is not None:
+        on_ready(url)
+    make_server(app, log_level="info").run(sockets=[sock])
