@@ -69,6 +69,7 @@ def write_workbook(
     os.close(fd)
     names: list[str] = []
     try:
+        # constant_memory: each row goes to disk as it is written (a 66k-task sheet needs ~100 MB, not ~800 MB)
         wb = xlsxwriter.Workbook(tmp, {"constant_memory": True, "default_date_format": "yyyy-mm-dd"})
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
         fill = wb.add_format({"bold": True, "bg_color": "#FFF2CC", "border": 1})
@@ -88,14 +89,21 @@ def write_workbook(
             for i, r in enumerate(rows, start=1):
                 for j, (key, *_rest) in enumerate(COLUMNS):
                     v = r.get(key)
+                    if v is None:
+                        continue
                     if isinstance(v, (dt.date, dt.datetime)):
                         ws.write_datetime(i, j, _as_datetime(v), day)
-                    elif v is not None:
-                        ws.write(i, j, v, wrap if key == "script" else None)
+                    elif isinstance(v, (int, float)):
+                        ws.write_number(i, j, v)
+                    else:  # typed writes: `write` would test every string for a number, a formula, a URL
+                        ws.write_string(i, j, str(v), wrap if key == "script" else None)
             if rows:
                 col = [k for k, *_ in COLUMNS].index("outcome")
                 ws.data_validation(1, col, len(rows), col, {"validate": "list", "source": choices})
         wb.close()
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it private; the sheet is an ordinary file
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
