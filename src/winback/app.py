@@ -164,6 +164,24 @@ class Winback:
         return StaffService(self)
 
     @cached_property
+    def journeys(self) -> JourneyService:
+        """The daily run; outreach may not import campaigns or lifecycle, so their two steps are passed in."""
+        from winback.campaigns.types import CampaignRequest
+        from winback.errors import InputError
+        from winback.outreach.journeys_service import JourneyService
+
+        def launch(scenario: str, name: str, now: dt.datetime) -> tuple[str | None, int, int, int]:
+            cid = self.campaigns.create(CampaignRequest(scenario, name=name), now=now).campaign.campaign_id
+            try:
+                r = self.campaigns.launch(cid, now=now)
+            except InputError:  # nobody left to launch to today: the empty draft goes
+                self.campaigns.close(cid, now=now)
+                return cid, 0, 0, 0
+            return cid, r.members, r.tasks, r.touches
+
+        return JourneyService(self, launch=launch, refresh=lambda day: self.lifecycle.refresh(as_of=day))
+
+    @cached_property
     def demo(self) -> DemoService:
         from winback.demo.service import DemoService
 

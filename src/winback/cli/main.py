@@ -14,6 +14,7 @@ from winback.cli import (  # noqa: F401  (imported for their @app.command regist
     overview_cmd,
     quality_cmd,
     rejects_cmd,
+    run_cmd,
     serve_cmd,
     staff_cmd,
     tasks_cmd,

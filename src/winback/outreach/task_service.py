@@ -154,9 +154,9 @@ class TaskService:
         added, changed = store_tasks.record_outcomes(db, new, list(finals.values()), now)
         return ImportResult(str(p), rows, added, rows - len(rejected) - added, changed, rejected)
 
-    def escalate(self) -> EscalateResult:
+    def escalate(self, *, now: dt.datetime | None = None) -> EscalateResult:
         """Overdue open tasks (and tasks without a guide) of running campaigns go to their store's manager, once."""
-        db, now = self.wb.db(), self.wb.now()
+        db, now = self.wb.db(), now or self.wb.now()
         rows = store_tasks.escalate_overdue(db, now)
         names = store_staff.staff_names(db)
         count = Counter((r["store_id"], r["escalated_to"]) for r in rows)

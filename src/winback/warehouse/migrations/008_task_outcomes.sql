@@ -34,3 +34,18 @@ CREATE TABLE task_targets (
     set_at      TIMESTAMP NOT NULL,
     PRIMARY KEY (campaign_id, store_id, metric)
 );
+
+-- One row per journey and day `winback run` did (docs/outreach.md, "Journeys and the daily run"): running the same
+-- day again finds its row and creates nothing; a day after skipped days covers them once (covers_from..day).
+CREATE TABLE journey_runs (
+    journey_id  VARCHAR NOT NULL,
+    day         DATE NOT NULL,
+    covers_from DATE NOT NULL,
+    campaign_id VARCHAR,                                     -- NULL when nobody was due
+    members     INTEGER NOT NULL,
+    tasks       INTEGER NOT NULL,
+    touches     INTEGER NOT NULL,
+    note        VARCHAR,                                     -- why nothing was launched, or why it paused
+    ran_at      TIMESTAMP NOT NULL,
+    PRIMARY KEY (journey_id, day)
+);

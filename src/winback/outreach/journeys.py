@@ -1,0 +1,84 @@
+"""Journeys as rules data (rules/journeys.toml) and the daily run's decisions. Pure.
+
+A journey names a scenario of the playbook; `winback run --date D` enrols it once per day: that day's audience
+becomes a campaign of its own (launched with the scenario's holdout, so every day has its own control group).
+A day already run creates nothing; a run after skipped days does their work once (the audience of day D includes
+everyone who crossed the threshold on the skipped days, since the targets are recency ranges), recorded as
+covering them; a day before the last one run is covered already.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from winback.errors import ConfigError, InputError
+
+
+@dataclass(frozen=True)
+class Journey:
+    id: str
+    name_zh: str
+    name_en: str
+    scenario: str
+    enabled: bool = True
+
+    def name(self, lang: str) -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+
+def parse_journeys(text: str, where: str = "journeys.toml") -> list[Journey]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where} is not valid TOML: {exc}", hint="Fix the line named above.") from exc
+    out: list[Journey] = []
+    for raw in data.get("journey", []):
+        try:
+            j = Journey(
+                str(raw["id"]),
+                str(raw["name_zh"]),
+                str(raw["name_en"]),
+                str(raw["scenario"]),
+                bool(raw.get("enabled", True)),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ConfigError(f"journey {raw.get('id', '?')!r} in {where} lacks {exc}") from exc
+        if any(o.id == j.id for o in out):
+            raise ConfigError(f"journey {j.id!r} is defined twice in {where}")
+        out.append(j)
+    return out
+
+
+def load_journeys(path: Path | str | None = None) -> list[Journey]:
+    """The given file, else the shipped rules/journeys.toml."""
+    if path:
+        p = Path(path)
+        if not p.exists():
+            raise ConfigError(f"journeys file {p} does not exist", hint="Fix the path.")
+        return parse_journeys(p.read_text(encoding="utf-8"), str(p))
+    text = resources.files("winback").joinpath("rules", "journeys.toml").read_text(encoding="utf-8")
+    return parse_journeys(text, "winback/rules/journeys.toml")
+
+
+def covers_from(last_day: dt.date | None, day: dt.date) -> dt.date | None:
+    """The first day a run of `day` covers (the day after the last one run, or `day` itself the first time), or
+    None when `day` is covered already."""
+    if last_day is None:
+        return day
+    if day <= last_day:
+        return None
+    return last_day + dt.timedelta(days=1)
+
+
+def run_moment(day: dt.date, now: dt.datetime) -> dt.datetime:
+    """When the run of `day` acts: now for today, 09:00 of an earlier day (a catch-up); never a future day."""
+    if day > now.date():
+        raise InputError(
+            f"cannot run {day}: it is after today ({now.date()})",
+            hint="Give today or an earlier day (--date YYYY-MM-DD), or set the brand's now (WINBACK_NOW).",
+        )
+    return now if day == now.date() else dt.datetime.combine(day, dt.time(9))

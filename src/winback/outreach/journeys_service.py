@@ -1,0 +1,91 @@
+"""`JourneyService(wb, launch=…, refresh=…)`: `winback run [--date D]`, a day's work.
+
+1. refresh the snapshot (as of the day) if an import finished after the last refresh;
+2. enrol every enabled journey not run for the day yet: its scenario's audience becomes that day's campaign,
+   launched (own holdout, coupons, guide tasks, touches), recorded in journey_runs — a second run of the day finds
+   the row and creates nothing; skipped days are covered once;
+3. escalate overdue guide tasks (and new tasks without a guide) to the store managers;
+4. dispatch what is due when a channels file is set.
+
+Campaigns and the lifecycle are other rooms, which outreach may not import: the app passes `launch(scenario, name,
+now) -> (campaign id, members, tasks, touches)` and `refresh(as_of)` in (app.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from winback.errors import WinbackError
+from winback.outreach import store_journeys
+from winback.outreach.journeys import Journey, covers_from, load_journeys, run_moment
+from winback.outreach.journeys_types import JourneyDay, RunResult
+
+if TYPE_CHECKING:
+    from winback.app import Winback
+
+Launch = Callable[[str, str, dt.datetime], tuple[str | None, int, int, int]]
+
+
+class JourneyService:
+    def __init__(self, wb: Winback, *, launch: Launch, refresh: Callable[[dt.date], object]) -> None:
+        self.wb = wb
+        self._launch = launch
+        self._refresh = refresh
+
+    def journeys(self) -> list[Journey]:
+        return load_journeys()
+
+    def run(self, day: dt.date | None = None) -> RunResult:
+        """Do the day's work (today by default); running the same day again creates nothing."""
+        now = self.wb.now()
+        day = day or now.date()
+        at = run_moment(day, now)
+        db = self.wb.db()
+        before = store_journeys.ledger_counts(db)
+        refreshed = store_journeys.new_data_since_refresh(db)
+        if refreshed:
+            self._refresh(day)
+        last = store_journeys.last_days(self.wb.db())
+        done = [self._enrol(j, day, at, last.get(j.id)) for j in self.journeys() if j.enabled]
+        escalated = self.wb.tasks.escalate(now=at).escalated  # after enrolling: a new guideless task goes at once
+        dispatch, notes = None, []
+        if self.wb.settings.channels:
+            dispatch = self.wb.outreach.dispatch().to_dict()
+        else:
+            notes.append("no channels file (WINBACK_CHANNELS): nothing dispatched; guide tasks wait in the task sheets")
+        after = store_journeys.ledger_counts(self.wb.db())
+        return RunResult(
+            day, at, refreshed, escalated, done, dispatch, after[0] - before[0], after[1] - before[1], notes
+        )
+
+    def _enrol(self, j: Journey, day: dt.date, at: dt.datetime, last: dt.date | None) -> JourneyDay:
+        lang = self.wb.settings.lang
+        start = covers_from(last, day)
+        if start is None:
+            return JourneyDay(
+                j.id, j.name(lang), j.scenario, "covered", [day, day], None, 0, 0, 0, f"run before (last day {last})"
+            )
+        name = f"{j.name(lang)} {day:%Y-%m-%d}"
+        status, note = "launched", None
+        try:
+            cid, members, tasks, touches = self._launch(j.scenario, name, at)
+        except WinbackError as exc:
+            cid, members, tasks, touches, status, note = None, 0, 0, 0, "failed", exc.message
+        if status == "launched" and not members:
+            status, note = "nobody_due", "nobody in the audience today"
+        row = {
+            "journey_id": j.id,
+            "day": day,
+            "covers_from": start,
+            "campaign_id": cid,
+            "members": members,
+            "tasks": tasks,
+            "touches": touches,
+            "note": note,
+            "ran_at": at,
+        }
+        if status != "failed":
+            store_journeys.record_run(self.wb.db(), row)
+        return JourneyDay(j.id, j.name(lang), j.scenario, status, [start, day], cid, members, tasks, touches, note)

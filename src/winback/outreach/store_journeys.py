@@ -1,0 +1,51 @@
+"""The daily run's SQL: which journey days were run, and whether new data arrived since the last refresh."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from winback.engine.duckdb_engine import DuckDBEngine
+
+
+def last_days(db: DuckDBEngine) -> dict[str, dt.date]:
+    """journey id -> the last day run."""
+    return {a: b for a, b in db.fetchall("SELECT journey_id, max(day) FROM journey_runs GROUP BY 1")}
+
+
+def record_run(db: DuckDBEngine, row: dict[str, Any]) -> bool:
+    """Insert one journey day (its key is (journey, day)); False when that day was recorded already."""
+    with db.transaction():
+        got = db.fetchone(
+            "INSERT INTO journey_runs (journey_id, day, covers_from, campaign_id, members, tasks, touches, note, "
+            " ran_at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS "
+            "(SELECT 1 FROM journey_runs WHERE journey_id = ? AND day = ?)",
+            [
+                row["journey_id"],
+                row["day"],
+                row["covers_from"],
+                row["campaign_id"],
+                row["members"],
+                row["tasks"],
+                row["touches"],
+                row["note"],
+                row["ran_at"],
+                row["journey_id"],
+                row["day"],
+            ],
+        )
+    return bool(got and got[0])
+
+
+def new_data_since_refresh(db: DuckDBEngine) -> bool:
+    """Whether an import finished after the last refresh (or there is data but no snapshot yet)."""
+    row = db.fetchone("SELECT (SELECT max(finished_at) FROM imports), (SELECT max(refreshed_at) FROM snapshot_runs)")
+    imported, refreshed = row if row else (None, None)
+    return imported is not None and (refreshed is None or imported > refreshed)
+
+
+def ledger_counts(db: DuckDBEngine) -> tuple[int, int]:
+    """(tasks, touches) in the warehouse: what a run created is the difference."""
+    row = db.fetchone("SELECT (SELECT count(*) FROM tasks), (SELECT count(*) FROM touches)")
+    return (int(row[0]), int(row[1])) if row else (0, 0)
