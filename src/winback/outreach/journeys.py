@@ -82,3 +82,19 @@ def run_moment(day: dt.date, now: dt.datetime) -> dt.datetime:
             hint="Give today or an earlier day (--date YYYY-MM-DD), or set the brand's now (WINBACK_NOW).",
         )
     return now if day == now.date() else dt.datetime.combine(day, dt.time(9))
+
+
+#: the run's messages, (zh, en)
+NOTES = {
+    "no_channels": (
+        "未设置渠道配置文件（WINBACK_CHANNELS）：未派发；导购任务在任务表里等待",
+        "no channels file (WINBACK_CHANNELS): nothing dispatched; guide tasks wait in the task sheets",
+    ),
+    "covered": ("已运行过，最后一天", "run before, last day"),
+    "nobody": ("今天没有符合条件的会员", "nobody in the audience today"),
+}
+
+
+def note(lang: str, key: str) -> str:
+    zh, en = NOTES[key]
+    return zh if lang == "zh" else en

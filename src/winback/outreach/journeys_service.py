@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from winback.errors import WinbackError
 from winback.outreach import store_journeys
 from winback.outreach.journeys import Journey, covers_from, load_journeys, run_moment
+from winback.outreach.journeys import note as _say
 from winback.outreach.journeys_types import JourneyDay, RunResult
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class JourneyService:
         if self.wb.settings.channels:
             dispatch = self.wb.outreach.dispatch().to_dict()
         else:
-            notes.append("no channels file (WINBACK_CHANNELS): nothing dispatched; guide tasks wait in the task sheets")
+            notes.append(_say(self.wb.settings.lang, "no_channels"))
         after = store_journeys.ledger_counts(self.wb.db())
         return RunResult(
             day, at, refreshed, escalated, done, dispatch, after[0] - before[0], after[1] - before[1], notes
@@ -65,7 +66,7 @@ class JourneyService:
         start = covers_from(last, day)
         if start is None:
             return JourneyDay(
-                j.id, j.name(lang), j.scenario, "covered", [day, day], None, 0, 0, 0, f"run before (last day {last})"
+                j.id, j.name(lang), j.scenario, "covered", [day, day], None, 0, 0, 0, f"{_say(lang, 'covered')} {last}"
             )
         name = f"{j.name(lang)} {day:%Y-%m-%d}"
         status, note = "launched", None
@@ -74,7 +75,7 @@ class JourneyService:
         except WinbackError as exc:
             cid, members, tasks, touches, status, note = None, 0, 0, 0, "failed", exc.message
         if status == "launched" and not members:
-            status, note = "nobody_due", "nobody in the audience today"
+            status, note = "nobody_due", _say(lang, "nobody")
         row = {
             "journey_id": j.id,
             "day": day,

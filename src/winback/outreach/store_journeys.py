@@ -5,13 +5,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from winback.errors import EngineError, InputError
+
 if TYPE_CHECKING:
     from winback.engine.duckdb_engine import DuckDBEngine
 
 
 def last_days(db: DuckDBEngine) -> dict[str, dt.date]:
     """journey id -> the last day run."""
-    return {a: b for a, b in db.fetchall("SELECT journey_id, max(day) FROM journey_runs GROUP BY 1")}
+    try:
+        rows = db.fetchall("SELECT journey_id, max(day) FROM journey_runs GROUP BY 1")
+    except EngineError as exc:
+        if exc.kind != "catalog":
+            raise
+        raise InputError(
+            "the warehouse has no journey_runs table (it applied an early version of migration 008)",
+            hint="Run `winback init` on a new warehouse file, or ask for the journey_runs migration to be renumbered.",
+        ) from exc
+    return {a: b for a, b in rows}
 
 
 def record_run(db: DuckDBEngine, row: dict[str, Any]) -> bool:
