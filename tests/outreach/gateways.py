@@ -63,7 +63,7 @@ class _Base:
                         headers[k.strip()] = v.strip()
                 n = int(headers.get("Content-Length") or headers.get("content-length") or 0)
                 body = await reader.readexactly(n) if n else b""
-                status, doc = self.handle(path, headers, body)
+                status, doc = (200, self.stats()) if path == "/_stats" else self.handle(path, headers, body)
                 out = json.dumps(doc, ensure_ascii=False).encode()
                 head_out = (
                     f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(out)}\r\n\r\n"
@@ -91,10 +91,15 @@ class _Base:
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, object]:
         raise NotImplementedError
 
+    def stats(self) -> dict[str, Any]:
+        """GET /_stats: counters, for a benchmark running the gateway in another process."""
+        return {}
+
 
 class WebhookGateway(_Base):
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, *, keep_bodies: bool = True) -> None:
         super().__init__()
+        self.keep_bodies = keep_bodies
         self.secret = secret.encode()
         self.posts: list[tuple[str, int]] = []  # (key, attempt) in arrival order
         self.accepted: Counter[str] = Counter()  # key -> acceptances (must never exceed 1)
@@ -123,13 +128,24 @@ class WebhookGateway(_Base):
             if key in self.accepted:
                 return 200, {"duplicate": True}
             self.accepted[key] += 1
-            self.bodies[key] = doc
+            if self.keep_bodies:
+                self.bodies[key] = doc
         return 200, {"accepted": True}
+
+    def stats(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "posts": len(self.posts),
+                "accepted": len(self.accepted),
+                "max_per_key": max(self.accepted.values(), default=0),
+                "bad_signatures": self.bad_signatures,
+            }
 
 
 class SmsGateway(_Base):
-    def __init__(self, key_id: str, secret: str, *, throttle_batches: int = 0) -> None:
+    def __init__(self, key_id: str, secret: str, *, throttle_batches: int = 0, keep_details: bool = True) -> None:
         super().__init__()
+        self.keep_details = keep_details
         self.key_id, self.secret = key_id, secret
         self.received: Counter[str] = Counter()  # national number -> messages accepted (no de-duplication)
         self.by_phone: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -173,6 +189,9 @@ class SmsGateway(_Base):
             return 200, {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "throttled"}
         self.batch_sizes.append(len(phones))
         biz = f"BIZ{self.calls:08d}"
+        if not self.keep_details:  # the benchmark: count only
+            self.received.update(phones)
+            return 200, {"Code": "OK", "Message": "OK", "BizId": biz, "RequestId": biz}
         for phone, tp in zip(phones, tparams, strict=True):
             self.received[phone] += 1
             ok = phone not in self.undeliverable
@@ -198,6 +217,15 @@ class SmsGateway(_Base):
         if self.on_batch is not None:
             self.on_batch(sum(self.batch_sizes))
         return 200, {"Code": "OK", "Message": "OK", "BizId": biz, "RequestId": biz}
+
+    def stats(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "numbers": len(self.received),
+                "messages": sum(self.received.values()),
+                "calls": self.calls,
+                "max_per_number": max(self.received.values(), default=0),
+            }
 
     def reply(self, phone: str, text: str) -> None:
         with self.lock:

@@ -33,7 +33,9 @@ def test_dispatch_sends_webhook_sms_and_email_once(app_at, servers) -> None:  # 
     body = hook.bodies[hook_keys[0]]
     assert {"idempotency_key", "channel", "campaign_id", "member_id", "to", "text"} <= set(body)
     assert body["to"] == "+8613900000000" and body["text"].startswith("M00000")
-    assert sorted(sms.batch_sizes) == [90, 100] and sum(sms.received.values()) == 190 and max(sms.received.values()) == 1
+    assert (
+        sorted(sms.batch_sizes) == [90, 100] and sum(sms.received.values()) == 190 and max(sms.received.values()) == 1
+    )
     assert sms.by_phone["13900000040"][0]["Params"] == {"code": "CODEM00040", "name": "M00040"}
     assert sorted(smtp.ids.values()) == [1] * 20
     assert len(smtp.messages) == 20 and smtp.messages[0]["X-Winback-Key"] in mail_keys

@@ -56,19 +56,19 @@ class Tally:
 
 
 def to_row(d: Mapping[str, Any], attempt: int, batch_id: str | None = None) -> LedgerRow:
-    payload = LedgerRow.parse_payload(d.get("payload"))
     return LedgerRow(
         key=str(d["key"]),
         channel=str(d["channel"]),
         campaign_id=d.get("campaign_id"),
         member_id=str(d["member_id"]),
         to=d.get("address"),
-        text=str(payload.get("text") or ""),
+        text=str(d.get("text") or ""),
         attempt=attempt,
         batch_id=batch_id if batch_id is not None else d.get("batch_id"),
         sender=d.get("sender"),
         provider_id=d.get("provider_id"),
-        payload=payload,
+        code=d.get("code"),
+        raw_payload=d.get("payload"),
     )
 
 
@@ -266,6 +266,8 @@ class Dispatcher:
         return out
 
     def receipts(self, name: str, ch: Channel, t: Tally) -> None:
+        if not getattr(ch, "has_receipts", True):
+            return
         now = self.now()
         waiting = store_dispatch.awaiting_receipts(self.db, name, since=now - dt.timedelta(days=3), limit=200_000)
         if not waiting:
@@ -285,6 +287,8 @@ class Dispatcher:
         t.receipts += store_dispatch.record_receipts(self.db, rec, now)
 
     def inbound(self, name: str, ch: Channel, t: Tally) -> None:
+        if not getattr(ch, "has_inbound", True):
+            return
         now = self.now()
         for ev in ch.inbound():
             if ev.kind == "uplink":

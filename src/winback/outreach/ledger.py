@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 QUEUED, SENDING, SENT, DELIVERED, FAILED, SKIPPED = "queued", "sending", "sent", "delivered", "failed", "skipped"
@@ -83,7 +84,8 @@ class LedgerRow:
 
     `to` is the recipient resolved at claim time (phone in E.164, e-mail, WeCom external userid, …); `sender` the
     guide's WeCom userid where there is one; `attempt` the number of this call (1 = first); `batch_id` the
-    dispatch batch (the SMS out-id); `payload` the JSON queued with the touch (at least `text`, often `code`)."""
+    dispatch batch (the SMS out-id); `text` and `code` come from the payload queued with the touch, and
+    `payload` is all of it (a dict, parsed on first use)."""
 
     key: str
     channel: str
@@ -95,7 +97,12 @@ class LedgerRow:
     batch_id: str | None = None
     sender: str | None = None
     provider_id: str | None = None
-    payload: dict[str, Any] = field(default_factory=dict)
+    code: str | None = None
+    raw_payload: str | dict[str, Any] | None = field(default=None, repr=False)
+
+    @cached_property
+    def payload(self) -> dict[str, Any]:
+        return self.parse_payload(self.raw_payload)
 
     @staticmethod
     def parse_payload(raw: str | dict[str, Any] | None) -> dict[str, Any]:

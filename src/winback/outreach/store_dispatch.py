@@ -44,6 +44,7 @@ _DUE_SQL = """
         LIMIT $4
     )
     SELECT t.idempotency_key AS key, t.campaign_id, t.member_id, t.channel, t.payload::VARCHAR AS payload,
+           t.payload->>'text' AS text, t.payload->>'code' AS code,
            t.attempts, {address} AS address, {consent} AS consent,
            m.opted_out_at IS NOT NULL OR list_contains(o.channels, '*') AS opted_out,
            coalesce(o.channels, []) AS opted_out_channels,
@@ -196,6 +197,7 @@ def in_flight(db: DuckDBEngine, channel: str, *, campaign_id: str | None, limit:
     """Touches of `channel` in `sending` (a crash or a pending confirmation left them there), by batch."""
     return db.dicts(
         "SELECT idempotency_key AS key, campaign_id, member_id, channel, payload::VARCHAR AS payload, attempts, "
+        " payload->>'text' AS text, payload->>'code' AS code, "
         " recipient AS address, sender, batch_id, provider_id, sending_at "
         "FROM touches WHERE status = 'sending' AND channel = $1 AND ($2::VARCHAR IS NULL OR campaign_id = $2) "
         "ORDER BY batch_id, idempotency_key LIMIT $3",
@@ -207,6 +209,7 @@ def awaiting_receipts(db: DuckDBEngine, channel: str, *, since: dt.datetime, lim
     """Sent touches of `channel` still without a delivery receipt, sent since `since`."""
     return db.dicts(
         "SELECT idempotency_key AS key, campaign_id, member_id, channel, payload::VARCHAR AS payload, attempts, "
+        " payload->>'text' AS text, payload->>'code' AS code, "
         " recipient AS address, sender, batch_id, provider_id, sending_at "
         "FROM touches WHERE status = 'sent' AND channel = $1 AND sent_at >= $2 ORDER BY batch_id LIMIT $3",
         [channel, since, limit],

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 class EmailChannel:
     batch_size = 50
     resolve_sends = True
+    has_receipts = False
+    has_inbound = False
 
     def __init__(self, config: ChannelConfig) -> None:
         self.name = config.name

@@ -67,13 +67,15 @@ class SmsChannel:
         self.sign_name = str(config.require("sign_name"))
         self.template_code = str(config.require("template_code"))
         self.params = list(config.get("params", ["code"]))
+        self._fast = set(self.params) <= {"code", "text"}
         self.region = str(config.get("region", "cn-hangzhou"))
         self._http = Http(str(config.require("endpoint")), timeout=float(config.get("timeout", 10)))
         self.connections = int(config.get("connections", 4))
         rate = config.get("rate_per_second")
         self.rate_per_second = None if rate is None else float(rate)
         self.batch_size = min(100, int(config.get("batch_size", 100)))
-        self.with_receipts = bool(config.get("receipts", True))
+        self.has_receipts = bool(config.get("receipts", True))
+        self.has_inbound = bool(config.get("uplink", True))
         self.max_attempts = int(config.get("max_attempts", 6))
         self.backoff_base = float(config.get("backoff_base", 60))
         self.backoff_max = float(config.get("backoff_max", 3600))
@@ -119,6 +121,8 @@ class SmsChannel:
         return [SendResult(r.key, "failed", response=reply.short(), reason="rejected") for r in rows]
 
     def _params(self, row: LedgerRow) -> dict[str, str]:
+        if self._fast:  # code and text only: no need to parse the payload
+            return {p: (row.code or "") if p == "code" else row.text for p in self.params}
         values: dict[str, Any] = {**row.payload, "text": row.text}
         return {p: "" if values.get(p) is None else str(values[p]) for p in self.params}
 
@@ -145,8 +149,6 @@ class SmsChannel:
         return out
 
     def receipts(self, rows: Sequence[LedgerRow]) -> list[SendResult]:
-        if not self.with_receipts:
-            return []
         by = {(r.batch_id, national(r.to)): r.key for r in rows}
         out = []
         reply = self.call("PullSmsReport")

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 class WebhookChannel:
     batch_size = 50
     resolve_sends = True  # an unknown result is resolved by sending again with the same key
+    has_receipts = False
+    has_inbound = False
 
     def __init__(self, config: ChannelConfig) -> None:
         self.name = config.name
@@ -47,7 +49,7 @@ class WebhookChannel:
             "member_id": row.member_id,
             "to": row.to,
             "text": row.text,
-            "code": row.payload.get("code"),
+            "code": row.code,
             "payload": row.payload,
         }
         return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")

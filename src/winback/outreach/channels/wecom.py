@@ -40,6 +40,8 @@ STATUS = {1: ("delivered", None), 2: ("failed", "wecom_not_friend"), 3: ("failed
 class WecomChannel:
     batch_size = 100
     resolve_sends = False
+    has_receipts = False
+    has_inbound = False
 
     def __init__(self, config: ChannelConfig) -> None:
         self.name = config.name
