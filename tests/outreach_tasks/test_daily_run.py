@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from winback.campaigns.scenarios import load_playbook
 from winback.cli.main import app
 from winback.errors import ConfigError, InputError
-from winback.outreach.journeys import covers_from, load_journeys, parse_journeys, run_moment
+from winback.outreach.journeys import ArmSums, covers_from, load_journeys, parse_journeys, pause_rule, run_moment
 
 runner = CliRunner()
 
@@ -35,6 +35,25 @@ def test_days_covered_and_the_moment_of_a_run() -> None:
     assert run_moment(d - dt.timedelta(days=1), now) == dt.datetime(2026, 11, 20, 9, 0)
     with pytest.raises(InputError, match="after today"):
         run_moment(d + dt.timedelta(days=1), now)
+
+
+def _arm(values: list[float], discounts: float = 0.0) -> ArmSums:
+    return ArmSums(len(values), sum(values), sum(v * v for v in values), discounts)
+
+
+def test_a_rung_pauses_only_on_evidence_of_a_negative_incremental_margin() -> None:
+    assert pause_rule([]) == pause_rule([(_arm([]), _arm([1.0]), 0.6, 1.5)])
+    assert not pause_rule([]).paused
+    nothing = pause_rule([(_arm([0.0] * 400), _arm([0.0] * 40), 0.6, 1.5)])  # nobody bought: cost only
+    assert nothing.paused and nothing.incremental_margin == -600.0 and nothing.upper_95 == -600.0
+    assert "upper bound" in nothing.say("en") and "已暂停" in nothing.say("zh")
+    noisy = pause_rule([(_arm([0.0] * 390 + [300.0] * 10), _arm([0.0] * 38 + [300.0] * 2), 0.6, 1.5)])
+    assert noisy.incremental_margin is not None and noisy.incremental_margin < 0 and not noisy.paused
+    good = pause_rule([(_arm([0.0] * 300 + [200.0] * 100), _arm([0.0] * 36 + [200.0] * 4), 0.6, 1.5)])
+    assert good.incremental_margin is not None and good.incremental_margin > 0 and not good.paused
+    two = pause_rule([(_arm([0.0] * 400), _arm([0.0] * 40), 0.6, 1.5)] * 2)
+    assert two.campaigns == 2 and two.incremental_margin == -1200.0
+    assert ArmSums(3, 6.0, 14.0).mean_var() == (2.0, 1.0)
 
 
 def test_the_shipped_journeys_name_scenarios_of_the_playbook() -> None:
@@ -66,3 +85,9 @@ def test_run_twice_creates_nothing_and_a_skipped_day_is_caught_up_once(demo_bran
     assert {j["status"] for j in skipped["journeys"]} == {"covered"}
     err = _run(db, "2026-11-24T11:00", "--date", "2026-11-25", ok=False)
     assert "after today" in err["error"]["message"]
+    # the history ends on 2026-11-20: nobody bought in the first day's windows, so each rung lost its contact cost
+    # with certainty and pauses itself (the campaigns of the 24th are still in their window)
+    paused = _run(db, "2026-12-06T10:00")
+    assert {j["status"] for j in paused["journeys"]} == {"paused"}, paused["journeys"]
+    assert all("upper bound" in j["note"] or "上限" in j["note"] for j in paused["journeys"])
+    assert (paused["created_tasks"], paused["created_touches"]) == (0, 0)

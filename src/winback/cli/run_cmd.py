@@ -20,6 +20,7 @@ STATUS = {
     "nobody_due": ("今日无人", "nobody due"),
     "covered": ("已做过", "run before"),
     "failed": ("失败", "failed"),
+    "paused": ("已暂停", "paused"),
 }
 
 

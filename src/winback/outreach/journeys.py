@@ -98,3 +98,56 @@ NOTES = {
 def note(lang: str, key: str) -> str:
     zh, en = NOTES[key]
     return zh if lang == "zh" else en
+
+
+# -- the pause rule ------------------------------------------------------------------------------------------
+Z95_ONE_SIDED = 1.6448536269514722
+
+
+@dataclass(frozen=True)
+class ArmSums:
+    """One arm of one finished campaign of a journey: members, Σ revenue, Σ revenue², coupon discounts."""
+
+    n: int
+    revenue: float
+    revenue_sq: float
+    discounts: float = 0.0
+
+    def mean_var(self) -> tuple[float, float]:
+        if self.n < 2:
+            return (self.revenue / self.n if self.n else 0.0), 0.0
+        mean = self.revenue / self.n
+        return mean, max(0.0, (self.revenue_sq - self.n * mean * mean) / (self.n - 1))
+
+
+@dataclass(frozen=True)
+class Pause:
+    paused: bool
+    campaigns: int
+    incremental_margin: float | None  # Σ over campaigns of margin × incremental revenue − cost
+    upper_95: float | None  # its one-sided 95 % upper bound
+
+    def say(self, lang: str) -> str:
+        if self.incremental_margin is None or self.upper_95 is None:
+            return ""
+        im, hi = self.incremental_margin, self.upper_95
+        if lang == "zh":
+            return f"已暂停：{self.campaigns} 期活动的增量毛利 {im:,.0f} 元，单侧 95% 上限 {hi:,.0f} 元 < 0"
+        n = self.campaigns
+        return f"paused: incremental margin {im:,.0f} over {n} campaigns, one-sided 95% upper bound {hi:,.0f} < 0"
+
+
+def pause_rule(finished: list[tuple[ArmSums, ArmSums, float, float]]) -> Pause:
+    """(treated, control, margin, cost per contact) of every finished campaign of a journey -> whether the rung
+    pauses: its pooled incremental margin (Σ margin × n_t (mean_t − mean_c) − n_t × cost per contact − discounts)
+    is below zero with one-sided 95 % evidence (Welch variances, campaigns independent)."""
+    usable = [(t, c, m, cpc) for t, c, m, cpc in finished if t.n > 0 and c.n > 0]
+    if not usable:
+        return Pause(False, 0, None, None)
+    im = var = 0.0
+    for t, c, m, cpc in usable:
+        (mt, vt), (mc, vc) = t.mean_var(), c.mean_var()
+        im += m * t.n * (mt - mc) - t.n * cpc - t.discounts
+        var += (m * t.n) ** 2 * (vt / t.n + vc / c.n)
+    hi = im + Z95_ONE_SIDED * var**0.5
+    return Pause(hi < 0, len(usable), im, hi)

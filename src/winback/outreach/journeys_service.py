@@ -4,6 +4,8 @@
 2. enrol every enabled journey not run for the day yet: its scenario's audience becomes that day's campaign,
    launched (own holdout, coupons, guide tasks, touches), recorded in journey_runs — a second run of the day finds
    the row and creates nothing; skipped days are covered once;
+   a rung whose finished campaigns show an incremental margin below zero with one-sided 95 % evidence pauses
+   itself (journeys.pause_rule) and says so;
 3. escalate overdue guide tasks (and new tasks without a guide) to the store managers;
 4. dispatch what is due when a channels file is set.
 
@@ -15,11 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from winback.errors import WinbackError
 from winback.outreach import store_journeys
-from winback.outreach.journeys import Journey, covers_from, load_journeys, run_moment
+from winback.outreach.journeys import ArmSums, Journey, covers_from, load_journeys, pause_rule, run_moment
 from winback.outreach.journeys import note as _say
 from winback.outreach.journeys_types import JourneyDay, RunResult
 
@@ -70,10 +72,14 @@ class JourneyService:
             )
         name = f"{j.name(lang)} {day:%Y-%m-%d}"
         status, note = "launched", None
-        try:
-            cid, members, tasks, touches = self._launch(j.scenario, name, at)
-        except WinbackError as exc:
-            cid, members, tasks, touches, status, note = None, 0, 0, 0, "failed", exc.message
+        pause = pause_rule(_finished(store_journeys.finished_arms(self.wb.db(), j.id, at)))
+        if pause.paused:
+            cid, members, tasks, touches, status, note = None, 0, 0, 0, "paused", pause.say(lang)
+        else:
+            try:
+                cid, members, tasks, touches = self._launch(j.scenario, name, at)
+            except WinbackError as exc:
+                cid, members, tasks, touches, status, note = None, 0, 0, 0, "failed", exc.message
         if status == "launched" and not members:
             status, note = "nobody_due", _say(lang, "nobody")
         row = {
@@ -90,3 +96,20 @@ class JourneyService:
         if status != "failed":
             store_journeys.record_run(self.wb.db(), row)
         return JourneyDay(j.id, j.name(lang), j.scenario, status, [start, day], cid, members, tasks, touches, note)
+
+
+def _finished(rows: list[dict[str, Any]]) -> list[tuple[ArmSums, ArmSums, float, float]]:
+    """(treated, control, margin, cost per contact) per finished campaign from store_journeys.finished_arms."""
+    by: dict[str, dict[bool, dict[str, Any]]] = {}
+    for r in rows:
+        by.setdefault(r["campaign_id"], {})[bool(r["control"])] = r
+    out = []
+    for arms in by.values():
+        t, c = arms.get(False), arms.get(True)
+        if t is None or c is None:
+            continue
+        sums = [
+            ArmSums(int(a["n"]), float(a["revenue"]), float(a["revenue_sq"]), float(a["discounts"])) for a in (t, c)
+        ]
+        out.append((sums[0], sums[1], float(t["margin"]), float(t["cost_per_contact"])))
+    return out

@@ -14,7 +14,7 @@ class JourneyDay(Result):
     journey_id: str
     name: str
     scenario: str
-    status: str  # launched | nobody_due | covered (run before) | failed
+    status: str  # launched | nobody_due | paused | covered (run before) | failed
     covers: list[dt.date]  # [first day, last day] this run covered
     campaign_id: str | None
     members: int
