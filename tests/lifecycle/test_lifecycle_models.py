@@ -1,4 +1,4 @@
-"""Refresh with the customer-base models: fits stored, predictions joined back per unique weekly history."""
+"""Refresh with the customer-base models: fits stored, predictions joined back per unique exact-day history."""
 
 from __future__ import annotations
 
@@ -76,33 +76,43 @@ def test_predictions_match_the_model_per_member(fitted: duckdb.DuckDBPyConnectio
     gg_params = json.loads(fitted.execute("SELECT params FROM model_fits WHERE model = 'gamma_gamma'").fetchone()[0])
     gg = GammaGammaFitter.from_dict({"model": "gamma_gamma", "params": gg_params})
     rows = fitted.execute(
-        "SELECT frequency, span_days, first_purchase_days, p_alive, expected_purchases_90d, aov, expected_value, clv "
-        "FROM member_snapshot WHERE orders > 0"
+        "SELECT frequency, span_days, first_purchase_days, p_alive, expected_purchases_90d, purchase_days, "
+        "monetary, expected_value, clv, expected_revenue_90d, clv_flag FROM member_snapshot WHERE orders > 0"
     ).fetchall()
     assert len(rows) > 300
     x = np.array([r[0] for r in rows], dtype=float)
-    t_x = np.floor(np.array([r[1] for r in rows]) / 7.0)
-    big_t = np.floor(np.array([r[2] for r in rows]) / 7.0)
+    # issue 9: exact days, not floored weeks; T runs to the last day observed (the day before as-of)
+    t_x = np.array([r[1] for r in rows], dtype=float) / 7.0
+    big_t = (np.array([r[2] for r in rows], dtype=float) - 1.0) / 7.0
     np.testing.assert_allclose([r[3] for r in rows], bg.p_alive(x, t_x, big_t), rtol=1e-9)
-    np.testing.assert_allclose(
-        [r[4] for r in rows], bg.conditional_expected_purchases(90 / 7, x, t_x, big_t), rtol=1e-9
-    )
-    aov = np.array([r[5] for r in rows])
-    np.testing.assert_allclose([r[6] for r in rows], gg.conditional_expected_value(x, aov), rtol=1e-9)
-    assert rows[0][6] == pytest.approx(expected_value(gg_params, rows[0][0], rows[0][5]))
+    e90 = bg.conditional_expected_purchases(90 / 7, x, t_x, big_t)
+    np.testing.assert_allclose([r[4] for r in rows], e90, rtol=1e-9)
+    # value in one unit: Gamma-Gamma per purchase day (n = purchase days, mean value per purchase day)
+    n_days = np.array([r[5] for r in rows], dtype=float)
+    per_day = np.array([float(r[6]) for r in rows]) / n_days
+    value = np.array([r[7] for r in rows])
+    np.testing.assert_allclose(value, gg.conditional_expected_value(n_days, per_day), rtol=1e-9)
+    assert rows[0][7] == pytest.approx(expected_value(gg_params, rows[0][5], float(rows[0][6]) / rows[0][5]))
     e365 = bg.conditional_expected_purchases(365 / 7, x, t_x, big_t)
-    np.testing.assert_allclose([r[7] for r in rows], e365 * np.array([r[6] for r in rows]), rtol=1e-9)
+    np.testing.assert_allclose([r[8] for r in rows], e365 * value, rtol=1e-9)
+    np.testing.assert_allclose([r[9] for r in rows], e90 * value, rtol=1e-9)
+    assert {r[10] for r in rows} == {None}  # both fits converged: nothing flagged
 
 
 def test_p_alive_drives_the_lifecycle_stages(fitted: duckdb.DuckDBPyConnection) -> None:
+    # issue 9 replaced "overdue >= 3 or P(alive) < 0.2 -> churned" (it called a member who bought 3 days ago
+    # churned): churn now also needs 180 days of silence and 1.5 cycles overdue
     rows = fitted.execute(
-        "SELECT lifecycle_stage, p_alive, overdue_ratio, purchase_days FROM member_snapshot WHERE orders > 0"
+        "SELECT lifecycle_stage, p_alive, overdue_ratio, purchase_days, recency_days FROM member_snapshot "
+        "WHERE orders > 0"
     ).fetchall()
-    for stage, p_alive, overdue, days in rows:
-        if p_alive < 0.2 or overdue >= 3:
+    for stage, p_alive, overdue, days, recency in rows:
+        if recency >= 180 and overdue >= 1.5 and (p_alive < 0.2 or overdue >= 3 or recency > 730):
             assert stage == "churned"
-        elif stage == "active_repeat":
-            assert days >= 2 and p_alive >= 0.5 and overdue < 1.5
+        else:
+            assert stage != "churned"
+        if stage == "active_repeat":
+            assert days >= 2 and p_alive >= 0.5 and overdue < 1.5 and recency < 90
     assert {r[0] for r in rows} >= {"churned", "active_repeat"}
 
 

@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from winback.cli.main import app
 from winback.engine import DuckDBEngine
-from winback.overview.service import DORMANT, WORTH_WAKING_P_ALIVE, brand_overview
+from winback.lifecycle import waking
+from winback.overview.service import DORMANT, LIKELY_ALIVE_P, brand_overview
 
 
 def test_demo_summary_carries_the_overview(demo_brand) -> None:
@@ -43,8 +44,15 @@ def test_overview_equals_independent_counts(demo_brand) -> None:
         )
     finally:
         con.close()
-    live = members.filter(pl.col("merged_into").is_null())
-    assert ov["quality"]["members_not_merged"] == live.height
+    unmerged = members.filter(pl.col("merged_into").is_null())
+    live = unmerged.filter(pl.col("source") != "guide_wechat")  # issue 9: contacts are not members
+    contacts = unmerged.filter(pl.col("source") == "guide_wechat")
+    assert ov["quality"]["members_not_merged"] == live.height == ov["quality"]["members"]
+    assert set(live["source"].unique().to_list()) == {"erp"}  # the member totals are the ERP member count
+    assert ov["contacts"]["count"] == ov["quality"]["contacts"] == contacts.height > 0
+    assert ov["contacts"]["reachable"] == contacts.filter(pl.col("phone_status") == "mobile").height
+    assert snap.height == sum(s["members"] for s in ov["segments"]["seed_cn"]) <= live.height
+    assert snap.join(contacts, on="member_id").height == 0  # never in stages, tiers or shares
     assert (
         ov["quality"]["valid_phone"]["count"]
         == live.filter(pl.col("phone_status").is_in(["mobile", "landline"])).height
@@ -55,16 +63,27 @@ def test_overview_equals_independent_counts(demo_brand) -> None:
     )
     by_seg = {r["segment"]: r for r in ov["worth_waking"]["rows"]}
     assert list(by_seg) == list(DORMANT)
+    stake = (pl.col("monetary").cast(pl.Float64) * 365.0 / pl.max_horizontal(
+        pl.lit(365.0), pl.col("span_days").cast(pl.Float64) + pl.col("cycle_days").fill_null(0.0))
+    )  # fmt: skip
     for seg in DORMANT:
         part = joined.filter(pl.col("segment") == seg)
-        alive = part.filter(pl.col("p_alive") >= WORTH_WAKING_P_ALIVE)
-        reach = alive.filter((pl.col("phone_status") == "mobile") & pl.col("opted_out_at").is_null())
+        hq = part.filter((pl.col("purchase_days") >= 2) | (pl.col("m_score").fill_null(0) >= 4))
+        reach = hq.filter((pl.col("phone_status") == "mobile") & pl.col("opted_out_at").is_null())
         assert by_seg[seg]["members"] == part.height
-        assert by_seg[seg]["likely_alive"] == alive.height
+        assert by_seg[seg]["worth_waking"] == hq.height
         assert by_seg[seg]["reachable"] == reach.height
-        assert abs(by_seg[seg]["expected_revenue_365d"] - float(alive["clv"].fill_null(0).sum())) < 1e-6 * max(
-            1.0, by_seg[seg]["expected_revenue_365d"]
-        )
+        assert by_seg[seg]["likely_alive"] == hq.filter(pl.col("p_alive") >= LIKELY_ALIVE_P).height
+        got, want = by_seg[seg]["value_at_stake"], float(hq.select(stake.sum()).item() or 0.0)
+        assert abs(got - want) < 1e-6 * max(1.0, want)
+        got, want = by_seg[seg]["expected_revenue_365d"], float(hq["clv"].fill_null(0).sum())
+        assert abs(got - want) < 1e-6 * max(1.0, want)
+    top = ov["worth_waking"]["top"]
+    assert top and [t["value_at_stake"] for t in top] == sorted((t["value_at_stake"] for t in top), reverse=True)
+    assert top[0]["value_at_stake"] == max(
+        (waking.value_at_stake(r) for r in joined.filter(pl.col("segment").is_in(DORMANT)).to_dicts()
+         if waking.is_high_quality(r)), default=None)  # fmt: skip
+    assert ov["worth_waking"]["rule_zh"] and ov["worth_waking"]["rule_en"]
 
 
 def test_overview_cli_json_and_no_snapshot_error(demo_brand, tmp_path) -> None:
@@ -79,3 +98,11 @@ def test_overview_cli_json_and_no_snapshot_error(demo_brand, tmp_path) -> None:
     res = runner.invoke(app, ["--db", str(empty), "overview"])
     assert res.exit_code != 0
     assert "Traceback" not in res.output
+
+
+def test_contacts_are_one_definition() -> None:
+    """The snapshot (lifecycle) and the quality report leave out the same records as contacts."""
+    from winback.lifecycle.snapshot_sql import CONTACT_SOURCES as SNAPSHOT
+    from winback.quality.metrics import CONTACT_SOURCES as QUALITY
+
+    assert SNAPSHOT == QUALITY == ("guide_wechat",)

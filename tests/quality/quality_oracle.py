@@ -13,8 +13,9 @@ MEMBER_COLS = [
 ]  # fmt: skip
 
 
-def expected(w: dict[str, Any], by: str | None) -> dict[Any, dict[str, Any]]:
-    """The same figures computed another way: polars over the raw rows."""
+def expected(w: dict[str, Any], by: str | None, contacts: bool = False) -> dict[Any, dict[str, Any]]:
+    """The same figures computed another way: polars over the raw rows. Members are unmerged records that are not
+    guide-WeChat contacts (issue 9); `contacts` computes the figures over the contacts instead (no orders)."""
     types = {"birthday": pl.Date, "register_date": pl.Date, "opted_out_at": pl.Datetime, "consent_sms": pl.Boolean,
              "consent_call": pl.Boolean}  # fmt: skip
     m = pl.DataFrame(w["members"], schema={c: types.get(c, pl.String) for c in MEMBER_COLS})
@@ -33,7 +34,8 @@ def expected(w: dict[str, Any], by: str | None) -> dict[Any, dict[str, Any]]:
         "register_date": pl.col("register_date").is_null(),
         "tier": blank("tier"),
     }
-    live = m.filter(pl.col("merged_into").is_null()).with_columns(
+    is_contact = pl.col("source") == "guide_wechat"
+    live = m.filter(pl.col("merged_into").is_null() & (is_contact if contacts else ~is_contact)).with_columns(
         key=pl.coalesce("store_id", "register_store") if by == "store" else pl.col(by) if by else pl.lit(None),
         contactable=(pl.col("phone_status") == "mobile")
         & ((pl.col("consent_sms") == True) | (pl.col("consent_call") == True)).fill_null(False)  # noqa: E712
@@ -50,6 +52,7 @@ def expected(w: dict[str, Any], by: str | None) -> dict[Any, dict[str, Any]]:
     for key, g in frames:
         n = g.height
         ords = o if key == "__total__" else o.filter(pl.col("store_id").eq_missing(key)) if by == "store" else None
+        ords = None if contacts else ords
         out[key] = {
             "members": n,
             "contactable": g["contactable"].sum(),

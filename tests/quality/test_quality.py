@@ -116,6 +116,8 @@ def test_report_equals_independent_computation(
     report = quality_report(mem_con, by=by)
     exp = expected(w, by)
     check(report["total"], exp["__total__"])
+    check(report["contacts"], expected(w, None, contacts=True)["__total__"])  # counted apart (issue 9)
+    assert report["contacts"]["orders"] is None
     assert report["dedupe_run"] == (w["runs"] or None)
     if by is None:
         assert report["groups"] == []
@@ -149,20 +151,23 @@ def test_golden_small_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     )
     r = quality_report(con, by="store")
     t = r["total"]
-    assert t["members"] == 4  # E is merged into A
-    assert t["measures"]["contactable"] == {"count": 1, "share": 0.25}  # B's consent is unknown, not given
-    assert t["measures"]["invalid_phone"]["count"] == 1 and t["measures"]["missing_phone"]["count"] == 1
-    assert t["measures"]["incomplete_profile"]["count"] == 3
-    assert t["incomplete_fields"]["birthday"] == {"count": 2, "share": 0.5}
-    assert t["measures"]["never_purchased"]["count"] == 3  # D's only order was cancelled
+    # issue 9: C (a guide-WeChat record matching no ERP member) is a contact, not a member; it used to count as one
+    # (members 4, contactable 1/4, invalid 1, incomplete 3, birthday 2/4, never purchased 3)
+    assert t["members"] == 3  # E is merged into A, C is a contact
+    assert r["contacts"]["members"] == 1 and r["contacts"]["measures"]["invalid_phone"]["count"] == 1
+    assert t["measures"]["contactable"] == {"count": 1, "share": 1 / 3}  # B's consent is unknown, not given
+    assert t["measures"]["invalid_phone"]["count"] == 0 and t["measures"]["missing_phone"]["count"] == 1
+    assert t["measures"]["incomplete_profile"]["count"] == 2
+    assert t["incomplete_fields"]["birthday"] == {"count": 1, "share": 1 / 3}
+    assert t["measures"]["never_purchased"]["count"] == 2  # D's only order was cancelled
     assert t["measures"]["suspected_duplicate"] == {"count": None, "share": None}  # dedupe never ran
     assert t["orders"] == {"orders": 4, "without_member": {"count": 2, "share": 0.5}}
     assert [(g["key"], g["members"], g["orders"]["orders"]) for g in r["groups"]] == [
         ("S1", 2, 1),
-        ("S2", 2, 2),
+        ("S2", 1, 2),
         ("S3", 0, 1),
     ]
-    assert headline(r)["contactable"] == {"count": 1, "share": 0.25}
+    assert headline(r)["contactable"] == {"count": 1, "share": 1 / 3} and headline(r)["contacts"] == 1
     json.dumps(r, ensure_ascii=False)  # plain JSON types only
 
 

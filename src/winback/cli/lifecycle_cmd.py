@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from winback.cli.app import app, current
-from winback.cli.output import console, emit, err_console, fmt, handle_errors, pct, table
+from winback.cli.output import console, emit, err_console, fmt, handle_errors, pct, say, table
 from winback.cli.when import parse_date
 from winback.errors import InputError
 
@@ -29,7 +29,9 @@ SNAPSHOT_KEYS = (
     "overdue_ratio",
     "p_alive",
     "expected_purchases_90d",
+    "expected_revenue_90d",
     "clv",
+    "clv_flag",
     "r_score",
     "f_score",
     "m_score",
@@ -60,7 +62,9 @@ def _render_refresh(r: RefreshResult) -> None:
 @handle_errors()
 def refresh_cmd(
     as_of: str = typer.Option(
-        None, "--as-of", help="Snapshot date; orders before it count (default: the day after the last order)."
+        None,
+        "--as-of",
+        help="Snapshot date; orders before it count (default: the day after the last order, at most tomorrow).",
     ),
     engine: str = typer.Option(None, "--engine", help="duckdb or spark (default: $WINBACK_ENGINE, else duckdb)."),
     orders_parquet: str = typer.Option(
@@ -74,6 +78,12 @@ def refresh_cmd(
         None,
         "--history",
         help="'monthly': also build a snapshot on the first day of every month since the first order.",
+    ),
+    model: str = typer.Option(
+        None, "--model", help="Purchase model: mbg_nbd (default; one-time buyers can be gone) or bg_nbd (classic)."
+    ),
+    allow_future: bool = typer.Option(
+        False, "--allow-future", help="Accept an --as-of after tomorrow (refused by default: time runs one way)."
     ),
     json_output: bool = JSON_OPT,
 ) -> None:
@@ -89,6 +99,8 @@ def refresh_cmd(
         engine=engine,
         orders_parquet=orders_parquet,
         members_parquet=members_parquet,
+        model=model,
+        allow_future=allow_future,
     )
     emit(result, json_output, _render_refresh)
 
@@ -177,7 +189,7 @@ def members_cmd(
     emit(result, json_output, _render_members)
 
 
-def _render_explain(d: Explanation) -> None:
+def _render_explain(d: Explanation, lang: str = "zh") -> None:
     console.print(f"member [bold]{d.member_id}[/] at {d.as_of.isoformat()}")
     console.print(table(None, ["value", ""], [[k, d.snapshot[k]] for k in SNAPSHOT_KEYS]))
     rows = [[n, v.segment, v.label, v.rule] for n, v in d.schemes.items()]
@@ -190,6 +202,16 @@ def _render_explain(d: Explanation) -> None:
         )
     for name, m in d.models.items():
         console.print(f"{name}: " + ", ".join(f"{k}={v:.4g}" for k, v in m["params"].items()))
+    ww = d.worth_waking
+    if ww:
+        verdict = say(lang, "值得唤醒" if ww["worth_waking"] else "不在值得唤醒名单",
+                      "worth waking" if ww["worth_waking"] else "not on the worth-waking list")  # fmt: skip
+        console.print(
+            f"{verdict}: {say(lang, '风险价值', 'value at stake')} {fmt(ww['value_at_stake'])} "
+            f"{say(lang, '元/年', 'RMB/year')}",
+            highlight=False,
+        )
+        console.print(ww["rule"], highlight=False)
 
 
 @app.command("explain")
@@ -201,4 +223,5 @@ def explain_cmd(
 ) -> None:
     """Every number behind a member's segments and scores: rules matched, cycle, breakpoints, model parameters."""
     wb = current()
-    emit(wb.lifecycle.explain(member_id, as_of=parse_date(as_of, "--as-of")), json_output, _render_explain)
+    result = wb.lifecycle.explain(member_id, as_of=parse_date(as_of, "--as-of"))
+    emit(result, json_output, lambda d: _render_explain(d, wb.settings.lang))

@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 def render_overview(overview: Overview | Mapping[str, Any], lang: str = "both") -> None:
     """Print the overview (the typed result, or its JSON form as the demo summary carries it); lang "both" labels
     everything in Chinese and English."""
-    from winback.overview.service import WORTH_WAKING_P_ALIVE
-
     d = overview.to_dict() if hasattr(overview, "to_dict") else overview
     q = d["quality"]
 
@@ -50,18 +48,46 @@ def render_overview(overview: Overview | Mapping[str, Any], lang: str = "both") 
                 [(s["segment"], s["zh"], s["en"], s["members"], pct(s["share"])) for s in segs],
             )
         )
-    ww = d["worth_waking"]["rows"]
-    console.print(
-        table(
+    contacts = d.get("contacts") or {}
+    if contacts.get("count"):
+        console.print(
             say(
                 lang,
-                f"值得唤醒：仍可能存活（P(alive) ≥ {WORTH_WAKING_P_ALIVE}）的沉睡会员",
-                f"worth waking: dormant members still likely alive (P(alive) ≥ {WORTH_WAKING_P_ALIVE})",
-            ),
-            ["segment", "members", "likely alive", "reachable (mobile)", "expected 365-day revenue (RMB)"],
-            [(r["segment"], r["members"], r["likely_alive"], r["reachable"], r["expected_revenue_365d"]) for r in ww],
+                f"另有导购微信联系人 {contacts['count']:,} 个（有效手机 {contacts['reachable']:,}）："
+                "未匹配到 ERP 会员，不计入以上会员数与占比",
+                f"plus {contacts['count']:,} guide-WeChat contacts ({contacts['reachable']:,} with a valid mobile): "
+                "they match no ERP member and are not in the member figures above",
+            )
+        )
+    ww = d["worth_waking"]
+    console.print(
+        table(
+            say(lang, "值得唤醒：沉睡会员中的风险价值", "worth waking: value at stake among dormant members"),
+            [
+                say(lang, "分层", "segment"),
+                say(lang, "会员", "members"),
+                say(lang, "值得唤醒", "worth waking"),
+                say(lang, "可触达（手机）", "reachable (mobile)"),
+                say(lang, "风险价值（元/年）", "value at stake (RMB/year)"),
+                say(lang, "其中模型认为仍活跃", "of them likely alive"),
+                say(lang, "不做活动预计 365 天收入（元）", "expected 365-day revenue without a campaign (RMB)"),
+            ],
+            [
+                (
+                    r["segment"],
+                    r["members"],
+                    r["worth_waking"],
+                    r["reachable"],
+                    fmt(r["value_at_stake"]),
+                    r["likely_alive"],
+                    fmt(r["expected_revenue_365d"]),
+                )
+                for r in ww["rows"]
+            ],
         )
     )
+    rule = {"zh": ww.get("rule_zh"), "en": ww.get("rule_en")}
+    console.print(say(lang, rule["zh"] or ww["rule"], rule["en"] or ww["rule"]), highlight=False)
 
 
 @app.command("overview")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from winback.cli.app import app, current
-from winback.cli.output import console, emit, handle_errors, pct, table
+from winback.cli.output import console, emit, handle_errors, pct, say, table
 
 if TYPE_CHECKING:
     from winback.quality.types import Counted, QualityReport
@@ -20,7 +20,8 @@ def quality_cmd(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Data quality: contactable members, bad or missing phones, incomplete profiles, duplicates, orphans."""
-    emit(current().quality.report(by=by), json_output, _render)
+    wb = current()
+    emit(wb.quality.report(by=by), json_output, lambda d: _render(d, wb.settings.lang))
 
 
 def _cell(c: Counted | None) -> str:
@@ -29,11 +30,20 @@ def _cell(c: Counted | None) -> str:
     return f"{c.count:,} ({pct(c.share)})"
 
 
-def _render(d: QualityReport) -> None:
+def _render(d: QualityReport, lang: str = "zh") -> None:
     from winback.quality.metrics import MEMBER_MEASURES, PROFILE_FIELDS
 
     t = d.total
     console.print(f"[bold]{t.members:,}[/] members in {d.db}")
+    if d.contacts is not None and d.contacts.members:
+        n = d.contacts.members
+        console.print(
+            say(
+                lang,
+                f"另有 {n:,} 个导购微信联系人：未匹配到 ERP 会员，不计入会员总数",
+                f"plus {n:,} guide-WeChat contacts: they match no ERP member and are not counted as members",
+            )
+        )
     rows = [(k, _cell(t.measures[k])) for k in MEMBER_MEASURES]
     rows.append(("orders without a known member", _cell(t.orders.without_member if t.orders else None)))
     console.print(table("quality (count, share)", ["measure", "total"], rows))

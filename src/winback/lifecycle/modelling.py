@@ -7,10 +7,14 @@ fatal for a dormant-member tool where most members bought once. MBG/NBD (Batisla
 drop out at time zero as well. On the demo brand (truth known), MBG/NBD's P(alive) ranks truly-alive members far
 better (AUC 0.82 vs 0.65, Brier 0.18 vs 0.32, higher log-likelihood). `model="bg_nbd"` keeps the classic model.
 
-The engine hands over unique (x, t_x, T) triples with counts (a GROUP BY over the per-member table) measured in
-whole weeks; the fit is weighted by the counts (identical likelihood to fitting every member). Predictions are made
-once per unique triple and joined back to members by SQL. Gamma-Gamma gets unique (x, rounded AOV) pairs of repeat
-buyers. Model classes come from `winback.models`; when they are missing or cannot fit, the refresh goes on without
+The engine hands over unique (x, t_x, T) triples with counts (a GROUP BY over the per-member table) as exact
+whole-day counts (T runs to the last day observed, the day before as-of), sorted by the engine; nothing is floored:
+the fit runs on the day counts (the fitter's dense per-day tables) weighted by the counts (identical likelihood to
+fitting every member) and reports its parameters in weeks, as the literature does (α / 7; the log-likelihood of
+purchase times in weeks adds x·ln 7 per member). Predictions are made once per unique triple and joined back to members by SQL on the day counts.
+Gamma-Gamma gets unique (n = purchase days, mean value per purchase day rounded to 1 yuan) pairs of repeat buyers:
+the purchase model counts purchase days, so value is per purchase day too (one unit). Model classes come from
+`winback.models`; when they are missing or cannot fit, the refresh goes on without
 P(alive)/CLV and says why.
 """
 
@@ -28,10 +32,14 @@ from winback.errors import ModelError
 
 PURCHASE_MODELS = ("mbg_nbd", "bg_nbd")
 DEFAULT_PURCHASE_MODEL = "mbg_nbd"
-DAYS_PER_UNIT = 7.0  # time unit of the fit: weeks
-TIME_UNIT = "weeks"
-HORIZON_90 = 90.0 / DAYS_PER_UNIT
-HORIZON_365 = 365.0 / DAYS_PER_UNIT
+FIT_UNIT = "days"  # the fit runs on the exact whole-day counts
+TIME_UNIT = "weeks"  # parameters are reported (model_fits, --json) in weeks, as the literature gives them
+DAYS_PER_UNIT = 7.0
+
+
+def in_weeks(params: dict[str, float]) -> dict[str, float]:
+    """BG/NBD-family parameters fitted in days, in weeks: α (a time scale) / 7; r, a, b have no unit (pure)."""
+    return {k: (v / DAYS_PER_UNIT if k == "alpha" else v) for k, v in params.items()}
 
 
 @dataclass
@@ -87,7 +95,8 @@ def _maybe_float(v: object) -> float | None:
 
 
 def fit_purchase_model(triples: pa.Table, model_name: str = DEFAULT_PURCHASE_MODEL) -> Predictions:
-    """Fit MBG/NBD (or BG/NBD) on `triples` (columns x, t_x, T in weeks, n = members) and predict per row."""
+    """Fit MBG/NBD (or BG/NBD) on `triples` (columns x, t_x, T in whole days, n = members) and predict per row.
+    Nothing is floored: the fit runs on the day counts; parameters are reported in weeks (α / 7)."""
     if model_name not in PURCHASE_MODELS:
         raise ModelError(f"unknown purchase model {model_name!r}", hint=f"Use one of {', '.join(PURCHASE_MODELS)}.")
     label = "MBG/NBD" if model_name == "mbg_nbd" else "BG/NBD"
@@ -106,20 +115,24 @@ def fit_purchase_model(triples: pa.Table, model_name: str = DEFAULT_PURCHASE_MOD
         return Predictions(None, None, [f"no member has bought on two different days: {label} cannot be fitted"])
     fitter = ModifiedBetaGeoFitter if model_name == "mbg_nbd" else BetaGeoFitter
     try:
-        model = fitter(TIME_UNIT)
+        # fitted on the whole-day counts themselves (the fitter's dense per-day tables: no sort of real-valued
+        # weeks) and reported in weeks; the two are the same model (α_weeks = α_days / 7)
+        model = fitter(FIT_UNIT)
         with warnings.catch_warnings():  # a convergence warning becomes a note on the result
             warnings.simplefilter("ignore")
             model.fit(x, t_x, big_t, weights=weights)
         p_alive = np.asarray(model.p_alive(x, t_x, big_t), dtype=float)
-        e90 = np.asarray(model.conditional_expected_purchases(HORIZON_90, x, t_x, big_t), dtype=float)
-        e365 = np.asarray(model.conditional_expected_purchases(HORIZON_365, x, t_x, big_t), dtype=float)
+        e90 = np.asarray(model.conditional_expected_purchases(90.0, x, t_x, big_t), dtype=float)
+        e365 = np.asarray(model.conditional_expected_purchases(365.0, x, t_x, big_t), dtype=float)
     except (ModelError, ValueError, FloatingPointError, ArithmeticError) as exc:
         return Predictions(None, None, [f"{label} could not be fitted: {exc}"])
+    loglik = _maybe_float(getattr(model, "loglik_", None))
     fit = ModelFit(
         name=str(getattr(model, "model_name", "") or fitter.model_name),
-        params=_params(model),
-        time_unit=str(getattr(model, "time_unit", None) or TIME_UNIT),
-        loglik=_maybe_float(getattr(model, "loglik_", None)),
+        params=in_weeks(_params(model)),
+        time_unit=TIME_UNIT,
+        # the likelihood of purchase times in weeks is 7^x times the one in days
+        loglik=None if loglik is None else loglik + math.log(DAYS_PER_UNIT) * float(x @ weights),
         converged=bool(getattr(model, "converged_", True)),
         n=n_members,
     )
@@ -139,7 +152,8 @@ def fit_purchase_model(triples: pa.Table, model_name: str = DEFAULT_PURCHASE_MOD
 
 
 def fit_gamma_gamma(pairs: pa.Table) -> tuple[ModelFit | None, list[str]]:
-    """Fit Gamma-Gamma on unique (x, m = rounded AOV, n = members) of repeat buyers with positive AOV."""
+    """Fit Gamma-Gamma on unique (x = purchase days, m = rounded mean value per purchase day, n = members) of repeat
+    buyers with a positive mean. A fit that did not converge is returned with a note (CLV is then flagged)."""
     if pairs.num_rows == 0:
         return None, ["no repeat buyer with a positive order value: Gamma-Gamma (CLV) is not computed"]
     try:
@@ -158,7 +172,10 @@ def fit_gamma_gamma(pairs: pa.Table) -> tuple[ModelFit | None, list[str]]:
         return None, [f"Gamma-Gamma could not be fitted: {exc}"]
     params = _params(model)
     if not {"p", "q", "v"} <= params.keys() or params["q"] <= 1:
-        return None, [f"Gamma-Gamma gave unusable parameters {params}; CLV is not computed"]
+        return None, [
+            f"Gamma-Gamma gave unusable parameters {params}: expected values are each member's own mean value per "
+            "purchase day (no shrinkage); expected_revenue_90d and clv are flagged"
+        ]
     fit = ModelFit(
         name=str(getattr(model, "model_name", "") or "gamma_gamma"),
         params=params,
@@ -167,19 +184,40 @@ def fit_gamma_gamma(pairs: pa.Table) -> tuple[ModelFit | None, list[str]]:
         converged=bool(getattr(model, "converged_", True)),
         n=int(w.sum()),
     )
+    if not fit.converged:
+        return fit, ["Gamma-Gamma did not converge; expected values, expected_revenue_90d and clv are rough (flagged)"]
     return fit, []
 
 
-def expected_value_sql(params: dict[str, float], x: str, aov: str) -> str:
-    """Gamma-Gamma E[M | x, m̄] = (p·v + p·x·m̄) / (p·x + q − 1) in SQL (m̄ = AOV; x = 0 gives the population mean)."""
+def expected_value_sql(params: dict[str, float], n: str, value_per_day: str) -> str:
+    """Gamma-Gamma E[value per purchase day | n, m̄] = (p·v + p·n·m̄) / (p·n + q − 1) in SQL (n = purchase days,
+    m̄ = their mean value per purchase day; n = 0 gives the population mean)."""
     p, q, v = float(params["p"]), float(params["q"]), float(params["v"])
     return (
-        f"(({p!r} * {v!r} + {p!r} * CAST({x} AS DOUBLE) * COALESCE(GREATEST({aov}, 0.0), 0.0)) "
-        f"/ ({p!r} * CAST({x} AS DOUBLE) + {q!r} - 1.0))"
+        f"(({p!r} * {v!r} + {p!r} * CAST({n} AS DOUBLE) * COALESCE(GREATEST({value_per_day}, 0.0), 0.0)) "
+        f"/ ({p!r} * CAST({n} AS DOUBLE) + {q!r} - 1.0))"
     )
 
 
-def expected_value(params: dict[str, float], x: float, aov: float) -> float:
+def expected_value(params: dict[str, float], n: float, value_per_day: float) -> float:
     """Reference implementation of `expected_value_sql`."""
     p, q, v = params["p"], params["q"], params["v"]
-    return (p * v + p * x * max(aov, 0.0)) / (p * x + q - 1.0)
+    return (p * v + p * n * max(value_per_day, 0.0)) / (p * n + q - 1.0)
+
+
+# clv_flag words (member_snapshot.clv_flag): why a member's expected_revenue_90d and clv are less trustworthy
+FLAG_PURCHASE_ROUGH = "purchase_model_not_converged"
+FLAG_VALUE_ROUGH = "value_model_not_converged"
+FLAG_VALUE_MISSING = "no_value_model"
+
+
+def clv_flag(purchase_fit: ModelFit | None, value_fit: ModelFit | None) -> str | None:
+    """The flag every member's CLV carries in this refresh (None: both fits converged; pure)."""
+    words = []
+    if purchase_fit is not None and not purchase_fit.converged:
+        words.append(FLAG_PURCHASE_ROUGH)
+    if value_fit is None:
+        words.append(FLAG_VALUE_MISSING)
+    elif not value_fit.converged:
+        words.append(FLAG_VALUE_ROUGH)
+    return ",".join(words) or None

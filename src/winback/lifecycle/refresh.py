@@ -22,7 +22,14 @@ from winback.errors import ConfigError, InputError
 from winback.lifecycle import queries, store
 from winback.lifecycle import snapshot_sql as q
 from winback.lifecycle.cycle import CycleSettings
-from winback.lifecycle.modelling import ModelFit, expected_value_sql, fit_gamma_gamma, fit_purchase_model
+from winback.lifecycle.modelling import (
+    DEFAULT_PURCHASE_MODEL,
+    ModelFit,
+    clv_flag,
+    expected_value_sql,
+    fit_gamma_gamma,
+    fit_purchase_model,
+)
 from winback.lifecycle.quintiles import breakpoints
 from winback.lifecycle.rules import Scheme, load_schemes
 
@@ -125,7 +132,13 @@ def _scheme_list(schemes: Sequence[Scheme] | None, rules_files: Iterable[Path | 
 
 
 def _compute(
-    engine: Engine, as_of: dt.date, schemes: Sequence[Scheme], cycle: CycleSettings, say: Progress, notes: list[str]
+    engine: Engine,
+    as_of: dt.date,
+    schemes: Sequence[Scheme],
+    cycle: CycleSettings,
+    say: Progress,
+    notes: list[str],
+    model: str = DEFAULT_PURCHASE_MODEL,
 ) -> _Computed:
     """The engine's passes: per-member table, cohort priors, model fits, breakpoints; the snapshot SELECT."""
     say(f"aggregating orders before {as_of}")
@@ -133,21 +146,27 @@ def _compute(
     say("cohort priors")
     queries.create_prior(engine, cycle)
 
-    say("fitting MBG/NBD on unique (x, t_x, T)")
-    preds = fit_purchase_model(queries.purchase_triples(engine))
+    say(f"fitting {'BG/NBD' if model == 'bg_nbd' else 'MBG/NBD'} on unique (x, t_x, T) in exact days")
+    preds = fit_purchase_model(queries.purchase_triples(engine), model)
     notes.extend(preds.notes)
     if preds.table is not None:
         queries.register_predictions(engine, preds.table)
-    say("fitting Gamma-Gamma on unique (x, AOV)")
+    say("fitting Gamma-Gamma on unique (purchase days, value per purchase day)")
     value_fit, gg_notes = fit_gamma_gamma(queries.gamma_pairs(engine))
     notes.extend(gg_notes)
-    ev_sql = expected_value_sql(value_fit.params, "i.frequency", "i.aov") if value_fit else None
+    ev_sql = expected_value_sql(value_fit.params, "i.purchase_days", "i.value_per_day") if value_fit else None
 
     say("quintile breakpoints")
     breaks = _breakpoints(engine)
     stored = [s for s in schemes if s.name in q.STORED_SCHEMES]
     select = q.snapshot_sql(
-        as_of, stored, cycle, breaks=breaks, with_predictions=preds.table is not None, expected_value_expr=ev_sql
+        as_of,
+        stored,
+        cycle,
+        breaks=breaks,
+        with_predictions=preds.table is not None,
+        expected_value_expr=ev_sql,
+        clv_flag=clv_flag(preds.fit, value_fit),
     )
     insert_sql = q.insert_snapshot_sql(select, [s.name for s in stored])
     return _Computed(preds.fit, value_fit, breaks, insert_sql)
@@ -170,9 +189,11 @@ def refresh(
     rules_files: Iterable[Path | str] = (),
     cycle: CycleSettings | None = None,
     progress: Progress | None = None,
+    model: str = DEFAULT_PURCHASE_MODEL,
 ) -> RefreshResult:
     """Build the snapshot at `as_of` (default: the day after the last order) on `engine` and store it in the
-    warehouse `db` (for DuckDB, `engine` is `db` itself)."""
+    warehouse `db` (for DuckDB, `engine` is `db` itself); `model` is the purchase model (mbg_nbd or bg_nbd).
+    Which dates are allowed (not after tomorrow) is the caller's rule (LifecycleService, lifecycle/asof.py)."""
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     _check_warehouse(db)
@@ -182,8 +203,15 @@ def refresh(
     notes: list[str] = []
     with store.unordered_inserts(db):
         try:
-            done = _compute(engine, as_of, scheme_list, cycle, say, notes)
-            run_settings = {"cycle": cycle.to_dict(), "breakpoints": done.breaks, "time_unit": "weeks", "notes": notes}
+            done = _compute(engine, as_of, scheme_list, cycle, say, notes, model)
+            run_settings = {
+                "cycle": cycle.to_dict(),
+                "breakpoints": done.breaks,
+                "time_unit": "weeks",
+                "model_inputs": "exact days: t_x = last - first purchase day, T = (as_of - 1) - first purchase day",
+                "value_unit": "per purchase day",
+                "notes": notes,
+            }
             say("writing the snapshot")
             members, rows, problems = store.replace_snapshot(
                 db,

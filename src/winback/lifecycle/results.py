@@ -163,6 +163,8 @@ class Explanation:
     cycle: CycleExplanation | None
     breakpoints: dict[str, list[float]]
     models: dict[str, dict[str, Any]]
+    #: dormant? high quality? value at stake, and the rule (lifecycle/waking.py)
+    worth_waking: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -174,4 +176,5 @@ class Explanation:
             "cycle": self.cycle.to_dict() if self.cycle else None,
             "breakpoints": self.breakpoints,
             "models": self.models,
+            "worth_waking": self.worth_waking,
         }

@@ -35,12 +35,24 @@ class LifecycleService:
         engine: str | None = None,
         orders_parquet: str | None = None,
         members_parquet: str | None = None,
+        model: str | None = None,
+        allow_future: bool = False,
     ) -> RefreshResult:
-        """Build the snapshot at `as_of` (default: the day after the last order) on the engine the settings name
-        (or `engine`, a command's --engine); `history="monthly"` also builds one on the first day of every month
-        since the first order (the result is the last snapshot, with `history` listing every date built)."""
+        """Build the snapshot at `as_of` (default: the day after the last order, at most tomorrow) on the engine
+        the settings name (or `engine`, a command's --engine); `history="monthly"` also builds one on the first
+        day of every month since the first order (the result is the last snapshot, with `history` listing every
+        date built). An as-of after tomorrow (the brand's now, WINBACK_NOW) is refused unless `allow_future`."""
         from winback.engine.dialect import DIALECTS
+        from winback.lifecycle import asof, queries
+        from winback.lifecycle.modelling import DEFAULT_PURCHASE_MODEL, PURCHASE_MODELS
         from winback.lifecycle.refresh import refresh, refresh_history
+
+        lang = self.wb.settings.lang
+        today = self.wb.now().date()
+        if model is not None and model not in PURCHASE_MODELS:
+            raise InputError(f"unknown purchase model {model!r}", hint=f"Use --model {' or '.join(PURCHASE_MODELS)}.")
+        if as_of is not None:
+            asof.check_as_of(as_of, today, allow_future=allow_future, lang=lang)
 
         if engine is not None and engine not in DIALECTS:
             raise InputError(f"unknown engine {engine!r}", hint="Use --engine duckdb or --engine spark.")
@@ -53,12 +65,23 @@ class LifecycleService:
         db = self.wb.db()
         eng = self.wb.engine(engine, orders_parquet=orders_parquet, members_parquet=members_parquet)
         try:
+            notes: list[str] = []
+            if as_of is None:
+                last = queries.last_order_day(eng)
+                if last is not None:
+                    as_of, capped = asof.default_as_of(last, today, allow_future=allow_future)
+                    if capped:
+                        notes.append(asof.text("clamped", lang, after=today.isoformat(), limit=as_of.isoformat()))
+            kwargs = {"rules_files": rules_files, "progress": progress, "model": model or DEFAULT_PURCHASE_MODEL}
             with warnings.catch_warnings():  # DuckDB's note about copying DB-API results to Arrow is not for users
                 warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
                 if history:
-                    runs = refresh_history(eng, db, as_of, every=history, rules_files=rules_files, progress=progress)
-                    return replace(runs[-1], history=[r.as_of for r in runs])
-                return refresh(eng, db, as_of, rules_files=rules_files, progress=progress)
+                    runs = refresh_history(eng, db, as_of, every=history, **kwargs)
+                    result = replace(runs[-1], history=[r.as_of for r in runs])
+                else:
+                    result = refresh(eng, db, as_of, **kwargs)
+            result.notes[:0] = notes
+            return result
         finally:
             self.wb.release(eng)
 
@@ -68,7 +91,9 @@ class LifecycleService:
         """Members per segment of a scheme (in rule order), optionally per store, tier, channel or guide."""
         from winback.lifecycle.views import segment_summary
 
-        return segment_summary(self.wb.db(write=False), scheme=scheme, as_of=as_of, by=by, lang=self.wb.settings.lang)
+        return segment_summary(
+            self.wb.db(write=False), scheme=scheme, as_of=as_of, by=by, lang=self.wb.settings.lang, today=self._today()
+        )
 
     def transitions(self, *, date_from: dt.date, date_to: dt.date, scheme: str = "seed_cn") -> Transitions:
         """How members moved between the segments of `scheme` from one snapshot to another."""
@@ -100,6 +125,7 @@ class LifecycleService:
             as_of=as_of,
             limit=limit,
             show_phones=show_phones,
+            today=self._today(),
         )
         if export is None:
             return found
@@ -111,4 +137,9 @@ class LifecycleService:
         """Every number behind a member's segments and scores at one snapshot."""
         from winback.lifecycle.views import explain_member
 
-        return explain_member(self.wb.db(write=False), member_id, as_of=as_of, lang=self.wb.settings.lang)
+        return explain_member(
+            self.wb.db(write=False), member_id, as_of=as_of, lang=self.wb.settings.lang, today=self._today()
+        )
+
+    def _today(self) -> dt.date:
+        return self.wb.now().date()

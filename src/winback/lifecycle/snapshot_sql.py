@@ -58,7 +58,9 @@ SNAPSHOT_COLUMNS: tuple[str, ...] = (
     "p_alive",
     "expected_purchases_90d",
     "expected_value",
+    "expected_revenue_90d",
     "clv",
+    "clv_flag",
     "r_score",
     "f_score",
     "m_score",
@@ -74,6 +76,18 @@ GENERATED_COLUMNS = frozenset(
     {"frequency", "aov", "tenure_days", "recency_days", "first_purchase_days", "span_days", "overdue_ratio", "rfm_code"}
 )
 STORED_SNAPSHOT_COLUMNS: tuple[str, ...] = tuple(c for c in SNAPSHOT_COLUMNS if c not in GENERATED_COLUMNS)
+
+
+# Member records from these sources that match no ERP member (not merged into one) are contacts, not members
+# (issue 9: a guide's WeChat friend is a contact until matched): they are not in the snapshot, so never in
+# member totals, shares, stages or tiers. quality.metrics.CONTACT_SOURCES is the same list (a test keeps them so).
+CONTACT_SOURCES = ("guide_wechat",)
+
+
+def member_filter_sql(alias: str = "m") -> str:
+    """The members a snapshot is about: not merged away and not a contact."""
+    sources = ", ".join(f"'{s}'" for s in CONTACT_SOURCES)
+    return f"{alias}.merged_into IS NULL AND coalesce({alias}.source, '') NOT IN ({sources})"
 
 
 def date_lit(d: dt.date) -> str:
@@ -161,7 +175,8 @@ GROUP BY member_id
 
 
 def base_sql(as_of: dt.date, first_day: dt.date | None = None) -> str:
-    """Per-member facts at `as_of` from one pass over orders (orders strictly before as_of), joined to members.
+    """Per-member facts at `as_of` from one pass over orders (orders strictly before as_of), joined to members
+    (not merged away, not contacts: `member_filter_sql`).
 
     With `first_day` (the first paid day, DuckDB only) purchase days come from per-member bitmaps in one GROUP BY
     (when the history is at most MAX_BITMAP_DAYS long); otherwise from the portable per-member-per-day
@@ -191,7 +206,7 @@ SELECT m.member_id, m.store_id, m.guide_id, m.tier, m.register_date, m.register_
        END AS INTEGER) AS tenure_days
 FROM members m
 LEFT JOIN per_member p ON p.member_id = m.member_id
-WHERE m.merged_into IS NULL
+WHERE {member_filter_sql("m")}
   AND (m.register_date IS NULL OR m.register_date < {a} OR p.member_id IS NOT NULL)
 """
 
@@ -225,27 +240,45 @@ CROSS JOIN overall o
 """
 
 
-def week(col: str) -> str:
-    return f"CAST(FLOOR(CAST({col} AS DOUBLE) / 7.0) AS INTEGER)"
+def model_t_x(prefix: str = "") -> str:
+    """t_x of the purchase model in exact days: days from the first to the last purchase day."""
+    return f"{prefix}span_days"
+
+
+def model_big_t(prefix: str = "") -> str:
+    """T of the purchase model in exact days: days from the first purchase day to the last day observed (the day
+    before as-of; orders on as-of itself are not counted). This is the convention of Fader, Hardie & Lee (2005) and
+    of `lifetimes` (T = observation end − first purchase), so a member who bought only yesterday has T = 0."""
+    return f"({prefix}first_purchase_days - 1)"
 
 
 def triples_sql() -> str:
-    """BG/NBD sufficient statistics: unique (x, t_x, T) in whole weeks with member counts."""
+    """Purchase-model sufficient statistics: unique (x, t_x, T) as exact whole-day counts, with member counts,
+    sorted (the fitter then skips its own lexicographic sort: half the fit time at 10M members). Nothing is
+    floored."""
+    t_x, big_t = model_t_x(), model_big_t()
     return f"""
-SELECT CAST(purchase_days - 1 AS INTEGER) AS x, {week("span_days")} AS t_x, {week("first_purchase_days")} AS T,
+SELECT CAST(purchase_days - 1 AS INTEGER) AS x, CAST({t_x} AS INTEGER) AS t_x, CAST({big_t} AS INTEGER) AS T,
        COUNT(*) AS n
 FROM {BASE} WHERE purchase_days >= 1
-GROUP BY CAST(purchase_days - 1 AS INTEGER), {week("span_days")}, {week("first_purchase_days")}
+GROUP BY CAST(purchase_days - 1 AS INTEGER), CAST({t_x} AS INTEGER), CAST({big_t} AS INTEGER)
+ORDER BY x, t_x, T
 """
 
 
+# value per purchase day: the purchase model counts purchase days, so the value model is fitted per purchase day
+# too (one unit: expected revenue = expected purchase days × expected value per purchase day)
+VALUE_PER_DAY = "CAST(monetary AS DOUBLE) / CAST(purchase_days AS DOUBLE)"
+
+
 def gamma_pairs_sql() -> str:
-    """Gamma-Gamma sufficient statistics: unique (x, AOV rounded to 1 yuan) of repeat buyers with AOV > 0."""
-    m = "CAST(ROUND(CAST(monetary AS DOUBLE) / CAST(orders AS DOUBLE), 0) AS DOUBLE)"
+    """Gamma-Gamma sufficient statistics: unique (n = purchase days, m = mean value per purchase day rounded to
+    1 yuan) of repeat buyers (n >= 2) with a positive mean, with member counts."""
+    m = f"CAST(ROUND({VALUE_PER_DAY}, 0) AS DOUBLE)"
     return f"""
-SELECT CAST(purchase_days - 1 AS INTEGER) AS x, {m} AS m, COUNT(*) AS n
-FROM {BASE} WHERE purchase_days >= 2 AND orders > 0 AND monetary > 0
-GROUP BY CAST(purchase_days - 1 AS INTEGER), {m}
+SELECT CAST(purchase_days AS INTEGER) AS x, {m} AS m, COUNT(*) AS n
+FROM {BASE} WHERE purchase_days >= 2 AND monetary > 0
+GROUP BY CAST(purchase_days AS INTEGER), {m}
 HAVING {m} > 0
 """
 
@@ -268,8 +301,14 @@ def snapshot_sql(
     breaks: dict[str, list[float]],
     with_predictions: bool,
     expected_value_expr: str | None,
+    clv_flag: str | None = None,
 ) -> str:
-    """The final per-member SELECT with every snapshot column and one seg_<scheme> column per given scheme."""
+    """The final per-member SELECT with every snapshot column and one seg_<scheme> column per given scheme.
+
+    `expected_value_expr` is SQL over `i.purchase_days` and `i.value_per_day` (modelling.expected_value_sql);
+    without it a member's expected value per purchase day is their own mean (flagged). `clv_flag` (a fixed word
+    list from modelling, never user text) marks every member's expected_revenue_90d and clv when the models behind
+    them were rough or missing."""
     pred_cols = (
         "pr.p_alive AS p_alive, pr.exp_90 AS expected_purchases_90d, pr.exp_365 AS exp_365"
         if with_predictions
@@ -277,13 +316,15 @@ def snapshot_sql(
         "CAST(NULL AS DOUBLE) AS exp_365"
     )
     pred_join = (
-        f"LEFT JOIN {PRED} pr ON pr.x = b.purchase_days - 1 AND pr.t_x = {week('b.span_days')} "
-        f"AND pr.T = {week('b.first_purchase_days')}"
+        f"LEFT JOIN {PRED} pr ON pr.x = b.purchase_days - 1 AND pr.t_x = {model_t_x('b.')} "
+        f"AND pr.T = {model_big_t('b.')}"
         if with_predictions
         else ""
     )
-    # expected_value_expr is SQL over the columns i.frequency and i.aov (see modelling.expected_value_sql)
-    ev = expected_value_expr or "CAST(NULL AS DOUBLE)"
+    ev = expected_value_expr or "GREATEST(i.value_per_day, 0.0)"
+    flag = f"'{clv_flag}'" if clv_flag else "CAST(NULL AS VARCHAR)"
+    if clv_flag and not all(part.replace("_", "").isalnum() for part in clv_flag.split(",")):
+        raise ValueError(f"clv_flag must be words joined by commas, got {clv_flag!r}")
     cyc = cycle_sql("b.purchase_days", "b.span_days", "pr0.prior_days", cycle.k)
     inner = f"""
 SELECT {date_lit(as_of)} AS as_of, b.member_id, b.store_id, b.guide_id, b.tier, b.register_date, b.register_channel,
@@ -291,6 +332,8 @@ SELECT {date_lit(as_of)} AS as_of, b.member_id, b.store_id, b.guide_id, b.tier, 
        CASE WHEN b.purchase_days >= 1 THEN b.purchase_days - 1 END AS frequency,
        b.monetary,
        CASE WHEN b.orders > 0 THEN CAST(b.monetary AS DOUBLE) / CAST(b.orders AS DOUBLE) END AS aov,
+       CASE WHEN b.purchase_days > 0 THEN CAST(b.monetary AS DOUBLE) / CAST(b.purchase_days AS DOUBLE) END
+           AS value_per_day,
        b.tenure_days, b.recency_days, b.first_purchase_days, b.span_days,
        {cyc} AS cycle_days,
        pr0.prior_days AS cycle_prior_days, pr0.prior_source AS cycle_prior_source,
@@ -312,14 +355,21 @@ SELECT i.*, CASE WHEN i.purchase_days >= 1 THEN i.f_score_raw END AS f_score,
            AS expected_value
 FROM ({inner}) i
 """
+    # one unit: expected purchase days × expected value per purchase day
+    valued = f"""
+SELECT v.*,
+       CASE WHEN v.expected_value IS NOT NULL AND v.expected_purchases_90d IS NOT NULL
+            THEN v.expected_purchases_90d * v.expected_value END AS expected_revenue_90d,
+       CASE WHEN v.expected_value IS NOT NULL AND v.exp_365 IS NOT NULL THEN v.exp_365 * v.expected_value END AS clv,
+       CASE WHEN v.r_score IS NOT NULL
+            THEN CAST(v.r_score AS VARCHAR) || CAST(v.f_score AS VARCHAR) || CAST(v.m_score AS VARCHAR) END
+           AS rfm_code
+FROM ({mid}) v
+"""
     seg_cols = "".join(f",\n       {s.case_sql()} AS seg_{s.name}" for s in schemes)
     return f"""
-SELECT s.*,
-       CASE WHEN s.expected_value IS NOT NULL AND s.exp_365 IS NOT NULL THEN s.exp_365 * s.expected_value END AS clv,
-       CASE WHEN s.r_score IS NOT NULL
-            THEN CAST(s.r_score AS VARCHAR) || CAST(s.f_score AS VARCHAR) || CAST(s.m_score AS VARCHAR) END
-           AS rfm_code{seg_cols}
-FROM ({mid}) s
+SELECT s.*, CASE WHEN s.clv IS NOT NULL THEN {flag} END AS clv_flag{seg_cols}
+FROM ({valued}) s
 """
 
 

@@ -137,6 +137,22 @@ def snapshot_dates(db: DuckDBEngine) -> list[dt.date]:
     return [r[0] for r in db.fetchall("SELECT as_of FROM snapshot_runs ORDER BY as_of")]
 
 
+def snapshot_runs(db: DuckDBEngine) -> list[tuple[dt.date, dt.datetime]]:
+    """(as_of, refreshed_at) of every stored snapshot, oldest refresh first."""
+    return [
+        (r[0], r[1]) for r in db.fetchall("SELECT as_of, refreshed_at FROM snapshot_runs ORDER BY refreshed_at, as_of")
+    ]
+
+
+def default_snapshot(db: DuckDBEngine, today: dt.date | None = None) -> dt.date | None:
+    """The snapshot a reader gets when it names none: the newest refresh dated at or before tomorrow (a snapshot at
+    tomorrow counts today's orders; `today` None: any date). None when there is no such snapshot. Other rooms that
+    read "the current snapshot" should use this rather than max(as_of)."""
+    from winback.lifecycle.asof import newest_refresh
+
+    return newest_refresh(snapshot_runs(db), today)
+
+
 def run_rules(db: DuckDBEngine, as_of: dt.date) -> dict[str, Any]:
     """The schemes (rules with labels) the refresh at `as_of` used."""
     row = _one(db, "SELECT rules FROM snapshot_runs WHERE as_of = ?", [as_of])

@@ -14,7 +14,8 @@ import pyarrow as pa
 
 from winback.common.phones import display_phone, mask_phone
 from winback.errors import InputError, NotFoundError
-from winback.lifecycle import store
+from winback.lifecycle import store, waking
+from winback.lifecycle.asof import pick_snapshot
 from winback.lifecycle.cycle import shrunk_cycle
 from winback.lifecycle.results import (
     CycleExplanation,
@@ -33,24 +34,12 @@ if TYPE_CHECKING:
 BY_COLUMNS = {"store": "store_id", "tier": "tier", "channel": "register_channel", "guide": "guide_id"}
 
 
-def pick_as_of(dates: Sequence[dt.date], as_of: dt.date | None) -> dt.date:
-    """The given snapshot date (which must be among `dates`), or the latest one (pure)."""
-    if not dates:
-        raise NotFoundError("no snapshot has been built yet", hint="Run `winback refresh` first.")
-    if as_of is None:
-        return dates[-1]
-    if as_of not in dates:
-        shown = ", ".join(d.isoformat() for d in dates[-6:])
-        raise NotFoundError(
-            f"there is no snapshot at {as_of.isoformat()}",
-            hint=f"Snapshots exist at: {shown}. Run `winback refresh --as-of {as_of.isoformat()}` to build one.",
-        )
-    return as_of
-
-
-def resolve_as_of(db: DuckDBEngine, as_of: dt.date | None) -> dt.date:
-    """The given snapshot date (which must exist), or the latest one."""
-    return pick_as_of(store.snapshot_dates(db), as_of)
+def resolve_as_of(
+    db: DuckDBEngine, as_of: dt.date | None, *, today: dt.date | None = None, lang: str = "zh"
+) -> dt.date:
+    """The given snapshot date (which must exist), or the default: the newest refresh dated at or before tomorrow
+    (`today` None: the newest refresh of any date; see lifecycle/asof.py)."""
+    return pick_snapshot(store.snapshot_runs(db), as_of, today, lang)
 
 
 def run_rules(db: DuckDBEngine, as_of: dt.date) -> dict[str, Any]:
@@ -82,9 +71,10 @@ def segment_summary(
     as_of: dt.date | None = None,
     by: str | None = None,
     lang: str = "zh",
+    today: dt.date | None = None,
 ) -> SegmentSummary:
     """Members per segment (in rule order) with share, mean recency and monetary; optionally per store/tier/…"""
-    as_of = resolve_as_of(db, as_of)
+    as_of = resolve_as_of(db, as_of, today=today, lang=lang)
     sch = _check_scheme(run_rules(db, as_of), scheme, as_of)
     if by is not None and by not in BY_COLUMNS:
         raise InputError(f"cannot group by {by!r}", hint=f"Use --by one of: {', '.join(BY_COLUMNS)}.")
@@ -210,10 +200,11 @@ def list_members(
     as_of: dt.date | None = None,
     limit: int | None = None,
     show_phones: bool = False,
+    today: dt.date | None = None,
 ) -> MemberList:
     """Members of the given segments (of `scheme`) and stores, most valuable first; phones masked unless
     `show_phones` (then as people dial them: 13812345678)."""
-    as_of = resolve_as_of(db, as_of)
+    as_of = resolve_as_of(db, as_of, today=today)
     sch = _check_scheme(run_rules(db, as_of), scheme, as_of)
     known = [r["segment"] for r in sch["rules"]]
     unknown = [s for s in segments or [] if s not in known]
@@ -234,10 +225,12 @@ def shown_phones(table: pa.Table, full: bool) -> pa.Table:
 
 
 # -- explain -------------------------------------------------------------------------------------------------------
-def explain_member(db: DuckDBEngine, member_id: str, *, as_of: dt.date | None = None, lang: str = "zh") -> Explanation:
+def explain_member(
+    db: DuckDBEngine, member_id: str, *, as_of: dt.date | None = None, lang: str = "zh", today: dt.date | None = None
+) -> Explanation:
     """Every number behind a member's segments: snapshot values, the rule matched per scheme, cycle derivation,
     quintile breakpoints and model parameters, at one as-of date."""
-    as_of = resolve_as_of(db, as_of)
+    as_of = resolve_as_of(db, as_of, today=today, lang=lang)
     snap = store.snapshot_row(db, as_of, member_id)
     if snap is None:
         merged = store.merged_into(db, member_id)
@@ -258,6 +251,7 @@ def explain_member(db: DuckDBEngine, member_id: str, *, as_of: dt.date | None = 
         cycle=explain_cycle(snap, float(settings.get("cycle", {}).get("k", 2.0))),
         breakpoints=settings.get("breakpoints", {}),
         models=store.model_fits(db, as_of),
+        worth_waking=waking.explain(snap, segs.get("seed_cn"), lang),
     )
 
 

@@ -3,19 +3,23 @@
 - valid members: not merged away, and a phone that is a valid mobile or landline;
 - contactable: the quality report's definition (valid mobile, SMS or call consent, not opted out);
 - the dormancy layers (seed 000) and lifecycle stages (seed 004), zh and en;
-- worth waking: members who stopped buying (silent … lost) but whose P(alive) is still ≥ 0.5 — the model thinks
-  they have not left the brand — with the revenue the model expects from them in the next 365 days (CLV) if
-  nothing is done; those are the members a campaign should reach first.
+- contacts: guide-WeChat records that match no ERP member are counted apart, never in the member totals, shares,
+  stages or tiers (they are not in the snapshot);
+- worth waking: value at stake among dormant members (lifecycle/waking.py): the high-quality members who stopped
+  buying (silent … lost; bought on 2+ days or top-40 % spend), with what they spent per year while active, and —
+  for reference only — how many the model thinks are still alive and the revenue it expects without a campaign.
+  (Before issue 9 the rule was "dormant and P(alive) ≥ 0.5": the members who would buy anyway.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from winback.common.results import Result
+from winback.lifecycle import waking
 from winback.lifecycle.views import resolve_as_of, run_rules
 from winback.overview import store
 from winback.quality.service import headline, quality_report
@@ -24,9 +28,10 @@ if TYPE_CHECKING:
     from winback.app import Winback
     from winback.engine.duckdb_engine import DuckDBEngine
 
-DORMANT = ("silent", "near_dormant", "hibernating", "lost")
-WORTH_WAKING_P_ALIVE = 0.5
+DORMANT = waking.DORMANT
+LIKELY_ALIVE_P = 0.5  # shown for reference: "the model thinks they will buy anyway"
 SCHEMES = ("seed_cn", "lifecycle")
+TOP_AT_STAKE = 10
 
 
 @dataclass
@@ -40,21 +45,35 @@ class SegmentShare(Result):
 
 @dataclass
 class WakeRow(Result):
-    """One dormancy layer: its members, how many are still likely alive and reachable, their expected revenue."""
+    """One dormancy layer: its members, how many are worth waking (high quality) and reachable, what is at stake."""
 
     segment: str
     members: int
-    likely_alive: int
+    worth_waking: int
     reachable: int
+    value_at_stake: float
+    past_monetary: float
+    likely_alive: int
     avg_p_alive: float | None
     expected_revenue_365d: float
-    past_monetary: float
 
 
 @dataclass
 class WorthWaking(Result):
     rule: str
+    rule_zh: str
+    rule_en: str
     rows: list[WakeRow]
+    top: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Contacts(Result):
+    """Guide-WeChat records matching no ERP member: contacts, not members (never in the totals above)."""
+
+    count: int
+    reachable: int  # with a valid mobile
+    rule: str
 
 
 @dataclass
@@ -65,6 +84,7 @@ class Overview(Result):
     quality: dict[str, Any]
     segments: dict[str, list[SegmentShare]]
     worth_waking: WorthWaking
+    contacts: Contacts
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "as_of": self.as_of.isoformat()}
@@ -98,34 +118,54 @@ def wake_rows(by_segment: Mapping[str, tuple[Any, ...]]) -> list[WakeRow]:
     for seg in DORMANT:
         r = by_segment.get(seg)
         if r is None:
-            out.append(WakeRow(seg, 0, 0, 0, None, 0.0, 0.0))
+            out.append(WakeRow(seg, 0, 0, 0, 0.0, 0.0, 0, None, 0.0))
             continue
-        avg = None if r[4] is None else float(r[4])
-        out.append(WakeRow(seg, int(r[1]), int(r[2]), int(r[3]), avg, float(r[5]), float(r[6])))
+        avg = None if r[7] is None else float(r[7])
+        out.append(WakeRow(seg, int(r[1]), int(r[2]), int(r[3]), float(r[4]), float(r[5]), int(r[6]), avg, float(r[8])))
     return out
 
 
-def worth_waking(db: DuckDBEngine, as_of: dt.date) -> list[WakeRow]:
-    """Per dormancy layer: members, how many are still likely alive and contactable, and their expected revenue."""
-    return wake_rows(store.worth_waking_rows(db, as_of, DORMANT, WORTH_WAKING_P_ALIVE))
+def worth_waking(db: DuckDBEngine, as_of: dt.date, lang: str = "zh") -> WorthWaking:
+    """Per dormancy layer: members, how many are worth waking and reachable, and what is at stake; the top ones."""
+    return WorthWaking(
+        rule=waking.rule_text(lang),
+        rule_zh=waking.RULE[0],
+        rule_en=waking.RULE[1],
+        rows=wake_rows(store.worth_waking_rows(db, as_of, DORMANT)),
+        top=store.top_at_stake(db, as_of, DORMANT, TOP_AT_STAKE),
+    )
 
 
-def brand_overview(db: DuckDBEngine, as_of: dt.date | None = None) -> Overview:
-    """The overview at `as_of` (default: the latest snapshot)."""
-    as_of = resolve_as_of(db, as_of)
-    q = headline(quality_report(db))
+def brand_overview(
+    db: DuckDBEngine, as_of: dt.date | None = None, *, today: dt.date | None = None, lang: str = "zh"
+) -> Overview:
+    """The overview at `as_of` (default: the newest refresh dated at or before tomorrow)."""
+    as_of = resolve_as_of(db, as_of, today=today, lang=lang)
+    report = quality_report(db)
+    q = headline(report)
     live, valid = store.member_counts(db)
     q["members_not_merged"] = live
     q["valid_phone"] = {"count": valid, "share": valid / live if live else 0.0}
+    c = report.contacts
+    reachable = c.measures["valid_mobile"].count if c else 0
     return Overview(
         as_of=as_of,
         quality=q,
         segments={scheme: segment_table(db, as_of, scheme) for scheme in SCHEMES},
-        worth_waking=WorthWaking(
-            rule=f"seed_cn segment in {list(DORMANT)} and p_alive >= {WORTH_WAKING_P_ALIVE}",
-            rows=worth_waking(db, as_of),
+        worth_waking=worth_waking(db, as_of, lang),
+        contacts=Contacts(
+            count=c.members if c else 0,
+            reachable=int(reachable or 0),
+            rule=CONTACTS_RULE[1] if lang == "en" else CONTACTS_RULE[0],
         ),
     )
+
+
+CONTACTS_RULE = (
+    "导购微信好友中未匹配到 ERP 会员的记录是联系人，不是会员：不计入会员总数、占比、生命周期阶段或等级",
+    "guide-WeChat records matching no ERP member are contacts, not members: never in member totals, shares, "
+    "stages or tiers",
+)
 
 
 class OverviewService:
@@ -134,4 +174,4 @@ class OverviewService:
 
     def overview(self, as_of: dt.date | None = None) -> Overview:
         """The brand at a glance: valid and contactable members, dormancy layers, lifecycle stages, who to wake."""
-        return brand_overview(self.wb.db(write=False), as_of)
+        return brand_overview(self.wb.db(write=False), as_of, today=self.wb.now().date(), lang=self.wb.settings.lang)

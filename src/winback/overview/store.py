@@ -6,6 +6,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from winback.lifecycle import waking
+from winback.quality.queries import contact_sql
+
 if TYPE_CHECKING:
     from winback.engine.duckdb_engine import DuckDBEngine
 
@@ -19,22 +22,23 @@ def segment_counts(db: DuckDBEngine, as_of: dt.date, scheme: str) -> dict[str, i
     return {segment: int(n) for segment, n in rows}
 
 
-def worth_waking_rows(
-    db: DuckDBEngine, as_of: dt.date, segments: Sequence[str], p_alive: float
-) -> dict[str, tuple[Any, ...]]:
-    """Per seed_cn segment in `segments`: (segment, members, likely alive (P(alive) >= p_alive), reachable among
-    those (valid mobile, not opted out), avg P(alive), their expected 365-day revenue, their past monetary)."""
-    threshold = float(p_alive)
+def worth_waking_rows(db: DuckDBEngine, as_of: dt.date, segments: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    """Per seed_cn segment in `segments`: (segment, members, worth waking (high quality), reachable among those
+    (valid mobile, not opted out), their value at stake, their past monetary, how many of them P(alive) >= 0.5,
+    avg P(alive), their expected 365-day revenue without a campaign (CLV)) — definitions in lifecycle/waking.py."""
+    hq = waking.high_quality_sql("s.")
+    stake = waking.value_at_stake_sql("s.")
     rows = db.fetchall(
         f"""
         SELECT g.segment,
                count(*) AS members,
-               count(*) FILTER (WHERE s.p_alive >= {threshold}) AS likely_alive,
-               count(*) FILTER (WHERE s.p_alive >= {threshold} AND m.phone_status = 'mobile'
-                                AND m.opted_out_at IS NULL) AS reachable,
-               avg(s.p_alive) AS avg_p_alive,
-               coalesce(sum(s.clv) FILTER (WHERE s.p_alive >= {threshold}), 0) AS expected_revenue_365d,
-               coalesce(sum(s.monetary) FILTER (WHERE s.p_alive >= {threshold}), 0) AS past_monetary
+               count(*) FILTER (WHERE {hq}) AS worth_waking,
+               count(*) FILTER (WHERE {hq} AND m.phone_status = 'mobile' AND m.opted_out_at IS NULL) AS reachable,
+               coalesce(sum({stake}) FILTER (WHERE {hq}), 0) AS value_at_stake,
+               coalesce(sum(s.monetary) FILTER (WHERE {hq}), 0) AS past_monetary,
+               count(*) FILTER (WHERE {hq} AND s.p_alive >= 0.5) AS likely_alive,
+               avg(s.p_alive) FILTER (WHERE {hq}) AS avg_p_alive,
+               coalesce(sum(s.clv) FILTER (WHERE {hq}), 0) AS expected_revenue_365d
         FROM member_segments g
         JOIN member_snapshot s ON s.as_of = g.as_of AND s.member_id = g.member_id
         JOIN members m ON m.member_id = g.member_id
@@ -46,10 +50,27 @@ def worth_waking_rows(
     return {r[0]: r for r in rows}
 
 
+def top_at_stake(db: DuckDBEngine, as_of: dt.date, segments: Sequence[str], limit: int) -> list[dict[str, Any]]:
+    """The `limit` dormant members worth waking with the most at stake, in ranking order."""
+    return db.dicts(
+        f"""
+        SELECT s.member_id, g.segment, s.tier, s.store_id, s.orders, s.purchase_days, s.monetary, s.recency_days,
+               s.overdue_ratio, {waking.value_at_stake_sql("s.")} AS value_at_stake, s.p_alive, s.clv
+        FROM member_segments g
+        JOIN member_snapshot s ON s.as_of = g.as_of AND s.member_id = g.member_id
+        WHERE g.as_of = ? AND g.scheme = 'seed_cn' AND g.segment IN ({", ".join("?" for _ in segments)})
+          AND {waking.high_quality_sql("s.")}
+        ORDER BY {waking.rank_order_sql("s.")}, s.member_id
+        LIMIT {int(limit)}
+        """,
+        [as_of, *segments],
+    )
+
+
 def member_counts(db: DuckDBEngine) -> tuple[int, int]:
-    """(members not merged away, those with a valid mobile or landline)."""
+    """(members: not merged away and not contacts, those with a valid mobile or landline)."""
     (live, valid), *_ = db.fetchall(
-        "SELECT count(*), count(*) FILTER (WHERE phone_status IN ('mobile', 'landline')) FROM members "
-        "WHERE merged_into IS NULL"
+        "SELECT count(*), count(*) FILTER (WHERE phone_status IN ('mobile', 'landline')) FROM members m "
+        f"WHERE merged_into IS NULL AND NOT {contact_sql('m')}"
     )
     return int(live), int(valid)

@@ -1,7 +1,10 @@
 """What `winback quality` measures: definitions, labels, and shaping aggregate counts into the report (pure).
 
-Member measures count members not merged away (members.merged_into IS NULL); their share is of those members.
-Order measures count every row of `orders` (cancelled included: this is about the data, not the revenue).
+Member measures count members: records not merged away (members.merged_into IS NULL) that are not contacts; their
+share is of those members. Contacts — records from a contact source (a guide's WeChat friends) that matched no ERP
+member, so were not merged into one — are counted apart, with the same measures (issue 9: a guide's WeChat friend
+is a contact, not a 会员, until matched). Order measures count every row of `orders` (cancelled included: this is
+about the data, not the revenue).
 """
 
 from __future__ import annotations
@@ -10,6 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from winback.quality.types import Counted, OrderFigures, QualityBlock
+
+# the same list as winback.lifecycle.snapshot_sql.CONTACT_SOURCES (a test keeps them equal)
+CONTACT_SOURCES = ("guide_wechat",)
 
 # measure -> (English definition, 中文)
 MEMBER_MEASURES: dict[str, tuple[str, str]] = {
@@ -78,7 +84,12 @@ def shape_group(row: Mapping[str, Any], *, duplicates_known: bool, with_orders: 
 
 def definitions() -> dict[str, Any]:
     return {
-        "members": "member records not merged into another (members.merged_into IS NULL)",
+        "members": "member records not merged into another (members.merged_into IS NULL) and not contacts",
+        "contacts": {
+            "en": f"records from {', '.join(CONTACT_SOURCES)} that match no ERP member (not merged into one): "
+            "contacts, not members; counted apart with the same measures",
+            "zh": "导购微信好友中未匹配到 ERP 会员的记录：是联系人，不是会员；单独统计（指标相同）",
+        },
         "measures": {k: {"en": en, "zh": zh} for k, (en, zh) in MEMBER_MEASURES.items()},
         "incomplete_fields": {k: f"missing when {cond}" for k, cond in PROFILE_FIELDS.items()},
         "orders": {k: {"en": en, "zh": zh} for k, (en, zh) in ORDER_MEASURES.items()},

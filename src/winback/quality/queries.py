@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from winback.quality.metrics import PROFILE_FIELDS
+from winback.quality.metrics import CONTACT_SOURCES, PROFILE_FIELDS
 
 if TYPE_CHECKING:
     from winback.engine.duckdb_engine import DuckDBEngine
@@ -26,9 +26,18 @@ def latest_dedupe_run(db: DuckDBEngine) -> int | None:
     return None if not rows or rows[0][0] is None else int(rows[0][0])
 
 
-def member_counts(db: DuckDBEngine, by: str | None, run_id: int | None) -> list[dict[str, Any]]:
-    """Aggregate rows; the row with grouped = 1 is the total, the others one per key of `by`."""
+def contact_sql(alias: str = "m") -> str:
+    """SQL: the (unmerged) record is a contact, not a member."""
+    return f"coalesce({alias}.source, '') IN ({', '.join(repr(s) for s in CONTACT_SOURCES)})"
+
+
+def member_counts(
+    db: DuckDBEngine, by: str | None, run_id: int | None, *, contacts: bool = False
+) -> list[dict[str, Any]]:
+    """Aggregate rows over members (or, with `contacts`, over contacts); the row with grouped = 1 is the total, the
+    others one per key of `by`."""
     key = _KEYS[by]
+    party = contact_sql("m") if contacts else f"NOT {contact_sql('m')}"
     missing = ",\n".join(f"count(*) FILTER (WHERE {cond}) AS missing_{f}" for f, cond in PROFILE_FIELDS.items())
     any_missing = " OR ".join(f"({c})" for c in PROFILE_FIELDS.values())
     dup_join = (
@@ -44,7 +53,7 @@ def member_counts(db: DuckDBEngine, by: str | None, run_id: int | None) -> list[
         FROM members m
         {dup_join}
         LEFT JOIN buyers b ON b.member_id = m.member_id
-        WHERE m.merged_into IS NULL
+        WHERE m.merged_into IS NULL AND {party}
     )
     SELECT grouping(grp) AS grouped, grp AS key,
         count(*) AS members,

@@ -53,7 +53,11 @@ def quality_report(db: DuckDBEngine, by: str | None = None) -> QualityReport:
     total_row = next(r for r in rows if r["grouped"] == 1)
     total = shape_group({**total_row, **_order_fields(orders["__total__"])}, duplicates_known=known)
     groups = _groups(rows, orders, by, known) if by is not None else []
-    return QualityReport(by=by, dedupe_run=run_id, total=total, groups=groups, definitions=definitions())
+    contact_row = queries.member_counts(db, None, run_id, contacts=True)[0]
+    contacts = shape_group(contact_row, duplicates_known=known, with_orders=False)
+    return QualityReport(
+        by=by, dedupe_run=run_id, total=total, groups=groups, definitions=definitions(), contacts=contacts
+    )
 
 
 def _groups(
@@ -82,8 +86,10 @@ def _groups(
 def headline(report: QualityReport | Mapping[str, Any]) -> dict[str, Any]:
     """The few figures the demo summary and the overview show (a fresh dict the caller may extend)."""
     t = report.to_dict()["total"] if isinstance(report, QualityReport) else report["total"]
+    c = report.to_dict().get("contacts") if isinstance(report, QualityReport) else report.get("contacts")
     return {
         "members": t["members"],
+        "contacts": c["members"] if c else 0,
         **{k: t["measures"][k] for k in ("contactable", "invalid_phone", "missing_phone", "suspected_duplicate")},
         "orders_without_member": t["orders"]["without_member"],
     }

@@ -48,6 +48,8 @@ class QualityReport(Result):
     total: QualityBlock
     groups: list[QualityGroup] = field(default_factory=list)
     definitions: dict[str, Any] = field(default_factory=dict)
+    #: guide-WeChat records matching no ERP member: contacts, never in the member totals (same measures)
+    contacts: QualityBlock | None = None
     db: str | None = None  # the warehouse file (set by the service; left out of to_dict when unknown)
 
     def to_dict(self) -> dict[str, Any]:
