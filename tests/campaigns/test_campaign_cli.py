@@ -99,3 +99,11 @@ def test_human_output_and_errors(db: str, tmp_path: Path) -> None:
     assert _json("coupon", "qr", good, "--out", str(tmp_path / "x.svg"))["code"] == display(good)
     out = _json("coupon", "qr", bad, "--out", str(tmp_path / "y.svg"), code=2)
     assert "check symbol" in out["error"]["message"]
+
+
+def test_preview_shows_the_cost_the_report_will_count_in_both_languages(db: str) -> None:
+    zh = runner.invoke(app, ["--db", db, "campaign", "create", "--scenario", "new_store_opening"])
+    assert zh.exit_code == 0, zh.output
+    assert "预计券优惠" in zh.stdout and "种子默认值" in zh.stdout
+    en = runner.invoke(app, ["--db", db, "--lang", "en", "campaign", "show", "C0001"])
+    assert en.exit_code == 0 and "expected coupon discounts" in en.stdout and "seed default" in en.stdout

@@ -129,7 +129,7 @@ def test_end_to_end_report_covers_the_true_uplift(brand: Winback) -> None:
     assert set(groups) == {"near_dormant", "hibernating"}
     assert sum(g["arms"]["A"]["members"] for g in groups.values()) == rep["arms"]["A"]["members"]
     with pytest.raises(InputError, match="already simulated"):
-        respond(brand.db(), "C0001", now=T0 + dt.timedelta(days=15))
+        respond(brand.db(), "C0001", now=T0 + dt.timedelta(days=15), lang="en")
     # the next campaign plans with this brand's measured rates instead of the seed defaults
     nxt = brand.campaigns.create(Req("drive_to_store"), now=T0 + dt.timedelta(days=40)).to_dict()["preview"]["expected"]
     assert nxt["rate_sources"] == ["history C0001"]

@@ -49,7 +49,7 @@ def _order(wb: Winback, order_id: str, member: str, store: str | None, amount: f
 
 @pytest.fixture
 def launched(tmp_path: Path) -> Iterator[tuple[Winback, list[tuple[str, str, str]]]]:
-    wb = brand_app(tmp_path / "coupons.duckdb", n=800)
+    wb = brand_app(tmp_path / "coupons.duckdb", n=800, lang="en")
     yield wb, _launch(wb)
     wb.close()
 
@@ -84,16 +84,16 @@ def test_coupon_void_by_code_and_by_campaign_is_recorded(launched: Any, monkeypa
         "voided": 1, "code": display(code), "campaign_id": "C0001", "voided_by": "王店长",
         "voided_at": "2026-11-04T10:30:00", "reason": "丢失",
     }  # fmt: skip
-    again = runner.invoke(app, ["--db", db, "coupon", "void", code, "--json"])
-    assert again.exit_code == 2 and "voided" in json.loads(again.stdout)["error"]["message"]
+    again = runner.invoke(app, ["--db", db, "coupon", "void", code, "--json"])  # zh by default
+    assert again.exit_code == 2 and "作废" in json.loads(again.stdout)["error"]["message"]
     res = runner.invoke(app, ["--db", db, "coupon", "void", "--campaign", "C0001", "--json"])
     assert res.exit_code == 0, res.output
     many = json.loads(res.stdout)
     with Winback(Settings(db_path=Path(db))) as wb2:
         n = wb2.db().scalar("SELECT count(*) FROM coupons WHERE voided_at IS NOT NULL")
         assert many["voided"] == n - 1 and many["voided_by"]  # the login name when no --by is given
-        assert wb2.db().scalar("SELECT void_reason FROM coupons WHERE code = ?", [code2]) == "voided by hand"
-    neither = runner.invoke(app, ["--db", db, "coupon", "void", "--json"])
+        assert wb2.db().scalar("SELECT void_reason FROM coupons WHERE code = ?", [code2]) == "手工作废"
+    neither = runner.invoke(app, ["--db", db, "--lang", "en", "coupon", "void", "--json"])
     assert neither.exit_code == 2 and "one of them" in json.loads(neither.stdout)["error"]["message"]
 
 
@@ -128,6 +128,8 @@ def test_errors_do_not_name_another_member(launched: Any) -> None:
     with pytest.raises(InputError, match="not valid for this order") as info:
         wb.coupons.redeem(code, order_id="N1", store_id=store2, now=LATER)
     assert member not in str(info.value) and member2 not in str(info.value)
+    with pytest.raises(InputError, match="不适用于此订单"):  # at a Chinese till (the default language), in Chinese
+        redeem_code(wb.db(), code, order_id="N1", store_id=store2, now=LATER)
     out = wb.coupons.redeem_batch([{"code": code, "order_id": "N1", "store_id": store2, "at": LATER}], now=LATER)
     assert member not in json.dumps(out.to_dict()) and member2 not in json.dumps(out.to_dict())
 

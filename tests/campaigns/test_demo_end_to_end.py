@@ -69,7 +69,7 @@ def test_demo_brand_campaign_report_covers_the_simulated_truth(demo_brand: Any, 
     assert first["simulated_until"] == MID and first["window_complete"] is False and first["orders"] > 0
     latest = _latest_sim_order(db)
     assert latest is not None and latest <= dt.datetime.fromisoformat(MID)
-    future = runner.invoke(app, ["--db", db, "demo", "respond", cid, "--until", "2026-12-01", "--json"],
+    future = runner.invoke(app, ["--db", db, "--lang", "en", "demo", "respond", cid, "--until", "2026-12-01", "--json"],
                            env={"WINBACK_NOW": MID})  # fmt: skip
     assert future.exit_code == 2 and "after the brand's now" in json.loads(future.stdout)["error"]["message"]
     rest = _json(db, "demo", "respond", cid, now=AFTER)

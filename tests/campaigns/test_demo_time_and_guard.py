@@ -42,11 +42,13 @@ def test_responses_stop_at_now_and_continue_with_the_same_draws(tmp_path: Path) 
     assert first["window_complete"] is False and first["simulated_until"] == mid
     assert all(at <= mid for _, at in _sim_orders(split))  # before the change: up to 14 days in the future
     with pytest.raises(InputError, match="after the brand's now"):
+        respond(split.db(), "C0001", now=mid, until=mid + dt.timedelta(hours=1), lang="en")
+    with pytest.raises(InputError, match="晚于品牌当前时间"):
         respond(split.db(), "C0001", now=mid, until=mid + dt.timedelta(hours=1))
     with pytest.raises(InputError, match="already simulated"):
-        respond(split.db(), "C0001", now=mid)
+        respond(split.db(), "C0001", now=mid, lang="en")
     with pytest.raises(InputError, match="seed 3"):  # a later call continues the first one's draws
-        respond(split.db(), "C0001", seed=4, now=mid + dt.timedelta(days=1))
+        respond(split.db(), "C0001", seed=4, now=mid + dt.timedelta(days=1), lang="en")
     respond(split.db(), "C0001", now=mid + dt.timedelta(days=2))
     last = respond(split.db(), "C0001", now=T0 + dt.timedelta(days=30)).to_dict()
     assert last["window_complete"] is True and last["truth"] == once["truth"]
@@ -62,9 +64,11 @@ def test_demo_respond_refuses_a_warehouse_not_made_by_the_demo(tmp_path: Path) -
     _launched(db).close()
     env = {"WINBACK_NOW": (T0 + dt.timedelta(days=20)).isoformat()}
     runner = CliRunner()
-    res = runner.invoke(app, ["--db", str(db), "demo", "respond", "C0001", "--json"], env=env)
+    res = runner.invoke(app, ["--db", str(db), "--lang", "en", "demo", "respond", "C0001", "--json"], env=env)
     assert res.exit_code == 2, res.output  # before the change it wrote synthetic orders into any warehouse
     assert "not made by `winback demo`" in json.loads(res.stdout)["error"]["message"]
+    zh = runner.invoke(app, ["--db", str(db), "demo", "respond", "C0001", "--json"], env=env)
+    assert zh.exit_code == 2 and "不是 `winback demo` 创建的" in json.loads(zh.stdout)["error"]["message"]
     ok = runner.invoke(app, ["--db", str(db), "demo", "respond", "C0001", "--force", "--json"], env=env)
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.stdout)["orders"] > 0

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,15 @@ from winback.warehouse import connect
 from .conftest import brand_app
 
 T0 = dt.datetime(2026, 11, 2, 9, 0)
+
+
+@pytest.fixture
+def brand(tmp_path: Path) -> Iterator[Winback]:
+    """The synthetic brand with English messages (the refusals below are matched in English; zh is the default
+    and is tested in test_coupon_rules.py)."""
+    wb = brand_app(tmp_path / "brand.duckdb", lang="en")
+    yield wb
+    wb.close()
 
 
 def _launched(wb: Winback) -> list[tuple[str, str, str]]:

@@ -204,7 +204,7 @@ def test_demo_refuses_a_warehouse_it_did_not_make_unless_forced(tmp_path: Path) 
         wb.db().execute(
             "INSERT INTO members (member_id, name, phone_status, source) VALUES ('REAL1', '真实会员', 'missing', 'erp')"
         )
-    with pytest.raises(InputError, match="not made by `winback demo`"):
+    with pytest.raises(InputError, match="不是 `winback demo` 创建的"):
         run_demo(db, out, members=300, seed=3)
     forced = run_demo(db, out, members=300, seed=3, force=True)
     assert forced["warehouse"]["members"] >= 301

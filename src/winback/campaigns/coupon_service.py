@@ -18,17 +18,29 @@ from winback.campaigns.redeem import Attempt, already_redeemed, batch_codes, dec
 from winback.campaigns.types import BatchRedeemResult, QrResult, RedeemResult, VoidResult
 from winback.errors import InputError, NotFoundError
 
+
+def say(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
 if TYPE_CHECKING:
     from winback.app import Winback
     from winback.engine.duckdb_engine import DuckDBEngine
 
 
 def redeem_code(
-    db: DuckDBEngine, code: str, *, order_id: str, store_id: str, now: dt.datetime, at: dt.datetime | None = None
+    db: DuckDBEngine,
+    code: str,
+    *,
+    order_id: str,
+    store_id: str,
+    now: dt.datetime,
+    at: dt.datetime | None = None,
+    lang: str = "zh",
 ) -> RedeemResult:
     """Mark `code` redeemed against a paid order of its member at `store_id`, at most once. `at` (default `now`)
-    is the redemption time; `now` the brand's now."""
-    a = Attempt(validate(code), order_id, store_id, at or now, now)
+    is the redemption time; `now` the brand's now; refusals in `lang`."""
+    a = Attempt(validate(code), order_id, store_id, at or now, now, lang)
     coupon = store_coupons.coupon(db, a.code)
     order = store_coupons.paid_order(db, order_id) if coupon is not None else None
     used = store_coupons.used_on(db, [order_id]).get(order_id) if order is not None else None
@@ -38,7 +50,7 @@ def redeem_code(
         raise why
     assert coupon is not None and order is not None
     discount = coupon.offer.discount_on(order.amount)
-    store_coupons.mark_redeemed(db, a.code, at=a.at, order_id=order_id, store_id=store_id, discount=discount)
+    store_coupons.mark_redeemed(db, a.code, at=a.at, order_id=order_id, store_id=store_id, discount=discount, lang=lang)
     return RedeemResult(
         code=display(a.code),
         member_id=coupon.member_id,
@@ -52,7 +64,9 @@ def redeem_code(
     )
 
 
-def redeem_batch(db: DuckDBEngine, items: list[dict[str, Any]], *, now: dt.datetime) -> BatchRedeemResult:
+def redeem_batch(
+    db: DuckDBEngine, items: list[dict[str, Any]], *, now: dt.datetime, lang: str = "zh"
+) -> BatchRedeemResult:
     """Redeem many (code, order_id, store_id, at) at once, e.g. a till's offline batch or the demo simulator.
 
     The same rule as `redeem_code` (redeem.refusal, item by item), then one set-based conditional UPDATE in one
@@ -61,7 +75,7 @@ def redeem_batch(db: DuckDBEngine, items: list[dict[str, Any]], *, now: dt.datet
         return BatchRedeemResult(0, [])
     codes = batch_codes(items)
     attempts = [
-        Attempt(c, str(i["order_id"]), i.get("store_id"), i["at"], now) for c, i in zip(codes, items, strict=True)
+        Attempt(c, str(i["order_id"]), i.get("store_id"), i["at"], now, lang) for c, i in zip(codes, items, strict=True)
     ]
     order_ids = sorted({a.order_id for a in attempts})
     ok, refused = decide_batch(
@@ -86,7 +100,7 @@ def redeem_batch(db: DuckDBEngine, items: list[dict[str, Any]], *, now: dt.datet
     done = store_coupons.mark_many(db, rows)
     for a in ok:
         if a.code not in done:  # another till was first, between the read and the write
-            refused[a.code] = already_redeemed(a.code, None)
+            refused[a.code] = already_redeemed(a.code, None, lang)
     return BatchRedeemResult(
         len(done),
         [display(c) for c in codes if c in refused],
@@ -102,19 +116,28 @@ def void_coupons(
     by: str,
     reason: str,
     now: dt.datetime,
+    lang: str = "zh",
 ) -> VoidResult:
     """Void one coupon (`code`) or every unredeemed coupon of a campaign; who, when and why are kept on each."""
     if (code is None) == (campaign_id is None):
-        raise InputError("give a coupon code or --campaign ID (one of them)", hint="winback coupon void CODE")
+        raise InputError(
+            say(
+                lang, "请给出券码或 --campaign 活动编号（二选一）", "give a coupon code or --campaign ID (one of them)"
+            ),
+            hint="winback coupon void CODE | winback coupon void --campaign C0001",
+        )
     if code is not None:
         c = validate(code)
         coupon = store_coupons.coupon(db, c)
         if coupon is None:
-            raise NotFoundError(f"unknown coupon {display(c)}", hint="Check the code on the member's coupon or QR.")
+            raise NotFoundError(
+                say(lang, f"没有券 {display(c)}", f"unknown coupon {display(c)}"),
+                hint=say(lang, "请核对券码。", "Check the code on the member's coupon or QR."),
+            )
         if coupon.redeemed_at is not None:
-            raise already_redeemed(c, (coupon.redeemed_at, coupon.redeemed_order_id, coupon.redeemed_store_id))
+            raise already_redeemed(c, (coupon.redeemed_at, coupon.redeemed_order_id, coupon.redeemed_store_id), lang)
         if coupon.voided_at is not None or not store_coupons.void_code(db, c, at=now, by=by, reason=reason):
-            raise voided(store_coupons.coupon(db, c) or coupon)
+            raise voided(store_coupons.coupon(db, c) or coupon, lang)
         return VoidResult(1, display(c), coupon.campaign_id, by, now, reason)
     assert campaign_id is not None
     store.get_campaign(db, campaign_id)  # NotFoundError naming the recent campaigns
@@ -135,10 +158,17 @@ class CouponService:
         self.wb = wb
 
     def redeem(self, code: str, *, order_id: str, store_id: str, now: dt.datetime | None = None) -> RedeemResult:
-        return redeem_code(self.wb.db(), code, order_id=order_id, store_id=store_id, now=now or self.wb.now())
+        return redeem_code(
+            self.wb.db(),
+            code,
+            order_id=order_id,
+            store_id=store_id,
+            now=now or self.wb.now(),
+            lang=self.wb.settings.lang,
+        )
 
     def redeem_batch(self, items: list[dict[str, Any]], *, now: dt.datetime | None = None) -> BatchRedeemResult:
-        return redeem_batch(self.wb.db(), items, now=now or self.wb.now())
+        return redeem_batch(self.wb.db(), items, now=now or self.wb.now(), lang=self.wb.settings.lang)
 
     def void(
         self,
@@ -155,8 +185,9 @@ class CouponService:
             code=code,
             campaign_id=campaign_id,
             by=by or operator(),
-            reason=reason or "voided by hand",
+            reason=reason or say(self.wb.settings.lang, "手工作废", "voided by hand"),
             now=now or self.wb.now(),
+            lang=self.wb.settings.lang,
         )
 
     def qr(self, code: str, out: Path | str) -> QrResult:

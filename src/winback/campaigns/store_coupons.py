@@ -150,7 +150,14 @@ def _redeemed_row(db: DuckDBEngine, code: str) -> tuple[Any, ...] | None:
 
 
 def mark_redeemed(
-    db: DuckDBEngine, code: str, *, at: dt.datetime, order_id: str, store_id: str | None, discount: float
+    db: DuckDBEngine,
+    code: str,
+    *,
+    at: dt.datetime,
+    order_id: str,
+    store_id: str | None,
+    discount: float,
+    lang: str = "zh",
 ) -> None:
     """One conditional UPDATE in its own transaction; AlreadyRedeemedError when another till was first (with this
     code, or with another code on the same order)."""
@@ -159,10 +166,10 @@ def mark_redeemed(
         changed = _mark(db, [row])
     except EngineError as exc:
         if exc.conflict:  # another till changed the row first
-            raise already_redeemed(code, None) from None
+            raise already_redeemed(code, None, lang) from None
         raise
     if code not in changed:
-        raise already_redeemed(code, _redeemed_row(db, code))
+        raise already_redeemed(code, _redeemed_row(db, code), lang)
 
 
 def mark_many(db: DuckDBEngine, rows: list[dict[str, Any]]) -> set[str]:

@@ -65,7 +65,7 @@ class _Previewed(Protocol):
     def preview(self) -> CampaignPreview | None: ...
 
 
-def _render_preview(d: _Previewed) -> None:
+def _render_preview(d: _Previewed, lang: str = "zh") -> None:
     c, p = d.campaign, d.preview
     assert p is not None
     console.print(f"[bold]{c.campaign_id}[/] {c.name} — {c.scenario} ({c.status}), snapshot {p.as_of}")
@@ -94,19 +94,7 @@ def _render_preview(d: _Previewed) -> None:
             ],
         )
     )
-    if e.get("by_arm"):
-        cols = ["arm", "offer", "members", "buyers", "redemptions", "discount/redemption", "discounts", "cost"]
-        keys = ("members", "expected_responders", "expected_redemptions", "discount_per_redemption")
-        arm_rows = [
-            [a["arm"], a["offer"], *(a[k] for k in keys), a["expected_discounts"], a["cost"]] for a in e["by_arm"]
-        ]
-        title = f"expected cost by arm (redemption rate {pct(e['redemption_rate'])}: {e['redemption_rate_source']})"
-        console.print(table(title, cols, arm_rows))
-    console.print(
-        f"cost {fmt(e['cost'])} (contacts {fmt(e.get('contact_cost', e['cost']))} + expected coupon discounts "
-        f"{fmt(e.get('expected_discounts', 0.0))}), expected incremental revenue "
-        f"{fmt(e['expected_incremental_revenue'])}, incremental ROI {fmt(e['expected_incremental_roi'])}"
-    )
+    _render_cost(e, lang)
     h = p.holdout_sizing
     console.print(
         table(
@@ -118,6 +106,54 @@ def _render_preview(d: _Previewed) -> None:
     console.print(
         table("by store", ["store", "members"], [[r["store_id"], r["members"]] for r in p.audience["by_store"][:15]])
     )
+
+
+#: the preview's cost lines (zh, en)
+COST_LABELS = {
+    "title": ("各组预计成本（核销率 {rate}：{source}）", "expected cost by arm (redemption rate {rate}: {source})"),
+    "columns": (
+        ["组", "券", "会员", "预计购买", "预计核销", "每次核销优惠", "优惠合计", "成本"],
+        ["arm", "offer", "members", "buyers", "redemptions", "discount/redemption", "discounts", "cost"],
+    ),
+    "line": (
+        "成本 {cost}（触达 {contacts} + 预计券优惠 {discounts}，与活动报告同一算法），"
+        "预计增量销售额 {inc}，增量 ROI {roi}",
+        "cost {cost} (contacts {contacts} + expected coupon discounts {discounts}, counted as the report counts it), "
+        "expected incremental revenue {inc}, incremental ROI {roi}",
+    ),
+    "source": ("种子默认值", "seed default"),
+    "history": ("历史活动 ", "history "),
+}
+
+
+def _label(key: str, lang: str) -> Any:
+    zh, en = COST_LABELS[key]
+    return zh if lang == "zh" else en
+
+
+def _source(text: str, lang: str) -> str:
+    """'seed default' / 'history C0001,…' in the user's language."""
+    if text == "seed default":
+        return str(_label("source", lang))
+    return text.replace("history ", str(_label("history", lang)), 1)
+
+
+def _render_cost(e: dict[str, Any], lang: str) -> None:
+    if e.get("by_arm"):
+        keys = ("members", "expected_responders", "expected_redemptions", "discount_per_redemption")
+        rows = [[a["arm"], a["offer"], *(a[k] for k in keys), a["expected_discounts"], a["cost"]] for a in e["by_arm"]]
+        title = _label("title", lang).format(
+            rate=pct(e["redemption_rate"]), source=_source(e["redemption_rate_source"], lang)
+        )
+        console.print(table(title, _label("columns", lang), rows))
+    line = _label("line", lang).format(
+        cost=fmt(e["cost"]),
+        contacts=fmt(e.get("contact_cost", e["cost"])),
+        discounts=fmt(e.get("expected_discounts", 0.0)),
+        inc=fmt(e["expected_incremental_revenue"]),
+        roi=fmt(e["expected_incremental_roi"]),
+    )
+    console.print(line, highlight=False)
 
 
 @campaign_app.command("create")
@@ -147,7 +183,8 @@ def create_cmd(
         cost_per_contact=cost_per_contact,
         margin=margin,
     )
-    emit(current().campaigns.create(request), json_output, _render_preview)
+    wb = current()
+    emit(wb.campaigns.create(request), json_output, lambda d: _render_preview(d, wb.settings.lang))
 
 
 def _arms(arms: dict[str, int]) -> str:
@@ -191,12 +228,13 @@ def _render_list(r: CampaignList) -> None:
 @campaign_app.command("show")
 @handle_errors()
 def show_cmd(campaign_id: str = typer.Argument(...), json_output: bool = JSON) -> None:
-    emit(current().campaigns.show(campaign_id), json_output, _render_show)
+    wb = current()
+    emit(wb.campaigns.show(campaign_id), json_output, lambda d: _render_show(d, wb.settings.lang))
 
 
-def _render_show(d: CampaignDetail) -> None:
+def _render_show(d: CampaignDetail, lang: str = "zh") -> None:
     if d.preview:
-        _render_preview(d)
+        _render_preview(d, lang)
     console.print(
         f"arms {_arms(d.arms) or '—'}; coupons {d.coupons:,} ({d.redeemed:,} redeemed); "
         f"tasks {d.tasks:,}; touches {d.touches:,}"

@@ -77,19 +77,35 @@ def _respondable(db: DuckDBEngine, campaign_id: str) -> Campaign:
     return c
 
 
-def check_until(until: dt.datetime | None, now: dt.datetime, launched: dt.datetime) -> dt.datetime:
+def _t(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def check_until(until: dt.datetime | None, now: dt.datetime, launched: dt.datetime, lang: str = "zh") -> dt.datetime:
     """The moment up to which responses are written: `until` (default now), never after now nor before launch."""
     until = now if until is None else until
+    u, n, ln = f"{until:%Y-%m-%d %H:%M}", f"{now:%Y-%m-%d %H:%M}", f"{launched:%Y-%m-%d %H:%M}"
     if until > now:
         raise InputError(
-            f"--until {until:%Y-%m-%d %H:%M} is after the brand's now ({now:%Y-%m-%d %H:%M}): the demo writes "
-            "nothing in the future",
-            hint="Give an earlier --until, or move the demo's clock on with WINBACK_NOW=YYYY-MM-DD.",
+            _t(
+                lang,
+                f"--until {u} 晚于品牌当前时间（{n}）：演示不写入未来的数据",
+                f"--until {u} is after the brand's now ({n}): the demo writes nothing in the future",
+            ),
+            hint=_t(
+                lang,
+                "请给更早的 --until，或用 WINBACK_NOW=YYYY-MM-DD 把演示时钟往后拨。",
+                "Give an earlier --until, or move the demo's clock on with WINBACK_NOW=YYYY-MM-DD.",
+            ),
         )
     if until < launched:
         raise InputError(
-            f"--until {until:%Y-%m-%d %H:%M} is before the launch ({launched:%Y-%m-%d %H:%M}): nothing to simulate",
-            hint="Give a moment after the launch.",
+            _t(
+                lang,
+                f"--until {u} 早于活动上线（{ln}）：没有可模拟的响应",
+                f"--until {u} is before the launch ({ln}): nothing to simulate",
+            ),
+            hint=_t(lang, "请给上线之后的时间。", "Give a moment after the launch."),
         )
     return until
 
@@ -109,7 +125,7 @@ def uplift_of(d: dict[str, Any]) -> Uplift:
 
 
 def _continued(
-    prev: store.SimulationRun | None, seed: int | None, uplift: Uplift | None, campaign_id: str
+    prev: store.SimulationRun | None, seed: int | None, uplift: Uplift | None, campaign_id: str, lang: str = "zh"
 ) -> tuple[int, Uplift]:
     """The seed and uplift of this call: the first call's when the campaign was simulated before (a different
     explicit seed or uplift is refused: the draws must stay the same), else the given ones or the defaults."""
@@ -118,9 +134,17 @@ def _continued(
     stored = uplift_of(prev.uplift)
     if (seed is not None and seed != prev.seed) or (uplift is not None and uplift.to_dict() != stored.to_dict()):
         raise InputError(
-            f"campaign {campaign_id} was first simulated with seed {prev.seed} and its uplift; a later call "
-            "continues those same draws",
-            hint="Leave out --seed and --uplift (or give the first ones) to continue it.",
+            _t(
+                lang,
+                f"活动 {campaign_id} 首次模拟用的是种子 {prev.seed} 及其提升设定；之后的调用沿用同一批抽样",
+                f"campaign {campaign_id} was first simulated with seed {prev.seed} and its uplift; a later call "
+                "continues those same draws",
+            ),
+            hint=_t(
+                lang,
+                "去掉 --seed 和 --uplift（或给出首次的值）即可继续。",
+                "Leave out --seed and --uplift (or give the first ones) to continue it.",
+            ),
         )
     return prev.seed, stored
 
@@ -176,20 +200,30 @@ def respond(
     seed: int | None = None,
     now: dt.datetime,
     until: dt.datetime | None = None,
+    lang: str = "zh",
 ) -> RespondResult:
     """Simulate the members answering a running campaign and record it as the tills would, up to `until`
     (default: now); a later call continues the same simulation from where the last one stopped."""
     c = _respondable(db, campaign_id)
     assert c.launched_at is not None
-    until = check_until(until, now, c.launched_at)
+    until = check_until(until, now, c.launched_at, lang)
     prev = store.simulation_run(db, campaign_id)
-    seed, spec = _continued(prev, seed, uplift, campaign_id)
+    seed, spec = _continued(prev, seed, uplift, campaign_id, lang)
     window_end = c.launched_at + dt.timedelta(days=int(c.window_days))
     if prev is not None and prev.until is not None and prev.until >= min(until, window_end):
-        done = "its whole window" if prev.until >= window_end else f"up to {prev.until:%Y-%m-%d %H:%M}"
+        whole = prev.until >= window_end
         raise InputError(
-            f"campaign {campaign_id} was already simulated ({done})",
-            hint="Create and launch a new campaign, or continue later (a later WINBACK_NOW or --until).",
+            _t(
+                lang,
+                f"活动 {campaign_id} 已模拟（{'整个窗口' if whole else f'至 {prev.until:%Y-%m-%d %H:%M}'}）",
+                f"campaign {campaign_id} was already simulated "
+                f"({'its whole window' if whole else f'up to {prev.until:%Y-%m-%d %H:%M}'})",
+            ),
+            hint=_t(
+                lang,
+                "请新建并上线一个活动，或稍后继续（更晚的 WINBACK_NOW 或 --until）。",
+                "Create and launch a new campaign, or continue later (a later WINBACK_NOW or --until).",
+            ),
         )
     members = store.members_to_simulate(db, campaign_id, c.as_of)
     sim = simulate(members, c.offers(), spec, int(c.window_days), np.random.default_rng(seed))
@@ -214,7 +248,7 @@ def respond(
         first=prev is None,
     )
     items = till_redemptions(members, sim, orders, store.coupon_codes(db, campaign_id))
-    result = redeem_batch(db, items, now=now)
+    result = redeem_batch(db, items, now=now, lang=lang)
     if result.refused:  # every simulated use meets the rules; a refusal is a bug worth seeing
         raise InputError(
             f"the till refused {len(result.refused)} simulated redemptions: {dict(list(result.reasons.items())[:5])}"

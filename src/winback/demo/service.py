@@ -148,10 +148,16 @@ class DemoService:
         `winback demo`), so synthetic members, orders and redemptions never land in a real brand's data."""
         db = self.wb.db()
         if store_respond.demo_marker(db) is None and store_respond.holds_data(db):
+            path, zh = self.wb.settings.db_path, self.wb.settings.lang == "zh"
             raise InputError(
-                f"the warehouse {self.wb.settings.db_path} was not made by `winback demo`: `{command}` writes "
-                "synthetic data and refuses it",
-                hint="Give the demo its own warehouse with --db PATH, or add --force if this really is a demo "
+                f"数据仓库 {path} 不是 `winback demo` 创建的：`{command}` 会写入模拟数据，因此拒绝执行"
+                if zh
+                else f"the warehouse {path} was not made by `winback demo`: `{command}` writes synthetic data "
+                "and refuses it",
+                hint="请用 --db PATH 给演示单独的数据仓库；若它确实是演示仓库"
+                "（例如在演示标记出现之前创建），加 --force。"
+                if zh
+                else "Give the demo its own warehouse with --db PATH, or add --force if this really is a demo "
                 "warehouse (e.g. one made before the demo marker existed).",
             )
 
@@ -172,7 +178,8 @@ class DemoService:
             self.check_demo_warehouse("winback demo respond")
         now = self.wb.now()
         spec = parse_uplift(uplift) if uplift else None
-        return respond(self.wb.db(), campaign_id, uplift=spec, seed=seed, now=now, until=until_of_date(until, now))
+        until_at, lang = until_of_date(until, now), self.wb.settings.lang
+        return respond(self.wb.db(), campaign_id, uplift=spec, seed=seed, now=now, until=until_at, lang=lang)
 
     def _import_all(self, db_path: Path, gen: Generated, say: Progress) -> list[DemoImport]:
         """Every export file through the real import path, in `import_plan` order."""
