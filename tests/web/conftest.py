@@ -40,15 +40,14 @@ class Console:
 
 
 def _pick_people(wb: Any) -> tuple[dict[str, str], str]:
-    """Two guides with members, and a store other than theirs, from the demo brand (read through the API's own
-    store function for owners: the first members of the list)."""
-    rows = wb.lifecycle.members(limit=2000).rows
+    """Two guides with tasks of the launched campaign, and the store with the most members."""
+    tasks = wb.tasks.list(limit=None).tasks
     guides: list[str] = []
-    for r in rows:
-        if r["guide_id"] and r["guide_id"] not in guides:
-            guides.append(r["guide_id"])
-    stores = [r["store_id"] for r in rows if r["store_id"]]
-    return {"wang": guides[0], "li": guides[1]}, stores[0]
+    for t in tasks:
+        if t.guide_id and t.guide_id not in guides:
+            guides.append(t.guide_id)
+    stores = [r["store_id"] for r in wb.lifecycle.members(limit=2000).rows if r["store_id"]]
+    return {"wang": guides[0], "li": guides[1]}, max(set(stores), key=stores.count)
 
 
 def _build(db_path: Path) -> tuple[Any, str, dict[str, str], str]:

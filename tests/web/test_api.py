@@ -161,3 +161,25 @@ def test_brute_force_login_is_throttled(console: Console) -> None:
 def test_errors_speak_the_callers_language(console: Console, lang: str) -> None:
     err = assert_error(httpx.get(console.url + "/api/overview", params={"lang": lang}), 401)
     assert (err["message"] == "请先登录") == (lang == "zh")
+
+
+def test_a_guide_records_outcomes_of_her_own_tasks_only(console: Console) -> None:
+    wang, li, ana = console.client("wang"), console.client("li"), console.client("ana")
+    mine = schemas.TasksOut.model_validate(wang.get("/api/tasks").json())
+    assert mine.tasks and {t.guide_id for t in mine.tasks} == {console.guides["wang"]}
+    task = mine.tasks[0].task_id
+    first = schemas.OutcomeOut.model_validate(wang.post(f"/api/tasks/{task}/outcome", json={"outcome": "invited",
+                                                        "note": "周六来店"}).json())  # fmt: skip
+    assert first.recorded and first.task_outcome == "invited"
+    again = wang.post(f"/api/tasks/{task}/outcome", json={"outcome": "invited", "note": "周六来店"}).json()
+    assert again["recorded"] is False  # a retry after a dropped answer changes nothing
+    assert_error(li.post(f"/api/tasks/{task}/outcome", json={"outcome": "declined"}), 403, "Forbidden")
+    assert_error(ana.post(f"/api/tasks/{task}/outcome", json={"outcome": "declined"}), 403, "Forbidden")
+    assert_error(wang.post("/api/tasks/C0001:nobody/outcome", json={"outcome": "invited"}), 404, "NotFoundError")
+    assert_error(wang.post(f"/api/tasks/{task}/outcome", json={"outcome": "teleported"}), 400, "InputError")
+    wang.headers.pop("X-CSRF-Token")
+    assert_error(wang.post(f"/api/tasks/{task}/outcome", json={"outcome": "visited"}), 403, "Forbidden")
+    log = [e for e in _audit(console, "task_outcome") if e["target"] == task]
+    assert len(log) == 1 and log[0]["username"] == "wang" and log[0]["detail"]["outcome"] == "invited"
+    li_tasks = li.get("/api/tasks").json()["tasks"]
+    assert li_tasks and {t["guide_id"] for t in li_tasks} == {console.guides["li"]}

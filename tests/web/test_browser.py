@@ -152,7 +152,7 @@ def test_a_guide_on_her_phone_cannot_open_another_guides_member(browser: Any, co
     v = Visit(browser, console, PHONE, "guide-zh-phone")
     try:
         v.login("wang", "zh")
-        assert v.page.url.endswith("/members")
+        assert v.page.url.endswith("/tasks")  # a guide starts on her tasks
         text = v.go("/members", "members")
         assert mine in text and others not in text
         v.go(f"/members/{mine}", "member")
@@ -163,3 +163,24 @@ def test_a_guide_on_her_phone_cannot_open_another_guides_member(browser: Any, co
     finally:
         v.close()
     assert httpx.get(console.url + "/overview", follow_redirects=False).status_code == 303  # logged out: to /login
+
+
+def test_a_guide_marks_an_outcome_with_one_tap_on_her_phone(browser: Any, console: Console) -> None:
+    v = Visit(browser, console, PHONE, "guide-zh-tasks")
+    try:
+        v.login("li", "zh")
+        assert v.page.url.endswith("/tasks"), v.page.url
+        v.go("/tasks", "tasks")
+        card = v.page.locator("[data-task]").first
+        task = card.get_attribute("data-task")
+        card.locator("button[value=visited]").click()
+        card.locator(".task-msg", has_text="已保存").wait_for()
+        v.page.screenshot(path=str(ARTIFACTS / "guide-zh-tasks-marked.png"), full_page=True)
+        text = v.go("/tasks", "tasks-after")  # a reload shows what the server kept
+        assert "已到店" in text
+        done = console.client("li").get("/api/tasks").json()["tasks"]
+        assert next(t for t in done if t["task_id"] == task)["outcome"] == "visited"
+        assert not untranslated(v.chrome(), "zh")
+        assert not v.problems, v.problems
+    finally:
+        v.close()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from winback.app import Winback
     from winback.campaigns.types import CampaignList, CampaignReport
     from winback.lifecycle.results import Explanation, SegmentSummary
+    from winback.outreach.tasks_types import DoneResult, TaskList
     from winback.overview.service import Overview
     from winback.web.users_service import Caller, UsersService
 
@@ -137,6 +138,35 @@ class Console:
     def report(self, campaign_id: str) -> CampaignReport:
         self._require_brand("see campaign reports", "查看活动报告")
         return self.wb.campaigns.report(campaign_id)
+
+    # -- guide tasks (the outreach room's TaskService, wb.tasks) ------------------------------------------------
+    def tasks(self, *, status: str | None = None, limit: int = 200) -> TaskList:
+        """The caller's tasks, by priority: a guide's own, a store manager's stores', HQ's all."""
+        from dataclasses import replace as copy
+
+        u, limit = self.user, max(1, min(limit, MAX_PAGE))
+        if u.role == "guide":
+            return self.wb.tasks.list(guide=u.guide_id, status=status, limit=limit)
+        if u.role == "store_manager":
+            parts = [self.wb.tasks.list(store=s, status=status, limit=limit) for s in u.stores]
+            rows = [t for p in parts for t in p.tasks][:limit]
+            return copy(parts[0], total=sum(p.total for p in parts), shown=len(rows), tasks=rows)
+        return self.wb.tasks.list(status=status, limit=limit)
+
+    def record_outcome(self, task_id: str, outcome: str, note: str | None = None) -> DoneResult:
+        """One outcome of one task in the caller's scope (idempotent: a retry changes nothing), audited."""
+        if not self.user.may_write:
+            raise Forbidden("forbidden_role", role=self.user.role, what_en="record outcomes", what_zh="登记任务结果")
+        owner = store_users.task_owner(self.wb.db(write=False), task_id)
+        if owner is None:
+            raise NotFoundError("no_task", task_id=task_id)
+        guide_id, store_id = owner
+        if not in_scope(self.user, MemberOwner(task_id, store_id, guide_id, None, None)):
+            raise Forbidden("forbidden_task", task_id=task_id)
+        done = self.wb.tasks.done(task_id, outcome, note=note or None, who=self.user.username)
+        if done.recorded:
+            self.users.record(self.user, "task_outcome", task_id, self.caller, outcome=done.outcome, note=note)
+        return done
 
 
 def in_scope(user: User, owner: MemberOwner) -> bool:

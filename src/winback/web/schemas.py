@@ -163,6 +163,41 @@ class ReportOut(Open):
     winner: dict[str, Any]
 
 
+class TaskOut(Open):
+    task_id: str
+    campaign_id: str
+    member_id: str
+    store_id: str | None
+    guide_id: str | None
+    kind: str
+    priority: int | None
+    status: str
+    outcome: str | None
+    due_at: str | None
+    overdue: bool
+
+
+class TasksOut(BaseModel):
+    total: int
+    shown: int
+    filters: dict[str, Any]
+    tasks: list[TaskOut]
+
+
+class OutcomeIn(BaseModel):
+    outcome: str
+    note: str | None = None
+
+
+class OutcomeOut(BaseModel):
+    task_id: str
+    outcome: str
+    status: str
+    task_outcome: str | None
+    recorded: bool
+    changed: bool
+
+
 #: the error responses every protected route documents
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "not logged in / 未登录"},

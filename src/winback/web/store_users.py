@@ -213,3 +213,9 @@ def member_owner(db: Warehouse, member_id: str) -> MemberOwner | None:
         [member_id],
     )
     return MemberOwner(*row) if row else None
+
+
+def task_owner(db: Warehouse, task_id: str) -> tuple[str | None, str | None] | None:
+    """(guide_id, store_id) of a guide task (docs/CONTRACTS.md: tasks), or None if there is no such task."""
+    row = db.fetchone("SELECT guide_id, store_id FROM tasks WHERE task_id = ?", [task_id])
+    return (row[0], row[1]) if row else None

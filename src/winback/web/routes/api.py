@@ -119,3 +119,17 @@ def report(campaign_id: str, request: Request) -> Response:
     """Per arm: responders, revenue, incremental vs control with intervals, the winner rule."""
     with locked(request) as st:
         return ResultJSON(console_for(st, request).report(campaign_id))
+
+
+@router.get("/tasks", response_model=s.TasksOut, responses=s.ERRORS)
+def tasks(request: Request, status: str | None = None, limit: int = Query(200, ge=1, le=500)) -> Response:
+    """The caller's own guide tasks (a store manager: his stores'), by priority."""
+    with locked(request) as st:
+        return ResultJSON(console_for(st, request).tasks(status=status, limit=limit))
+
+
+@router.post("/tasks/{task_id}/outcome", response_model=s.OutcomeOut, responses=s.ERRORS)
+def task_outcome(task_id: str, body: s.OutcomeIn, request: Request) -> Response:
+    """Record one outcome (contacted, invited, visited, purchased, unreachable, declined); a retry is harmless."""
+    with locked(request) as st:
+        return ResultJSON(console_for(st, request).record_outcome(task_id, body.outcome, body.note))

@@ -23,6 +23,7 @@ from winback.web.auth import (
     console_for,
     lang_of,
     locked,
+    require_session,
     session_of,
     set_csrf_cookie,
     set_login_cookies,
@@ -35,6 +36,7 @@ from winback.web.render import plain_json
 from winback.web.types import User
 
 router = APIRouter(include_in_schema=False)
+OUTCOMES = ("contacted", "invited", "visited", "purchased", "unreachable", "declined")
 _ENV = Environment(loader=PackageLoader("winback.web", "templates"), autoescape=select_autoescape(),
                    undefined=StrictUndefined)  # fmt: skip
 templates = Jinja2Templates(env=_ENV)
@@ -128,7 +130,7 @@ def home(request: Request) -> Response:
         session = session_of(st, request)
     if session is None:
         return RedirectResponse("/login", status_code=303)
-    return RedirectResponse("/overview" if session.user.sees_brand else "/members", status_code=303)
+    return RedirectResponse("/overview" if session.user.sees_brand else "/tasks", status_code=303)
 
 
 @router.get("/overview")
@@ -186,6 +188,26 @@ def report_page(campaign_id: str, request: Request) -> Response:
     chart = {"arms": arms, "mid": [r["versus_control"][a].get("incremental_revenue") for a in arms],
              "ci": [r["versus_control"][a].get("incremental_revenue_ci") for a in arms]}  # fmt: skip
     return render(request, "report.html", con.user, r=r, chart=chart)
+
+
+@router.get("/tasks")
+def tasks_page(request: Request, status: str = "") -> Response:
+    with locked(request) as st:
+        con = console_for(st, request)
+        found = con.tasks(status=status or None)
+    return render(request, "tasks.html", con.user, tasks=plain_json(found), outcomes=OUTCOMES)
+
+
+@router.post("/tasks/{task_id}/outcome")
+def task_outcome_submit(
+    task_id: str, request: Request, outcome: str = Form(...), note: str = Form(""), csrf_token: str = Form("")
+) -> Response:
+    """The form without JavaScript: record, then back to the list (post / redirect / get)."""
+    with locked(request) as st:
+        session = require_session(st, request)
+        check_csrf(request, session, csrf_token)
+        console_for(st, request, csrf=False).record_outcome(task_id, outcome, note)
+    return RedirectResponse("/tasks", status_code=303)
 
 
 @router.get("/assets/plotly.min.js")

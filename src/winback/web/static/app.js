@@ -27,6 +27,37 @@
       Object.assign({}, layout, { shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: 0, y1: 0,
         line: { dash: "dot", color: "#888" } }] }), config);
   });
+  // one-tap outcomes: sent with fetch and retried on a flaky connection (the server records each outcome once)
+  var labelsEl = document.getElementById("task-labels");
+  var words = labelsEl ? JSON.parse(labelsEl.getAttribute("data-words")) : {};
+  function send(url, body, tries) {
+    return fetch(url, { method: "POST", credentials: "same-origin",
+      headers: { "X-CSRF-Token": cookie("csrf_token"), "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify(body) })
+      .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
+      .catch(function (err) {
+        if (tries <= 1) throw err;
+        return new Promise(function (res) { setTimeout(res, 800); }).then(function () { return send(url, body, tries - 1); });
+      });
+  }
+  document.querySelectorAll("form.outcomes").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var button = ev.submitter, msg = form.querySelector(".task-msg");
+      var card = form.closest("[data-task]");
+      msg.textContent = "…";
+      send("/api/tasks/" + encodeURIComponent(card.dataset.task) + "/outcome",
+           { outcome: button.value, note: form.note.value || null }, 4)
+        .then(function (r) {
+          if (!r.ok) { msg.textContent = r.body.error.message; return; }
+          form.querySelectorAll("button").forEach(function (b) { b.classList.toggle("on", b === button); });
+          var status = (words.status || {})[r.body.status] || r.body.status;
+          card.querySelector(".task-status").textContent = status + " · " + button.textContent;
+          msg.textContent = words.saved || "";
+        })
+        .catch(function () { msg.textContent = words.retrying || ""; });
+    });
+  });
   var reveal = document.getElementById("reveal");
   if (reveal) {
     reveal.addEventListener("click", function () {
