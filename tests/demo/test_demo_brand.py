@@ -208,7 +208,9 @@ def test_demo_refuses_a_warehouse_it_did_not_make_unless_forced(tmp_path: Path) 
         run_demo(db, out, members=300, seed=3)
     forced = run_demo(db, out, members=300, seed=3, force=True)
     assert forced["warehouse"]["members"] >= 301
-    with Winback(Settings.load(environ={}, db_path=db)) as wb:  # the demo marks what it made
+    with Winback(Settings.load(environ={}, db_path=db)) as wb:  # forcing does not make it a demo warehouse
+        assert wb.db().scalar("SELECT count(*) FROM demo_marker") == 0
+    with Winback(Settings.load(environ={}, db_path=tmp_path / "other.duckdb")) as wb:  # the demo marks its own
         assert json.loads(wb.db().scalar("SELECT spec FROM demo_marker"))["seed"] == 3
 
 

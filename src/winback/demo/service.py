@@ -99,8 +99,9 @@ class DemoService:
         check_options(members, years, end)
         spec = DemoSpec(members=members, years=years, seed=seed, end=end)
         out, db_path = Path(out_dir), Path(self.wb.settings.db_path)
+        ours = True  # the warehouse is new, empty or a demo's: the demo marks it as its own
         if do_import:
-            self._check_warehouse_is_free(db_path, out, spec, force)
+            ours = self._check_warehouse_is_free(db_path, out, spec, force)
         say: Progress = progress or _silent
         layout = layout_for(members, parquet_only)
         gen = generate(spec, out, layout=layout, progress=say)
@@ -110,7 +111,8 @@ class DemoService:
         )
         analysis_seconds: dict[str, float] = {}
         if do_import:
-            store_respond.mark_demo(self.wb.db(), spec_dict(spec), self.wb.now())
+            if ours:  # a forced import into a brand's own data does not make it a demo warehouse
+                store_respond.mark_demo(self.wb.db(), spec_dict(spec), self.wb.now())
             summary.imports = self._import_all(db_path, gen, say)
             summary.warehouse = store.warehouse_counts(self.wb.db(write=False))
             summary.analysis, analysis_seconds = self._analyse(say)
@@ -120,16 +122,21 @@ class DemoService:
         summary.seconds |= analysis_seconds
         return summary
 
-    def _check_warehouse_is_free(self, db_path: Path, out: Path, spec: DemoSpec, force: bool = False) -> None:
+    def _check_warehouse_is_free(self, db_path: Path, out: Path, spec: DemoSpec, force: bool = False) -> bool:
         """Refuse to mix the demo into a warehouse that holds other members; re-running the same demo is fine
         (every import then finds its rows already there and adds nothing). A warehouse with data that was not
-        made by `winback demo` (no demo marker) is refused unless `force`."""
-        if not db_path.exists() or force:
-            return
+        made by `winback demo` (no demo marker) is refused unless `force`. True when the warehouse is new, empty
+        or a demo's (the demo then marks it)."""
+        if not db_path.exists():
+            return True
+        db = self.wb.db()
+        ours = store_respond.demo_marker(db) is not None or not store_respond.holds_data(db)
+        if force:
+            return ours
         self.check_demo_warehouse("winback demo")
         held = store.members_held(self.wb.db(write=False))
         if not held:
-            return
+            return True
         previous = store_respond.demo_marker(self.wb.db())
         manifest = out / ex.TRUTH_DIR / MANIFEST
         try:
@@ -142,6 +149,7 @@ class DemoService:
                 f"(members={spec.members}, seed={spec.seed}, end={spec.end})",
                 hint="Give the demo its own warehouse with --db PATH (or delete that file first).",
             )
+        return True
 
     def check_demo_warehouse(self, command: str) -> None:
         """The demo guard: refuse a warehouse that holds data and carries no demo marker (not made by
