@@ -186,8 +186,14 @@ def test_rejects_conflicts_cli_lists_them_all(tmp_path: Path) -> None:
     )
     listing = json.loads(res.stdout)
     assert listing["total"] == 60 and len(listing["conflicts"]) == 60
+    res = runner.invoke(app, ["--db", wh, "rejects", "--conflicts", "--limit", "3"])
+    assert res.exit_code == 0 and "3 / 60" in res.output, res.output
+    res = runner.invoke(app, ["--db", wh, "import", "members", str(f)])  # rendered for people: the first ones listed
+    assert res.exit_code == 0 and "X0: name: 甲 (第 1 行) / 乙 (第 31 行)" in res.output, res.output
     out = tmp_path / "conflicts.csv"
-    res = runner.invoke(app, ["--db", wh, "rejects", "--conflicts", "--export", str(out)])
+    res = runner.invoke(
+        app, ["--db", wh, "rejects", "--conflicts", "--import", str(data["import_id"]), "--export", str(out)]
+    )
     assert res.exit_code == 0, res.output
     assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 61
 

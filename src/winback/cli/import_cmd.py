@@ -41,9 +41,10 @@ def _render(r: ImportResult) -> None:
         console.print(f"[yellow]{n:,} unreadable {field} values left empty (kept in extra)[/]")
     for note in r.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
+    row = "第 {n} 行" if current().settings.lang != "en" else "row {n}"
     for c in r.conflicts_shown:
         shown = "; ".join(
-            f"{field}: " + " / ".join(f"{v} (row {n})" for v, n in zip(d["values"], d["rows"], strict=True))
+            f"{field}: " + " / ".join(f"{v} ({row.format(n=n)})" for v, n in zip(d["values"], d["rows"], strict=True))
             for field, d in c["fields"].items()
         )
         console.print(f"  {c['key']}: {shown}", highlight=False)

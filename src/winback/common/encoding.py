@@ -1,14 +1,22 @@
 """Text encodings of exported files: detect UTF-8 (with or without BOM) or GBK/GB18030, and transcode.
 
 DuckDB's CSV reader only decodes UTF-8, so a GBK file is transcoded in fixed-size chunks (bounded memory)
-to a temporary UTF-8 file that DuckDB then reads.
+to a temporary UTF-8 file that DuckDB then reads. Temporary files (issue 15, item 3) live in a private directory
+(`$TMPDIR/winback-<uid>`, 0700, refused if it is a link, someone else's or open to others: a fresh `mkdtemp` one is
+used then), are created 0600 with O_EXCL (never through a planted file or link), are removed in `finally` by their
+caller, and those of a killed run (its process gone, or older than a day) are removed at the next import.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import hashlib
 import os
+import secrets
+import stat
+import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -85,7 +93,9 @@ def transcode_to_utf8(src: Path, dst: Path, encoding: str, on_bytes: Callable[[i
     decoder = codecs.getincrementaldecoder(codec)(errors="strict")
     done = 0
     try:
-        with src.open("rb") as fin, dst.open("wb") as fout:
+        # never through a link; a new file is private (0600) whatever the umask lets through
+        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with src.open("rb") as fin, os.fdopen(fd, "wb") as fout:
             while True:
                 data = fin.read(CHUNK)
                 if not data:
@@ -110,5 +120,58 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def temp_utf8_path(directory: Path, src: Path) -> Path:
-    return directory / f"{src.stem}.{os.getpid()}.utf8.csv"
+STALE_SECONDS = 24 * 3600
+
+
+def private_temp_dir() -> Path:
+    """`$TMPDIR/winback-<uid>` (created 0700), or a fresh private `mkdtemp` directory when that path is a link,
+    belongs to someone else or is open to others."""
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    base = Path(tempfile.gettempdir()) / f"winback-{uid}"
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(base, 0o700)
+    st = os.lstat(base)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != uid or st.st_mode & 0o077:
+        return Path(tempfile.mkdtemp(prefix="winback-"))
+    return base
+
+
+def new_temp_file(suffix: str, directory: Path | None = None) -> Path:
+    """A new empty file `<pid>-<random><suffix>` in the private directory, created 0600 with O_EXCL (a file or link
+    already there is never used). The caller removes it (in `finally`)."""
+    d = directory or private_temp_dir()
+    path = d / f"{os.getpid()}-{secrets.token_hex(8)}{suffix}"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    os.close(fd)
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temp_files(directory: Path | None = None, now: float | None = None) -> int:
+    """Remove the temporary files of runs that are gone (their process no longer exists, or older than a day).
+    Returns how many were removed."""
+    d = directory or Path(tempfile.gettempdir()) / f"winback-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    if not d.is_dir() or d.is_symlink():
+        return 0
+    now = time.time() if now is None else now
+    removed = 0
+    for p in d.iterdir():
+        pid_text = p.name.split("-", 1)[0]
+        if not pid_text.isdigit() or not p.is_file():
+            continue
+        pid = int(pid_text)
+        old = now - p.lstat().st_mtime > STALE_SECONDS
+        if (pid != os.getpid() and not _alive(pid)) or old:
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+                removed += 1
+    return removed

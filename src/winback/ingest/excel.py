@@ -23,8 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from winback.errors import InputError
+from winback.ingest.limits import MAX_COLUMNS
 
-MAX_COLUMNS = 2_000
 MAX_ROWS = 1_048_576  # an Excel sheet's own limit
 #: a part of an XLSX (a sheet's XML, the shared strings) may inflate to at most this many bytes …
 MAX_PART_BYTES = 512 * 2**20

@@ -10,15 +10,16 @@ reason, raw line) so nothing is lost silently.
 
 from __future__ import annotations
 
-import tempfile
+import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from winback.common.encoding import resolve_encoding, temp_utf8_path, transcode_to_utf8
+from winback.common.encoding import new_temp_file, remove_stale_temp_files, resolve_encoding, transcode_to_utf8
 from winback.engine.duckdb_engine import DuckDBEngine
 from winback.errors import EngineError, InputError
 from winback.ingest import excel
+from winback.ingest.limits import MAX_COLUMNS, MAX_HEADER_BYTES, MAX_LINE_BYTES
 from winback.ingest.sqltext import lit, q
 
 STAGED = "wb_staged"
@@ -107,6 +108,7 @@ def stage(
     if path.stat().st_size == 0:
         raise InputError(f"{path.name} is empty (0 bytes)", hint="Export it again: it has no header and no rows.")
     drop_staging(db)
+    remove_stale_temp_files()  # left behind by a killed import
     if fmt in ("csv", "tsv"):
         return _stage_csv(db, path, fmt, encoding)
     if fmt == "parquet":
@@ -119,28 +121,58 @@ def _empty_rejects(db: DuckDBEngine) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- CSV / TSV
+def _header_line(path: Path) -> str:
+    """The first line, read as a bounded prefix (never more than MAX_HEADER_BYTES + 1 bytes)."""
+    with path.open("rb") as fh:
+        head = fh.read(MAX_HEADER_BYTES + 1)
+    end = head.find(b"\n")
+    if end < 0 and len(head) > MAX_HEADER_BYTES:
+        raise InputError(
+            f"{path.name}: the first line (the header) is longer than {MAX_HEADER_BYTES:,} bytes",
+            hint="This is not a usable export (no line breaks, or a header of thousands of columns). Export it "
+            "again as CSV with one row per line, or as XLSX/Parquet.",
+        )
+    return head[: end if end >= 0 else len(head)].decode("utf-8-sig", errors="replace").rstrip("\r")
+
+
 def _sniff_delimiter(path: Path, fmt: str) -> str:
+    """The delimiter (from the header line; `.tsv` is tab); a header of more than MAX_COLUMNS columns is refused
+    before DuckDB reads anything."""
+    header = _header_line(path)
     if fmt == "tsv":
-        return "\t"
-    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
-        header = fh.readline()
-    counts = {d: header.count(d) for d in (",", "\t", ";", "|")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+        best = "\t"
+    else:
+        counts = {d: header.count(d) for d in (",", "\t", ";", "|")}
+        best = max(counts, key=lambda d: counts[d])
+        best = best if counts[best] else ","
+    width = len(next(csv.reader([header], delimiter=best), []))
+    if width > MAX_COLUMNS:
+        raise InputError(
+            f"{path.name} has {width:,} columns; winback reads at most {MAX_COLUMNS:,}",
+            hint="Delete the columns you do not need (or export only those) and import again.",
+        )
+    return best
 
 
 def _stage_csv(db: DuckDBEngine, path: Path, fmt: str, encoding: str) -> Staged:
     enc = resolve_encoding(path, encoding)
-    temp_files: list[Path] = []
-    read_path = path
-    if enc in ("gbk", "gb18030"):
-        tmpdir = Path(tempfile.gettempdir())
-        read_path = temp_utf8_path(tmpdir, path)
-        temp_files.append(read_path)
-        transcode_to_utf8(path, read_path, enc)
+    _header_line(path)  # bounded, before anything is transcoded or read
+    if enc not in ("gbk", "gb18030"):
+        return _read_csv(db, path, path, fmt, enc)
+    utf8 = new_temp_file(".utf8.csv")  # 0600, O_EXCL, in the private 0700 directory
+    try:
+        transcode_to_utf8(path, utf8, enc)
+        return _read_csv(db, path, utf8, fmt, enc)
+    finally:  # DuckDB has copied the rows into a temporary table: the plain-text copy goes at once
+        utf8.unlink(missing_ok=True)
+
+
+def _read_csv(db: DuckDBEngine, path: Path, read_path: Path, fmt: str, enc: str) -> Staged:
+    """Read the UTF-8 text `read_path` (the file itself, or its transcoded copy) into the staging relation."""
     delim = _sniff_delimiter(read_path, fmt)
     options = (
-        f"header = true, all_varchar = true, delim = {lit(delim)}, quote = '\"', escape = '\"', auto_detect = true"
+        f"header = true, all_varchar = true, delim = {lit(delim)}, quote = '\"', escape = '\"', auto_detect = true, "
+        f"max_line_size = {MAX_LINE_BYTES}"
     )
     try:
         # the header as DuckDB reads it (names made unique), then the rows under generated names (`names`): a
@@ -158,8 +190,11 @@ def _stage_csv(db: DuckDBEngine, path: Path, fmt: str, encoding: str) -> Staged:
             "rejects_table = 'wb_csv_rejects', rejects_scan = 'wb_csv_scans')"
         )
     except EngineError as exc:
-        for p in temp_files:
-            p.unlink(missing_ok=True)
+        if "line size" in str(exc.__cause__ or exc.message).lower():
+            raise InputError(
+                f"{path.name}: a line is longer than {MAX_LINE_BYTES:,} bytes ({_reason(exc)})",
+                hint="A value with an unclosed quote, or a file without line breaks: export it again.",
+            ) from exc
         raise InputError(
             f"{path.name} cannot be read as {fmt.upper()}: {_reason(exc)}",
             hint="Check that the file is a delimited text export with a header row.",
@@ -186,7 +221,7 @@ def _stage_csv(db: DuckDBEngine, path: Path, fmt: str, encoding: str) -> Staged:
         db.execute(f"CREATE TEMP VIEW {STAGED} AS SELECT r.rowid + 1 AS _row, {cols_sql} FROM {_RAW} r")
     db.execute("DROP TABLE IF EXISTS temp.wb_csv_rejects")
     db.execute("DROP TABLE IF EXISTS temp.wb_csv_scans")
-    return Staged(columns, fmt, enc, _count(db, _RAW), n_bad, temp_files, names=names)
+    return Staged(columns, fmt, enc, _count(db, _RAW), n_bad, names=names)
 
 
 # DuckDB's CSV reader says what broke in its own words; say it in the user's, keeping DuckDB's detail.
@@ -222,6 +257,11 @@ def _stage_parquet(db: DuckDBEngine, path: Path) -> Staged:
             hint="Check that the file is a complete Parquet file.",
         ) from exc
     cols = [(str(r[0]), str(r[1])) for r in desc]
+    if len(cols) > MAX_COLUMNS:
+        raise InputError(
+            f"{path.name} has {len(cols):,} columns; winback reads at most {MAX_COLUMNS:,}",
+            hint="Write only the columns you need to the Parquet file and import again.",
+        )
     names = staged_names([n for n, _ in cols])
     body = ", ".join(q(n) for n in names.values())
     renamed = ", ".join(q(n) for n in names.values())
