@@ -147,7 +147,8 @@ def test_wecom_waits_for_the_guides_confirmation(app_at, tmp_path) -> None:  # t
         # not confirmed yet: still pending at the next dispatch, nothing sent again
         r = wb.outreach.dispatch(channel="wecom").channels[0]
         assert (r.resolved, r.pending, r.claimed) == (3, 3, 0) and len(wecom.tasks) == 4  # one per customer
-        for msgid in list(wecom.tasks)[:2]:
+        waiting = [m for m, t in wecom.tasks.items() if t["status"]]
+        for msgid in waiting[:2]:
             wecom.confirm(msgid)
         r = wb.outreach.dispatch(channel="wecom").channels[0]
         assert (r.delivered, r.pending) == (2, 1)
@@ -155,6 +156,6 @@ def test_wecom_waits_for_the_guides_confirmation(app_at, tmp_path) -> None:  # t
         # a crash between WeCom's answer and our record: the msgid is found again by the text
         db = wb.db()
         db.execute("UPDATE touches SET provider_id = NULL WHERE status = 'sending'")
-        wecom.confirm(list(wecom.tasks)[2])
+        wecom.confirm(waiting[2])
         r = wb.outreach.dispatch(channel="wecom").channels[0]
         assert r.delivered == 1 and len(wecom.tasks) == 4 and max(wecom.delivered.values()) == 1

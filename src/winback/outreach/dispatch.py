@@ -159,8 +159,7 @@ class Dispatcher:
                 continue
             t = Tally(name)
             self.resolve(name, ch, t)
-            while self._room() and self.claim_and_send(name, ch, t):
-                pass
+            self.send_due(name, ch, t)
             self.receipts(name, ch, t)
             self.inbound(name, ch, t)
             out.append(t)
@@ -173,17 +172,25 @@ class Dispatcher:
         self, ch: Channel, fn: Callable[[list[LedgerRow]], list[SendResult]], rows: list[LedgerRow]
     ) -> list[SendResult]:
         """Batches through `fn` on at most ch.connections threads; answers in the rows' order."""
-        groups = batches(rows, int(ch.batch_size))
+        with ThreadPoolExecutor(max_workers=max(1, int(ch.connections))) as pool:
+            return self._submit(pool, ch, fn, rows)()
+
+    def _submit(
+        self,
+        pool: ThreadPoolExecutor,
+        ch: Channel,
+        fn: Callable[[list[LedgerRow]], list[SendResult]],
+        rows: list[LedgerRow],
+    ) -> Callable[[], list[SendResult]]:
+        """Start the batches on the pool; returns a function that waits for the answers (in the rows' order)."""
         pacer = Pacer(ch.rate_per_second)
 
         def one(group: list[LedgerRow]) -> list[SendResult]:
             pacer.wait()
             return fn(group)
 
-        if len(groups) <= 1 or int(ch.connections) <= 1:
-            return [r for g in groups for r in one(g)]
-        with ThreadPoolExecutor(max_workers=min(int(ch.connections), len(groups))) as pool:
-            return [r for res in pool.map(one, groups) for r in res]
+        futures = [pool.submit(one, g) for g in batches(rows, int(ch.batch_size))]
+        return lambda: [r for f in futures for r in f.result()]
 
     def _record(self, ch: Channel, rows: list[LedgerRow], results: list[SendResult], t: Tally) -> None:
         attempts = {r.key: r.attempt for r in rows}
@@ -213,12 +220,30 @@ class Dispatcher:
             if still == len(found) or len(found) < self.chunk:
                 return  # what is left waits for the provider (a guide's confirmation, a receipt)
 
-    def claim_and_send(self, name: str, ch: Channel, t: Tally) -> bool:
-        """One chunk: decide, claim, send, record. False when nothing was due."""
+    def send_due(self, name: str, ch: Channel, t: Tally) -> None:
+        """Chunk after chunk until nothing is due: claim chunk k+1 while chunk k is on the wire (its touches are
+        already `sending`, so pressure counts them), then record chunk k. Only this thread touches the database."""
+        cursor, in_flight = -1, None
+        with ThreadPoolExecutor(max_workers=max(1, int(ch.connections))) as pool:
+            while True:
+                claimed = self.claim(name, ch, t, cursor) if self._room() else None
+                if in_flight is not None:
+                    self._record(ch, in_flight[0], in_flight[1](), t)
+                    in_flight = None
+                if claimed is None:
+                    return
+                rows, cursor = claimed
+                if rows:
+                    in_flight = (rows, self._submit(pool, ch, ch.send, rows))
+
+    def claim(self, name: str, ch: Channel, t: Tally, cursor: int) -> tuple[list[LedgerRow], int] | None:
+        """One chunk of due touches after `cursor`: decide, claim (one transaction). None when nothing is due."""
         now = self.now()
-        due = store_dispatch.due_touches(self.db, name, now, campaign_id=self.campaign_id, limit=self._room())
+        due = store_dispatch.due_touches(
+            self.db, name, now, campaign_id=self.campaign_id, limit=self._room(), after=cursor
+        )
         if not due:
-            return False
+            return None
         history = store_dispatch.contact_history(
             self.db, [str(d["member_id"]) for d in due], now - dt.timedelta(days=HISTORY_DAYS)
         )
@@ -239,9 +264,7 @@ class Dispatcher:
         t.deferred += len(deferred)
         t.skipped.update(str(s["reason"]) for s in skipped)
         self.claimed_total += len(rows)
-        if rows:
-            self._record(ch, rows, self._call(ch, ch.send, rows), t)
-        return True
+        return rows, max(int(d["rid"]) for d in due)
 
     def plan(self, names: Iterable[str]) -> list[Tally]:
         """--dry-run: what the next dispatch would send, skip and defer (nothing written, nothing sent)."""
