@@ -9,6 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from ingest_util import parse_column
 from typer.testing import CliRunner
 
@@ -210,3 +212,68 @@ def test_a_file_without_a_header_row_says_row_1_looks_like_data(db, csv_writer, 
     g = csv_writer("o.csv", ["1001", "M1", "2024-03-05 10:00", "99.5"], [["1002", "M2", "2024-03-06", "10"]])
     with pytest.raises(InputError, match=r"第 1 行看起来是数据|row 1 looks like data"):
         import_file(db, "orders", g, lang=lang)
+
+
+_STATUS = {"已付款": "paid", "已取消": "cancelled", "待付款": "unpaid"}
+
+
+def _order_status(line_statuses: list[str]) -> str:
+    s = [_STATUS[x] for x in line_statuses]
+    if all(x == "cancelled" for x in s):
+        return "cancelled"
+    if all(x in ("cancelled", "unpaid") for x in s):
+        return "unpaid"
+    return "paid"
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.sampled_from(["A", "B", "C"]),
+            st.sampled_from(["S1", "S2"]),
+            st.sampled_from(["10", "25"]),
+            st.sampled_from(list(_STATUS)),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    later=st.dictionaries(st.sampled_from(["A", "B", "C"]), st.sampled_from(list(_STATUS))),
+)
+def test_property_lines_kept_reimport_idempotent_status_changes_recorded(tmp_path_factory, lines, later) -> None:  # type: ignore[no-untyped-def]
+    import duckdb
+    from ingest_util import write_csv
+
+    from winback.engine.duckdb_engine import DuckDBEngine
+    from winback.warehouse.migrate import migrate
+
+    d = tmp_path_factory.mktemp("prop")
+    header = ["订单号", "下单时间", "商品编码", "实付金额", "订单状态"]
+    first = write_csv(d / "a.csv", header, [[o, "2024-03-05", sku, amt, st_] for o, sku, amt, st_ in lines])
+    changed = [(o, sku, amt, later.get(o, st_)) for o, sku, amt, st_ in lines]
+    second = write_csv(d / "b.csv", header, [[o, "2024-03-05", sku, amt, st_] for o, sku, amt, st_ in changed])
+    con = duckdb.connect()
+    migrate(con)
+    db = DuckDBEngine(con)
+    n = len(lines)
+    assert _counts(import_file(db, "orders", first)) == (n, n, 0, 0, 0)
+    state = con.execute("SELECT * FROM orders ORDER BY order_id").fetchall()
+    per_order = {o: [x for x in lines if x[0] == o] for o in {x[0] for x in lines}}
+    got = con.execute("SELECT order_id, lines, status FROM orders ORDER BY 1").fetchall()
+    assert got == [(o, len(ls), _order_status([x[3] for x in ls])) for o, ls in sorted(per_order.items())]
+    assert con.execute("SELECT count(*) FROM order_items").fetchone() == (n,)  # identical lines all kept
+    assert _counts(import_file(db, "orders", first)) == (n, 0, 0, 0, n)  # the same file again adds nothing
+    assert con.execute("SELECT * FROM orders ORDER BY order_id").fetchall() == state
+    before = {o: _order_status([x[3] for x in ls]) for o, ls in per_order.items()}
+    after = {o: _order_status([x[3] for x in changed if x[0] == o]) for o in per_order}
+    moved = sorted(o for o in per_order if before[o] != after[o])
+    r = import_file(db, "orders", second)
+    assert r.status_changes == len(moved)
+    assert r.rows_updated == sum(len(per_order[o]) for o in moved)
+    assert con.execute("SELECT order_id, old_status, new_status FROM order_status_changes ORDER BY 1").fetchall() == [
+        (o, before[o], after[o]) for o in moved
+    ]
+    assert con.execute("SELECT order_id, status FROM orders ORDER BY 1").fetchall() == sorted(after.items())
+    assert import_file(db, "orders", second).status_changes == 0  # and again: nothing more recorded
+    assert con.execute("SELECT count(*) FROM order_status_changes").fetchone() == (len(moved),)
+    con.close()
