@@ -249,11 +249,11 @@ def phase_fit(db: Path) -> dict[str, Any]:
     from winback.warehouse import connect
 
     con = connect(db, read_only=True)
-    # the refresh's own sufficient statistics: exact day counts (issue 9), t_x = span, T = days to as-of − 1
+    # the refresh's own sufficient statistics: exact day counts (issue 9), t_x = span, T = days to as-of − 1, sorted
     triples = con.execute(
         "SELECT CAST(purchase_days - 1 AS INTEGER) AS x, CAST(span_days AS INTEGER) AS t_x, "
         "CAST(first_purchase_days - 1 AS INTEGER) AS T, COUNT(*) AS n FROM member_snapshot "
-        f"WHERE as_of = DATE '{HISTORY_END}' AND purchase_days >= 1 GROUP BY ALL"
+        f"WHERE as_of = DATE '{HISTORY_END}' AND purchase_days >= 1 GROUP BY ALL ORDER BY x, t_x, T"
     ).to_arrow_table()
     con.close()
     started, cpu = time.perf_counter(), _cpu()

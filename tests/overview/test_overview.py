@@ -106,3 +106,15 @@ def test_contacts_are_one_definition() -> None:
     from winback.quality.metrics import CONTACT_SOURCES as QUALITY
 
     assert SNAPSHOT == QUALITY == ("guide_wechat",)
+
+
+def test_contacts_are_listed_as_their_own_group(demo_brand) -> None:
+    runner = CliRunner()
+    ov = json.loads(runner.invoke(app, ["--db", str(demo_brand.db_path), "overview", "--json"]).stdout)
+    res = runner.invoke(app, ["--db", str(demo_brand.db_path), "members", "--contacts", "--limit", "100000", "--json"])
+    assert res.exit_code == 0, res.output
+    listed = json.loads(res.stdout)
+    assert listed["scheme"] == "contacts" and listed["count"] == ov["contacts"]["count"] > 0
+    assert {m["source"] for m in listed["members"]} == {"guide_wechat"} and listed["phones"] == "masked"
+    bad = runner.invoke(app, ["--db", str(demo_brand.db_path), "members", "--contacts", "--segment", "active"])
+    assert bad.exit_code != 0 and "--contacts" in bad.output

@@ -37,6 +37,7 @@ SNAPSHOT_KEYS = (
     "m_score",
 )
 MEMBER_KEYS = ("member_id", "name", "phone", "store_id", "segment", "recency_days", "orders", "monetary", "p_alive")
+CONTACT_KEYS = ("member_id", "name", "phone", "wechat_id", "store_id", "guide_id")
 
 
 def _required_date(value: str, option: str) -> dt.date:
@@ -155,8 +156,9 @@ def _render_members(d: MemberList) -> None:
     if d.file is not None:
         console.print(f"wrote {d.count:,} members to {d.file}")
         return
-    rows = [[m[c] for c in MEMBER_KEYS] for m in d.rows]
-    console.print(table(f"{d.scheme} at {d.as_of.isoformat()}", list(MEMBER_KEYS), rows))
+    keys = CONTACT_KEYS if d.scheme == "contacts" else MEMBER_KEYS
+    rows = [[m[c] for c in keys] for m in d.rows]
+    console.print(table(f"{d.scheme} at {d.as_of.isoformat()}", list(keys), rows))
 
 
 @app.command("members")
@@ -173,6 +175,9 @@ def members_cmd(
     show_phones: bool = typer.Option(
         False, "--show-phones", help="Full phone numbers (e.g. a call list for a store); masked by default."
     ),
+    contacts: bool = typer.Option(
+        False, "--contacts", help="List the guide-WeChat contacts instead (matching no ERP member: not members)."
+    ),
     json_output: bool = JSON_OPT,
 ) -> None:
     """List members of segments (phones masked unless --show-phones), on screen or exported to a file."""
@@ -185,6 +190,7 @@ def members_cmd(
         limit=limit if limit is not None else (None if export else 50),
         show_phones=show_phones,
         export=export,
+        contacts=contacts,
     )
     emit(result, json_output, _render_members)
 

@@ -11,10 +11,10 @@ The engine hands over unique (x, t_x, T) triples with counts (a GROUP BY over th
 whole-day counts (T runs to the last day observed, the day before as-of), sorted by the engine; nothing is floored:
 the fit runs on the day counts (the fitter's dense per-day tables) weighted by the counts (identical likelihood to
 fitting every member) and reports its parameters in weeks, as the literature does (α / 7; the log-likelihood of
-purchase times in weeks adds x·ln 7 per member). Predictions are made once per unique triple and joined back to members by SQL on the day counts.
-Gamma-Gamma gets unique (n = purchase days, mean value per purchase day rounded to 1 yuan) pairs of repeat buyers:
-the purchase model counts purchase days, so value is per purchase day too (one unit). Model classes come from
-`winback.models`; when they are missing or cannot fit, the refresh goes on without
+purchase times in weeks adds x·ln 7 per member). Predictions are made once per unique triple and joined back to
+members by SQL on the day counts. Gamma-Gamma gets unique (n = purchase days, mean value per purchase day rounded
+to 1 yuan) pairs of repeat buyers: the purchase model counts purchase days, so value is per purchase day too (one
+unit). Model classes come from `winback.models`; when they are missing or cannot fit, the refresh goes on without
 P(alive)/CLV and says why.
 """
 

@@ -112,20 +112,33 @@ class LifecycleService:
         limit: int | None = None,
         show_phones: bool = False,
         export: Path | None = None,
+        contacts: bool = False,
     ) -> MemberList:
         """Members of segments and stores, most valuable first (phones masked unless `show_phones`); with `export`
-        the list is written to that file (.xlsx, .csv or .parquet) and the result names it."""
-        from winback.lifecycle.views import list_members
+        the list is written to that file (.xlsx, .csv or .parquet) and the result names it. `contacts`: the
+        guide-WeChat contacts instead (not members, in no snapshot), by store and guide."""
+        from winback.lifecycle.views import list_contacts, list_members
 
-        found = list_members(
-            self.wb.db(write=False),
-            scheme=scheme,
-            segments=segments,
-            stores=stores,
-            as_of=as_of,
-            limit=limit,
-            show_phones=show_phones,
-            today=self._today(),
+        if contacts and segments:
+            raise InputError(
+                "--contacts lists the guide-WeChat contacts, which are in no segment",
+                hint="Leave out --segment (and --scheme), or leave out --contacts.",
+            )
+        found = (
+            list_contacts(
+                self.wb.db(write=False), today=self._today(), stores=stores, limit=limit, show_phones=show_phones
+            )
+            if contacts
+            else list_members(
+                self.wb.db(write=False),
+                scheme=scheme,
+                segments=segments,
+                stores=stores,
+                as_of=as_of,
+                limit=limit,
+                show_phones=show_phones,
+                today=self._today(),
+            )
         )
         if export is None:
             return found

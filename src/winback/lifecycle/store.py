@@ -234,6 +234,28 @@ def member_list(
     )
 
 
+def contact_list(db: DuckDBEngine, *, stores: Sequence[str] | None = None, limit: int | None = None) -> pa.Table:
+    """Contacts (guide-WeChat records matching no ERP member, `snapshot_sql.CONTACT_SOURCES`), by store and guide,
+    phones as stored. They are not in any snapshot: this is the list a guide works from."""
+    sources = ", ".join(f"'{s}'" for s in q.CONTACT_SOURCES)
+    where, params = [f"merged_into IS NULL AND coalesce(source, '') IN ({sources})"], []
+    if stores:
+        where.append(f"coalesce(store_id, register_store) IN ({', '.join('?' for _ in stores)})")
+        params.extend(stores)
+    lim = f"LIMIT {int(limit)}" if limit else ""
+    return db.query(
+        f"""
+        SELECT member_id, name, phone, wechat_id, coalesce(store_id, register_store) AS store_id, guide_id, source,
+               phone_status, opted_out_at
+        FROM members
+        WHERE {" AND ".join(where)}
+        ORDER BY store_id NULLS LAST, guide_id NULLS LAST, member_id
+        {lim}
+        """,
+        params or None,
+    )
+
+
 def snapshot_row(db: DuckDBEngine, as_of: dt.date, member_id: str) -> dict[str, Any] | None:
     """Every member_snapshot column of one member at `as_of` (in table order), or None."""
     rows = db.dicts("SELECT * FROM member_snapshot WHERE as_of = ? AND member_id = ?", [as_of, member_id])

@@ -217,6 +217,20 @@ def list_members(
     return MemberList(as_of, scheme, shown_phones(table, show_phones), "full" if show_phones else "masked")
 
 
+def list_contacts(
+    db: DuckDBEngine,
+    *,
+    today: dt.date,
+    stores: list[str] | None = None,
+    limit: int | None = None,
+    show_phones: bool = False,
+) -> MemberList:
+    """The guide-WeChat contacts (not members: in no snapshot), by store and guide, phones masked unless
+    `show_phones`; the result's scheme is "contacts" and its as_of today."""
+    table = store.contact_list(db, stores=stores, limit=limit)
+    return MemberList(today, "contacts", shown_phones(table, show_phones), "full" if show_phones else "masked")
+
+
 def shown_phones(table: pa.Table, full: bool) -> pa.Table:
     """`table` with its phone column masked (138****5678), or as people dial them when `full` (pure)."""
     shown = display_phone if full else mask_phone
