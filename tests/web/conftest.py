@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 PASSWORDS = {"boss": "hq-secret-1", "ana": "analyst-secret-1", "zhao": "manager-secret-1",
-             "wang": "guide-secret-1", "li": "guide-secret-2"}  # fmt: skip
+             "wang": "guide-secret-1", "li": "guide-secret-2", "sun": "locked-out-1"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ def _build(db_path: Path) -> tuple[Any, str, dict[str, str], str]:
     users.add("boss", role="hq_admin", password=PASSWORDS["boss"])
     users.add("ana", role="analyst", password=PASSWORDS["ana"])
     users.add("zhao", role="store_manager", password=PASSWORDS["zhao"], stores=[store])
+    users.add("sun", role="store_manager", password=PASSWORDS["sun"], stores=[store])  # the brute-force target
     for name, gid in guides.items():
         users.add(name, role="guide", password=PASSWORDS[name], guide_id=gid)
     return wb, cid, guides, store

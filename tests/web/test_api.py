@@ -150,8 +150,8 @@ def test_brute_force_login_is_throttled(console: Console) -> None:
 
     c = console.client()
     for _ in range(MAX_USER_FAILURES):
-        assert_error(c.post("/api/login", json={"username": "zhao", "password": "guess"}), 401, "Unauthenticated")
-    r = c.post("/api/login", json={"username": "zhao", "password": PASSWORDS["zhao"]})
+        assert_error(c.post("/api/login", json={"username": "sun", "password": "guess"}), 401, "Unauthenticated")
+    r = c.post("/api/login", json={"username": "sun", "password": PASSWORDS["sun"]})
     assert_error(r, 429, "Throttled")  # even the right password waits out the window
     assert int(r.headers["retry-after"]) > 0
     assert console.client("wang").get("/api/me").status_code == 200  # other users are not locked out
@@ -183,3 +183,20 @@ def test_a_guide_records_outcomes_of_her_own_tasks_only(console: Console) -> Non
     assert len(log) == 1 and log[0]["username"] == "wang" and log[0]["detail"]["outcome"] == "invited"
     li_tasks = li.get("/api/tasks").json()["tasks"]
     assert li_tasks and {t["guide_id"] for t in li_tasks} == {console.guides["li"]}
+
+
+def test_exports_are_masked_scoped_and_audited(console: Console) -> None:
+    boss, zhao, wang = console.client("boss"), console.client("zhao"), console.client("wang")
+    r = boss.get("/api/members/export", params={"segment": "lost", "format": "csv"})
+    assert r.status_code == 200 and r.content.startswith("\ufeff".encode())
+    lines = r.content.decode("utf-8-sig").splitlines()
+    header, rows = lines[0].split(","), [line.split(",") for line in lines[1:]]
+    phones = [row[header.index('"phone"')] for row in rows if row[header.index('"phone"')] not in ("", '""')]
+    assert rows and phones and all("*" in p for p in phones)  # never a full number in an export
+    xlsx = zhao.get("/api/members/export", params={"format": "xlsx"})
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert_error(zhao.get("/api/members/export", params={"store": "NOT-HIS"}), 403, "Forbidden")
+    assert_error(wang.get("/api/members/export"), 403, "Forbidden")
+    log = _audit(console, "export")
+    assert [e["username"] for e in log[:2]] == ["zhao", "boss"]
+    assert log[1]["detail"]["rows"] == len(rows) and log[0]["detail"]["stores"] == [console.manager_store]

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from winback.common.phones import display_phone, mask_phone
 from winback.common.results import Result
 from winback.web import store_users
-from winback.web.errors import Forbidden, NotFoundError
+from winback.web.errors import Forbidden, InputError, NotFoundError
 from winback.web.types import MemberOwner, PhoneReveal, User
 
 if TYPE_CHECKING:
@@ -46,6 +47,13 @@ class MemberPage(Result):
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "as_of": self.as_of.isoformat()}
+
+
+@dataclass(frozen=True)
+class MemberExport(Result):
+    path: Path
+    filename: str
+    rows: int
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,29 @@ class Console:
         owner = self._owner(member_id)
         self.users.record(self.user, "phone_reveal", member_id, self.caller)
         return PhoneReveal(member_id, display_phone(owner.phone) if owner.phone else "", owner.name)
+
+    def export_members(
+        self, folder: Path, *, scheme: str = "seed_cn", segment: str | None = None, store: str | None = None,
+        fmt: str = "xlsx",
+    ) -> MemberExport:  # fmt: skip
+        """The members of a segment (and store) as a file in `folder`, phones masked, audited (a guide exports
+        nothing: her list is on her tasks page)."""
+        u = self.user
+        if u.role == "guide":
+            raise Forbidden("forbidden_role", role=u.role, what_en="export members", what_zh="导出会员")
+        if fmt not in ("xlsx", "csv"):
+            raise InputError("bad_request", detail=f"format={fmt!r} (xlsx or csv)")
+        stores = [store] if store else None
+        if u.role == "store_manager":
+            if store and store not in u.stores:
+                raise Forbidden("forbidden_store", store=store, stores=", ".join(u.stores))
+            stores = stores or list(u.stores)
+        name = f"members-{scheme}-{segment or 'all'}{'-' + store if store else ''}.{fmt}"
+        found = self.wb.lifecycle.members(scheme=scheme, segments=[segment] if segment else None, stores=stores,
+                                          export=folder / name)  # fmt: skip
+        self.users.record(u, "export", name, self.caller, scheme=scheme, segment=segment, stores=stores,
+                          rows=found.count, phones="masked")  # fmt: skip
+        return MemberExport(folder / name, name, found.count)
 
     def campaigns(self) -> CampaignList:
         self._require_brand("see campaigns", "查看活动")

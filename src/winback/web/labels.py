@@ -89,6 +89,7 @@ LABELS: Mapping[str, tuple[str, str]] = {
     "role_guide": ("导购", "Guide"),
     "chart_segments": ("沉睡分层人数", "Members per dormancy layer"),
     "tasks": ("任务", "Tasks"),
+    "export": ("导出(手机号已遮蔽,记录在案)", "Export (phones masked, logged)"),
     "my_tasks": ("今日任务", "Today's tasks"),
     "no_tasks": ("没有待办任务", "No tasks"),
     "priority": ("优先级", "Priority"),

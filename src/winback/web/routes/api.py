@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
 from fastapi import APIRouter, Query
+from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from winback.web import schemas as s
 from winback.web.auth import (
@@ -92,6 +97,23 @@ def members(
     with locked(request) as st:
         con = console_for(st, request)
         return ResultJSON(con.members(scheme=scheme, segment=segment, store=store, limit=limit, offset=offset))
+
+
+@router.get("/members/export", responses={**s.ERRORS, 200: {"description": "an XLSX or CSV file (phones masked)"}})
+def export_members(
+    request: Request, segment: str | None = None, store: str | None = None, scheme: str = "seed_cn",
+    format: str = "xlsx",
+) -> Response:  # fmt: skip
+    """The members of a segment (and store) as a file, phones masked; written to the audit log."""
+    folder = Path(tempfile.mkdtemp(prefix="winback-export-"))
+    try:
+        with locked(request) as st:
+            done = console_for(st, request).export_members(folder, scheme=scheme, segment=segment, store=store,
+                                                            fmt=format)  # fmt: skip
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(done.path, filename=done.filename, background=BackgroundTask(shutil.rmtree, folder, True))
 
 
 @router.get("/members/{member_id}", response_model=s.MemberOut, responses=s.ERRORS)
