@@ -91,6 +91,21 @@ def test_launch_freezes_assigns_and_queues(brand: Winback) -> None:
         brand.campaigns.show("C9999")
 
 
+def test_the_frequency_cap_counts_touches_in_every_contacting_state(tmp_path: Path) -> None:
+    """A touch the dispatcher moved on (sending, sent, delivered) still counts for the cap, like a queued one."""
+    wb = brand_app(tmp_path / "cap.duckdb", n=1500)
+    wb.campaigns.create(Req("new_store_opening", holdout=0.2), now=T0)
+    wb.campaigns.launch("C0001", now=T0)
+    touched = wb.db().scalar("SELECT count(DISTINCT member_id) FROM touches")
+    assert touched > 0
+    for status in ("sending", "sent", "delivered"):
+        wb.db().execute("UPDATE touches SET status = ?", [status])
+        d2 = wb.campaigns.create(Req("drive_to_store"), now=T0 + dt.timedelta(days=1)).to_dict()
+        ex = {e["reason"]: e["members"] for e in d2["preview"]["excluded"]}
+        assert ex.get("frequency_cap", 0) > 0.5 * touched, status
+        wb.campaigns.close(d2["campaign"]["campaign_id"], now=T0 + dt.timedelta(days=1))
+
+
 def test_same_launch_twice_assigns_the_same_arms(tmp_path: Path) -> None:
     frozen = []
     for name in ("one", "two"):

@@ -49,7 +49,7 @@ _AUDIENCE_SQL = """
     ),
     recent AS (
         SELECT DISTINCT member_id FROM touches
-        WHERE queued_at >= ? AND status IN ('queued', 'sent') AND coalesce(campaign_id, '') <> ?
+        WHERE queued_at >= ? AND status IN ('queued', 'sending', 'sent', 'delivered') AND coalesce(campaign_id, '') <> ?
     ),
     held AS (
         SELECT DISTINCT cm.member_id FROM campaign_members cm JOIN campaigns c USING (campaign_id)

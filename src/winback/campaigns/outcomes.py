@@ -35,7 +35,7 @@ OUTCOMES_SQL = """
            (coalesce(o.paid_orders, 0) > 0)::INTEGER AS purchased,
            coalesce(o.revenue, 0.0) AS revenue,
            (EXISTS (SELECT 1 FROM touches t WHERE t.campaign_id = cm.campaign_id AND t.member_id = cm.member_id
-                    AND t.status = 'sent')
+                    AND t.status IN ('sent', 'delivered'))
             OR EXISTS (SELECT 1 FROM tasks k WHERE k.campaign_id = cm.campaign_id AND k.member_id = cm.member_id
                        AND k.status = 'done'))::INTEGER AS contacted,
            (EXISTS (SELECT 1 FROM coupons p WHERE p.campaign_id = cm.campaign_id AND p.member_id = cm.member_id
