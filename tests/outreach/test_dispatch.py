@@ -159,3 +159,25 @@ def test_wecom_waits_for_the_guides_confirmation(app_at, tmp_path) -> None:  # t
         wecom.confirm(waiting[2])
         r = wb.outreach.dispatch(channel="wecom").channels[0]
         assert r.delivered == 1 and len(wecom.tasks) == 4 and max(wecom.delivered.values()) == 1
+
+
+def test_sms_left_sending_is_resolved_from_the_send_details_before_any_retry(app_at, servers) -> None:  # type: ignore[no-untyped-def]
+    """A crash after the claim: one batch reached the gateway (its answer lost), one never left."""
+    _, sms, _ = servers
+    wb = app_at()
+    members = add_members(wb, 4)
+    keys = queue(wb, members, "sms")
+    db = wb.db()
+    db.execute(
+        "UPDATE touches SET status = 'sending', attempts = 1, "
+        " recipient = (SELECT phone FROM members m WHERE m.member_id = touches.member_id), "
+        " batch_id = CASE WHEN member_id <= 'M00001' THEN 'B-ARRIVED' ELSE 'B-LOST' END"
+    )
+    for phone in ("13900000000", "13900000001"):  # the gateway accepted the first batch
+        sms.by_phone[phone].append({"PhoneNum": phone, "SendStatus": 3, "ErrCode": "DELIVERED", "OutId": "B-ARRIVED"})
+        sms.received[phone] += 1
+    r = wb.outreach.dispatch(channel="sms").channels[0]
+    assert r.resolved == 4 and r.delivered == 2 and r.claimed == 2 and r.sent == 2
+    assert max(sms.received.values()) == 1 and len(sms.received) == 4
+    got = dict(db.fetchall("SELECT idempotency_key, status FROM touches"))
+    assert [got[k] for k in keys] == ["delivered", "delivered", "delivered", "delivered"]  # receipts pulled

@@ -127,26 +127,37 @@ class SmsChannel:
         return {p: "" if values.get(p) is None else str(values[p]) for p in self.params}
 
     def resolve(self, rows: Sequence[LedgerRow]) -> list[SendResult]:
-        """Each unknown touch looked up by number and day: a detail carrying its batch's OutId means accepted."""
+        """Each unknown touch looked up by number (today, then yesterday: a batch sent just before midnight): a
+        detail carrying its batch's OutId means accepted."""
         out = []
+        today = dt.date.today()
         for r in rows:
-            day = dt.date.today().strftime("%Y%m%d")
-            reply = self.call(
-                "QuerySendDetails", PhoneNumber=national(r.to), SendDate=day, PageSize="50", CurrentPage="1"
-            )
-            doc = reply.json() if reply.status == 200 else None
-            if not isinstance(doc, dict) or doc.get("Code") != "OK":
-                out.append(SendResult(r.key, "unknown", response=reply.short()))
-                continue
-            details = (doc.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
-            mine = [d for d in details if d.get("OutId") == r.batch_id]
-            if not mine:
+            found: list[dict[str, Any]] | None = []
+            for day in (today, today - dt.timedelta(days=1)):
+                found = self._details(r, day)
+                if found is None or found:  # no answer (stay unknown) or found
+                    break
+            if found is None:
+                out.append(SendResult(r.key, "unknown", response="send details unavailable"))
+            elif not found:
                 out.append(SendResult(r.key, "not_sent", response="no send detail for the batch"))
-                continue
-            status = SEND_STATUS.get(int(mine[0].get("SendStatus", 1)), "sent")
-            reason = "undelivered" if status == "failed" else None
-            out.append(SendResult(r.key, status, response=str(mine[0].get("ErrCode") or "OK"), reason=reason))
+            else:
+                status = SEND_STATUS.get(int(found[0].get("SendStatus", 1)), "sent")
+                reason = "undelivered" if status == "failed" else None
+                out.append(SendResult(r.key, status, response=str(found[0].get("ErrCode") or "OK"), reason=reason))
         return out
+
+    def _details(self, r: LedgerRow, day: dt.date) -> list[dict[str, Any]] | None:
+        """The send details of the number on the day that carry the row's batch OutId (None: no answer)."""
+        reply = self.call(
+            "QuerySendDetails", PhoneNumber=national(r.to), SendDate=day.strftime("%Y%m%d"), PageSize="50",
+            CurrentPage="1",
+        )  # fmt: skip
+        doc = reply.json() if reply.status == 200 else None
+        if not isinstance(doc, dict) or doc.get("Code") != "OK":
+            return None
+        details = (doc.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
+        return [d for d in details if d.get("OutId") == r.batch_id]
 
     def receipts(self, rows: Sequence[LedgerRow]) -> list[SendResult]:
         by = {(r.batch_id, national(r.to)): r.key for r in rows}
