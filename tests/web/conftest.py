@@ -4,6 +4,7 @@ race the start-up); the tests wait on the app's readiness event, never on a slee
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import threading
 from collections.abc import Iterator
@@ -57,6 +58,11 @@ def _build(db_path: Path) -> tuple[Any, str, dict[str, str], str]:
     from winback.web.users_service import UsersService
 
     wb = Winback(Settings.load(environ={}, db_path=db_path))
+    # a second, earlier snapshot (the overview draws the transitions), then the latest again: the default as-of
+    # of every read is the last refresh run
+    latest = wb.overview.overview().as_of
+    wb.lifecycle.refresh(dt.date(2026, 8, 21))
+    wb.lifecycle.refresh(latest)
     created = wb.campaigns.create(CampaignRequest(scenario="big_sale", name="双12回流 web"))
     cid = created.campaign.campaign_id
     wb.campaigns.launch(cid)

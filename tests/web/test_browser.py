@@ -100,7 +100,9 @@ def test_hq_pages_render_without_console_errors(
         v.go("/overview", "overview")
         texts = {"overview": v.chrome()}
         assert LABELS["overview"][lang == "en"] in v.page.inner_text("h1")
+        assert "2026-11-21" in v.page.inner_text("h1")  # the latest refresh, the one the campaign was made from
         assert v.page.locator("#chart-segments .main-svg").count() > 0, "the segments chart did not draw"
+        assert v.page.locator("#chart-transitions .main-svg").count() > 0, "the transitions Sankey did not draw"
         v.go("/segments?by=store", "segments")
         texts["segments"] = v.chrome()
         v.go("/members", "members")

@@ -24,7 +24,7 @@ from winback.web.types import MemberOwner, PhoneReveal, User
 if TYPE_CHECKING:
     from winback.app import Winback
     from winback.campaigns.types import CampaignList, CampaignReport
-    from winback.lifecycle.results import Explanation, SegmentSummary
+    from winback.lifecycle.results import Explanation, SegmentSummary, Transitions
     from winback.outreach.tasks_types import DoneResult, TaskList
     from winback.overview.service import Overview
     from winback.web.users_service import Caller, UsersService
@@ -90,6 +90,15 @@ class Console:
     def overview(self) -> Overview:
         self._require_brand("see the brand overview", "查看品牌总览")
         return self.wb.overview.overview()
+
+    def transitions(self, as_of: dt.date) -> Transitions | None:
+        """How members moved between the dormancy layers from the snapshot before `as_of` (the overview's) to it
+        (HQ roles); None when there is no earlier snapshot."""
+        self._require_brand("see the brand overview", "查看品牌总览")
+        earlier = [d for d in store_users.snapshot_dates(self.wb.db(write=False)) if d < as_of]
+        if not earlier:
+            return None
+        return self.wb.lifecycle.transitions(date_from=earlier[-1], date_to=as_of)
 
     def segments(self, *, scheme: str = "seed_cn", by: str | None = None) -> SegmentSummary:
         """The brand's segments (HQ), or per store for a store manager's stores, per guide for a guide's own."""

@@ -88,6 +88,7 @@ LABELS: Mapping[str, tuple[str, str]] = {
     "role_store_manager": ("店长", "Store manager"),
     "role_guide": ("导购", "Guide"),
     "chart_segments": ("沉睡分层人数", "Members per dormancy layer"),
+    "transitions": ("分层流转", "Transitions between layers"),
     "tasks": ("任务", "Tasks"),
     "export": ("导出(手机号已遮蔽,记录在案)", "Export (phones masked, logged)"),
     "my_tasks": ("今日任务", "Today's tasks"),

@@ -219,3 +219,8 @@ def task_owner(db: Warehouse, task_id: str) -> tuple[str | None, str | None] | N
     """(guide_id, store_id) of a guide task (docs/CONTRACTS.md: tasks), or None if there is no such task."""
     row = db.fetchone("SELECT guide_id, store_id FROM tasks WHERE task_id = ?", [task_id])
     return (row[0], row[1]) if row else None
+
+
+def snapshot_dates(db: Warehouse) -> list[Any]:
+    """The as-of dates of the stored snapshots, oldest first (for the overview's transitions)."""
+    return [r[0] for r in db.fetchall("SELECT DISTINCT as_of FROM snapshot_runs ORDER BY as_of")]

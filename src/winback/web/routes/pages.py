@@ -138,10 +138,26 @@ def overview_page(request: Request) -> Response:
     with locked(request) as st:
         con = console_for(st, request)
         ov = con.overview()
+        moves = con.transitions(ov.as_of)
     d = ov.to_dict()
     lang = lang_of(request)
     chart = {"x": [s[lang] for s in d["segments"]["seed_cn"]], "y": [s["members"] for s in d["segments"]["seed_cn"]]}
-    return render(request, "overview.html", con.user, ov=d, chart=chart)
+    return render(
+        request, "overview.html", con.user, ov=d, chart=chart, sankey=sankey(moves.to_dict()) if moves else None
+    )
+
+
+def sankey(t: dict[str, Any]) -> dict[str, Any]:
+    """Plotly Sankey data from a transitions result: earlier segments on the left, later on the right."""
+    left = list(dict.fromkeys(m["from_label"] for m in t["moves"]))
+    right = list(dict.fromkeys(m["to_label"] for m in t["moves"]))
+    return {
+        "labels": left + right,
+        "source": [left.index(m["from_label"]) for m in t["moves"]],
+        "target": [len(left) + right.index(m["to_label"]) for m in t["moves"]],
+        "value": [m["members"] for m in t["moves"]],
+        "title": f"{t['from']} → {t['to']}",
+    }
 
 
 @router.get("/segments")

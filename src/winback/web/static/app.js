@@ -58,6 +58,14 @@
         .catch(function () { msg.textContent = words.retrying || ""; });
     });
   });
+  document.querySelectorAll("[data-sankey]").forEach(function (el) {
+    if (!window.Plotly) return;
+    var d = JSON.parse(el.getAttribute("data-sankey"));
+    window.Plotly.newPlot(el, [{ type: "sankey", arrangement: "snap",
+      node: { label: d.labels, pad: 12, thickness: 14, color: "#1f6fbf" },
+      link: { source: d.source, target: d.target, value: d.value, color: "rgba(31,111,191,0.25)" } }],
+      Object.assign({}, layout, { height: 360, margin: { l: 10, r: 10, t: 10, b: 10 } }), config);
+  });
   var reveal = document.getElementById("reveal");
   if (reveal) {
     reveal.addEventListener("click", function () {
