@@ -200,3 +200,12 @@ def test_exports_are_masked_scoped_and_audited(console: Console) -> None:
     log = _audit(console, "export")
     assert [e["username"] for e in log[:2]] == ["zhao", "boss"]
     assert log[1]["detail"]["rows"] == len(rows) and log[0]["detail"]["stores"] == [console.manager_store]
+
+
+def test_asking_for_a_csrf_token_again_keeps_the_session_working(console: Console) -> None:
+    c = console.client("boss")
+    token = c.headers["X-CSRF-Token"]
+    assert c.get("/api/csrf").json()["csrf_token"] == token and c.cookies["csrf_token"] == token
+    assert c.get("/login").status_code == 200 and c.cookies["csrf_token"] == token
+    member = c.get("/api/members", params={"limit": 1}).json()["members"][0]["member_id"]
+    assert c.post(f"/api/members/{member}/phone").status_code == 200

@@ -20,6 +20,7 @@ from winback.web.auth import (
     console_for,
     locked,
     require_session,
+    session_of,
     set_csrf_cookie,
     set_login_cookies,
     token_of,
@@ -34,7 +35,9 @@ _THROTTLED = {429: {"model": s.ErrorOut, "description": "too many failed logins 
 @router.get("/csrf", response_model=s.CsrfOut)
 def csrf(request: Request) -> Response:
     """A fresh CSRF token, also set as the csrf_token cookie (send it back as X-CSRF-Token to log in)."""
-    token = new_token()
+    with locked(request) as st:
+        session = session_of(st, request)
+    token = session.csrf_token if session is not None else new_token()  # logged in: the session's own token
     resp = ResultJSON({"csrf_token": token})
     set_csrf_cookie(resp, request, token)
     return resp

@@ -83,7 +83,10 @@ def _safe_next(target: str | None) -> str:
 # -- logging in and out ------------------------------------------------------------------------------------------------
 @router.get("/login")
 def login_page(request: Request, next: str = "/") -> Response:
-    return login_form(request, 200, new_token(), next, None)
+    with locked(request) as st:
+        session = session_of(st, request)
+    token = session.csrf_token if session is not None else new_token()  # opening it again keeps a session working
+    return login_form(request, 200, token, next, None)
 
 
 def login_form(request: Request, status: int, token: str, next_url: str, error: str | None) -> Response:
