@@ -1,7 +1,7 @@
-"""End to end on the demo brand, through the CLI: refresh → three campaigns launched (SMS, WeCom routed to a webhook,
-e-mail) → `dispatch` at 22:00 (inside quiet hours: SMS held, webhook and e-mail go) → `dispatch` at 09:00 the next
-morning (SMS go) → every due touch reached its server exactly once; opted-out members received nothing; the ledger
-agrees with the servers."""
+"""End to end on the demo brand, through the CLI: refresh → three campaigns launched (SMS; a WeCom scenario sent
+through the webhook with `campaign create --channel webhook`; e-mail) → `dispatch` at 22:00 (inside quiet hours:
+SMS held, webhook and e-mail go) → `dispatch` at 09:00 the next morning (SMS go) → every due touch reached its
+server exactly once; opted-out members received nothing; the ledger agrees with the servers."""
 
 from __future__ import annotations
 
@@ -45,8 +45,9 @@ def cli(env: dict[str, str], *args: str, now: str = LAUNCH) -> dict[str, Any]:
     return json.loads(res.stdout)
 
 
-def launch(env: dict[str, str], scenario: str) -> str:
-    cid = cli(env, "campaign", "create", "--scenario", scenario, "--holdout", "0.2")["campaign"]["campaign_id"]
+def launch(env: dict[str, str], scenario: str, *channel: str) -> str:
+    created = cli(env, "campaign", "create", "--scenario", scenario, "--holdout", "0.2", *channel)
+    cid = created["campaign"]["campaign_id"]
     cli(env, "campaign", "launch", cid)
     return cid
 
@@ -62,7 +63,7 @@ def test_demo_campaigns_dispatch_to_local_servers(demo_brand: Any, tmp_path: Pat
     with WebhookGateway(HOOK_SECRET) as hook, SmsGateway("AK1", SMS_SECRET) as sms, SmtpSink() as smtp:
         channels = tmp_path / "channels.toml"
         channels.write_text(
-            f'[channels.wecom]\nplugin = "webhook"\nurl = "{hook.url}"\nsecret = "{HOOK_SECRET}"\n'
+            f'[channels.webhook]\nurl = "{hook.url}"\nsecret = "{HOOK_SECRET}"\n'
             f'[channels.sms]\nendpoint = "{sms.url}"\naccess_key_id = "AK1"\naccess_key_secret = "{SMS_SECRET}"\n'
             'sign_name = "示例品牌"\ntemplate_code = "SMS_0001"\n'
             f'[channels.email]\nhost = "127.0.0.1"\nport = {smtp.port}\nstarttls = false\nfrom = "crm@brand.example"\n',
@@ -70,7 +71,8 @@ def test_demo_campaigns_dispatch_to_local_servers(demo_brand: Any, tmp_path: Pat
         )
         env = {"WINBACK_DB": str(db), "WINBACK_CHANNELS": str(channels), "WINBACK_SCENARIOS": str(scenarios)}
         cli(env, "refresh")
-        c_sms, c_hook, c_mail = launch(env, "big_sale"), launch(env, "season_change"), launch(env, "email_care")
+        c_sms, c_mail = launch(env, "big_sale"), launch(env, "email_care")
+        c_hook = launch(env, "season_change", "--channel", "webhook")
         with Winback(Settings.load(environ={}, db_path=db)) as wb:
             due = dict(wb.db().fetchall("SELECT channel, count(*) FROM touches GROUP BY 1"))
             out = [r[0] for r in wb.db().fetchall(
@@ -85,17 +87,17 @@ def test_demo_campaigns_dispatch_to_local_servers(demo_brand: Any, tmp_path: Pat
 
         night = {c["channel"]: c for c in cli(env, "dispatch", now=NIGHT)["channels"]}
         skipped = {ch: sum(c["skipped"].values()) for ch, c in night.items()}
-        assert {ch: c["skipped"].get("opted_out") for ch, c in night.items()} == {"sms": 2, "wecom": 1, "email": 1}
+        assert {ch: c["skipped"].get("opted_out") for ch, c in night.items()} == {"sms": 2, "webhook": 1, "email": 1}
         assert set(night["sms"]["skipped"]) <= {"opted_out", "no_address"}  # no mobile number / no WeCom id
         assert night["sms"]["claimed"] == 0 and night["sms"]["deferred"] == due["sms"] - skipped["sms"]
         assert sum(sms.received.values()) == 0  # quiet hours: nothing reached a phone
         sent = {ch: due[ch] - skipped[ch] for ch in due}
-        assert night["wecom"]["sent"] == sent["wecom"] > 100 and night["email"]["sent"] == sent["email"] > 100
+        assert night["webhook"]["sent"] == sent["webhook"] > 100 and night["email"]["sent"] == sent["email"] > 100
         morning = {c["channel"]: c for c in cli(env, "dispatch", now=MORNING)["channels"]}
         assert morning["sms"]["sent"] == sent["sms"] > 100 and morning["sms"]["skipped"] == {}
 
         # every due touch reached its server once; the opted-out members nothing
-        assert len(hook.accepted) == sent["wecom"] and max(hook.accepted.values()) == 1
+        assert len(hook.accepted) == sent["webhook"] and max(hook.accepted.values()) == 1
         assert len(sms.received) == sent["sms"] and max(sms.received.values()) == 1
         assert len(smtp.messages) == sent["email"] and max(smtp.ids.values()) == 1
         assert not {b["member_id"] for b in hook.bodies.values()} & set(out)
@@ -113,7 +115,7 @@ def test_demo_campaigns_dispatch_to_local_servers(demo_brand: Any, tmp_path: Pat
     assert {k: v for k, v in ledger.items() if "no_address" not in k} == {
         f"{c_sms}:delivered:": sent["sms"],
         f"{c_sms}:skipped:opted_out": 2,
-        f"{c_hook}:sent:": sent["wecom"],
+        f"{c_hook}:sent:": sent["webhook"],
         f"{c_hook}:skipped:opted_out": 1,
         f"{c_mail}:sent:": sent["email"],
         f"{c_mail}:skipped:opted_out": 1,

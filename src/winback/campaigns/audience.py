@@ -12,10 +12,12 @@ from typing import Any
 from winback.campaigns.scenarios import Scenario
 
 CONSENT_COLUMN = {
-    "sms": "consent_sms",
-    "wecom": "consent_wechat",
-    "email": "consent_email",
-    "guide_task": "consent_call",
+    "sms": "m.consent_sms",
+    "wecom": "m.consent_wechat",
+    "email": "m.consent_email",
+    "guide_task": "m.consent_call",
+    "ai_call": "m.consent_call",
+    "webhook": "NULL::BOOLEAN",  # a generic HTTP hook: no consent column of its own (opt-outs still apply)
 }
 
 EXCLUSION_REASONS = {
@@ -55,9 +57,9 @@ _AUDIENCE_SQL = """
         SELECT DISTINCT cm.member_id FROM campaign_members cm JOIN campaigns c USING (campaign_id)
         WHERE c.status = 'running' AND cm.arm = 'control' AND c.campaign_id <> ?
     )
-    SELECT t.*, m.{consent} IS NULL AS consent_unknown,
+    SELECT t.*, {consent} IS NULL AS consent_unknown,
            CASE WHEN m.opted_out_at IS NOT NULL THEN 'opted_out'
-                WHEN m.{consent} = FALSE THEN 'no_consent'
+                WHEN {consent} = FALSE THEN 'no_consent'
                 WHEN r.member_id IS NOT NULL THEN 'frequency_cap'
                 WHEN h.member_id IS NOT NULL THEN 'held_out_elsewhere'
                 WHEN ? AND t.segment = 'active' THEN 'active'

@@ -6,6 +6,7 @@ can fix (in the order the options are listed), before anything is read from the 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 
@@ -15,6 +16,8 @@ from winback.errors import InputError
 
 _WINDOW = re.compile(r"^\s*(\d+)\s*([dw]?)\s*$", re.IGNORECASE)
 _KEY = re.compile(r"^[A-Za-z0-9_\-]{1,20}$")
+#: the channels `campaign create --channel` accepts (a ledger channel name; docs/outreach.md)
+SEND_CHANNELS = ("guide_task", "sms", "wecom", "email", "webhook", "ai_call")
 
 
 def parse_window(text: str | int) -> int:
@@ -63,6 +66,13 @@ def frequency_cap_days(playbook: Playbook) -> int:
 def check_request(request: CampaignRequest, playbook: Playbook) -> DraftSpec:
     """The request with every default filled in, or the first InputError / NotFoundError it deserves."""
     sc = playbook.get(request.scenario)
+    if request.channel is not None:
+        if request.channel not in SEND_CHANNELS:
+            raise InputError(
+                f"未知的渠道 {request.channel!r} / unknown channel {request.channel!r}",
+                hint=f"可用 / one of: {', '.join(SEND_CHANNELS)} (configure it in the channels file: docs/outreach.md)",
+            )
+        sc = dataclasses.replace(sc, channel=request.channel)
     d = playbook.defaults
     holdout = float(d.get("holdout", 0.1) if request.holdout is None else request.holdout)
     if not 0.0 < holdout < 1.0:

@@ -9,6 +9,7 @@ that use them, so listing or showing campaigns loads neither.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
@@ -78,7 +79,7 @@ class CampaignService:
         playbook = self.playbook()
         c = store.get_campaign(db, campaign_id)
         check_launchable(c)
-        sc = playbook.get(c.scenario)
+        sc = dataclasses.replace(playbook.get(c.scenario), channel=c.channel)  # --channel at create wins
         aud = store.select_audience(
             db,
             sc,

@@ -31,6 +31,7 @@ class CampaignRequest:
     window: str | int | None = None  # 14d, 2w, 14
     cost_per_contact: float | None = None
     margin: float | None = None
+    channel: str | None = None  # send through this channel instead of the scenario's (outreach channels)
 
 
 @dataclass(frozen=True)

@@ -167,6 +167,7 @@ def create_cmd(
     window: str = typer.Option(None, "--window", help="Response window, e.g. 14d or 2w."),
     cost_per_contact: float = typer.Option(None, "--cost-per-contact"),
     margin: float = typer.Option(None, "--margin", help="Gross margin (0–1) for ROI."),
+    channel: str = typer.Option(None, "--channel", help="Send through this channel instead of the scenario's."),
     json_output: bool = JSON,
 ) -> None:
     """Make a draft campaign and preview its audience, expectations and holdout sizing."""
@@ -182,6 +183,7 @@ def create_cmd(
         window=window,
         cost_per_contact=cost_per_contact,
         margin=margin,
+        channel=channel,
     )
     wb = current()
     emit(wb.campaigns.create(request), json_output, lambda d: _render_preview(d, wb.settings.lang))
