@@ -59,7 +59,20 @@ def render_overview(overview: Overview | Mapping[str, Any], lang: str = "both") 
                 "they match no ERP member and are not in the member figures above",
             )
         )
+    _render_worth_waking(d, lang)
+
+
+def _render_worth_waking(d: Mapping[str, Any], lang: str) -> None:
+    """Value at stake per dormancy layer, and the rule in words."""
     ww = d["worth_waking"]
+    names = {s["segment"]: say(lang, s["zh"], s["en"]) for s in d["segments"].get("seed_cn") or []}
+
+    # money in whole 万元 (zh) or thousand yuan (en, and the demo's bilingual summary): numbers that fit the column
+    unit, per = ("万元", 1e4) if lang == "zh" else ("千元", 1e3)
+
+    def wan(v: float) -> str:
+        return f"{v / per:,.0f}"
+
     console.print(
         table(
             say(lang, "值得唤醒：沉睡会员中的风险价值", "worth waking: value at stake among dormant members"),
@@ -67,20 +80,20 @@ def render_overview(overview: Overview | Mapping[str, Any], lang: str = "both") 
                 say(lang, "分层", "segment"),
                 say(lang, "会员", "members"),
                 say(lang, "值得唤醒", "worth waking"),
-                say(lang, "可触达（手机）", "reachable (mobile)"),
-                say(lang, "风险价值（元/年）", "value at stake (RMB/year)"),
-                say(lang, "其中模型认为仍活跃", "of them likely alive"),
-                say(lang, "不做活动预计 365 天收入（元）", "expected 365-day revenue without a campaign (RMB)"),
+                say(lang, "可触达", "reachable"),
+                say(lang, f"风险价值 {unit}/年", "at stake k¥/yr"),
+                say(lang, "仍活跃(模型)", "likely alive"),
+                say(lang, f"不做活动365天 {unit}", "365d k¥, no campaign"),
             ],
             [
                 (
-                    r["segment"],
+                    names.get(r["segment"], r["segment"]),
                     r["members"],
                     r["worth_waking"],
                     r["reachable"],
-                    fmt(r["value_at_stake"]),
+                    wan(r["value_at_stake"]),
                     r["likely_alive"],
-                    fmt(r["expected_revenue_365d"]),
+                    wan(r["expected_revenue_365d"]),
                 )
                 for r in ww["rows"]
             ],
