@@ -103,6 +103,8 @@ def quiet_end(t: dt.datetime, quiet: tuple[dt.time, dt.time]) -> dt.datetime:
 
 def _window_counts(history: Iterable[tuple[str, dt.datetime]], channel: str, now: dt.datetime) -> dict[str, int]:
     counts = {"day": 0, "week": 0, "month": 0, "ch_day": 0, "ch_week": 0, "ch_month": 0, "cal_month": 0}
+    if not history:
+        return counts
     for ch, ts in history:
         age = now - ts
         for name, days in WINDOWS:

@@ -79,7 +79,7 @@ def due_touches(
     rows = db.query(_DUE_ROWS_SQL, [channel, now, campaign_id, lo, hi])
     sql = _DUE_FACTS_SQL.format(address=ADDRESS_SQL.get(channel, "m.phone"), consent=CONSENT_SQL.get(channel, "NULL"))
     with db.registered("_due", rows):
-        return db.dicts(sql)
+        return db.query(sql).to_pylist()  # Arrow to rows: cheaper than a cursor's dicts for a chunk of thousands
 
 
 def queued_channels(db: DuckDBEngine, now: dt.datetime, campaign_id: str | None) -> list[str]:
