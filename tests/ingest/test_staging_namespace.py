@@ -119,7 +119,7 @@ def test_row_in_xlsx_and_file_row_number_in_parquet(tmp_path: Path) -> None:
     _check(tmp_path, "parquet", ["file_row_number", "_row"], ["M1", "5"], mapped=False)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     fmt=st.sampled_from(["csv", "xlsx", "parquet"]),
     headers=st.lists(st.sampled_from(INTERNAL), min_size=1, max_size=5, unique=True),
