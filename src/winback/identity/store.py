@@ -63,7 +63,7 @@ def candidates(db: DuckDBEngine, member_ids: list[str]) -> dict[str, Candidate]:
         rows = db.fetchall(
             """
             SELECT m.member_id, m.source, m.register_date,
-                   (SELECT count(*) FROM orders o WHERE o.member_id = m.member_id AND o.status <> 'cancelled')
+                   (SELECT count(*) FROM orders o WHERE o.member_id = m.member_id AND o.status IN ('paid', 'refunded'))
             FROM members m JOIN _wb_ids USING (member_id)
             """
         )
