@@ -83,10 +83,12 @@ PURE_MODULES = frozenset({
     "campaigns/measure.py", "campaigns/outcomes.py", "campaigns/preview.py", "campaigns/redeem.py",
     "campaigns/report.py", "campaigns/request.py", "campaigns/scenarios.py", "campaigns/stats.py",
     "identity/clusters.py", "identity/report.py", "identity/survivor.py",
-    "ingest/aliases.py", "ingest/fields.py", "ingest/memory.py", "ingest/sqltext.py", "ingest/values_sql.py",
+    "ingest/aliases.py", "ingest/fields.py", "ingest/limits.py", "ingest/memory.py", "ingest/messages.py",
+    "ingest/sqltext.py", "ingest/values_sql.py",
     "lifecycle/cycle.py", "lifecycle/modelling.py", "lifecycle/quintiles.py", "lifecycle/results.py",
     "lifecycle/rules.py", "lifecycle/snapshot_sql.py",
-    "outreach/ledger.py", "outreach/scripts.py",
+    "outreach/journeys.py", "outreach/leaderboard.py", "outreach/ledger.py", "outreach/pressure.py",
+    "outreach/scripts.py", "outreach/tasks.py",
     "quality/metrics.py",
 })  # fmt: skip
 #: a pure module imports only pure modules, these, and no I/O library
