@@ -47,8 +47,12 @@ def dicts(db: DuckDBEngine, sql: str, params: list[object] | None = None) -> lis
 # -- audiences ----------------------------------------------------------------------------------------------
 
 
-def latest_as_of(db: DuckDBEngine) -> dt.date:
-    as_of = db.scalar("SELECT max(as_of) FROM member_snapshot")
+def latest_as_of(db: DuckDBEngine, today: dt.date | None = None) -> dt.date:
+    """The snapshot a campaign is built on when none is named: the newest refresh at or before tomorrow (a snapshot
+    built with --allow-future is never picked up by default)."""
+    from winback.lifecycle.store import default_snapshot
+
+    as_of = default_snapshot(db, today)
     if as_of is None:
         raise InputError(
             "there is no member snapshot yet",
@@ -68,7 +72,7 @@ def select_audience(
     campaign_id: str = "",
 ) -> Audience:
     """The scenario's audience in the snapshot of `as_of` (default: the latest), exclusions counted."""
-    as_of = as_of or latest_as_of(db)
+    as_of = as_of or latest_as_of(db, now.date())
     sql, params = audience_sql(
         scenario, as_of=as_of, stores=stores, frequency_cap_days=frequency_cap_days, now=now, campaign_id=campaign_id
     )

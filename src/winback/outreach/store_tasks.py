@@ -115,6 +115,7 @@ def sheet_rows(
     and what it was (its categories), favourite category (most spent, over order_items), purchase cycle (latest
     snapshot), coupon code, script and the outcome recorded so far."""
     where, params = _where(campaign_id, store_id, guide_id, status, now)
+    newest = now.date() + dt.timedelta(days=1)  # the newest snapshot at or before tomorrow (never a future one)
     sql = f"""
         WITH sel AS (SELECT {_TASK_COLUMNS} {_TASK_FROM} WHERE {where}),
         mem AS (SELECT DISTINCT member_id FROM sel),
@@ -138,7 +139,7 @@ def sheet_rows(
         fav AS (SELECT member_id, arg_max(category, (spent, lines, category)) AS favourite FROM cat GROUP BY member_id),
         snap AS (
             SELECT m.member_id, m.tier, m.cycle_days FROM member_snapshot m JOIN mem USING (member_id)
-            WHERE m.as_of = (SELECT max(as_of) FROM member_snapshot)
+            WHERE m.as_of = (SELECT max(as_of) FROM snapshot_runs WHERE as_of <= DATE '{newest.isoformat()}')
         )
         SELECT sel.*, mb.name AS member_name, mb.phone, coalesce(snap.tier, mb.tier) AS tier,
                CAST(lo.last_at AS DATE) AS last_purchase, lw.last_items, fav.favourite,
