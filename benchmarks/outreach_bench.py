@@ -3,7 +3,7 @@ webhook receiver (8 connections), through the app's service (wb.outreach.dispatc
 record). The gateways run in a child process on 127.0.0.1 (tests/outreach/gateways.py), so they do not share the
 dispatcher's interpreter.
 
-Usage: .venv/bin/python benchmarks/outreach_bench.py [--sms 1000000] [--webhook 200000] [--chunk 20000]
+Usage: .venv/bin/python benchmarks/outreach_bench.py [--sms 1000000] [--webhook 200000] [--chunk 50000]
 Targets (issue 10): 1,000,000 SMS ≤ 60 s; 200,000 webhook touches ≤ 60 s with 8 connections. Prints figures;
 asserts nothing.
 """
@@ -106,7 +106,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sms", type=int, default=1_000_000)
     ap.add_argument("--webhook", type=int, default=200_000)
-    ap.add_argument("--chunk", type=int, default=20_000)
+    ap.add_argument("--chunk", type=int, default=50_000)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         if args.sms:
