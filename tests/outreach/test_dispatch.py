@@ -181,3 +181,26 @@ def test_sms_left_sending_is_resolved_from_the_send_details_before_any_retry(app
     assert max(sms.received.values()) == 1 and len(sms.received) == 4
     got = dict(db.fetchall("SELECT idempotency_key, status FROM touches"))
     assert [got[k] for k in keys] == ["delivered", "delivered", "delivered", "delivered"]  # receipts pulled
+
+
+def test_ai_call_lists_out_and_results_back(app_at, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import csv
+
+    out, back = tmp_path / "calls", tmp_path / "results"
+    wb = app_at(NOW.replace(hour=11), extra=f'[channels.ai_call]\nexport_dir = "{out}"\nresults_dir = "{back}"\n')
+    keys = queue(wb, add_members(wb, 3), "ai_call")
+    r = wb.outreach.dispatch(channel="ai_call").channels[0]
+    assert r.pending == 3 and states(wb, "ai_call") == {"sending": 3}
+    [listed] = list(out.glob("calls-*.csv"))
+    rows = list(csv.DictReader(listed.open(encoding="utf-8-sig")))
+    by_key = {x["key"]: x for x in rows}
+    assert sorted(by_key) == sorted(keys) and by_key[keys[0]]["number"] == "+8613900000000"
+    assert by_key[keys[0]]["code"] == "CODEM00000" and by_key[keys[0]]["callback_window"] == "10:00-20:00"
+    back.mkdir()
+    (back / "vendor.csv").write_text(
+        f"key,connected,intent,duration\n{keys[0]},是,high,95\n{keys[1]},0,,0\n", encoding="utf-8"
+    )
+    r = wb.outreach.dispatch(channel="ai_call").channels[0]
+    assert (r.delivered, r.failed, r.pending, r.claimed) == (1, 1, 1, 0)
+    got = dict(wb.db().fetchall("SELECT idempotency_key, status || ':' || coalesce(reason, '') FROM touches"))
+    assert [got[k] for k in keys] == ["delivered:", "failed:unreachable", "sending:"]

@@ -57,6 +57,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "rejected": ("渠道拒绝", "the channel refused it"),
     "retries_exhausted": ("重试次数用尽", "retries used up"),
     "undelivered": ("回执:未送达", "receipt: not delivered"),
+    "unreachable": ("电话未接通", "the call did not connect"),
     "not_confirmed": ("导购未确认群发", "the guide did not confirm the mass message"),
     "wecom_not_friend": ("客户不是导购的好友", "the customer is not the guide's contact"),
     "resent_after_crash": ("崩溃后结果未知,按原幂等键重发", "result unknown after a crash: resent with its key"),

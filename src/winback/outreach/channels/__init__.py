@@ -26,6 +26,7 @@ BUILTINS = (
     ("sms", "winback.outreach.channels.sms:SmsChannel"),
     ("email", "winback.outreach.channels.email:EmailChannel"),
     ("wecom", "winback.outreach.channels.wecom:WecomChannel"),
+    ("ai_call", "winback.outreach.channels.ai_call:AiCallChannel"),
 )
 
 
