@@ -87,7 +87,8 @@ PURE_MODULES = frozenset({
     "ingest/sqltext.py", "ingest/values_sql.py",
     "lifecycle/cycle.py", "lifecycle/modelling.py", "lifecycle/quintiles.py", "lifecycle/results.py",
     "lifecycle/rules.py", "lifecycle/snapshot_sql.py",
-    "outreach/journeys.py", "outreach/leaderboard.py", "outreach/ledger.py", "outreach/pressure.py",
+    "outreach/channels/contract.py", "outreach/journeys.py", "outreach/leaderboard.py", "outreach/ledger.py",
+    "outreach/pressure.py",
     "outreach/scripts.py", "outreach/tasks.py",
     "quality/metrics.py",
 })  # fmt: skip

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from winback.identity.service import IdentityService
     from winback.ingest.service import IngestService
     from winback.lifecycle.service import LifecycleService
+    from winback.outreach.journeys_service import JourneyService
     from winback.outreach.service import OutreachService
     from winback.outreach.task_service import StaffService, TaskService
     from winback.overview.service import OverviewService
@@ -146,12 +147,6 @@ class Winback:
         return CouponService(self)
 
     @cached_property
-    def outreach(self) -> OutreachService:
-        from winback.outreach.service import OutreachService
-
-        return OutreachService(self)
-
-    @cached_property
     def tasks(self) -> TaskService:
         from winback.outreach.task_service import TaskService
 
@@ -162,6 +157,12 @@ class Winback:
         from winback.outreach.task_service import StaffService
 
         return StaffService(self)
+
+    @cached_property
+    def outreach(self) -> OutreachService:
+        from winback.outreach.service import OutreachService
+
+        return OutreachService(self)
 
     @cached_property
     def journeys(self) -> JourneyService:
