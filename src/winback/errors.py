@@ -69,3 +69,14 @@ def shorten_sql(sql: str, limit: int = 300) -> str:
 
 class ModelError(WinbackError):
     """A model cannot be fitted (too little data, no convergence)."""
+
+
+def outdated_schema(exc: EngineError, needs: str, hint: str | None = None) -> InputError | EngineError:
+    """A missing table or column (a "catalog" EngineError) met by a reader: the warehouse is older than this code,
+    so say so and how to bring it up to date; any other engine error is returned unchanged."""
+    if exc.kind != "catalog":
+        return exc
+    return InputError(
+        f"the warehouse lacks a table or column {needs} ({exc.__cause__ or exc.message})",
+        hint=hint or "Run `winback init` to bring its schema up to date, then `winback refresh` for the snapshot.",
+    )

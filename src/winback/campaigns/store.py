@@ -23,7 +23,7 @@ from winback.campaigns.types import (
     DraftSpec,
     VariantRow,
 )
-from winback.errors import EngineError, InputError, NotFoundError
+from winback.errors import EngineError, InputError, NotFoundError, outdated_schema
 from winback.outreach import store as outreach_store
 
 if TYPE_CHECKING:
@@ -36,12 +36,7 @@ def dicts(db: DuckDBEngine, sql: str, params: list[object] | None = None) -> lis
     try:
         return db.dicts(sql, params)
     except EngineError as exc:
-        if exc.kind != "catalog":
-            raise
-        raise InputError(
-            f"the warehouse lacks a table or column this command needs ({exc.__cause__ or exc.message})",
-            hint="Run `winback init` to bring its schema up to date, then `winback refresh` for the snapshot.",
-        ) from exc
+        raise outdated_schema(exc, "this command needs") from exc
 
 
 # -- audiences ----------------------------------------------------------------------------------------------

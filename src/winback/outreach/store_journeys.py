@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from winback.errors import EngineError, InputError
+from winback.errors import EngineError, outdated_schema
 
 if TYPE_CHECKING:
     from winback.engine.duckdb_engine import DuckDBEngine
@@ -16,12 +16,7 @@ def last_days(db: DuckDBEngine) -> dict[str, dt.date]:
     try:
         rows = db.fetchall("SELECT journey_id, max(day) FROM journey_runs GROUP BY 1")
     except EngineError as exc:
-        if exc.kind != "catalog":
-            raise
-        raise InputError(
-            "the warehouse has no journey_runs table (it applied an early version of migration 008)",
-            hint="Run `winback init` on a new warehouse file, or ask for the journey_runs migration to be renumbered.",
-        ) from exc
+        raise outdated_schema(exc, "journeys need") from exc
     return {a: b for a, b in rows}
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from winback.errors import EngineError, InputError
+from winback.errors import EngineError, outdated_schema
 from winback.outreach.tasks import MANAGER_ROLES, RANK, OutcomeRecord, TaskState
 
 if TYPE_CHECKING:
@@ -50,12 +50,8 @@ def _dicts(db: DuckDBEngine, sql: str, params: list[object] | None = None) -> li
     try:
         return db.dicts(sql, params)
     except EngineError as exc:
-        if exc.kind != "catalog":
-            raise
-        raise InputError(
-            f"the warehouse lacks a table or column guide tasks need ({exc.__cause__ or exc.message})",
-            hint="Run `winback init` to bring its schema up to date (migration 008 adds task outcomes).",
-        ) from exc
+        hint = "Run `winback init` to bring its schema up to date (migration 008 adds task outcomes)."
+        raise outdated_schema(exc, "guide tasks need", hint) from exc
 
 
 def _where(
