@@ -77,6 +77,7 @@ LABELS: Mapping[str, tuple[str, str]] = {
     "winner": ("胜出规则", "Winner rule"),
     "window": ("观察期截至", "Window ends"),
     "window_open": ("观察期未结束,结果会变化", "window still open: results will change"),
+    "campaign_closed": ("活动已结束", "campaign closed"),
     "versus_control": ("相对对照组", "Versus control"),
     "no_campaigns": ("还没有活动", "No campaigns yet"),
     "prev": ("上一页", "Previous"),
