@@ -120,11 +120,15 @@ def test_import_records_each_outcome_once_and_rejects_bad_rows(launched: dict[st
         assert by_id[tid]["status"] == ("failed" if code == "unreachable" else "done")
 
 
-def test_campaign_report_counts_the_contacts_per_arm(launched: dict[str, Any]) -> None:
+def test_campaign_report_counts_contacts_invitations_and_visits_per_arm(launched: dict[str, Any]) -> None:
     rep = _cli(launched["db"], LATER, "campaign", "report", launched["cid"])
     reached = sum(_code(v) != "unreachable" for v in launched["truth"].values())
     assert rep["arms"]["A"]["contacted"] >= reached  # a task recorded done is a contact
     assert rep["arms"]["control"]["contacted"] == 0
+    codes = [_code(v) for v in launched["truth"].values()]
+    assert rep["arms"]["A"]["invited"] == sum(RANK[c] >= RANK["invited"] for c in codes)  # invited, visited, bought
+    assert rep["arms"]["A"]["visited"] == sum(RANK[c] >= RANK["visited"] for c in codes)
+    assert rep["arms"]["control"]["invited"] == rep["arms"]["control"]["visited"] == 0
 
 
 def test_done_moves_forward_only_and_is_idempotent(launched: dict[str, Any]) -> None:

@@ -6,6 +6,8 @@ launch day + window_days). Whole days because exports often carry order dates wi
 day's hours before the launch applies to every arm alike, so it dilutes the lift slightly and biases nothing.
 Revenue is the sum of paid and refunded order amounts in the window (cancelled ignored), per DESIGN's monetary
 rule. Analysis is by intention to treat: members count in the arm they were assigned, whether or not they were reached.
+Contacted / invited / visited are what the guides recorded (a task's furthest outcome: invited counts visits and
+purchases recorded on the task too; visited counts purchases) or a message sent or delivered.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ OUTCOMES_SQL = """
                     AND t.status IN ('sent', 'delivered'))
             OR EXISTS (SELECT 1 FROM tasks k WHERE k.campaign_id = cm.campaign_id AND k.member_id = cm.member_id
                        AND k.status = 'done'))::INTEGER AS contacted,
+           (EXISTS (SELECT 1 FROM tasks k WHERE k.campaign_id = cm.campaign_id AND k.member_id = cm.member_id
+                    AND k.outcome IN ('invited', 'visited', 'purchased')))::INTEGER AS invited,
+           (EXISTS (SELECT 1 FROM tasks k WHERE k.campaign_id = cm.campaign_id AND k.member_id = cm.member_id
+                    AND k.outcome IN ('visited', 'purchased')))::INTEGER AS visited,
            (EXISTS (SELECT 1 FROM coupons p WHERE p.campaign_id = cm.campaign_id AND p.member_id = cm.member_id
                     AND p.redeemed_at IS NOT NULL))::INTEGER AS redeemed,
            coalesce((SELECT sum(p.discount) FROM coupons p WHERE p.campaign_id = cm.campaign_id

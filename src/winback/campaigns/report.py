@@ -42,6 +42,8 @@ def _arm_stats(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "members": n,
         "contacted": sum(r["contacted"] for r in rows),
+        "invited": sum(r.get("invited", 0) for r in rows),
+        "visited": sum(r.get("visited", 0) for r in rows),
         "redeemed": sum(r["redeemed"] for r in rows),
         "responders": responders,
         "response_rate": responders / n if n else None,

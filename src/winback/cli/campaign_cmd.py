@@ -295,11 +295,11 @@ def _render_report(r: CampaignReport, lang: str = "zh") -> None:
     c = r.campaign
     window = say(lang, f"窗口至 {r.window_end:%Y-%m-%d}", f"window to {r.window_end:%Y-%m-%d}")
     console.print(f"[bold]{c.campaign_id}[/] {c.name} — {window} ({report_state_label(r, lang)})", highlight=False)
-    cols = ["members", "contacted", "responders", "response_rate", "revenue_per_member", "redeemed"]
-    arm_rows = [[a, *(pct(x[k]) if k == "response_rate" else x[k] for k in cols)] for a, x in r.arms.items()]
-    console.print(
-        table("arms", ["arm", "members", "contacted", "responders", "rate", "revenue/member", "redeemed"], arm_rows)
-    )
+    cols = ["members", "contacted", "invited", "visited", "responders", "response_rate", "revenue_per_member",
+            "redeemed"]  # fmt: skip
+    arm_rows = [[a, *(pct(x[k]) if k == "response_rate" else x.get(k) for k in cols)] for a, x in r.arms.items()]
+    heads = ["arm", "members", "contacted", "invited", "visited", "responders", "rate", "revenue/member", "redeemed"]
+    console.print(table("arms", heads, arm_rows))
     versus = [
         [
             a,
