@@ -340,7 +340,9 @@ def export_tables(db: DuckDBEngine, tables: Iterable[str], directory: Path) -> d
             f'CAST("{name}" AS VARCHAR) AS "{name}"' if dtype.upper() == "JSON" else f'"{name}"' for name, dtype in cols
         )
         path = directory / f"{table}.parquet"
-        db.execute(f"COPY (SELECT {select} FROM \"{table}\") TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+        # The path is a string literal (quotes doubled by sqlglot), never pasted raw: a temp dir may hold a `'`.
+        target = exp.Literal.string(str(path)).sql(dialect="duckdb")
+        db.execute(f'COPY (SELECT {select} FROM "{table}") TO {target} (FORMAT parquet, COMPRESSION zstd)')
         out[table] = path
     return out
 
