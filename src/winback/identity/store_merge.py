@@ -56,7 +56,7 @@ WHERE l.merge_id = ? AND orders.order_id = l.order_id
 
 
 def apply_run(db: DuckDBEngine, run_id: int) -> Merge:
-    """Merge the clusters of `run_id`."""
+    """Merge the clusters of `run_id`; when nothing moves, no merge is recorded (`merge_id` is None)."""
     with db.transaction():
         merge_id = int(value(db, "SELECT nextval('identity_merge_seq')"))
         db.execute(_MOVES, [run_id])
@@ -66,11 +66,15 @@ def apply_run(db: DuckDBEngine, run_id: int) -> Merge:
         moved = db.fetchall(_MOVE_ORDERS)
         n_members = _count(db, "identity_merge_members", merge_id)
         n_orders = int(moved[0][0]) if moved else 0
+        db.execute("DROP TABLE _wb_moves")
+        if n_members == 0 and n_orders == 0:
+            # Nothing changed (e.g. `dedupe --apply` run again): record no merge, so `--undo` still reverses the
+            # last real one. The logs hold no rows for this id; the sequence value is simply not used.
+            return Merge(merge_id=None, run_id=run_id, members=0, orders=0)
         db.execute(
             "INSERT INTO identity_merges VALUES (?, ?, current_timestamp::TIMESTAMP, NULL, ?, ?)",
             [merge_id, run_id, n_members, n_orders],
         )
-        db.execute("DROP TABLE _wb_moves")
     return Merge(merge_id=merge_id, run_id=run_id, members=n_members, orders=n_orders)
 
 

@@ -16,9 +16,11 @@ REPORT_FLOOR = 0.5  # pairs scored below this probability are not stored
 
 @dataclass(frozen=True)
 class Merge(Result):
-    """One application of a dedupe run (or its undoing): member records merged, orders moved."""
+    """One application of a dedupe run (or its undoing): member records merged, orders moved.
 
-    merge_id: int
+    `merge_id` is None when the application changed nothing and so was not recorded (nothing for `--undo`)."""
+
+    merge_id: int | None
     run_id: int
     members: int
     orders: int
