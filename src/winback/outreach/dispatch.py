@@ -193,15 +193,25 @@ class Dispatcher:
         return lambda: [r for f in futures for r in f.result()]
 
     def _record(self, ch: Channel, rows: list[LedgerRow], results: list[SendResult], t: Tally) -> None:
+        """Every answer in one statement. Accepted answers (the bulk) go straight into columns; the rest through
+        ledger_update (retry back-off, retries exhausted, unknown)."""
         attempts = {r.key: r.attempt for r in rows}
         now = self.now()
-        updates = []
+        cols: dict[str, list[Any]] = {k: [] for k in ("key", "status", "reason", "provider_id", "response")}
+        nxt: list[Any] = []
         for r in results:
             t.outcomes[r.outcome] += 1
-            u = ledger_update(r, attempts.get(r.key, 1), ch, now, self.rng)
-            if u is not None:
-                updates.append(u)
-        store_dispatch.record_results(self.db, updates, now)
+            if r.outcome in ("sent", "delivered"):
+                u: dict[str, Any] | None = {"key": r.key, "status": r.outcome, "reason": None,
+                                            "provider_id": r.provider_id, "response": r.response}  # fmt: skip
+            else:
+                u = ledger_update(r, attempts.get(r.key, 1), ch, now, self.rng)
+            if u is None:
+                continue
+            for k, v in cols.items():
+                v.append(u[k])
+            nxt.append(u.get("next_attempt_at"))
+        store_dispatch.record_results(self.db, {**cols, "next_attempt_at": nxt}, now)
 
     # -- the steps -----------------------------------------------------------------------------------------------
     def resolve(self, name: str, ch: Channel, t: Tally) -> None:
@@ -239,32 +249,58 @@ class Dispatcher:
     def claim(self, name: str, ch: Channel, t: Tally, cursor: int) -> tuple[list[LedgerRow], int] | None:
         """One chunk of due touches after `cursor`: decide, claim (one transaction). None when nothing is due."""
         now = self.now()
-        due = store_dispatch.due_touches(
+        due = store_dispatch.due_table(
             self.db, name, now, campaign_id=self.campaign_id, limit=self._room(), after=cursor
         )
-        if not due:
+        if not due.num_rows:
             return None
-        history = store_dispatch.contact_history(
-            self.db, [str(d["member_id"]) for d in due], now - dt.timedelta(days=HISTORY_DAYS)
-        )
-        decisions = pressure.decide([candidate(d) for d in due], history, self.rules, now)
-        by_key = {str(d["key"]): d for d in due}
-        go = [by_key[x.key] for x in decisions if x.verdict == pressure.SEND]
-        skipped = [{"key": x.key, "reason": x.reason} for x in decisions if x.verdict == pressure.SKIP]
+        c = {n: due.column(n).to_pylist() for n in due.column_names}  # by column: no row dicts
+        mids = [str(m) for m in c["member_id"]]
+        history = store_dispatch.contact_history(self.db, mids, now - dt.timedelta(days=HISTORY_DAYS))
+        verdicts = pressure.decide_columns(
+            mids, c["channel"], c["address"], c["consent"], c["opted_out"], c["opted_out_channels"], c["merged"],
+            c["closed"], history, self.rules, now,
+        )  # fmt: skip
+        keys = c["key"]
+        skipped = [{"key": keys[i], "reason": v[0]} for i, v in enumerate(verdicts) if v is not None and v[1] is None]
         deferred = [
-            {"key": x.key, "reason": x.reason, "until": x.until} for x in decisions if x.verdict == pressure.DEFER
+            {"key": keys[i], "reason": v[0], "until": v[1]} for i, v in enumerate(verdicts) if v is not None and v[1]
         ]
-        rows = []
-        for group in batches(go, int(ch.batch_size)):
-            bid = uuid.uuid4().hex[:16]
-            rows += [to_row(d, int(d.get("attempts") or 0) + 1, bid) for d in group]
-        claim = [{"key": r.key, "batch_id": r.batch_id, "recipient": r.to, "sender": r.sender} for r in rows]
+        go = [i for i, v in enumerate(verdicts) if v is None]
+        size = max(1, int(ch.batch_size))
+        bids = [uuid.uuid4().hex[:16] for _ in range(0, len(go), size)]
+        cid, text, att, sender, code, payload = c["campaign_id"], c["text"], c["attempts"], c["sender"], c["code"], c[
+            "payload"]  # fmt: skip
+        addr, chan = c["address"], c["channel"]
+        rows = [
+            LedgerRow(
+                keys[i],
+                chan[i],
+                cid[i],
+                mids[i],
+                addr[i],
+                text[i] or "",
+                (att[i] or 0) + 1,
+                bids[j // size],
+                sender[i],
+                None,
+                code[i],
+                payload[i],
+            )
+            for j, i in enumerate(go)
+        ]
+        claim = {
+            "key": [r.key for r in rows],
+            "batch_id": [r.batch_id for r in rows],
+            "recipient": [r.to for r in rows],
+            "sender": [r.sender for r in rows],
+        }
         store_dispatch.claim(self.db, claim, skipped, deferred, now)
         t.claimed += len(rows)
         t.deferred += len(deferred)
         t.skipped.update(str(s["reason"]) for s in skipped)
         self.claimed_total += len(rows)
-        return rows, max(int(d["rid"]) for d in due)
+        return rows, max(c["rid"])
 
     def plan(self, names: Iterable[str]) -> list[Tally]:
         """--dry-run: what the next dispatch would send, skip and defer (nothing written, nothing sent)."""

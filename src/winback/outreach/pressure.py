@@ -23,7 +23,7 @@ approves two touches a cap allows only one of.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from winback.errors import ConfigError
@@ -163,16 +163,86 @@ def decide(
     now: dt.datetime,
 ) -> list[Decision]:
     """Decisions in the candidates' order; each approved touch joins its member's history for the next ones."""
+    cands = list(candidates)
+    verdicts = decide_columns(
+        [c.member_id for c in cands],
+        [c.channel for c in cands],
+        [c.to for c in cands],
+        [c.consent for c in cands],
+        [c.opted_out for c in cands],
+        [c.opted_out_channels for c in cands],
+        [c.merged for c in cands],
+        [c.closed for c in cands],
+        history,
+        rules,
+        now,
+    )
+    return [
+        Decision(c.key, SEND) if v is None else Decision(c.key, DEFER if v[1] else SKIP, v[0], v[1])
+        for c, v in zip(cands, verdicts, strict=True)
+    ]
+
+
+def decide_columns(
+    member_ids: Sequence[str],
+    channels: Sequence[str],
+    to: Sequence[str | None],
+    consent: Sequence[bool | None],
+    opted_out: Sequence[bool | None],
+    opted_out_channels: Sequence[Iterable[str] | None],
+    merged: Sequence[bool | None],
+    closed: Sequence[bool | None],
+    history: Mapping[str, list[tuple[str, dt.datetime]]],
+    rules: PressureRules,
+    now: dt.datetime,
+) -> list[tuple[str, dt.datetime | None] | None]:
+    """`decide` over columns (one entry per touch, in order), for a dispatch chunk of many thousand touches: per
+    touch None (send) or (reason, until): `until` set = defer, None = skip. The same rules as `check`, in the
+    same order; what is the same for the whole chunk (quiet hours at `now`, the caps of a member with no contact
+    yet) is worked out once per channel, and only a member with history (or a second touch in the chunk)
+    counts windows."""
+    quiet_now = rules.quiet is not None and in_quiet(now, rules.quiet)
+    hold = ("quiet_hours", quiet_end(now, rules.quiet)) if quiet_now and rules.quiet is not None else None
+    fresh: dict[str, str | None] = {}  # channel -> the cap reason of a member with no contact (caps of 0)
     seen: dict[str, list[tuple[str, dt.datetime]]] = {}
-    out = []
-    for c in candidates:
-        mine = seen.get(c.member_id)
-        if mine is None:
-            mine = seen[c.member_id] = list(history.get(c.member_id, ()))
-        d = check(c, mine, rules, now)
-        if d.verdict == SEND:
-            mine.append((c.channel, now))
-        out.append(d)
+    out: list[tuple[str, dt.datetime | None] | None] = []
+    for mid, ch, addr, ok, out_all, out_chs, mrg, cls in zip(
+        member_ids, channels, to, consent, opted_out, opted_out_channels, merged, closed, strict=True
+    ):
+        if cls:
+            out.append(("campaign_closed", None))
+        elif mrg:
+            out.append(("merged", None))
+        elif out_all:
+            out.append(("opted_out", None))
+        elif out_chs and ch in out_chs:
+            out.append(("opted_out_channel", None))
+        elif ok is False:
+            out.append(("no_consent", None))
+        elif not addr:
+            out.append(("no_address", None))
+        elif hold is not None and ch in rules.quiet_channels:
+            out.append(hold)
+        else:
+            mine = seen.get(mid)
+            if mine is None and mid not in history:
+                if ch not in fresh:
+                    fresh[ch] = _cap_reason(_window_counts((), ch, now), rules, ch)
+                reason = fresh[ch]
+                if reason is None:
+                    seen[mid] = [(ch, now)]
+                    out.append(None)
+                else:
+                    out.append((reason, None))
+                continue
+            if mine is None:
+                mine = seen[mid] = list(history.get(mid, ()))
+            reason = _cap_reason(_window_counts(mine, ch, now), rules, ch)
+            if reason is None:
+                mine.append((ch, now))
+                out.append(None)
+            else:
+                out.append((reason, None))
     return out
 
 
