@@ -191,6 +191,7 @@ def members_cmd(
         show_phones=show_phones,
         export=export,
         contacts=contacts,
+        progress=None if json_output else (lambda msg: err_console.print(f"… {msg}", highlight=False)),
     )
     emit(result, json_output, _render_members)
 

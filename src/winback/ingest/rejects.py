@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import csv
+import io
+import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from winback.common.export import csv_cell, private_file, write_parquet
 from winback.engine.duckdb_engine import DuckDBEngine
 from winback.errors import InputError, NotFoundError
-from winback.ingest.sqltext import lit
 from winback.ingest.types import ConflictList, RejectList
 
 _EXPORT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".json": "json", ".jsonl": "json"}
@@ -40,37 +45,78 @@ def _total(db: DuckDBEngine, import_id: int | None) -> int:
     return int(db.scalar(f"SELECT count(*) FROM rejects r {_where(import_id)}") or 0)
 
 
-def list_rejects(db: DuckDBEngine, import_id: int | None = None, limit: int = 50) -> RejectList:
+#: a Chinese mobile number inside a rejected row's text (11 digits from 13x..19x, maybe +86 and - or spaces), with
+#: the characters around it so that longer digit runs (order ids, barcodes) are left alone; RE2 has no lookbehind
+_MOBILE_IN_TEXT = r"(^|[^0-9])(?:\+?86[- ]?)?(1[3-9][0-9])[- ]?[0-9]{4}[- ]?([0-9]{4})($|[^0-9])"
+_MASKED_COLUMNS = ("raw", "reason", "message")
+
+
+def masked_rejects(table: pa.Table) -> pa.Table:
+    """`table` with every mobile number in its raw values, reasons and messages masked like every other phone
+    (138****5678) (pure; vectorised)."""
+    for name in _MASKED_COLUMNS:
+        if name not in table.column_names:
+            continue
+        col = table.column(name)
+        for _ in range(2):  # twice: two numbers separated by one character share that character
+            col = pc.replace_substring_regex(col, _MOBILE_IN_TEXT, r"\1\2****\3\4")
+        table = table.set_column(table.column_names.index(name), name, col)
+    return table
+
+
+def list_rejects(
+    db: DuckDBEngine, import_id: int | None = None, limit: int = 50, *, show_phones: bool = False
+) -> RejectList:
+    """The rejected rows (phones in their raw values masked unless `show_phones`)."""
     _check_import(db, import_id)
     total = _total(db, import_id)
-    rows = db.dicts(_select(import_id) + f" LIMIT {int(limit)}")
+    table = db.query(_select(import_id) + f" LIMIT {int(limit)}")
+    rows = (table if show_phones else masked_rejects(table)).to_pylist()
     return RejectList(import_id, total, rows)
 
 
-def export_rejects(db: DuckDBEngine, path: Path, import_id: int | None = None) -> int:
-    """Write the rejects to CSV (UTF-8 with BOM, opens in Excel), Parquet or JSON lines; returns the row count."""
+def export_rejects(db: DuckDBEngine, path: Path, import_id: int | None = None, *, show_phones: bool = False) -> int:
+    """Write the rejects to CSV (UTF-8 with BOM, opens in Excel), Parquet or JSON lines, privately (0600) and
+    atomically, phones in the raw values masked unless `show_phones`; returns the row count."""
     fmt = _EXPORT_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(
             f"cannot export rejects to {path.name}", hint="Use a file name ending in .csv, .parquet or .jsonl."
         )
     _check_import(db, import_id)
-    if fmt == "csv":  # written here, not by COPY, to start with a BOM so that Excel reads the Chinese text
-        return _write_csv(db.query(_select(import_id)), path)
-    db.execute(f"COPY ({_select(import_id)}) TO {lit(str(path))} (FORMAT {fmt})")
-    return _total(db, import_id)
+    table = db.query(_select(import_id))
+    return _write(table if show_phones else masked_rejects(table), path, fmt)
+
+
+def _write(table: pa.Table, path: Path, fmt: str) -> int:
+    """Through the shared safe writer: a private file renamed into place (not COPY, which follows the umask)."""
+    if fmt == "csv":  # with a BOM so that Excel reads the Chinese text
+        return _write_csv(table, path)
+    if fmt == "parquet":
+        return write_parquet(table, path)
+    with private_file(path) as fh:
+        text = io.TextIOWrapper(fh, encoding="utf-8", newline="\n")
+        for row in table.to_pylist():
+            text.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        text.flush()
+        text.detach()
+    return table.num_rows
 
 
 def _write_csv(table: Any, path: Path) -> int:
-    """An Arrow table of rejects as CSV with a BOM, batch by batch (None is an empty cell, as csv writes it)."""
+    """An Arrow table of rejects as CSV with a BOM, batch by batch (None is an empty cell, as csv writes it); text
+    that would start a formula gets a leading '."""
     n = 0
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+    with private_file(path) as raw:
+        fh = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         w = csv.writer(fh)
         w.writerow(table.column_names)
         for batch in table.to_batches(max_chunksize=10_000):
             columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
-            w.writerows(zip(*columns, strict=True))
+            w.writerows([csv_cell(v) if isinstance(v, str) else v for v in row] for row in zip(*columns, strict=True))
             n += batch.num_rows
+        fh.flush()
+        fh.detach()
     return n
 
 
@@ -107,7 +153,4 @@ def export_conflicts(db: DuckDBEngine, path: Path, import_id: int | None = None)
             f"cannot export conflicts to {path.name}", hint="Use a file name ending in .csv, .parquet or .jsonl."
         )
     _check_import(db, import_id)
-    if fmt == "csv":
-        return _write_csv(db.query(_conflicts_select(import_id)), path)
-    db.execute(f"COPY ({_conflicts_select(import_id)}) TO {lit(str(path))} (FORMAT {fmt})")
-    return _conflicts_total(db, import_id)
+    return _write(db.query(_conflicts_select(import_id)), path, fmt)

@@ -113,6 +113,7 @@ class LifecycleService:
         show_phones: bool = False,
         export: Path | None = None,
         contacts: bool = False,
+        progress: Callable[[str], None] | None = None,
     ) -> MemberList:
         """Members of segments and stores, most valuable first (phones masked unless `show_phones`); with `export`
         the list is written to that file (.xlsx, .csv or .parquet) and the result names it. `contacts`: the
@@ -144,7 +145,11 @@ class LifecycleService:
             return found
         from winback.lifecycle.export import export_table
 
-        return replace(found, file=export, format=export_table(found.members, export))
+        return replace(
+            found,
+            file=export,
+            format=export_table(found.members, export, lang=self.wb.settings.lang, progress=progress),
+        )
 
     def explain(self, member_id: str, *, as_of: dt.date | None = None) -> Explanation:
         """Every number behind a member's segments and scores at one snapshot."""

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from winback.common.export import xml_safe
 from winback.errors import InputError
 from winback.outreach.tasks import LABELS, OUTCOMES
 
@@ -49,7 +50,7 @@ _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 def sheet_name(store: str, guide: str, taken: set[str]) -> str:
     """A worksheet name (≤ 31 characters, none of []:*?/\\) unique in the workbook."""
-    base = _BAD_SHEET_CHARS.sub("_", f"{store}-{guide}")[:28] or "sheet"
+    base = _BAD_SHEET_CHARS.sub("_", xml_safe(f"{store}-{guide}"))[:28] or "sheet"
     name, n = base, 2
     while name.lower() in taken:
         name, n = f"{base[:26]}~{n}", n + 1
@@ -96,14 +97,13 @@ def write_workbook(
                     elif isinstance(v, (int, float)):
                         ws.write_number(i, j, v)
                     else:  # typed writes: `write` would test every string for a number, a formula, a URL
-                        ws.write_string(i, j, str(v), wrap if key == "script" else None)
+                        # and without XML-illegal characters: one control character made the sheet unreadable
+                        ws.write_string(i, j, xml_safe(str(v)), wrap if key == "script" else None)
             if rows:
                 col = [k for k, *_ in COLUMNS].index("outcome")
                 ws.data_validation(1, col, len(rows), col, {"validate": "list", "source": choices})
         wb.close()
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it private; the sheet is an ordinary file
+        os.chmod(tmp, 0o600)  # private whatever the umask: the sheet lists members (and phones with --show-phones)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
