@@ -18,6 +18,7 @@ from winback.cli import (  # noqa: F401  (imported for their @app.command regist
     serve_cmd,
     staff_cmd,
     tasks_cmd,
+    tokens_cmd,
     users_cmd,
     warehouse_cmd,
 )

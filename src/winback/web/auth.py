@@ -29,6 +29,7 @@ from winback.web.users_service import Caller, UsersService
 if TYPE_CHECKING:
     from winback.app import Winback
     from winback.config import Settings
+    from winback.web.store_tokens import TillToken
     from winback.web.types import Login, Session
 
 SESSION_COOKIE = "winback_session"
@@ -89,6 +90,14 @@ def require_session(st: WebState, request: Request) -> Session:
     if session is None:
         raise Unauthenticated("unauthenticated")
     return session
+
+
+def till_of(st: WebState, request: Request) -> TillToken:
+    """A till's request: its bearer token (`Authorization: Bearer …`), never a cookie, so no CSRF check (a page
+    of another site cannot make a browser send this header). 401 without a live token."""
+    from winback.web.tokens_service import TokensService
+
+    return TokensService(st.wb).till(request.headers.get("authorization"))
 
 
 def check_csrf(request: Request, session: Session | None, form_token: str | None = None) -> None:

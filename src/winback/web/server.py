@@ -39,7 +39,7 @@ log = logging.getLogger("winback.web")
 def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
     """The console over `wb` (which it opens read-write: the server owns the file while it runs). `secret` signs
     the session cookies (default: the web_secret setting, else a random one per start)."""
-    from winback.web.routes import api, pages
+    from winback.web.routes import api, pages, till
 
     ready = threading.Event()
 
@@ -56,6 +56,7 @@ def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
     app.state.ready = ready
     app.mount("/static", StaticFiles(packages=[("winback.web", "static")]), name="static")
     app.include_router(api.router)
+    app.include_router(till.router)
     app.include_router(pages.router)
     _add_error_handlers(app)
     return app

@@ -1,0 +1,61 @@
+"""The tills' API: `POST /api/coupons/{code}/redeem`, authenticated by the store's bearer token (no cookie, no
+CSRF), answering the redeemed coupon or the one error shape (409 when the code was already redeemed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from starlette.requests import Request
+from starlette.responses import Response
+
+from winback.campaigns.redeem import AlreadyRedeemedError
+from winback.web import schemas as s
+from winback.web.auth import caller_of, locked, till_of
+from winback.web.render import ResultJSON
+from winback.web.tokens_service import TokensService
+
+router = APIRouter(prefix="/api", tags=["till"])
+
+
+class RedeemIn(BaseModel):
+    order_id: str = Field(min_length=1, max_length=200, description="the till's paid order / 收银订单号")
+    store_id: str = Field(min_length=1, max_length=200, description="the till's store (the token's) / 门店")
+
+
+class RedeemOut(BaseModel):
+    """`wb.coupons.redeem`'s RedeemResult."""
+
+    code: str
+    member_id: str
+    campaign_id: str
+    variant: str
+    order_id: str
+    store_id: str | None
+    amount: float
+    discount: float
+    redeemed_at: dt.datetime
+
+
+_ANSWERS = {
+    **s.ERRORS,
+    400: {"model": s.ErrorOut, "description": "a rule refused it (expired, threshold, other order…) / 不符合核销规则"},
+    409: {"model": s.ErrorOut, "description": "already redeemed (maybe at another till) / 已核销"},
+}
+
+
+@router.post("/coupons/{code}/redeem", response_model=RedeemOut, responses=_ANSWERS)
+def redeem(code: str, body: RedeemIn, request: Request) -> Response:
+    """Redeem a coupon at a till (核销): `Authorization: Bearer <the store's token>`; the store must be the
+    token's (403). Exactly once per code, even when two tills race: the loser gets a 409."""
+    from winback.web.server import error_response
+
+    try:
+        with locked(request) as st:
+            till = till_of(st, request)
+            done = TokensService(st.wb).redeem(till, code, order_id=body.order_id, store_id=body.store_id,
+                                               caller=caller_of(request))  # fmt: skip
+    except AlreadyRedeemedError as exc:  # said in the request's language by the campaigns room
+        return error_response(request, 409, type(exc).__name__, exc.message, exc.hint)
+    return ResultJSON(done)

@@ -1,0 +1,204 @@
+"""The tills over a real uvicorn on loopback: `winback tokens add|list|revoke` (a token printed once, only its
+SHA-256 stored), `POST /api/coupons/{code}/redeem` with a store's bearer token (no cookie, no CSRF; 401 / 403 /
+404 / 409 / 422 in the one error shape), and 50 tills at once: exactly one success per code, every other answer a
+clean refusal, no 5xx, every attempt audited. Latency figures: benchmarks/till_bench.py (not timed here)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from winback.campaigns.coupons import display
+from winback.cli.main import app as cli
+from winback.config import CATALOGUE
+
+
+@dataclass(frozen=True)
+class Tills:
+    url: str
+    db_path: Path
+    tokens: dict[str, str]  # store -> bearer token
+    coupons: list[tuple[str, str, str]]  # (code, store, order id): a paid order of the coupon's member at its store
+    revoked: str  # a revoked token (of the first store)
+    wb: Any
+    lock: Any
+
+
+def tokens_cli(db: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    env = {**{s.env: None for s in CATALOGUE}}
+    res = CliRunner().invoke(cli, ["--db", str(db), "tokens", *args, "--json"], env=env)
+    return res.exit_code, json.loads(res.stdout)
+
+
+def prepare(db_path: Path, n_coupons: int = 60) -> list[tuple[str, str, str]]:
+    """Launch a campaign on the copy and give `n_coupons` coupons (of three stores) a paid order each."""
+    from winback.app import Winback
+    from winback.campaigns.types import CampaignRequest
+    from winback.config import Settings
+
+    with Winback(Settings.load(environ={}, db_path=db_path)) as wb:
+        cid = wb.campaigns.create(CampaignRequest(scenario="big_sale", name="收银台核销")).campaign.campaign_id
+        wb.campaigns.launch(cid)
+        db = wb.db()
+        rows = db.fetchall(
+            """
+            WITH top AS (SELECT m.store_id FROM coupons c JOIN members m USING (member_id)
+                         JOIN stores s USING (store_id) WHERE c.campaign_id = ?
+                         GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 3)
+            SELECT c.code, c.member_id, m.store_id, c.issued_at FROM coupons c JOIN members m USING (member_id)
+            WHERE c.campaign_id = ? AND m.store_id IN (SELECT store_id FROM top) ORDER BY c.code LIMIT ?
+            """,
+            [cid, cid, n_coupons],
+        )
+        out = []
+        for i, (code, member, store, issued) in enumerate(rows):
+            db.execute(
+                "INSERT INTO orders (order_id, member_id, source_member_id, store_id, ordered_at, amount, status) "
+                "VALUES (?, ?, ?, ?, ?, 99999, 'paid')",
+                [f"TILL{i:04d}", member, member, store, issued],
+            )
+            out.append((code, store, f"TILL{i:04d}"))
+    assert len(out) == n_coupons
+    return out
+
+
+@pytest.fixture(scope="module")
+def tills(demo_brand: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tills]:
+    from winback.app import Winback
+    from winback.config import Settings
+    from winback.web.server import bind, create_app, make_server
+
+    db_path = tmp_path_factory.mktemp("till") / "wb.duckdb"
+    shutil.copy(demo_brand.db_path, db_path)
+    coupons = prepare(db_path)
+    tokens = {}
+    for store in sorted({s for _, s, _ in coupons}):
+        code, out = tokens_cli(db_path, "add", "--store", store, "--label", "前台 1")
+        assert code == 0, out
+        tokens[store] = out["token"]
+    first = sorted(tokens)[0]
+    code, out = tokens_cli(db_path, "add", "--store", first)
+    revoked = out["token"]
+    assert tokens_cli(db_path, "revoke", out["till"]["token_id"])[1]["already"] is False
+    wb = Winback(Settings.load(environ={}, db_path=db_path))
+    web = create_app(wb, secret="till-secret")
+    sock = bind("127.0.0.1", 0)
+    server = make_server(web)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    assert web.state.ready.wait(30), "the console did not start"
+    try:
+        yield Tills(f"http://127.0.0.1:{sock.getsockname()[1]}", db_path, tokens, coupons, revoked, wb,
+                    web.state.web.lock)  # fmt: skip
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()
+        wb.close()
+
+
+def redeem(c: httpx.Client, code: str, order: str, store: str, token: str | None, **kw: Any) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return c.post(f"/api/coupons/{code}/redeem", json={"order_id": order, "store_id": store}, headers=headers, **kw)
+
+
+def assert_error(r: httpx.Response, status: int, kind: str | None = None) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    assert set(err) == {"type", "message", "hint"} and err["message"]
+    if kind:
+        assert err["type"] == kind
+    return err  # type: ignore[no-any-return]
+
+
+def test_the_cli_prints_a_token_once_and_stores_only_its_hash(tills: Tills) -> None:
+    with tills.lock:
+        stored = tills.wb.db().fetchall("SELECT token_hash, store_id, label FROM api_tokens ORDER BY created_at")
+    hashes = {h for h, _, _ in stored}
+    for token in [*tills.tokens.values(), tills.revoked]:
+        assert hashlib.sha256(token.encode()).hexdigest() in hashes
+        assert all(token not in str(row) for row in stored)
+    assert {s for _, s, lbl in stored if lbl == "前台 1"} == set(tills.tokens)
+
+
+def test_tokens_cli_refusals(tmp_path: Path) -> None:
+    db = tmp_path / "wb.duckdb"
+    assert CliRunner().invoke(cli, ["--db", str(db), "init", "--json"]).exit_code == 0
+    code, out = tokens_cli(db, "add", "--store", "NOPE")
+    assert code == 2 and out["error"]["type"] == "TillNotFound" and "NOPE" in out["error"]["message"]
+    code, out = tokens_cli(db, "revoke", "abc123")
+    assert code == 2 and out["error"]["hint"]
+    assert tokens_cli(db, "list") == (0, {"tokens": []})
+
+
+def test_refusals_come_in_the_one_error_shape(tills: Tills) -> None:
+    code, store, order = tills.coupons[-1]
+    other = next(s for s in tills.tokens if s != store)
+    with httpx.Client(base_url=tills.url, timeout=30) as c:  # no cookie, no CSRF token: a till
+        assert "请求头需带 Authorization" in assert_error(redeem(c, code, order, store, None), 401)["hint"]
+        assert_error(redeem(c, code, order, store, "forged"), 401)
+        assert_error(redeem(c, code, order, store, tills.revoked), 401)
+        err = assert_error(redeem(c, code, order, store, tills.tokens[other], params={"lang": "en"}), 403)
+        assert other in err["message"] and store in err["message"]
+        assert_error(c.post(f"/api/coupons/{code}/redeem", json={"order_id": order},
+                            headers={"Authorization": f"Bearer {tills.tokens[store]}"}), 422)  # fmt: skip
+        assert_error(redeem(c, "23456789ABCD", order, store, tills.tokens[store]), 404)
+        assert_error(redeem(c, code, "NO-SUCH-ORDER", store, tills.tokens[store]), 404, "NotFoundError")
+        ok = redeem(c, code, order, store, tills.tokens[store])
+        assert ok.status_code == 200 and ok.json()["order_id"] == order and ok.json()["discount"] > 0
+        err = assert_error(redeem(c, code, order, store, tills.tokens[store]), 409, "AlreadyRedeemedError")
+        assert "已" in err["message"] and order in err["message"]
+    with tills.lock:
+        refused = tills.wb.db().fetchall(
+            "SELECT detail->>'refused' FROM audit_log WHERE action = 'coupon_redeem' AND target = ? ORDER BY audit_id",
+            [display(code)],
+        )
+    assert [r[0] for r in refused][-3:] == ["NotFoundError", None, "AlreadyRedeemedError"]
+
+
+def test_fifty_tills_at_once_redeem_each_code_exactly_once(tills: Tills) -> None:
+    coupons = tills.coupons[:40]
+    # 100 attempts on 40 codes: every code by two tills, twenty by a third; a till takes every 50th attempt
+    attempts = [*coupons, *coupons, *coupons[:20]]
+    answers: list[tuple[str, int, dict[str, Any]]] = []
+    barrier = threading.Barrier(50)
+
+    def till(i: int) -> None:
+        with httpx.Client(base_url=tills.url, timeout=60) as c:
+            mine = attempts[i::50]
+            barrier.wait()
+            for code, store, order in mine:
+                r = redeem(c, code, order, store, tills.tokens[store])
+                answers.append((code, r.status_code, r.json()))
+
+    threads = [threading.Thread(target=till, args=(i,)) for i in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(answers) == len(attempts)
+    assert all(status < 500 for _, status, _ in answers)
+    wins = Counter(code for code, status, _ in answers if status == 200)
+    assert wins == Counter({code: 1 for code, _, _ in coupons})
+    for _, status, body in answers:
+        if status != 200:
+            assert status == 409 and body["error"]["type"] == "AlreadyRedeemedError" and body["error"]["hint"]
+    with tills.lock:
+        db = tills.wb.db()
+        redeemed = db.scalar(
+            "SELECT count(*) FROM coupons WHERE redeemed_order_id LIKE 'TILL%' AND redeemed_order_id < 'TILL0040'"
+        )
+        audited = db.scalar("SELECT count(*) FROM audit_log WHERE action = 'coupon_redeem' AND target IN "
+                            f"({', '.join('?' * len(coupons))})", [display(c) for c, _, _ in coupons])  # fmt: skip
+    assert redeemed == 40 and audited == len(attempts)
