@@ -27,6 +27,7 @@ BUILTINS = (
     ("email", "winback.outreach.channels.email:EmailChannel"),
     ("wecom", "winback.outreach.channels.wecom:WecomChannel"),
     ("ai_call", "winback.outreach.channels.ai_call:AiCallChannel"),
+    ("task_sheet", "winback.outreach.channels.task_sheet:TaskSheetChannel"),
 )
 
 
