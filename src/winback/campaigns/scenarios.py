@@ -11,6 +11,27 @@ from typing import Any
 from winback.errors import ConfigError, NotFoundError
 
 OFFER_KINDS = ("voucher", "discount", "gift_pack", "points", "none")
+MAX_PLAYBOOK_BYTES = 1_048_576  # a scenarios file is refused above 1 MiB (docs/lifecycle.md, limits)
+# zh first, then en; `{where}` names the file.
+LIMIT_MESSAGES: dict[str, tuple[str, str]] = {
+    "bytes": (
+        "{where}：场景规则文件 {size:,} 字节，超过上限 {limit:,} 字节",
+        "{where}: the scenarios file is {size:,} bytes, over the limit of {limit:,} bytes",
+    ),
+    "recursion": (
+        "{where}：嵌套过深，无法解析（Python 递归上限）",
+        "{where}: nested too deeply to parse (Python's recursion limit)",
+    ),
+}
+LIMIT_HINT = "请简化该文件（上限见 docs/lifecycle.md）。 / Simplify the file (limits: docs/lifecycle.md)."
+
+
+def _limit(key: str, where: str, size: int = 0, limit: int = 0) -> ConfigError:
+    zh, en = LIMIT_MESSAGES[key]
+    fields = {"where": where, "size": size, "limit": limit}
+    return ConfigError(f"{zh.format(**fields)} / {en.format(**fields)}", hint=LIMIT_HINT)
+
+
 CHANNELS = ("guide_task", "sms", "wecom", "email")
 
 
@@ -143,10 +164,14 @@ def _scenario(raw: dict[str, Any], where: str) -> Scenario:
 
 
 def parse_playbook(text: str, where: str = "scenarios.toml") -> Playbook:
+    if len(text) > MAX_PLAYBOOK_BYTES:
+        raise _limit("bytes", where, len(text.encode("utf-8")), MAX_PLAYBOOK_BYTES)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where} is not valid TOML: {exc}", hint="Fix the line named above.") from exc
+    except RecursionError:
+        raise _limit("recursion", where) from None
     scenarios: dict[str, Scenario] = {}
     for raw in data.get("scenario", []):
         sc = _scenario(raw, where)
@@ -171,6 +196,8 @@ def load_playbook(path: Path | str | None = None) -> Playbook:
                 f"scenario rules file {p} does not exist",
                 hint="Fix the path or unset WINBACK_SCENARIOS.",
             )
+        if p.stat().st_size > MAX_PLAYBOOK_BYTES:
+            raise _limit("bytes", str(p), p.stat().st_size, MAX_PLAYBOOK_BYTES)
         return parse_playbook(p.read_text(encoding="utf-8"), str(p))
     text = resources.files("winback").joinpath("rules", "scenarios.toml").read_text(encoding="utf-8")
     return parse_playbook(text, "winback/rules/scenarios.toml")

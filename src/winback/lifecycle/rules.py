@@ -14,6 +14,8 @@ A rules file is TOML::
 The first rule whose predicate holds names the member's segment; the last rule must be `true` so that every member
 lands in exactly one segment. Predicates are parsed with sqlglot; only snapshot columns (SNAPSHOT_COLUMNS),
 literals, comparisons, boolean and arithmetic operators, CASE and the functions in SAFE_FUNCTIONS are allowed.
+A rules file is bounded (LIMITS: file size, schemes per file, rules per scheme, predicate length and nesting); a file
+over a limit, or nested deeper than Python can parse, is a ConfigError naming the file and the limit.
 Pure: no database access.
 """
 
@@ -29,7 +31,8 @@ from typing import Any
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import TokenType
 
 from winback.errors import ConfigError
 
@@ -121,6 +124,71 @@ _STRUCTURE: tuple[type[exp.Expression], ...] = (
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 DEFAULT_RULES = "default.toml"
 
+# Bounds on a rules file (docs/lifecycle.md, "Limits"). The shipped schemes use a small fraction of each.
+MAX_FILE_BYTES = 1_048_576  # 1 MiB of TOML
+MAX_SCHEMES = 50  # [schemes.NAME] tables per file
+MAX_RULES = 200  # rules (segments) per scheme
+MAX_PREDICATE_CHARS = 2_000  # characters in one `when`
+MAX_NESTING = 32  # nested parentheses and CASE … END in one predicate
+
+# The limit messages, zh first (keys: what was exceeded); `{where}` names the file (and scheme, segment).
+LIMIT_MESSAGES: dict[str, tuple[str, str]] = {
+    "file_bytes": (
+        "{where}：规则文件 {size:,} 字节，超过上限 {limit:,} 字节",
+        "{where}: the rules file is {size:,} bytes, over the limit of {limit:,} bytes",
+    ),
+    "schemes": (
+        "{where}：共 {size:,} 个方案，超过每个文件 {limit:,} 个的上限",
+        "{where}: {size:,} schemes, over the limit of {limit:,} per file",
+    ),
+    "rules": (
+        "{where}：共 {size:,} 条规则，超过每个方案 {limit:,} 条的上限",
+        "{where}: {size:,} rules, over the limit of {limit:,} per scheme",
+    ),
+    "predicate_chars": (
+        "{where}：条件长 {size:,} 个字符，超过上限 {limit:,} 个字符",
+        "{where}: the predicate is {size:,} characters, over the limit of {limit:,}",
+    ),
+    "nesting": (
+        "{where}：条件嵌套 {size:,} 层（括号或 CASE），超过上限 {limit:,} 层",
+        "{where}: the predicate nests {size:,} levels deep (parentheses or CASE), over the limit of {limit:,}",
+    ),
+    "recursion": (
+        "{where}：嵌套过深，无法解析（Python 递归上限）",
+        "{where}: nested too deeply to parse (Python's recursion limit)",
+    ),
+}
+LIMIT_HINT = (
+    "请拆分或简化规则（上限见 docs/lifecycle.md「规则文件上限」）。",
+    "Split or simplify the rules (limits: docs/lifecycle.md, 'Limits of a rules file').",
+)
+
+
+def limit_error(key: str, where: str, size: int = 0, limit: int = 0) -> ConfigError:
+    """A ConfigError for an exceeded limit, zh then en, naming the file and the limit."""
+    zh, en = LIMIT_MESSAGES[key]
+    fields = {"where": where, "size": size, "limit": limit}
+    return ConfigError(f"{zh.format(**fields)} / {en.format(**fields)}", hint=" / ".join(LIMIT_HINT))
+
+
+def _nesting(text: str, where: str) -> int:
+    """The deepest nesting of parentheses and CASE … END in `text`, from sqlglot's tokens (string-aware)."""
+    depth = deepest = 0
+    try:
+        tokens = sqlglot.tokenize(text, read="duckdb")
+    except TokenError as exc:
+        raise ConfigError(
+            f"{where}: cannot read the predicate {text!r}: {str(exc).splitlines()[0]}",
+            hint='Write one SQL boolean expression over snapshot columns, e.g. "recency_days >= 90 AND orders > 1".',
+        ) from None
+    for token in tokens:
+        if token.token_type in (TokenType.L_PAREN, TokenType.CASE):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token.token_type in (TokenType.R_PAREN, TokenType.END):
+            depth -= 1
+    return deepest
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -172,6 +240,18 @@ def validate_predicate(text: str, *, where: str, columns: Iterable[str] = SNAPSH
     known = set(columns)
     if not isinstance(text, str) or not text.strip():
         raise ConfigError(f"{where}: `when` is empty", hint='Write a predicate such as "recency_days < 90" or "true".')
+    if len(text) > MAX_PREDICATE_CHARS:
+        raise limit_error("predicate_chars", where, len(text), MAX_PREDICATE_CHARS)
+    depth = _nesting(text, where)
+    if depth > MAX_NESTING:
+        raise limit_error("nesting", where, depth, MAX_NESTING)
+    try:
+        return _check_tree(text, where, known)
+    except RecursionError:  # e.g. thousands of NOT or unary minus: deeper than sqlglot's recursive parser goes
+        raise limit_error("recursion", where) from None
+
+
+def _check_tree(text: str, where: str, known: set[str]) -> exp.Expression:
     try:
         parsed = [p for p in sqlglot.parse(text, read="duckdb") if p is not None]
     except ParseError as exc:
@@ -225,6 +305,7 @@ def validate_predicate(text: str, *, where: str, columns: Iterable[str] = SNAPSH
             f"{where}: {type(node).__name__} is not allowed in a predicate ({text!r})",
             hint="Use comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, arithmetic and CASE over snapshot columns.",
         )
+    tree.sql(dialect="duckdb")  # rendering recurses too: a RecursionError surfaces here, inside the guard
     return tree
 
 
@@ -243,6 +324,8 @@ def parse_schemes(data: dict[str, Any], source: str) -> dict[str, Scheme]:
             f"{source}: no [schemes.NAME] tables found",
             hint="See src/winback/rules/default.toml for the format.",
         )
+    if len(schemes_raw) > MAX_SCHEMES:
+        raise limit_error("schemes", source, len(schemes_raw), MAX_SCHEMES)
     out: dict[str, Scheme] = {}
     for name, body in schemes_raw.items():
         where = f"{source}: scheme {name!r}"
@@ -253,6 +336,8 @@ def parse_schemes(data: dict[str, Any], source: str) -> dict[str, Scheme]:
         rules_raw = body.get("rules")
         if not isinstance(rules_raw, list) or not rules_raw:
             raise ConfigError(f"{where}: `rules` is missing or empty", hint="Give an ordered list of rules.")
+        if len(rules_raw) > MAX_RULES:
+            raise limit_error("rules", where, len(rules_raw), MAX_RULES)
         rules: list[Rule] = []
         for i, entry in enumerate(rules_raw, start=1):
             if not isinstance(entry, dict):
@@ -267,7 +352,10 @@ def parse_schemes(data: dict[str, Any], source: str) -> dict[str, Scheme]:
                 raise ConfigError(f"{rwhere}: the segment appears twice", hint="Merge the two predicates with OR.")
             tree = validate_predicate(entry.get("when", ""), where=rwhere)
             zh, en = _text(entry, "zh", rwhere), _text(entry, "en", rwhere)
-            rules.append(Rule(segment, tree.sql(dialect="duckdb"), zh, en))
+            try:
+                rules.append(Rule(segment, tree.sql(dialect="duckdb"), zh, en))
+            except RecursionError:
+                raise limit_error("recursion", rwhere) from None
         if rules[-1].when.upper() != "TRUE":
             raise ConfigError(
                 f'{where}: the last rule ({rules[-1].segment!r}) must be `when = "true"`',
@@ -277,16 +365,34 @@ def parse_schemes(data: dict[str, Any], source: str) -> dict[str, Scheme]:
     return out
 
 
-def read_rules_file(path: Path) -> dict[str, Scheme]:
+def load_toml(text: str, where: str) -> dict[str, Any]:
+    """Parse a rules document; nesting deeper than Python's recursion limit is a ConfigError naming `where`."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read the rules file {path}: {exc.strerror}", hint="Check the --rules path.") from exc
-    try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"the rules file {path} is not valid TOML: {exc}", hint="Fix the line named above.") from None
-    return parse_schemes(data, str(path))
+        raise ConfigError(f"{where} is not valid TOML: {exc}", hint="Fix the line named above.") from None
+    except RecursionError:
+        raise limit_error("recursion", where) from None
+
+
+def read_bounded(path: Path, what: str, hint: str, limit: int = MAX_FILE_BYTES) -> str:
+    """The text of a rules file of at most `limit` bytes (read no further than that)."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(limit + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the {what} {path}: {exc.strerror}", hint=hint) from exc
+    if len(raw) > limit:
+        raise limit_error("file_bytes", str(path), path.stat().st_size, limit)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"the {what} {path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+
+
+def read_rules_file(path: Path) -> dict[str, Scheme]:
+    text = read_bounded(path, "rules file", "Check the --rules path.")
+    return parse_schemes(load_toml(text, f"the rules file {path}"), str(path))
 
 
 def default_schemes() -> dict[str, Scheme]:
