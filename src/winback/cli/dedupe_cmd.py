@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from winback.cli.app import app, current
-from winback.cli.output import console, emit, handle_errors, table
+from winback.cli.output import console, emit, handle_errors, say, table
 from winback.errors import InputError
 
 #: winback.identity.types.DEFAULT_THRESHOLD (not imported here, to keep start-up light; a test keeps them equal)
@@ -33,11 +33,13 @@ def dedupe_cmd(
     """Identity resolution with splink: clusters of records across the ERP export and guides' WeChat lists."""
     if apply and undo_flag:
         raise InputError("--apply and --undo cannot be used together", hint="Run one, then the other if needed.")
-    identity = current().identity
+    wb = current()
+    identity, lang = wb.identity, wb.settings.lang
     if undo_flag:
         emit(identity.undo(), json_output, _render_undone)
     else:
-        emit(identity.dedupe(threshold=threshold, apply=apply, sample=sample), json_output, _render)
+        report = identity.dedupe(threshold=threshold, apply=apply, sample=sample)
+        emit(report, json_output, lambda d: _render(d, lang))
 
 
 def _render_undone(result: Undone) -> None:
@@ -47,7 +49,7 @@ def _render_undone(result: Undone) -> None:
     )
 
 
-def _render(d: DedupeReport) -> None:
+def _render(d: DedupeReport, lang: str = "zh") -> None:
     console.print(
         f"run {d.run_id}: {d.members:,} records, {d.pairs_scored:,} candidate pairs scored, "
         f"{d.clusters:,} clusters at p ≥ {d.threshold} holding {d.duplicates:,} duplicates ({d.seconds:.1f} s)"
@@ -62,7 +64,9 @@ def _render(d: DedupeReport) -> None:
         lo, hi = c.min_probability, c.max_probability
         title = f"p = {lo}" if lo == hi else f"p {lo}–{hi}"
         console.print(table(title, ["member (★ survivor)", "source", "name", "phone", "store"], rows))
-    if d.applied:
+    if d.applied and d.applied.merge_id is None:
+        console.print(say(lang, "没有需要合并的记录，未记录合并。", "nothing left to merge; no merge recorded."))
+    elif d.applied:
         a = d.applied
         console.print(
             f"applied as merge {a.merge_id}: {a.members:,} member records merged, {a.orders:,} orders moved "
