@@ -79,9 +79,15 @@ def _locked(path: Path, text: str, waited: float, read_only: bool) -> WarehouseL
     who = f"process {pid.group(1)}" if pid else "another process"
     after = f" (waited {waited:g} s)" if waited > 0 else ""
     want = "read it" if read_only else "write to it"
+    who_zh = f"进程 {pid.group(1)}" if pid else "另一个进程"
+    after_zh = f"（已等待 {waited:g} 秒）" if waited > 0 else ""
+    want_zh = "读取" if read_only else "写入"
     return WarehouseLockedError(
+        f"仓库 {path} 正被{who_zh}写入占用，无法{want_zh}{after_zh} · "
         f"the warehouse {path} is in use by {who}, which holds it for writing; cannot {want}{after}",
         hint=(
+            "仓库同一时间只允许一个进程写入，写入时其他进程也不能读取：请等对方命令结束（或停止它）后重试，"
+            "或用 WINBACK_LOCK_WAIT=秒数 延长等待。 · "
             "Only one process may write to it, and none may read while it does: wait for the other command to "
             "finish (or stop it) and try again, or allow a longer wait with WINBACK_LOCK_WAIT=SECONDS."
         ),
