@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from winback.outreach.channels.contract import Inbound
+from winback.outreach.channels.contract import NoFeedback
 from winback.outreach.ledger import LedgerRow, SendResult
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ COLUMNS = ["key", "number", "member_id", "campaign_id", "text", "code", "callbac
 YES = frozenset({"1", "yes", "y", "true", "是", "接通", "connected"})
 
 
-class AiCallChannel:
+class AiCallChannel(NoFeedback):
     resolve_sends = False
     has_receipts = False
     has_inbound = False
@@ -86,12 +86,3 @@ class AiCallChannel:
             else:
                 out.append(SendResult(r.key, "failed", reason="unreachable", response=note[:300]))
         return out
-
-    def receipts(self, rows: Sequence[LedgerRow]) -> list[SendResult]:
-        return []
-
-    def inbound(self) -> list[Inbound]:
-        return []
-
-    def close(self) -> None:
-        return None

@@ -52,6 +52,20 @@ class Channel(Protocol):
     def close(self) -> None: ...
 
 
+class NoFeedback:
+    """Defaults for a channel whose provider sends nothing back: no delivery receipts, no inbound replies or events,
+    nothing to release. A channel inherits it and overrides what its provider does have."""
+
+    def receipts(self, rows: Sequence[LedgerRow]) -> list[SendResult]:
+        return []
+
+    def inbound(self) -> list[Inbound]:
+        return []
+
+    def close(self) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class Inbound:
     """A reply or event from a provider: `kind` uplink (an SMS reply) | contact_deleted (WeCom); `address` is

@@ -19,14 +19,14 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import TYPE_CHECKING
 
-from winback.outreach.channels.contract import Inbound, message_id
+from winback.outreach.channels.contract import NoFeedback, message_id
 from winback.outreach.ledger import LedgerRow, SendResult
 
 if TYPE_CHECKING:
     from winback.outreach.config import ChannelConfig
 
 
-class EmailChannel:
+class EmailChannel(NoFeedback):
     batch_size = 50
     resolve_sends = True
     has_receipts = False
@@ -112,15 +112,6 @@ class EmailChannel:
 
     def resolve(self, rows: Sequence[LedgerRow]) -> list[SendResult]:
         return self.send(rows)
-
-    def receipts(self, rows: Sequence[LedgerRow]) -> list[SendResult]:
-        return []
-
-    def inbound(self) -> list[Inbound]:
-        return []
-
-    def close(self) -> None:
-        return None
 
 
 def _short(exc: BaseException) -> str:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from winback.outreach.channels.contract import Inbound
+from winback.outreach.channels.contract import NoFeedback
 from winback.outreach.ledger import LedgerRow, SendResult
 from winback.outreach.tasks_xlsx import COLUMNS, FILL_IN, write_workbook
 
@@ -46,7 +46,7 @@ def card(row: LedgerRow) -> dict[str, Any]:
     return out
 
 
-class TaskSheetChannel:
+class TaskSheetChannel(NoFeedback):
     resolve_sends = False
     has_receipts = False
     has_inbound = False
@@ -85,12 +85,3 @@ class TaskSheetChannel:
             else:
                 out.append(SendResult(r.key, "not_sent", response="no task sheet for the batch"))
         return out
-
-    def receipts(self, rows: Sequence[LedgerRow]) -> list[SendResult]:
-        return []
-
-    def inbound(self) -> list[Inbound]:
-        return []
-
-    def close(self) -> None:
-        return None

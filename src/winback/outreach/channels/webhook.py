@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from winback.outreach.channels.contract import Inbound, sign
+from winback.outreach.channels.contract import NoFeedback, sign
 from winback.outreach.channels.http import Http, Reply
 from winback.outreach.ledger import LedgerRow, SendResult
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from winback.outreach.config import ChannelConfig
 
 
-class WebhookChannel:
+class WebhookChannel(NoFeedback):
     batch_size = 50
     resolve_sends = True  # an unknown result is resolved by sending again with the same key
     has_receipts = False
@@ -70,12 +70,6 @@ class WebhookChannel:
     def resolve(self, rows: Sequence[LedgerRow]) -> list[SendResult]:
         """A webhook cannot be asked what it received: the unknown touch is POSTed again with the same key."""
         return self.send(rows)
-
-    def receipts(self, rows: Sequence[LedgerRow]) -> list[SendResult]:
-        return []
-
-    def inbound(self) -> list[Inbound]:
-        return []
 
     def close(self) -> None:
         self._http.close()

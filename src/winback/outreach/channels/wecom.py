@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from winback.outreach.channels.contract import Inbound
+from winback.outreach.channels.contract import NoFeedback
 from winback.outreach.channels.http import Http
 from winback.outreach.ledger import LedgerRow, SendResult
 
@@ -37,7 +37,7 @@ RETRY_ERRORS = frozenset({-1, 45009, 45033})  # system busy, frequency limits
 STATUS = {1: ("delivered", None), 2: ("failed", "wecom_not_friend"), 3: ("failed", "wecom_quota")}
 
 
-class WecomChannel:
+class WecomChannel(NoFeedback):
     batch_size = 100
     resolve_sends = False
     has_receipts = False
@@ -160,12 +160,6 @@ class WecomChannel:
             if (m.get("text") or {}).get("content") == r.text:
                 return str(m.get("msgid"))
         return None
-
-    def receipts(self, rows: Sequence[LedgerRow]) -> list[SendResult]:
-        return []
-
-    def inbound(self) -> list[Inbound]:
-        return []
 
     def close(self) -> None:
         self._http.close()
