@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from winback import i18n
 from winback.errors import WinbackError
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ def _global(
         state.error = exc
         return
     state.app = wb
+    i18n.set_lang(wb.settings.lang)
     ctx.call_on_close(wb.close)
 
 

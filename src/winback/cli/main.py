@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import click
+import typer.main
+
 from winback.cli import (  # noqa: F401  (imported for their @app.command registrations)
     campaign_cmd,
     coupon_cmd,
@@ -23,10 +26,18 @@ from winback.cli import (  # noqa: F401  (imported for their @app.command regist
     warehouse_cmd,
 )
 from winback.cli.app import app
+from winback.cli.localize import localize, startup_lang
+
+
+def command(lang: str | None = None) -> click.Command:
+    """The click command tree of the CLI, its help and click's messages in `lang` (default: from argv/settings)."""
+    cmd = typer.main.get_command(app)
+    localize(cmd, lang or startup_lang())
+    return cmd
 
 
 def main() -> None:
-    app()
+    command()(prog_name="winback")
 
 
 if __name__ == "__main__":

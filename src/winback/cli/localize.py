@@ -1,0 +1,100 @@
+"""The CLI in the user's language: command and option help, typer's panels and click's own messages.
+
+Help texts are English msgids in the source (docstrings and `help=`), translated here, once, before click
+formats anything: the language comes from `--lang` on the command line, else the settings (WINBACK_LANG, zh).
+click and typer build their messages with gettext's `_`; we give their modules ours, backed by the catalogue.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+
+from winback import i18n
+from winback.i18n import N_
+
+# typer's panel titles and click's messages that a user meets (msgids as click and typer spell them)
+_PANELS = {
+    "ARGUMENTS_PANEL_TITLE": N_("Arguments"),
+    "OPTIONS_PANEL_TITLE": N_("Options"),
+    "COMMANDS_PANEL_TITLE": N_("Commands"),
+    "ERRORS_PANEL_TITLE": N_("Error"),
+    "ABORTED_TEXT": N_("Aborted."),
+    "RICH_HELP": N_("Try [blue]'{command_path} {help_option}'[/] for help."),
+    "DEFAULT_STRING": N_("[default: {}]"),
+    "REQUIRED_LONG_STRING": N_("[required]"),
+    "ENVVAR_STRING": N_("[env var: {}]"),
+    "DEPRECATED_STRING": N_("(deprecated) "),
+}
+_GETTEXT_MODULES = ("click.core", "click.exceptions", "click.parser", "click.types", "click.decorators",
+                    "click.formatting", "click.termui", "click.utils", "typer.core", "typer.rich_utils")
+
+
+def lang_from_argv(argv: Sequence[str]) -> str | None:
+    """The value of a global `--lang X` / `--lang=X` on the command line, if any."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def startup_lang(argv: Sequence[str] | None = None) -> str:
+    """The language to print help and usage errors in (an invalid value is reported later by the callback)."""
+    from winback.config import Settings
+    from winback.errors import WinbackError
+
+    given = lang_from_argv(sys.argv[1:] if argv is None else argv)
+    if given in i18n.LANGS:
+        return given
+    try:
+        return Settings.load().lang
+    except WinbackError:
+        return i18n.DEFAULT_LANG
+
+
+def localize(command: click.Command, lang: str) -> None:
+    """Translate the help of `command` and everything under it, and click's and typer's messages, into `lang`."""
+    i18n.set_lang(lang)
+    _patch_gettext(lang)
+    _translate_tree(command, lang, set())
+
+
+def _translate_tree(command: click.Command, lang: str, seen: set[int]) -> None:
+    if id(command) in seen:
+        return
+    seen.add(id(command))
+    original = command.__dict__.setdefault("_winback_msgids", (command.help, command.short_help))
+    command.help = i18n.t(original[0], lang) if original[0] else original[0]
+    command.short_help = i18n.t(original[1], lang) if original[1] else original[1]
+    for param in command.params:
+        msgid = param.__dict__.setdefault("_winback_msgid", getattr(param, "help", None))
+        if msgid:
+            param.help = i18n.t(msgid, lang)  # type: ignore[attr-defined]
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _translate_tree(sub, lang, seen)
+
+
+def _patch_gettext(lang: str) -> None:
+    import importlib
+
+    def gettext(message: str) -> str:
+        return i18n.t(message, lang)
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        return i18n.t(singular if n == 1 else plural, lang)
+
+    for name in _GETTEXT_MODULES:
+        module = importlib.import_module(name)
+        if hasattr(module, "_"):
+            module._ = gettext  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext  # type: ignore[attr-defined]
+    import typer.rich_utils as ru
+
+    for attr, msgid in _PANELS.items():
+        setattr(ru, attr, i18n.t(msgid, lang))
