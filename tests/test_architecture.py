@@ -41,7 +41,7 @@ ENTRY_POINTS = frozenset({"cli", "web", "jobs", "__main__"})
 #: a shell that starts another, inside a function only (`winback serve` and `winback users` reach the web room)
 SHELL_CALLS: dict[str, frozenset[str]] = {"cli": frozenset({"web"})}
 #: every room may import these (they import nothing but errors)
-FOUNDATION = frozenset({"errors", "config", "clock", "common", "__init__"})
+FOUNDATION = frozenset({"errors", "config", "clock", "common", "i18n", "__init__"})
 #: the domain rooms: each has services (service.py, *_service.py), store modules and pure modules
 DOMAIN = frozenset(
     {"ingest", "identity", "lifecycle", "models", "quality", "overview", "campaigns", "outreach", "demo", "rules"}
@@ -65,18 +65,19 @@ ARROWS: dict[str, frozenset[str]] = {
     "quality": _BELOW,
     "ingest": _BELOW,
     "rules": frozenset(),  # shipped TOML files
-    "models": frozenset({"errors", "common", "__init__"}),
-    "engine": frozenset({"errors", "config", "warehouse", "__init__"}),
-    "warehouse": frozenset({"errors", "__init__"}),
-    "common": frozenset({"errors", "__init__"}),
-    "config": frozenset({"errors", "__init__"}),
-    "clock": frozenset({"errors", "__init__"}),
-    "errors": frozenset(),
+    "models": frozenset({"errors", "common", "i18n", "__init__"}),
+    "engine": frozenset({"errors", "config", "warehouse", "i18n", "__init__"}),
+    "warehouse": frozenset({"errors", "i18n", "__init__"}),
+    "common": frozenset({"errors", "i18n", "__init__"}),
+    "config": frozenset({"errors", "i18n", "__init__"}),
+    "clock": frozenset({"errors", "i18n", "__init__"}),
+    "errors": frozenset({"i18n"}),
+    "i18n": frozenset({"__init__"}),  # the message catalogue: imports nothing of ours
     "__init__": frozenset(),
 }
 
 #: rooms that are pure as a whole
-PURE_ROOMS = frozenset({"models", "common"})
+PURE_ROOMS = frozenset({"models", "common", "i18n"})
 #: pure modules inside the other rooms (any `types.py` / `*_types.py` is pure too)
 PURE_MODULES = frozenset({
     "campaigns/assign.py", "campaigns/audience.py", "campaigns/coupons.py", "campaigns/launch.py",
@@ -131,7 +132,7 @@ RAW_CONNECTION_USERS = {
 }
 
 #: what a CLI module may import at module level (the rest inside the command function): `winback --help` is fast
-CLI_LIGHT_WINBACK = ("winback.cli", "winback.errors", "winback.config", "winback.clock")
+CLI_LIGHT_WINBACK = ("winback.cli", "winback.errors", "winback.config", "winback.clock", "winback.i18n")
 HEAVY_LIBRARIES = frozenset(
     {"duckdb", "pyarrow", "numpy", "scipy", "polars", "sqlglot", "splink", "pyspark", "openpyxl", "segno"}
 )
