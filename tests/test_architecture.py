@@ -44,7 +44,8 @@ SHELL_CALLS: dict[str, frozenset[str]] = {"cli": frozenset({"web"})}
 FOUNDATION = frozenset({"errors", "config", "clock", "common", "i18n", "__init__"})
 #: the domain rooms: each has services (service.py, *_service.py), store modules and pure modules
 DOMAIN = frozenset(
-    {"ingest", "identity", "lifecycle", "models", "quality", "overview", "campaigns", "outreach", "demo", "rules"}
+    {"ingest", "identity", "lifecycle", "models", "quality", "overview", "campaigns", "outreach", "demo", "rules",
+     "planner", "uplift"}
 )
 _BELOW = FOUNDATION | {"engine", "warehouse"}
 
@@ -56,10 +57,13 @@ ARROWS: dict[str, frozenset[str]] = {
     "web": FOUNDATION | DOMAIN,
     "jobs": FOUNDATION | DOMAIN,
     "app": _BELOW | DOMAIN,
-    "demo": _BELOW | {"ingest", "identity", "lifecycle", "models", "quality", "overview", "campaigns", "outreach"},
+    "demo": _BELOW | {"ingest", "identity", "lifecycle", "models", "quality", "overview", "campaigns", "outreach",
+                      "uplift", "planner"},
     "overview": _BELOW | {"lifecycle", "quality"},
     "campaigns": _BELOW | {"lifecycle", "outreach", "models"},
     "outreach": _BELOW,
+    "planner": _BELOW | {"lifecycle", "campaigns", "outreach", "models"},
+    "uplift": _BELOW | {"lifecycle", "campaigns", "models"},
     "lifecycle": _BELOW | {"models"},
     "identity": _BELOW,
     "quality": _BELOW,
