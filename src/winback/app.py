@@ -65,6 +65,18 @@ class Winback:
         self._db, self._writable = DuckDBEngine(con), write
         return self._db
 
+    def scoped(self, settings: Settings | None = None) -> Winback:
+        """One thread's app over this app's warehouse (a server's request or background job): the same file
+        through its own DuckDB cursor, so its statements and transactions neither wait for nor disturb the other
+        threads' (DuckDB's MVCC keeps each transaction's snapshot), with its own settings (the request's language).
+        Services hang off it as usual; `close()` closes the cursor, never the warehouse. The CLI never needs it."""
+        from winback.engine.duckdb_engine import DuckDBEngine
+
+        parent = self.db(write=self._writable or self._db is None)
+        child = Winback(settings if settings is not None else self.settings)
+        child._db, child._writable = DuckDBEngine(parent.con.cursor()), self._writable
+        return child
+
     def engine(self, name: str | None = None, **spark_paths: str | None) -> Engine:
         """The analytics engine the settings name, or `name` (a command's --engine): DuckDB is the warehouse
         itself; Spark is a session reading the warehouse's tables or the given Parquet (`orders_parquet`,
