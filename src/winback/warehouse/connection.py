@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -40,6 +41,8 @@ def connect(
         )
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+    if not read_only:
+        private_files()
     config: dict[str, str | int] = {}
     if threads:
         config["threads"] = threads
@@ -51,6 +54,16 @@ def connect(
             con.close()
             raise
     return con
+
+
+def private_files() -> None:
+    """Make every file this process creates from now on private to its user (the umask gains 077).
+
+    DuckDB creates the warehouse, its write-ahead log (deleted at each checkpoint and created again by the next
+    write) and its spill directory with the process umask; they hold every member's phone. Narrowing the umask once,
+    for the life of a process that writes the warehouse, makes them 0600 (0700) whatever umask it was started with."""
+    current = os.umask(0o077)
+    os.umask(current | 0o077)
 
 
 def _open_waiting(
