@@ -16,11 +16,12 @@ whose batch file never appeared is not_sent (sent again).
 from __future__ import annotations
 
 import csv
-import os
+import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from winback.common.export import private_file
 from winback.outreach.channels.contract import NoFeedback
 from winback.outreach.ledger import LedgerRow, SendResult
 
@@ -51,15 +52,14 @@ class AiCallChannel(NoFeedback):
     def send(self, rows: Sequence[LedgerRow]) -> list[SendResult]:
         self.export_dir.mkdir(parents=True, exist_ok=True)
         target = self._file(rows[0].batch_id)
-        tmp = target.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8-sig", newline="") as f:
+        with private_file(target) as raw:  # 0600 whatever the umask (the list has full numbers), renamed into place
+            f = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
             w = csv.writer(f)
             w.writerow(COLUMNS)
             for r in rows:
                 w.writerow([r.key, r.to, r.member_id, r.campaign_id or "", r.text, r.code or "", self.window])
             f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
+            f.detach()
         return [SendResult(r.key, "pending", provider_id=target.name, response="in the call list") for r in rows]
 
     def _results(self) -> dict[str, dict[str, str]]:
