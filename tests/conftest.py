@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, settings
 
+from winback import i18n
 from winback.warehouse import connect
 
 # The machine running the suite (2 cores, often shared) makes wall-clock deadlines meaningless: no deadlines.
@@ -22,6 +23,20 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile("winback")
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the default language (zh): the CLI's --lang sets it for the rest of the context."""
+    with i18n.using(i18n.DEFAULT_LANG):
+        yield
+
+
+@pytest.fixture
+def english() -> Iterator[None]:
+    """Render messages in English for a test that asserts English wording."""
+    with i18n.using("en"):
+        yield
 
 
 @pytest.fixture
