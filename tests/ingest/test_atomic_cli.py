@@ -108,7 +108,7 @@ def test_cli_json_is_one_object_and_rejects_are_listed(tmp_path: Path) -> None:
     assert listing["rejects"][0]["message"] == 'o.csv row 2: amount "5,5" is not a number'
 
     out = tmp_path / "rejects.csv"
-    res = runner.invoke(app, ["--db", db, "rejects", "--export", str(out)])
+    res = runner.invoke(app, ["--db", db, "--lang", "en", "rejects", "--export", str(out)])
     assert res.exit_code == 0 and "1 rejects written" in res.stdout
     assert "5,5" in out.read_text(encoding="utf-8-sig")
 

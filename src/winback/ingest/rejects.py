@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -86,6 +87,17 @@ def export_rejects(db: DuckDBEngine, path: Path, import_id: int | None = None, *
     _check_import(db, import_id)
     table = db.query(_select(import_id))
     return _write(table if show_phones else masked_rejects(table), path, fmt)
+
+
+def audit_unmasked(
+    db: DuckDBEngine, *, at: dt.datetime, actor: str, action: str, target: str, detail: dict[str, Any]
+) -> None:
+    """One entry in the audit log (migration 010's `audit_log`, which the web console writes too) for rejects shown
+    or exported with full phone numbers: who, when, what (`action`: phone_reveal | export), which file or rows."""
+    db.execute(
+        "INSERT INTO audit_log (logged_at, username, role, action, target, detail) VALUES (?, ?, NULL, ?, ?, ?)",
+        [at, actor, action, target, json.dumps(detail, ensure_ascii=False)],
+    )
 
 
 def _write(table: pa.Table, path: Path, fmt: str) -> int:

@@ -24,7 +24,7 @@ from winback.ingest.load_master import plan_master
 from winback.ingest.load_orders import plan_orders
 from winback.ingest.memory import DEFAULT_IMPORT_MEMORY, import_memory_limit
 from winback.ingest.plan import Plan, count_parse_rejects
-from winback.ingest.rejects import export_conflicts, export_rejects, list_conflicts, list_rejects
+from winback.ingest.rejects import audit_unmasked, export_conflicts, export_rejects, list_conflicts, list_rejects
 from winback.ingest.types import ConflictList, ImportResult, RejectList, RejectsExport
 from winback.ingest.validate import build_parsed, detect_date_shapes
 from winback.ingest.values_sql import DATE_ORDERS, decide_date_format
@@ -91,9 +91,18 @@ class IngestService:
         result.db = str(settings.db_path)
         return result
 
-    def rejects(self, *, import_id: int | None = None, limit: int = 50) -> RejectList:
-        """The rows imports could not load (of one import, or of all), with row numbers and reasons."""
-        return list_rejects(self.wb.db(write=False), import_id, limit)
+    def rejects(
+        self, *, import_id: int | None = None, limit: int = 50, show_phones: bool = False, actor: str = "cli"
+    ) -> RejectList:
+        """The rows imports could not load (of one import, or of all), with row numbers and reasons; phones in them
+        masked unless `show_phones`, which is written to the audit log (who: `actor`, when, which rows)."""
+        if not show_phones:
+            return list_rejects(self.wb.db(write=False), import_id, limit)
+        db = self.wb.db()
+        found = list_rejects(db, import_id, limit, show_phones=True)
+        detail = {"what": "rejects", "import_id": import_id, "rows": len(found.rows), "phones": "full"}
+        audit_unmasked(db, at=self.wb.now(), actor=actor, action="phone_reveal", target="rejects", detail=detail)
+        return found
 
     def conflicts(self, *, import_id: int | None = None, limit: int = 50) -> ConflictList:
         """The values on which master-data rows repeating a key disagreed (of one import, or of all)."""
@@ -104,9 +113,23 @@ class IngestService:
         n = export_conflicts(self.wb.db(write=False), Path(path), import_id)
         return RejectsExport(import_id=import_id, exported=n, file=str(path))
 
-    def export_rejects(self, path: str | Path, *, import_id: int | None = None) -> RejectsExport:
-        """Write the rejects to a .csv, .parquet or .jsonl file."""
-        n = export_rejects(self.wb.db(write=False), Path(path), import_id)
+    def export_rejects(
+        self, path: str | Path, *, import_id: int | None = None, show_phones: bool = False, actor: str = "cli"
+    ) -> RejectsExport:
+        """Write the rejects to a .csv, .parquet or .jsonl file (0600), phones masked unless `show_phones`; an
+        unmasked file is written to the audit log (who: `actor`, when, which file, how many rows), or removed."""
+        path = Path(path)
+        if not show_phones:
+            return RejectsExport(import_id=import_id, exported=export_rejects(self.wb.db(write=False), path, import_id),
+                                 file=str(path))  # fmt: skip
+        db = self.wb.db()
+        n = export_rejects(db, path, import_id, show_phones=True)
+        detail = {"what": "rejects", "import_id": import_id, "rows": n, "phones": "full", "file": str(path.resolve())}
+        try:
+            audit_unmasked(db, at=self.wb.now(), actor=actor, action="export", target=path.name, detail=detail)
+        except BaseException:
+            path.unlink(missing_ok=True)  # no unaudited file of full numbers
+            raise
         return RejectsExport(import_id=import_id, exported=n, file=str(path))
 
 
