@@ -53,6 +53,7 @@ def test_first_column_wins_and_unknown_columns_are_kept() -> None:
     assert m.fields == {"order_id": "订单号"} and m.kept == ["单号", "颜色"]
 
 
+@pytest.mark.usefixtures("english")
 def test_parse_map_options() -> None:
     assert parse_map_options(["a=order_id", "b=", "c=-"]) == {"a": "order_id", "b": "-", "c": "-"}
     with pytest.raises(InputError, match="is not SRC=DST"):

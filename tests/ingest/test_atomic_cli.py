@@ -118,10 +118,12 @@ def test_cli_json_is_one_object_and_rejects_are_listed(tmp_path: Path) -> None:
 
 def test_cli_errors_have_no_traceback(tmp_path: Path) -> None:
     db = str(tmp_path / "wb.duckdb")
-    res = runner.invoke(app, ["--db", db, "import", "orders", str(tmp_path / "missing.csv")])
+    res = runner.invoke(app, ["--db", db, "--lang", "en", "import", "orders", str(tmp_path / "missing.csv")])
     assert res.exit_code == 2 and "no such file" in res.output and "Traceback" not in res.output
     res = runner.invoke(app, ["--db", db, "import", "orders", str(tmp_path / "missing.csv"), "--json"])
     assert json.loads(res.stdout)["error"]["type"] == "InputError"
     runner.invoke(app, ["--db", db, "init"])
-    res = runner.invoke(app, ["--db", db, "rejects", "--import", "99"])
+    res = runner.invoke(app, ["--db", db, "--lang", "en", "rejects", "--import", "99"])
     assert res.exit_code == 2 and "there is no import 99" in res.output
+    res = runner.invoke(app, ["--db", db, "rejects", "--import", "99"])
+    assert res.exit_code == 2 and "没有编号为 99 的导入" in res.output

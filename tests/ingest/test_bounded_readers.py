@@ -147,10 +147,12 @@ CHILD = textwrap.dedent(
     """
     import json, resource, sys, time
     from winback.engine.duckdb_engine import DuckDBEngine
+    from winback import i18n
     from winback.errors import WinbackError
     from winback.ingest import import_file
     from winback.warehouse import connect
     out = {}
+    i18n.set_lang("en")  # the cases below match the English wording
     for name, path in json.loads(sys.argv[1]).items():
         db = DuckDBEngine(connect(":memory:"))
         t = time.perf_counter()

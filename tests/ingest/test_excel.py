@@ -31,6 +31,7 @@ def _xls(path: Path, rows: list[list[object]], sheet: str = "销售单") -> Path
     return path
 
 
+@pytest.mark.usefixtures("english")
 def test_xls_written_by_xlwt_imports(con, db, tmp_path: Path) -> None:
     rows: list[list[object]] = [
         ["订单号", "会员卡号", "下单时间", "实付金额", "数量", "订单状态"],
@@ -67,6 +68,7 @@ def test_xlsx_header_width_blank_cells_and_repeated_headers(con, db, tmp_path: P
     assert got == [("M1", None, "a", "b"), ("M2", "李四", "1.5", "true")]
 
 
+@pytest.mark.usefixtures("english")
 def test_not_a_workbook_says_so(db, tmp_path: Path) -> None:
     fake = tmp_path / "fake.xlsx"
     fake.write_text("会员卡号,姓名\nM1,张三\n", encoding="utf-8")

@@ -15,6 +15,7 @@ from winback.errors import InputError
 from winback.ingest import import_file
 
 
+@pytest.mark.usefixtures("english")
 def test_xlsx_with_typed_cells_and_sheet_choice(con, db, tmp_path: Path) -> None:
     wb = openpyxl.Workbook()
     wb.active.title = "说明"
@@ -96,6 +97,7 @@ def test_empty_rows_are_rejected_not_dropped(con, db, tmp_path: Path) -> None:
     assert con.execute("SELECT row_number, reason FROM rejects").fetchall() == [(2, "the row is empty")]
 
 
+@pytest.mark.usefixtures("english")
 def test_unknown_extension_and_missing_file(con, db, tmp_path: Path) -> None:
     doc = tmp_path / "x.doc"
     doc.write_text("hello", encoding="utf-8")

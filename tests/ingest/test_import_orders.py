@@ -116,6 +116,7 @@ def test_dry_run_writes_nothing(con, db, gbk_orders: Path) -> None:
     assert counts(con) == before
 
 
+@pytest.mark.usefixtures("english")
 def test_missing_required_column_says_what_to_do(con, db, csv_writer) -> None:
     f = csv_writer("o.csv", ["单号", "金额"], [["1", "2"]])
     with pytest.raises(InputError, match="no column for order time") as exc:
@@ -130,6 +131,7 @@ def test_map_overrides_aliases(con, db, csv_writer) -> None:
     assert con.execute("SELECT order_id, extra->>'$.单号' FROM orders").fetchone() == ("A1", "ignored")
 
 
+@pytest.mark.usefixtures("english")
 def test_bad_map_names_the_fields(con, db, csv_writer) -> None:
     f = csv_writer("o.csv", ["a"], [["1"]])
     with pytest.raises(InputError, match='"nope" is not a orders field'):

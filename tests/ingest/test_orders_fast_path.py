@@ -168,6 +168,7 @@ def test_property_fast_and_general_paths_agree(tmp_path_factory: pytest.TempPath
         mp.undo()
 
 
+@pytest.mark.usefixtures("english")
 def test_memory_is_bounded_during_an_import_and_restored_after(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     f = write_csv(tmp_path / "unique.csv", HEADER, UNIQUE_ROWS)
     con = _warehouse()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ingest_util import parse_column
@@ -63,6 +64,7 @@ def test_month_first_detected_from_the_data() -> None:
     assert [v for v, _ in rows] == [T(2024, 4, 13), T(2024, 5, 3)]
 
 
+@pytest.mark.usefixtures("english")
 def test_undecidable_dates_say_what_was_assumed() -> None:
     rows, decision = parse_column("orders", "ordered_at", ["05/03/2024", "2024-01-01"])
     assert decision.dm_order == "mdy" and "assumed" in (decision.note or "")
@@ -70,6 +72,7 @@ def test_undecidable_dates_say_what_was_assumed() -> None:
     assert rows[0][0] == T(2024, 5, 3)
 
 
+@pytest.mark.usefixtures("english")
 def test_mixed_orders_reject_the_minority() -> None:
     rows, decision = parse_column("orders", "ordered_at", ["13/04/2024", "14/04/2024", "04/15/2024"])
     assert decision.dm_order == "dmy" and "mixed" in (decision.note or "")

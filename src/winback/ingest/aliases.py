@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from winback.errors import InputError
+from winback.i18n import _
 from winback.ingest.fields import fields_of
 
 _BRACKETED = re.compile(r"[(\[（【][^)\]）】]*[)\]）】]$")
@@ -386,9 +387,11 @@ def parse_map_options(options: Sequence[str] | None) -> dict[str, str]:
     for opt in options or ():
         if "=" not in opt:
             raise InputError(
-                f'--map "{opt}" is not SRC=DST',
-                hint="Write the file's column name, '=', and a field name, e.g. --map 会员号=member_id "
-                "(or SRC=- to keep the column in extra).",
+                _('--map "{opt}" is not SRC=DST', opt=opt),
+                hint=_(
+                    "Write the file's column name, '=', and a field name, e.g. --map 会员号=member_id "
+                    "(or SRC=- to keep the column in extra)."
+                ),
             )
         src, dst = opt.split("=", 1)
         out[src.strip()] = dst.strip() or KEEP
@@ -406,8 +409,8 @@ def resolve_mapping(kind: str, columns: Sequence[str], overrides: Mapping[str, s
         col = src if src in columns else by_norm.get(normalise_header(src))
         if col is None:
             raise InputError(
-                f'--map names a column "{src}" that the file does not have',
-                hint=f"The file's columns are: {', '.join(columns)}.",
+                _('--map names a column "{src}" that the file does not have', src=src),
+                hint=_("The file's columns are: {columns}.", columns=", ".join(columns)),
             )
         if dst in (KEEP, "extra"):
             used.add(col)
@@ -415,8 +418,10 @@ def resolve_mapping(kind: str, columns: Sequence[str], overrides: Mapping[str, s
             continue
         if dst not in known:
             raise InputError(
-                f'--map {src}={dst}: "{dst}" is not a {kind} field',
-                hint=f"Fields for {kind}: {', '.join(known)} (or - to keep the column in extra).",
+                _('--map {src}={dst}: "{dst}" is not a {kind} field', src=src, dst=dst, kind=kind),
+                hint=_(
+                    "Fields for {kind}: {known} (or - to keep the column in extra).", kind=kind, known=", ".join(known)
+                ),
             )
         result.fields[dst] = col
         used.add(col)

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from winback.errors import InputError
+from winback.i18n import N_, _
 from winback.ingest.limits import MAX_COLUMNS
 
 MAX_ROWS = 1_048_576  # an Excel sheet's own limit
@@ -42,7 +43,7 @@ _WIDE_CELL = re.compile(rb' r="([A-Z]{2,3})(\d+)"')  # cells beyond column Z (ra
 _DEEP_CELL = re.compile(rb' r="([A-Z])(\d{6,})"')  # cells below row 99,999 (a row tag may claim less)
 _NARROW_CELL = re.compile(rb' r="([A-Z])\d')
 
-_HINT_BIG = "Export the data as CSV (UTF-8 or GBK) or Parquet and import that: those are read as streams."
+_HINT_BIG = N_("Export the data as CSV (UTF-8 or GBK) or Parquet and import that: those are read as streams.")
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,13 @@ def check_workbook(path: Path) -> None:
     if path.suffix.lower() == ".xls":
         if path.stat().st_size > MAX_XLS_BYTES:
             raise InputError(
-                f"{path.name} is {path.stat().st_size / 2**20:,.0f} MiB, more than winback reads from an .xls "
-                f"({MAX_XLS_BYTES / 2**20:,.0f} MiB)",
-                hint=_HINT_BIG,
+                _(
+                    "{file} is {st_size:,.0f} MiB, more than winback reads from an .xls ({limit:,.0f} MiB)",
+                    file=path.name,
+                    st_size=path.stat().st_size / 2**20,
+                    limit=MAX_XLS_BYTES / 2**20,
+                ),
+                hint=_(_HINT_BIG),
             )
         return
     try:
@@ -69,8 +74,8 @@ def check_workbook(path: Path) -> None:
             parts = z.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputError(
-            f"{path.name} cannot be opened as XLSX: it is not a complete workbook ({exc})",
-            hint="Check that it is an .xlsx workbook; save it again from Excel or WPS, or export CSV.",
+            _("{file} cannot be opened as XLSX: it is not a complete workbook ({exc})", file=path.name, exc=exc),
+            hint=_("Check that it is an .xlsx workbook; save it again from Excel or WPS, or export CSV."),
         ) from exc
     total = 0
     for p in parts:
@@ -78,15 +83,30 @@ def check_workbook(path: Path) -> None:
         ratio = p.file_size / max(p.compress_size, 1)
         if p.file_size > MAX_PART_BYTES or (p.file_size > RATIO_FROM and ratio > MAX_RATIO):
             raise InputError(
-                f"{path.name}: part {p.filename} inflates to {p.file_size / 2**20:,.0f} MiB "
-                f"({ratio:,.0f}× its {p.compress_size / 2**20:,.1f} MiB); the limit is "
-                f"{MAX_PART_BYTES / 2**20:,.0f} MiB per part and {MAX_RATIO}× compression",
-                hint=_HINT_BIG,
+                _(
+                    (
+                        "{file}: part {filename} inflates to {file_size:,.0f} MiB ({ratio:,.0f}× its "
+                        "{compress_size:,.1f} MiB); the limit is {limit:,.0f} MiB per part and {max_ratio}× compression"
+                    ),
+                    file=path.name,
+                    filename=p.filename,
+                    file_size=p.file_size / 2**20,
+                    ratio=ratio,
+                    compress_size=p.compress_size / 2**20,
+                    limit=MAX_PART_BYTES / 2**20,
+                    max_ratio=MAX_RATIO,
+                ),
+                hint=_(_HINT_BIG),
             )
     if total > MAX_TOTAL_BYTES:
         raise InputError(
-            f"{path.name} inflates to {total / 2**20:,.0f} MiB; the limit is {MAX_TOTAL_BYTES / 2**20:,.0f} MiB",
-            hint=_HINT_BIG,
+            _(
+                "{file} inflates to {total:,.0f} MiB; the limit is {limit:,.0f} MiB",
+                file=path.name,
+                total=total / 2**20,
+                limit=MAX_TOTAL_BYTES / 2**20,
+            ),
+            hint=_(_HINT_BIG),
         )
     with zipfile.ZipFile(path) as z:
         for p in parts:
@@ -94,10 +114,24 @@ def check_workbook(path: Path) -> None:
                 rows, cols = _extent(z, p)
                 if rows * cols > MAX_CELLS:
                     raise InputError(
-                        f"{path.name}: {p.filename} has cells as far as row {rows:,} and column {cols:,} "
-                        f"({rows * cols:,} cells to hold); winback reads at most {MAX_CELLS:,} from a sheet",
-                        hint="Delete stray cells far below or right of the data (Ctrl+End shows the last one), "
-                        "or export CSV. " + _HINT_BIG,
+                        _(
+                            (
+                                "{file}: {filename} has cells as far as row {rows:,} and column {cols:,} "
+                                "({cells:,} cells to hold); winback reads at most {limit:,} from a sheet"
+                            ),
+                            file=path.name,
+                            filename=p.filename,
+                            rows=rows,
+                            cols=cols,
+                            cells=rows * cols,
+                            limit=MAX_CELLS,
+                        ),
+                        hint=_(
+                            "Delete stray cells far below or right of the data (Ctrl+End shows the last one), "
+                            "or export CSV."
+                        )
+                        + " "
+                        + _(_HINT_BIG),
                     )
 
 
@@ -140,18 +174,21 @@ def read_sheet(path: Path, sheet: str | None) -> Sheet:
         names = list(book.sheet_names)
     except Exception as exc:  # calamine raises its own kinds for a bad file
         raise InputError(
-            f"{path.name} cannot be opened as an Excel workbook: {_first_line(exc)}",
-            hint="Check that it is an .xlsx or .xls workbook; save it again from Excel or WPS, or export CSV.",
+            _("{file} cannot be opened as an Excel workbook: {exc}", file=path.name, exc=_first_line(exc)),
+            hint=_("Check that it is an .xlsx or .xls workbook; save it again from Excel or WPS, or export CSV."),
         ) from exc
     if sheet is not None and sheet not in names:
-        raise InputError(f'{path.name} has no sheet "{sheet}"', hint=f"Its sheets are: {', '.join(names)}.")
+        raise InputError(
+            _('{file} has no sheet "{sheet}"', file=path.name, sheet=sheet),
+            hint=_("Its sheets are: {names}.", names=", ".join(names)),
+        )
     name = sheet if sheet is not None else names[0]
     try:
         raw = book.load_sheet(name, header_row=None, dtypes="string").to_arrow()
     except Exception as exc:
         raise InputError(
-            f"{path.name}: sheet {name} cannot be read: {_first_line(exc)}",
-            hint="Save the workbook again from Excel or WPS, or export the sheet as CSV.",
+            _("{file}: sheet {name} cannot be read: {exc}", file=path.name, name=name, exc=_first_line(exc)),
+            hint=_("Save the workbook again from Excel or WPS, or export the sheet as CSV."),
         ) from exc
     return _shape(path, name, raw)
 
@@ -164,26 +201,42 @@ def _blank_to_null(col: pa.ChunkedArray) -> pa.ChunkedArray:
 def _shape(path: Path, name: str, raw: pa.Table) -> Sheet:
     cols = [_blank_to_null(c) for c in raw.columns]
     if not cols or raw.num_rows == 0:
-        raise InputError(f"{path.name}: sheet {name} is empty", hint="Pick the sheet with --sheet NAME.")
+        raise InputError(
+            _("{file}: sheet {name} is empty", file=path.name, name=name), hint=_("Pick the sheet with --sheet NAME.")
+        )
     filled = pc.is_valid(cols[0])
     for c in cols[1:]:
         filled = pc.or_(filled, pc.is_valid(c))
     nonempty = pc.indices_nonzero(filled)
     if len(nonempty) == 0:
-        raise InputError(f"{path.name}: sheet {name} is empty", hint="Pick the sheet with --sheet NAME.")
+        raise InputError(
+            _("{file}: sheet {name} is empty", file=path.name, name=name), hint=_("Pick the sheet with --sheet NAME.")
+        )
     at = int(nonempty[0].as_py())
     header = [c[at].as_py() for c in cols]
     width = max(i for i, h in enumerate(header) if h is not None) + 1
     if width > MAX_COLUMNS:
         raise InputError(
-            f"{path.name}: the header of sheet {name} has {width:,} columns; winback reads at most {MAX_COLUMNS:,}",
-            hint="Delete the columns you do not need (or export only those) and import again.",
+            _(
+                "{file}: the header of sheet {name} has {width:,} columns; winback reads at most {limit:,}",
+                file=path.name,
+                name=name,
+                width=width,
+                limit=MAX_COLUMNS,
+            ),
+            hint=_("Delete the columns you do not need (or export only those) and import again."),
         )
     rows = pc.filter(nonempty, pc.greater(nonempty, at))
     if len(rows) > MAX_ROWS:
         raise InputError(
-            f"{path.name}: sheet {name} has {len(rows):,} rows; winback reads at most {MAX_ROWS:,} from a sheet",
-            hint=_HINT_BIG,
+            _(
+                "{file}: sheet {name} has {n_rows:,} rows; winback reads at most {limit:,} from a sheet",
+                file=path.name,
+                name=name,
+                n_rows=len(rows),
+                limit=MAX_ROWS,
+            ),
+            hint=_(_HINT_BIG),
         )
     headers = unique_headers(header[:width])
     arrays = [pc.subtract(rows, at).cast(pa.int64())] + [pc.take(c, rows) for c in cols[:width]]

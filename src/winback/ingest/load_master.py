@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from winback.common import phones
 from winback.engine.duckdb_engine import DuckDBEngine
+from winback.i18n import _
 from winback.ingest.aliases import ColumnMapping
 from winback.ingest.plan import Apply, Plan, scalar, write_rejects
 from winback.ingest.sqltext import lit, q
@@ -247,7 +248,9 @@ def _counted(db: DuckDBEngine, spec: MasterSpec) -> Plan:
         rows_duplicate=int(counts.get("same", 0)) + folded,
     )
     if folded:
-        plan.notes.append(f"{folded:,} rows repeated a {spec.key} already in the file and were folded into it")
+        plan.notes.append(
+            _("{n:,} rows repeated a {key} already in the file and were folded into it", n=folded, key=spec.key)
+        )
     return plan
 
 

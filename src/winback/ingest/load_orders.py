@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from winback.engine.duckdb_engine import DuckDBEngine
+from winback.i18n import _
 from winback.ingest.aliases import ColumnMapping
 from winback.ingest.plan import Apply, Plan, raw_rows_sql, scalar, write_rejects
 from winback.ingest.sqltext import names_of
@@ -152,7 +153,7 @@ def plan_orders(db: DuckDBEngine, mapping: ColumnMapping, columns: Mapping[str, 
     plan = Plan()
     c_rule = _has_c_rule(db)
     if c_rule:
-        plan.notes.append('order ids with a leading "C" were read as cancellation invoices (refunds)')
+        plan.notes.append(_('order ids with a leading "C" were read as cancellation invoices (refunds)'))
     plan.rows_rejected = _cascade(db)
     _loadable(db, present, _refund_sql(present, c_rule), cascaded=bool(plan.rows_rejected))
     all_lines = scalar(db, f"SELECT count(*) FROM {PARSED} WHERE _err IS NULL") - plan.rows_rejected

@@ -11,6 +11,7 @@ import re
 
 from winback.config import BY_NAME
 from winback.errors import InputError
+from winback.i18n import _
 
 IMPORT_MEMORY_ENV = BY_NAME["import_memory"].env
 DEFAULT_IMPORT_MEMORY: str = BY_NAME["import_memory"].default
@@ -31,7 +32,12 @@ def import_memory_limit(wanted: str) -> int:
     limit = memory_bytes(wanted)
     if limit is None:
         raise InputError(
-            f'{IMPORT_MEMORY_ENV}="{wanted}" is not an amount of memory', hint='Give a size such as "2GB" or "512MB".'
+            _(
+                '{import_memory_env}="{wanted}" is not an amount of memory',
+                import_memory_env=IMPORT_MEMORY_ENV,
+                wanted=wanted,
+            ),
+            hint=_('Give a size such as "2GB" or "512MB".'),
         )
     return limit
 

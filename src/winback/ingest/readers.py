@@ -18,6 +18,7 @@ from pathlib import Path
 from winback.common.encoding import new_temp_file, remove_stale_temp_files, resolve_encoding, transcode_to_utf8
 from winback.engine.duckdb_engine import DuckDBEngine
 from winback.errors import EngineError, InputError
+from winback.i18n import _
 from winback.ingest import excel
 from winback.ingest.limits import MAX_COLUMNS, MAX_HEADER_BYTES, MAX_LINE_BYTES
 from winback.ingest.sqltext import lit, q
@@ -71,9 +72,15 @@ def file_format(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(
-            f"{path.name}: cannot tell the format from the extension {path.suffix or '(none)'}",
-            hint="winback reads .csv, .tsv, .txt, .xlsx, .xls and .parquet files; rename the file or export one of "
-            "those.",
+            _(
+                "{file}: cannot tell the format from the extension {value}",
+                file=path.name,
+                value=path.suffix or "(none)",
+            ),
+            hint=_(
+                "winback reads .csv, .tsv, .txt, .xlsx, .xls and .parquet files; rename the file or export one "
+                "of those."
+            ),
         )
     return fmt
 
@@ -101,12 +108,16 @@ def stage(
     on_rows: Progress | None = None,
 ) -> Staged:
     if not path.exists():
-        raise InputError(f"no such file: {path}", hint="Check the path (quote it if it has spaces).")
+        raise InputError(_("no such file: {path}", path=path), hint=_("Check the path (quote it if it has spaces)."))
     if path.is_dir():
-        raise InputError(f"{path} is a folder, not an export file", hint="Give one .csv/.tsv/.xlsx/.parquet file.")
+        raise InputError(
+            _("{path} is a folder, not an export file", path=path), hint=_("Give one .csv/.tsv/.xlsx/.parquet file.")
+        )
     fmt = file_format(path)
     if path.stat().st_size == 0:
-        raise InputError(f"{path.name} is empty (0 bytes)", hint="Export it again: it has no header and no rows.")
+        raise InputError(
+            _("{file} is empty (0 bytes)", file=path.name), hint=_("Export it again: it has no header and no rows.")
+        )
     drop_staging(db)
     remove_stale_temp_files()  # left behind by a killed import
     if fmt in ("csv", "tsv"):
@@ -128,9 +139,15 @@ def _header_line(path: Path) -> str:
     end = head.find(b"\n")
     if end < 0 and len(head) > MAX_HEADER_BYTES:
         raise InputError(
-            f"{path.name}: the first line (the header) is longer than {MAX_HEADER_BYTES:,} bytes",
-            hint="This is not a usable export (no line breaks, or a header of thousands of columns). Export it "
-            "again as CSV with one row per line, or as XLSX/Parquet.",
+            _(
+                "{file}: the first line (the header) is longer than {limit:,} bytes",
+                file=path.name,
+                limit=MAX_HEADER_BYTES,
+            ),
+            hint=_(
+                "This is not a usable export (no line breaks, or a header of thousands of columns). Export it "
+                "again as CSV with one row per line, or as XLSX/Parquet."
+            ),
         )
     return head[: end if end >= 0 else len(head)].decode("utf-8-sig", errors="replace").rstrip("\r")
 
@@ -148,8 +165,13 @@ def _sniff_delimiter(path: Path, fmt: str) -> str:
     width = len(next(csv.reader([header], delimiter=best), []))
     if width > MAX_COLUMNS:
         raise InputError(
-            f"{path.name} has {width:,} columns; winback reads at most {MAX_COLUMNS:,}",
-            hint="Delete the columns you do not need (or export only those) and import again.",
+            _(
+                "{file} has {width:,} columns; winback reads at most {limit:,}",
+                file=path.name,
+                width=width,
+                limit=MAX_COLUMNS,
+            ),
+            hint=_("Delete the columns you do not need (or export only those) and import again."),
         )
     return best
 
@@ -192,12 +214,17 @@ def _read_csv(db: DuckDBEngine, path: Path, read_path: Path, fmt: str, enc: str)
     except EngineError as exc:
         if "line size" in str(exc.__cause__ or exc.message).lower():
             raise InputError(
-                f"{path.name}: a line is longer than {MAX_LINE_BYTES:,} bytes ({_reason(exc)})",
-                hint="A value with an unclosed quote, or a file without line breaks: export it again.",
+                _(
+                    "{file}: a line is longer than {limit:,} bytes ({reason})",
+                    file=path.name,
+                    limit=MAX_LINE_BYTES,
+                    reason=_reason(exc),
+                ),
+                hint=_("A value with an unclosed quote, or a file without line breaks: export it again."),
             ) from exc
         raise InputError(
-            f"{path.name} cannot be read as {fmt.upper()}: {_reason(exc)}",
-            hint="Check that the file is a delimited text export with a header row.",
+            _("{file} cannot be read as {upper}: {reason}", file=path.name, upper=fmt.upper(), reason=_reason(exc)),
+            hint=_("Check that the file is a delimited text export with a header row."),
         ) from exc
     db.execute(
         f"CREATE TEMP TABLE {READER_REJECTS} AS SELECT line - 1 AS row_number, "
@@ -253,14 +280,19 @@ def _stage_parquet(db: DuckDBEngine, path: Path) -> Staged:
         desc = db.fetchall(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})")
     except EngineError as exc:
         raise InputError(
-            f"{path.name} cannot be read as Parquet: {_reason(exc)}",
-            hint="Check that the file is a complete Parquet file.",
+            _("{file} cannot be read as Parquet: {reason}", file=path.name, reason=_reason(exc)),
+            hint=_("Check that the file is a complete Parquet file."),
         ) from exc
     cols = [(str(r[0]), str(r[1])) for r in desc]
     if len(cols) > MAX_COLUMNS:
         raise InputError(
-            f"{path.name} has {len(cols):,} columns; winback reads at most {MAX_COLUMNS:,}",
-            hint="Write only the columns you need to the Parquet file and import again.",
+            _(
+                "{file} has {n_cols:,} columns; winback reads at most {limit:,}",
+                file=path.name,
+                n_cols=len(cols),
+                limit=MAX_COLUMNS,
+            ),
+            hint=_("Write only the columns you need to the Parquet file and import again."),
         )
     names = staged_names([n for n, _ in cols])
     body = ", ".join(q(n) for n in names.values())

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from winback.common.export import csv_cell, private_file, write_parquet
 from winback.engine.duckdb_engine import DuckDBEngine
 from winback.errors import InputError, NotFoundError
+from winback.i18n import _
 from winback.ingest.types import ConflictList, RejectList
 
 _EXPORT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".json": "json", ".jsonl": "json"}
@@ -29,7 +30,8 @@ def _check_import(db: DuckDBEngine, import_id: int | None) -> None:
         return
     if not db.scalar("SELECT count(*) FROM imports WHERE import_id = ?", [import_id]):
         raise NotFoundError(
-            f"there is no import {import_id}", hint="`winback rejects` without --import lists every import's rejects."
+            _("there is no import {import_id}", import_id=import_id),
+            hint=_("`winback rejects` without --import lists every import's rejects."),
         )
 
 
@@ -59,7 +61,7 @@ def masked_rejects(table: pa.Table) -> pa.Table:
         if name not in table.column_names:
             continue
         col = table.column(name)
-        for _ in range(2):  # twice: two numbers separated by one character share that character
+        for _twice in range(2):  # twice: two numbers separated by one character share that character
             col = pc.replace_substring_regex(col, _MOBILE_IN_TEXT, r"\1\2****\3\4")
         table = table.set_column(table.column_names.index(name), name, col)
     return table
@@ -82,7 +84,8 @@ def export_rejects(db: DuckDBEngine, path: Path, import_id: int | None = None, *
     fmt = _EXPORT_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(
-            f"cannot export rejects to {path.name}", hint="Use a file name ending in .csv, .parquet or .jsonl."
+            _("cannot export rejects to {file}", file=path.name),
+            hint=_("Use a file name ending in .csv, .parquet or .jsonl."),
         )
     _check_import(db, import_id)
     table = db.query(_select(import_id))
@@ -162,7 +165,8 @@ def export_conflicts(db: DuckDBEngine, path: Path, import_id: int | None = None)
     fmt = _EXPORT_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(
-            f"cannot export conflicts to {path.name}", hint="Use a file name ending in .csv, .parquet or .jsonl."
+            _("cannot export conflicts to {file}", file=path.name),
+            hint=_("Use a file name ending in .csv, .parquet or .jsonl."),
         )
     _check_import(db, import_id)
     return _write(db.query(_conflicts_select(import_id)), path, fmt)

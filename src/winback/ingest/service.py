@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from winback.common.encoding import file_sha256
 from winback.errors import EngineError, InputError
-from winback.ingest import messages, readers, store
+from winback.i18n import _
+from winback.ingest import messages, readers, store, store_profile_history
 from winback.ingest.aliases import ColumnMapping, parse_map_options, resolve_mapping
 from winback.ingest.fields import FIELDS, KINDS, normalise_kind
 from winback.ingest.load_facts import plan_events, plan_order_items
@@ -248,6 +249,8 @@ def _run(db: DuckDBEngine, req: ImportRequest, say: Progress) -> ImportResult:
                         sha256=file_sha256(req.path),
                         before_commit=lambda: say("commit", result.rows_in, result.rows_in),
                     )
+                    if req.kind == "members":  # tier upgrades and other profile changes, kept as history
+                        store_profile_history.record_changes(db, result.import_id)
         result.seconds = time.perf_counter() - started
         say("done", result.rows_in, result.rows_in)
         return result
@@ -327,7 +330,7 @@ def _nothing_written(path: Path) -> Iterator[None]:
         if exc.sql is None:  # not a failed statement (the counts check below): unchanged
             raise
         raise EngineError(
-            f"the import of {path.name} failed and nothing was written: {exc.message}",
+            _("the import of {file} failed and nothing was written: {message}", file=path.name, message=exc.message),
             hint=exc.hint,
             sql=exc.sql,
             kind=exc.kind,
@@ -337,9 +340,18 @@ def _nothing_written(path: Path) -> Iterator[None]:
 def _check_adds_up(result: ImportResult, path: Path) -> None:
     if not result.adds_up:
         raise EngineError(
-            f"import of {path.name} does not add up: {result.rows_in} rows in, {result.rows_loaded} loaded, "
-            f"{result.rows_rejected} rejected, {result.rows_duplicate} duplicate",
-            hint="Nothing was written. This is a bug in winback; please report it with the file's header.",
+            _(
+                (
+                    "import of {file} does not add up: {rows_in} rows in, {rows_loaded} loaded, {rows_rejected} "
+                    "rejected, {rows_duplicate} duplicate"
+                ),
+                file=path.name,
+                rows_in=result.rows_in,
+                rows_loaded=result.rows_loaded,
+                rows_rejected=result.rows_rejected,
+                rows_duplicate=result.rows_duplicate,
+            ),
+            hint=_("Nothing was written. This is a bug in winback; please report it with the file's header."),
         )
 
 
@@ -347,8 +359,8 @@ def _check_kind(kind: str) -> str:
     k = normalise_kind(kind)
     if k not in KINDS:
         raise InputError(
-            f'unknown import kind "{kind}"',
-            hint="Use one of: members, orders, order-items, stores, staff, events.",
+            _('unknown import kind "{kind}"', kind=kind),
+            hint=_("Use one of: members, orders, order-items, stores, staff, events."),
         )
     return k
 
@@ -365,6 +377,10 @@ def _check_required(kind: str, mapping: ColumnMapping, columns: Sequence[str], p
     if missing:
         names = ", ".join(f"{f.says} ({f.name})" for f in missing)
         raise InputError(
-            f"{path.name} has no column for {names}",
-            hint=f"Its columns are: {', '.join(columns)}. Name the right one with --map COLUMN={missing[0].name}.",
+            _("{file} has no column for {names}", file=path.name, names=names),
+            hint=_(
+                "Its columns are: {columns}. Name the right one with --map COLUMN={name}.",
+                columns=", ".join(columns),
+                name=missing[0].name,
+            ),
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from winback.i18n import _
 from winback.ingest.sqltext import lit
 
 #: values that mean "nothing here" in exports
@@ -231,14 +232,18 @@ def decide_date_format(shapes: DateShapes, forced: str | None = None) -> DateDec
     else:
         order = MDY
         if shapes.dm:
-            note = (
-                f"{shapes.dm:,} dates like 03/05/2024 could be day-first or month-first and no value settles it; "
-                "month-first was assumed"
+            note = _(
+                "{n:,} dates like 03/05/2024 could be day-first or month-first and no value settles it; "
+                "month-first was assumed",
+                n=shapes.dm,
             )
     if shapes.first_over_12 and shapes.second_over_12:
-        note = (
-            f"dates are mixed: {shapes.first_over_12:,} can only be day-first and {shapes.second_over_12:,} only "
-            f"month-first; {order} was used and the others are rejected"
+        note = _(
+            "dates are mixed: {day_first:,} can only be day-first and {month_first:,} only month-first; {order} "
+            "was used and the others are rejected",
+            day_first=shapes.first_over_12,
+            month_first=shapes.second_over_12,
+            order=order,
         )
     present = sorted(((shapes.ymd, YMD), (shapes.dm, order), (shapes.serial, SERIAL)), key=lambda p: -p[0])
     label = "+".join(name for n, name in present if n) or "none"
