@@ -17,7 +17,7 @@ SEED_CN = {"active", "silent", "near_dormant", "hibernating", "lost", "never_pur
 
 def test_shipped_playbook_is_complete() -> None:
     pb = load_playbook()
-    assert len(pb.scenarios) == 10
+    assert len(pb.scenarios) == 16  # 10 one-off and ladder scenarios + 6 everyday journeys' (target.journey)
     for sc in pb.scenarios.values():
         assert set(sc.target.segments) <= SEED_CN and sc.target.segments
         assert sc.offer.kind in OFFER_KINDS and sc.channel in CHANNELS

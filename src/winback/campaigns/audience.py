@@ -90,6 +90,12 @@ def _target_filters(scenario: Scenario, stores: list[str] | None) -> tuple[list[
     if t.recency_max is not None:
         where.append("s.recency_days <= ?")
         params.append(t.recency_max)
+    if t.journey:  # the members the journey enrolled on its latest run day (outreach.store_occasions)
+        where.append(
+            "s.member_id IN (SELECT member_id FROM journey_audience WHERE journey_id = ? "
+            "AND day = (SELECT max(day) FROM journey_audience WHERE journey_id = ?))"
+        )
+        params.extend([t.journey, t.journey])
     if stores:
         where.append(f"s.store_id IN ({', '.join('?' for _ in stores)})")
         params.extend(stores)

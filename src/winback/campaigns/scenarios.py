@@ -74,6 +74,7 @@ class Target:
     orders_eq: int | None = None
     recency_min: int | None = None
     recency_max: int | None = None
+    journey: str | None = None  # only the members an everyday journey enrolled (journey_audience, outreach)
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ def _scenario(raw: dict[str, Any], where: str) -> Scenario:
                 orders_eq=t.get("orders_eq"),
                 recency_min=t.get("recency_min"),
                 recency_max=t.get("recency_max"),
+                journey=t.get("journey"),
             ),
             exclude_active=bool(raw.get("exclude_active", True)),
             order_by=str(raw.get("order_by", "monetary")),

@@ -202,7 +202,8 @@ def activity_counts(db: DuckDBEngine, campaign_id: str) -> tuple[int, int, int, 
 
 
 def close_campaign(db: DuckDBEngine, campaign_id: str, now: dt.datetime) -> int:
-    """Closed in one transaction: open tasks skipped, queued touches suppressed, unredeemed coupons voided.
+    """Closed in one transaction: open tasks skipped, queued touches skipped (reason campaign_closed), unredeemed
+    coupons voided.
     Returns the number of coupons voided."""
     with db.transaction():
         db.execute("UPDATE campaigns SET status = 'closed', closed_at = ? WHERE campaign_id = ?", [now, campaign_id])
@@ -210,9 +211,7 @@ def close_campaign(db: DuckDBEngine, campaign_id: str, now: dt.datetime) -> int:
             db, campaign_id, at=now, by="campaign close", reason=f"campaign {campaign_id} closed"
         )
         db.execute("UPDATE tasks SET status = 'skipped' WHERE campaign_id = ? AND status = 'open'", [campaign_id])
-        db.execute(
-            "UPDATE touches SET status = 'suppressed' WHERE campaign_id = ? AND status = 'queued'", [campaign_id]
-        )
+        outreach_store.skip_campaign_touches(db, campaign_id, now)
     return voided
 
 
