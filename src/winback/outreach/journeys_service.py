@@ -20,8 +20,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from winback.errors import WinbackError
-from winback.outreach import store_journeys
-from winback.outreach.journeys import ArmSums, Journey, covers_from, load_journeys, pause_rule, run_moment
+from winback.outreach import journeys_everyday, store_journeys
+from winback.outreach.journeys import ArmSums, Journey, JourneyRules, covers_from, load_rules, pause_rule, run_moment
 from winback.outreach.journeys import note as _say
 from winback.outreach.journeys_types import JourneyDay, RunResult
 
@@ -37,8 +37,11 @@ class JourneyService:
         self._launch = launch
         self._refresh = refresh
 
+    def rules(self) -> JourneyRules:
+        return load_rules()
+
     def journeys(self) -> list[Journey]:
-        return load_journeys()
+        return self.rules().journeys
 
     def run(self, day: dt.date | None = None) -> RunResult:
         """Do the day's work (today by default); running the same day again creates nothing."""
@@ -51,7 +54,8 @@ class JourneyService:
         if refreshed:
             self._refresh(day)
         last = store_journeys.last_days(self.wb.db())
-        done = [self._enrol(j, day, at, last.get(j.id)) for j in self.journeys() if j.enabled]
+        rules = self.rules()
+        done = [self._enrol(j, rules, day, at, last.get(j.id)) for j in rules.journeys if j.enabled]
         escalated = self.wb.tasks.escalate(now=at).escalated  # after enrolling: a new guideless task goes at once
         dispatch, notes = None, []
         if self.wb.settings.channels:
@@ -63,25 +67,17 @@ class JourneyService:
             day, at, refreshed, escalated, done, dispatch, after[0] - before[0], after[1] - before[1], notes
         )
 
-    def _enrol(self, j: Journey, day: dt.date, at: dt.datetime, last: dt.date | None) -> JourneyDay:
+    def _enrol(
+        self, j: Journey, rules: JourneyRules, day: dt.date, at: dt.datetime, last: dt.date | None
+    ) -> JourneyDay:
         lang = self.wb.settings.lang
         start = covers_from(last, day)
         if start is None:
             return JourneyDay(
                 j.id, j.name(lang), j.scenario, "covered", [day, day], None, 0, 0, 0, f"{_say(lang, 'covered')} {last}"
             )
-        name = f"{j.name(lang)} {day:%Y-%m-%d}"
-        status, note = "launched", None
-        pause = pause_rule(_finished(store_journeys.finished_arms(self.wb.db(), j.id, at)))
-        if pause.paused:
-            cid, members, tasks, touches, status, note = None, 0, 0, 0, "paused", pause.say(lang)
-        else:
-            try:
-                cid, members, tasks, touches = self._launch(j.scenario, name, at)
-            except WinbackError as exc:
-                cid, members, tasks, touches, status, note = None, 0, 0, 0, "failed", exc.message
-        if status == "launched" and not members:
-            status, note = "nobody_due", _say(lang, "nobody")
+        status, note, launched = self._launch_day(j, rules, start, day, at)
+        cid, members, tasks, touches = launched
         row = {
             "journey_id": j.id,
             "day": day,
@@ -96,6 +92,30 @@ class JourneyService:
         if status != "failed":
             store_journeys.record_run(self.wb.db(), row)
         return JourneyDay(j.id, j.name(lang), j.scenario, status, [start, day], cid, members, tasks, touches, note)
+
+    def _launch_day(
+        self, j: Journey, rules: JourneyRules, start: dt.date, day: dt.date, at: dt.datetime
+    ) -> tuple[str, str | None, tuple[str | None, int, int, int]]:
+        """(status, note, (campaign id, members, tasks, touches)) of the journey's launch for the day."""
+        lang, nothing = self.wb.settings.lang, (None, 0, 0, 0)
+        pause = pause_rule(_finished(store_journeys.finished_arms(self.wb.db(), j.id, at)))
+        if pause.paused:
+            return "paused", pause.say(lang), nothing
+        announced = ""
+        if j.kind != "scenario":
+            wrong = journeys_everyday.check_scenario(j, self.wb.settings.scenarios)
+            if wrong:
+                return "failed", wrong, nothing
+            enrolled, announced = journeys_everyday.enrol(self.wb.db(), j, rules, start, day)
+            if not enrolled:
+                return "nobody_due", _say(lang, "nobody"), nothing
+        try:
+            launched = self._launch(j.scenario, f"{j.name(lang)} {day:%Y-%m-%d}", at)
+        except WinbackError as exc:
+            return "failed", exc.message, nothing
+        if not launched[1]:
+            return "nobody_due", _say(lang, "nobody"), launched
+        return "launched", announced or None, launched
 
 
 def _finished(rows: list[dict[str, Any]]) -> list[tuple[ArmSums, ArmSums, float, float]]:

@@ -100,6 +100,17 @@ def set_state(db: DuckDBEngine, keys: Iterable[str], state: str, now: dt.datetim
     return int(row[0]) if row else 0
 
 
+def skip_campaign_touches(db: DuckDBEngine, campaign_id: str, now: dt.datetime) -> int:
+    """A closed campaign's queued touches become skipped with reason campaign_closed (never sent); returns how
+    many. Runs in the caller's transaction (campaigns.store.close_campaign)."""
+    row = db.fetchone(
+        "UPDATE touches SET status = 'skipped', reason = 'campaign_closed', updated_at = ? "
+        "WHERE campaign_id = ? AND status = 'queued'",
+        [now, campaign_id],
+    )
+    return int(row[0]) if row else 0
+
+
 def opt_out(
     db: DuckDBEngine, member_id: str, channel: str, *, source: str, reason: str | None, now: dt.datetime
 ) -> bool:
