@@ -13,9 +13,10 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from winback.campaigns import store, store_report
+from winback.campaigns.audience import Audience
 from winback.campaigns.outcomes import past_redemption_rate, past_response_rates
 from winback.campaigns.request import check_request, check_stores, frequency_cap_days
 from winback.campaigns.scenarios import Playbook, load_playbook
@@ -25,19 +26,33 @@ from winback.campaigns.types import (
     CampaignReport,
     CampaignRequest,
     CloseResult,
+    DraftSpec,
     CreateResult,
     LaunchResult,
     MeasureResult,
 )
+from winback.common.results import Result
 from winback.errors import InputError
 
 if TYPE_CHECKING:
     from winback.app import Winback
 
 
+class Targeting(Protocol):
+    """Whom of an audience a campaign keeps (`--target`): supplied by the app (the uplift room's service), since
+    campaigns imports no room above it. `select` decides at create (and records it), `restrict` applies it at launch."""
+
+    def select(
+        self, request: CampaignRequest, spec: DraftSpec, audience: Audience, campaign_id: str, now: dt.datetime
+    ) -> tuple[Audience, Result]: ...
+
+    def restrict(self, campaign_id: str, audience: Audience) -> Audience: ...
+
+
 class CampaignService:
-    def __init__(self, wb: Winback) -> None:
+    def __init__(self, wb: Winback, targeting: Targeting | None = None) -> None:
         self.wb = wb
+        self.targeting = targeting
 
     def playbook(self) -> Playbook:
         """The scenario playbook: the `scenarios` setting's file, else the shipped one."""
@@ -62,13 +77,16 @@ class CampaignService:
         )
         if spec.stores:
             check_stores(spec.stores, store.snapshot_stores(db, aud.as_of))
+        targeting = None
+        if request.target is not None and self.targeting is not None:
+            aud, targeting = self.targeting.select(request, spec, aud, campaign_id, now)
         history = list(store_report.finished_outcomes(db, now))
         rates, fallback = planning_rates(playbook, past_response_rates(history))
         redemption = planning_redemption(playbook, past_redemption_rate(history))
         preview = build_preview(aud, spec, rates, fallback, lang, redemption)
         name = spec.name or f"{spec.scenario.name(lang)} {now:%Y-%m-%d}"
         store.insert_draft(db, campaign_id=campaign_id, name=name, spec=spec, as_of=aud.as_of, preview=preview, now=now)
-        return CreateResult(store.get_campaign(db, campaign_id), preview)
+        return CreateResult(store.get_campaign(db, campaign_id), preview, targeting)
 
     def launch(self, campaign_id: str, *, now: dt.datetime | None = None) -> LaunchResult:
         """Freeze the audience, assign arms, issue coupons, create guide tasks, queue touches (one transaction)."""
@@ -89,6 +107,8 @@ class CampaignService:
             as_of=c.as_of,
             campaign_id=campaign_id,
         )
+        if self.targeting is not None:
+            aud = self.targeting.restrict(campaign_id, aud)
         members = assign_arms(c, aud)
         plan = plan_launch(c, sc, members, store.script_names(db, members), now=now, lang=self.wb.settings.lang)
         tasks, touches = store.write_launch(db, plan, now)

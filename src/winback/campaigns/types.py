@@ -32,6 +32,9 @@ class CampaignRequest:
     cost_per_contact: float | None = None
     margin: float | None = None
     channel: str | None = None  # send through this channel instead of the scenario's (outreach channels)
+    target: str | None = None  # uplift[:MODEL]: keep the members a touch moves (the app's targeting hook)
+    budget: str | None = None  # with target: 30% of the audience, or money (5000)
+    top: int | None = None  # with target: at most this many members
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ class CampaignPreview(Result):
 class CreateResult(Result):
     campaign: Campaign
     preview: CampaignPreview
+    targeting: Result | None = None  # --target: what was kept and dropped (uplift.types.TargetingSummary)
 
 
 @dataclass(frozen=True)
