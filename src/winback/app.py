@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from winback.outreach.task_service import StaffService, TaskService
     from winback.overview.service import OverviewService
     from winback.quality.service import QualityService
+    from winback.uplift.service import UpliftService
     from winback.warehouse.info import WarehouseInfo
 
 
@@ -150,7 +151,13 @@ class Winback:
     def campaigns(self) -> CampaignService:
         from winback.campaigns.service import CampaignService
 
-        return CampaignService(self)
+        return CampaignService(self, targeting=self.uplift)  # --target uplift: the uplift room selects
+
+    @cached_property
+    def uplift(self) -> UpliftService:
+        from winback.uplift.service import UpliftService
+
+        return UpliftService(self)
 
     @cached_property
     def coupons(self) -> CouponService:
