@@ -1,0 +1,236 @@
+"""Status-quo estimators for the coming period, per stage × tier cell, with standard deviations (pure).
+
+Two estimators, each giving the repurchasers and the AOV (revenue per repurchaser) of a cell:
+
+- `empirical`: the cell's rate and AOV in the last past period, shrunk toward its stage (all tiers) when the cell
+  is small (rate toward its stage over all tiers, 20 pseudo-members; AOV toward its tier over all stages, 10
+  pseudo-repurchasers), times a damped trend (the square root of the
+  change between the last two periods, within ×2/3 … ×3/2) when two past periods have the cell.
+- `model`: the member-level purchase model of the snapshot at the as-of date (MBG/NBD or BG/NBD): per member
+  P(at least one purchase in the period) and the expected purchase days, times the Gamma-Gamma value per purchase
+  day, summed to cells. Members who never bought have no model: their cells take the empirical figures.
+
+Variances: repurchasers are a sum of Bernoulli draws (Σ p(1−p)) plus, for the empirical rate, the uncertainty of
+the rate itself (n² p(1−p)/(N+20)); revenue = repurchasers × AOV adds the spread of spend per repurchaser
+(R·σ²) and the uncertainty of the AOV (R²·σ²/(R_hist+10)). Cells are treated as independent.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from winback.planner.types import CellEstimate, CellFacts
+
+RATE_PSEUDO = 20.0
+AOV_PSEUDO = 10.0
+TREND_MIN_MEMBERS = 30
+TREND_BOUNDS = (2 / 3, 3 / 2)
+ESTIMATORS = ("empirical", "model")
+
+
+@dataclass(frozen=True)
+class Parts:
+    """One estimator's view of one cell: repurchasers (mean, variance) and AOV (mean, its variance, the variance
+    of spend per repurchaser)."""
+
+    members: int
+    reps: float
+    reps_var: float
+    aov: float
+    aov_var: float
+    spend_var: float
+
+
+Key = tuple[str, str]
+
+
+def _pools(cells: Sequence[CellFacts]) -> tuple[dict[str, CellFacts], dict[str, CellFacts], CellFacts]:
+    """(per stage over all tiers, per tier over all stages, overall)."""
+    by_stage: dict[str, list[CellFacts]] = {}
+    by_tier: dict[str, list[CellFacts]] = {}
+    for c in cells:
+        by_stage.setdefault(c.stage, []).append(c)
+        by_tier.setdefault(c.tier, []).append(c)
+
+    def tot(cs: Sequence[CellFacts], stage: str, tier: str) -> CellFacts:
+        return CellFacts(
+            stage,
+            tier,
+            sum(c.members for c in cs),
+            sum(c.repurchasers for c in cs),
+            sum(c.revenue for c in cs),
+            sum(c.revenue_sq for c in cs),
+        )
+
+    return (
+        {s: tot(cs, s, "*") for s, cs in by_stage.items()},
+        {t: tot(cs, "*", t) for t, cs in by_tier.items()},
+        tot(cells, "*", "*"),
+    )
+
+
+def _spend_var(c: CellFacts) -> float | None:
+    if c.repurchasers < 2:
+        return None
+    mean = c.revenue / c.repurchasers
+    return max(c.revenue_sq / c.repurchasers - mean * mean, 0.0)
+
+
+def _shrunk(
+    cell: CellFacts | None, stage: CellFacts | None, tier: CellFacts | None, overall: CellFacts
+) -> tuple[float, float, float, float]:
+    """(rate, effective members, aov, effective repurchasers) of a cell: its rate shrunk toward its stage's (rates
+    follow the stage), its AOV toward its tier's (spend follows the tier); overall where those are empty."""
+    rp = stage if stage is not None and stage.members else overall
+    ap = tier if tier is not None and tier.repurchasers else overall
+    p0 = rp.repurchasers / rp.members if rp.members else 0.0
+    a0 = ap.revenue / ap.repurchasers if ap.repurchasers else 0.0
+    n, r, rev = (cell.members, cell.repurchasers, cell.revenue) if cell else (0, 0, 0.0)
+    rate = (r + RATE_PSEUDO * p0) / (n + RATE_PSEUDO)
+    aov = (rev + AOV_PSEUDO * a0) / (r + AOV_PSEUDO)
+    return rate, n + RATE_PSEUDO, aov, r + AOV_PSEUDO
+
+
+def _trend(now: float, before: float | None) -> float:
+    if before is None or before <= 0 or now <= 0:
+        return 1.0
+    lo, hi = TREND_BOUNDS
+    return min(max(math.sqrt(now / before), lo), hi)
+
+
+def empirical(history: Sequence[Sequence[CellFacts]], targets: Mapping[Key, int]) -> dict[Key, Parts]:
+    """Per target cell (key -> members at the as-of), from the past periods' cells (oldest first)."""
+    last = list(history[-1]) if history else []
+    prev = list(history[-2]) if len(history) >= 2 else []
+    stages, tiers, overall = _pools(last)
+    pstages, ptiers, poverall = _pools(prev) if prev else ({}, {}, None)
+    cells = {(c.stage, c.tier): c for c in last}
+    pcells = {(c.stage, c.tier): c for c in prev}
+    out: dict[Key, Parts] = {}
+    for key, n in targets.items():
+        cell = cells.get(key)
+        rate, n_eff, aov, r_eff = _shrunk(cell, stages.get(key[0]), tiers.get(key[1]), overall)
+        before = pcells.get(key)
+        if poverall is not None and before is not None and before.members >= TREND_MIN_MEMBERS and cell is not None:
+            prate, _, paov, _ = _shrunk(before, pstages.get(key[0]), ptiers.get(key[1]), poverall)
+            rate, aov = min(rate * _trend(rate, prate), 1.0), aov * _trend(aov, paov)
+        spend = next(
+            (v for v in (_spend_var(c) for c in (cell, tiers.get(key[1]), overall) if c) if v is not None), aov * aov
+        )
+        reps = n * rate
+        reps_var = n * rate * (1 - rate) + n * n * rate * (1 - rate) / n_eff
+        out[key] = Parts(n, reps, reps_var, aov, spend / r_eff, spend)
+    return out
+
+
+def purchase_model(name: str, params: Mapping[str, float]) -> object:
+    from winback.models import BetaGeoFitter, ModifiedBetaGeoFitter
+
+    fitter = ModifiedBetaGeoFitter if name == "mbg_nbd" else BetaGeoFitter
+    return fitter.from_dict({"model": fitter.model_name, "params": dict(params), "time_unit": "weeks"})
+
+
+def member_predictions(
+    model: object, days: int, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(P(at least one purchase in the next `days`), expected purchase days) per member; inputs in days."""
+    weeks = days / 7.0
+    p_none = model.p_no_purchase(weeks, x, t_x / 7.0, big_t / 7.0)  # type: ignore[attr-defined]
+    expected = model.conditional_expected_purchases(weeks, x, t_x / 7.0, big_t / 7.0)  # type: ignore[attr-defined]
+    return np.clip(1.0 - np.asarray(p_none), 0.0, 1.0), np.asarray(expected)
+
+
+def model_parts(
+    model: object | None,
+    days: int,
+    inputs: Mapping[str, np.ndarray],
+    targets: Mapping[Key, int],
+    fallback: Mapping[Key, Parts],
+) -> dict[Key, Parts]:
+    """The purchase model summed to cells; a cell without buyers in the snapshot (or no model) falls back."""
+    if model is None or len(inputs.get("x", ())) == 0:
+        return dict(fallback)
+    p_buy, e_days = member_predictions(model, days, inputs["x"], inputs["t_x"], inputs["big_t"])
+    value = np.asarray(inputs["value"], dtype=float) * e_days
+    sums: dict[Key, list[float]] = {}
+    for st, ti, p, v in zip(list(inputs["stage"]), list(inputs["tier"]), p_buy.tolist(), value.tolist(), strict=True):
+        s = sums.setdefault((str(st), str(ti)), [0.0, 0.0, 0.0, 0.0])
+        s[0] += 1
+        s[1] += p
+        s[2] += p * (1 - p)
+        s[3] += v
+    out: dict[Key, Parts] = {}
+    for key, n in targets.items():
+        s = sums.get(key)
+        fb = fallback[key]
+        if s is None or s[1] <= 0:
+            out[key] = fb
+            continue
+        rest = max(n - int(s[0]), 0)  # members of the cell the model does not cover (never bought): empirical
+        rest_rate = fb.reps / fb.members if fb.members else 0.0
+        reps = s[1] + rest * rest_rate
+        reps_var = s[2] + rest * rest_rate * (1 - rest_rate)
+        aov = (s[3] + rest * rest_rate * fb.aov) / max(reps, 1e-9)
+        out[key] = Parts(n, reps, reps_var, aov, fb.spend_var / max(reps, 1.0), fb.spend_var)
+    return out
+
+
+def combine(rate_parts: Mapping[Key, Parts], aov_parts: Mapping[Key, Parts]) -> list[CellEstimate]:
+    """Cells from the repurchasers of one estimator and the AOV of another (or the same)."""
+    out = []
+    for key, rp in rate_parts.items():
+        ap = aov_parts[key]
+        reps, aov = rp.reps, ap.aov
+        var = aov * aov * rp.reps_var + reps * ap.spend_var + reps * reps * ap.aov_var
+        out.append(
+            CellEstimate(key[0], key[1], rp.members, reps, math.sqrt(rp.reps_var), reps * aov, math.sqrt(max(var, 0.0)))
+        )
+    return out
+
+
+def totals(cells: Sequence[CellEstimate]) -> tuple[float, float, float, float]:
+    """(repurchasers, their sd, revenue, its sd) of the sum of independent cells."""
+    reps = sum(c.repurchasers for c in cells)
+    rev = sum(c.revenue for c in cells)
+    return (
+        reps,
+        math.sqrt(sum(c.repurchasers_sd**2 for c in cells)),
+        rev,
+        math.sqrt(sum(c.revenue_sd**2 for c in cells)),
+    )
+
+
+def errors(estimate: Sequence[CellEstimate], actual: Sequence[CellFacts], min_members: int = 500) -> dict[str, object]:
+    """Relative errors of an estimate against what happened: total repurchasers and revenue, and per cell with at
+    least `min_members` members (estimate / actual − 1)."""
+    act = {(c.stage, c.tier): c for c in actual}
+    reps, _, rev, _ = totals(estimate)
+    a_reps = sum(c.repurchasers for c in actual)
+    a_rev = sum(c.revenue for c in actual)
+    cells = []
+    for e in estimate:
+        a = act.get((e.stage, e.tier))
+        if a is None or e.members < min_members:
+            continue
+        cells.append({
+            "stage": e.stage, "tier": e.tier, "members": e.members,
+            "repurchasers": round(e.repurchasers / a.repurchasers - 1, 4) if a.repurchasers else None,
+            "revenue": round(e.revenue / a.revenue - 1, 4) if a.revenue else None,
+            "actual_repurchasers": a.repurchasers, "actual_revenue": round(a.revenue, 2),
+        })  # fmt: skip
+    return {
+        "repurchasers": round(reps / a_reps - 1, 4) if a_reps else None,
+        "revenue": round(rev / a_rev - 1, 4) if a_rev else None,
+        "cells": cells,
+    }
+
+
+def score(err: Mapping[str, object], which: str) -> float:
+    """How wrong an estimator was for `which` (repurchasers or revenue): |total error| + mean |cell error|."""
+    total = err.get(which)
+    cells = [abs(c[which]) for c in err.get("cells", []) if c.get(which) is not None]  # type: ignore[union-attr]
+    return abs(float(total)) + (sum(cells) / len(cells) if cells else 0.0) if total is not None else math.inf

@@ -1,0 +1,159 @@
+"""Putting a plan together (pure): the estimator choice by back-test, the target split, the cells with their gaps,
+and the solution's figures."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from winback.i18n import _
+from winback.planner import estimate as est
+from winback.planner.solver import Choice, probability_at_least
+from winback.planner.types import CellEstimate, CellFacts, EstimatorChoice, Option, interval_dict
+
+#: without a back-test (too little history), the combination the demo brand's back-test favoured
+DEFAULT_CHOICE = ("model", "empirical")
+
+
+def candidates(
+    emp: Mapping[est.Key, est.Parts], mod: Mapping[est.Key, est.Parts]
+) -> dict[tuple[str, str], list[CellEstimate]]:
+    parts = {"empirical": emp, "model": mod}
+    return {(r, a): est.combine(parts[r], parts[a]) for r in est.ESTIMATORS for a in est.ESTIMATORS}
+
+
+def choose(
+    backtest: Mapping[tuple[str, str], Sequence[CellEstimate]] | None,
+    actual: Sequence[CellFacts] | None,
+    backtest_as_of: str | None,
+) -> EstimatorChoice:
+    """The repurchasers estimator with the smaller back-test error on repurchasers, then the AOV estimator with
+    the smaller error on revenue given it; the default when there is nothing to back-test on."""
+    if not backtest or not actual:
+        r, a = DEFAULT_CHOICE
+        return EstimatorChoice(
+            r,
+            a,
+            _(
+                "no back-test possible (it needs snapshots one and two periods before the "
+                "as-of, with members); default: repurchasers from the purchase model, AOV "
+                "from the empirical cell AOV, as the demo brand's back-test chose"
+            ),
+        )
+    errs = {k: est.errors(v, actual) for k, v in backtest.items()}
+    rate = min(est.ESTIMATORS, key=lambda r: (est.score(errs[(r, r)], "repurchasers"), r != DEFAULT_CHOICE[0]))
+    aov = min(est.ESTIMATORS, key=lambda a: (est.score(errs[(rate, a)], "revenue"), a != DEFAULT_CHOICE[1]))
+    shown = {
+        f"{r}+{a}": {"repurchasers": e["repurchasers"], "revenue": e["revenue"], "cells": e["cells"]}
+        for (r, a), e in errs.items()
+    }
+    reason = _(
+        "back-test at {as_of}: repurchasers error {r_emp:+.1%} (empirical) vs {r_mod:+.1%} (model); revenue "
+        "error with {rate} repurchasers {a_emp:+.1%} (empirical AOV) vs {a_mod:+.1%} (model AOV)",
+        as_of=backtest_as_of,
+        r_emp=_f(errs[("empirical", "empirical")]["repurchasers"]),
+        r_mod=_f(errs[("model", "model")]["repurchasers"]),
+        rate=rate,
+        a_emp=_f(errs[(rate, "empirical")]["revenue"]),
+        a_mod=_f(errs[(rate, "model")]["revenue"]),
+    )
+    return EstimatorChoice(rate, aov, reason, {"as_of": backtest_as_of, "errors": shown})
+
+
+def _f(v: object) -> float:
+    return float(v) if isinstance(v, (int, float)) else math.nan
+
+
+def split_target(
+    target: float, share: float | None, new_revenue: float | None, past_share: float | None
+) -> tuple[float, float, str]:
+    """(new members' part, existing members' part, how the split was made)."""
+    if new_revenue is not None:
+        return new_revenue, target - new_revenue, _("new members' part as given")
+    if share is not None:
+        return target * share, target * (1 - share), _("new members' share as given ({share:.0%})", share=share)
+    s = past_share or 0.0
+    return (
+        target * s,
+        target * (1 - s),
+        _("new members' share of member revenue in the last past period ({share:.1%})", share=s),
+    )
+
+
+def plan_cells(cells: Sequence[CellEstimate], existing_target: float) -> list[dict[str, Any]]:
+    """Each cell with its share of the existing members' target (by status-quo revenue) and its gap."""
+    sq = sum(c.revenue for c in cells)
+    out = []
+    for c in cells:
+        d = c.to_dict()
+        target = existing_target * c.revenue / sq if sq > 0 else existing_target / max(len(cells), 1)
+        d["target_revenue"] = round(target, 2)
+        d["gap"] = round(target - c.revenue, 2)
+        out.append(d)
+    return out
+
+
+def status_quo(cells: Sequence[CellEstimate]) -> dict[str, Any]:
+    reps, reps_sd, rev, rev_sd = est.totals(cells)
+    members = sum(c.members for c in cells)
+    return {
+        "members": members,
+        "repurchasers": interval_dict(reps, reps_sd, 1),
+        "revenue": interval_dict(rev, rev_sd),
+        "rate": round(float(reps / members), 4) if members else None,
+        "aov": round(float(rev / reps), 2) if reps else None,
+        "repurchasers_sd": round(reps_sd, 2),
+        "revenue_sd": round(rev_sd, 2),
+    }
+
+
+def solution_figures(
+    sq: Mapping[str, Any], existing_target: float, opts: Sequence[Option], choice: Choice, margin: float
+) -> dict[str, Any]:
+    """Expected contribution (status quo + chosen gains) with its interval, cost, incremental ROI, and the
+    probability that existing members reach their target."""
+    chosen = [opts[i] for i in choice.chosen]
+    gain = sum(o.gain for o in chosen)
+    gain_sd = math.sqrt(sum(o.gain_sd**2 for o in chosen))
+    mean = float(sq["revenue"]["value"]) + gain
+    sd = math.sqrt(float(sq["revenue_sd"]) ** 2 + gain_sd**2)
+    cost = sum(o.cost for o in chosen)
+    roi = (gain * margin - cost) / cost if cost > 0 else None
+    return {
+        "chosen": chosen,
+        "expected_contribution": interval_dict(mean, sd),
+        "incremental": interval_dict(gain, gain_sd),
+        "cost": round(cost, 2),
+        "incremental_roi": round(roi, 3) if roi is not None else None,
+        "probability_of_target": round(float(probability_at_least(existing_target, mean, sd) or 0.0), 4),
+    }
+
+
+def solve_notes(status: str, gap: float, chosen: Sequence[Option], hours: float | None, margin: float) -> list[str]:
+    """What the solution means, in words: the status, where the effects come from, the resources."""
+    notes = []
+    if gap <= 0:
+        notes.append(_("the status quo already reaches the existing members' target: no measure is needed for it"))
+    elif status == "gap_not_closable":
+        notes.append(
+            _(
+                "the measures at hand cannot close the gap of {gap:,.0f}: this is the most they can bring; add "
+                "measures or audiences, or lower the target",
+                gap=gap,
+            )
+        )
+    defaults = sorted({o.measure for o in chosen if o.effect.source == "seed_default"})
+    if defaults:
+        notes.append(
+            _(
+                "effects of {measures} are seed defaults (no measured campaign of their scenario in those "
+                "stages yet): measure them with a control group before relying on them",
+                measures=", ".join(defaults),
+            )
+        )
+    used = sum(o.guide_hours for o in chosen)
+    if hours is not None:
+        notes.append(_("guide hours: {used:,.0f} of {hours:,.0f} available", used=used, hours=hours))
+    notes.append(_("incremental ROI = (incremental revenue × margin {margin:.0%} − cost) / cost", margin=margin))
+    return notes

@@ -1,0 +1,425 @@
+"""`PlannerService(wb)`: the repurchase target planner (seed 004) — history matrix, status quo, target and gap,
+measures and the solver, the phase table, export and review. A thin orchestrator over planner/store.py (SQL) and
+the pure modules (matrix, estimate, measures, solver, phases, planning, review)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from winback.errors import InputError, NotFoundError
+from winback.i18n import _
+from winback.planner import estimate as est
+from winback.planner import matrix, planning, store
+from winback.planner.measures import Offer, PlannerConfig, default_config
+from winback.planner.types import (
+    BacktestResult,
+    CellEstimate,
+    CellFacts,
+    EstimatorChoice,
+    ExportResult,
+    HistoryResult,
+    Period,
+    PlanResult,
+    ReviewResult,
+    SolveResult,
+)
+
+if TYPE_CHECKING:
+    from winback.app import Winback
+    from winback.engine.duckdb_engine import DuckDBEngine
+
+
+def _missing(dates: Sequence[dt.date]) -> NotFoundError:
+    shown = ", ".join(d.isoformat() for d in dates)
+    cmds = "; ".join(f"winback refresh --as-of {d.isoformat()}" for d in dates)
+    return NotFoundError(
+        _(
+            "the planner needs the lifecycle snapshot at {dates} (members and stages at each period's start)",
+            dates=shown,
+        ),
+        hint=_(
+            "Build them with: {commands}; then run `winback refresh` once more so the newest snapshot stays "
+            "everybody's default.",
+            commands=cmds,
+        ),
+    )
+
+
+class PlannerService:
+    def __init__(self, wb: Winback) -> None:
+        self.wb = wb
+
+    # -- shared --------------------------------------------------------------------------------------------------
+    def config(self) -> PlannerConfig:
+        return default_config()
+
+    def _lang(self) -> str:
+        return self.wb.settings.lang
+
+    def _default_as_of(self, db: DuckDBEngine) -> dt.date:
+        last = store.last_order_day(db)
+        if last is None:
+            raise InputError(_("there are no orders to plan from"), hint=_("Import orders first (winback import)."))
+        return min(last + dt.timedelta(days=1), self.wb.now().date() + dt.timedelta(days=1))
+
+    def _labels(
+        self, db: DuckDBEngine, snapshot: dt.date, seen_tiers: Sequence[str]
+    ) -> tuple[list[str], list[dict[str, str]], list[str]]:
+        from winback.lifecycle.rules import load_schemes
+
+        cfg = self.config()
+        scheme = load_schemes()["lifecycle"]
+        stages = matrix.stage_order(scheme.segments, cfg.stages)
+        labels = [{"stage": s, "zh": scheme.label(s, "zh"), "en": scheme.label(s, "en")} for s in stages]
+        tiers = matrix.tier_order(seen_tiers, cfg.tiers, store.tier_spend(db, snapshot))
+        return stages, labels, tiers
+
+    def _facts(self, db: DuckDBEngine, period: Period, dates: set[dt.date]) -> list[CellFacts]:
+        if period.start not in dates:
+            raise _missing([period.start])
+        return store.cell_facts(db, period.start, period.start, period.end)
+
+    # -- history -------------------------------------------------------------------------------------------------
+    def history(
+        self,
+        *,
+        years: int = 3,
+        by: Sequence[str] = ("stage", "tier"),
+        as_of: dt.date | None = None,
+        period: Period | None = None,
+        export: Path | None = None,
+    ) -> HistoryResult:
+        """Members at each past period's start by stage × tier, repurchasers, rate, AOV, contribution, change."""
+        if years < 1 or years > 20:
+            raise InputError(_("--years must be between 1 and 20, got {n}", n=years), hint=_("For example --years 3."))
+        bad = [b for b in by if b not in ("stage", "tier")]
+        if bad:
+            raise InputError(
+                _("--by takes stage, tier or both, not {bad}", bad=", ".join(bad)),
+                hint=_("For example --by stage,tier."),
+            )
+        db = self.wb.db(write=False)
+        dates = set(store.snapshot_dates(db))
+        first = self._first_order(db)
+        if period is not None:
+            periods = [period]
+        else:
+            end = as_of or self._default_as_of(db)
+            periods = [p for p in matrix.past_periods(end, 365, years) if first is None or p.start > first]
+        missing = sorted({p.start for p in periods} - dates)
+        if missing:
+            raise _missing(missing)
+        rows = [(p, store.cell_facts(db, p.start, p.start, p.end)) for p in periods]
+        seen = {c.tier for _, cells in rows for c in cells}
+        stages, labels, tiers = self._labels(db, periods[-1].start, sorted(seen))
+        notes = (
+            []
+            if period is not None or len(periods) == years
+            else [
+                _(
+                    "{n} of {years} periods shown: the earlier ones start before the first order",
+                    n=len(periods),
+                    years=years,
+                )
+            ]
+        )
+        result = HistoryResult(matrix.history(rows, stages, tiers, list(by)), labels, tiers, notes)
+        if export is not None:
+            from winback.planner.export import write_history
+
+            write_history(result, Path(export), self._lang())
+        return result
+
+    def _first_order(self, db: DuckDBEngine) -> dt.date | None:
+        return store.first_order_day(db)
+
+    # -- the status quo ------------------------------------------------------------------------------------------
+    def _estimate(
+        self, db: DuckDBEngine, as_of: dt.date, days: int, dates: set[dt.date]
+    ) -> dict[tuple[str, str], list[CellEstimate]]:
+        """Every estimator combination's cells at `as_of` for a period of `days`."""
+        if as_of not in dates:
+            raise _missing([as_of])
+        targets = {(c.stage, c.tier): c.members for c in store.cell_facts(db, as_of, as_of, as_of)}
+        first = store.first_order_day(db)
+        past = [p for p in matrix.past_periods(as_of, days, 2) if first is None or p.start >= first]
+        have = [p for p in past if p.start in dates]
+        if not have or have[-1] != past[-1]:
+            raise _missing([p.start for p in past if p.start not in dates][-1:] or [past[-1].start])
+        history = [store.cell_facts(db, p.start, p.start, p.end) for p in have]
+        emp = est.empirical(history, targets)
+        mod = self._model(db, as_of, days, targets, emp)
+        return planning.candidates(emp, mod)
+
+    @staticmethod
+    def _model(
+        db: DuckDBEngine,
+        as_of: dt.date,
+        days: int,
+        targets: dict[tuple[str, str], int],
+        fallback: dict[tuple[str, str], est.Parts],
+    ) -> dict[tuple[str, str], est.Parts]:
+        name, params, inputs = store.model_inputs(db, as_of)
+        model = est.purchase_model(name, params) if name and params else None
+        return est.model_parts(model, days, inputs, targets, fallback)
+
+    def backtest(self, *, as_of: dt.date, days: int = 365) -> BacktestResult:
+        """Every estimator at `as_of` against what happened in [as_of, as_of + days): total and cell errors."""
+        db = self.wb.db(write=False)
+        dates = set(store.snapshot_dates(db))
+        cands = self._estimate(db, as_of, days, dates)
+        period = Period(as_of, as_of + dt.timedelta(days=days))
+        actual = store.cell_facts(db, as_of, period.start, period.end)
+        errors = {f"{r}+{a}": est.errors(cells, actual) for (r, a), cells in cands.items()}
+        choice = planning.choose(cands, actual, as_of.isoformat())
+        return BacktestResult(as_of, period, errors, choice, actual, {f"{r}+{a}": c for (r, a), c in cands.items()})
+
+    def _choose(self, db: DuckDBEngine, as_of: dt.date, days: int, dates: set[dt.date]) -> EstimatorChoice:
+        back = as_of - dt.timedelta(days=days) if not 365 <= days <= 366 else matrix.add_years(as_of, -1)
+        try:
+            cands = self._estimate(db, back, days, dates)
+        except NotFoundError:
+            return planning.choose(None, None, None)
+        actual = store.cell_facts(db, back, back, as_of)
+        return planning.choose(cands, actual, back.isoformat())
+
+    # -- create ---------------------------------------------------------------------------------------------------
+    def create(
+        self,
+        period: Period,
+        *,
+        target_revenue: float,
+        as_of: dt.date | None = None,
+        new_member_share: float | None = None,
+        new_member_revenue: float | None = None,
+        what_ifs: Sequence[str] = (),
+        promotion: str | None = None,
+    ) -> PlanResult:
+        """The target, the status quo of the existing members (registered before the as-of), the gap per cell and
+        in total; what-ifs tied to measures; the plan is kept in the warehouse (`plan_id`)."""
+        from winback.planner.measures import parse_what_if
+        from winback.planner.phases import promotion_in
+
+        self._check_target(target_revenue, new_member_share, new_member_revenue)
+        db = self.wb.db(write=False)
+        as_of = as_of or min(period.start, self._default_as_of(db))
+        dates = set(store.snapshot_dates(db))
+        days = period.days
+        choice = self._choose(db, as_of, days, dates)
+        cells = self._estimate(db, as_of, days, dates)[(choice.repurchasers, choice.aov)]
+        seen = sorted({c.tier for c in cells})
+        stages, labels, tiers = self._labels(db, as_of, seen)
+        cells = self._ordered(cells, stages, tiers)
+        past = matrix.past_periods(as_of, days, 1)[0]
+        existing_past = (
+            sum(c.revenue for c in store.cell_facts(db, past.start, past.start, past.end))
+            if (past.start in dates)
+            else 0.0
+        )
+        total_past = store.member_revenue(db, past.start, past.end)
+        past_share = 1 - existing_past / total_past if total_past > 0 and existing_past > 0 else None
+        new_part, existing_target, split_note = planning.split_target(
+            target_revenue, new_member_share, new_member_revenue, past_share
+        )
+        sq = planning.status_quo(cells)
+        cfg = self.config()
+        parsed = [parse_what_if(w, cfg, cells) for w in what_ifs]
+        notes = [split_note, choice.reason]
+        if as_of < period.start:
+            notes.append(
+                _(
+                    "cells are the members at the as-of {as_of}; the period starts {days} days later (members "
+                    "who join in between count as new members)",
+                    as_of=as_of.isoformat(),
+                    days=(period.start - as_of).days,
+                )
+            )
+        db = self.wb.db()
+        plan_id = f"P{self.wb.now():%Y%m%d}-{store.plan_count(db) + 1:03d}"
+        result = PlanResult(
+            plan_id, period, as_of, float(target_revenue), new_part, existing_target, choice, sq,
+            existing_target - float(sq["revenue"]["value"]), planning.plan_cells(cells, existing_target),
+            promotion_in(cfg.promotions, period, promotion), parsed, labels, tiers, notes, self.wb.now(),
+        )  # fmt: skip
+        if parsed:  # a what-if whose stated change its measure cannot deliver is refused before anything is kept
+            self._options(result.to_dict())
+        store.save_plan(db, result.to_dict(), result.created_at or self.wb.now())
+        return result
+
+    @staticmethod
+    def _check_target(target: float, share: float | None, new_revenue: float | None) -> None:
+        if not target or target <= 0:
+            raise InputError(
+                _("--target-revenue must be a positive amount, got {v}", v=target),
+                hint=_("For example --target-revenue 100000000 (yuan)."),
+            )
+        if share is not None and new_revenue is not None:
+            raise InputError(
+                _("give --new-member-share or --new-member-revenue, not both"),
+                hint=_("The share is of the target; the revenue is in yuan."),
+            )
+        if share is not None and not 0 <= share < 1:
+            raise InputError(
+                _("--new-member-share must be in [0, 1), got {v}", v=share),
+                hint=_("For example --new-member-share 0.3 (30 % from new members)."),
+            )
+        if new_revenue is not None and not 0 <= new_revenue < target:
+            raise InputError(
+                _("--new-member-revenue must be between 0 and the target, got {v}", v=new_revenue),
+                hint=_("The existing members bring the rest of the target."),
+            )
+
+    @staticmethod
+    def _ordered(cells: Sequence[CellEstimate], stages: Sequence[str], tiers: Sequence[str]) -> list[CellEstimate]:
+        rs = {s: i for i, s in enumerate(stages)}
+        rt = {t: i for i, t in enumerate(tiers)}
+        return sorted(cells, key=lambda c: (rs.get(c.stage, len(rs)), rt.get(c.tier, len(rt)), c.tier))
+
+    def _plan(self, plan_id: str) -> dict[str, Any]:
+        body = store.plan_body(self.wb.db(write=False), plan_id)
+        if body is None:
+            known = store.plan_ids(self.wb.db(write=False))[:8]
+            raise NotFoundError(
+                _("there is no plan {plan_id}", plan_id=plan_id),
+                hint=_("Plans: {known}. Make one with `winback plan create`.", known=", ".join(known) or "—"),
+            )
+        return body
+
+    # -- measures and the solver ----------------------------------------------------------------------------------
+    def _offers(self) -> tuple[dict[str, Offer], list[dict[str, Any]], float]:
+        pb = self.wb.campaigns.playbook()
+        window = int(pb.defaults.get("window_days", 14))
+        offers = {
+            sid: Offer(sc.offer.kind, float(sc.offer.value), float(sc.offer.threshold), sc.channel, window)
+            for sid, sc in pb.scenarios.items()
+        }
+        return offers, list(pb.phases), float(pb.defaults.get("margin", 0.6))
+
+    def _options(self, body: dict[str, Any]) -> list[Any]:
+        from winback.planner.measures import WhatIf, check_what_if, options
+
+        cells = [CellEstimate.from_dict(c) for c in body["cells"]]
+        what_ifs = [WhatIf(**w) for w in body.get("what_ifs", [])]
+        offers, _phases, _margin = self._offers()
+        measured = store.campaign_effects(self.wb.db(write=False), self.wb.now())
+        opts = options(self.config(), cells, offers, measured, int(body["period"]["days"]), what_ifs, self._lang())
+        by_key = {(o.measure, o.stage, o.tier): o for o in opts}
+        cell_of = {(c.stage, c.tier): c for c in cells}
+        for w in what_ifs:
+            check_what_if(w, by_key[(w.measure, w.stage, w.tier)], cell_of[(w.stage, w.tier)])
+        return opts
+
+    def solve(self, plan_id: str, *, budget: float | None = None, guide_hours: float | None = None) -> SolveResult:
+        """The measures per cell that close the gap at the least cost (with `budget`: the most contribution within
+        it), within the guide hours available; expected contribution, cost, incremental ROI, P(target)."""
+        from winback.planner.phases import phase_table
+        from winback.planner.solver import solve
+
+        if budget is not None and budget < 0:
+            raise InputError(
+                _("--budget must not be negative, got {v}", v=budget), hint=_("For example --budget 200000.")
+            )
+        body = self._plan(plan_id)
+        opts = self._options(body)
+        cfg = self.config()
+        hours = (
+            guide_hours
+            if guide_hours is not None
+            else cfg.guide_hours_per_guide * store.guides(self.wb.db(write=False))
+        )
+        gap = float(body["gap"])
+        choice = solve(opts, gap=gap, budget=budget, guide_hours=hours)
+        _offers, pb_phases, margin = self._offers()
+        fig = planning.solution_figures(body["status_quo"], float(body["existing_target"]), opts, choice, margin)
+        chosen = fig.pop("chosen")
+        phases = phase_table(cfg.phases, pb_phases, body.get("promotion"), chosen, self._lang())
+        notes = planning.solve_notes(choice.status, gap, chosen, hours, margin)
+        result = SolveResult(
+            plan_id,
+            "budget" if budget is not None else "close_gap",
+            choice.status,
+            gap,
+            budget,
+            hours,
+            chosen,
+            len(opts),
+            fig["expected_contribution"],
+            fig["incremental"],
+            fig["cost"],
+            fig["incremental_roi"],
+            fig["probability_of_target"],
+            phases,
+            notes,
+        )
+        store.save_solution(
+            self.wb.db(), plan_id, result.to_dict(), mode=result.mode, budget=budget, solved_at=self.wb.now()
+        )
+        return result
+
+    # -- export and review ----------------------------------------------------------------------------------------
+    def export(self, plan_id: str, out: Path) -> ExportResult:
+        """The plan as a workbook for the HQ meeting: history, status quo, gap, measures, phase table."""
+        from winback.planner.export import write_plan
+
+        body = self._plan(plan_id)
+        solution = store.latest_solution(self.wb.db(write=False), plan_id)
+        if solution is None:
+            raise InputError(
+                _("plan {plan_id} has not been solved yet: the workbook needs its measures", plan_id=plan_id),
+                hint=_("Run `winback plan solve {plan_id}` first.", plan_id=plan_id),
+            )
+        as_of = dt.date.fromisoformat(body["as_of"])
+        history = self.history(years=2, as_of=as_of) if self._has_history(as_of) else None
+        names = {m.id: m.name(self._lang()) for m in self.config().measures.values()}
+        sheets = write_plan(Path(out), body, solution, history, self._lang(), names)
+        return ExportResult(plan_id, str(out), sheets)
+
+    def _has_history(self, as_of: dt.date) -> bool:
+        try:
+            self.history(years=2, as_of=as_of)
+        except NotFoundError:
+            return False
+        return True
+
+    def review(self, plan_id: str) -> ReviewResult:
+        """Estimate vs target vs actual per cell (members as at the plan's as-of), once the period has data."""
+        from winback.planner.review import review_cells
+
+        body = self._plan(plan_id)
+        db = self.wb.db(write=False)
+        start = dt.date.fromisoformat(body["period"]["start"])
+        end = dt.date.fromisoformat(body["period"]["end"]) + dt.timedelta(days=1)
+        last = store.last_order_day(db)
+        if last is None or last < start:
+            raise InputError(
+                _(
+                    "plan {plan_id}'s period starts {start}; there are no orders in it yet",
+                    plan_id=plan_id,
+                    start=start.isoformat(),
+                ),
+                hint=_("Import the period's orders, then run the review again."),
+            )
+        as_of = dt.date.fromisoformat(body["as_of"])
+        actual = store.cell_facts(db, as_of, start, end)
+        solution = store.latest_solution(db, plan_id) or {}
+        inc: dict[tuple[str, str], float] = {}
+        for o in solution.get("chosen", []):
+            inc[(o["stage"], o["tier"])] = inc.get((o["stage"], o["tier"]), 0.0) + float(o["gain"] or 0)
+        rows, total = review_cells(body["cells"], actual, inc)
+        complete = last >= end - dt.timedelta(days=1)
+        notes = (
+            []
+            if complete
+            else [
+                _(
+                    "the period is not over: orders up to {last} ({share:.0%} of its days)",
+                    last=last.isoformat(),
+                    share=((last - start).days + 1) / max((end - start).days, 1),
+                )
+            ]
+        )
+        period = Period(start, end)
+        return ReviewResult(plan_id, period, last, complete, rows, total, notes)
