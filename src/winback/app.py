@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from winback.outreach.service import OutreachService
     from winback.outreach.task_service import StaffService, TaskService
     from winback.overview.service import OverviewService
+    from winback.planner.service import PlannerService
     from winback.quality.service import QualityService
     from winback.uplift.service import UpliftService
     from winback.warehouse.info import WarehouseInfo
@@ -200,6 +201,12 @@ class Winback:
             return cid, r.members, r.tasks, r.touches
 
         return JourneyService(self, launch=launch, refresh=lambda day: self.lifecycle.refresh(as_of=day))
+
+    @cached_property
+    def planner(self) -> PlannerService:
+        from winback.planner.service import PlannerService
+
+        return PlannerService(self)
 
     @cached_property
     def demo(self) -> DemoService:
