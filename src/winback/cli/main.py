@@ -15,6 +15,7 @@ from winback.cli import (  # noqa: F401  (imported for their @app.command regist
     lifecycle_cmd,
     measure_cmd,
     overview_cmd,
+    plan_cmd,
     quality_cmd,
     rejects_cmd,
     run_cmd,
@@ -22,6 +23,7 @@ from winback.cli import (  # noqa: F401  (imported for their @app.command regist
     staff_cmd,
     tasks_cmd,
     tokens_cmd,
+    uplift_cmd,
     users_cmd,
     warehouse_cmd,
 )
