@@ -93,7 +93,7 @@ PURE_MODULES = frozenset({
     "lifecycle/cycle.py", "lifecycle/modelling.py", "lifecycle/quintiles.py", "lifecycle/results.py",
     "lifecycle/rules.py", "lifecycle/snapshot_sql.py",
     "outreach/channels/contract.py", "outreach/journeys.py", "outreach/leaderboard.py", "outreach/ledger.py",
-    "outreach/pressure.py",
+    "outreach/lunar.py", "outreach/occasions.py", "outreach/pressure.py",
     "outreach/scripts.py", "outreach/tasks.py",
     "quality/metrics.py",
 })  # fmt: skip
