@@ -66,6 +66,7 @@ def test_small_strata_do_not_starve_the_control() -> None:
     assert abs(got[CONTROL] - 300) <= 1
 
 
+@pytest.mark.usefixtures("english")
 def test_assignment_rejects_bad_specs() -> None:
     with pytest.raises(InputError):
         arm_specs(1.0, ["A"])
@@ -95,6 +96,7 @@ def test_check_symbol_catches_every_single_substitution(payload: str, pos: int, 
     assert is_valid(typo) == (typo == code)
 
 
+@pytest.mark.usefixtures("english")
 def test_validate_normalises_and_explains() -> None:
     code = new_codes(1)[0]
     assert validate(display(code).lower()) == code

@@ -36,6 +36,7 @@ def test_clear_winner_is_named() -> None:
     assert all(p["p_holm"] < 0.05 for p in w["pairs"])  # type: ignore[attr-defined]
 
 
+@pytest.mark.usefixtures("english")
 def test_equal_variants_give_no_winner() -> None:
     a = _rows("A", 2000, 0.10, 300, 5)
     b = [{**r, "arm": "B"} for r in a]  # the same outcomes: both beat control, neither beats the other

@@ -10,7 +10,7 @@ import pytest
 from winback.app import Winback
 from winback.campaigns.scenarios import CHANNELS, OFFER_KINDS, Offer, load_playbook, parse_playbook
 from winback.config import Settings
-from winback.errors import ConfigError
+from winback.errors import ConfigError, InputError, NotFoundError
 
 SEED_CN = {"active", "silent", "near_dormant", "hibernating", "lost", "never_purchased"}
 
@@ -39,6 +39,7 @@ def test_offer_labels_and_discounts() -> None:
     assert Offer("gift_pack", 60, 0).discount_on(40) == 40
 
 
+@pytest.mark.usefixtures("english")
 def test_a_brand_file_replaces_the_shipped_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = resources.files("winback").joinpath("rules", "scenarios.toml").read_text(encoding="utf-8")
     own = tmp_path / "mine.toml"
@@ -59,12 +60,34 @@ def test_a_brand_file_replaces_the_shipped_one(tmp_path: Path, monkeypatch: pyte
         ('[[big_promo_phase]]\nid = "p"\nscenario = "nope"\n', "unknown scenario 'nope'"),
     ],
 )
+@pytest.mark.usefixtures("english")
 def test_broken_files_say_what_is_wrong(broken: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_playbook(broken, "broken.toml")
 
 
+@pytest.mark.usefixtures("english")
 def test_wrong_channel_is_named() -> None:
     text = resources.files("winback").joinpath("rules", "scenarios.toml").read_text(encoding="utf-8")
     with pytest.raises(ConfigError, match="channel 'fax'"):
         parse_playbook(text.replace('channel = "sms"', 'channel = "fax"', 1))
+
+
+def test_a_scenario_is_found_by_its_id_its_chinese_or_its_english_name() -> None:
+    pb = load_playbook()
+    assert pb.get("换季上新").id == "season_change"
+    assert pb.get("season change / NEW collection").id == "season_change"  # case and spaces do not matter
+    assert pb.get("S级大促/特卖") is pb.get("Big sale") is pb.get("big_sale")
+    with pytest.raises(NotFoundError, match="没有场景 '大促'") as exc:
+        pb.get("大促")
+    assert "big_sale (S级大促/特卖)" in (exc.value.hint or "")
+
+
+def test_a_name_two_scenarios_share_is_an_error_listing_both() -> None:
+    text = resources.files("winback").joinpath("rules", "scenarios.toml").read_text(encoding="utf-8")
+    twin = text.replace('name_en = "Online GMV"', 'name_en = "Big sale"')
+    pb = parse_playbook(twin, "twin.toml")
+    with pytest.raises(InputError, match="不唯一") as exc:
+        pb.get("big sale")
+    assert "big_sale (S级大促/特卖)" in (exc.value.hint or "") and "online_gmv (提升线上GMV)" in (exc.value.hint or "")
+    assert pb.get("提升线上GMV").id == "online_gmv"

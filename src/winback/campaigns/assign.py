@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from winback.errors import InputError
+from winback.i18n import _
 
 CONTROL = "control"
 
@@ -34,11 +35,16 @@ def member_key(campaign_id: str, member_id: str) -> int:
 def arm_specs(holdout: float, variants: Sequence[str]) -> list[ArmSpec]:
     """Control gets `holdout`; the variants split the rest equally."""
     if not 0.0 <= holdout < 1.0:
-        raise InputError(f"holdout must be in [0, 1), got {holdout}", hint="Use e.g. --holdout 0.1 (10 % control).")
+        raise InputError(
+            _("holdout must be in [0, 1), got {holdout}", holdout=holdout),
+            hint=_("Use e.g. --holdout 0.1 (10 % control)."),
+        )
     if not variants:
-        raise InputError("a campaign needs at least one variant", hint="Give --variant KEY:OFFER.")
+        raise InputError(_("a campaign needs at least one variant"), hint=_("Give --variant KEY:OFFER."))
     if len(set(variants)) != len(variants) or CONTROL in variants:
-        raise InputError(f"variant keys must be unique and not {CONTROL!r}: {list(variants)}")
+        raise InputError(
+            _("variant keys must be unique and not {control!r}: {variants}", control=CONTROL, variants=list(variants))
+        )
     rest = (1.0 - holdout) / len(variants)
     specs = [ArmSpec(CONTROL, holdout)] if holdout > 0 else []
     return specs + [ArmSpec(v, rest) for v in variants]
@@ -48,19 +54,21 @@ def assign(campaign_id: str, members: Iterable[tuple[str, str]], arms: Sequence[
     """member_id → arm key, for (member_id, stratum) pairs."""
     total_share = sum(a.share for a in arms)
     if not arms or abs(total_share - 1.0) > 1e-9 or any(a.share < 0 for a in arms):
-        raise InputError(f"arm shares must be non-negative and add up to 1, got {[(a.key, a.share) for a in arms]}")
+        raise InputError(
+            _("arm shares must be non-negative and add up to 1, got {value}", value=[(a.key, a.share) for a in arms])
+        )
     strata: dict[str, list[tuple[int, str]]] = defaultdict(list)
     seen: set[str] = set()
     for member_id, stratum in members:
         if member_id in seen:
-            raise InputError(f"member {member_id!r} appears twice in the audience")
+            raise InputError(_("member {member_id!r} appears twice in the audience", member_id=member_id))
         seen.add(member_id)
         strata[stratum].append((member_key(campaign_id, member_id), member_id))
     counts = [0] * len(arms)
     dealt = 0
     out: dict[str, str] = {}
     for stratum in sorted(strata, key=lambda s: (member_key(campaign_id, "\x00stratum\x00" + s), s)):
-        for _, member_id in sorted(strata[stratum]):
+        for _rank, member_id in sorted(strata[stratum]):
             dealt += 1
             best = max(range(len(arms)), key=lambda i: (arms[i].share * dealt - counts[i], -i))
             counts[best] += 1

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from winback.campaigns.scenarios import Scenario
+from winback.i18n import N_
 
 CONSENT_COLUMN = {
     "sms": "m.consent_sms",
@@ -20,12 +21,12 @@ CONSENT_COLUMN = {
     "webhook": "NULL::BOOLEAN",  # a generic HTTP hook: no consent column of its own (opt-outs still apply)
 }
 
-EXCLUSION_REASONS = {
-    "opted_out": ("已退订", "opted out of all marketing"),
-    "no_consent": ("该渠道未授权", "no consent for this channel"),
-    "frequency_cap": ("近期已被其他活动触达", "touched by a campaign within the frequency cap"),
-    "held_out_elsewhere": ("是进行中活动的对照组", "in the control group of a running campaign"),
-    "active": ("活跃会员（本场景不打扰）", "active member (this scenario leaves them alone)"),
+EXCLUSION_REASONS = {  # reason -> msgid (rendered with i18n.t where shown)
+    "opted_out": N_("opted out of all marketing"),
+    "no_consent": N_("no consent for this channel"),
+    "frequency_cap": N_("touched by a campaign within the frequency cap"),
+    "held_out_elsewhere": N_("in the control group of a running campaign"),
+    "active": N_("active member (this scenario leaves them alone)"),
 }
 
 

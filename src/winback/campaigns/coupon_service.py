@@ -17,11 +17,7 @@ from winback.campaigns.coupons import display, save_qr, validate
 from winback.campaigns.redeem import Attempt, already_redeemed, batch_codes, decide_batch, refusal, voided
 from winback.campaigns.types import BatchRedeemResult, QrResult, RedeemResult, VoidResult
 from winback.errors import InputError, NotFoundError
-
-
-def say(lang: str, zh: str, en: str) -> str:
-    return zh if lang == "zh" else en
-
+from winback.i18n import _, t
 
 if TYPE_CHECKING:
     from winback.app import Winback
@@ -121,18 +117,16 @@ def void_coupons(
     """Void one coupon (`code`) or every unredeemed coupon of a campaign; who, when and why are kept on each."""
     if (code is None) == (campaign_id is None):
         raise InputError(
-            say(
-                lang, "请给出券码或 --campaign 活动编号（二选一）", "give a coupon code or --campaign ID (one of them)"
-            ),
-            hint="winback coupon void CODE | winback coupon void --campaign C0001",
+            t("give a coupon code or --campaign ID (one of them)", lang),
+            hint=_("winback coupon void CODE | winback coupon void --campaign C0001"),
         )
     if code is not None:
         c = validate(code)
         coupon = store_coupons.coupon(db, c)
         if coupon is None:
             raise NotFoundError(
-                say(lang, f"没有券 {display(c)}", f"unknown coupon {display(c)}"),
-                hint=say(lang, "请核对券码。", "Check the code on the member's coupon or QR."),
+                t("unknown coupon {c}", lang, c=display(c)),
+                hint=t("Check the code on the member's coupon or QR.", lang),
             )
         if coupon.redeemed_at is not None:
             raise already_redeemed(c, (coupon.redeemed_at, coupon.redeemed_order_id, coupon.redeemed_store_id), lang)
@@ -185,7 +179,7 @@ class CouponService:
             code=code,
             campaign_id=campaign_id,
             by=by or operator(),
-            reason=reason or say(self.wb.settings.lang, "手工作废", "voided by hand"),
+            reason=reason or t("voided by hand", self.wb.settings.lang),
             now=now or self.wb.now(),
             lang=self.wb.settings.lang,
         )

@@ -14,6 +14,7 @@ from pathlib import Path
 import segno
 
 from winback.errors import InputError
+from winback.i18n import _
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _INDEX = {c: i for i, c in enumerate(ALPHABET)}
@@ -50,12 +51,18 @@ def validate(code: str) -> str:
     bad = sorted({ch for ch in c if ch not in _INDEX})
     if bad or len(c) != PAYLOAD_LEN + 1:
         raise InputError(
-            f"{code!r} is not a coupon code",
-            hint=f"Codes have {PAYLOAD_LEN + 1} symbols from {ALPHABET} (no 0/O/1/I), e.g. 7KQ2-M9XA-PD4T."
-            + (f" Not allowed here: {''.join(bad)}." if bad else ""),
+            _("{code!r} is not a coupon code", code=code),
+            hint=_(
+                "Codes have {n} symbols from {alphabet} (no 0/O/1/I), e.g. 7KQ2-M9XA-PD4T.",
+                n=PAYLOAD_LEN + 1,
+                alphabet=ALPHABET,
+            )
+            + (" " + _("Not allowed here: {bad}.", bad="".join(bad)) if bad else ""),
         )
     if not is_valid(c):
-        raise InputError(f"{code!r} fails its check symbol", hint="A symbol was probably mistyped; read it again.")
+        raise InputError(
+            _("{code!r} fails its check symbol", code=code), hint=_("A symbol was probably mistyped; read it again.")
+        )
     return c
 
 
@@ -92,6 +99,8 @@ def save_qr(code: str, path: Path | str, scale: int = 8) -> Path:
     """Write the QR as .png or .svg (by suffix)."""
     path = Path(path)
     if path.suffix.lower() not in (".png", ".svg"):
-        raise InputError(f"cannot write a QR image as {path.suffix!r}", hint="Use a .png or .svg file name.")
+        raise InputError(
+            _("cannot write a QR image as {suffix!r}", suffix=path.suffix), hint=_("Use a .png or .svg file name.")
+        )
     qr(code).save(str(path), scale=scale, border=4)
     return path

@@ -18,6 +18,7 @@ from winback.campaigns.coupons import display
 from winback.campaigns.scenarios import Scenario
 from winback.campaigns.types import Campaign, LaunchResult
 from winback.errors import InputError
+from winback.i18n import _
 from winback.outreach.ledger import touch_key
 from winback.outreach.scripts import render
 
@@ -25,8 +26,12 @@ from winback.outreach.scripts import render
 def check_launchable(c: Campaign) -> None:
     if c.status != "draft":
         raise InputError(
-            f"campaign {c.campaign_id} is {c.status}, only a draft can be launched",
-            hint="Its arms are frozen; see `winback campaign show` / `report`. Create a new campaign to run again.",
+            _(
+                "campaign {campaign_id} is {status}, only a draft can be launched",
+                campaign_id=c.campaign_id,
+                status=c.status,
+            ),
+            hint=_("Its arms are frozen; see `winback campaign show` / `report`. Create a new campaign to run again."),
         )
 
 
@@ -34,8 +39,8 @@ def assign_arms(c: Campaign, aud: Audience) -> list[dict[str, Any]]:
     """The audience's members, each with its arm and stratum (store × segment), deterministic per campaign."""
     if not aud.members:
         raise InputError(
-            f"campaign {c.campaign_id} has no members left to launch to",
-            hint="Every matched member was excluded; see the preview (`winback campaign show`).",
+            _("campaign {campaign_id} has no members left to launch to", campaign_id=c.campaign_id),
+            hint=_("Every matched member was excluded; see the preview (`winback campaign show`)."),
         )
     specs = [ArmSpec(CONTROL, c.holdout)] + [ArmSpec(v.variant_key, v.share) for v in c.variants]
     strata = [(m["member_id"], f"{m['store_id']}|{m['segment']}") for m in aud.members]

@@ -17,6 +17,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from winback.i18n import N_
+
 OUTCOMES_SQL = """
     WITH c AS (
         SELECT campaign_id, CAST(CAST(launched_at AS DATE) AS TIMESTAMP) AS window_start,
@@ -92,7 +94,7 @@ def past_response_rates(
 
 # -- the cost model: what the report counts is what the preview forecasts -------------------------------------
 
-COST_MODEL = (
+COST_MODEL = N_(
     "arm members × cost per contact (every assigned member, intention to treat; the control is not contacted) "
     "+ coupon discounts (forecast: expected responders × redemption rate × discount per redemption)"
 )

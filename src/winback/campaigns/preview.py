@@ -16,6 +16,7 @@ from winback.campaigns.outcomes import COST_MODEL, arm_cost, expected_discounts
 from winback.campaigns.scenarios import Playbook
 from winback.campaigns.stats import mde_proportion
 from winback.campaigns.types import CampaignPreview, DraftSpec, Variant
+from winback.i18n import _, t
 
 HOLDOUT_CHOICES = (0.05, 0.1, 0.2, 0.3, 0.5)
 Rates = dict[str, tuple[float, float, str]]  # segment -> (treated rate, baseline rate, source)
@@ -136,7 +137,7 @@ def expected_outcome(
         "contact_cost": contact_cost,
         "expected_discounts": discounts,
         "cost": cost,
-        "cost_model": COST_MODEL,
+        "cost_model": _(COST_MODEL),
         "expected_incremental_roi": (inc * margin - cost) / cost if cost > 0 else None,
         "rate_sources": sorted({r["rate_source"] for r in rows}),
         "redemption_rate": redemption[0],
@@ -225,8 +226,7 @@ def build_preview(
         as_of=aud.as_of.isoformat(),
         matched=aud.matched,
         excluded=[
-            {"reason": k, "members": v, "explain": EXCLUSION_REASONS[k][0 if lang == "zh" else 1]}
-            for k, v in aud.excluded.items()
+            {"reason": k, "members": v, "explain": t(EXCLUSION_REASONS[k], lang)} for k, v in aud.excluded.items()
         ],
         frequency_cap_days=spec.frequency_cap_days,
         consent_unknown=aud.consent_unknown,

@@ -24,6 +24,7 @@ from typing import Any
 from winback.campaigns.coupons import display, validate
 from winback.campaigns.types import CouponRow, PaidOrder
 from winback.errors import InputError, NotFoundError, WinbackError
+from winback.i18n import N_, _, t
 
 
 class AlreadyRedeemedError(InputError):
@@ -47,48 +48,43 @@ class Attempt:
     lang: str = "zh"
 
 
-def _t(lang: str, zh: str, en: str) -> str:
-    """A message in the till's language (the pairs below can move into the app's message catalogue)."""
-    return zh if lang == "zh" else en
-
-
 def _at(t: dt.datetime) -> str:
     return f"{t:%Y-%m-%d %H:%M}"
 
 
-_FUTURE_HINT = (
-    "不接受未来时间的订单或核销：请检查订单日期和系统时间（WINBACK_NOW、WINBACK_TZ）。",
-    "Nothing is redeemed in the future: check the order's date and the clock (WINBACK_NOW, WINBACK_TZ).",
-)
+_FUTURE_HINT = N_("Nothing is redeemed in the future: check the order's date and the clock (WINBACK_NOW, WINBACK_TZ).")
 
 
 def already_redeemed(code: str, row: tuple[Any, ...] | None, lang: str = "zh") -> AlreadyRedeemedError:
     """The error for a used code; `row` = (redeemed_at, order id, store id) when known."""
     c = display(code)
     if row and row[0]:
-        zh = f"券 {c} 已于 {_at(row[0])} 核销（订单 {row[1]}，门店 {row[2]}）"
-        en = f"coupon {c} was already redeemed at {_at(row[0])}, order {row[1]}, store {row[2]}"
-    else:
-        zh, en = f"券 {c} 已被核销", f"coupon {c} was already redeemed"
-    return AlreadyRedeemedError(
-        _t(lang, zh, en),
-        hint=_t(
+        message = t(
+            "coupon {c} was already redeemed at {at}, order {order_id}, store {store_id}",
             lang,
-            "每张券只能用一次。请会员出示其他券，或不用券结账。",
-            "A code can be used once. Ask the member for another coupon or proceed without it.",
-        ),
+            c=c,
+            at=_at(row[0]),
+            order_id=row[1],
+            store_id=row[2],
+        )
+    else:
+        message = t("coupon {c} was already redeemed", lang, c=c)
+    return AlreadyRedeemedError(
+        message,
+        hint=t(("A code can be used once. Ask the member for another coupon or proceed without it."), lang),
     )
 
 
 def not_valid_for_order(code: str, order_id: str, lang: str = "zh") -> InputError:
     c = display(code)
     return InputError(
-        _t(lang, f"券 {c} 不适用于此订单（{order_id}）", f"coupon {c} is not valid for this order ({order_id})"),
-        hint=_t(
+        t("coupon {c} is not valid for this order ({order_id})", lang, c=c, order_id=order_id),
+        hint=t(
+            (
+                "A coupon is personal: it is redeemed only on its own member's order. Check the "
+                "code and the order number; if both are right, proceed without the coupon."
+            ),
             lang,
-            "券仅限本人订单使用。请核对券码和订单号；都无误时请不用券结账。",
-            "A coupon is personal: it is redeemed only on its own member's order. Check the code and the order "
-            "number; if both are right, proceed without the coupon.",
         ),
     )
 
@@ -96,8 +92,8 @@ def not_valid_for_order(code: str, order_id: str, lang: str = "zh") -> InputErro
 def voided(coupon: CouponRow, lang: str = "zh") -> CouponVoidedError:
     c, when, why = display(coupon.code), _at(coupon.voided_at or coupon.issued_at), coupon.void_reason or "—"
     return CouponVoidedError(
-        _t(lang, f"券 {c} 已于 {when} 作废（{why}）", f"coupon {c} was voided at {when} ({why})"),
-        hint=_t(lang, "作废的券不能核销；请不用券结账。", "A voided coupon cannot be redeemed; proceed without it."),
+        t("coupon {c} was voided at {when} ({why})", lang, c=c, when=when, why=why),
+        hint=t("A voided coupon cannot be redeemed; proceed without it.", lang),
     )
 
 
@@ -105,21 +101,13 @@ def _store_refusal(a: Attempt, store_known: bool) -> WinbackError | None:
     lang = a.lang
     if not a.store_id or not a.store_id.strip():
         return InputError(
-            _t(lang, "核销必须填写门店（--store 为空）", "a store is required to redeem a coupon (--store was empty)"),
-            hint=_t(
-                lang,
-                "请填写收银台所在门店的编号（--store S001），与门店文件一致。",
-                "Give the store id of the till (--store S001), as in the stores file.",
-            ),
+            t("a store is required to redeem a coupon (--store was empty)", lang),
+            hint=t("Give the store id of the till (--store S001), as in the stores file.", lang),
         )
     if not store_known:
         return NotFoundError(
-            _t(lang, f"没有门店 {a.store_id!r}", f"unknown store {a.store_id!r}"),
-            hint=_t(
-                lang,
-                "请填写本品牌的门店编号（winback import stores … 导入门店）。",
-                "Give a store id of the brand (winback import stores … loads them).",
-            ),
+            t("unknown store {store_id!r}", lang, store_id=a.store_id),
+            hint=t("Give a store id of the brand (winback import stores … loads them).", lang),
         )
     return None
 
@@ -128,23 +116,23 @@ def _order_refusal(a: Attempt, coupon: CouponRow, order: PaidOrder | None) -> Wi
     lang = a.lang
     if order is None:
         return NotFoundError(
-            _t(lang, f"没有已付款订单 {a.order_id!r}", f"no paid order {a.order_id!r}"),
-            hint=_t(
-                lang,
-                "请先导入收银订单（winback import orders …），再按订单号核销。",
-                "Import the till's order first (winback import orders …), then redeem against its order number.",
+            t("no paid order {order_id!r}", lang, order_id=a.order_id),
+            hint=t(
+                ("Import the till's order first (winback import orders …), then redeem against its order number."), lang
             ),
         )
     if order.member_id != coupon.member_id:
         return not_valid_for_order(coupon.code, a.order_id, lang)
     if order.store_id and str(order.store_id) != a.store_id:
         return InputError(
-            _t(
+            t(
+                "order {order_id} was placed at store {store_id}, not {store_id2}",
                 lang,
-                f"订单 {a.order_id} 在门店 {order.store_id} 付款，不是 {a.store_id}",
-                f"order {a.order_id} was placed at store {order.store_id}, not {a.store_id}",
+                order_id=a.order_id,
+                store_id=order.store_id,
+                store_id2=a.store_id,
             ),
-            hint=_t(lang, "请填写订单付款的门店（--store）。", "Give the store where the order was paid (--store)."),
+            hint=t("Give the store where the order was paid (--store).", lang),
         )
     return None
 
@@ -153,48 +141,53 @@ def _time_refusal(a: Attempt, coupon: CouponRow, order: PaidOrder) -> WinbackErr
     lang, c, ordered_at = a.lang, display(coupon.code), order.ordered_at
     if ordered_at > a.now:
         return InputError(
-            _t(
+            t(
+                "order {order_id} is dated {ordered_at}, after the brand's now ({now})",
                 lang,
-                f"订单 {a.order_id} 的时间 {_at(ordered_at)} 晚于品牌当前时间（{_at(a.now)}）",
-                f"order {a.order_id} is dated {_at(ordered_at)}, after the brand's now ({_at(a.now)})",
+                order_id=a.order_id,
+                ordered_at=_at(ordered_at),
+                now=_at(a.now),
             ),
-            hint=_t(lang, *_FUTURE_HINT),
+            hint=t(_FUTURE_HINT, lang),
         )
     if a.at > a.now:
         return InputError(
-            _t(
-                lang,
-                f"核销时间 {_at(a.at)} 晚于品牌当前时间（{_at(a.now)}）",
-                f"the redemption time {_at(a.at)} is after the brand's now ({_at(a.now)})",
-            ),
-            hint=_t(lang, *_FUTURE_HINT),
+            t("the redemption time {at} is after the brand's now ({now})", lang, at=_at(a.at), now=_at(a.now)),
+            hint=t(_FUTURE_HINT, lang),
         )
     if ordered_at > a.at:
         return InputError(
-            _t(
+            t(
+                "order {order_id} ({ordered_at}) is later than its redemption ({at})",
                 lang,
-                f"订单 {a.order_id}（{_at(ordered_at)}）晚于核销时间（{_at(a.at)}）",
-                f"order {a.order_id} ({_at(ordered_at)}) is later than its redemption ({_at(a.at)})",
+                order_id=a.order_id,
+                ordered_at=_at(ordered_at),
+                at=_at(a.at),
             ),
-            hint=_t(lang, "券在订单付款时或之后核销。", "A coupon is redeemed when (or after) the order is paid."),
+            hint=t("A coupon is redeemed when (or after) the order is paid.", lang),
         )
     if a.at > coupon.expires_at:
         return InputError(
-            _t(
+            t(
+                "coupon {c} expired on {expires_at}; it is {at}",
                 lang,
-                f"券 {c} 已于 {_at(coupon.expires_at)} 过期；现在是 {_at(a.at)}",
-                f"coupon {c} expired on {_at(coupon.expires_at)}; it is {_at(a.at)}",
+                c=c,
+                expires_at=_at(coupon.expires_at),
+                at=_at(a.at),
             ),
-            hint=_t(lang, "过期的券不能核销。", "An expired coupon cannot be redeemed."),
+            hint=t("An expired coupon cannot be redeemed.", lang),
         )
     if ordered_at.date() < coupon.issued_at.date():  # by day: exports often carry the date only (00:00)
         return InputError(
-            _t(
+            t(
+                "order {order_id} ({ordered_at}) is older than coupon {c} (issued {issued_at})",
                 lang,
-                f"订单 {a.order_id}（{_at(ordered_at)}）早于券 {c} 的发放时间（{_at(coupon.issued_at)}）",
-                f"order {a.order_id} ({_at(ordered_at)}) is older than coupon {c} (issued {_at(coupon.issued_at)})",
+                order_id=a.order_id,
+                ordered_at=_at(ordered_at),
+                c=c,
+                issued_at=_at(coupon.issued_at),
             ),
-            hint=_t(lang, "券只能用于发放之后的订单。", "Redeem coupons on orders placed after issue."),
+            hint=t("Redeem coupons on orders placed after issue.", lang),
         )
     return None
 
@@ -210,8 +203,8 @@ def refusal(
     lang = a.lang
     if coupon is None:
         return NotFoundError(
-            _t(lang, f"没有券 {display(a.code)}", f"unknown coupon {display(a.code)}"),
-            hint=_t(lang, "请核对会员券面或二维码上的券码。", "Check the code on the member's coupon or QR."),
+            t("unknown coupon {c}", lang, c=display(a.code)),
+            hint=t("Check the code on the member's coupon or QR.", lang),
         )
     if coupon.redeemed_at is not None:
         row = (coupon.redeemed_at, coupon.redeemed_order_id, coupon.redeemed_store_id)
@@ -225,30 +218,29 @@ def refusal(
     found = _time_refusal(a, coupon, order)
     if found is not None:
         return found
-    t = coupon.offer.threshold
-    if order.amount < t:
+    threshold = coupon.offer.threshold
+    if order.amount < threshold:
         return InputError(
-            _t(
+            t(
+                "order {order_id} is ¥{amount:,.2f}, below the coupon's threshold of ¥{threshold:,.2f}",
                 lang,
-                f"订单 {a.order_id} 金额 ¥{order.amount:,.2f}，低于券的使用门槛 ¥{t:,.2f}",
-                f"order {a.order_id} is ¥{order.amount:,.2f}, below the coupon's threshold of ¥{t:,.2f}",
+                order_id=a.order_id,
+                amount=order.amount,
+                threshold=threshold,
             ),
-            hint=_t(
-                lang,
-                "满减券仅用于达到门槛的订单。",
-                "The coupon applies to orders at or above its threshold (满减门槛).",
-            ),
+            hint=t("The coupon applies to orders at or above its threshold (满减门槛).", lang),
         )
     if used_on_order == a.code:  # redeemed on this very order a moment ago (another till)
         return already_redeemed(a.code, None, lang)
     if used_on_order:
         return InputError(
-            _t(
+            t(
+                "order {order_id} already used coupon {used_on_order}",
                 lang,
-                f"订单 {a.order_id} 已使用券 {display(used_on_order)}",
-                f"order {a.order_id} already used coupon {display(used_on_order)}",
+                order_id=a.order_id,
+                used_on_order=display(used_on_order),
             ),
-            hint=_t(lang, "每笔订单限用一张券。", "One coupon per order."),
+            hint=t("One coupon per order.", lang),
         )
     return None
 
@@ -257,7 +249,7 @@ def batch_codes(items: list[dict[str, Any]]) -> list[str]:
     """The batch's codes, normalised and checked, each at most once."""
     codes = [validate(i["code"]) for i in items]
     if len(set(codes)) != len(codes):
-        raise InputError("a code appears twice in the batch", hint="Each coupon can be redeemed once.")
+        raise InputError(_("a code appears twice in the batch"), hint=_("Each coupon can be redeemed once."))
     return codes
 
 

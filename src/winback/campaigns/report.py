@@ -26,13 +26,14 @@ from winback.campaigns.outcomes import arm_cost, response_window
 from winback.campaigns.stats import Summary, holm, incremental_roi, two_proportions, welch
 from winback.campaigns.types import Campaign, CampaignReport
 from winback.errors import InputError
+from winback.i18n import N_, _
 
-WINNER_RULE = (
+WINNER_RULE = N_(
     "a variant wins only if its revenue per member beats every other variant and the control with "
     "Holm-corrected p < 0.05 and a 95% CI excluding 0"
 )
 BY_COLUMNS = {"store": "store_id", "guide": "guide_id", "segment": "segment"}
-METHOD = "intention to treat; Welch CI for revenue, two-proportion z for responders; Holm across variants"
+METHOD = N_("intention to treat; Welch CI for revenue, two-proportion z for responders; Holm across variants")
 
 
 def _arm_stats(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -93,7 +94,7 @@ def pick_winner(
 ) -> dict[str, Any]:
     variants = [a for a in by_arm if a != CONTROL]
     if len(variants) < 2:
-        return {"rule": WINNER_RULE, "winner": None, "reason": "one variant: nothing to compare between variants"}
+        return {"rule": _(WINNER_RULE), "winner": None, "reason": _("one variant: nothing to compare between variants")}
     pairs = []
     for a, b in combinations(variants, 2):
         d = welch(Summary.of([r["revenue"] for r in by_arm[a]]), Summary.of([r["revenue"] for r in by_arm[b]]), alpha)
@@ -115,8 +116,12 @@ def pick_winner(
             and vs_control["revenue_per_member_diff"] > 0
         ):
             winner = v
-    reason = f"{winner} meets the rule" if winner else "no variant meets the rule: keep testing or pick on cost"
-    return {"rule": WINNER_RULE, "winner": winner, "reason": reason, "pairs": pairs}
+    reason = (
+        _("{winner} meets the rule", winner=winner)
+        if winner
+        else _("no variant meets the rule: keep testing or pick on cost")
+    )
+    return {"rule": _(WINNER_RULE), "winner": winner, "reason": reason, "pairs": pairs}
 
 
 def compare_arms(
@@ -138,11 +143,11 @@ def compare_arms(
 def check_reportable(c: Campaign, by: str | None) -> None:
     if c.status == "draft":
         raise InputError(
-            f"campaign {c.campaign_id} is a draft: nothing to report yet",
-            hint=f"Launch it first: winback campaign launch {c.campaign_id}.",
+            _("campaign {campaign_id} is a draft: nothing to report yet", campaign_id=c.campaign_id),
+            hint=_("Launch it first: winback campaign launch {campaign_id}.", campaign_id=c.campaign_id),
         )
     if by is not None and by not in BY_COLUMNS:
-        raise InputError(f"cannot break down by {by!r}", hint="Use --by store, guide or segment.")
+        raise InputError(_("cannot break down by {by!r}", by=by), hint=_("Use --by store, guide or segment."))
 
 
 def breakdown(
@@ -175,7 +180,7 @@ def build_report(
         window_end=window_end,
         window_complete=now >= window_end,
         alpha=alpha,
-        method=METHOD,
+        method=_(METHOD),
         arms=main["arms"],
         versus_control=main["versus_control"],
         all_treated_vs_control=main["all_treated_vs_control"],

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from winback.campaigns.scenarios import OFFER_KINDS, Offer, Playbook
 from winback.campaigns.types import CampaignRequest, DraftSpec, Variant
 from winback.errors import InputError
+from winback.i18n import _
 
 _WINDOW = re.compile(r"^\s*(\d+)\s*([dw]?)\s*$", re.IGNORECASE)
 _KEY = re.compile(r"^[A-Za-z0-9_\-]{1,20}$")
@@ -24,7 +25,9 @@ def parse_window(text: str | int) -> int:
     """'14d', '2w', '14' → days."""
     m = _WINDOW.match(str(text))
     if not m or int(m.group(1)) <= 0:
-        raise InputError(f"cannot read the window {text!r}", hint="Give days or weeks, e.g. --window 14d or 2w.")
+        raise InputError(
+            _("cannot read the window {text!r}", text=text), hint=_("Give days or weeks, e.g. --window 14d or 2w.")
+        )
     return int(m.group(1)) * (7 if m.group(2).lower() == "w" else 1)
 
 
@@ -34,22 +37,28 @@ def parse_variant(text: str, default: Offer) -> Variant:
     key = parts[0]
     if not _KEY.match(key) or key == "control":
         raise InputError(
-            f"variant key {key!r} in {text!r} is not allowed",
-            hint="Use a short key of letters/digits (A, B, v30 …); 'control' is reserved for the holdout.",
+            _("variant key {key!r} in {text!r} is not allowed", key=key, text=text),
+            hint=_("Use a short key of letters/digits (A, B, v30 …); 'control' is reserved for the holdout."),
         )
     if len(parts) == 1:
         return Variant(key, default)
     kind = parts[1]
     if kind not in OFFER_KINDS:
-        raise InputError(f"offer kind {kind!r} in {text!r} is unknown", hint=f"Use one of {', '.join(OFFER_KINDS)}.")
+        raise InputError(
+            _("offer kind {kind!r} in {text!r} is unknown", kind=kind, text=text),
+            hint=_("Use one of {offer_kinds}.", offer_kinds=", ".join(OFFER_KINDS)),
+        )
     try:
         value = float(parts[2]) if len(parts) > 2 else default.value
         threshold = float(parts[3]) if len(parts) > 3 else default.threshold
     except ValueError:
-        raise InputError(f"offer value/threshold in {text!r} must be numbers", hint="e.g. A:voucher:30:150") from None
+        raise InputError(
+            _("offer value/threshold in {text!r} must be numbers", text=text), hint=_("e.g. A:voucher:30:150")
+        ) from None
     if len(parts) > 4 or value < 0 or threshold < 0:
         raise InputError(
-            f"cannot read variant {text!r}", hint="Format KEY:KIND:VALUE:THRESHOLD, e.g. A:voucher:30:150."
+            _("cannot read variant {text!r}", text=text),
+            hint=_("Format KEY:KIND:VALUE:THRESHOLD, e.g. A:voucher:30:150."),
         )
     return Variant(key, Offer(kind, value, threshold))
 
@@ -69,25 +78,32 @@ def check_request(request: CampaignRequest, playbook: Playbook) -> DraftSpec:
     if request.channel is not None:
         if request.channel not in SEND_CHANNELS:
             raise InputError(
-                f"未知的渠道 {request.channel!r} / unknown channel {request.channel!r}",
-                hint=f"可用 / one of: {', '.join(SEND_CHANNELS)} (configure it in the channels file: docs/outreach.md)",
+                _("unknown channel {channel!r}", channel=request.channel),
+                hint=_(
+                    "Use one of: {channels} (configure it in the channels file: docs/outreach.md).",
+                    channels=", ".join(SEND_CHANNELS),
+                ),
             )
         sc = dataclasses.replace(sc, channel=request.channel)
     d = playbook.defaults
     holdout = float(d.get("holdout", 0.1) if request.holdout is None else request.holdout)
     if not 0.0 < holdout < 1.0:
         raise InputError(
-            f"holdout must be between 0 and 1 (exclusive), got {holdout}",
-            hint="Without a control group nothing can be proven; use e.g. --holdout 0.1.",
+            _("holdout must be between 0 and 1 (exclusive), got {holdout}", holdout=holdout),
+            hint=_("Without a control group nothing can be proven; use e.g. --holdout 0.1."),
         )
     window_days = parse_window(request.window if request.window is not None else d.get("window_days", 14))
     cost = float(d.get("cost_per_contact", 1.0) if request.cost_per_contact is None else request.cost_per_contact)
     margin = float(d.get("margin", 0.6) if request.margin is None else request.margin)
     if cost < 0 or not 0 < margin <= 1:
-        raise InputError(f"cost per contact must be >= 0 and margin in (0, 1]; got {cost} and {margin}")
+        raise InputError(
+            _("cost per contact must be >= 0 and margin in (0, 1]; got {cost} and {margin}", cost=cost, margin=margin)
+        )
     variants = [parse_variant(v, sc.offer) for v in (request.variants or ["A"])]
     if len({v.key for v in variants}) != len(variants):
-        raise InputError(f"variant keys repeat: {[v.key for v in variants]}", hint="Give each variant its own key.")
+        raise InputError(
+            _("variant keys repeat: {value}", value=[v.key for v in variants]), hint=_("Give each variant its own key.")
+        )
     return DraftSpec(
         scenario=sc,
         stores=list(request.stores) if request.stores else None,
@@ -110,4 +126,7 @@ def check_stores(stores: list[str] | None, known: Iterable[str | None]) -> None:
     unknown = [s for s in stores if s not in have]
     if unknown:
         shown = ", ".join(sorted(str(k) for k in have if k)[:30])
-        raise InputError(f"unknown store(s): {', '.join(unknown)}", hint=f"Stores in the snapshot: {shown}.")
+        raise InputError(
+            _("unknown store(s): {unknown}", unknown=", ".join(unknown)),
+            hint=_("Stores in the snapshot: {shown}.", shown=shown),
+        )

@@ -8,28 +8,25 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from winback.errors import ConfigError, NotFoundError
+from winback.errors import ConfigError, InputError, NotFoundError
+from winback.i18n import N_, _, t
 
 OFFER_KINDS = ("voucher", "discount", "gift_pack", "points", "none")
 MAX_PLAYBOOK_BYTES = 1_048_576  # a scenarios file is refused above 1 MiB (docs/lifecycle.md, limits)
-# zh first, then en; `{where}` names the file.
-LIMIT_MESSAGES: dict[str, tuple[str, str]] = {
-    "bytes": (
-        "{where}：场景规则文件 {size:,} 字节，超过上限 {limit:,} 字节",
-        "{where}: the scenarios file is {size:,} bytes, over the limit of {limit:,} bytes",
-    ),
-    "recursion": (
-        "{where}：嵌套过深，无法解析（Python 递归上限）",
-        "{where}: nested too deeply to parse (Python's recursion limit)",
-    ),
+# `{where}` names the file (msgids; the Chinese is in i18n/zh/campaigns.po)
+LIMIT_MESSAGES: dict[str, str] = {
+    "bytes": N_("{where}: the scenarios file is {size:,} bytes, over the limit of {limit:,} bytes"),
+    "recursion": N_("{where}: nested too deeply to parse (Python's recursion limit)"),
 }
-LIMIT_HINT = "请简化该文件（上限见 docs/lifecycle.md）。 / Simplify the file (limits: docs/lifecycle.md)."
+LIMIT_HINT = N_("Simplify the file (limits: docs/lifecycle.md).")
+
+
+def _name_key(name: str) -> str:
+    return "".join(name.split()).casefold()
 
 
 def _limit(key: str, where: str, size: int = 0, limit: int = 0) -> ConfigError:
-    zh, en = LIMIT_MESSAGES[key]
-    fields = {"where": where, "size": size, "limit": limit}
-    return ConfigError(f"{zh.format(**fields)} / {en.format(**fields)}", hint=LIMIT_HINT)
+    return ConfigError(_(LIMIT_MESSAGES[key], where=where, size=size, limit=limit), hint=_(LIMIT_HINT))
 
 
 CHANNELS = ("guide_task", "sms", "wecom", "email")
@@ -43,17 +40,17 @@ class Offer:
 
     def label(self, lang: str = "zh") -> str:
         if self.kind == "voucher":
-            base = f"{self.value:g}元代金券" if lang == "zh" else f"a ¥{self.value:g} voucher"
-        elif self.kind == "discount":
-            base = f"{(100 - self.value) / 10:g}折券" if lang == "zh" else f"{self.value:g}% off"
+            base = t("a ¥{value:g} voucher", lang, value=self.value)
+        elif self.kind == "discount":  # Chinese names the share paid (8.5折), English the share off (15% off)
+            base = f"{(100 - self.value) / 10:g}折券" if lang == "zh" else t("{value:g}% off", "en", value=self.value)
         elif self.kind == "gift_pack":
-            base = f"{self.value:g}元大礼包" if lang == "zh" else f"a ¥{self.value:g} gift pack"
+            base = t("a ¥{value:g} gift pack", lang, value=self.value)
         elif self.kind == "points":
-            base = f"{self.value:g}积分" if lang == "zh" else f"{self.value:g} points"
+            base = t("{value:g} points", lang, value=self.value)
         else:
-            return "关怀" if lang == "zh" else "a care call"
+            return t("a care call", lang)
         if self.threshold > 0:
-            base += f"（满{self.threshold:g}元可用）" if lang == "zh" else f" (on orders of ¥{self.threshold:g}+)"
+            base += t(" (on orders of ¥{threshold:g}+)", lang, threshold=self.threshold)
         return base
 
     def discount_on(self, amount: float) -> float:
@@ -111,12 +108,25 @@ class Playbook:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def get(self, scenario_id: str) -> Scenario:
-        if scenario_id not in self.scenarios:
-            raise NotFoundError(
-                f"no scenario {scenario_id!r}",
-                hint=f"Known scenarios: {', '.join(self.scenarios)} (see `winback scenarios`).",
+        """The scenario named by its id, its Chinese name or its English name (case and spaces ignored)."""
+        if scenario_id in self.scenarios:
+            return self.scenarios[scenario_id]
+        key = _name_key(scenario_id)
+        found = [sc for sc in self.scenarios.values() if key in {_name_key(n) for n in (sc.id, sc.name_zh, sc.name_en)}]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise InputError(
+                _("the scenario name {name!r} is ambiguous", name=scenario_id),
+                hint=_("It names {choices}: give the id.", choices=", ".join(f"{x.id} ({x.name_zh})" for x in found)),
             )
-        return self.scenarios[scenario_id]
+        raise NotFoundError(
+            _("no scenario {scenario_id!r}", scenario_id=scenario_id),
+            hint=_(
+                "Known scenarios: {scenarios} (see `winback scenarios`).",
+                scenarios=", ".join(f"{sc.id} ({sc.name_zh})" for sc in self.scenarios.values()),
+            ),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -155,13 +165,35 @@ def _scenario(raw: dict[str, Any], where: str) -> Scenario:
             ladder_step=raw.get("ladder_step"),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"scenario {raw.get('id', '?')!r} in {where} is incomplete: {exc!r}") from exc
+        raise ConfigError(
+            _("scenario {id!r} in {where} is incomplete: {exc!r}", id=raw.get("id", "?"), where=where, exc=exc)
+        ) from exc
     if offer.kind not in OFFER_KINDS:
-        raise ConfigError(f"scenario {sc.id!r}: offer kind {offer.kind!r} is not one of {OFFER_KINDS}")
+        raise ConfigError(
+            _(
+                "scenario {id!r}: offer kind {kind!r} is not one of {offer_kinds}",
+                id=sc.id,
+                kind=offer.kind,
+                offer_kinds=OFFER_KINDS,
+            )
+        )
     if sc.channel not in CHANNELS:
-        raise ConfigError(f"scenario {sc.id!r}: channel {sc.channel!r} is not one of {CHANNELS}")
+        raise ConfigError(
+            _(
+                "scenario {id!r}: channel {channel!r} is not one of {channels}",
+                id=sc.id,
+                channel=sc.channel,
+                channels=CHANNELS,
+            )
+        )
     if sc.order_by not in ("monetary", "clv", "recency_days"):
-        raise ConfigError(f"scenario {sc.id!r}: order_by {sc.order_by!r} is not monetary, clv or recency_days")
+        raise ConfigError(
+            _(
+                "scenario {id!r}: order_by {order_by!r} is not monetary, clv or recency_days",
+                id=sc.id,
+                order_by=sc.order_by,
+            )
+        )
     return sc
 
 
@@ -171,21 +203,29 @@ def parse_playbook(text: str, where: str = "scenarios.toml") -> Playbook:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where} is not valid TOML: {exc}", hint="Fix the line named above.") from exc
+        raise ConfigError(
+            _("{where} is not valid TOML: {exc}", where=where, exc=exc), hint=_("Fix the line named above.")
+        ) from exc
     except RecursionError:
         raise _limit("recursion", where) from None
     scenarios: dict[str, Scenario] = {}
     for raw in data.get("scenario", []):
         sc = _scenario(raw, where)
         if sc.id in scenarios:
-            raise ConfigError(f"scenario {sc.id!r} is defined twice in {where}")
+            raise ConfigError(_("scenario {id!r} is defined twice in {where}", id=sc.id, where=where))
         scenarios[sc.id] = sc
     defaults = dict(data.get("defaults", {}))
     response = {seg: (float(v["treated"]), float(v["baseline"])) for seg, v in defaults.pop("response", {}).items()}
     phases = list(data.get("big_promo_phase", []))
     for ph in phases:
         if ph.get("scenario") not in scenarios:
-            raise ConfigError(f"big promotion phase {ph.get('id')!r} names unknown scenario {ph.get('scenario')!r}")
+            raise ConfigError(
+                _(
+                    "big promotion phase {id!r} names unknown scenario {scenario!r}",
+                    id=ph.get("id"),
+                    scenario=ph.get("scenario"),
+                )
+            )
     return Playbook(scenarios, phases, defaults, response, where)
 
 
@@ -195,8 +235,8 @@ def load_playbook(path: Path | str | None = None) -> Playbook:
         p = Path(path)
         if not p.exists():
             raise ConfigError(
-                f"scenario rules file {p} does not exist",
-                hint="Fix the path or unset WINBACK_SCENARIOS.",
+                _("scenario rules file {path} does not exist", path=p),
+                hint=_("Fix the path or unset WINBACK_SCENARIOS."),
             )
         if p.stat().st_size > MAX_PLAYBOOK_BYTES:
             raise _limit("bytes", str(p), p.stat().st_size, MAX_PLAYBOOK_BYTES)

@@ -26,13 +26,14 @@ from winback.campaigns.types import (
     CampaignReport,
     CampaignRequest,
     CloseResult,
-    DraftSpec,
     CreateResult,
+    DraftSpec,
     LaunchResult,
     MeasureResult,
 )
 from winback.common.results import Result
 from winback.errors import InputError
+from winback.i18n import _
 
 if TYPE_CHECKING:
     from winback.app import Winback
@@ -131,7 +132,13 @@ class CampaignService:
         db = self.wb.db()
         c = store.get_campaign(db, campaign_id)
         if c.status == "closed":
-            raise InputError(f"campaign {campaign_id} is already closed (at {c.closed_at})")
+            raise InputError(
+                _(
+                    "campaign {campaign_id} is already closed (at {closed_at})",
+                    campaign_id=campaign_id,
+                    closed_at=c.closed_at,
+                )
+            )
         voided = store.close_campaign(db, campaign_id, now or self.wb.now())
         return CloseResult(store.get_campaign(db, campaign_id), voided)
 

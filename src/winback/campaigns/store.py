@@ -24,6 +24,7 @@ from winback.campaigns.types import (
     VariantRow,
 )
 from winback.errors import EngineError, InputError, NotFoundError, outdated_schema
+from winback.i18n import _
 from winback.outreach import store as outreach_store
 
 if TYPE_CHECKING:
@@ -50,8 +51,8 @@ def latest_as_of(db: DuckDBEngine, today: dt.date | None = None) -> dt.date:
     as_of = default_snapshot(db, today)
     if as_of is None:
         raise InputError(
-            "there is no member snapshot yet",
-            hint="Run `winback refresh` after importing members and orders (or `winback demo`), then try again.",
+            _("there is no member snapshot yet"),
+            hint=_("Run `winback refresh` after importing members and orders (or `winback demo`), then try again."),
         )
     return as_of  # type: ignore[no-any-return]
 
@@ -151,8 +152,10 @@ def get_campaign(db: DuckDBEngine, campaign_id: str) -> Campaign:
     if not found:
         ids = [r[0] for r in db.fetchall("SELECT campaign_id FROM campaigns ORDER BY 1 DESC LIMIT 10")]
         raise NotFoundError(
-            f"no campaign {campaign_id!r}",
-            hint=f"Recent campaigns: {', '.join(ids)}." if ids else "Create one with `winback campaign create`.",
+            _("no campaign {campaign_id!r}", campaign_id=campaign_id),
+            hint=_("Recent campaigns: {ids}.", ids=", ".join(ids))
+            if ids
+            else _("Create one with `winback campaign create`."),
         )
     row = found[0]
     variants = dicts(
