@@ -17,6 +17,7 @@ from winback.errors import ConfigError, InputError
 from winback.outreach.journeys import ArmSums, covers_from, load_journeys, parse_journeys, pause_rule, run_moment
 
 runner = CliRunner()
+LADDER = {"ladder_2m", "ladder_4m", "ladder_6m"}
 
 
 def _run(db: str, now: str, *args: str, ok: bool = True) -> Any:
@@ -33,7 +34,7 @@ def test_days_covered_and_the_moment_of_a_run() -> None:
     now = dt.datetime(2026, 11, 21, 15, 30)
     assert run_moment(d, now) == now
     assert run_moment(d - dt.timedelta(days=1), now) == dt.datetime(2026, 11, 20, 9, 0)
-    with pytest.raises(InputError, match="after today"):
+    with pytest.raises(InputError, match=r"after today|之后"):
         run_moment(d + dt.timedelta(days=1), now)
 
 
@@ -59,11 +60,11 @@ def test_a_rung_pauses_only_on_evidence_of_a_negative_incremental_margin() -> No
 def test_the_shipped_journeys_name_scenarios_of_the_playbook() -> None:
     scenarios = load_playbook().scenarios
     journeys = load_journeys()
-    assert [j.scenario for j in journeys] == ["ladder_2m_care_call", "ladder_4m_call_voucher", "ladder_6m_discount"]
+    assert [j.scenario for j in journeys][:3] == ["ladder_2m_care_call", "ladder_4m_call_voucher", "ladder_6m_discount"]
     assert all(j.scenario in scenarios and j.name_zh and j.name_en for j in journeys)
-    with pytest.raises(ConfigError, match="twice"):
+    with pytest.raises(ConfigError, match=r"twice|两次"):
         parse_journeys('[[journey]]\nid="a"\nname_zh="甲"\nname_en="a"\nscenario="x"\n' * 2)
-    with pytest.raises(ConfigError, match="lacks"):
+    with pytest.raises(ConfigError, match=r"lacks|缺少"):
         parse_journeys('[[journey]]\nid="a"\n')
 
 
@@ -73,7 +74,7 @@ def test_run_twice_creates_nothing_and_a_skipped_day_is_caught_up_once(demo_bran
     first = _run(db, "2026-11-21T10:00")
     assert first["day"] == "2026-11-21" and first["created_tasks"] > 0 and first["created_touches"] > 0
     launched = [j for j in first["journeys"] if j["status"] == "launched"]
-    assert len(launched) == 3 and sum(j["tasks"] for j in launched) == first["created_tasks"]
+    assert {j["journey_id"] for j in launched} >= LADDER and sum(j["tasks"] for j in launched) == first["created_tasks"]
     again = _run(db, "2026-11-21T18:00", "--date", "2026-11-21")
     assert (again["created_tasks"], again["created_touches"], again["escalated"]) == (0, 0, 0)
     assert {j["status"] for j in again["journeys"]} == {"covered"}
@@ -84,10 +85,11 @@ def test_run_twice_creates_nothing_and_a_skipped_day_is_caught_up_once(demo_bran
     assert (skipped["created_tasks"], skipped["created_touches"]) == (0, 0)
     assert {j["status"] for j in skipped["journeys"]} == {"covered"}
     err = _run(db, "2026-11-24T11:00", "--date", "2026-11-25", ok=False)
-    assert "after today" in err["error"]["message"]
+    assert "之后" in err["error"]["message"]  # zh by default
     # the history ends on 2026-11-20: nobody bought in the first day's windows, so each rung lost its contact cost
     # with certainty and pauses itself (the campaigns of the 24th are still in their window)
     paused = _run(db, "2026-12-06T10:00")
-    assert {j["status"] for j in paused["journeys"]} == {"paused"}, paused["journeys"]
-    assert all("upper bound" in j["note"] or "上限" in j["note"] for j in paused["journeys"])
-    assert (paused["created_tasks"], paused["created_touches"]) == (0, 0)
+    rungs = [j for j in paused["journeys"] if j["journey_id"] in LADDER]
+    assert {j["status"] for j in rungs} == {"paused"}, paused["journeys"]
+    assert all("upper bound" in j["note"] or "上限" in j["note"] for j in rungs)
+    assert sum(j["tasks"] for j in rungs) == sum(j["touches"] for j in rungs) == 0
