@@ -107,22 +107,41 @@ def test_measure_cost_gives_roi(tmp_path: Path) -> None:
 
 def test_measure_errors_are_clear(tmp_path: Path) -> None:
     f = _csv(tmp_path / "r.csv", "utf-8")
-    res = runner.invoke(app, ["measure", str(f), "--arm", "group", "--control", "x", "--outcome", "消费金额"])
+    res = runner.invoke(
+        app, ["--lang", "en", "measure", str(f), "--arm", "group", "--control", "x", "--outcome", "消费金额"]
+    )
     assert res.exit_code == 2 and "no column 'group'" in res.stderr and "分组" in res.stderr
-    res = runner.invoke(app, ["measure", str(f), "--arm", "分组", "--control", "control", "--outcome", "消费金额"])
+    res = runner.invoke(
+        app, ["--lang", "en", "measure", str(f), "--arm", "分组", "--control", "control", "--outcome", "消费金额"]
+    )
     assert res.exit_code == 2 and "control label 'control' not found" in res.stderr and "offer A" in res.stderr
     res = runner.invoke(
-        app, ["measure", str(f), "--arm", "分组", "--control", "对照 组", "--outcome", "会员编号", "--json"]
+        app,
+        ["--lang", "en", "measure", str(f), "--arm", "分组", "--control", "对照 组", "--outcome", "会员编号", "--json"],
     )
     err = json.loads(res.stdout)["error"]
     assert res.exit_code == 2 and "row 1 (file line 2)" in err["message"] and "M000" in err["message"]
     assert "Traceback" not in res.output
     res = runner.invoke(
         app,
-        ["measure", str(f), "--arm", "分组", "--control", "对照 组", "--outcome", "消费金额", "--encoding", "latin9"],
+        [
+            "--lang",
+            "en",
+            "measure",
+            str(f),
+            "--arm",
+            "分组",
+            "--control",
+            "对照 组",
+            "--outcome",
+            "消费金额",
+            "--encoding",
+            "latin9",
+        ],
     )
     assert res.exit_code == 2 and "unknown encoding" in res.stderr
     res = runner.invoke(
-        app, ["measure", str(tmp_path / "missing.csv"), "--arm", "a", "--control", "c", "--outcome", "o"]
+        app,
+        ["--lang", "en", "measure", str(tmp_path / "missing.csv"), "--arm", "a", "--control", "c", "--outcome", "o"],
     )
     assert res.exit_code == 2 and "no such file" in res.stderr

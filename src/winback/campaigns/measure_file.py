@@ -1,13 +1,17 @@
-"""Service behind `winback measure`: read a file with one row per member and measure every arm vs control."""
+"""Service behind `winback measure`: read a file with one row per member and measure every arm vs control.
+
+The file is streamed (table_file.open_table): batch by batch into `measure.Measurement`, which keeps only the
+per-arm sufficient statistics, so memory does not grow with the file (benchmarks/measure_bench.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from winback.campaigns.measure import measure_columns, numeric_column
-from winback.campaigns.table_file import read_table
+from winback.campaigns.measure import Measurement
+from winback.campaigns.table_file import BATCH_ROWS, open_table
 from winback.campaigns.types import MeasureResult
 from winback.errors import InputError
+from winback.i18n import _
 
 
 def measure_file(
@@ -21,15 +25,20 @@ def measure_file(
     alpha: float = 0.05,
     encoding: str = "auto",
     sheet: str | None = None,
+    batch_rows: int = BATCH_ROWS,
 ) -> MeasureResult:
     if not outcomes:
-        raise InputError("no outcome given", hint="Name at least one numeric column with --outcome COL.")
+        raise InputError(_("no outcome given"), hint=_("Name at least one numeric column with --outcome COL."))
     if not 0.0 < alpha < 1.0:
-        raise InputError(f"alpha must be between 0 and 1, got {alpha}", hint="Use e.g. --alpha 0.05.")
-    table = read_table(path, encoding=encoding, sheet=sheet)
-    if table.rows == 0:
-        raise InputError(f"{Path(path).name} has a header but no rows", hint="Give one row per member.")
-    arms = table.column(arm)
-    values = {o: numeric_column(o, table.column(o), table.header_rows) for o in outcomes}
-    result = measure_columns(arm, arms, control, values, alpha=alpha, cost_per_contact=cost_per_contact, margin=margin)
-    return MeasureResult(**result, file=str(path), rows=table.rows, encoding=table.encoding)
+        raise InputError(_("alpha must be between 0 and 1, got {alpha}", alpha=alpha), hint=_("Use e.g. --alpha 0.05."))
+    outcomes = list(dict.fromkeys(outcomes))
+    with open_table(path, encoding=encoding, sheet=sheet) as table:
+        table.check([arm, *outcomes])
+        m = Measurement(arm, outcomes, table.header_rows)
+        for batch in table.batches([arm, *outcomes], rows=batch_rows):
+            m.add(batch[arm], {o: batch[o] for o in outcomes})
+        encoding_used = table.encoding
+    if m.rows == 0:
+        raise InputError(_("{file} has a header but no rows", file=Path(path).name), hint=_("Give one row per member."))
+    result = m.result(control, alpha=alpha, cost_per_contact=cost_per_contact, margin=margin)
+    return MeasureResult(**result, file=str(path), rows=m.rows, encoding=encoding_used)
