@@ -26,6 +26,7 @@ EXCLUSION_REASONS = {  # reason -> msgid (rendered with i18n.t where shown)
     "no_consent": N_("no consent for this channel"),
     "frequency_cap": N_("touched by a campaign within the frequency cap"),
     "held_out_elsewhere": N_("in the control group of a running campaign"),
+    "on_rung": N_("already on this ladder rung since the last purchase"),
     "active": N_("active member (this scenario leaves them alone)"),
 }
 
@@ -57,18 +58,26 @@ _AUDIENCE_SQL = """
     held AS (
         SELECT DISTINCT cm.member_id FROM campaign_members cm JOIN campaigns c USING (campaign_id)
         WHERE c.status = 'running' AND cm.arm = 'control' AND c.campaign_id <> ?
+    ),
+    rung AS (  -- a ladder rung enrols a member once per silence: either arm of an earlier launch of the scenario
+        SELECT cm.member_id, max(c.launched_at) AS at FROM campaign_members cm JOIN campaigns c USING (campaign_id)
+        WHERE c.scenario = ? AND c.launched_at IS NOT NULL AND c.campaign_id <> ? GROUP BY 1
     )
     SELECT t.*, {consent} IS NULL AS consent_unknown,
            CASE WHEN m.opted_out_at IS NOT NULL THEN 'opted_out'
                 WHEN {consent} = FALSE THEN 'no_consent'
                 WHEN r.member_id IS NOT NULL THEN 'frequency_cap'
                 WHEN h.member_id IS NOT NULL THEN 'held_out_elsewhere'
+                WHEN ? AND g.member_id IS NOT NULL
+                     AND (t.recency_days IS NULL OR CAST(g.at AS DATE) > CAST(? AS DATE) - t.recency_days)
+                     THEN 'on_rung'
                 WHEN ? AND t.segment = 'active' THEN 'active'
            END AS excluded
     FROM target t
     LEFT JOIN members m ON m.member_id = t.member_id
     LEFT JOIN recent r ON r.member_id = t.member_id
     LEFT JOIN held h ON h.member_id = t.member_id
+    LEFT JOIN rung g ON g.member_id = t.member_id
     ORDER BY t.member_id
 """
 
@@ -118,8 +127,9 @@ def audience_sql(
         target_where="AND " + " AND ".join(where) if where else "", consent=CONSENT_COLUMN[scenario.channel]
     )
     cap_from = now - dt.timedelta(days=frequency_cap_days)
-    params = [scenario.target.scheme, as_of, *target_params, cap_from, campaign_id, campaign_id]
-    return sql, [*params, scenario.exclude_active]
+    params = [scenario.target.scheme, as_of, *target_params, cap_from, campaign_id, campaign_id, scenario.id]
+    ladder = scenario.ladder_step is not None
+    return sql, [*params, campaign_id, ladder, as_of, scenario.exclude_active]
 
 
 def split_audience(rows: list[dict[str, Any]], as_of: dt.date) -> Audience:
