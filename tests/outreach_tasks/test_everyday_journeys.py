@@ -152,3 +152,25 @@ def test_points_expiry_and_member_day_on_their_days(demo_brand: Any, tmp_path: P
         for r in _sql(db, "SELECT DISTINCT segment FROM campaign_members WHERE campaign_id = ?", [m["campaign_id"]])
     }
     assert segments <= {"active", "silent", "near_dormant"}  # the scenario's segments narrow the whole base
+
+
+def test_a_ladder_rung_does_not_enrol_a_member_twice_and_close_skips_with_a_reason(
+    demo_brand: Any, tmp_path: Path
+) -> None:
+    db = str(tmp_path / "wb.duckdb")
+    shutil.copy(demo_brand.db_path, db)
+    first = _cli(db, "2026-11-21T10:00", "run")
+    c1 = _journey(first, "ladder_2m")["campaign_id"]
+    week = _cli(db, "2026-11-30T10:00", "run")  # past the 7-day frequency cap: only the rung rule keeps them out
+    rung = _journey(week, "ladder_2m")  # no new data: the same snapshot, the same members in the 60-119 day range
+    assert _journey(first, "ladder_2m")["members"] > 0 and (rung["status"], rung["members"]) == ("nobody_due", 0)
+    queued = _sql(db, "SELECT count(*) FROM touches WHERE campaign_id = ? AND status = 'queued'", [c1])[0][0]
+    _cli(db, "2026-11-30T11:00", "campaign", "close", c1)
+    after = dict(
+        _sql(
+            db,
+            "SELECT status || ':' || coalesce(reason, ''), count(*) FROM touches WHERE campaign_id = ? GROUP BY 1",
+            [c1],
+        )
+    )
+    assert queued > 0 and after == {"skipped:campaign_closed": queued}
