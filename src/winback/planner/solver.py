@@ -45,7 +45,9 @@ def _milp(
 
     n = len(c)
     cons = [LinearConstraint(np.vstack(rows), np.array(lo), np.array(hi))] if rows else []
-    res = milp(c, constraints=cons, integrality=np.ones(n), bounds=Bounds(lower, np.ones(n)))
+    res = milp(
+        c, constraints=cons, integrality=np.ones(n), bounds=Bounds(lower, np.ones(n)), options={"mip_rel_gap": 0.0}
+    )
     if res.x is None or res.status != 0:
         return None
     return np.round(res.x).astype(int)
