@@ -1,17 +1,23 @@
 """The tills' redemption latency: 50 concurrent tills against a real uvicorn on loopback.
 
 Builds the demo brand (N members, seed 7), launches a campaign, gives K coupons of three stores a paid order each,
-makes one bearer token per store (TokensService), serves the console in a thread, then 50 threads (--tills) (one
+makes one bearer token per store (TokensService), serves the console in a thread, then 50 threads (--tills) of another
+process (one
 httpx client each, released together by a barrier) send every code twice, from two tills: K successes and K
 "already redeemed" (409). Prints p50 / p95 / p99 / max latency per answer and in all, and the throughput.
-Usage: .venv/bin/python benchmarks/till_bench.py [--members 8000] [--codes 500] [--tills 50].
-Prints figures; asserts nothing.
+--refresh keeps lifecycle refreshes running in the server's background the whole time (one after the other, as
+the server's writer jobs; on a server without jobs, under its one lock, as it would have run there), and says how
+many ran. Usage: .venv/bin/python benchmarks/till_bench.py [--members 8000] [--codes 500] [--tills 50] [--refresh].
+Prints figures; asserts nothing. Run it with PYTHONPATH pointing at an older src/ to measure that one.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -47,16 +53,64 @@ def prepare(wb: Winback, k: int) -> list[tuple[str, str, str]]:
     return [(c, s, f"B{i:06d}") for i, (c, _, s, _) in enumerate(rows)]
 
 
+def refresh_loop(app: object, wb: Winback, stop: threading.Event, begun: threading.Event, done: list[int]) -> None:
+    """Refresh after refresh until `stop`: as the server's background jobs, or (an older server without them)
+    under the server's one lock, as a refresh there would run. `begun` is set once the first is under way."""
+    web = app.state.web  # type: ignore[attr-defined]
+    jobs = getattr(web, "jobs", None)
+    while not stop.is_set():
+        if jobs is not None:
+            job = jobs.submit("refresh", "bench", lambda w, _: w.lifecycle.refresh(), username="bench", lang="en")
+            begun.set()
+            job.finished.wait()
+            assert job.state == "done", job.error
+        else:
+            with web.lock:
+                begun.set()
+                wb.lifecycle.refresh()
+        done[0] += 1
+
+
 def pct(xs: list[float], p: float) -> float:
     return sorted(xs)[min(len(xs) - 1, int(p * len(xs)))] * 1000
 
 
+def fire(
+    url: str, attempts: list[list[str]], tokens: dict[str, str], tills: int, keepalive: bool
+) -> dict[int, list[float]]:
+    """`tills` threads, one httpx client each, released together: every attempt once; seconds per answer by status."""
+    timings: dict[int, list[float]] = {}
+    barrier = threading.Barrier(tills)
+
+    def till(i: int) -> None:
+        # a connection per redemption by default (a till that wakes, redeems, sleeps); --keepalive keeps it open
+        with httpx.Client(base_url=url, timeout=60, headers={} if keepalive else {"Connection": "close"}) as c:
+            barrier.wait()
+            for code, store, order in attempts[i::tills]:
+                t = time.perf_counter()
+                r = c.post(f"/api/coupons/{code}/redeem", json={"order_id": order, "store_id": store},
+                           headers={"Authorization": f"Bearer {tokens[store]}"})  # fmt: skip
+                timings.setdefault(r.status_code, []).append(time.perf_counter() - t)
+
+    threads = [threading.Thread(target=till, args=(i,)) for i in range(tills)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return timings
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--tills-from"]:  # the tills' process
+        spec = json.loads(Path(sys.argv[2]).read_text())
+        print(json.dumps(fire(spec["url"], spec["attempts"], spec["tokens"], spec["tills"], spec["keepalive"])))
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--members", type=int, default=8000)
     ap.add_argument("--codes", type=int, default=500)
     ap.add_argument("--tills", type=int, default=50)
     ap.add_argument("--keepalive", action="store_true", help="keep each till's connection open")
+    ap.add_argument("--refresh", action="store_true", help="refreshes running in the background meanwhile")
     args = ap.parse_args()
     out = Path(tempfile.mkdtemp(prefix="till-bench-"))
     t0 = time.perf_counter()
@@ -74,28 +128,25 @@ def main() -> None:
     app.state.ready.wait(30)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     attempts = [*coupons, *reversed(coupons)]  # every code from two tills
-    timings: dict[int, list[float]] = {}
     tills = args.tills
-    barrier = threading.Barrier(tills)
-
-    def till(i: int) -> None:
-        # a connection per redemption by default: on this stack a kept-alive connection adds a flat ~44 ms
-        # to every answer after the first (see docs/web.md); --keepalive measures that way too
-        with httpx.Client(base_url=url, timeout=60, headers={} if args.keepalive else {"Connection": "close"}) as c:
-            barrier.wait()
-            for code, store, order in attempts[i::tills]:
-                t = time.perf_counter()
-                r = c.post(f"/api/coupons/{code}/redeem", json={"order_id": order, "store_id": store},
-                           headers={"Authorization": f"Bearer {tokens[store]}"})  # fmt: skip
-                timings.setdefault(r.status_code, []).append(time.perf_counter() - t)
-
+    spec = out / "tills.json"
+    spec.write_text(json.dumps({"url": url, "attempts": attempts, "tokens": tokens, "tills": tills,
+                                "keepalive": args.keepalive}))  # fmt: skip
+    stop, begun, refreshes = threading.Event(), threading.Event(), [0]
+    background = threading.Thread(target=refresh_loop, args=(app, wb, stop, begun, refreshes), daemon=True)
+    if args.refresh:
+        background.start()
+        begun.wait()
     t1 = time.perf_counter()
-    threads = [threading.Thread(target=till, args=(i,)) for i in range(tills)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    # the tills are another process: their HTTP clients do not share the server's interpreter (its GIL)
+    done = subprocess.run([sys.executable, __file__, "--tills-from", str(spec)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    timings = {int(k): v for k, v in json.loads(done.stdout).items()}
     wall = time.perf_counter() - t1
+    stop.set()
+    if args.refresh:
+        background.join()
+        print(f"refreshes running meanwhile: {refreshes[0]} finished in the {wall:.2f} s (one after the other)")
     every = [x for xs in timings.values() for x in xs]
     print(f"{len(every)} redemptions by {tills} concurrent tills in {wall:.2f} s ({len(every) / wall:.0f}/s)")
     for status, xs in [*sorted(timings.items()), (0, every)]:

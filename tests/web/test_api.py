@@ -111,9 +111,8 @@ def test_an_analyst_reads_but_never_reveals_a_phone(console: Console) -> None:
 def _audit(console: Console, action: str) -> list[dict[str, Any]]:
     from winback.web.users_service import UsersService
 
-    state = console.app.state.web
-    with state.lock:
-        return UsersService(state.wb).audit(action=action).to_dict()["entries"]  # type: ignore[no-any-return]
+    with console.app.state.web.wb.scoped() as wb:
+        return UsersService(wb).audit(action=action).to_dict()["entries"]  # type: ignore[no-any-return]
 
 
 def test_unsafe_requests_need_the_csrf_token(console: Console) -> None:

@@ -31,8 +31,8 @@ class Tills:
     tokens: dict[str, str]  # store -> bearer token
     coupons: list[tuple[str, str, str]]  # (code, store, order id): a paid order of the coupon's member at its store
     revoked: str  # a revoked token (of the first store)
-    wb: Any
-    lock: Any
+    wb: Any  # the server's app: read it through wb.scoped() (a cursor of its own), as a request does
+    app: Any
 
 
 def tokens_cli(db: Path, *args: str) -> tuple[int, dict[str, Any]]:
@@ -81,7 +81,7 @@ def tills(demo_brand: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
     db_path = tmp_path_factory.mktemp("till") / "wb.duckdb"
     shutil.copy(demo_brand.db_path, db_path)
-    coupons = prepare(db_path)
+    coupons = prepare(db_path, 90)
     tokens = {}
     for store in sorted({s for _, s, _ in coupons}):
         code, out = tokens_cli(db_path, "add", "--store", store, "--label", "前台 1")
@@ -99,13 +99,31 @@ def tills(demo_brand: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     thread.start()
     assert web.state.ready.wait(30), "the console did not start"
     try:
-        yield Tills(f"http://127.0.0.1:{sock.getsockname()[1]}", db_path, tokens, coupons, revoked, wb,
-                    web.state.web.lock)  # fmt: skip
+        yield Tills(f"http://127.0.0.1:{sock.getsockname()[1]}", db_path, tokens, coupons, revoked, wb, web)
     finally:
         server.should_exit = True
         thread.join(30)
         sock.close()
         wb.close()
+
+
+def fire(url: str, attempts: list[tuple[str, str, str]], tokens: dict[str, str]) -> list[tuple[str, int, Any]]:
+    """Every attempt from its own till (a thread with its own client), all released together by a barrier."""
+    answers: list[tuple[str, int, Any]] = []
+    barrier = threading.Barrier(len(attempts))
+
+    def till(code: str, store: str, order: str) -> None:
+        with httpx.Client(base_url=url, timeout=60) as c:
+            barrier.wait()
+            r = redeem(c, code, order, store, tokens[store])
+            answers.append((code, r.status_code, r.json()))
+
+    threads = [threading.Thread(target=till, args=a) for a in attempts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers
 
 
 def redeem(c: httpx.Client, code: str, order: str, store: str, token: str | None, **kw: Any) -> httpx.Response:
@@ -123,8 +141,8 @@ def assert_error(r: httpx.Response, status: int, kind: str | None = None) -> dic
 
 
 def test_the_cli_prints_a_token_once_and_stores_only_its_hash(tills: Tills) -> None:
-    with tills.lock:
-        stored = tills.wb.db().fetchall("SELECT token_hash, store_id, label FROM api_tokens ORDER BY created_at")
+    with tills.wb.scoped() as wb:
+        stored = wb.db().fetchall("SELECT token_hash, store_id, label FROM api_tokens ORDER BY created_at")
     hashes = {h for h, _, _ in stored}
     for token in [*tills.tokens.values(), tills.revoked]:
         assert hashlib.sha256(token.encode()).hexdigest() in hashes
@@ -159,8 +177,8 @@ def test_refusals_come_in_the_one_error_shape(tills: Tills) -> None:
         assert ok.status_code == 200 and ok.json()["order_id"] == order and ok.json()["discount"] > 0
         err = assert_error(redeem(c, code, order, store, tills.tokens[store]), 409, "AlreadyRedeemedError")
         assert "已" in err["message"] and order in err["message"]
-    with tills.lock:
-        refused = tills.wb.db().fetchall(
+    with tills.wb.scoped() as wb:
+        refused = wb.db().fetchall(
             "SELECT detail->>'refused' FROM audit_log WHERE action = 'coupon_redeem' AND target = ? ORDER BY audit_id",
             [display(code)],
         )
@@ -194,11 +212,46 @@ def test_fifty_tills_at_once_redeem_each_code_exactly_once(tills: Tills) -> None
     for _, status, body in answers:
         if status != 200:
             assert status == 409 and body["error"]["type"] == "AlreadyRedeemedError" and body["error"]["hint"]
-    with tills.lock:
-        db = tills.wb.db()
+    with tills.wb.scoped() as wb:
+        db = wb.db()
         redeemed = db.scalar(
             "SELECT count(*) FROM coupons WHERE redeemed_order_id LIKE 'TILL%' AND redeemed_order_id < 'TILL0040'"
         )
         audited = db.scalar("SELECT count(*) FROM audit_log WHERE action = 'coupon_redeem' AND target IN "
                             f"({', '.join('?' * len(coupons))})", [display(c) for c, _, _ in coupons])  # fmt: skip
     assert redeemed == 40 and audited == len(attempts)
+
+
+def test_forty_tills_while_a_refresh_writes_get_clean_answers_exactly_once(tills: Tills) -> None:
+    """Issue 15's acceptance: 40 concurrent redemptions (20 codes, each from two tills) while a refresh runs as the
+    server's background job, held in the middle of its write transaction until every till has its answer: 40
+    clean answers (200 or 409, never a lock error or a 5xx), exactly one success per code, and the refresh then
+    commits (the tills' writes and its own do not conflict)."""
+    jobs = tills.app.state.web.jobs
+    inside, answered = threading.Event(), threading.Event()
+
+    def refresh(wb: Any, progress: Any) -> Any:
+        def hold(stage: str, *_: Any) -> None:
+            progress(stage)
+            if not inside.is_set():  # the first step, inside the refresh's transaction: wait for the tills
+                inside.set()
+                assert answered.wait(120), "the tills did not finish"
+
+        return wb.lifecycle.refresh(progress=hold)
+
+    job = jobs.submit("refresh", "during the tills", refresh, username="test", lang="zh")
+    assert inside.wait(120), "the refresh did not start"
+    coupons = tills.coupons[40:60]
+    answers = fire(tills.url, [*coupons, *reversed(coupons)], tills.tokens)
+    assert job.state == "running"  # still in the middle of its transaction while every till got its answer
+    answered.set()
+    assert job.finished.wait(300) and job.state == "done", job.error
+    assert len(answers) == 40 and all(status in (200, 409) for _, status, _ in answers), answers
+    assert Counter(code for code, status, _ in answers if status == 200) == Counter({c: 1 for c, _, _ in coupons})
+    for _, status, body in answers:
+        if status == 409:
+            assert body["error"]["type"] == "AlreadyRedeemedError" and body["error"]["hint"]
+    with tills.wb.scoped() as wb:
+        redeemed = wb.db().scalar("SELECT count(*) FROM coupons WHERE redeemed_order_id IN "
+                                  f"({', '.join('?' * len(coupons))})", [o for _, _, o in coupons])  # fmt: skip
+    assert redeemed == 20

@@ -1,5 +1,5 @@
-"""Sessions, CSRF and the request context: every route goes through `locked(request)` (one warehouse connection,
-one request at a time on it) and asks for the session here.
+"""Sessions, CSRF and the request context: every route goes through `context(request)` (the request's own app over
+the server's warehouse: its own DuckDB cursor, its own language) and asks for the session here.
 
 - The session cookie (`winback_session`) is HttpOnly, SameSite=Lax, Secure under https, and signed with the web
   secret (HMAC); the sessions table keeps only a hash of the token.
@@ -14,12 +14,13 @@ import hmac
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from winback.i18n import using
 from winback.web.console import Console
 from winback.web.errors import Forbidden, Unauthenticated
 from winback.web.labels import LANGS
@@ -39,15 +40,60 @@ LANG_COOKIE = "lang"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+class KeyedLocks:
+    """Striped locks for the writes that must not race on the same key (one coupon code, one order, one task):
+    requests on different keys run side by side; on the same key one after the other."""
+
+    def __init__(self, stripes: int = 256) -> None:
+        self._locks = [threading.Lock() for _ in range(stripes)]
+
+    @contextmanager
+    def held(self, *keys: str) -> Iterator[None]:
+        stripes = sorted({hash(k) % len(self._locks) for k in keys})  # one order for all: no deadlock
+        for i in stripes:
+            self._locks[i].acquire()
+        try:
+            yield
+        finally:
+            for i in reversed(stripes):
+                self._locks[i].release()
+
+
 @dataclass
 class WebState:
-    """What the app keeps between requests: the app object, its settings, the secret and the one lock."""
+    """What the app keeps between requests: the app object that owns the warehouse, its settings, the secret,
+    the keyed write locks, the background jobs and the tills' redeemer."""
+
+    wb: Winback
+    settings: Settings
+    secret: str
+    keys: KeyedLocks = field(default_factory=KeyedLocks)
+    jobs: Any = None  # web/jobs.py's Jobs: the background writer
+    redeemer: Any = None  # web/till_batch.py's Redeemer: the tills' rounds
+    _by_lang: dict[str, Settings] = field(default_factory=dict)
+
+    def settings_in(self, lang: str) -> Settings:
+        if lang not in self._by_lang:
+            self._by_lang[lang] = self.settings if self.settings.lang == lang else self.settings.with_(lang=lang)
+        return self._by_lang[lang]
+
+
+@dataclass
+class RequestState:
+    """One request's view: its own app (`wb`, a cursor of the server's warehouse, settings in the request's
+    language), the users service over it, and the server's state (`root`)."""
 
     wb: Winback
     users: UsersService
-    settings: Settings
-    secret: str
-    lock: threading.RLock
+    root: WebState
+
+    @property
+    def settings(self) -> Settings:
+        return self.wb.settings
+
+    @property
+    def secret(self) -> str:
+        return self.root.secret
 
 
 def state_of(request: Request) -> WebState:
@@ -67,32 +113,35 @@ def caller_of(request: Request) -> Caller:
 
 
 @contextmanager
-def locked(request: Request) -> Iterator[WebState]:
-    """The app object for this request, alone on the warehouse connection, speaking the request's language."""
-    st = state_of(request)
-    with st.lock:
-        lang = lang_of(request)
-        if st.wb.settings.lang != lang:
-            st.wb.settings = st.settings.with_(lang=lang)
-        yield st
+def context(request: Request) -> Iterator[RequestState]:
+    """The app for this request: its own cursor on the warehouse (reads never wait for a writer: each
+    transaction keeps its snapshot), speaking the request's language (settings and the message catalogue)."""
+    root = state_of(request)
+    lang = lang_of(request)
+    wb = root.wb.scoped(root.settings_in(lang))
+    try:
+        with using(lang):
+            yield RequestState(wb, UsersService(wb), root)
+    finally:
+        wb.close()
 
 
-def token_of(st: WebState, request: Request) -> str | None:
+def token_of(st: RequestState, request: Request) -> str | None:
     return unsign(request.cookies.get(SESSION_COOKIE), st.secret)
 
 
-def session_of(st: WebState, request: Request) -> Session | None:
+def session_of(st: RequestState, request: Request) -> Session | None:
     return st.users.session(token_of(st, request))
 
 
-def require_session(st: WebState, request: Request) -> Session:
+def require_session(st: RequestState, request: Request) -> Session:
     session = session_of(st, request)
     if session is None:
         raise Unauthenticated("unauthenticated")
     return session
 
 
-def till_of(st: WebState, request: Request) -> TillToken:
+def till_of(st: RequestState, request: Request) -> TillToken:
     """A till's request: its bearer token (`Authorization: Bearer …`), never a cookie, so no CSRF check (a page
     of another site cannot make a browser send this header). 401 without a live token."""
     from winback.web.tokens_service import TokensService
@@ -114,7 +163,7 @@ def check_csrf(request: Request, session: Session | None, form_token: str | None
         raise Forbidden("csrf")
 
 
-def console_for(st: WebState, request: Request, *, csrf: bool = True) -> Console:
+def console_for(st: RequestState, request: Request, *, csrf: bool = True) -> Console:
     """The logged-in caller's console (401 without a session; unsafe requests also pass the CSRF check)."""
     session = require_session(st, request)
     if csrf:

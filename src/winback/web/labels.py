@@ -140,6 +140,8 @@ MESSAGES: Mapping[str, tuple[str, str, str, str]] = {
     "forbidden_task": ("任务 {task_id} 不在你的范围内", "task {task_id} is outside your scope",
                        "导购只能登记自己的任务,店长只能登记本店任务。",
                        "A guide records only her own tasks, a store manager only his store's."),
+    "no_job": ("没有任务 {job_id}", "no job {job_id}",
+               "GET /api/jobs 列出最近的后台任务。", "GET /api/jobs lists the latest background jobs."),
     "no_member": ("没有会员 {member_id}", "no member {member_id}",
                   "检查会员号(会员列表页可查)。", "Check the id (the members page lists them)."),
     "not_found": ("没有这个地址:{path}", "no such address: {path}",

@@ -26,9 +26,10 @@ from starlette.responses import RedirectResponse, Response
 from winback.errors import ConfigError, EngineError, InputError, NotFoundError, WarehouseLockedError, WinbackError
 from winback.web.auth import WebState, lang_of
 from winback.web.errors import Throttled, WebError
+from winback.web.jobs import Jobs
 from winback.web.labels import message
 from winback.web.render import ResultJSON
-from winback.web.users_service import UsersService
+from winback.web.till_batch import Redeemer
 
 if TYPE_CHECKING:
     from winback.app import Winback
@@ -39,24 +40,29 @@ log = logging.getLogger("winback.web")
 def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
     """The console over `wb` (which it opens read-write: the server owns the file while it runs). `secret` signs
     the session cookies (default: the web_secret setting, else a random one per start)."""
-    from winback.web.routes import api, pages, till
+    from winback.web.routes import api, jobs, pages, till
 
     ready = threading.Event()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ready.set()
-        yield
+        try:
+            yield
+        finally:
+            app.state.web.jobs.close()
+            app.state.web.redeemer.close()
 
     app = FastAPI(title="winback", version="1", lifespan=lifespan, docs_url="/docs", redoc_url=None,
                   description="唤醒 winback 控制台 API · the winback console API")  # fmt: skip
     wb.db()  # open read-write now: migrations (users, sessions, audit) applied, the file held by this process
-    app.state.web = WebState(wb, UsersService(wb), wb.settings, secret or wb.settings.web_secret or
-                             secrets.token_urlsafe(32), threading.RLock())  # fmt: skip
+    web = app.state.web = WebState(wb, wb.settings, secret or wb.settings.web_secret or secrets.token_urlsafe(32))
+    web.jobs, web.redeemer = Jobs(wb, web.settings_in), Redeemer(wb)
     app.state.ready = ready
     app.mount("/static", StaticFiles(packages=[("winback.web", "static")]), name="static")
     app.include_router(api.router)
     app.include_router(till.router)
+    app.include_router(jobs.router)
     app.include_router(pages.router)
     _add_error_handlers(app)
     return app

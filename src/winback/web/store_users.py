@@ -19,6 +19,7 @@ class Warehouse(Protocol):
     def fetchall(self, sql: str, params: Sequence[object] | None = None) -> list[tuple[Any, ...]]: ...
     def fetchone(self, sql: str, params: Sequence[object] | None = None) -> tuple[Any, ...] | None: ...
     def scalar(self, sql: str, params: Sequence[object] | None = None) -> Any: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None: ...
     def transaction(self) -> AbstractContextManager[Any]: ...
 
 
@@ -162,6 +163,9 @@ def close_session(db: Warehouse, token_hash: str, *, user: User, now: dt.datetim
 
 
 # -- the audit log -----------------------------------------------------------------------------------------------------
+_AUDIT_COLUMNS = "(logged_at, username, role, action, target, detail, ip)"
+
+
 def _audit(
     db: Warehouse,
     *,
@@ -174,7 +178,7 @@ def _audit(
     ip: str | None,
 ) -> None:
     db.execute(
-        "INSERT INTO audit_log (logged_at, username, role, action, target, detail, ip) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO audit_log {_AUDIT_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?)",
         [at, username, role, action, target, json.dumps(detail, ensure_ascii=False) if detail else None, ip],
     )
 
@@ -192,6 +196,19 @@ def audit(
 ) -> None:
     """One audit entry (a write, an export, a phone reveal: who, when, what, from where)."""
     _audit(db, at=at, username=username, role=role, action=action, target=target, detail=detail, ip=ip)
+
+
+def audit_many(db: Warehouse, entries: list[dict[str, Any]]) -> None:
+    """Several audit entries in one transaction (a batch of till redemptions): each a dict of audit()'s fields."""
+    rows = [
+        [e["at"], e["username"], e.get("role"), e["action"], e.get("target"),
+         json.dumps(e["detail"], ensure_ascii=False) if e.get("detail") else None, e.get("ip")]
+        for e in entries
+    ]  # fmt: skip
+    if not rows:
+        return
+    with db.transaction():
+        db.executemany(f"INSERT INTO audit_log {_AUDIT_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def audit_entries(db: Warehouse, *, limit: int = 100, action: str | None = None) -> Iterator[AuditEntry]:

@@ -20,10 +20,12 @@ from winback.web.errors import WebError
 from winback.web.passwords import new_token, token_hash
 from winback.web.store_tokens import TillToken, TokenAdded, TokenList, TokenRevoked
 from winback.web.store_users import audit
+from winback.web.till_batch import Ask
 
 if TYPE_CHECKING:
     from winback.app import Winback
     from winback.campaigns.types import RedeemResult
+    from winback.web.till_batch import Redeemer
     from winback.web.users_service import Caller
 
 #: key -> (zh, en, hint zh, hint en): every till message in one place (ready for the app's message catalogue)
@@ -133,6 +135,28 @@ class TokensService:
         if found is None:
             raise TillUnauthenticated("bad_bearer")
         return found
+
+    def redeem_with(
+        self, redeemer: Redeemer, till: TillToken, code: str, *, order_id: str, store_id: str, caller: Caller
+    ) -> RedeemResult:
+        """`redeem`, settled in the next round of `redeemer` together with the other tills' (web/till_batch.py):
+        the same rule, answers and audit entries; a wrong store or a malformed code is refused here at once."""
+        try:
+            if not hmac.compare_digest(store_id.encode(), till.store_id.encode()):
+                raise TillForbidden("wrong_store", token_store=till.store_id, store_id=store_id)
+            normalised = validate(code)
+        except WinbackError as exc:
+            detail = {"order_id": order_id, "store_id": store_id, "token_store": till.store_id, "ok": False,
+                      "refused": type(exc).__name__}  # fmt: skip
+            audit(self.wb.db(), at=self.wb.now(), target=shown(code), detail=detail, username=f"till:{till.token_id}",
+                  role="till", action="coupon_redeem", ip=caller.ip)  # fmt: skip
+            raise
+        done = redeemer.redeem(Ask(till, normalised, order_id, store_id, self.wb.settings.lang, caller.ip))
+        if done is None:  # refused in its round: the single redemption says why (typed, audited), or, if the
+            return self.redeem(
+                till, code, order_id=order_id, store_id=store_id, caller=caller
+            )  # reason passed, does it
+        return done
 
     def redeem(self, till: TillToken, code: str, *, order_id: str, store_id: str, caller: Caller) -> RedeemResult:
         """Redeem `code` on `order_id` at `store_id` for this till (403 when the store is not the token's):

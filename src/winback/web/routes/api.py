@@ -1,5 +1,5 @@
-"""The JSON API (GET /openapi.json describes it). Each route: the request's context (`locked`), the caller's console
-(401 / 403 / CSRF there), one console call, the typed result as JSON."""
+"""The JSON API (GET /openapi.json describes it). Each route: the request's context (`context`: its own cursor on the
+warehouse, its language), the caller's console (401 / 403 / CSRF there), one console call, the typed result as JSON."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from winback.web.auth import (
     check_csrf,
     clear_cookies,
     console_for,
-    locked,
+    context,
     require_session,
     session_of,
     set_csrf_cookie,
@@ -35,7 +35,7 @@ _THROTTLED = {429: {"model": s.ErrorOut, "description": "too many failed logins 
 @router.get("/csrf", response_model=s.CsrfOut)
 def csrf(request: Request) -> Response:
     """A fresh CSRF token, also set as the csrf_token cookie (send it back as X-CSRF-Token to log in)."""
-    with locked(request) as st:
+    with context(request) as st:
         session = session_of(st, request)
     token = session.csrf_token if session is not None else new_token()  # logged in: the session's own token
     resp = ResultJSON({"csrf_token": token})
@@ -47,8 +47,9 @@ def csrf(request: Request) -> Response:
 def login(body: s.LoginIn, request: Request) -> Response:
     """Log in with a user name and password: sets the session cookie and a new CSRF token."""
     check_csrf(request, None)
-    with locked(request) as st:
-        result = st.users.login(body.username, body.password, caller_of(request))
+    caller = caller_of(request)
+    with context(request) as st, st.root.keys.held(f"login:{body.username}", f"ip:{caller.ip}"):
+        result = st.users.login(body.username, body.password, caller)  # one at a time per name and address
     resp = ResultJSON(result)
     set_login_cookies(resp, request, result, st.secret)
     return resp
@@ -56,7 +57,7 @@ def login(body: s.LoginIn, request: Request) -> Response:
 
 @router.post("/logout", response_model=s.OkOut, responses=s.ERRORS)
 def logout(request: Request) -> Response:
-    with locked(request) as st:
+    with context(request) as st:
         session = require_session(st, request)
         check_csrf(request, session)
         token = token_of(st, request)
@@ -69,21 +70,21 @@ def logout(request: Request) -> Response:
 
 @router.get("/me", response_model=s.UserOut, responses=s.ERRORS)
 def me(request: Request) -> Response:
-    with locked(request) as st:
+    with context(request) as st:
         return ResultJSON(require_session(st, request).user)
 
 
 @router.get("/overview", response_model=s.OverviewOut, responses=s.ERRORS)
 def overview(request: Request) -> Response:
     """The brand at a glance (HQ roles)."""
-    with locked(request) as st:
+    with context(request) as st:
         return ResultJSON(console_for(st, request).overview())
 
 
 @router.get("/segments", response_model=s.SegmentsOut, responses=s.ERRORS)
 def segments(request: Request, scheme: str = "seed_cn", by: str | None = None) -> Response:
     """Members per segment; a store manager gets his stores, a guide her own members."""
-    with locked(request) as st:
+    with context(request) as st:
         return ResultJSON(console_for(st, request).segments(scheme=scheme, by=by or None))
 
 
@@ -97,7 +98,7 @@ def members(
     offset: int = Query(0, ge=0),
 ) -> Response:
     """A page of members in the caller's scope, most valuable first (phones masked)."""
-    with locked(request) as st:
+    with context(request) as st:
         con = console_for(st, request)
         return ResultJSON(con.members(scheme=scheme, segment=segment, store=store, limit=limit, offset=offset))
 
@@ -110,7 +111,7 @@ def export_members(
     """The members of a segment (and store) as a file, phones masked; written to the audit log."""
     folder = Path(tempfile.mkdtemp(prefix="winback-export-"))
     try:
-        with locked(request) as st:
+        with context(request) as st:
             done = console_for(st, request).export_members(folder, scheme=scheme, segment=segment, store=store,
                                                             fmt=format)  # fmt: skip
     except BaseException:
@@ -122,39 +123,39 @@ def export_members(
 @router.get("/members/{member_id}", response_model=s.MemberOut, responses=s.ERRORS)
 def member(member_id: str, request: Request) -> Response:
     """One member: every number and the rule behind it (403 outside the caller's scope)."""
-    with locked(request) as st:
+    with context(request) as st:
         return ResultJSON(console_for(st, request).member(member_id))
 
 
 @router.post("/members/{member_id}/phone", response_model=s.PhoneOut, responses=s.ERRORS)
 def reveal_phone(member_id: str, request: Request) -> Response:
     """The member's full phone number (logged in the audit log; never for an analyst)."""
-    with locked(request) as st:
+    with context(request) as st:
         return ResultJSON(console_for(st, request).reveal_phone(member_id))
 
 
 @router.get("/campaigns", response_model=s.CampaignsOut, responses=s.ERRORS)
 def campaigns(request: Request) -> Response:
-    with locked(request) as st:
+    with context(request) as st:
         return ResultJSON(console_for(st, request).campaigns())
 
 
 @router.get("/campaigns/{campaign_id}/report", response_model=s.ReportOut, responses=s.ERRORS)
 def report(campaign_id: str, request: Request) -> Response:
     """Per arm: responders, revenue, incremental vs control with intervals, the winner rule."""
-    with locked(request) as st:
+    with context(request) as st:
         return ResultJSON(console_for(st, request).report(campaign_id))
 
 
 @router.get("/tasks", response_model=s.TasksOut, responses=s.ERRORS)
 def tasks(request: Request, status: str | None = None, limit: int = Query(200, ge=1, le=500)) -> Response:
     """The caller's own guide tasks (a store manager: his stores'), by priority."""
-    with locked(request) as st:
+    with context(request) as st:
         return ResultJSON(console_for(st, request).tasks(status=status, limit=limit))
 
 
 @router.post("/tasks/{task_id}/outcome", response_model=s.OutcomeOut, responses=s.ERRORS)
 def task_outcome(task_id: str, body: s.OutcomeIn, request: Request) -> Response:
     """Record one outcome (contacted, invited, visited, purchased, unreachable, declined); a retry is harmless."""
-    with locked(request) as st:
+    with context(request) as st, st.root.keys.held(f"task:{task_id}"):
         return ResultJSON(console_for(st, request).record_outcome(task_id, body.outcome, body.note))

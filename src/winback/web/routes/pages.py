@@ -21,8 +21,8 @@ from winback.web.auth import (
     check_csrf,
     clear_cookies,
     console_for,
+    context,
     lang_of,
-    locked,
     require_session,
     session_of,
     set_csrf_cookie,
@@ -83,7 +83,7 @@ def _safe_next(target: str | None) -> str:
 # -- logging in and out ------------------------------------------------------------------------------------------------
 @router.get("/login")
 def login_page(request: Request, next: str = "/") -> Response:
-    with locked(request) as st:
+    with context(request) as st:
         session = session_of(st, request)
     token = session.csrf_token if session is not None else new_token()  # opening it again keeps a session working
     return login_form(request, 200, token, next, None)
@@ -103,8 +103,9 @@ def login_submit(
 ) -> Response:  # fmt: skip
     check_csrf(request, None, csrf_token)
     try:
-        with locked(request) as st:
-            result = st.users.login(username, password, caller_of(request))
+        caller = caller_of(request)
+        with context(request) as st, st.root.keys.held(f"login:{username}", f"ip:{caller.ip}"):
+            result = st.users.login(username, password, caller)
     except (Unauthenticated, Throttled) as exc:
         msg, _ = exc.localized(lang_of(request))
         return login_form(request, exc.status, csrf_token, next, msg)
@@ -115,7 +116,7 @@ def login_submit(
 
 @router.post("/logout")
 def logout_submit(request: Request, csrf_token: str = Form("")) -> Response:
-    with locked(request) as st:
+    with context(request) as st:
         session = session_of(st, request)
         token = token_of(st, request)
         if session is not None and token is not None:
@@ -129,7 +130,7 @@ def logout_submit(request: Request, csrf_token: str = Form("")) -> Response:
 # -- the pages ---------------------------------------------------------------------------------------------------------
 @router.get("/")
 def home(request: Request) -> Response:
-    with locked(request) as st:
+    with context(request) as st:
         session = session_of(st, request)
     if session is None:
         return RedirectResponse("/login", status_code=303)
@@ -138,7 +139,7 @@ def home(request: Request) -> Response:
 
 @router.get("/overview")
 def overview_page(request: Request) -> Response:
-    with locked(request) as st:
+    with context(request) as st:
         con = console_for(st, request)
         ov = con.overview()
         moves = con.transitions(ov.as_of)
@@ -165,7 +166,7 @@ def sankey(t: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/segments")
 def segments_page(request: Request, scheme: str = "seed_cn", by: str = "") -> Response:
-    with locked(request) as st:
+    with context(request) as st:
         con = console_for(st, request)
         summary = con.segments(scheme=scheme, by=by or None)
     return render(request, "segments.html", con.user, summary=summary.to_dict(), scheme=scheme, by=by)
@@ -174,7 +175,7 @@ def segments_page(request: Request, scheme: str = "seed_cn", by: str = "") -> Re
 @router.get("/members")
 def members_page(request: Request, segment: str = "", store: str = "", scheme: str = "seed_cn",
                  offset: int = 0) -> Response:  # fmt: skip
-    with locked(request) as st:
+    with context(request) as st:
         con = console_for(st, request)
         page = con.members(scheme=scheme, segment=segment or None, store=store or None, limit=50, offset=offset)
     query = f"scheme={quote(scheme)}&segment={quote(segment)}&store={quote(store)}"
@@ -183,7 +184,7 @@ def members_page(request: Request, segment: str = "", store: str = "", scheme: s
 
 @router.get("/members/{member_id}")
 def member_page(member_id: str, request: Request) -> Response:
-    with locked(request) as st:
+    with context(request) as st:
         con = console_for(st, request)
         detail = con.member(member_id)
     return render(request, "member.html", con.user, m=detail.to_dict())
@@ -191,7 +192,7 @@ def member_page(member_id: str, request: Request) -> Response:
 
 @router.get("/campaigns")
 def campaigns_page(request: Request) -> Response:
-    with locked(request) as st:
+    with context(request) as st:
         con = console_for(st, request)
         found = con.campaigns()
     return render(request, "campaigns.html", con.user, campaigns=found.to_dict()["campaigns"])
@@ -199,7 +200,7 @@ def campaigns_page(request: Request) -> Response:
 
 @router.get("/campaigns/{campaign_id}")
 def report_page(campaign_id: str, request: Request) -> Response:
-    with locked(request) as st:
+    with context(request) as st:
         con = console_for(st, request)
         rep = con.report(campaign_id)
     r = plain_json(rep)
@@ -211,7 +212,7 @@ def report_page(campaign_id: str, request: Request) -> Response:
 
 @router.get("/tasks")
 def tasks_page(request: Request, status: str = "") -> Response:
-    with locked(request) as st:
+    with context(request) as st:
         con = console_for(st, request)
         found = con.tasks(status=status or None)
     return render(request, "tasks.html", con.user, tasks=plain_json(found), outcomes=OUTCOMES)
@@ -222,7 +223,7 @@ def task_outcome_submit(
     task_id: str, request: Request, outcome: str = Form(...), note: str = Form(""), csrf_token: str = Form("")
 ) -> Response:
     """The form without JavaScript: record, then back to the list (post / redirect / get)."""
-    with locked(request) as st:
+    with context(request) as st, st.root.keys.held(f"task:{task_id}"):
         session = require_session(st, request)
         check_csrf(request, session, csrf_token)
         console_for(st, request, csrf=False).record_outcome(task_id, outcome, note)

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from winback.campaigns.redeem import AlreadyRedeemedError
 from winback.web import schemas as s
-from winback.web.auth import caller_of, locked, till_of
+from winback.web.auth import caller_of, context, till_of
 from winback.web.render import ResultJSON
 from winback.web.tokens_service import TokensService
 
@@ -52,10 +52,10 @@ def redeem(code: str, body: RedeemIn, request: Request) -> Response:
     from winback.web.server import error_response
 
     try:
-        with locked(request) as st:
+        with context(request) as st:
             till = till_of(st, request)
-            done = TokensService(st.wb).redeem(till, code, order_id=body.order_id, store_id=body.store_id,
-                                               caller=caller_of(request))  # fmt: skip
+            done = TokensService(st.wb).redeem_with(st.root.redeemer, till, code, order_id=body.order_id,
+                                                    store_id=body.store_id, caller=caller_of(request))  # fmt: skip
     except AlreadyRedeemedError as exc:  # said in the request's language by the campaigns room
         return error_response(request, 409, type(exc).__name__, exc.message, exc.hint)
     return ResultJSON(done)
