@@ -95,6 +95,8 @@ PURE_MODULES = frozenset({
     "outreach/channels/contract.py", "outreach/journeys.py", "outreach/leaderboard.py", "outreach/ledger.py",
     "outreach/lunar.py", "outreach/occasions.py", "outreach/pressure.py",
     "outreach/scripts.py", "outreach/tasks.py",
+    "planner/estimate.py", "planner/matrix.py", "planner/measures.py", "planner/phases.py", "planner/planning.py",
+    "planner/review.py", "planner/solver.py", "planner/sql.py",
     "quality/metrics.py",
 })  # fmt: skip
 #: a pure module imports only pure modules, these, and no I/O library
