@@ -24,7 +24,8 @@ from winback.campaigns.coupon_service import redeem_batch
 from winback.campaigns.types import Campaign
 from winback.common.results import Result
 from winback.demo import store_respond as store
-from winback.demo.simulate import Simulation, Uplift, simulate
+from winback.demo.respond_truth import FeatureUplift, simulate_members
+from winback.demo.simulate import Simulation, Uplift
 from winback.errors import InputError
 
 if TYPE_CHECKING:
@@ -32,10 +33,12 @@ if TYPE_CHECKING:
 
 
 def parse_uplift(text: str | None) -> Uplift:
-    """'' → defaults; '0.05' → that uplift for every segment; 'silent=0.08,lost=0.01' → those, defaults elsewhere."""
+    """'' or 'features' → the default truth (the effect varies with loyalty and order value, respond_truth.py);
+    '0.05' → that uplift for every segment; 'silent=0.08,lost=0.01' → those, defaults elsewhere (the effect then
+    varies by segment and offer only)."""
+    if not text or text.strip() == "features":
+        return FeatureUplift()
     spec = Uplift()
-    if not text:
-        return spec
     ups = dict(spec.uplift)
     try:
         if "=" not in text:
@@ -119,9 +122,10 @@ def until_of_date(day: dt.date | None, now: dt.datetime) -> dt.datetime | None:
 
 
 def uplift_of(d: dict[str, Any]) -> Uplift:
-    """The Uplift a first call stored (Uplift.to_dict) back as an Uplift."""
-    return Uplift(uplift=dict(d["uplift"]), baseline=dict(d["baseline"]), reach=float(d["reach"]),
-                  default_aov=float(d["default_aov"]))  # fmt: skip
+    """The Uplift a first call stored (Uplift.to_dict) back as an Uplift (a FeatureUplift when it was one)."""
+    cls = FeatureUplift if d.get("model") == "features" else Uplift
+    return cls(uplift=dict(d["uplift"]), baseline=dict(d["baseline"]), reach=float(d["reach"]),
+               default_aov=float(d["default_aov"]))  # fmt: skip
 
 
 def _continued(
@@ -130,7 +134,7 @@ def _continued(
     """The seed and uplift of this call: the first call's when the campaign was simulated before (a different
     explicit seed or uplift is refused: the draws must stay the same), else the given ones or the defaults."""
     if prev is None:
-        return (DEFAULT_SEED if seed is None else seed), (uplift or Uplift())
+        return (DEFAULT_SEED if seed is None else seed), (uplift or FeatureUplift())
     stored = uplift_of(prev.uplift)
     if (seed is not None and seed != prev.seed) or (uplift is not None and uplift.to_dict() != stored.to_dict()):
         raise InputError(
@@ -192,6 +196,20 @@ def till_redemptions(
     ]
 
 
+def member_truth_rows(
+    campaign_id: str, members: list[dict[str, Any]], per_member: dict[str, np.ndarray]
+) -> dict[str, list[Any]]:
+    """The columns of demo_member_truth for the simulated members (respond_truth.simulate_members' truth)."""
+    cols = ("p_untreated", "p_treated", "mean_amount", "incremental_revenue", "incremental_responders")
+    return {
+        "campaign_id": [campaign_id] * len(members),
+        "member_id": [m["member_id"] for m in members],
+        "arm": [m["arm"] for m in members],
+        "offer_arm": [str(a) for a in per_member["offer_arm"]],
+        **{c: [float(v) for v in per_member[c]] for c in cols},
+    }
+
+
 def respond(
     db: DuckDBEngine,
     campaign_id: str,
@@ -226,7 +244,7 @@ def respond(
             ),
         )
     members = store.members_to_simulate(db, campaign_id, c.as_of)
-    sim = simulate(members, c.offers(), spec, int(c.window_days), np.random.default_rng(seed))
+    sim, per_member = simulate_members(members, c.offers(), spec, int(c.window_days), np.random.default_rng(seed))
     since = prev.until if prev is not None else None
     orders = [
         o
@@ -246,6 +264,7 @@ def respond(
         truth=sim.truth,
         until=until,
         first=prev is None,
+        member_truth=member_truth_rows(campaign_id, members, per_member) if prev is None else None,
     )
     items = till_redemptions(members, sim, orders, store.coupon_codes(db, campaign_id))
     result = redeem_batch(db, items, now=now, lang=lang)

@@ -58,10 +58,12 @@ def mark_demo(db: DuckDBEngine, spec: dict[str, Any], now: dt.datetime) -> None:
 
 
 def members_to_simulate(db: DuckDBEngine, campaign_id: str, as_of: dt.date | None) -> list[dict[str, Any]]:
-    """The campaign's members with their arm, segment, store, guide and average order value at the snapshot."""
+    """The campaign's members with their arm, segment, store, guide, average order value and P(alive) at the
+    snapshot."""
     return dicts(
         db,
-        "SELECT cm.member_id, cm.arm, cm.segment, cm.store_id, cm.guide_id, s.aov FROM campaign_members cm "
+        "SELECT cm.member_id, cm.arm, cm.segment, cm.store_id, cm.guide_id, s.aov, s.p_alive "
+        "FROM campaign_members cm "
         "LEFT JOIN member_snapshot s ON s.member_id = cm.member_id AND s.as_of = ? "
         "WHERE cm.campaign_id = ? ORDER BY cm.member_id",
         [as_of, campaign_id],
@@ -81,9 +83,10 @@ def write_responses(
     truth: dict[str, Any],
     until: dt.datetime,
     first: bool,
+    member_truth: dict[str, list[Any]] | None = None,
 ) -> None:
-    """In one transaction: the orders, the reached members' tasks done and touches sent, the truth row (on the
-    first call; later calls move its `simulated_until` on)."""
+    """In one transaction: the orders, the reached members' tasks done and touches sent, the truth row and each
+    member's truth (on the first call; later calls move its `simulated_until` on)."""
     with db.transaction():
         if orders:
             with db.registered("_sim_orders", pa.Table.from_pylist(orders)):
@@ -110,6 +113,14 @@ def write_responses(
                 " simulated_until) VALUES (?, ?, ?, ?, ?, ?)",
                 [campaign_id, now, seed, json.dumps(uplift), json.dumps(truth), until],
             )
+            if member_truth and member_truth["member_id"]:
+                with db.registered("_member_truth", pa.table(member_truth)):
+                    db.execute(
+                        "INSERT INTO demo_member_truth (campaign_id, member_id, arm, offer_arm, p_untreated, "
+                        " p_treated, mean_amount, incremental_revenue, incremental_responders) "
+                        "SELECT campaign_id, member_id, arm, offer_arm, p_untreated, p_treated, mean_amount, "
+                        " incremental_revenue, incremental_responders FROM _member_truth"
+                    )
         else:
             db.execute("UPDATE campaign_truth SET simulated_until = ? WHERE campaign_id = ?", [until, campaign_id])
 
