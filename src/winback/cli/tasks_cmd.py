@@ -161,6 +161,18 @@ def _render_import(r: ImportResult, lang: str) -> None:
         )
 
 
+@tasks_app.command("clicks")
+@handle_errors()
+def clicks_cmd(
+    file: Path = typer.Argument(..., help="A click log of the short links (CSV or JSON lines: code, clicked_at)."),
+    json_output: bool = JSON,
+) -> None:
+    """Import the clicks on the per-touch short links (until the web console serves them): each click is recorded
+    once and counts in `winback funnel`."""
+    wb = current()
+    emit(wb.outreach.import_clicks(file), json_output, lambda r: console.print(r.summary(), highlight=False))
+
+
 @tasks_app.command("done")
 @handle_errors()
 def done_cmd(
