@@ -68,6 +68,7 @@ class ChannelsFile:
     path: Path | None
     channels: Mapping[str, ChannelConfig]
     pressure: Mapping[str, Any]
+    links: Mapping[str, Any] = field(default_factory=dict)  # [links]: per-touch short links (outreach.links)
 
 
 def load_channels(path: Path | None) -> ChannelsFile:
@@ -86,11 +87,11 @@ def load_channels(path: Path | None) -> ChannelsFile:
             f"渠道配置文件不是有效的 TOML / the channels file is not valid TOML: {path}: {exc}",
             hint="见 docs/outreach.md 的示例 / see the example in docs/outreach.md",
         ) from exc
-    unknown = set(raw) - {"channels", "pressure"}
+    unknown = set(raw) - {"channels", "pressure", "links"}
     if unknown:
         raise ConfigError(
             f"渠道配置文件里有未知的表 / unknown tables in the channels file: {sorted(unknown)}",
-            hint="只允许 [channels.名称] 和 [pressure] / only [channels.NAME] and [pressure]",
+            hint="只允许 [channels.名称]、[pressure] 和 [links] / only [channels.NAME], [pressure] and [links]",
         )
     tables = raw.get("channels", {})
     if not isinstance(tables, dict) or not all(isinstance(v, dict) for v in tables.values()):
@@ -102,4 +103,4 @@ def load_channels(path: Path | None) -> ChannelsFile:
         str(name): ChannelConfig(str(name), str(t.get("plugin", name)), {k: v for k, v in t.items() if k != "plugin"})
         for name, t in tables.items()
     }
-    return ChannelsFile(Path(path), channels, dict(raw.get("pressure", {})))
+    return ChannelsFile(Path(path), channels, dict(raw.get("pressure", {})), dict(raw.get("links", {})))

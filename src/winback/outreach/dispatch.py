@@ -19,6 +19,7 @@ answer, and a touch with a recorded success is never selected again.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import random
@@ -31,9 +32,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from winback.outreach import pressure, store, store_dispatch
+from winback.outreach import pressure, store, store_dispatch, store_links
 from winback.outreach.channels.contract import backoff_seconds, is_opt_out_reply
 from winback.outreach.ledger import LedgerRow, SendResult
+from winback.outreach.links import LINK_CHANNELS, LinkSettings, with_link
 
 if TYPE_CHECKING:
     from winback.engine.duckdb_engine import DuckDBEngine
@@ -143,9 +145,11 @@ class Dispatcher:
         limit: int | None = None,
         chunk: int = 10_000,
         rng: random.Random | None = None,
+        links: LinkSettings | None = None,
     ) -> None:
         self.db, self.channels, self.rules, self.now = db, channels, rules, now
         self.campaign_id, self.limit, self.chunk = campaign_id, limit, chunk
+        self.links = links
         self.rng = rng or random.Random()
         self.claimed_total = 0
 
@@ -222,7 +226,7 @@ class Dispatcher:
             resend = bool(getattr(ch, "resolve_sends", False))
             if resend:  # a new attempt of the same key: written before the call leaves
                 store_dispatch.bump_attempts(self.db, [str(d["key"]) for d in found], self.now())
-            rows = [to_row(d, int(d.get("attempts") or 0) + (1 if resend else 0)) for d in found]
+            rows = self._with_links([to_row(d, int(d.get("attempts") or 0) + (1 if resend else 0)) for d in found])
             results = self._call(ch, ch.resolve, rows)
             t.resolved += len(rows)
             self._record(ch, rows, results, t)
@@ -296,11 +300,27 @@ class Dispatcher:
             "sender": [r.sender for r in rows],
         }
         store_dispatch.claim(self.db, claim, skipped, deferred, now)
+        rows = self._with_links(rows)
         t.claimed += len(rows)
         t.deferred += len(deferred)
         t.skipped.update(str(s["reason"]) for s in skipped)
         self.claimed_total += len(rows)
         return rows, max(c["rid"])
+
+    def _with_links(self, rows: list[LedgerRow]) -> list[LedgerRow]:
+        """Each row of a text channel with its own short link (the same code on every attempt of its key)."""
+        if self.links is None or not rows or rows[0].channel not in LINK_CHANNELS:
+            return rows
+        codes = store_links.ensure_links(
+            self.db, [r.key for r in rows], [r.campaign_id for r in rows], [r.member_id for r in rows], self.links,
+            self.now(),
+        )  # fmt: skip
+        out = []
+        for r in rows:
+            url = self.links.url(codes[r.key])
+            text = with_link(r.text, url)
+            out.append(dataclasses.replace(r, text=text, raw_payload={**r.payload, "text": text, "link": url}))
+        return out
 
     def plan(self, names: Iterable[str]) -> list[Tally]:
         """--dry-run: what the next dispatch would send, skip and defer (nothing written, nothing sent)."""

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 
 from winback.errors import ConfigError
 from winback.outreach import store
-from winback.outreach.types import ChannelReport, DispatchResult, LedgerRowCount, LedgerSummary, OptOutResult
+from winback.outreach.types import (
+    ChannelReport,
+    ClicksImport,
+    DispatchResult,
+    LedgerRowCount,
+    LedgerSummary,
+    OptOutResult,
+)
 
 if TYPE_CHECKING:
     from winback.app import Winback
@@ -54,12 +61,14 @@ class OutreachService:
         from winback.outreach.channels import load_channel
         from winback.outreach.config import load_channels
         from winback.outreach.dispatch import Dispatcher
+        from winback.outreach.links import link_settings
         from winback.outreach.pressure import rules_from_config
 
         if limit is not None and limit < 0:
             raise ConfigError(f"--limit 不能为负 / --limit must not be negative: {limit}", hint="--limit 1000")
         cfg = load_channels(channels_file or self.wb.settings.channels)
         rules = rules_from_config(cfg.pressure, self.wb.settings.quiet_hours)
+        links = link_settings(cfg.links)
         if channel is not None and channel not in cfg.channels:
             raise ConfigError(
                 f"渠道 {channel} 没有配置 / channel {channel} is not configured",
@@ -76,13 +85,26 @@ class OutreachService:
             tallies = []
             for name in names:  # each channel may set its own chunk (touches claimed per transaction)
                 size = int(cfg.channels[name].get("chunk", chunk)) if name in cfg.channels else chunk
-                d = Dispatcher(db, built, rules, self.wb.now, campaign_id=campaign_id, limit=limit, chunk=size)
+                d = Dispatcher(
+                    db, built, rules, self.wb.now, campaign_id=campaign_id, limit=limit, chunk=size, links=links
+                )
                 d.claimed_total = sum(t.claimed for t in tallies)
                 tallies += d.plan([name]) if dry_run else d.run([name])
         finally:
             for ch in built.values():
                 ch.close()
         return DispatchResult(dry_run, now.isoformat(sep=" "), [_report(t) for t in tallies], unconfigured)
+
+    def import_clicks(self, path: Path | str) -> ClicksImport:
+        """Load a click log of the per-touch short links (CSV or JSON lines, outreach.links.read_click); a line
+        imported before adds nothing; clicks join the funnel's `clicked` node."""
+        from winback.outreach import store_links
+        from winback.outreach.clicks_file import read_clicks
+
+        p = Path(path)
+        clicks = read_clicks(p)
+        new, already, unknown = store_links.import_clicks(self.wb.db(), clicks, p.name, self.wb.now())
+        return ClicksImport(str(p), len(clicks), new, already, unknown)
 
     def ledger(self, *, campaign_id: str | None = None) -> LedgerSummary:
         rows = store.ledger_counts(self.wb.db(write=False), campaign_id=campaign_id)

@@ -348,7 +348,8 @@ def escalate_overdue(db: DuckDBEngine, now: dt.datetime) -> list[dict[str, Any]]
 # -- the funnel ---------------------------------------------------------------------------------------------
 def funnel_rows(db: DuckDBEngine, campaign_id: str) -> list[dict[str, Any]]:
     """Per arm of a campaign, members at each stage (each member counted once per stage): touches queued / sent
-    (sent or delivered) / delivered / failed / skipped, clicked and visited events in the response window, tasks,
+    (sent or delivered) / delivered / failed / skipped, clicked (a click event in the response window or a click on
+    the member's short link of the campaign) and visited events in the response window, tasks,
     contacted (task done), invited and visited (recorded), visited (recorded or a visit event), purchased (a paid
     order in the window) and revenue."""
     rank = " ".join(f"WHEN '{k}' THEN {v}" for k, v in RANK.items())
@@ -377,6 +378,10 @@ def funnel_rows(db: DuckDBEngine, campaign_id: str) -> list[dict[str, Any]]:
             FROM cm JOIN events e ON e.member_id = cm.member_id AND e.occurred_at >= cm.ws AND e.occurred_at < cm.we
             GROUP BY cm.member_id
         ),
+        lnk AS (  -- a click on the member's own short link of this campaign (migration 016), whenever it came
+            SELECT DISTINCT l.member_id, true AS clicked FROM short_links l JOIN link_clicks k USING (code)
+            WHERE l.campaign_id = ?
+        ),
         buy AS (
             SELECT cm.member_id, count(*) FILTER (WHERE o.status = 'paid') AS paid,
                    coalesce(sum(o.amount) FILTER (WHERE o.status IN ('paid', 'refunded')), 0)::DOUBLE AS revenue
@@ -387,15 +392,15 @@ def funnel_rows(db: DuckDBEngine, campaign_id: str) -> list[dict[str, Any]]:
                count(*) FILTER (WHERE tou.queued) AS queued, count(*) FILTER (WHERE tou.sent) AS sent,
                count(*) FILTER (WHERE tou.delivered) AS delivered, count(*) FILTER (WHERE tou.failed) AS failed,
                count(*) FILTER (WHERE tou.skipped) AS skipped,
-               count(*) FILTER (WHERE ev.clicked) AS clicked,
+               count(*) FILTER (WHERE ev.clicked OR lnk.clicked) AS clicked,
                count(*) FILTER (WHERE tas.task) AS tasks, count(*) FILTER (WHERE tas.contacted) AS contacted,
                count(*) FILTER (WHERE tas.stage >= 2) AS invited,
                count(*) FILTER (WHERE tas.stage >= 3 OR ev.visit) AS visited,
                count(*) FILTER (WHERE coalesce(buy.paid, 0) > 0) AS purchased,
                coalesce(sum(buy.revenue), 0)::DOUBLE AS revenue
         FROM cm LEFT JOIN tou USING (member_id) LEFT JOIN tas USING (member_id) LEFT JOIN ev USING (member_id)
-        LEFT JOIN buy USING (member_id)
+        LEFT JOIN lnk USING (member_id) LEFT JOIN buy USING (member_id)
         GROUP BY cm.arm ORDER BY cm.arm <> 'control', cm.arm
         """,
-        [campaign_id, campaign_id, campaign_id],
+        [campaign_id, campaign_id, campaign_id, campaign_id],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from winback.common.results import Result
+from winback.i18n import _
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,24 @@ class OptOutResult(Result):
     member_id: str
     channel: str
     new: bool
+
+
+@dataclass(frozen=True)
+class ClicksImport(Result):
+    """`winback tasks clicks FILE`: a redirect server's click log loaded into link_clicks."""
+
+    file: str
+    lines: int
+    new: int  # clicks recorded now
+    already: int  # in an earlier import (same code, time and client)
+    unknown: int  # codes no touch carried (not stored)
+
+    def summary(self) -> str:
+        return _(
+            "{file}: {lines:,} clicks, {new:,} recorded, {already:,} imported before, {unknown:,} unknown codes",
+            file=self.file,
+            lines=self.lines,
+            new=self.new,
+            already=self.already,
+            unknown=self.unknown,
+        )

@@ -1,10 +1,11 @@
 """The webhook channel: one signed JSON POST per touch.
 
 Body (UTF-8 JSON, the same bytes for every attempt of a key): idempotency_key, channel, campaign_id, member_id, to,
-text, code, payload. Headers: `Idempotency-Key`, `X-Winback-Signature: sha256=<hex HMAC-SHA256 of the body with
-the shared secret>`, `X-Winback-Attempt` (1, 2, …). 2xx = accepted (sent); 429 / 5xx / timeout / no answer =
-retry later with exponential back-off and jitter, up to `max_attempts`; any other 4xx = failed, with the answer in
-the ledger. A key whose result a crash made unknown is sent again with the same key: the receiver de-duplicates.
+text, code, payload (and link, the touch's short link, with [links]). Headers: `Idempotency-Key`,
+`X-Winback-Signature: sha256=<hex HMAC-SHA256 of the body with the shared secret>`, `X-Winback-Attempt` (1, 2, …).
+2xx = accepted (sent); 429 / 5xx / timeout / no answer = retry later with exponential back-off and jitter, up to
+`max_attempts`; any other 4xx = failed, with the answer in the ledger. A key whose result a crash made unknown is
+sent again with the same key: the receiver de-duplicates.
 
 [channels.webhook]: url (required), secret (required), timeout (s, 10), connections (8), max_attempts (6),
 backoff_base (s, 30), backoff_max (s, 3600), rate_per_second (none).
@@ -52,6 +53,8 @@ class WebhookChannel(NoFeedback):
             "code": row.code,
             "payload": row.payload,
         }
+        if row.payload.get("link"):  # the touch's short link (outreach.links), when [links] is configured
+            doc["link"] = row.payload["link"]
         return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
     def _one(self, row: LedgerRow) -> SendResult:
