@@ -69,6 +69,10 @@ CATALOGUE: tuple[Setting, ...] = (
     Setting("spark_tmp", str, None, "WINBACK_SPARK_TMP",
             "Spark 临时目录(仓库导出与 spill);不设则用系统临时目录。",
             "Spark's scratch directory (warehouse export and spills); unset: the system temp directory."),
+    Setting("refit_change", float, 0.05, "WINBACK_REFIT_CHANGE",
+            "刷新时沿用上次模型拟合,直到拟合已满一周,或此后事实数据有变化的会员超过此比例(默认 5%)才重新拟合。",
+            "A refresh reuses the last model fit until it is a week old or the members whose facts changed since "
+            "exceed this share (default 5 %); then it refits."),
     Setting("lock_wait", float, 10.0, "WINBACK_LOCK_WAIT",
             "仓库文件被其他进程占用时最多等待的秒数(之后报错并说明谁占用)。",
             "Seconds to wait for the warehouse file while another process holds it (then an error says who)."),
