@@ -54,7 +54,7 @@ def choose(
         as_of=backtest_as_of,
         r_emp=_f(errs[("empirical", "empirical")]["repurchasers"]),
         r_mod=_f(errs[("model", "model")]["repurchasers"]),
-        rate=rate,
+        rate=_("model") if rate == "model" else _("empirical"),
         a_emp=_f(errs[(rate, "empirical")]["revenue"]),
         a_mod=_f(errs[(rate, "model")]["revenue"]),
     )
