@@ -5,10 +5,11 @@ per-arm sufficient statistics, so memory does not grow with the file (benchmarks
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from winback.campaigns.measure import Measurement
-from winback.campaigns.table_file import BATCH_ROWS, open_table
+from winback.campaigns.table_file import BATCH_ROWS, Batch, TableStream, read_columns
 from winback.campaigns.types import MeasureResult
 from winback.errors import InputError
 from winback.i18n import _
@@ -32,12 +33,14 @@ def measure_file(
     if not 0.0 < alpha < 1.0:
         raise InputError(_("alpha must be between 0 and 1, got {alpha}", alpha=alpha), hint=_("Use e.g. --alpha 0.05."))
     outcomes = list(dict.fromkeys(outcomes))
-    with open_table(path, encoding=encoding, sheet=sheet) as table:
-        table.check([arm, *outcomes])
-        m = Measurement(arm, outcomes, table.header_rows)
-        for batch in table.batches([arm, *outcomes], rows=batch_rows):
-            m.add(batch[arm], {o: batch[o] for o in outcomes})
-        encoding_used = table.encoding
+    found: list[Measurement] = []
+
+    def take(table: TableStream) -> Callable[[Batch], None]:
+        found[:] = [Measurement(arm, outcomes, table.header_rows)]
+        return lambda batch: found[0].add(batch[arm], {o: batch[o] for o in outcomes})
+
+    table = read_columns(path, [arm, *outcomes], take, encoding=encoding, sheet=sheet, rows=batch_rows)
+    m, encoding_used = found[0], table.encoding
     if m.rows == 0:
         raise InputError(_("{file} has a header but no rows", file=Path(path).name), hint=_("Give one row per member."))
     result = m.result(control, alpha=alpha, cost_per_contact=cost_per_contact, margin=margin)

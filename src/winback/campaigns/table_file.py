@@ -150,7 +150,7 @@ def _csv_rows(path: Path, reader: Iterator[list[str]]) -> Iterator[list[str]]:
 
 
 @contextlib.contextmanager
-def _open_csv(path: Path, encoding: str) -> Iterator[TableStream]:
+def _open_csv(path: Path, encoding: str, arrow: bool) -> Iterator[TableStream]:
     enc = resolve_encoding(path, encoding)
     codec = "gb18030" if enc == "gbk" else enc
     with path.open("rb") as raw:
@@ -170,7 +170,10 @@ def _open_csv(path: Path, encoding: str) -> Iterator[TableStream]:
         header = _header(path, [h.strip() for h in next(reader)])
 
         def rows(idx: list[int], size: int) -> Iterator[Batch]:
-            yield from _arrow_csv_batches(path, codec, delimiter, header, idx)
+            if arrow:
+                yield from _arrow_csv_batches(path, codec, delimiter, header, idx)
+            else:
+                yield from _csv_batches(reader, header, idx, size)
 
         yield TableStream(path, header, enc, 1, rows)
 
@@ -178,7 +181,8 @@ def _open_csv(path: Path, encoding: str) -> Iterator[TableStream]:
 def _arrow_csv_batches(path: Path, codec: str, delimiter: str, header: list[str], idx: list[int]) -> Iterator[Batch]:
     """The data rows through Arrow's streaming CSV reader (C++, a block of MAX_LINE_CHARS bytes at a time: a longer
     row is refused), as trimmed string arrays with empty cells null and blank rows dropped. A row with more or
-    fewer cells than the header is read by the csv module after its block, padded like every other reader here."""
+    fewer cells than the header raises RaggedRows: the caller reads the file again with `arrow=False` (the csv
+    module, which pads short rows and ignores extra cells, and numbers rows exactly as before)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
@@ -211,11 +215,14 @@ def _arrow_csv_batches(path: Path, codec: str, delimiter: str, header: list[str]
         keep = cols[0].is_valid()
         for c in cols[1:]:
             keep = pc.or_(keep, c.is_valid())
+        if ragged:
+            raise RaggedRows(path)
         if b.num_rows:
             yield {header[i]: cols[i].filter(keep) for i in idx}
-        if ragged:
-            yield from _csv_batches(_csv_rows(path, csv.reader(ragged, delimiter=delimiter)), header, idx, BATCH_ROWS)
-            ragged.clear()
+
+
+class RaggedRows(Exception):
+    """A CSV row has more or fewer cells than the header: read the file with `open_table(..., arrow=False)`."""
 
 
 def _csv_error(path: Path, exc: Exception) -> InputError:
@@ -356,9 +363,12 @@ def _open_parquet(path: Path) -> Iterator[TableStream]:
 
 
 def open_table(
-    path: Path | str, *, encoding: str = "auto", sheet: str | None = None
+    path: Path | str, *, encoding: str = "auto", sheet: str | None = None, arrow: bool = True
 ) -> contextlib.AbstractContextManager[TableStream]:
-    """The file's header and a stream of its rows (see TableStream); use as `with open_table(p) as t:`."""
+    """The file's header and a stream of its rows (see TableStream); use as `with open_table(p) as t:`.
+
+    A CSV is read by Arrow unless `arrow` is False; Arrow's batches raise RaggedRows at a row whose cell count
+    differs from the header's, and the caller starts again with arrow=False (`read_columns` does)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(_("no such file: {path}", path=path),
@@ -369,19 +379,52 @@ def open_table(
     if suffix in (".parquet", ".pq"):
         return _open_parquet(path)
     if suffix in (".csv", ".tsv", ".txt", ""):
-        return _open_csv(path, encoding)
+        return _open_csv(path, encoding, arrow)
     raise InputError(
         _("cannot read {file}: unknown file type {suffix!r}", file=path.name, suffix=suffix),
         hint=_("Give a .csv, .tsv, .xlsx or .parquet file."),
     )
 
 
+def read_columns(
+    path: Path | str,
+    names: Sequence[str],
+    take: Callable[[TableStream], Callable[[Batch], None]],
+    *,
+    encoding: str = "auto",
+    sheet: str | None = None,
+    rows: int = BATCH_ROWS,
+) -> TableStream:
+    """Stream the columns `names` of the file into the consumer `take(stream)` returns, batch by batch; a CSV
+    with ragged rows is streamed again from the start by the csv module into a fresh consumer."""
+    for arrow in (True, False):
+        try:
+            with open_table(path, encoding=encoding, sheet=sheet, arrow=arrow) as t:
+                t.check(names)
+                consume = take(t)
+                for batch in t.batches(names, rows=rows):
+                    consume(batch)
+                return t
+        except RaggedRows:
+            continue
+    raise AssertionError("unreachable: the csv module reads ragged rows")
+
+
 def read_table(path: Path | str, *, encoding: str = "auto", sheet: str | None = None) -> FileTable:
     """The whole file as columns of Python values (for small files; `open_table` streams)."""
-    with open_table(path, encoding=encoding, sheet=sheet) as t:
-        data: dict[str, list[object]] = {h: [] for h in t.columns}
-        unique = list(dict.fromkeys(t.columns))
-        for batch in t.batches(unique):
+    data: dict[str, list[object]] = {}
+
+    def take(t: TableStream) -> Callable[[Batch], None]:
+        data.clear()
+        data.update({h: [] for h in t.columns})
+
+        def add(batch: Batch) -> None:
             for name, values in batch.items():
                 data[name].extend(values.to_pylist() if hasattr(values, "to_pylist") else values)
-        return FileTable(t.path, t.columns, data, t.encoding, t.header_rows)
+
+        return add
+
+    with open_table(path, encoding=encoding, sheet=sheet, arrow=False) as head:
+        columns = list(dict.fromkeys(head.columns))
+    t = read_columns(path, columns, take, encoding=encoding, sheet=sheet)
+    return FileTable(t.path, t.columns, data, t.encoding, t.header_rows)
