@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 import typer.main
 
@@ -39,6 +41,9 @@ def command(lang: str | None = None) -> click.Command:
 
 
 def main() -> None:
+    from winback.cli import remote  # while `winback serve` holds the warehouse, commands go through it
+
+    remote.prepare(sys.argv[1:])
     command()(prog_name="winback")
 
 
