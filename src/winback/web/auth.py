@@ -70,6 +70,7 @@ class WebState:
     keys: KeyedLocks = field(default_factory=KeyedLocks)
     jobs: Any = None  # web/jobs.py's Jobs: the background writer
     redeemer: Any = None  # web/till_batch.py's Redeemer: the tills' rounds
+    cli_token: str | None = None  # the token of the CLI's calls (web/cli_bridge.py), when announced
     _by_lang: dict[str, Settings] = field(default_factory=dict)
 
     def settings_in(self, lang: str) -> Settings:

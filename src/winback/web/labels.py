@@ -140,6 +140,10 @@ MESSAGES: Mapping[str, tuple[str, str, str, str]] = {
     "forbidden_task": ("任务 {task_id} 不在你的范围内", "task {task_id} is outside your scope",
                        "导购只能登记自己的任务,店长只能登记本店任务。",
                        "A guide records only her own tasks, a store manager only his store's."),
+    "cli_token": ("缺少或错误的服务器令牌", "missing or wrong server token",
+                  "命令行通过仓库旁的 .server 文件取得令牌;请在运行 winback serve 的同一台机器上、以同一用户运行。",
+                  "The CLI reads the token from the .server file next to the warehouse: run it on the server's "
+                  "machine, as the same user."),
     "no_job": ("没有任务 {job_id}", "no job {job_id}",
                "GET /api/jobs 列出最近的后台任务。", "GET /api/jobs lists the latest background jobs."),
     "no_member": ("没有会员 {member_id}", "no member {member_id}",

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+import signal
 import socket
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -40,6 +42,7 @@ log = logging.getLogger("winback.web")
 def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
     """The console over `wb` (which it opens read-write: the server owns the file while it runs). `secret` signs
     the session cookies (default: the web_secret setting, else a random one per start)."""
+    from winback.web import cli_bridge
     from winback.web.routes import api, jobs, pages, till
 
     ready = threading.Event()
@@ -63,6 +66,7 @@ def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(till.router)
     app.include_router(jobs.router)
+    app.include_router(cli_bridge.router)
     app.include_router(pages.router)
     _add_error_handlers(app)
     return app
@@ -151,11 +155,25 @@ def make_server(app: FastAPI, *, log_level: str = "warning") -> Any:
 
 
 def serve(wb: Winback, *, host: str, port: int, on_ready: Callable[[str], None] | None = None) -> None:
-    """Run the console until interrupted; `on_ready(url)` is called once the socket listens."""
+    """Run the console until interrupted; `on_ready(url)` is called once the socket listens. When the CLI has
+    registered its runner (web/cli_bridge.py), the server announces itself next to the warehouse for the CLI."""
+    from winback.web import announce, cli_bridge
+
     app = create_app(wb)
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{sock.getsockname()[1]}"
-    if on_ready is not None:
-        on_ready(url)
-    make_server(app, log_level="info").run(sockets=[sock])
+    if not cli_bridge.registered():
+        if on_ready is not None:
+            on_ready(url)
+        make_server(app, log_level="info").run(sockets=[sock])
+        return
+    token = app.state.web.cli_token = secrets.token_urlsafe(32)
+    loopback = f"http://{'[::1]' if ':' in host else '127.0.0.1'}:{sock.getsockname()[1]}"
+    if threading.current_thread() is threading.main_thread():
+        # uvicorn stops on SIGTERM, then raises it again: exit through Python, so the server file is removed
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    with announce.announced(wb.settings.db_path, loopback if host in ("0.0.0.0", "::") else url, token):
+        if on_ready is not None:  # announced first: a command started once this is printed goes to the server
+            on_ready(url)
+        make_server(app, log_level="info").run(sockets=[sock])
