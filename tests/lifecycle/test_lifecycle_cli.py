@@ -82,7 +82,7 @@ def test_user_rules_file(db: Path, tmp_path: Path) -> None:
     ],
 )
 def test_errors_are_one_json_object(db: Path, args: list[str], message: str) -> None:
-    result = runner.invoke(app, ["--db", str(db), *args])
+    result = runner.invoke(app, ["--db", str(db), "--lang", "en", *args])
     assert result.exit_code == 2
     assert message in json.loads(result.stdout)["error"]["message"]
 
@@ -91,7 +91,30 @@ def test_bad_rules_file_is_named(db: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     shutil.copy(Path(__file__).with_name("data_rules_vip.toml"), bad)
     bad.write_text(bad.read_text(encoding="utf-8").replace("tier = 'VIP'", "tier = (SELECT 1)"), encoding="utf-8")
-    result = runner.invoke(app, ["--db", str(db), "refresh", "--rules", str(bad)])
+    result = runner.invoke(app, ["--db", str(db), "--lang", "en", "refresh", "--rules", str(bad)])
     assert result.exit_code == 2
     assert "segment 'vip_sleeping'" in result.output and "subqueries are not allowed" in result.output
+    result = runner.invoke(app, ["--db", str(db), "refresh", "--rules", str(bad)])  # the default language
+    assert result.exit_code == 2
+    assert "分群 'vip_sleeping'" in result.output and "条件中不允许子查询" in result.output
     assert "Traceback" not in result.output
+
+
+def test_segments_and_schemes_are_named_in_either_language(db: Path) -> None:
+    """`members --segment 活跃会员` is `--segment active`; a scheme by its Chinese name; a wrong name lists choices."""
+    _json(["--db", str(db), "refresh", "--json"])
+
+    def ids(*args: str) -> list[str]:
+        return [m["member_id"] for m in _json(["--db", str(db), "members", *args, "--json"])["members"]]
+
+    assert ids("--segment", "active") == ids("--segment", "活跃会员") == ids("--segment", "Active") != []
+    assert ids("--segment", "never_purchased") == ids("--segment", "无消费会员")
+    assert ids("--scheme", "lifecycle", "--segment", "potential") == ids(
+        "--scheme", "会员生命周期", "--segment", "潜在会员"
+    )
+    bad = runner.invoke(app, ["--db", str(db), "members", "--segment", "睡着的", "--json"])
+    assert bad.exit_code == 2
+    err = json.loads(bad.stdout)["error"]
+    assert "没有分群 '睡着的'" in err["message"] and "silent (沉默会员" in err["hint"]
+    seg = _json(["--db", str(db), "segments", "--scheme", "会员生命周期", "--json"])
+    assert seg["scheme"] == "lifecycle"

@@ -54,6 +54,7 @@ rules = [
         ("recency_days >", "cannot parse"),
     ],
 )
+@pytest.mark.usefixtures("english")
 def test_bad_predicates_are_rejected_naming_the_rule(tmp_path: Path, when: str, message: str) -> None:
     path = tmp_path / "mine.toml"
     path.write_text(_doc(when), encoding="utf-8")
@@ -91,6 +92,7 @@ def test_safe_expressions_are_kept_and_normalised() -> None:
         (_doc("recency_days < 3").replace('en = "mine"', ""), "`en` is missing"),
     ],
 )
+@pytest.mark.usefixtures("english")
 def test_malformed_schemes_are_rejected(doc: str, message: str) -> None:
     with pytest.raises(ConfigError, match=None) as info:
         parse_schemes(tomllib.loads(doc), "user.toml")
@@ -106,6 +108,7 @@ def test_user_file_adds_and_replaces_schemes(tmp_path: Path) -> None:
     assert "seed_cn" in schemes
 
 
+@pytest.mark.usefixtures("english")
 def test_unreadable_or_invalid_files_are_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the rules file"):
         read_rules_file(tmp_path / "missing.toml")

@@ -37,6 +37,7 @@ def test_segment_summary_in_rule_order_with_empty_segments(small_wh: DuckDBEngin
     assert sum(r["share"] for r in d["segments"]) == pytest.approx(1.0)
 
 
+@pytest.mark.usefixtures("english")
 def test_segment_summary_by_store(small_wh: DuckDBEngine) -> None:
     d = segment_summary(small_wh, scheme="seed_cn", by="store", as_of=AS_OF).to_dict()
     got = {(r["store"], r["segment"]): r["members"] for r in d["segments"]}
@@ -51,6 +52,7 @@ def test_segment_summary_by_store(small_wh: DuckDBEngine) -> None:
         segment_summary(small_wh, by="city")
 
 
+@pytest.mark.usefixtures("english")
 def test_transitions(small_wh: DuckDBEngine) -> None:
     d = transitions(small_wh, date_from=MARCH, date_to=AS_OF, scheme="seed_cn").to_dict()
     moves = {(m["from"], m["to"]): m["members"] for m in d["moves"]}
@@ -71,6 +73,7 @@ def test_missing_snapshot_dates_are_named(small_wh: DuckDBEngine) -> None:
     assert "2024-03-01" in (info.value.hint or "")
 
 
+@pytest.mark.usefixtures("english")
 def test_list_members_masks_phones_and_filters(small_wh: DuckDBEngine) -> None:
     found = list_members(small_wh, segments=["active"], stores=["S1"])
     day, t = found.as_of, found.members
@@ -127,6 +130,7 @@ def test_explain(small_wh: DuckDBEngine) -> None:
     assert set(d["schemes"]) == {"seed_cn", "months", "cycle", "lifecycle", "rfm", "value"}
 
 
+@pytest.mark.usefixtures("english")
 def test_explain_errors(small_wh: DuckDBEngine) -> None:
     with pytest.raises(NotFoundError, match="merged into m1"):
         explain_member(small_wh, "m4")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from winback import i18n
 from winback.campaigns import scenarios
 from winback.errors import ConfigError
 from winback.lifecycle import rules
@@ -44,10 +45,13 @@ def _refused(path: Path, *needles: str) -> ConfigError:
 )
 def test_deep_predicate_is_a_config_error(tmp_path: Path, when: str) -> None:
     path = _file(tmp_path, [_rule("deep", when), _rule("rest", "true")])
-    err = _refused(path, "'deep'", "recursion limit")
+    with i18n.using("en"):
+        _refused(path, "'deep'", "recursion limit")
+    err = _refused(path, "'deep'")  # the default language: Chinese
     assert "嵌套过深" in err.message and err.hint
 
 
+@pytest.mark.usefixtures("english")
 def test_nested_parentheses_over_the_limit(tmp_path: Path) -> None:
     deep = "(" * 400 + "true" + ")" * 400
     _refused(_file(tmp_path, [_rule("deep", deep), _rule("rest", "true")]), "400", f"limit of {MAX_NESTING}")
@@ -62,6 +66,7 @@ def test_parentheses_inside_a_string_do_not_count(tmp_path: Path) -> None:
     assert read_rules_file(_file(tmp_path, [_rule("odd", when), _rule("rest", "true")]))["s0"].segments[0] == "odd"
 
 
+@pytest.mark.usefixtures("english")
 def test_deeply_nested_toml_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "nested.toml"
     path.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
@@ -79,12 +84,15 @@ def test_long_predicate_is_refused(tmp_path: Path) -> None:
 
 def test_too_many_rules_in_a_scheme(tmp_path: Path) -> None:
     many = [_rule(f"r{i}", f"orders={i}") for i in range(10_000)] + [_rule("rest", "true")]  # < 1 MiB
-    err = _refused(_file(tmp_path, many), "10,001", f"limit of {MAX_RULES}")
+    with i18n.using("en"):
+        _refused(_file(tmp_path, many), "10,001", f"limit of {MAX_RULES}")
+    err = _refused(_file(tmp_path, many), "10,001", f"{MAX_RULES}")  # the default language: Chinese
     assert "每个方案" in err.message
     at_limit = [_rule(f"r{i}", f"orders = {i}") for i in range(MAX_RULES - 1)] + [_rule("rest", "true")]
     assert len(read_rules_file(_file(tmp_path, at_limit))["s0"].rules) == MAX_RULES
 
 
+@pytest.mark.usefixtures("english")
 def test_too_many_schemes_in_a_file(tmp_path: Path) -> None:
     one = [_rule("all", "true")]
     _refused(_file(tmp_path, *([one] * (MAX_SCHEMES + 1))), f"{MAX_SCHEMES + 1}", f"limit of {MAX_SCHEMES}")
@@ -103,6 +111,7 @@ def test_shipped_rules_are_within_the_limits() -> None:
     assert all(len(s.rules) <= MAX_RULES for s in shipped.values())
 
 
+@pytest.mark.usefixtures("english")
 def test_scenarios_file_deeply_nested_or_oversized(tmp_path: Path) -> None:
     path = tmp_path / "scenarios.toml"
     path.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")

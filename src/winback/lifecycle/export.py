@@ -16,49 +16,37 @@ import pyarrow.compute as pc
 
 from winback.common import export as safe
 from winback.errors import InputError
+from winback.i18n import N_, t
 
 FORMATS = ("xlsx", "csv", "parquet")
 
-#: column -> (zh header, en wording (for the message catalogue; en exports keep the column names),
-#: number format key of `safe.NUMBER_FORMATS` or "", decimals to round to or None)
-HEADERS: dict[str, tuple[str, str, str, int | None]] = {
-    "member_id": ("会员编号", "member id", "", None),
-    "name": ("姓名", "name", "", None),
-    "phone": ("手机", "phone", "", None),
-    "wechat_id": ("微信号", "WeChat id", "", None),
-    "store_id": ("门店", "store", "", None),
-    "guide_id": ("导购", "guide", "", None),
-    "tier": ("等级", "tier", "", None),
-    "segment": ("分群", "segment", "", None),
-    "recency_days": ("距上次购买(天)", "days since last purchase", "int", None),
-    "orders": ("订单数", "orders", "int", None),
-    "monetary": ("累计消费(元)", "total spent (¥)", "money", 2),
-    "cycle_days": ("购买周期(天)", "purchase cycle (days)", "days", 1),
-    "overdue_ratio": ("超期倍数", "overdue ratio", "ratio", 3),
-    "p_alive": ("活跃概率", "P(alive)", "ratio", 3),
-    "clv": ("预测价值(元)", "predicted value (¥)", "money", 2),
-    "expected_revenue_90d": ("90天预期收入(元)", "expected revenue 90 d (¥)", "money", 2),
-    "rfm_code": ("RFM 编码", "RFM code", "", None),
-    "value_layer": ("价值分层", "value layer", "", None),
-    "lifecycle_stage": ("生命周期阶段", "lifecycle stage", "", None),
-    "last_purchase": ("最近购买", "last purchase", "", None),
+#: column -> (header msgid (zh exports show its translation; en exports keep the column names, which scripts
+#: and the docs use), number format key of `safe.NUMBER_FORMATS` or "", decimals to round to or None)
+HEADERS: dict[str, tuple[str, str, int | None]] = {
+    "member_id": (N_("member id"), "", None),
+    "name": (N_("member's name"), "", None),
+    "phone": (N_("mobile phone"), "", None),
+    "wechat_id": (N_("WeChat id"), "", None),
+    "store_id": (N_("store"), "", None),
+    "guide_id": (N_("guide"), "", None),
+    "tier": (N_("tier"), "", None),
+    "segment": (N_("member segment"), "", None),
+    "recency_days": (N_("days since the last purchase"), "int", None),
+    "orders": (N_("number of orders"), "int", None),
+    "monetary": (N_("total spent in yuan"), "money", 2),
+    "cycle_days": (N_("purchase cycle in days"), "days", 1),
+    "overdue_ratio": (N_("cycles overdue"), "ratio", 3),
+    "p_alive": (N_("probability still active"), "ratio", 3),
+    "clv": (N_("predicted value in yuan"), "money", 2),
+    "expected_revenue_90d": (N_("expected revenue in the next 90 days, yuan"), "money", 2),
+    "rfm_code": (N_("RFM code"), "", None),
+    "value_layer": (N_("value layer"), "", None),
+    "lifecycle_stage": (N_("lifecycle stage"), "", None),
+    "last_purchase": (N_("last purchase"), "", None),
 }
 
-LABELS = {
-    "unknown_ext": (
-        "无法导出到 {name!r}：不认识的扩展名 {ext}",
-        "cannot export to {name!r}: unknown extension {ext}",
-    ),
-    "unknown_ext_hint": (
-        "请用 .xlsx、.csv 或 .parquet 结尾的文件名。",
-        "Use a file name ending in .xlsx, .csv or .parquet.",
-    ),
-}
-
-
-def _say(lang: str, key: str, **values: object) -> str:
-    zh, en = LABELS[key]
-    return (en if lang == "en" else zh).format(**values)
+UNKNOWN_EXT = N_("cannot export to {name!r}: unknown extension {ext}")
+UNKNOWN_EXT_HINT = N_("Use a file name ending in .xlsx, .csv or .parquet.")
 
 
 def header(column: str, lang: str) -> str:
@@ -66,13 +54,13 @@ def header(column: str, lang: str) -> str:
     found = HEADERS.get(column)
     if found is None or lang == "en":  # en keeps the column names, which scripts and the docs use
         return column
-    return found[0]
+    return t(found[0], lang)
 
 
 def rounded(table: pa.Table) -> pa.Table:
     """Money to 2 decimals, ratios to 3, cycles to 1 (pure; the columns keep their types' kind)."""
     for i, name in enumerate(table.column_names):
-        places = HEADERS.get(name, ("", "", "", None))[3]
+        places = HEADERS.get(name, ("", "", None))[2]
         col = table.column(i)
         if places is None or not (pa.types.is_floating(col.type) or pa.types.is_decimal(col.type)):
             continue
@@ -91,8 +79,8 @@ def export_table(
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise InputError(
-            _say(lang, "unknown_ext", name=path.name, ext=path.suffix or "(none)"),
-            hint=_say(lang, "unknown_ext_hint"),
+            t(UNKNOWN_EXT, lang, name=path.name, ext=path.suffix or "(none)"),
+            hint=t(UNKNOWN_EXT_HINT, lang),
         )
     if fmt == "parquet":
         safe.write_parquet(table, path)
@@ -102,7 +90,7 @@ def export_table(
     if fmt == "csv":
         safe.write_csv(people, path)
     else:
-        formats = {h: HEADERS[c][2] for c, h in zip(table.column_names, heads, strict=True) if c in HEADERS}
+        formats = {h: HEADERS[c][1] for c, h in zip(table.column_names, heads, strict=True) if c in HEADERS}
         safe.write_xlsx(
             people, path, formats=formats, sheet="会员" if lang != "en" else "members", lang=lang, progress=progress
         )

@@ -35,6 +35,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from winback.errors import ConfigError
+from winback.i18n import N_, _
 
 # Columns a predicate may use: name -> (type, meaning). Scheme outputs (value_layer, lifecycle_stage) are not
 # inputs: a scheme cannot depend on another scheme.
@@ -131,44 +132,24 @@ MAX_RULES = 200  # rules (segments) per scheme
 MAX_PREDICATE_CHARS = 2_000  # characters in one `when`
 MAX_NESTING = 32  # nested parentheses and CASE … END in one predicate
 
-# The limit messages, zh first (keys: what was exceeded); `{where}` names the file (and scheme, segment).
-LIMIT_MESSAGES: dict[str, tuple[str, str]] = {
-    "file_bytes": (
-        "{where}：规则文件 {size:,} 字节，超过上限 {limit:,} 字节",
-        "{where}: the rules file is {size:,} bytes, over the limit of {limit:,} bytes",
+# The limit messages (msgids; the Chinese is in i18n/zh/lifecycle.po), keys: what was exceeded; `{where}` names the
+# file (and scheme, segment).
+LIMIT_MESSAGES: dict[str, str] = {
+    "file_bytes": N_("{where}: the rules file is {size:,} bytes, over the limit of {limit:,} bytes"),
+    "schemes": N_("{where}: {size:,} schemes, over the limit of {limit:,} per file"),
+    "rules": N_("{where}: {size:,} rules, over the limit of {limit:,} per scheme"),
+    "predicate_chars": N_("{where}: the predicate is {size:,} characters, over the limit of {limit:,}"),
+    "nesting": N_(
+        "{where}: the predicate nests {size:,} levels deep (parentheses or CASE), over the limit of {limit:,}"
     ),
-    "schemes": (
-        "{where}：共 {size:,} 个方案，超过每个文件 {limit:,} 个的上限",
-        "{where}: {size:,} schemes, over the limit of {limit:,} per file",
-    ),
-    "rules": (
-        "{where}：共 {size:,} 条规则，超过每个方案 {limit:,} 条的上限",
-        "{where}: {size:,} rules, over the limit of {limit:,} per scheme",
-    ),
-    "predicate_chars": (
-        "{where}：条件长 {size:,} 个字符，超过上限 {limit:,} 个字符",
-        "{where}: the predicate is {size:,} characters, over the limit of {limit:,}",
-    ),
-    "nesting": (
-        "{where}：条件嵌套 {size:,} 层（括号或 CASE），超过上限 {limit:,} 层",
-        "{where}: the predicate nests {size:,} levels deep (parentheses or CASE), over the limit of {limit:,}",
-    ),
-    "recursion": (
-        "{where}：嵌套过深，无法解析（Python 递归上限）",
-        "{where}: nested too deeply to parse (Python's recursion limit)",
-    ),
+    "recursion": N_("{where}: nested too deeply to parse (Python's recursion limit)"),
 }
-LIMIT_HINT = (
-    "请拆分或简化规则（上限见 docs/lifecycle.md「规则文件上限」）。",
-    "Split or simplify the rules (limits: docs/lifecycle.md, 'Limits of a rules file').",
-)
+LIMIT_HINT = N_("Split or simplify the rules (limits: docs/lifecycle.md, 'Limits of a rules file').")
 
 
 def limit_error(key: str, where: str, size: int = 0, limit: int = 0) -> ConfigError:
-    """A ConfigError for an exceeded limit, zh then en, naming the file and the limit."""
-    zh, en = LIMIT_MESSAGES[key]
-    fields = {"where": where, "size": size, "limit": limit}
-    return ConfigError(f"{zh.format(**fields)} / {en.format(**fields)}", hint=" / ".join(LIMIT_HINT))
+    """A ConfigError for an exceeded limit, in the user's language, naming the file and the limit."""
+    return ConfigError(_(LIMIT_MESSAGES[key], where=where, size=size, limit=limit), hint=_(LIMIT_HINT))
 
 
 def _nesting(text: str, where: str) -> int:
@@ -178,8 +159,13 @@ def _nesting(text: str, where: str) -> int:
         tokens = sqlglot.tokenize(text, read="duckdb")
     except TokenError as exc:
         raise ConfigError(
-            f"{where}: cannot read the predicate {text!r}: {str(exc).splitlines()[0]}",
-            hint='Write one SQL boolean expression over snapshot columns, e.g. "recency_days >= 90 AND orders > 1".',
+            _(
+                "{where}: cannot read the predicate {text!r}: {reason}",
+                where=where,
+                text=text,
+                reason=str(exc).splitlines()[0],
+            ),
+            hint=_('Write one SQL boolean expression over snapshot columns, e.g. "recency_days >= 90 AND orders > 1".'),
         ) from None
     for token in tokens:
         if token.token_type in (TokenType.L_PAREN, TokenType.CASE):
@@ -239,7 +225,10 @@ def validate_predicate(text: str, *, where: str, columns: Iterable[str] = SNAPSH
     """
     known = set(columns)
     if not isinstance(text, str) or not text.strip():
-        raise ConfigError(f"{where}: `when` is empty", hint='Write a predicate such as "recency_days < 90" or "true".')
+        raise ConfigError(
+            _("{where}: `when` is empty", where=where),
+            hint=_('Write a predicate such as "recency_days < 90" or "true".'),
+        )
     if len(text) > MAX_PREDICATE_CHARS:
         raise limit_error("predicate_chars", where, len(text), MAX_PREDICATE_CHARS)
     depth = _nesting(text, where)
@@ -257,53 +246,73 @@ def _check_tree(text: str, where: str, known: set[str]) -> exp.Expression:
     except ParseError as exc:
         first = str(exc).splitlines()[0]
         raise ConfigError(
-            f"{where}: cannot parse the predicate {text!r}: {first}",
-            hint='Write one SQL boolean expression over snapshot columns, e.g. "recency_days >= 90 AND orders > 1".',
+            _("{where}: cannot parse the predicate {text!r}: {reason}", where=where, text=text, reason=first),
+            hint=_('Write one SQL boolean expression over snapshot columns, e.g. "recency_days >= 90 AND orders > 1".'),
         ) from None
     if len(parsed) != 1:
         raise ConfigError(
-            f"{where}: the predicate {text!r} holds {len(parsed)} statements; only one expression is allowed",
-            hint="Remove the `;` and anything after it.",
+            _(
+                ("{where}: the predicate {text!r} holds {n} statements; only one expression is allowed"),
+                where=where,
+                text=text,
+                n=len(parsed),
+            ),
+            hint=_("Remove the `;` and anything after it."),
         )
     tree = parsed[0]
     if isinstance(tree, exp.Query | exp.DDL | exp.DML | exp.Command | exp.Drop | exp.Create | exp.Insert):
         raise ConfigError(
-            f"{where}: {text!r} is a {type(tree).__name__.upper()} statement, not a predicate",
-            hint='A rule may only test snapshot columns, e.g. "recency_days >= 90".',
+            _(
+                "{where}: {text!r} is a {kind} statement, not a predicate",
+                where=where,
+                text=text,
+                kind=type(tree).__name__.upper(),
+            ),
+            hint=_('A rule may only test snapshot columns, e.g. "recency_days >= 90".'),
         )
     for node in tree.walk():
         if isinstance(node, exp.Subquery | exp.Select | exp.Exists | exp.Query):
             raise ConfigError(
-                f"{where}: subqueries are not allowed in a predicate ({text!r})",
-                hint="Use snapshot columns only; see `winback segments --help` or docs/lifecycle.md for the list.",
+                _("{where}: subqueries are not allowed in a predicate ({text!r})", where=where, text=text),
+                hint=_("Use snapshot columns only; see `winback segments --help` or docs/lifecycle.md for the list."),
             )
         if isinstance(node, exp.Column):
             if node.table:
                 raise ConfigError(
-                    f"{where}: column {node.sql()!r} names a table; use the bare column name",
-                    hint=f"Known columns: {', '.join(sorted(known))}.",
+                    _("{where}: column {sql!r} names a table; use the bare column name", where=where, sql=node.sql()),
+                    hint=_("Known columns: {known}.", known=", ".join(sorted(known))),
                 )
             if node.name.lower() not in known:
                 raise ConfigError(
-                    f"{where}: unknown column {node.name!r} in {text!r}",
-                    hint=f"Known columns: {', '.join(sorted(known))}.",
+                    _("{where}: unknown column {name!r} in {text!r}", where=where, name=node.name, text=text),
+                    hint=_("Known columns: {known}.", known=", ".join(sorted(known))),
                 )
             continue
         if isinstance(node, exp.Anonymous):
             raise ConfigError(
-                f"{where}: unknown function {node.name!r} in {text!r}",
-                hint=f"Allowed functions: {', '.join(sorted(set(SAFE_FUNCTIONS.values())))}.",
+                _("{where}: unknown function {name!r} in {text!r}", where=where, name=node.name, text=text),
+                hint=_("Allowed functions: {functions}.", functions=", ".join(sorted(set(SAFE_FUNCTIONS.values())))),
             )
         if type(node) in SAFE_FUNCTIONS or isinstance(node, _STRUCTURE):
             continue
         if isinstance(node, exp.Func):
             raise ConfigError(
-                f"{where}: function {node.sql_name().lower()!r} is not allowed in {text!r}",
-                hint=f"Allowed functions: {', '.join(sorted(set(SAFE_FUNCTIONS.values())))}.",
+                _(
+                    "{where}: function {function!r} is not allowed in {text!r}",
+                    where=where,
+                    function=node.sql_name().lower(),
+                    text=text,
+                ),
+                hint=_("Allowed functions: {functions}.", functions=", ".join(sorted(set(SAFE_FUNCTIONS.values())))),
             )
         raise ConfigError(
-            f"{where}: {type(node).__name__} is not allowed in a predicate ({text!r})",
-            hint="Use comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, arithmetic and CASE over snapshot columns.",
+            _(
+                "{where}: {name} is not allowed in a predicate ({text!r})",
+                where=where,
+                name=type(node).__name__,
+                text=text,
+            ),
+            hint=_("Use comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, arithmetic and CASE over snapshot columns."),
         )
     tree.sql(dialect="duckdb")  # rendering recurses too: a RecursionError surfaces here, inside the guard
     return tree
@@ -312,7 +321,10 @@ def _check_tree(text: str, where: str, known: set[str]) -> exp.Expression:
 def _text(entry: dict[str, Any], key: str, where: str) -> str:
     value = entry.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{where}: `{key}` is missing or empty", hint=f'Add {key} = "…" (zh and en labels).')
+        raise ConfigError(
+            _("{where}: `{key}` is missing or empty", where=where, key=key),
+            hint=_('Add {key} = "…" (zh and en labels).', key=key),
+        )
     return value
 
 
@@ -321,35 +333,47 @@ def parse_schemes(data: dict[str, Any], source: str) -> dict[str, Scheme]:
     schemes_raw = data.get("schemes")
     if not isinstance(schemes_raw, dict) or not schemes_raw:
         raise ConfigError(
-            f"{source}: no [schemes.NAME] tables found",
-            hint="See src/winback/rules/default.toml for the format.",
+            _("{source}: no [schemes.NAME] tables found", source=source),
+            hint=_("See src/winback/rules/default.toml for the format."),
         )
     if len(schemes_raw) > MAX_SCHEMES:
         raise limit_error("schemes", source, len(schemes_raw), MAX_SCHEMES)
     out: dict[str, Scheme] = {}
     for name, body in schemes_raw.items():
-        where = f"{source}: scheme {name!r}"
+        where = _("{source}: scheme {name!r}", source=source, name=name)
         if not _NAME.match(name):
-            raise ConfigError(f"{where}: a scheme name must be lower-case letters, digits and _")
+            raise ConfigError(_("{where}: a scheme name must be lower-case letters, digits and _", where=where))
         if not isinstance(body, dict):
-            raise ConfigError(f"{where}: expected a table with zh, en and rules")
+            raise ConfigError(_("{where}: expected a table with zh, en and rules", where=where))
         rules_raw = body.get("rules")
         if not isinstance(rules_raw, list) or not rules_raw:
-            raise ConfigError(f"{where}: `rules` is missing or empty", hint="Give an ordered list of rules.")
+            raise ConfigError(
+                _("{where}: `rules` is missing or empty", where=where), hint=_("Give an ordered list of rules.")
+            )
         if len(rules_raw) > MAX_RULES:
             raise limit_error("rules", where, len(rules_raw), MAX_RULES)
         rules: list[Rule] = []
         for i, entry in enumerate(rules_raw, start=1):
             if not isinstance(entry, dict):
-                raise ConfigError(f"{where}, rule {i}: expected a table with segment, when, zh, en")
+                raise ConfigError(_("{where}, rule {i}: expected a table with segment, when, zh, en", where=where, i=i))
             segment = entry.get("segment")
             if not isinstance(segment, str) or not _NAME.match(segment):
                 raise ConfigError(
-                    f"{where}, rule {i}: segment {segment!r} must be an identifier (lower-case letters, digits, _)"
+                    _(
+                        (
+                            "{where}, rule {i}: segment {segment!r} must be an identifier (lower-case "
+                            "letters, digits, _)"
+                        ),
+                        where=where,
+                        i=i,
+                        segment=segment,
+                    )
                 )
-            rwhere = f"{where}, segment {segment!r}"
+            rwhere = _("{where}, segment {segment!r}", where=where, segment=segment)
             if segment in {r.segment for r in rules}:
-                raise ConfigError(f"{rwhere}: the segment appears twice", hint="Merge the two predicates with OR.")
+                raise ConfigError(
+                    _("{rwhere}: the segment appears twice", rwhere=rwhere), hint=_("Merge the two predicates with OR.")
+                )
             tree = validate_predicate(entry.get("when", ""), where=rwhere)
             zh, en = _text(entry, "zh", rwhere), _text(entry, "en", rwhere)
             try:
@@ -358,8 +382,12 @@ def parse_schemes(data: dict[str, Any], source: str) -> dict[str, Scheme]:
                 raise limit_error("recursion", rwhere) from None
         if rules[-1].when.upper() != "TRUE":
             raise ConfigError(
-                f'{where}: the last rule ({rules[-1].segment!r}) must be `when = "true"`',
-                hint="A catch-all last rule guarantees every member lands in exactly one segment.",
+                _(
+                    '{where}: the last rule ({segment!r}) must be `when = "true"`',
+                    where=where,
+                    segment=rules[-1].segment,
+                ),
+                hint=_("A catch-all last rule guarantees every member lands in exactly one segment."),
             )
         out[name] = Scheme(name, _text(body, "zh", where), _text(body, "en", where), tuple(rules), source)
     return out
@@ -370,7 +398,9 @@ def load_toml(text: str, where: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where} is not valid TOML: {exc}", hint="Fix the line named above.") from None
+        raise ConfigError(
+            _("{where} is not valid TOML: {exc}", where=where, exc=exc), hint=_("Fix the line named above.")
+        ) from None
     except RecursionError:
         raise limit_error("recursion", where) from None
 
@@ -381,18 +411,28 @@ def read_bounded(path: Path, what: str, hint: str, limit: int = MAX_FILE_BYTES) 
         with path.open("rb") as fh:
             raw = fh.read(limit + 1)
     except OSError as exc:
-        raise ConfigError(f"cannot read the {what} {path}: {exc.strerror}", hint=hint) from exc
+        raise ConfigError(
+            _("cannot read the {what} {path}: {strerror}", what=what, path=path, strerror=exc.strerror), hint=hint
+        ) from exc
     if len(raw) > limit:
         raise limit_error("file_bytes", str(path), path.stat().st_size, limit)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"the {what} {path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+        raise ConfigError(
+            _(
+                "the {what} {path} is not UTF-8 text: {reason} at byte {start}",
+                what=what,
+                path=path,
+                reason=exc.reason,
+                start=exc.start,
+            )
+        ) from None
 
 
 def read_rules_file(path: Path) -> dict[str, Scheme]:
-    text = read_bounded(path, "rules file", "Check the --rules path.")
-    return parse_schemes(load_toml(text, f"the rules file {path}"), str(path))
+    text = read_bounded(path, _("rules file"), _("Check the --rules path."))
+    return parse_schemes(load_toml(text, _("the rules file {path}", path=path)), str(path))
 
 
 def default_schemes() -> dict[str, Scheme]:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from winback.errors import ConfigError
+from winback.i18n import _
 from winback.lifecycle.rules import Scheme, parse_schemes
 
 VIEW = "member_segments"
@@ -83,7 +84,11 @@ def grouped_runs(
         except ConfigError as exc:
             shown = ", ".join(d.isoformat() for d in dates)
             problems.append(
-                f"no segments for the snapshot(s) at {shown}: their stored rules are invalid ({exc.message}); "
-                f"refresh those dates again (winback refresh --as-of DATE) to store valid rules"
+                _(
+                    "no segments for the snapshot(s) at {shown}: their stored rules are invalid ({message}); "
+                    "refresh those dates again (winback refresh --as-of DATE) to store valid rules",
+                    shown=shown,
+                    message=exc.message,
+                )
             )
     return groups, problems

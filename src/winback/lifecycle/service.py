@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from winback.errors import InputError
+from winback.i18n import _
 
 if TYPE_CHECKING:
     from winback.app import Winback
@@ -37,6 +38,7 @@ class LifecycleService:
         members_parquet: str | None = None,
         model: str | None = None,
         allow_future: bool = False,
+        full: bool = False,
     ) -> RefreshResult:
         """Build the snapshot at `as_of` (default: the day after the last order, at most tomorrow) on the engine
         the settings name (or `engine`, a command's --engine); `history="monthly"` also builds one on the first
@@ -50,17 +52,22 @@ class LifecycleService:
         lang = self.wb.settings.lang
         today = self.wb.now().date()
         if model is not None and model not in PURCHASE_MODELS:
-            raise InputError(f"unknown purchase model {model!r}", hint=f"Use --model {' or '.join(PURCHASE_MODELS)}.")
+            raise InputError(
+                _("unknown purchase model {model!r}", model=model),
+                hint=_("Use --model {purchase_models}.", purchase_models=" or ".join(PURCHASE_MODELS)),
+            )
         if as_of is not None:
             asof.check_as_of(as_of, today, allow_future=allow_future, lang=lang)
 
         if engine is not None and engine not in DIALECTS:
-            raise InputError(f"unknown engine {engine!r}", hint="Use --engine duckdb or --engine spark.")
+            raise InputError(
+                _("unknown engine {engine!r}", engine=engine), hint=_("Use --engine duckdb or --engine spark.")
+            )
         dialect = DIALECTS[engine or self.wb.settings.engine]
         if dialect.in_warehouse and (orders_parquet or members_parquet):
             raise InputError(
-                "--orders-parquet and --members-parquet are read by the Spark engine only",
-                hint="Add --engine spark, or import the files into the warehouse with `winback import`.",
+                _("--orders-parquet and --members-parquet are read by the Spark engine only"),
+                hint=_("Add --engine spark, or import the files into the warehouse with `winback import`."),
             )
         db = self.wb.db()
         eng = self.wb.engine(engine, orders_parquet=orders_parquet, members_parquet=members_parquet)
@@ -73,6 +80,10 @@ class LifecycleService:
                     if capped:
                         notes.append(asof.text("clamped", lang, after=today.isoformat(), limit=as_of.isoformat()))
             kwargs = {"rules_files": rules_files, "progress": progress, "model": model or DEFAULT_PURCHASE_MODEL}
+            # `full`: rebuild the member facts from all orders (issue 14); a data lake's files carry no import
+            # bookkeeping, so the incremental path cannot follow them
+            kwargs["full"] = full or bool(orders_parquet or members_parquet)
+            kwargs["refit_change"] = self.wb.settings.refit_change
             with warnings.catch_warnings():  # DuckDB's note about copying DB-API results to Arrow is not for users
                 warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
                 if history:
@@ -122,8 +133,8 @@ class LifecycleService:
 
         if contacts and segments:
             raise InputError(
-                "--contacts lists the guide-WeChat contacts, which are in no segment",
-                hint="Leave out --segment (and --scheme), or leave out --contacts.",
+                _("--contacts lists the guide-WeChat contacts, which are in no segment"),
+                hint=_("Leave out --segment (and --scheme), or leave out --contacts."),
             )
         found = (
             list_contacts(

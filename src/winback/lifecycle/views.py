@@ -13,10 +13,13 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from winback.common.phones import display_phone, mask_phone
+from winback.common.tiers import tier_order, tier_rank
 from winback.errors import InputError, NotFoundError
+from winback.i18n import _
 from winback.lifecycle import store, waking
 from winback.lifecycle.asof import pick_snapshot
 from winback.lifecycle.cycle import shrunk_cycle
+from winback.lifecycle.names import resolve_scheme, resolve_segments
 from winback.lifecycle.results import (
     CycleExplanation,
     Explanation,
@@ -50,8 +53,11 @@ def run_rules(db: DuckDBEngine, as_of: dt.date) -> dict[str, Any]:
 def _check_scheme(rules: dict[str, Any], scheme: str, as_of: dt.date) -> dict[str, Any]:
     if scheme not in rules:
         raise InputError(
-            f"unknown scheme {scheme!r} in the snapshot at {as_of.isoformat()}",
-            hint=f"Schemes: {', '.join(rules)}. Add your own with `winback refresh --rules FILE`.",
+            _("unknown scheme {scheme!r} in the snapshot at {as_of}", scheme=scheme, as_of=as_of.isoformat()),
+            hint=_(
+                "Schemes: {schemes}. Add your own with `winback refresh --rules FILE`.",
+                schemes=", ".join(f"{k} ({v.get('zh', '')})" for k, v in rules.items()),
+            ),
         )
     return rules[scheme]  # type: ignore[no-any-return]
 
@@ -75,9 +81,14 @@ def segment_summary(
 ) -> SegmentSummary:
     """Members per segment (in rule order) with share, mean recency and monetary; optionally per store/tier/…"""
     as_of = resolve_as_of(db, as_of, today=today, lang=lang)
-    sch = _check_scheme(run_rules(db, as_of), scheme, as_of)
+    rules = run_rules(db, as_of)
+    scheme = resolve_scheme(rules, scheme)
+    sch = _check_scheme(rules, scheme, as_of)
     if by is not None and by not in BY_COLUMNS:
-        raise InputError(f"cannot group by {by!r}", hint=f"Use --by one of: {', '.join(BY_COLUMNS)}.")
+        raise InputError(
+            _("cannot group by {by!r}", by=by),
+            hint=_("Use --by one of: {by_columns}.", by_columns=", ".join(BY_COLUMNS)),
+        )
     rows = store.segment_stats(db, as_of, scheme, BY_COLUMNS[by] if by else None)
     total, segments = summary_rows(sch, rows, by=by, lang=lang)
     return SegmentSummary(as_of, scheme, by, total, segments)
@@ -102,7 +113,7 @@ def summary_rows(
             by=by,
             group=grp,
         )
-        for grp, segment, members, rec, mon, p_alive in sorted(rows, key=lambda r: (str(r[0]), order.get(r[1], 99)))
+        for grp, segment, members, rec, mon, p_alive in sorted(rows, key=_group_key(rows, by, order))
     ]
     if not by:  # list empty segments too, in rule order
         present = {r.segment for r in out}
@@ -111,6 +122,20 @@ def summary_rows(
                 out.append(SegmentRow(r["segment"], _label(sch, r["segment"], lang), 0, 0.0, None, 0.0, None))
         out.sort(key=lambda r: order.get(r.segment, 99))
     return total, out
+
+
+def _group_key(rows: Sequence[tuple[Any, ...]], by: str | None, order: dict[str, int]) -> Any:
+    """Sort key of (group, segment, …) rows: groups by name, tiers in the brand's rank order; segments in rule
+    order within a group."""
+    if by != "tier":
+        return lambda r: (str(r[0]), order.get(r[1], 99))
+    members: dict[Any, int] = {}
+    spent: dict[Any, float] = {}
+    for grp, _seg, n, _rec, mon, _p in rows:
+        members[grp] = members.get(grp, 0) + int(n)
+        spent[grp] = spent.get(grp, 0.0) + float(mon or 0)
+    rank = tier_rank(tier_order(members, {g: spent[g] / members[g] for g in members if g and members[g]}))
+    return lambda r: (rank(r[0]), order.get(r[1], 99))
 
 
 # -- transitions ---------------------------------------------------------------------------------------------------
@@ -125,8 +150,16 @@ def transitions(
     """
     d1, d2 = resolve_as_of(db, date_from), resolve_as_of(db, date_to)
     if d1 >= d2:
-        raise InputError(f"--from {d1.isoformat()} must be before --to {d2.isoformat()}", hint="Swap the two dates.")
+        raise InputError(
+            _(
+                "--from {date_from} must be before --to {date_to}",
+                date_from=d1.isoformat(),
+                date_to=d2.isoformat(),
+            ),
+            hint=_("Swap the two dates."),
+        )
     r1, r2 = run_rules(db, d1), run_rules(db, d2)
+    scheme = resolve_scheme(r2, scheme)
     sch = _check_scheme(r2, scheme, d2)
     _check_scheme(r1, scheme, d1)
     rows = store.transition_counts(db, d1, d2, scheme)
@@ -205,14 +238,10 @@ def list_members(
     """Members of the given segments (of `scheme`) and stores, most valuable first; phones masked unless
     `show_phones` (then as people dial them: 13812345678)."""
     as_of = resolve_as_of(db, as_of, today=today)
-    sch = _check_scheme(run_rules(db, as_of), scheme, as_of)
-    known = [r["segment"] for r in sch["rules"]]
-    unknown = [s for s in segments or [] if s not in known]
-    if unknown:
-        raise InputError(
-            f"unknown segment(s) {', '.join(unknown)} in scheme {scheme!r}",
-            hint=f"Segments of {scheme}: {', '.join(known)} (choose another scheme with --scheme).",
-        )
+    rules = run_rules(db, as_of)
+    scheme = resolve_scheme(rules, scheme)
+    _check_scheme(rules, scheme, as_of)
+    segments = resolve_segments(rules, scheme, segments) if segments else segments
     table = store.member_list(db, as_of=as_of, scheme=scheme, segments=segments, stores=stores, limit=limit)
     return MemberList(as_of, scheme, shown_phones(table, show_phones), "full" if show_phones else "masked")
 
@@ -249,10 +278,17 @@ def explain_member(
     if snap is None:
         merged = store.merged_into(db, member_id)
         if merged:
-            raise NotFoundError(f"member {member_id} was merged into {merged}", hint=f"Run `winback explain {merged}`.")
+            raise NotFoundError(
+                _("member {member_id} was merged into {merged}", member_id=member_id, merged=merged),
+                hint=_("Run `winback explain {merged}`.", merged=merged),
+            )
         raise NotFoundError(
-            f"member {member_id} is not in the snapshot at {as_of.isoformat()}",
-            hint="Check the id (winback members lists them); members registered after the as-of date are not in it.",
+            _(
+                "member {member_id} is not in the snapshot at {as_of}",
+                member_id=member_id,
+                as_of=as_of.isoformat(),
+            ),
+            hint=_("Check the id (winback members lists them); members registered after the as-of date are not in it."),
         )
     rules, settings, engine = store.run_record(db, as_of)
     segs = store.member_segments(db, as_of, member_id)

@@ -22,25 +22,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from winback.i18n import N_, t
+
 DORMANT = ("silent", "near_dormant", "hibernating", "lost")
 MIN_PURCHASE_DAYS = 2
 MIN_M_SCORE = 4
 ACTIVE_YEAR_DAYS = 365
 
-# (zh, en): the rule as overview and explain print it (kept here so it can move into the message catalogue)
-RULE: tuple[str, str] = (
-    "值得唤醒 = 沉睡会员（沉默、濒临睡眠、休眠、流失）中的高质量会员：至少在 2 天购买过，或消费额在前 40%（M 分 ≥ 4）；"
-    "按风险价值排序 = 活跃期内每年消费额 = 累计消费 × 365 ÷ max(365, 首购到末购天数 + 个人消费周期)，"
-    "其次购买天数、逾期周期数（越少越先）。P(alive) 与 CLV 是不做活动时模型的预期，仅供参考，不是筛选条件。",
+# the rule as overview and explain print it (a msgid; the Chinese is in i18n/zh/lifecycle.po)
+RULE: str = N_(
     "worth waking = high-quality dormant members (seed_cn silent, near-dormant, hibernating, lost): bought on 2+ "
     "days or in the top 40 % by monetary (m_score >= 4); ranked by value at stake = yearly spend while active = "
     "monetary × 365 / max(365, span_days + cycle_days), then purchase days, then fewest own cycles overdue. "
-    "P(alive) and CLV are what the model expects without a campaign: shown for reference, not the rule.",
+    "P(alive) and CLV are what the model expects without a campaign: shown for reference, not the rule."
 )
 
 
 def rule_text(lang: str) -> str:
-    return RULE[1] if lang == "en" else RULE[0]
+    return t(RULE, lang)
 
 
 def value_at_stake_sql(p: str = "") -> str:

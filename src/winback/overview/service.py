@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from winback.common.results import Result
+from winback.i18n import t
 from winback.lifecycle import waking
 from winback.lifecycle.views import resolve_as_of, run_rules
 from winback.overview import store
@@ -129,8 +130,8 @@ def worth_waking(db: DuckDBEngine, as_of: dt.date, lang: str = "zh") -> WorthWak
     """Per dormancy layer: members, how many are worth waking and reachable, and what is at stake; the top ones."""
     return WorthWaking(
         rule=waking.rule_text(lang),
-        rule_zh=waking.RULE[0],
-        rule_en=waking.RULE[1],
+        rule_zh=t(waking.RULE, "zh"),
+        rule_en=t(waking.RULE, "en"),
         rows=wake_rows(store.worth_waking_rows(db, as_of, DORMANT)),
         top=store.top_at_stake(db, as_of, DORMANT, TOP_AT_STAKE),
     )
