@@ -433,7 +433,7 @@ def test_every_json_error_has_one_shape(
     assert_one_error(CliRunner().invoke(app, [*argv, "--json"], env=_env(**env)), 2, error_type)
     human = CliRunner().invoke(app, argv, env=_env(**env))
     assert human.exit_code == 2 and "Traceback" not in human.stdout + human.stderr, human.output
-    assert "error" in human.stderr, human.output
+    assert "错误" in human.stderr or "error" in human.stderr, human.output  # the "error:" prefix, zh by default
 
 
 @pytest.mark.parametrize("args", [["segments"], ["overview"], ["campaign", "list"], ["info"]])

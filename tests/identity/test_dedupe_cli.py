@@ -16,7 +16,7 @@ runner = CliRunner()
 
 
 def _run(db: Path, *args: str) -> tuple[int, dict]:
-    result = runner.invoke(app, ["--db", str(db), "dedupe", *args, "--json"])
+    result = runner.invoke(app, ["--db", str(db), "--lang", "en", "dedupe", *args, "--json"])
     return result.exit_code, json.loads(result.stdout)
 
 
@@ -40,7 +40,7 @@ def test_report_apply_undo_as_json(planted_db: tuple[Path, Any], tmp_path: Path)
 def test_human_output_masks_phones(planted_db: tuple[Path, Any], tmp_path: Path) -> None:
     db = tmp_path / "cli.duckdb"
     shutil.copy(planted_db[0], db)
-    result = runner.invoke(app, ["--db", str(db), "dedupe", "--sample", "5"])
+    result = runner.invoke(app, ["--db", str(db), "--lang", "en", "dedupe", "--sample", "5"])
     assert result.exit_code == 0, result.output
     assert "clusters at p ≥ 0.9" in result.output and "****" in result.output
     assert not re.search(r"1[3-9]\d{9}", result.output)  # no full mobile number anywhere

@@ -31,7 +31,7 @@ def test_json_is_the_service_report(tmp_path: Path) -> None:
     assert got.pop("db") == str(db)
     assert got == expected
     assert got["total"]["measures"]["suspected_duplicate"]["count"] > 0
-    human = runner.invoke(app, ["--db", str(db), "quality", "--by", "store"])
+    human = runner.invoke(app, ["--db", str(db), "--lang", "en", "quality", "--by", "store"])
     assert human.exit_code == 0 and "missing profile fields" in human.output and "by store" in human.output
 
 

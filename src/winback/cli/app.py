@@ -37,7 +37,7 @@ def _global(
     db: str = typer.Option(None, "--db", help="Warehouse file (default: $WINBACK_DB, else ./winback.duckdb)."),
     lang: str = typer.Option(None, "--lang", help="zh or en (default: $WINBACK_LANG, else zh)."),
 ) -> None:
-    """Build the app object once from the options and the environment (the only place settings are read)."""
+    # builds the app object once from the options and the environment (the only place settings are read)
     from winback.app import Winback
     from winback.config import Settings
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 import typer
+from rich.markup import escape
 
 from winback.cli.app import app, current
-from winback.cli.output import console, emit, fmt, handle_errors, pct, say, table
+from winback.cli.output import console, emit, fmt, handle_errors, pct, table
+from winback.i18n import N_, t
 
 if TYPE_CHECKING:
     from winback.campaigns.scenarios import Playbook
@@ -39,22 +41,36 @@ def scenarios_cmd(json_output: bool = JSON) -> None:
     emit(wb.campaigns.playbook(), json_output, lambda pb: _render_playbook(pb, lang))
 
 
+#: campaign states as the service names them, translated where shown
+STATUS = {"draft": N_("draft"), "running": N_("running"), "closed": N_("closed")}
+
+
+def _status(status: str, lang: str) -> str:
+    return t(STATUS[status], lang) if status in STATUS else status
+
+
 def _render_playbook(pb: Playbook, lang: str) -> None:
     zh = lang == "zh"
     rows = []
     for sc in pb.scenarios.values():
-        t = sc.target
-        target = "+".join(t.segments) + (f" | {t.orders_eq} order" if t.orders_eq else "")
-        if t.recency_min is not None:
-            target += f" ({t.recency_min}–{t.recency_max}d)"
+        tg = sc.target
+        target = "+".join(tg.segments) + (t(" | {n} order(s)", lang, n=tg.orders_eq) if tg.orders_eq else "")
+        if tg.recency_min is not None:
+            target += t(" ({low}–{high} days)", lang, low=tg.recency_min, high=tg.recency_max)
         if sc.exclude_active:
-            target += " −active"
+            target += t(" −active", lang)
         rows.append([sc.id, sc.name(lang), target, sc.offer.label(lang), sc.channel])
-    console.print(table("scenarios", ["id", "name", "target", "offer", "channel"], rows))
+    heads = [t("id", lang), t("name", lang), t("target", lang), t("offer", lang), t("channel", lang)]
+    console.print(table(t("scenarios", lang), heads, rows))
     ph = [[p["id"], p["name_zh"] if zh else p["name_en"], p["scenario"], ", ".join(p["audiences"])] for p in pb.phases]
-    console.print(table("big promotion phases", ["phase", "name", "scenario", "audiences"], ph))
-    more = say(lang, "KPI、话术与说明：winback scenarios --json", "KPIs, scripts and notes: winback scenarios --json")
-    console.print(more)
+    heads = [t("phase", lang), t("name", lang), t("scenario", lang), t("audiences", lang)]
+    console.print(table(t("big promotion phases", lang), heads, ph))
+    console.print(t("KPIs, scripts and notes: winback scenarios --json", lang), highlight=False)
+
+
+EXPECTED_HEADS = (N_("segment"), N_("members"), N_("rate"), N_("baseline"), N_("expected responders"),
+                  N_("incr. revenue"))  # fmt: skip
+LIST_HEADS = (N_("id"), N_("name"), N_("scenario"), N_("status"), N_("members"), N_("launched at"))
 
 
 class _Previewed(Protocol):
@@ -68,19 +84,28 @@ class _Previewed(Protocol):
 def _render_preview(d: _Previewed, lang: str = "zh") -> None:
     c, p = d.campaign, d.preview
     assert p is not None
-    console.print(f"[bold]{c.campaign_id}[/] {c.name} — {c.scenario} ({c.status}), snapshot {p.as_of}")
+    head = t("{name} — {scenario} ({status}), snapshot {as_of}", lang, name=c.name, scenario=c.scenario,
+             status=_status(c.status, lang), as_of=p.as_of)  # fmt: skip
+    console.print(f"[bold]{c.campaign_id}[/] " + escape(head), highlight=False)
     console.print(
-        f"matched {p.matched:,}, audience {p.audience['members']:,} "
-        f"(channel consent unrecorded: {p.consent_unknown:,}; frequency cap {p.frequency_cap_days} days)"
+        t(
+            "matched {matched:,}, audience {audience:,} (channel consent unrecorded: {unknown:,}; "
+            "frequency cap {days} days)",
+            lang,
+            matched=p.matched,
+            audience=p.audience["members"],
+            unknown=p.consent_unknown,
+            days=p.frequency_cap_days,
+        ),
+        highlight=False,
     )
-    console.print(
-        table("excluded", ["reason", "members", "why"], [[e["reason"], e["members"], e["explain"]] for e in p.excluded])
-    )
+    heads = [t("reason", lang), t("members", lang), t("why", lang)]
+    console.print(table(t("excluded", lang), heads, [[e["reason"], e["members"], e["explain"]] for e in p.excluded]))
     e = p.expected
     console.print(
         table(
-            "expected (rates: " + "; ".join(e["rate_sources"]) + ")",
-            ["segment", "members", "rate", "baseline", "responders", "incr. revenue"],
+            t("expected (rates: {sources})", lang, sources="; ".join(_source(s, lang) for s in e["rate_sources"])),
+            [t(h, lang) for h in EXPECTED_HEADS],
             [
                 [
                     r["segment"],
@@ -98,55 +123,41 @@ def _render_preview(d: _Previewed, lang: str = "zh") -> None:
     h = p.holdout_sizing
     console.print(
         table(
-            f"holdout sizing (baseline {pct(h['baseline_rate'])}, power {h['power']:.0%})",
-            ["holdout", "control", "min. detectable lift"],
+            t("holdout sizing (baseline {baseline}, power {power})", lang, baseline=pct(h["baseline_rate"]),
+              power=f"{h['power']:.0%}"),
+            [t("holdout", lang), t("control", lang), t("min. detectable lift", lang)],
             [[f"{a['holdout']:.0%}", a["control_members"], pct(a["mde_rate"])] for a in h["alternatives"]],
         )
-    )
-    console.print(
-        table("by store", ["store", "members"], [[r["store_id"], r["members"]] for r in p.audience["by_store"][:15]])
-    )
+    )  # fmt: skip
+    rows = [[r["store_id"], r["members"]] for r in p.audience["by_store"][:15]]
+    console.print(table(t("by store", lang), [t("store", lang), t("members", lang)], rows))
 
 
-#: the preview's cost lines (zh, en)
-COST_LABELS = {
-    "title": ("各组预计成本（核销率 {rate}：{source}）", "expected cost by arm (redemption rate {rate}: {source})"),
-    "columns": (
-        ["组", "券", "会员", "预计购买", "预计核销", "每次核销优惠", "优惠合计", "成本"],
-        ["arm", "offer", "members", "buyers", "redemptions", "discount/redemption", "discounts", "cost"],
-    ),
-    "line": (
-        "成本 {cost}（触达 {contacts} + 预计券优惠 {discounts}，与活动报告同一算法），"
-        "预计增量销售额 {inc}，增量 ROI {roi}",
-        "cost {cost} (contacts {contacts} + expected coupon discounts {discounts}, counted as the report counts it), "
-        "expected incremental revenue {inc}, incremental ROI {roi}",
-    ),
-    "source": ("种子默认值", "seed default"),
-    "history": ("历史活动 ", "history "),
-}
-
-
-def _label(key: str, lang: str) -> Any:
-    zh, en = COST_LABELS[key]
-    return zh if lang == "zh" else en
+#: the preview's cost table columns
+COST_COLUMNS = (N_("arm"), N_("offer"), N_("members"), N_("buyers"), N_("redemptions"), N_("discount/redemption"),
+                N_("discounts"), N_("cost"))  # fmt: skip
 
 
 def _source(text: str, lang: str) -> str:
-    """'seed default' / 'history C0001,…' in the user's language."""
+    """'seed default' / 'history C0001,…' (the service's words for where a rate comes from) in the user's language."""
     if text == "seed default":
-        return str(_label("source", lang))
-    return text.replace("history ", str(_label("history", lang)), 1)
+        return t("seed default", lang)
+    if text.startswith("history "):
+        return t("history {campaigns}", lang, campaigns=text[len("history ") :])
+    return text
 
 
 def _render_cost(e: dict[str, Any], lang: str) -> None:
     if e.get("by_arm"):
         keys = ("members", "expected_responders", "expected_redemptions", "discount_per_redemption")
         rows = [[a["arm"], a["offer"], *(a[k] for k in keys), a["expected_discounts"], a["cost"]] for a in e["by_arm"]]
-        title = _label("title", lang).format(
-            rate=pct(e["redemption_rate"]), source=_source(e["redemption_rate_source"], lang)
-        )
-        console.print(table(title, _label("columns", lang), rows))
-    line = _label("line", lang).format(
+        title = t("expected cost by arm (redemption rate {rate}: {source})", lang,
+                  rate=pct(e["redemption_rate"]), source=_source(e["redemption_rate_source"], lang))  # fmt: skip
+        console.print(table(title, [t(c, lang) for c in COST_COLUMNS], rows))
+    line = t(
+        "cost {cost} (contacts {contacts} + expected coupon discounts {discounts}, counted as the report counts "
+        "it), expected incremental revenue {inc}, incremental ROI {roi}",
+        lang,
         cost=fmt(e["cost"]),
         contacts=fmt(e.get("contact_cost", e["cost"])),
         discounts=fmt(e.get("expected_discounts", 0.0)),
@@ -161,11 +172,11 @@ def _render_cost(e: dict[str, Any], lang: str) -> None:
 def create_cmd(
     scenario: str = typer.Option(..., "--scenario", help="Scenario id (see `winback scenarios`)."),
     stores: list[str] = typer.Option(None, "--stores", help="Only these stores (repeat or comma-separate)."),
-    name: str = typer.Option(None, "--name"),
+    name: str = typer.Option(None, "--name", help="A name for the campaign."),
     holdout: float = typer.Option(None, "--holdout", help="Control share, default 0.1."),
     variant: list[str] = typer.Option(None, "--variant", help="KEY[:KIND[:VALUE[:THRESHOLD]]], e.g. A:voucher:30:150."),
     window: str = typer.Option(None, "--window", help="Response window, e.g. 14d or 2w."),
-    cost_per_contact: float = typer.Option(None, "--cost-per-contact"),
+    cost_per_contact: float = typer.Option(None, "--cost-per-contact", help="Cost of touching one member."),
     margin: float = typer.Option(None, "--margin", help="Gross margin (0–1) for ROI."),
     channel: str = typer.Option(None, "--channel", help="Send through this channel instead of the scenario's."),
     target: str = typer.Option(None, "--target", help="uplift[:MODEL]: keep only the members a touch moves."),
@@ -202,43 +213,67 @@ def _arms(arms: dict[str, int]) -> str:
     return ", ".join(f"{a} {n:,}" for a, n in arms.items())
 
 
+CAMPAIGN_ID = typer.Argument(..., help="The campaign id (e.g. C0001).")
+
+
 @campaign_app.command("launch")
 @handle_errors()
-def launch_cmd(campaign_id: str = typer.Argument(...), json_output: bool = JSON) -> None:
+def launch_cmd(campaign_id: str = CAMPAIGN_ID, json_output: bool = JSON) -> None:
     """Freeze the audience, assign arms, issue coupons, create guide tasks and queue touches."""
-    emit(current().campaigns.launch(campaign_id), json_output, _render_launch)
+    wb = current()
+    emit(wb.campaigns.launch(campaign_id), json_output, lambda r: _render_launch(r, wb.settings.lang))
 
 
-def _render_launch(r: LaunchResult) -> None:
+def _render_launch(r: LaunchResult, lang: str = "zh") -> None:
     console.print(
-        f"launched {r.campaign.campaign_id}: {r.members:,} members, arms {_arms(r.arms)}, coupons {r.coupons:,}, "
-        f"tasks {r.tasks:,}, touches {r.touches:,}"
+        t(
+            "launched {campaign}: {members:,} members, arms {arms}, coupons {coupons:,}, tasks {tasks:,}, "
+            "touches {touches:,}",
+            lang,
+            campaign=r.campaign.campaign_id,
+            members=r.members,
+            arms=_arms(r.arms),
+            coupons=r.coupons,
+            tasks=r.tasks,
+            touches=r.touches,
+        ),
+        highlight=False,
     )
     arms = list(r.arms)
     for b in r.balance:
+        by = t(BALANCE_BY[b["by"]], lang) if b["by"] in BALANCE_BY else b["by"]
         console.print(
             table(
-                f"balance by {b['by']} (chi² p = {fmt(b['chi2_p_value'])})",
-                [b["by"], *arms],
+                t("balance by {by} (chi² p = {p})", lang, by=by, p=fmt(b["chi2_p_value"])),
+                [by, *arms],
                 [[row[b["by"]], *[row[a] for a in arms]] for row in b["rows"]],
             )
         )
 
 
+#: the columns a launch checks the arms' balance on
+BALANCE_BY = {"segment": N_("segment"), "store_id": N_("store"), "tier": N_("tier")}
+
+
 @campaign_app.command("list")
 @handle_errors()
 def list_cmd(json_output: bool = JSON) -> None:
-    emit(current().campaigns.list(), json_output, _render_list)
+    """Every campaign: id, name, scenario, status, members, when launched."""
+    wb = current()
+    emit(wb.campaigns.list(), json_output, lambda r: _render_list(r, wb.settings.lang))
 
 
-def _render_list(r: CampaignList) -> None:
-    rows = [[c.campaign_id, c.name, c.scenario, c.status, c.members, c.launched_at] for c in r.campaigns]
-    console.print(table("campaigns", ["id", "name", "scenario", "status", "members", "launched"], rows))
+def _render_list(r: CampaignList, lang: str = "zh") -> None:
+    rows = [[c.campaign_id, c.name, c.scenario, _status(c.status, lang), c.members, c.launched_at]
+            for c in r.campaigns]  # fmt: skip
+    heads = [t(h, lang) for h in LIST_HEADS]
+    console.print(table(t("campaigns", lang), heads, rows))
 
 
 @campaign_app.command("show")
 @handle_errors()
-def show_cmd(campaign_id: str = typer.Argument(...), json_output: bool = JSON) -> None:
+def show_cmd(campaign_id: str = CAMPAIGN_ID, json_output: bool = JSON) -> None:
+    """A campaign's preview, arms, coupons, tasks and touches."""
     wb = current()
     emit(wb.campaigns.show(campaign_id), json_output, lambda d: _render_show(d, wb.settings.lang))
 
@@ -247,14 +282,22 @@ def _render_show(d: CampaignDetail, lang: str = "zh") -> None:
     if d.preview:
         _render_preview(d, lang)
     console.print(
-        f"arms {_arms(d.arms) or '—'}; coupons {d.coupons:,} ({d.redeemed:,} redeemed); "
-        f"tasks {d.tasks:,}; touches {d.touches:,}"
+        t(
+            "arms {arms}; coupons {coupons:,} ({redeemed:,} redeemed); tasks {tasks:,}; touches {touches:,}",
+            lang,
+            arms=_arms(d.arms) or "—",
+            coupons=d.coupons,
+            redeemed=d.redeemed,
+            tasks=d.tasks,
+            touches=d.touches,
+        ),
+        highlight=False,
     )
 
 
 @campaign_app.command("close")
 @handle_errors()
-def close_cmd(campaign_id: str = typer.Argument(...), json_output: bool = JSON) -> None:
+def close_cmd(campaign_id: str = CAMPAIGN_ID, json_output: bool = JSON) -> None:
     """Close a campaign: its control group is released, open tasks skipped, queued touches suppressed, unredeemed
     coupons voided."""
     wb = current()
@@ -264,11 +307,13 @@ def close_cmd(campaign_id: str = typer.Argument(...), json_output: bool = JSON) 
         result,
         json_output,
         lambda r: console.print(
-            say(
+            t(
+                "closed {campaign}; {voided:,} unredeemed coupons voided",
                 lang,
-                f"已关闭 {r.campaign.campaign_id}，作废未核销券 {r.coupons_voided:,} 张",
-                f"closed {r.campaign.campaign_id}; {r.coupons_voided:,} unredeemed coupons voided",
-            )
+                campaign=r.campaign.campaign_id,
+                voided=r.coupons_voided,
+            ),
+            highlight=False,
         ),
     )
 
@@ -276,7 +321,7 @@ def close_cmd(campaign_id: str = typer.Argument(...), json_output: bool = JSON) 
 @campaign_app.command("report")
 @handle_errors()
 def report_cmd(
-    campaign_id: str = typer.Argument(...),
+    campaign_id: str = CAMPAIGN_ID,
     by: str = typer.Option(None, "--by", help="store, guide or segment."),
     json_output: bool = JSON,
 ) -> None:
@@ -294,21 +339,27 @@ def report_state_label(r: CampaignReport, lang: str) -> str:
     c = r.campaign
     if r.state == "closed":
         when = f"{c.closed_at:%Y-%m-%d %H:%M}" if c.closed_at else "—"
-        return say(lang, f"活动已结束（{when} 关闭）", f"closed ({when})")
+        return t("closed ({when})", lang, when=when)
     if r.state == "complete":
-        return say(lang, "响应窗口已结束", "window complete")
-    return say(lang, "响应窗口仍在进行", "window still open")
+        return t("window complete", lang)
+    return t("window still open", lang)
+
+
+REPORT_HEADS = (N_("arm"), N_("members"), N_("contacted"), N_("invited"), N_("visited"), N_("responders"), N_("rate"),
+                N_("revenue/member"), N_("redeemed"))  # fmt: skip
+VERSUS_HEADS = (N_("arm"), N_("incr. responders"), N_("95% CI"), N_("incr. revenue"), N_("95% CI"), N_("p (Holm)"),
+                N_("cost"), N_("incr. ROI"))  # fmt: skip
 
 
 def _render_report(r: CampaignReport, lang: str = "zh") -> None:
     c = r.campaign
-    window = say(lang, f"窗口至 {r.window_end:%Y-%m-%d}", f"window to {r.window_end:%Y-%m-%d}")
-    console.print(f"[bold]{c.campaign_id}[/] {c.name} — {window} ({report_state_label(r, lang)})", highlight=False)
+    window = t("window to {day}", lang, day=f"{r.window_end:%Y-%m-%d}")
+    head = f"{c.name} — {window} ({report_state_label(r, lang)})"
+    console.print(f"[bold]{c.campaign_id}[/] {escape(head)}", highlight=False)
     cols = ["members", "contacted", "invited", "visited", "responders", "response_rate", "revenue_per_member",
             "redeemed"]  # fmt: skip
     arm_rows = [[a, *(pct(x[k]) if k == "response_rate" else x.get(k) for k in cols)] for a, x in r.arms.items()]
-    heads = ["arm", "members", "contacted", "invited", "visited", "responders", "rate", "revenue/member", "redeemed"]
-    console.print(table("arms", heads, arm_rows))
+    console.print(table(t("arms", lang), [t(h, lang) for h in REPORT_HEADS], arm_rows))
     versus = [
         [
             a,
@@ -322,31 +373,41 @@ def _render_report(r: CampaignReport, lang: str = "zh") -> None:
         ]
         for a, x in r.versus_control.items()
     ]
-    cols = ["arm", "incr. responders", "95% CI", "incr. revenue", "95% CI", "p (Holm)", "cost", "incr. ROI"]
-    console.print(table("vs control", cols, versus))
-    _render_winner(r.winner)
+    console.print(table(t("vs control", lang), [t(h, lang) for h in VERSUS_HEADS], versus))
+    _render_winner(r.winner, lang)
     if r.by is not None:
-        _render_breakdown(r.by)
+        _render_breakdown(r.by, lang)
 
 
-def _render_winner(w: dict[str, Any]) -> None:
+def _render_winner(w: dict[str, Any], lang: str = "zh") -> None:
     if w.get("pairs"):
         pairs = [[f"{p['a']} − {p['b']}", p["diff"], _ci([p["ci_low"], p["ci_high"]]), p["p_holm"]] for p in w["pairs"]]
-        console.print(table("variant vs variant (revenue per member)", ["pair", "diff", "95% CI", "p (Holm)"], pairs))
-    console.print(f"winner: {w['winner'] or 'none'} — {w['reason']} (rule: {w['rule']})")
+        heads = [t("pair", lang), t("diff", lang), t("95% CI", lang), t("p (Holm)", lang)]
+        console.print(table(t("variant vs variant (revenue per member)", lang), heads, pairs))
+    console.print(
+        t("winner: {winner} — {reason} (rule: {rule})", lang, winner=w["winner"] or t("none", lang),
+          reason=w["reason"], rule=w["rule"]),
+        highlight=False,
+    )  # fmt: skip
 
 
-def _render_breakdown(by: dict[str, Any]) -> None:
+def _render_breakdown(by: dict[str, Any], lang: str = "zh") -> None:
     col = by["column"]
     rows = []
     for g in by["groups"]:
-        t = g["all_treated_vs_control"]
+        tc = g["all_treated_vs_control"]
         rows.append(
             [
                 g[col],
                 sum(a["members"] for a in g["arms"].values()),
-                None if t is None else t["incremental_revenue"],
-                "—" if t is None else _ci(t["incremental_revenue_ci"]),
+                None if tc is None else tc["incremental_revenue"],
+                "—" if tc is None else _ci(tc["incremental_revenue_ci"]),
             ]
         )
-    console.print(table(f"by {col}", [col, "members", "incr. revenue", "95% CI"], rows))
+    name = t(BREAKDOWN.get(col, col), lang)
+    heads = [name, t("members", lang), t("incr. revenue", lang), t("95% CI", lang)]
+    console.print(table(t("by {column}", lang, column=name), heads, rows))
+
+
+#: the columns a report can be broken down by (--by), as the service names them
+BREAKDOWN = {"store_id": N_("store"), "guide_id": N_("guide"), "segment": N_("segment")}

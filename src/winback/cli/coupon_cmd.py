@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from winback.cli.app import app, current
-from winback.cli.output import console, emit, handle_errors, say
+from winback.cli.output import console, emit, handle_errors
+from winback.i18n import _
 
 if TYPE_CHECKING:
     from winback.campaigns.types import RedeemResult, VoidResult
@@ -34,17 +35,19 @@ def redeem_cmd(
     emit(
         wb.coupons.redeem(code, order_id=order, store_id=store),
         json_output,
-        lambda r: _render_redeem(r, wb.settings.lang),
+        _render_redeem,
     )
 
 
-def _render_redeem(r: RedeemResult, lang: str) -> None:
+def _render_redeem(r: RedeemResult) -> None:
     console.print(
-        say(
-            lang,
-            f"已核销 {r.code}：订单 {r.order_id}（会员 {r.member_id}，活动 {r.campaign_id}，优惠 ¥{r.discount:,.2f}）",
-            f"redeemed {r.code} on order {r.order_id} (member {r.member_id}, "
-            f"campaign {r.campaign_id}, discount ¥{r.discount:,.2f})",
+        _(
+            "redeemed {code} on order {order} (member {member}, campaign {campaign}, discount ¥{discount:,.2f})",
+            code=r.code,
+            order=r.order_id,
+            member=r.member_id,
+            campaign=r.campaign_id,
+            discount=r.discount,
         ),
         highlight=False,
     )
@@ -62,16 +65,19 @@ def void_cmd(
     """Void a coupon, or all unredeemed coupons of a campaign; who, when and why are recorded on each coupon."""
     wb = current()
     result = wb.coupons.void(code, campaign_id=campaign, by=by, reason=reason)
-    emit(result, json_output, lambda r: _render_void(r, wb.settings.lang))
+    emit(result, json_output, _render_void)
 
 
-def _render_void(r: VoidResult, lang: str) -> None:
-    what = r.code or say(lang, f"活动 {r.campaign_id} 的未核销券", f"unredeemed coupons of campaign {r.campaign_id}")
+def _render_void(r: VoidResult) -> None:
+    what = r.code or _("unredeemed coupons of campaign {campaign}", campaign=r.campaign_id)
     console.print(
-        say(
-            lang,
-            f"已作废 {r.voided:,} 张（{what}），操作人 {r.voided_by}，{r.voided_at:%Y-%m-%d %H:%M}，原因：{r.reason}",
-            f"voided {r.voided:,} ({what}) by {r.voided_by} at {r.voided_at:%Y-%m-%d %H:%M}: {r.reason}",
+        _(
+            "voided {n:,} ({what}) by {who} at {when}: {reason}",
+            n=r.voided,
+            what=what,
+            who=r.voided_by,
+            when=f"{r.voided_at:%Y-%m-%d %H:%M}",
+            reason=r.reason,
         ),
         highlight=False,
     )
@@ -80,9 +86,13 @@ def _render_void(r: VoidResult, lang: str) -> None:
 @coupon_app.command("qr")
 @handle_errors()
 def qr_cmd(
-    code: str = typer.Argument(...),
+    code: str = typer.Argument(..., help="The coupon code."),
     out: Path = typer.Option(..., "--out", help="Image file, .png or .svg."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Write a scannable QR image of a coupon code."""
-    emit(current().coupons.qr(code, out), json_output, lambda r: console.print(f"wrote {r.file}"))
+    emit(
+        current().coupons.qr(code, out),
+        json_output,
+        lambda r: console.print(_("wrote {file}", file=r.file), highlight=False),
+    )

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 import typer
 
 from winback.cli.app import app, current
-from winback.cli.output import console, emit, handle_errors, say, table
+from winback.cli.output import console, emit, handle_errors, table
 from winback.errors import InputError
+from winback.i18n import _
 
 #: winback.identity.types.DEFAULT_THRESHOLD (not imported here, to keep start-up light; a test keeps them equal)
 DEFAULT_THRESHOLD = 0.9
@@ -32,30 +33,46 @@ def dedupe_cmd(
 ) -> None:
     """Identity resolution with splink: clusters of records across the ERP export and guides' WeChat lists."""
     if apply and undo_flag:
-        raise InputError("--apply and --undo cannot be used together", hint="Run one, then the other if needed.")
-    wb = current()
-    identity, lang = wb.identity, wb.settings.lang
+        raise InputError(_("--apply and --undo cannot be used together"), hint=_("Run one, then the other if needed."))
+    identity = current().identity
     if undo_flag:
         emit(identity.undo(), json_output, _render_undone)
     else:
         report = identity.dedupe(threshold=threshold, apply=apply, sample=sample)
-        emit(report, json_output, lambda d: _render(d, lang))
+        emit(report, json_output, _render)
 
 
 def _render_undone(result: Undone) -> None:
     u = result.undone
     console.print(
-        f"undid merge {u.merge_id} (run {u.run_id}): {u.members:,} member records and {u.orders:,} orders restored"
+        _(
+            "undid merge {merge} (run {run}): {members:,} member records and {orders:,} orders restored",
+            merge=u.merge_id,
+            run=u.run_id,
+            members=u.members,
+            orders=u.orders,
+        ),
+        highlight=False,
     )
 
 
-def _render(d: DedupeReport, lang: str = "zh") -> None:
+def _render(d: DedupeReport) -> None:
     console.print(
-        f"run {d.run_id}: {d.members:,} records, {d.pairs_scored:,} candidate pairs scored, "
-        f"{d.clusters:,} clusters at p ≥ {d.threshold} holding {d.duplicates:,} duplicates ({d.seconds:.1f} s)"
+        _(
+            "run {run}: {records:,} records, {pairs:,} candidate pairs scored, {clusters:,} clusters at p ≥ "
+            "{threshold} holding {duplicates:,} duplicates ({seconds} s)",
+            run=d.run_id,
+            records=d.members,
+            pairs=d.pairs_scored,
+            clusters=d.clusters,
+            threshold=d.threshold,
+            duplicates=d.duplicates,
+            seconds=f"{d.seconds:.1f}",
+        ),
+        highlight=False,
     )
     if d.cluster_sizes:
-        console.print(table("cluster sizes", ["records", "clusters"], sorted(d.cluster_sizes.items())))
+        console.print(table(_("cluster sizes"), [_("records"), _("clusters")], sorted(d.cluster_sizes.items())))
     for c in d.sample:
         rows = [
             (r.member_id + (" ★" if r.member_id == c.survivor else ""), r.source, r.name, r.phone, r.store_id)
@@ -63,14 +80,21 @@ def _render(d: DedupeReport, lang: str = "zh") -> None:
         ]
         lo, hi = c.min_probability, c.max_probability
         title = f"p = {lo}" if lo == hi else f"p {lo}–{hi}"
-        console.print(table(title, ["member (★ survivor)", "source", "name", "phone", "store"], rows))
+        heads = [_("member (★ survivor)"), _("source"), _("full name"), _("phone"), _("store")]
+        console.print(table(title, heads, rows))
     if d.applied and d.applied.merge_id is None:
-        console.print(say(lang, "没有需要合并的记录，未记录合并。", "nothing left to merge; no merge recorded."))
+        console.print(_("nothing left to merge; no merge recorded."))
     elif d.applied:
         a = d.applied
         console.print(
-            f"applied as merge {a.merge_id}: {a.members:,} member records merged, {a.orders:,} orders moved "
-            "to their survivor (undo with `winback dedupe --undo`)"
+            _(
+                "applied as merge {merge}: {members:,} member records merged, {orders:,} orders moved to their "
+                "survivor (undo with `winback dedupe --undo`)",
+                merge=a.merge_id,
+                members=a.members,
+                orders=a.orders,
+            ),
+            highlight=False,
         )
     else:
-        console.print("nothing merged; add --apply to merge these clusters.")
+        console.print(_("nothing merged; add --apply to merge these clusters."))

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 
 from winback.cli.app import app, current
-from winback.cli.output import console, emit, err_console, fmt, handle_errors, pct, say, table
+from winback.cli.output import console, emit, err_console, fmt, handle_errors, pct, table
 from winback.cli.when import parse_date
+from winback.i18n import N_, _, t
 
 if TYPE_CHECKING:
     from winback.app import Winback
@@ -42,63 +44,58 @@ def add_summary_section(section: Section) -> Section:
     return section
 
 
+#: the demo summary's rows
+HEADLINE = (
+    (N_("members"), "members"),
+    (N_("orders (incl. walk-in)"), "orders"),
+    (N_("refunds"), "refunds"),
+    (N_("net revenue (RMB)"), "revenue"),
+    (N_("stores"), "stores"),
+    (N_("guides"), "guides"),
+    (N_("guide WeChat contacts"), "wechat_contacts"),
+    (N_("of them ERP members (planted)"), "planted_duplicates"),
+)
+
+
 @add_summary_section
 def _headline(d: dict[str, Any], lang: str) -> None:
     spec = d["spec"]
-    console.print(
-        say(
-            lang,
-            f"[bold]演示品牌 {d['brand']['zh']}[/]（{d['brand']['en']}）：{spec['start']} 至 {spec['end']}，"
-            f"种子 {spec['seed']}",
-            f"[bold]Demo brand {d['brand']['en']}[/] ({d['brand']['zh']}): {spec['start']} to {spec['end']}, "
-            f"seed {spec['seed']}",
-        ),
-        highlight=False,
-    )
+    brand = d["brand"]["zh"] if lang == "zh" else d["brand"]["en"]
+    other = d["brand"]["en"] if lang == "zh" else d["brand"]["zh"]
+    head = t("Demo brand {brand} ({other}): {start} to {end}, seed {seed}", lang, brand=brand, other=other,
+             start=spec["start"], end=spec["end"], seed=spec["seed"])  # fmt: skip
+    console.print(f"[bold]{escape(head)}[/]", highlight=False)
     g = d["generated"]
-    rows = [
-        (say(lang, "会员", "members"), d["members"]),
-        (say(lang, "订单（含非会员）", "orders (incl. walk-in)"), d["orders"]),
-        (say(lang, "退货单", "refunds"), d["refunds"]),
-        (say(lang, "净销售额（元）", "net revenue (RMB)"), d["revenue"]),
-        (say(lang, "门店", "stores"), d["stores"]),
-        (say(lang, "导购", "guides"), d["guides"]),
-        (say(lang, "导购微信好友", "guide WeChat contacts"), d["wechat_contacts"]),
-        (say(lang, "其中与ERP会员重复（埋点）", "of them ERP members (planted)"), d["planted_duplicates"]),
-        (say(lang, "90天无消费会员占比", "members without a purchase in 90 days"), pct(g["share_no_purchase_90d"])),
-        (say(lang, "从未消费会员占比", "members who never bought"), pct(g["share_never_purchased"])),
+    rows: list[tuple[str, object]] = [(t(label, lang), d[key]) for label, key in HEADLINE]
+    rows += [
+        (t("members without a purchase in 90 days", lang), pct(g["share_no_purchase_90d"])),
+        (t("members who never bought", lang), pct(g["share_never_purchased"])),
     ]
-    console.print(table(None, [say(lang, "项目", "item"), say(lang, "数量", "count")], rows))
+    console.print(table(None, [t("item", lang), t("count", lang)], rows))
+
+
+IMPORT_HEADS = (N_("file"), N_("rows in"), N_("loaded"), N_("rejected"), N_("duplicate"), N_("seconds"))
 
 
 @add_summary_section
 def _imports(d: dict[str, Any], lang: str) -> None:
     if not d.get("imports"):
-        console.print(
-            say(lang, f"文件已写入 {d['out_dir']}（未导入）", f"files written to {d['out_dir']} (not imported)")
-        )
+        console.print(t("files written to {folder} (not imported)", lang, folder=d["out_dir"]), highlight=False)
         return
-    cols = [
-        say(lang, "文件", "file"),
-        say(lang, "读入", "rows in"),
-        say(lang, "导入", "loaded"),
-        say(lang, "拒绝", "rejected"),
-        say(lang, "重复", "duplicate"),
-        say(lang, "秒", "seconds"),
-    ]
     rows = [
         (r["file"], r["rows_in"], r["rows_loaded"], r["rows_rejected"], r["rows_duplicate"], r["seconds"])
         for r in d["imports"]
     ]
-    console.print(table(say(lang, "导入结果", "imports"), cols, rows))
+    console.print(table(t("imports", lang), [t(h, lang) for h in IMPORT_HEADS], rows))
     secs = d["seconds"]
     console.print(
-        say(
+        t(
+            "generated in {generate} s, imported in {imported} s; warehouse {db}, exports in {folder}",
             lang,
-            f"生成 {fmt(secs['generate'])} 秒，导入 {fmt(secs['import'])} 秒；"
-            f"数据仓库 {d['db']}，导出文件在 {d['out_dir']}",
-            f"generated in {fmt(secs['generate'])} s, imported in {fmt(secs['import'])} s; warehouse {d['db']}, "
-            f"exports in {d['out_dir']}",
+            generate=fmt(secs["generate"]),
+            imported=fmt(secs["import"]),
+            db=d["db"],
+            folder=d["out_dir"],
         ),
         highlight=False,
     )
@@ -113,20 +110,31 @@ def _overview(d: dict[str, Any], lang: str) -> None:
 
     dd = analysis["dedupe"]
     console.print(
-        f"疑似重复 suspected duplicates: {fmt(dd['duplicates'])} ({fmt(dd['clusters'])} clusters, "
-        f"threshold {dd['threshold']}; `winback dedupe --apply` merges them)",
+        t(
+            "suspected duplicates: {duplicates} ({clusters} clusters, threshold {threshold}; "
+            "`winback dedupe --apply` merges them)",
+            "both",
+            duplicates=fmt(dd["duplicates"]),
+            clusters=fmt(dd["clusters"]),
+            threshold=dd["threshold"],
+        ),
         highlight=False,
     )
     render_overview(analysis["overview"], "both")
     secs = d["seconds"]
     console.print(
-        f"dedupe {fmt(secs.get('dedupe'))} s, refresh {fmt(secs.get('refresh'))} s. "
-        "Next: `winback scenarios`, `winback campaign create --scenario …` (see README).",
+        t(
+            "dedupe {dedupe} s, refresh {refresh} s. Next: `winback scenarios`, "
+            "`winback campaign create --scenario …` (see README).",
+            lang,
+            dedupe=fmt(secs.get("dedupe")),
+            refresh=fmt(secs.get("refresh")),
+        ),
         highlight=False,
     )
 
 
-_ANALYSIS_STEPS = {"dedupe": "looking for duplicate members", "refresh": "building the member snapshot"}
+_ANALYSIS_STEPS = {"dedupe": N_("looking for duplicate members"), "refresh": N_("building the member snapshot")}
 
 
 def render_summary(d: dict[str, Any], lang: str = "zh") -> None:
@@ -177,16 +185,17 @@ def _with_progress(wb: Winback, out: Path, kwargs: dict[str, Any]) -> DemoSummar
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, transient=True, console=err_console) as bar:
-        task = bar.add_task("generating members", total=kwargs["members"])
+        task = bar.add_task(_("generating members"), total=kwargs["members"])
 
         def on_progress(stage: str, done: int, total: int | None) -> None:
             if stage == "generate":
-                bar.update(task, description="generating members", completed=done, total=total)
+                bar.update(task, description=_("generating members"), completed=done, total=total)
             elif stage in _ANALYSIS_STEPS:
-                bar.update(task, description=_ANALYSIS_STEPS[stage], completed=0, total=None)
+                bar.update(task, description=_(_ANALYSIS_STEPS[stage]), completed=0, total=None)
             else:
-                _, name, step = ([*stage.split(":"), "", ""])[:3]
-                bar.update(task, description=f"importing {name} ({step})", completed=done, total=total)
+                name, step = ([*stage.split(":"), "", ""])[1:3]
+                bar.update(task, description=_("importing {name} ({step})", name=name, step=step), completed=done,
+                           total=total)  # fmt: skip
 
         return wb.demo.run(out, progress=on_progress, **kwargs)
 
@@ -211,29 +220,25 @@ def demo_respond_cmd(
     lang = wb.settings.lang
 
     def render(r: Any) -> None:  # a demo.respond.RespondResult
-        state = (
-            say(lang, "窗口已全部模拟", "the whole window simulated")
-            if r.window_complete
-            else say(lang, "之后再次运行可继续", "run again later to continue")
-        )
+        done = t("the whole window simulated", lang)
+        state = done if r.window_complete else t("run again later to continue", lang)
         console.print(
-            say(
+            t(
+                "{campaign}: {orders:,} orders, {redeemed:,} coupons redeemed, {reached:,} members reached "
+                "(seed {seed}), simulated up to {until}; {state}",
                 lang,
-                f"{r.campaign_id}：{r.orders:,} 笔订单，核销 {r.redeemed:,} 张券，触达 {r.reached:,} 位会员"
-                f"（种子 {r.seed}），模拟至 {r.simulated_until:%Y-%m-%d %H:%M}；{state}",
-                f"{r.campaign_id}: {r.orders:,} orders, {r.redeemed:,} coupons redeemed, "
-                f"{r.reached:,} members reached (seed {r.seed}), simulated up to {r.simulated_until:%Y-%m-%d %H:%M}; "
-                f"{state}",
+                campaign=r.campaign_id,
+                orders=r.orders,
+                redeemed=r.redeemed,
+                reached=r.reached,
+                seed=r.seed,
+                until=f"{r.simulated_until:%Y-%m-%d %H:%M}",
+                state=state,
             ),
             highlight=False,
         )
-        rows = [[a, t["members"], t["incremental_responders"], t["incremental_revenue"]] for a, t in r.truth.items()]
-        cols = [
-            say(lang, "组", "arm"),
-            say(lang, "会员", "members"),
-            say(lang, "增量购买人数", "incr. responders"),
-            say(lang, "增量销售额", "incr. revenue"),
-        ]
-        console.print(table(say(lang, "真实效果（期望值）", "true effect (expected)"), cols, rows))
+        rows = [[a, x["members"], x["incremental_responders"], x["incremental_revenue"]] for a, x in r.truth.items()]
+        cols = [t(h, lang) for h in (N_("arm"), N_("members"), N_("incr. responders"), N_("incr. revenue"))]
+        console.print(table(t("true effect (expected)", lang), cols, rows))
 
     emit(result, json_output, render)

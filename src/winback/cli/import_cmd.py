@@ -6,52 +6,59 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.text import Text
 
 from winback.cli.app import app, current
 from winback.cli.output import console, emit, handle_errors, table
+from winback.i18n import N_, _
 
 if TYPE_CHECKING:
     from winback.app import Winback
     from winback.ingest.types import ImportResult
 
-_STAGES = {"read": "reading", "validate": "validating", "write": "writing", "commit": "committing", "done": "done"}
+_STAGES = {"read": N_("reading"), "validate": N_("validating"), "write": N_("writing"), "commit": N_("committing"),
+           "done": N_("done")}  # fmt: skip
 
 
 def _render(r: ImportResult) -> None:
-    head = "dry run of" if r.dry_run else f"import {r.import_id}:"
-    console.print(f"{head} {r.kind} from {r.file} ({r.file_format}, {r.encoding or 'binary'})")
+    what = dict(kind=r.kind, file=r.file, format=r.file_format, encoding=r.encoding or _("binary"))
+    if r.dry_run:
+        head = _("dry run of {kind} from {file} ({format}, {encoding})", **what)
+    else:
+        head = _("import {id}: {kind} from {file} ({format}, {encoding})", id=r.import_id, **what)
+    console.print(head, highlight=False)
+    rows = [
+        (_("in"), r.rows_in),
+        (_("loaded"), r.rows_loaded),
+        ("  " + _("of which updated"), r.rows_updated),
+        (_("rejected"), r.rows_rejected),
+        (_("duplicate"), r.rows_duplicate),
+    ]
+    console.print(table(None, [_("rows"), _("count")], rows))
     console.print(
-        table(
-            None,
-            ["rows", "count"],
-            [
-                ("in", r.rows_in),
-                ("loaded", r.rows_loaded),
-                ("  of which updated", r.rows_updated),
-                ("rejected", r.rows_rejected),
-                ("duplicate", r.rows_duplicate),
-            ],
-        )
+        _("dates read as: {format}   ({rate:,} rows/s)", format=r.date_format, rate=round(r.rows_per_second)),
+        highlight=False,
     )
-    console.print(f"dates read as: {r.date_format}   ({round(r.rows_per_second):,} rows/s)")
-    console.print("columns: " + ", ".join(f"{s}→{t}" for s, t in r.mapping.items()), highlight=False)
+    console.print(_("columns: {mapping}", mapping=", ".join(f"{s}→{t}" for s, t in r.mapping.items())), highlight=False)
     if r.kept:
-        console.print("kept in extra: " + ", ".join(r.kept), highlight=False)
+        console.print(_("kept in extra: {columns}", columns=", ".join(r.kept)), highlight=False)
     for field, n in r.blanked.items():
-        console.print(f"[yellow]{n:,} unreadable {field} values left empty (kept in extra)[/]")
+        console.print(
+            Text(_("{n:,} unreadable {field} values left empty (kept in extra)", n=n, field=field), style="yellow")
+        )
     for note in r.notes:
-        console.print(f"[yellow]note:[/] {note}", highlight=False)
-    row = "第 {n} 行" if current().settings.lang != "en" else "row {n}"
+        console.print(Text(_("note: {note}", note=note), style="yellow"), highlight=False)
     for c in r.conflicts_shown:
         shown = "; ".join(
-            f"{field}: " + " / ".join(f"{v} ({row.format(n=n)})" for v, n in zip(d["values"], d["rows"], strict=True))
+            f"{field}: " + " / ".join(_("{value} (row {row})", value=v, row=n) for v, n in zip(d["values"], d["rows"],
+                                                                                                strict=True))
             for field, d in c["fields"].items()
-        )
-        console.print(f"  {c['key']}: {shown}", highlight=False)
+        )  # fmt: skip
+        console.print(f"  {c['key']}: {shown}", highlight=False, markup=False)
     if r.conflicts and r.import_id is not None:
-        console.print(f"winback rejects --conflicts --import {r.import_id}")
+        console.print(f"winback rejects --conflicts --import {r.import_id}", highlight=False)
     if r.rows_rejected and r.import_id is not None:
-        console.print(f"see them with: winback rejects --import {r.import_id}")
+        console.print(_("see them with: winback rejects --import {id}", id=r.import_id), highlight=False)
 
 
 @app.command("import")
@@ -67,7 +74,8 @@ def import_cmd(
     date_order: str = typer.Option(
         None,
         "--date-order",
-        help="dmy | mdy | ymd: 日期按 日/月/年、月/日/年 或 年/月/日 读取 (default: the data decides).",
+        help="dmy | mdy | ymd: read dates as day/month/year, month/day/year or year/month/day (default: the data "
+        "decides).",
     ),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
@@ -90,16 +98,17 @@ def _with_progress(wb: Winback, kind: str, file: Path, options: dict[str, object
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("rows"),
+        TextColumn(_("rows")),
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, transient=True, console=console) as bar:
-        task = bar.add_task("reading", total=None, rate="")
+        task = bar.add_task(_("reading"), total=None, rate="")
 
         def on_progress(stage: str, done: int, total: int | None) -> None:
             elapsed = bar.tasks[0].elapsed or 0.0
-            rate = f"{done / elapsed:,.0f} rows/s" if elapsed > 0 and done else ""
-            bar.update(task, description=_STAGES.get(stage, stage), completed=done, total=total, rate=rate)
+            rate = _("{rate:,.0f} rows/s", rate=done / elapsed) if elapsed > 0 and done else ""
+            stage_name = _(_STAGES[stage]) if stage in _STAGES else stage
+            bar.update(task, description=stage_name, completed=done, total=total, rate=rate)
 
         return wb.ingest.import_file(kind, file, progress=on_progress, **options)  # type: ignore[arg-type]

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 import typer
 
 from winback.cli.app import app, current
-from winback.cli.output import console, emit, err_console, fmt, handle_errors, pct, say, table
+from winback.cli.output import console, emit, err_console, fmt, handle_errors, pct, table
 from winback.cli.when import parse_date
 from winback.errors import InputError
+from winback.i18n import N_, _
 
 if TYPE_CHECKING:
     from winback.lifecycle.refresh import RefreshResult
@@ -38,25 +39,59 @@ SNAPSHOT_KEYS = (
 )
 MEMBER_KEYS = ("member_id", "name", "phone", "store_id", "segment", "recency_days", "orders", "monetary", "p_alive")
 CONTACT_KEYS = ("member_id", "name", "phone", "wechat_id", "store_id", "guide_id")
+#: how the snapshot's and a member list's columns are called on screen (--json keeps the keys)
+COLUMN_NAMES = {
+    "member_id": N_("member"),
+    "name": N_("full name"),
+    "phone": N_("phone"),
+    "wechat_id": N_("WeChat id"),
+    "store_id": N_("store"),
+    "guide_id": N_("guide"),
+    "segment": N_("segment"),
+    "recency_days": N_("days since last purchase"),
+    "orders": N_("orders"),
+    "purchase_days": N_("purchase days"),
+    "monetary": N_("monetary"),
+    "aov": N_("average order value"),
+    "tenure_days": N_("tenure (days)"),
+    "cycle_days": N_("purchase cycle (days)"),
+    "overdue_ratio": N_("overdue ratio"),
+    "p_alive": N_("P(alive)"),
+    "expected_purchases_90d": N_("expected purchases, 90 days"),
+    "expected_revenue_90d": N_("expected revenue, 90 days"),
+    "clv": N_("CLV (365 days)"),
+    "clv_flag": N_("CLV flag"),
+    "r_score": N_("R score"),
+    "f_score": N_("F score"),
+    "m_score": N_("M score"),
+}
 
 
 def _required_date(value: str, option: str) -> dt.date:
     day = parse_date(value, option)
     if day is None:
-        raise InputError(f"{option} is required", hint="Write it as YYYY-MM-DD.")
+        raise InputError(_("{option} is required", option=option), hint=_("Write it as YYYY-MM-DD."))
     return day
 
 
 def _render_refresh(r: RefreshResult) -> None:
-    console.print(f"snapshot at [bold]{r.as_of}[/]: {r.members:,} members ({r.engine}, {round(r.seconds, 3)} s)")
+    console.print(
+        _("snapshot at {as_of}: {members:,} members ({engine}, {seconds} s)", as_of=r.as_of, members=r.members,
+          engine=r.engine, seconds=round(r.seconds, 3)),
+        highlight=False,
+    )  # fmt: skip
     m = r.model
     if m is not None and m.name:
         params = ", ".join(f"{k}={v:.4g}" for k, v in m.params.items())
-        console.print(f"{m.name} ({m.time_unit}): {params}; log-likelihood {fmt(m.loglik)}")
+        console.print(
+            _("{model} ({unit}): {params}; log-likelihood {loglik}", model=m.name, unit=m.time_unit, params=params,
+              loglik=fmt(m.loglik)),
+            highlight=False,
+        )  # fmt: skip
     for scheme, counts in r.segments.items():
-        console.print(table(scheme, ["segment", "members"], counts.items()))
+        console.print(table(scheme, [_("segment"), _("members")], counts.items()))
     for note in r.notes:
-        err_console.print(f"note: {note}", highlight=False)
+        err_console.print(_("note: {note}", note=note), highlight=False, markup=False)
 
 
 @app.command("refresh")
@@ -86,12 +121,17 @@ def refresh_cmd(
     allow_future: bool = typer.Option(
         False, "--allow-future", help="Accept an --as-of after tomorrow (refused by default: time runs one way)."
     ),
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="Rebuild all members' facts from all orders and refit the models (default: only what changed).",
+    ),
     json_output: bool = JSON_OPT,
 ) -> None:
     """Build the member snapshot (recency, frequency, monetary, cycle, P(alive), CLV) and every scheme's segments."""
     wb = current()
     day = parse_date(as_of, "--as-of")
-    progress = None if json_output else (lambda msg: err_console.print(f"… {msg}", highlight=False))
+    progress = None if json_output else _progress
     result = wb.lifecycle.refresh(
         day,
         rules_files=rules or (),
@@ -102,17 +142,29 @@ def refresh_cmd(
         members_parquet=members_parquet,
         model=model,
         allow_future=allow_future,
+        full=full,
     )
     emit(result, json_output, _render_refresh)
 
 
+def _progress(msg: str) -> None:
+    err_console.print(f"… {msg}", highlight=False, markup=False)
+
+
+SEGMENT_HEADS = (N_("segment"), N_("segment name"), N_("members"), N_("share"), N_("avg recency"), N_("monetary"))
+#: what segments, members and exports can be broken down or filtered by, as the service names them
+BY = {"store": N_("store"), "tier": N_("tier"), "channel": N_("channel"), "guide": N_("guide")}
+
+
 def _render_segments(d: SegmentSummary) -> None:
-    head = ([d.by] if d.by else []) + ["segment", "label", "members", "share", "avg recency", "monetary"]
+    head = ([_(BY.get(d.by, d.by))] if d.by else []) + [_(h) for h in SEGMENT_HEADS]
     rows = [
         ([r.group] if d.by else []) + [r.segment, r.label, r.members, pct(r.share), r.avg_recency_days, r.monetary]
         for r in d.segments
     ]
-    console.print(table(f"{d.scheme} at {d.as_of.isoformat()} ({d.members:,} members)", head, rows))
+    title = _("{scheme} at {as_of} ({members:,} members)", scheme=d.scheme, as_of=d.as_of.isoformat(),
+              members=d.members)  # fmt: skip
+    console.print(table(title, head, rows))
 
 
 @app.command("segments")
@@ -131,11 +183,12 @@ def segments_cmd(
 
 def _render_transitions(d: Transitions) -> None:
     console.print(
-        f"{d.scheme}: {d.date_from.isoformat()} → {d.date_to.isoformat()}: stayed {d.stayed:,}, slid {d.slid:,}, "
-        f"woke up {d.woke_up:,}"
-    )
+        _("{scheme}: {start} → {end}: stayed {stayed:,}, slid {slid:,}, woke up {woke:,}", scheme=d.scheme,
+          start=d.date_from.isoformat(), end=d.date_to.isoformat(), stayed=d.stayed, slid=d.slid, woke=d.woke_up),
+        highlight=False,
+    )  # fmt: skip
     rows = [[m.from_label, m.to_label, m.members] for m in d.moves if m.from_segment != m.to_segment]
-    console.print(table(None, ["from", "to", "members"], rows))
+    console.print(table(None, [_("from"), _("to"), _("members")], rows))
 
 
 @app.command("transitions")
@@ -154,11 +207,12 @@ def transitions_cmd(
 
 def _render_members(d: MemberList) -> None:
     if d.file is not None:
-        console.print(f"wrote {d.count:,} members to {d.file}")
+        console.print(_("wrote {n:,} members to {file}", n=d.count, file=d.file), highlight=False)
         return
     keys = CONTACT_KEYS if d.scheme == "contacts" else MEMBER_KEYS
     rows = [[m[c] for c in keys] for m in d.rows]
-    console.print(table(f"{d.scheme} at {d.as_of.isoformat()}", list(keys), rows))
+    title = _("{scheme} at {as_of}", scheme=d.scheme, as_of=d.as_of.isoformat())
+    console.print(table(title, [_(COLUMN_NAMES.get(k, k)) for k in keys], rows))
 
 
 @app.command("members")
@@ -191,34 +245,35 @@ def members_cmd(
         show_phones=show_phones,
         export=export,
         contacts=contacts,
-        progress=None if json_output else (lambda msg: err_console.print(f"… {msg}", highlight=False)),
+        progress=None if json_output else _progress,
     )
     emit(result, json_output, _render_members)
 
 
-def _render_explain(d: Explanation, lang: str = "zh") -> None:
-    console.print(f"member [bold]{d.member_id}[/] at {d.as_of.isoformat()}")
-    console.print(table(None, ["value", ""], [[k, d.snapshot[k]] for k in SNAPSHOT_KEYS]))
+def _render_explain(d: Explanation) -> None:
+    console.print(_("member {member} at {as_of}", member=d.member_id, as_of=d.as_of.isoformat()), highlight=False)
+    rows = [[_(COLUMN_NAMES.get(k, k)), d.snapshot[k]] for k in SNAPSHOT_KEYS]
+    console.print(table(None, [_("value"), ""], rows))
     rows = [[n, v.segment, v.label, v.rule] for n, v in d.schemes.items()]
-    console.print(table("segments", ["scheme", "segment", "label", "rule matched"], rows))
+    console.print(table(_("segments"), [_("scheme"), _("segment"), _("segment name"), _("rule matched")], rows))
     if d.cycle:
         c = d.cycle
         console.print(
-            f"cycle = ({c.span_days} + {c.k} × {fmt(c.prior_days)}) / ({c.n_intervals} + "
-            f"{c.k}) = {fmt(c.value)} days (prior from {c.prior_source})"
-        )
+            _("cycle = ({span} + {k} × {prior}) / ({intervals} + {k}) = {value} days (prior from {source})",
+              span=c.span_days, k=c.k, prior=fmt(c.prior_days), intervals=c.n_intervals, value=fmt(c.value),
+              source=c.prior_source),
+            highlight=False,
+        )  # fmt: skip
     for name, m in d.models.items():
-        console.print(f"{name}: " + ", ".join(f"{k}={v:.4g}" for k, v in m["params"].items()))
+        console.print(f"{name}: " + ", ".join(f"{k}={v:.4g}" for k, v in m["params"].items()), highlight=False)
     ww = d.worth_waking
     if ww:
-        verdict = say(lang, "值得唤醒" if ww["worth_waking"] else "不在值得唤醒名单",
-                      "worth waking" if ww["worth_waking"] else "not on the worth-waking list")  # fmt: skip
+        verdict = _("worth waking") if ww["worth_waking"] else _("not on the worth-waking list")
         console.print(
-            f"{verdict}: {say(lang, '风险价值', 'value at stake')} {fmt(ww['value_at_stake'])} "
-            f"{say(lang, '元/年', 'RMB/year')}",
+            _("{verdict}: value at stake {value} RMB/year", verdict=verdict, value=fmt(ww["value_at_stake"])),
             highlight=False,
         )
-        console.print(ww["rule"], highlight=False)
+        console.print(ww["rule"], highlight=False, markup=False)
 
 
 @app.command("explain")
@@ -231,4 +286,4 @@ def explain_cmd(
     """Every number behind a member's segments and scores: rules matched, cycle, breakpoints, model parameters."""
     wb = current()
     result = wb.lifecycle.explain(member_id, as_of=parse_date(as_of, "--as-of"))
-    emit(result, json_output, lambda d: _render_explain(d, wb.settings.lang))
+    emit(result, json_output, _render_explain)

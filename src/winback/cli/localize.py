@@ -1,21 +1,22 @@
-"""The CLI in the user's language: command and option help, typer's panels and click's own messages.
+"""The CLI in the user's language: command and option help, typer's panels and its own messages.
 
-Help texts are English msgids in the source (docstrings and `help=`), translated here, once, before click
+Help texts are English msgids in the source (docstrings and `help=`), translated here, once, before typer
 formats anything: the language comes from `--lang` on the command line, else the settings (WINBACK_LANG, zh).
-click and typer build their messages with gettext's `_`; we give their modules ours, backed by the catalogue.
+typer.core and typer.rich_utils build their words with gettext's `_`: we give those modules ours, backed by the
+catalogue. typer 0.29 carries its own copy of click (`typer._click`, f-strings, no gettext; the installed click
+package is not used): its usage line, help option and error messages are translated by cli/typer_messages.py.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-
-import click
+from typing import Any
 
 from winback import i18n
 from winback.i18n import N_
 
-# typer's panel titles and click's messages that a user meets (msgids as click and typer spell them)
+# typer's panel titles and texts (msgids as typer spells them)
 _PANELS = {
     "ARGUMENTS_PANEL_TITLE": N_("Arguments"),
     "OPTIONS_PANEL_TITLE": N_("Options"),
@@ -28,8 +29,8 @@ _PANELS = {
     "ENVVAR_STRING": N_("[env var: {}]"),
     "DEPRECATED_STRING": N_("(deprecated) "),
 }
-_GETTEXT_MODULES = ("click.core", "click.exceptions", "click.parser", "click.types", "click.decorators",
-                    "click.formatting", "click.termui", "click.utils", "typer.core", "typer.rich_utils")
+#: typer.core and typer.rich_utils use gettext (typer's copy of click does not: cli/typer_messages.py)
+_GETTEXT_MODULES = ("typer.core", "typer.rich_utils")
 
 
 def lang_from_argv(argv: Sequence[str]) -> str | None:
@@ -56,14 +57,18 @@ def startup_lang(argv: Sequence[str] | None = None) -> str:
         return i18n.DEFAULT_LANG
 
 
-def localize(command: click.Command, lang: str) -> None:
-    """Translate the help of `command` and everything under it, and click's and typer's messages, into `lang`."""
+def localize(command: Any, lang: str) -> None:
+    """Translate the help of `command` (a typer click command) and everything under it, and typer's own
+    messages, into `lang`."""
+    from winback.cli import typer_messages
+
     i18n.set_lang(lang)
     _patch_gettext(lang)
+    typer_messages.install(lang)
     _translate_tree(command, lang, set())
 
 
-def _translate_tree(command: click.Command, lang: str, seen: set[int]) -> None:
+def _translate_tree(command: Any, lang: str, seen: set[int]) -> None:
     if id(command) in seen:
         return
     seen.add(id(command))
@@ -74,9 +79,8 @@ def _translate_tree(command: click.Command, lang: str, seen: set[int]) -> None:
         msgid = param.__dict__.setdefault("_winback_msgid", getattr(param, "help", None))
         if msgid:
             param.help = i18n.t(msgid, lang)  # type: ignore[attr-defined]
-    if isinstance(command, click.Group):
-        for sub in command.commands.values():
-            _translate_tree(sub, lang, seen)
+    for sub in (getattr(command, "commands", None) or {}).values():  # a group's subcommands
+        _translate_tree(sub, lang, seen)
 
 
 def _patch_gettext(lang: str) -> None:

@@ -12,6 +12,7 @@ import typer
 
 from winback.cli.app import app, current
 from winback.cli.output import console, emit, fmt, handle_errors, table
+from winback.i18n import _
 
 if TYPE_CHECKING:
     from winback.campaigns.types import MeasureResult
@@ -49,8 +50,10 @@ def measure_cmd(
 def _render(r: MeasureResult) -> None:
     level = f"{100 * (1 - r.alpha):.0f}%"
     for name, o in r.outcomes.items():
-        rows = [[r.control_label + " (control)", o["control"]["n"], o["control"]["mean"], None, None, None, None]]
+        control = _("{label} (control)", label=r.control_label)
+        rows = [[control, o["control"]["n"], o["control"]["mean"], None, None, None, None]]
         for label, a in o["arms"].items():
             ci = None if a["ci_low"] is None else f"[{fmt(a['ci_low'])}, {fmt(a['ci_high'])}]"
             rows.append([label, a["n"], a["mean"], a["diff"], ci, a["p_value"], a["p_holm"]])
-        console.print(table(name, ["arm", "n", "mean", "diff vs control", f"{level} CI", "p", "p (Holm)"], rows))
+        heads = [_("arm"), "n", _("mean"), _("diff vs control"), _("{level} CI", level=level), "p", _("p (Holm)")]
+        console.print(table(name, heads, rows))

@@ -10,9 +10,28 @@ import typer
 from winback.cli.app import app, current
 from winback.cli.output import console, emit, fmt, handle_errors, pct, say, table
 from winback.cli.when import parse_date
+from winback.i18n import N_, t
 
 if TYPE_CHECKING:
     from winback.overview.service import Overview
+
+
+def _name(lang: str, zh: str | None, en: str | None) -> str:
+    """A name the service gives in both languages (segment names, the rule), in `lang` ("both": "中文 · English")."""
+    return say(lang, zh or en or "", en or zh or "")
+
+
+#: the data-quality rows: label, key of the quality block
+QUALITY_ROWS = (
+    (N_("valid phone (mobile or landline)"), "valid_phone"),
+    (N_("contactable (mobile, consent, not opted out)"), "contactable"),
+    (N_("invalid phone"), "invalid_phone"),
+    (N_("missing phone"), "missing_phone"),
+)
+SCHEMES = (
+    ("seed_cn", N_("dormancy layers (days since last purchase)")),
+    ("lifecycle", N_("lifecycle stages")),
+)
 
 
 def render_overview(overview: Overview | Mapping[str, Any], lang: str = "both") -> None:
@@ -25,39 +44,31 @@ def render_overview(overview: Overview | Mapping[str, Any], lang: str = "both") 
         return pct(m.get("share")) if m.get("share") is not None else "—"
 
     dup = q.get("suspected_duplicate")
-    rows = [
-        (say(lang, "会员总数", "members"), fmt(q["members"]), ""),
-        (say(lang, "有效电话（手机或座机）", "valid phone (mobile or landline)"), fmt(q["valid_phone"]["count"]),
-         share(q["valid_phone"])),
-        (say(lang, "可联系（有效手机+同意+未退订）", "contactable (mobile, consent, not opted out)"),
-         fmt(q["contactable"]["count"]), share(q["contactable"])),
-        (say(lang, "手机号无效", "invalid phone"), fmt(q["invalid_phone"]["count"]), share(q["invalid_phone"])),
-        (say(lang, "缺少手机号", "missing phone"), fmt(q["missing_phone"]["count"]), share(q["missing_phone"])),
-        (say(lang, "疑似重复", "suspected duplicates"), fmt(dup["count"]) if dup else "—", share(dup) if dup else ""),
-    ]  # fmt: skip
-    console.print(table(say(lang, "会员数据质量", "member data quality"), ["", "count", "share"], rows))
-    for scheme, title in (
-        ("seed_cn", say(lang, "沉睡分层（最近消费天数）", "dormancy layers (days since last purchase)")),
-        ("lifecycle", say(lang, "生命周期阶段", "lifecycle stages")),
-    ):
+    rows = [(t("members", lang), fmt(q["members"]), "")]
+    rows += [(t(label, lang), fmt(q[key]["count"]), share(q[key])) for label, key in QUALITY_ROWS]
+    rows.append((t("suspected duplicates", lang), fmt(dup["count"]) if dup else "—", share(dup) if dup else ""))
+    heads = ["", t("count", lang), t("share", lang)]
+    console.print(table(t("member data quality", lang), heads, rows))
+    for scheme, title in SCHEMES:
         segs = d["segments"].get(scheme) or []
-        console.print(
-            table(
-                f"{title} — {d['as_of']}",
-                ["segment", "中文", "English", "members", "share"],
-                [(s["segment"], s["zh"], s["en"], s["members"], pct(s["share"])) for s in segs],
-            )
-        )
+        if lang == "both":
+            heads = [t("segment", lang), "中文", "English", t("members", lang), t("share", lang)]
+            body = [(s["segment"], s["zh"], s["en"], s["members"], pct(s["share"])) for s in segs]
+        else:
+            heads = [t("segment", lang), t("name", lang), t("members", lang), t("share", lang)]
+            body = [(s["segment"], _name(lang, s["zh"], s["en"]), s["members"], pct(s["share"])) for s in segs]
+        console.print(table(f"{t(title, lang)} — {d['as_of']}", heads, body))
     contacts = d.get("contacts") or {}
     if contacts.get("count"):
         console.print(
-            say(
+            t(
+                "plus {count:,} guide-WeChat contacts ({reachable:,} with a valid mobile): they match no ERP member "
+                "and are not in the member figures above",
                 lang,
-                f"另有导购微信联系人 {contacts['count']:,} 个（有效手机 {contacts['reachable']:,}）："
-                "未匹配到 ERP 会员，不计入以上会员数与占比",
-                f"plus {contacts['count']:,} guide-WeChat contacts ({contacts['reachable']:,} with a valid mobile): "
-                "they match no ERP member and are not in the member figures above",
-            )
+                count=contacts["count"],
+                reachable=contacts["reachable"],
+            ),
+            highlight=False,
         )
     _render_worth_waking(d, lang)
 
@@ -65,42 +76,35 @@ def render_overview(overview: Overview | Mapping[str, Any], lang: str = "both") 
 def _render_worth_waking(d: Mapping[str, Any], lang: str) -> None:
     """Value at stake per dormancy layer, and the rule in words."""
     ww = d["worth_waking"]
-    names = {s["segment"]: say(lang, s["zh"], s["en"]) for s in d["segments"].get("seed_cn") or []}
+    names = {s["segment"]: _name(lang, s["zh"], s["en"]) for s in d["segments"].get("seed_cn") or []}
 
     # money in whole 万元 (zh) or thousand yuan (en, and the demo's bilingual summary): numbers that fit the column
-    unit, per = ("万元", 1e4) if lang == "zh" else ("千元", 1e3)
+    per = 1e4 if lang == "zh" else 1e3
 
     def wan(v: float) -> str:
         return f"{v / per:,.0f}"
 
-    console.print(
-        table(
-            say(lang, "值得唤醒：沉睡会员中的风险价值", "worth waking: value at stake among dormant members"),
-            [
-                say(lang, "分层", "segment"),
-                say(lang, "会员", "members"),
-                say(lang, "值得唤醒", "worth waking"),
-                say(lang, "可触达", "reachable"),
-                say(lang, f"风险价值 {unit}/年", "at stake k¥/yr"),
-                say(lang, "仍活跃(模型)", "likely alive"),
-                say(lang, f"不做活动365天 {unit}", "365d k¥, no campaign"),
-            ],
-            [
-                (
-                    names.get(r["segment"], r["segment"]),
-                    r["members"],
-                    r["worth_waking"],
-                    r["reachable"],
-                    wan(r["value_at_stake"]),
-                    r["likely_alive"],
-                    wan(r["expected_revenue_365d"]),
-                )
-                for r in ww["rows"]
-            ],
+    if lang == "zh":
+        stake, future = t("at stake 10k¥/yr", lang), t("365d 10k¥, no campaign", lang)
+    else:
+        stake, future = t("at stake k¥/yr", lang), t("365d k¥, no campaign", lang)
+    heads = [t("segment", lang), t("members", lang), t("worth waking", lang), t("reachable", lang), stake,
+             t("likely alive", lang), future]  # fmt: skip
+    rows = [
+        (
+            names.get(r["segment"], r["segment"]),
+            r["members"],
+            r["worth_waking"],
+            r["reachable"],
+            wan(r["value_at_stake"]),
+            r["likely_alive"],
+            wan(r["expected_revenue_365d"]),
         )
-    )
-    rule = {"zh": ww.get("rule_zh"), "en": ww.get("rule_en")}
-    console.print(say(lang, rule["zh"] or ww["rule"], rule["en"] or ww["rule"]), highlight=False)
+        for r in ww["rows"]
+    ]
+    console.print(table(t("worth waking: value at stake among dormant members", lang), heads, rows))
+    console.print(_name(lang, ww.get("rule_zh") or ww["rule"], ww.get("rule_en") or ww["rule"]), highlight=False,
+                  markup=False)  # fmt: skip
 
 
 @app.command("overview")

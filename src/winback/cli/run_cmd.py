@@ -8,20 +8,23 @@ from typing import TYPE_CHECKING
 import typer
 
 from winback.cli.app import app, current
-from winback.cli.output import console, emit, handle_errors, say, table
+from winback.cli.output import console, emit, handle_errors, table
 from winback.cli.when import parse_date
+from winback.i18n import N_, _
 
 if TYPE_CHECKING:
     from winback.outreach.journeys_types import RunResult
 
-#: journey statuses, (zh, en)
+#: journey statuses, as the journeys service names them
 STATUS = {
-    "launched": ("已发起", "launched"),
-    "nobody_due": ("今日无人", "nobody due"),
-    "covered": ("已做过", "run before"),
-    "failed": ("失败", "failed"),
-    "paused": ("已暂停", "paused"),
+    "launched": N_("launched"),
+    "nobody_due": N_("nobody due"),
+    "covered": N_("run before"),
+    "failed": N_("failed"),
+    "paused": N_("paused"),
 }
+HEADS = (N_("journey"), N_("status"), N_("covers"), N_("campaign"), N_("members"), N_("tasks"), N_("touches"),
+         N_("note"))  # fmt: skip
 
 
 @app.command("run")
@@ -32,15 +35,14 @@ def run_cmd(
 ) -> None:
     """A day's work: refresh if new data arrived, escalate overdue tasks, enrol journeys, dispatch. Twice for the
     same day creates nothing; skipped days are caught up once."""
-    wb = current()
-    emit(wb.journeys.run(parse_date(date, "--date")), json_output, lambda r: _render(r, wb.settings.lang))
+    emit(current().journeys.run(parse_date(date, "--date")), json_output, _render)
 
 
-def _render(r: RunResult, lang: str) -> None:
+def _render(r: RunResult) -> None:
     rows = [
         [
             j.name,
-            say(lang, *STATUS[j.status]),
+            _(STATUS[j.status]) if j.status in STATUS else j.status,
             f"{j.covers[0]}–{j.covers[1]}",
             j.campaign_id,
             j.members,
@@ -50,25 +52,16 @@ def _render(r: RunResult, lang: str) -> None:
         ]
         for j in r.journeys
     ]
-    cols = [
-        say(lang, *h)
-        for h in (
-            ("旅程", "journey"),
-            ("状态", "status"),
-            ("覆盖", "covers"),
-            ("活动", "campaign"),
-            ("会员", "members"),
-            ("任务", "tasks"),
-            ("触达", "touches"),
-            ("说明", "note"),
-        )
-    ]
-    console.print(table(say(lang, f"{r.day} 的日常运行", f"daily run of {r.day}"), cols, rows))
-    yes = say(lang, "是", "yes") if r.refreshed else say(lang, "否", "no")
-    zh = f"刷新快照：{yes}；升级逾期任务 {r.escalated:,}；新建任务 {r.created_tasks:,}、触达 {r.created_touches:,}"
-    en = (
-        f"refreshed: {yes}; escalated {r.escalated:,}; created {r.created_tasks:,} tasks, {r.created_touches:,} touches"
+    console.print(table(_("daily run of {day}", day=r.day), [_(h) for h in HEADS], rows))
+    console.print(
+        _(
+            "refreshed: {yes}; escalated {escalated:,}; created {tasks:,} tasks, {touches:,} touches",
+            yes=_("yes") if r.refreshed else _("no"),
+            escalated=r.escalated,
+            tasks=r.created_tasks,
+            touches=r.created_touches,
+        ),
+        highlight=False,
     )
-    console.print(say(lang, zh, en))
     for n in r.notes:
-        console.print(n)
+        console.print(n, highlight=False, markup=False)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import typer
 
 from winback.cli.app import app, current
-from winback.cli.output import handle_errors, print_json, say
+from winback.cli.output import handle_errors, print_json
+from winback.i18n import t
 
 
 @app.command("serve")
@@ -20,14 +21,12 @@ def serve_cmd(
     from winback.web.server import serve
 
     wb = current()
-    lang = wb.settings.lang
+    lang = wb.settings.lang  # on_ready may run on the server's thread, outside this command's language context
 
     def ready(url: str) -> None:
         if json_output:
             print_json({"url": url})
         else:
-            typer.echo(
-                say(lang, f"winback 控制台已启动:{url}(Ctrl+C 停止)", f"winback console on {url} (Ctrl+C stops)")
-            )
+            typer.echo(t("winback console on {url} (Ctrl+C stops)", lang, url=url))
 
     serve(wb, host=host or wb.settings.web_host, port=wb.settings.web_port if port is None else port, on_ready=ready)

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from winback.cli.app import app, current
-from winback.cli.output import console, emit, handle_errors, pct, say, table
+from winback.cli.output import console, emit, handle_errors, pct, table
+from winback.i18n import N_, _
 
 if TYPE_CHECKING:
     from winback.outreach.tasks_types import Leaderboard
@@ -18,20 +19,9 @@ if TYPE_CHECKING:
 staff_app = typer.Typer(help="Staff: the guides' leaderboard.", no_args_is_help=True)
 app.add_typer(staff_app, name="staff")
 
-#: headers, (zh, en)
-L = (
-    ("名次", "rank"),
-    ("导购", "guide"),
-    ("门店", "store"),
-    ("任务", "tasks"),
-    ("联系", "contacts"),
-    ("邀约", "invited"),
-    ("到店", "visited"),
-    ("购买", "purchased"),
-    ("销售额", "revenue"),
-    ("增量唤醒 [95%]", "incremental [95%]"),
-    ("排名分", "score"),
-)
+#: the leaderboard's columns
+HEADS = (N_("rank"), N_("guide"), N_("store"), N_("tasks"), N_("contacts"), N_("invited"), N_("visited"),
+         N_("purchased"), N_("revenue"), N_("incremental [95%]"), N_("score"))  # fmt: skip
 
 
 @staff_app.command("leaderboard")
@@ -46,14 +36,14 @@ def leaderboard_cmd(
     own control members, ranked with shrinkage (the rule is printed)."""
     wb = current()
     r = wb.staff.leaderboard(store=store, period=period)
-    emit(r, json_output, lambda x: _render(x, wb.settings.lang, limit))
+    emit(r, json_output, lambda x: _render(x, limit))
 
 
 def _ci(lo: float | None, hi: float | None) -> str:
     return "—" if lo is None or hi is None else f"[{lo:.0f}, {hi:.0f}]"
 
 
-def _render(r: Leaderboard, lang: str, limit: int) -> None:
+def _render(r: Leaderboard, limit: int) -> None:
     rows = [
         [
             g.rank,
@@ -71,13 +61,11 @@ def _render(r: Leaderboard, lang: str, limit: int) -> None:
         for g in (r.guides[:limit] if limit else r.guides)
     ]
     p = r.period
-    title = say(
-        lang,
-        f"导购排行（{p['start']} 至 {p['end']} 发起的活动）",
-        f"guide leaderboard (campaigns launched {p['start']}–{p['end']})",
-    )
-    console.print(table(title, [say(lang, *h) for h in L], rows))
+    title = _("guide leaderboard (campaigns launched {start}–{end})", start=p["start"], end=p["end"])
+    console.print(table(title, [_(h) for h in HEADS], rows))
     mu, tau2, n = pct(r.prior["pooled_uplift"]), r.prior["tau2"], len(r.campaigns)
-    zh = f"活动 {n} 个；全品牌人均增量 {mu}，导购间差异 τ² = {tau2:.2g}"
-    console.print(say(lang, zh, f"{n} campaigns; pooled uplift {mu}, between-guide τ² = {tau2:.2g}"))
-    console.print(say(lang, "排名规则：", "ranking rule: ") + r.rule)
+    console.print(
+        _("{n} campaigns; pooled uplift {mu}, between-guide τ² = {tau2}", n=n, mu=mu, tau2=f"{tau2:.2g}"),
+        highlight=False,
+    )
+    console.print(_("ranking rule: {rule}", rule=r.rule), highlight=False, markup=False)

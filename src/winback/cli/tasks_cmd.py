@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from winback.cli.app import app, current
-from winback.cli.output import console, emit, handle_errors, pct, say, table
+from winback.cli.output import console, emit, handle_errors, pct, table
+from winback.i18n import N_, _
 
 if TYPE_CHECKING:
     from winback.outreach.tasks_types import (
@@ -33,28 +34,38 @@ STORE = typer.Option(None, "--store", help="Store id or name.")
 GUIDE = typer.Option(None, "--guide", help="Guide id or name (a manager also sees what was escalated to her).")
 STATUS = typer.Option(None, "--status", help="open | done | failed | skipped | overdue.")
 
-#: headers and messages, (zh, en)
+#: column names, task states and outcomes, as the tasks service names them
 L = {
-    "task": ("任务号", "task"),
-    "store": ("门店", "store"),
-    "guide": ("导购", "guide"),
-    "member": ("会员", "member"),
-    "status": ("状态", "status"),
-    "outcome": ("结果", "outcome"),
-    "due": ("截止", "due"),
-    "escalated": ("已升级至", "escalated to"),
-    "tasks": ("任务", "tasks"),
-    "open": ("待办", "open"),
-    "contacted": ("已联系", "contacted"),
-    "invited": ("邀约", "invited"),
-    "visited": ("到店", "visited"),
-    "purchased": ("成交", "deals"),
-    "manager": ("店长", "manager"),
+    "task": N_("task"),
+    "store": N_("store"),
+    "guide": N_("guide"),
+    "member": N_("member"),
+    "status": N_("status"),
+    "outcome": N_("outcome"),
+    "due": N_("due"),
+    "escalated": N_("escalated to"),
+    "tasks": N_("tasks"),
+    "open": N_("open"),
+    "done": N_("done"),
+    "failed": N_("failed"),
+    "skipped": N_("skipped"),
+    "contacted": N_("contacted"),
+    "invited": N_("invited"),
+    "visited": N_("visited"),
+    "purchased": N_("deals"),
+    "unreachable": N_("unreachable"),
+    "declined": N_("declined"),
+    "manager": N_("manager"),
 }
 
 
-def _h(lang: str, *keys: str) -> list[str]:
-    return [say(lang, *L[k]) for k in keys]
+def _h(*keys: str) -> list[str]:
+    return [_(L[k]) if k in L else k for k in keys]
+
+
+def _word(key: str | None) -> str | None:
+    """A task state or outcome in the user's language (None stays None)."""
+    return None if key is None else (_(L[key]) if key in L else key)
 
 
 @tasks_app.command("list")
@@ -70,32 +81,26 @@ def list_cmd(
     """Tasks by store, guide, campaign and status (overdue = open past its due time)."""
     wb = current()
     r = wb.tasks.list(campaign=campaign, store=store, guide=guide, status=status, limit=limit or None)
-    emit(r, json_output, lambda x: _render_list(x, wb.settings.lang))
+    emit(r, json_output, _render_list)
 
 
-def _render_list(r: TaskList, lang: str) -> None:
+def _render_list(r: TaskList) -> None:
     rows = [
         [
             t.task_id,
             t.store_name or t.store_id,
             t.guide_name or t.guide_id,
             t.member_id,
-            t.status + (" !" if t.overdue else ""),
-            t.outcome,
+            f"{_word(t.status)}{' !' if t.overdue else ''}",
+            _word(t.outcome),
             f"{t.due_at:%Y-%m-%d}" if t.due_at else None,
-            t.escalated_to_name or (say(lang, "总部", "HQ") if t.escalated_at else None),
+            t.escalated_to_name or (_("HQ") if t.escalated_at else None),
         ]
         for t in r.tasks
     ]
-    cols = _h(lang, "task", "store", "guide", "member", "status", "outcome", "due", "escalated")
-    console.print(table(say(lang, "导购任务", "guide tasks"), cols, rows))
-    console.print(
-        say(
-            lang,
-            f"共 {r.total:,} 条，显示 {r.shown:,} 条（! = 已逾期）",
-            f"{r.total:,} tasks, {r.shown:,} shown (! = overdue)",
-        )
-    )
+    cols = _h("task", "store", "guide", "member", "status", "outcome", "due", "escalated")
+    console.print(table(_("guide tasks"), cols, rows))
+    console.print(_("{total:,} tasks, {shown:,} shown (! = overdue)", total=r.total, shown=r.shown), highlight=False)
 
 
 @tasks_app.command("export")
@@ -111,17 +116,15 @@ def export_cmd(
     """Write a task sheet: one worksheet per store and guide, member cards, scripts and outcome columns."""
     wb = current()
     r = wb.tasks.export(out, campaign=campaign, store=store, guide=guide, status=status)
-    emit(r, json_output, lambda x: _render_export(x, wb.settings.lang))
+    emit(r, json_output, _render_export)
 
 
-def _render_export(r: ExportResult, lang: str) -> None:
+def _render_export(r: ExportResult) -> None:
     console.print(
-        say(
-            lang,
-            f"已写出 {r.file}：{r.tasks:,} 条任务，{r.stores} 家门店，{r.guides} 页（每位导购一页）",
-            f"wrote {r.file}: {r.tasks:,} tasks, {r.stores} stores, {r.guides} sheets (one per guide)",
-        )
-    )
+        _("wrote {file}: {tasks:,} tasks, {stores} stores, {guides} sheets (one per guide)", file=r.file,
+          tasks=r.tasks, stores=r.stores, guides=r.guides),
+        highlight=False,
+    )  # fmt: skip
 
 
 @tasks_app.command("import")
@@ -132,33 +135,27 @@ def import_cmd(
 ) -> None:
     """Read a filled-in task sheet back: each outcome is recorded once; bad rows are listed with the reason."""
     wb = current()
-    emit(wb.tasks.import_sheet(file), json_output, lambda x: _render_import(x, wb.settings.lang))
+    emit(wb.tasks.import_sheet(file), json_output, _render_import)
 
 
-def _render_import(r: ImportResult, lang: str) -> None:
+def _render_import(r: ImportResult) -> None:
     console.print(
-        say(
-            lang,
-            f"{r.file}：{r.rows:,} 行填了结果，新记录 {r.recorded:,}，已记录过 {r.unchanged:,}，"
-            f"更新任务 {r.tasks_changed:,}，拒收 {len(r.rejected):,}",
-            f"{r.file}: {r.rows:,} rows with an outcome, {r.recorded:,} recorded, {r.unchanged:,} already recorded, "
-            f"{r.tasks_changed:,} tasks updated, {len(r.rejected):,} rejected",
-        )
+        _(
+            "{file}: {rows:,} rows with an outcome, {recorded:,} recorded, {unchanged:,} already recorded, "
+            "{changed:,} tasks updated, {rejected:,} rejected",
+            file=r.file,
+            rows=r.rows,
+            recorded=r.recorded,
+            unchanged=r.unchanged,
+            changed=r.tasks_changed,
+            rejected=len(r.rejected),
+        ),
+        highlight=False,
     )
     if r.rejected:
-        cols = [
-            say(lang, "工作表", "sheet"),
-            say(lang, "行", "row"),
-            say(lang, "任务号", "task"),
-            say(lang, "原因", "reason"),
-        ]
-        console.print(
-            table(
-                say(lang, "拒收的行", "rejected rows"),
-                cols,
-                [[x.sheet, x.row, x.task_id, x.reason] for x in r.rejected[:50]],
-            )
-        )
+        cols = [_("sheet"), _("row"), _("task"), _("reason")]
+        rows = [[x.sheet, x.row, x.task_id, x.reason] for x in r.rejected[:50]]
+        console.print(table(_("rejected rows"), cols, rows))
 
 
 @tasks_app.command("clicks")
@@ -186,22 +183,19 @@ def done_cmd(
 ) -> None:
     """Record one outcome of one task (the same outcome twice changes nothing)."""
     wb = current()
-    emit(wb.tasks.done(task, outcome, note=note, who=who), json_output, lambda x: _render_done(x, wb.settings.lang))
+    emit(wb.tasks.done(task, outcome, note=note, who=who), json_output, _render_done)
 
 
-def _render_done(r: DoneResult, lang: str) -> None:
+def _render_done(r: DoneResult) -> None:
     if not r.recorded:
-        console.print(
-            say(lang, f"{r.task_id} 已记录过 {r.outcome}，未改动", f"{r.task_id}: {r.outcome} was already recorded")
-        )
+        console.print(_("{task}: {outcome} was already recorded", task=r.task_id, outcome=_word(r.outcome)),
+                      highlight=False)  # fmt: skip
         return
     console.print(
-        say(
-            lang,
-            f"{r.task_id}：记录 {r.outcome}，任务 {r.status}（结果 {r.task_outcome}）",
-            f"{r.task_id}: recorded {r.outcome}; the task is {r.status} ({r.task_outcome})",
-        )
-    )
+        _("{task}: recorded {outcome}; the task is {status} ({result})", task=r.task_id, outcome=_word(r.outcome),
+          status=_word(r.status), result=_word(r.task_outcome)),
+        highlight=False,
+    )  # fmt: skip
 
 
 @tasks_app.command("targets")
@@ -215,20 +209,18 @@ def targets_cmd(
     """Per store: invitation / visit / deal targets from the scenario's KPIs, and how far each store got."""
     wb = current()
     r = wb.tasks.targets(campaign, store=store, set_pairs=set_ or [])
-    emit(r, json_output, lambda x: _render_targets(x, wb.settings.lang))
+    emit(r, json_output, _render_targets)
 
 
-def _render_targets(r: TargetsResult, lang: str) -> None:
-    cols = _h(lang, "store", "tasks", "open", "contacted") + [say(lang, *L[m]) for m in r.metrics]
+def _render_targets(r: TargetsResult) -> None:
+    cols = _h("store", "tasks", "open", "contacted", *r.metrics)
     rows = []
     for s in [*r.stores, r.total]:
-        name = s.store_name or (
-            say(lang, "合计", "total") if s.store_id == "*" else s.store_id or say(lang, "无门店", "no store")
-        )
+        name = s.store_name or (_("total") if s.store_id == "*" else s.store_id or _("no store"))
         cells = [f"{s.done[m]}/{s.targets.get(m, 0)} ({pct(s.completion[m])})" for m in r.metrics]
         rows.append([name, s.tasks, s.open, s.contacted, *cells])
-    console.print(table(f"{r.campaign_id} {r.campaign_name} — " + say(lang, "目标完成", "targets"), cols, rows))
-    console.print(r.rule)
+    console.print(table(f"{r.campaign_id} {r.campaign_name} — " + _("targets"), cols, rows))
+    console.print(r.rule, highlight=False, markup=False)
 
 
 @tasks_app.command("escalate")
@@ -236,14 +228,14 @@ def _render_targets(r: TargetsResult, lang: str) -> None:
 def escalate_cmd(json_output: bool = JSON) -> None:
     """Send overdue open tasks (and tasks without a guide) to the store manager, once each."""
     wb = current()
-    emit(wb.tasks.escalate(), json_output, lambda x: _render_escalate(x, wb.settings.lang))
+    emit(wb.tasks.escalate(), json_output, _render_escalate)
 
 
-def _render_escalate(r: EscalateResult, lang: str) -> None:
-    console.print(say(lang, f"升级 {r.escalated:,} 条逾期任务", f"escalated {r.escalated:,} overdue tasks"))
+def _render_escalate(r: EscalateResult) -> None:
+    console.print(_("escalated {n:,} overdue tasks", n=r.escalated), highlight=False)
     if r.by_manager:
         rows = [[x["store_id"], x["manager"], x["tasks"]] for x in r.by_manager]
-        console.print(table(None, _h(lang, "store", "manager", "tasks"), rows))
+        console.print(table(None, _h("store", "manager", "tasks"), rows))
 
 
 @app.command("funnel")
@@ -254,26 +246,29 @@ def funnel_cmd(
 ) -> None:
     """Per arm, members at each node: queued, sent, delivered, clicked, contacted, invited, visited, purchased."""
     wb = current()
-    emit(wb.tasks.funnel(campaign), json_output, lambda x: _render_funnel(x, wb.settings.lang))
+    emit(wb.tasks.funnel(campaign), json_output, _render_funnel)
 
 
-def _render_funnel(r: Funnel, lang: str) -> None:
-    names = {
-        "queued": ("入账", "queued"),
-        "sent": ("已发出", "sent"),
-        "delivered": ("已送达", "delivered"),
-        "failed": ("失败", "failed"),
-        "skipped": ("跳过", "skipped"),
-        "clicked": ("点击", "clicked"),
-        "tasks": ("任务", "tasks"),
-        "contacted": ("已联系", "contacted"),
-        "invited": ("邀约", "invited"),
-        "visited": ("到店", "visited"),
-        "purchased": ("购买", "purchased"),
-    }
-    cols = [say(lang, "组别", "arm"), say(lang, "会员", "members")] + [say(lang, *names[s]) for s in r.stages]
+#: the funnel's nodes, as the tasks service names them
+FUNNEL = {
+    "queued": N_("queued"),
+    "sent": N_("sent"),
+    "delivered": N_("delivered"),
+    "failed": N_("failed"),
+    "skipped": N_("skipped"),
+    "clicked": N_("clicked"),
+    "tasks": N_("tasks"),
+    "contacted": N_("contacted"),
+    "invited": N_("invited"),
+    "visited": N_("visited"),
+    "purchased": N_("purchased"),
+}
+
+
+def _render_funnel(r: Funnel) -> None:
+    cols = [_("arm"), _("members")] + [_(FUNNEL[s]) if s in FUNNEL else s for s in r.stages]
     rows = [[a.arm, a.members, *[f"{a.stages[s]:,} ({pct(a.rates[s])})" for s in r.stages]] for a in r.arms]
     start, end = r.window
-    title = f"{r.campaign_id} {r.campaign_name} — " + say(lang, "漏斗", "funnel") + f" {start:%Y-%m-%d}–{end:%Y-%m-%d}"
+    title = f"{r.campaign_id} {r.campaign_name} — " + _("funnel") + f" {start:%Y-%m-%d}–{end:%Y-%m-%d}"
     console.print(table(title, cols, rows))
-    console.print(say(lang, "定义：winback funnel ID --json", "definitions: winback funnel ID --json"))
+    console.print(_("definitions: winback funnel ID --json"), highlight=False)

@@ -9,7 +9,8 @@ from typing import Any
 import typer
 
 from winback.cli.app import app, current
-from winback.cli.output import console, emit, fmt, handle_errors, say, table
+from winback.cli.output import console, emit, fmt, handle_errors, table
+from winback.i18n import N_, _
 
 tokens_app = typer.Typer(help="Tills' API tokens: add, list, revoke.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
@@ -31,33 +32,28 @@ def _actor() -> str:
 
 # the renderers take winback.web.store_tokens results (TokenAdded, TokenList, TokenRevoked)
 def _render_added(added: Any) -> None:
-    lang, t = current().settings.lang, added.till
-    console.print(say(lang, f"门店 {t.store_id} 的收银台令牌(编号 {t.token_id}):",
-                      f"till token for store {t.store_id} (id {t.token_id}):"))  # fmt: skip
+    t = added.till
+    console.print(_("till token for store {store} (id {id}):", store=t.store_id, id=t.token_id), highlight=False)
     console.print(added.token, markup=False, highlight=False)
-    console.print(
-        say(lang, "令牌只显示这一次,请立即配置到收银台;丢失请吊销后重新生成。",
-            "The token is shown this once: put it in the till now; if lost, revoke it and add another.")
-    )  # fmt: skip
+    console.print(_("The token is shown this once: put it in the till now; if lost, revoke it and add another."))
+
+
+TOKEN_HEADS = (N_("id"), N_("store"), N_("label"), N_("created"), N_("status"))
 
 
 def _render_list(found: Any) -> None:
-    lang = current().settings.lang
-    cols = [say(lang, "编号", "id"), say(lang, "门店", "store"), say(lang, "备注", "label"),
-            say(lang, "创建时间", "created"), say(lang, "状态", "status")]  # fmt: skip
-    revoked, active = say(lang, "已吊销", "revoked"), say(lang, "有效", "active")
+    revoked, active = _("revoked"), _("active")
     rows = [(t.token_id, t.store_id, t.label or "—", fmt(t.created_at), revoked if t.revoked_at else active)
             for t in found.tokens]  # fmt: skip
-    console.print(table(say(lang, "收银台令牌", "till tokens"), cols, rows))
+    console.print(table(_("till tokens"), [_(h) for h in TOKEN_HEADS], rows))
 
 
 def _render_revoked(done: Any) -> None:
-    lang, t = current().settings.lang, done.till
+    t = done.till
     if done.already:
-        console.print(say(lang, f"令牌 {t.token_id} 此前已吊销", f"token {t.token_id} was already revoked"))
+        console.print(_("token {id} was already revoked", id=t.token_id), highlight=False)
     else:
-        console.print(say(lang, f"令牌 {t.token_id}(门店 {t.store_id})已吊销",
-                          f"token {t.token_id} (store {t.store_id}) revoked"))  # fmt: skip
+        console.print(_("token {id} (store {store}) revoked", id=t.token_id, store=t.store_id), highlight=False)
 
 
 @tokens_app.command("add")

@@ -10,7 +10,8 @@ from typing import Any
 import typer
 
 from winback.cli.app import app, current
-from winback.cli.output import console, emit, fmt, handle_errors, say, table
+from winback.cli.output import console, emit, fmt, handle_errors, table
+from winback.i18n import N_, _
 
 users_app = typer.Typer(help="Web console users: add, list, disable, reset; the audit log.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -36,33 +37,32 @@ def _password() -> str:
 
 # the renderers take winback.web.types results (UserChange, UserList, AuditLog): web/ is imported in commands only
 def _render_change(change: Any) -> None:
-    lang = current().settings.lang
     u = change.user
-    done = {"add": ("已添加", "added"), "disable": ("已停用", "disabled"), "reset": ("已重设密码", "password reset")}
-    zh, en = done[change.action]
-    console.print(say(lang, f"用户 {u.username}({u.role}){zh}", f"user {u.username} ({u.role}) {en}"))
+    if change.action == "add":
+        line = _("user {user} ({role}) added", user=u.username, role=u.role)
+    elif change.action == "disable":
+        line = _("user {user} ({role}) disabled", user=u.username, role=u.role)
+    else:
+        line = _("user {user} ({role}) password reset", user=u.username, role=u.role)
+    console.print(line, highlight=False)
     if change.sessions_revoked:
-        console.print(
-            say(lang, f"已注销 {change.sessions_revoked} 个会话", f"{change.sessions_revoked} sessions revoked")
-        )
+        console.print(_("{n} sessions revoked", n=change.sessions_revoked), highlight=False)
+
+
+USER_HEADS = (N_("user"), N_("role"), N_("stores"), N_("guide"), N_("status"))
+AUDIT_HEADS = (N_("at"), N_("who"), N_("action"), N_("target"), N_("address"))
 
 
 def _render_list(found: Any) -> None:
-    lang = current().settings.lang
-    cols = [say(lang, "用户名", "user"), say(lang, "角色", "role"), say(lang, "门店", "stores"),
-            say(lang, "导购", "guide"), say(lang, "状态", "status")]  # fmt: skip
-    off, on = say(lang, "已停用", "disabled"), say(lang, "启用", "active")
+    off, on = _("disabled"), _("active")
     rows = [(u.username, u.role, ", ".join(u.stores) or "—", u.guide_id or "—", off if u.disabled_at else on)
             for u in found.users]  # fmt: skip
-    console.print(table(say(lang, "控制台用户", "console users"), cols, rows))
+    console.print(table(_("console users"), [_(h) for h in USER_HEADS], rows))
 
 
 def _render_audit(log: Any) -> None:
-    lang = current().settings.lang
-    cols = [say(lang, "时间", "at"), say(lang, "用户", "who"), say(lang, "动作", "action"), say(lang, "对象", "target"),
-            say(lang, "来源", "from")]  # fmt: skip
     rows = [(fmt(e.at), e.username, e.action, e.target or "—", e.ip or "—") for e in log.entries]
-    console.print(table(say(lang, "审计日志", "audit log"), cols, rows))
+    console.print(table(_("audit log"), [_(h) for h in AUDIT_HEADS], rows))
 
 
 @users_app.command("add")
@@ -76,7 +76,8 @@ def add_cmd(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Add a console user with a role (and a store manager's stores or a guide's guide id)."""
-    password = _password() if password_stdin else getpass.getpass(say(current().settings.lang, "密码:", "Password: "))
+    current()  # the settings (and so the language of the prompt) before asking
+    password = _password() if password_stdin else getpass.getpass(_("Password: "))
     change = _users().add(username, role=role, password=password, stores=stores or [], guide_id=guide, actor=_actor())
     emit(change, json_output, _render_change)
 
@@ -106,9 +107,8 @@ def reset_cmd(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Set a new password (re-enables a disabled user; every old session ends)."""
-    password = (
-        _password() if password_stdin else getpass.getpass(say(current().settings.lang, "新密码:", "New password: "))
-    )
+    current()
+    password = _password() if password_stdin else getpass.getpass(_("New password: "))
     emit(_users().reset(username, password=password, actor=_actor()), json_output, _render_change)
 
 

@@ -9,6 +9,7 @@ import typer
 
 from winback.cli.app import app, current
 from winback.cli.output import console, emit, handle_errors, table
+from winback.i18n import _
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,12 @@ def init_cmd(json_output: bool = typer.Option(False, "--json", help="Print one J
     wb = current()
     wb.db()  # read-write: creates the file and applies pending migrations
     ready = Ready(db=str(wb.settings.db_path), schema_version=wb.info().schema_version)
-    emit(ready, json_output, lambda r: console.print(f"warehouse {r.db} ready (schema version {r.schema_version})"))
+    emit(ready, json_output, _render_ready)
+
+
+def _render_ready(r: Ready) -> None:
+    console.print(_("warehouse {db} ready (schema version {version})", db=r.db, version=r.schema_version),
+                  highlight=False)  # fmt: skip
 
 
 @app.command("info")
@@ -53,11 +59,13 @@ def info_cmd(json_output: bool = typer.Option(False, "--json", help="Print one J
 
 def _render(shown: Shown) -> None:
     d = shown.info
-    console.print(f"warehouse {shown.db} (schema version {d.schema_version})")
-    console.print(table(None, ["table", "rows"], sorted(d.tables.items())))
+    console.print(_("warehouse {db} (schema version {version})", db=shown.db, version=d.schema_version),
+                  highlight=False)  # fmt: skip
+    console.print(table(None, [_("table"), _("rows")], sorted(d.tables.items())))
     if d.views:
-        console.print(f"views (computed when read, not stored): {', '.join(d.views)}")
+        console.print(_("views (computed when read, not stored): {views}", views=", ".join(d.views)), highlight=False)
     if d.last_imports:
         cols = ["import_id", "kind", "file", "rows_in", "rows_loaded", "rows_rejected", "rows_duplicate"]
         rows = [[i[c] for c in cols] for i in d.last_imports]
-        console.print(table("last imports", ["id", "kind", "file", "in", "loaded", "rejected", "duplicate"], rows))
+        heads = [_("id"), _("kind"), _("file"), _("in"), _("loaded"), _("rejected"), _("duplicate")]
+        console.print(table(_("last imports"), heads, rows))

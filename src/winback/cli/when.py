@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from winback.errors import InputError
+from winback.i18n import _
 
 
 def parse_date(value: str | None, option: str) -> dt.date | None:
@@ -14,4 +15,7 @@ def parse_date(value: str | None, option: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise InputError(f"{option} {value!r} is not a date", hint="Write it as YYYY-MM-DD, e.g. 2026-11-01.") from None
+        raise InputError(
+            _("{option} {value!r} is not a date", option=option, value=value),
+            hint=_("Write it as YYYY-MM-DD, e.g. 2026-11-01."),
+        ) from None

@@ -156,6 +156,7 @@ class UpliftService:
             campaign_id=campaign_id, method=figures["method"], model_id=figures["model_id"], audience=len(ids),
             kept=len(kept), counts=counts, budget=cap.share if cap.share is not None else cap.money, top=cap.top,
             expected_incremental_revenue=figures["revenue"], expected_incremental_revenue_ci=figures["revenue_ci"],
+            predicted_incremental_revenue=figures["predicted"],
             expected_incremental_margin=figures["margin"], expected_cost=figures["cost"],
             explore_share=DEFAULT_EXPLORE, holdout=spec.holdout, note=figures["note"],
         )  # fmt: skip

@@ -152,6 +152,7 @@ def plan_targeting(
             "model_id": None,
             "revenue": None,
             "revenue_ci": [None, None],
+            "predicted": None,
             "margin": None,
             "cost": float(cost[_kept(dec)].sum()),
             "note": _("no uplift model yet (no finished campaign to learn from): ranked by value at stake"),
@@ -187,8 +188,9 @@ def _as_revenue(outcome: str, kind: str, value: np.ndarray, base: np.ndarray, ao
 
 def _figures(info: dict[str, Any], fitted: FittedModel, kept: np.ndarray, inc_rev: np.ndarray, cost: np.ndarray,
              aov: np.ndarray, margin: float) -> dict[str, Any]:  # fmt: skip
-    """Expected incremental revenue of the kept members: the model's sum, and an interval from the held-out
-    observed lift of the same top share of the validation ranking (per member, times the members kept)."""
+    """Expected incremental revenue of the kept members from the held-out members: the observed lift (treated -
+    control) among the same top share of the validation ranking, per member, times the members kept, with its
+    interval; the model's own sum of predictions is reported beside it (boosted effects are often too extreme)."""
     n_kept = int(kept.sum())
     share = n_kept / max(len(kept), 1)
     arm = sorted(fitted.valid)[0]
@@ -198,6 +200,8 @@ def _figures(info: dict[str, Any], fitted: FittedModel, kept: np.ndarray, inc_re
         scale /= margin
     lo, hi = obs["ci"]
     ci = [None if lo is None else lo * scale * n_kept, None if hi is None else hi * scale * n_kept]
-    revenue = float(inc_rev[kept].sum())
+    predicted = float(inc_rev[kept].sum())
+    revenue = predicted if obs.get("observed") is None else obs["observed"] * scale * n_kept
     return {"method": "uplift", "model_id": info["model_id"], "revenue": revenue, "revenue_ci": ci,
-            "margin": revenue * margin, "cost": float(cost[kept].sum()), "note": None}  # fmt: skip
+            "predicted": predicted, "margin": revenue * margin, "cost": float(cost[kept].sum()),
+            "note": None}  # fmt: skip

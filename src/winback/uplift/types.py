@@ -104,6 +104,7 @@ class TargetingSummary(Result):
     top: int | None
     expected_incremental_revenue: float | None
     expected_incremental_revenue_ci: list[float | None]
+    predicted_incremental_revenue: float | None  # the model's own sum over the kept members
     expected_incremental_margin: float | None
     expected_cost: float | None
     explore_share: float
