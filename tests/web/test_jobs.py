@@ -1,0 +1,119 @@
+"""Background jobs over a real uvicorn on loopback (web/jobs.py, /api/jobs): an HQ admin uploads an orders export
+and the import runs as the server's writer job with progress while pages and API reads keep being answered (each
+answered while the job was seen running before and after it); a refresh job; one writer at a time (jobs queue);
+only an HQ admin starts one (403), an unknown job is a 404, a failed import says why in the one error shape."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.web.conftest import PASSWORDS, Console
+
+ROWS = 300_000  # enough rows for the import to take a while on any machine
+
+
+@pytest.fixture(scope="module")
+def server(demo_brand: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    from winback.app import Winback
+    from winback.config import Settings
+    from winback.web.server import bind, create_app, make_server
+    from winback.web.users_service import UsersService
+
+    db_path = tmp_path_factory.mktemp("jobs") / "wb.duckdb"
+    shutil.copy(demo_brand.db_path, db_path)
+    wb = Winback(Settings.load(environ={}, db_path=db_path))
+    UsersService(wb).add("boss", role="hq_admin", password=PASSWORDS["boss"])
+    UsersService(wb).add("ana", role="analyst", password=PASSWORDS["ana"])
+    app = create_app(wb, secret="jobs-secret")
+    sock = bind("127.0.0.1", 0)
+    srv = make_server(app)
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    assert app.state.ready.wait(30)
+    try:
+        yield Console(f"http://127.0.0.1:{sock.getsockname()[1]}", db_path, "", {}, "", app)
+    finally:
+        srv.should_exit = True
+        thread.join(30)
+        sock.close()
+        wb.close()
+
+
+def orders_csv(path: Path, members: list[str], rows: int) -> Path:
+    with path.open("w", encoding="utf-8") as f:
+        f.write("order_id,member_id,ordered_at,amount,status\n")
+        for i in range(rows):
+            f.write(f"WEB{i:07d},{members[i % len(members)]},2026-11-{1 + i % 19:02d} 12:00:00,{50 + i % 400},paid\n")
+    return path
+
+
+def test_an_uploaded_import_runs_in_the_background_while_pages_answer(server: Console, tmp_path: Path) -> None:
+    boss = server.client("boss")
+    members = [m["member_id"] for m in boss.get("/api/members", params={"limit": 500}).json()["members"]]
+    path = orders_csv(tmp_path / "orders.csv", members, ROWS)
+    with path.open("rb") as f:
+        r = boss.post("/api/jobs/import", data={"kind": "orders"}, files={"file": ("订单.csv", f, "text/csv")})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert job["kind"] == "import" and job["state"] in ("queued", "running") and r.headers["location"]
+    during: list[float] = []
+    seen: set[str] = set()
+    while True:  # read pages while the import runs: each answered between two "running" looks at the job
+        before = boss.get(f"/api/jobs/{job['job_id']}").json()
+        seen.add(before["progress"]["stage"])
+        if before["state"] in ("done", "failed"):
+            break
+        t = time.perf_counter()
+        for page in ("/api/overview", "/overview", "/api/segments", "/members"):
+            assert boss.get(page).status_code == 200, page
+        took = time.perf_counter() - t
+        if before["state"] == "running" and boss.get(f"/api/jobs/{job['job_id']}").json()["state"] == "running":
+            during.append(took)
+    final = boss.get(f"/api/jobs/{job['job_id']}").json()
+    assert final["state"] == "done", final["error"]
+    assert final["result"]["kind"] == "orders" and final["result"]["rows_loaded"] + final["result"]["rows_rejected"]
+    assert during, "no page was read while the import was running"
+    assert max(during) < 10.0  # four pages each time, on a shared machine: answered, not queued behind the import
+    assert seen - {"", None}, "the job showed no progress"
+
+
+def test_a_refresh_job_and_who_may_start_jobs(server: Console) -> None:
+    boss, ana = server.client("boss"), server.client("ana")
+    r = ana.post("/api/jobs/refresh", json={})
+    assert r.status_code == 403 and r.json()["error"]["type"] == "Forbidden"
+    assert boss.post("/api/jobs/refresh", json={}, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    first = boss.post("/api/jobs/refresh", json={}).json()
+    second = boss.post("/api/jobs/refresh", json={"as_of": "2026-11-01"}).json()
+    done = boss.get(f"/api/jobs/{second['job_id']}", params={"wait": 30}).json()
+    while done["state"] not in ("done", "failed"):
+        done = boss.get(f"/api/jobs/{second['job_id']}", params={"wait": 30}).json()
+    assert done["state"] == "done" and done["result"]["as_of"] == "2026-11-01", done["error"]
+    earlier = boss.get(f"/api/jobs/{first['job_id']}").json()
+    assert earlier["state"] == "done" and earlier["finished_at"] <= done["started_at"]  # one writer at a time
+    listed = [j["job_id"] for j in boss.get("/api/jobs").json()["jobs"]]
+    assert listed.index(second["job_id"]) < listed.index(first["job_id"])  # newest first
+    assert ana.get("/api/jobs").json()["jobs"] == []  # her own only
+    assert ana.get(f"/api/jobs/{first['job_id']}").status_code == 404
+    r = boss.get("/api/jobs/J99999")
+    assert r.status_code == 404 and set(r.json()["error"]) == {"type", "message", "hint"}
+
+
+def test_a_failed_import_says_why(server: Console, tmp_path: Path) -> None:
+    boss = server.client("boss")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("nothing,useful\n1,2\n", encoding="utf-8")
+    with bad.open("rb") as f:
+        job = boss.post("/api/jobs/import", data={"kind": "orders"}, files={"file": ("bad.csv", f)}).json()
+    done = boss.get(f"/api/jobs/{job['job_id']}", params={"wait": 30, "lang": "en"}).json()
+    while done["state"] not in ("done", "failed"):
+        done = boss.get(f"/api/jobs/{job['job_id']}", params={"wait": 30}).json()
+    assert done["state"] == "failed" and done["error"]["type"] and done["error"]["message"] and done["error"]["hint"]
+    r = httpx.post(f"{server.url}/api/jobs/refresh", json={}, timeout=30)
+    assert r.status_code in (401, 403)
