@@ -171,7 +171,20 @@ def test_golden_small_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     json.dumps(r, ensure_ascii=False)  # plain JSON types only
 
 
+@pytest.mark.usefixtures("english")
 def test_unknown_grouping_is_a_clear_error(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(InputError, match="cannot group the quality report by 'city'") as err:
         quality_report(con, by="city")
     assert "store, source, tier" in (err.value.hint or "")
+
+
+def test_tiers_are_listed_in_the_brand_rank_order(con: duckdb.DuckDBPyConnection) -> None:
+    """普通 < 高级 < 贵宾 < 至尊贵宾 (rules/tiers.toml), not Unicode order (贵 < 至 < 普 < 高); no tier first."""
+    rows = ", ".join(
+        f"('{i}', '+86138000000{i:02d}', 'mobile', 'S1', {tier}, 'erp')"
+        for i, tier in enumerate(["'至尊贵宾'", "'普通'", "'贵宾'", "NULL", "'高级'", "'普通'"])
+    )
+    con.execute(f"INSERT INTO members (member_id, phone, phone_status, store_id, tier, source) VALUES {rows}")
+    r = quality_report(con, by="tier")
+    assert [g["key"] for g in r["groups"]] == [None, "普通", "高级", "贵宾", "至尊贵宾"]
+    assert sorted(k for k in ("普通", "高级", "贵宾", "至尊贵宾")) != ["普通", "高级", "贵宾", "至尊贵宾"]

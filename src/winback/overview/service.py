@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from winback.common.results import Result
-from winback.i18n import t
+from winback.i18n import N_, t
 from winback.lifecycle import waking
 from winback.lifecycle.views import resolve_as_of, run_rules
 from winback.overview import store
@@ -157,15 +157,14 @@ def brand_overview(
         contacts=Contacts(
             count=c.members if c else 0,
             reachable=int(reachable or 0),
-            rule=CONTACTS_RULE[1] if lang == "en" else CONTACTS_RULE[0],
+            rule=t(CONTACTS_RULE, lang),
         ),
     )
 
 
-CONTACTS_RULE = (
-    "导购微信好友中未匹配到 ERP 会员的记录是联系人，不是会员：不计入会员总数、占比、生命周期阶段或等级",
+CONTACTS_RULE = N_(
     "guide-WeChat records matching no ERP member are contacts, not members: never in member totals, shares, "
-    "stages or tiers",
+    "stages or tiers"
 )
 
 

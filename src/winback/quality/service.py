@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from winback.common.tiers import tier_order, tier_rank
 from winback.errors import InputError
+from winback.i18n import _
 from winback.quality import queries
 from winback.quality.metrics import GROUPINGS, MEMBER_MEASURES, PROFILE_FIELDS, definitions, shape_group
 from winback.quality.types import QualityGroup, QualityReport
@@ -35,8 +37,10 @@ class QualityService:
 def check_grouping(by: str | None) -> None:
     if by is not None and by not in GROUPINGS:
         raise InputError(
-            f"cannot group the quality report by {by!r}",
-            hint=f"Use --by with one of: {', '.join(GROUPINGS)} (or leave it out for the totals).",
+            _("cannot group the quality report by {by!r}", by=by),
+            hint=_(
+                "Use --by with one of: {groupings} (or leave it out for the totals).", groupings=", ".join(GROUPINGS)
+            ),
         )
 
 
@@ -80,6 +84,9 @@ def _groups(
             block = shape_group({**_empty_row(), **_order_fields(pair)}, duplicates_known=known)
             groups.append(QualityGroup(key=key, block=block))
         groups.sort(key=lambda g: (g.key is None, g.key or ""))
+    if by == "tier":  # the brand's rank order, not Unicode order
+        rank = tier_rank(tier_order(g.key for g in groups))
+        groups.sort(key=lambda g: rank(g.key))
     return groups
 
 
