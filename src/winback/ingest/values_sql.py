@@ -171,8 +171,14 @@ def iso_fast(v: str) -> str:
     return f"CASE WHEN substr({v}, 5, 1) = '-' AND NOT ({ampm}) THEN try_cast({v} AS TIMESTAMP) END"
 
 
+#: dates outside [FIRST_YEAR, LAST_YEAR] are not dates a brand's data can hold ('1/1/0001', '9999-12-31' as
+#: "no end"): unreadable, so rejected with the field's reason (issue 15 fuzzing: year 1 orders were loaded)
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
 def timestamp_final(type_: str, fast: str, slow_ts: str) -> str:
     v = f"CASE WHEN {fast} IS NOT NULL THEN {fast} ELSE {slow_ts} END"
+    v = f"(CASE WHEN year({v}) BETWEEN {FIRST_YEAR} AND {LAST_YEAR} THEN {v} END)"
     return f"CAST({v} AS DATE)" if type_ == "date" else v
 
 
