@@ -178,6 +178,7 @@ def run_demo(db: Path, out: Path, **options: Any) -> dict[str, Any]:
         return wb.demo.run(out, **options).to_dict()
 
 
+@pytest.mark.usefixtures("english")
 def test_rerun_adds_nothing_and_another_brand_is_refused(tmp_path: Path) -> None:
     from winback.errors import InputError
 

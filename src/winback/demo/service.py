@@ -20,6 +20,7 @@ from winback.demo.types import DemoAnalysis, DemoImport, DemoSummary, Duplicates
 from winback.demo.vocab import BRAND_EN, BRAND_ZH
 from winback.demo.wechat import WECHAT_MAPPING
 from winback.errors import InputError
+from winback.i18n import _, t
 
 if TYPE_CHECKING:
     from winback.app import Winback
@@ -40,15 +41,26 @@ DEMO_ENGINE = "duckdb"
 def check_options(members: int, years: int, end: dt.date) -> None:
     if not 100 <= members <= MAX_MEMBERS:
         raise InputError(
-            f"--members must be between 100 and {MAX_MEMBERS:,}; {members:,} was given",
-            hint="The default is 200000; use 10000000 for a benchmark-sized brand.",
+            _(
+                "--members must be between 100 and {max_members:,}; {members:,} was given",
+                max_members=MAX_MEMBERS,
+                members=members,
+            ),
+            hint=_("The default is 200000; use 10000000 for a benchmark-sized brand."),
         )
     if not 1 <= years <= 10:
-        raise InputError(f"--years must be between 1 and 10; {years} was given", hint="The default is 3.")
+        raise InputError(
+            _("--years must be between 1 and 10; {years} was given", years=years), hint=_("The default is 3.")
+        )
     if not dt.date(2015, 1, 1) + dt.timedelta(days=366 * years) <= end <= dt.date(2029, 12, 31):
         raise InputError(
-            f"--end must be a date between {2015 + years}-01-02 and 2029-12-31 for {years} years; {end} was given",
-            hint="The default is 2026-11-20 (the history's last day).",
+            _(
+                "--end must be a date between {first}-01-02 and 2029-12-31 for {years} years; {end} was given",
+                first=2015 + years,
+                years=years,
+                end=end,
+            ),
+            hint=_("The default is 2026-11-20 (the history's last day)."),
         )
 
 
@@ -145,9 +157,18 @@ class DemoService:
             previous = None
         if previous != spec_dict(spec):
             raise InputError(
-                f"the warehouse {db_path} already holds {held:,} members that are not this demo brand "
-                f"(members={spec.members}, seed={spec.seed}, end={spec.end})",
-                hint="Give the demo its own warehouse with --db PATH (or delete that file first).",
+                _(
+                    (
+                        "the warehouse {db_path} already holds {held:,} members that are not this demo "
+                        "brand (members={members}, seed={seed}, end={end})"
+                    ),
+                    db_path=db_path,
+                    held=held,
+                    members=spec.members,
+                    seed=spec.seed,
+                    end=spec.end,
+                ),
+                hint=_("Give the demo its own warehouse with --db PATH (or delete that file first)."),
             )
         return True
 
@@ -156,17 +177,20 @@ class DemoService:
         `winback demo`), so synthetic members, orders and redemptions never land in a real brand's data."""
         db = self.wb.db()
         if store_respond.demo_marker(db) is None and store_respond.holds_data(db):
-            path, zh = self.wb.settings.db_path, self.wb.settings.lang == "zh"
+            lang = self.wb.settings.lang
             raise InputError(
-                f"数据仓库 {path} 不是 `winback demo` 创建的：`{command}` 会写入模拟数据，因此拒绝执行"
-                if zh
-                else f"the warehouse {path} was not made by `winback demo`: `{command}` writes synthetic data "
-                "and refuses it",
-                hint="请用 --db PATH 给演示单独的数据仓库；若它确实是演示仓库"
-                "（例如在演示标记出现之前创建），加 --force。"
-                if zh
-                else "Give the demo its own warehouse with --db PATH, or add --force if this really is a demo "
-                "warehouse (e.g. one made before the demo marker existed).",
+                t(
+                    "the warehouse {path} was not made by `winback demo`: `{command}` writes synthetic data and "
+                    "refuses it",
+                    lang,
+                    path=self.wb.settings.db_path,
+                    command=command,
+                ),
+                hint=t(
+                    "Give the demo its own warehouse with --db PATH, or add --force if this really is a demo "
+                    "warehouse (e.g. one made before the demo marker existed).",
+                    lang,
+                ),
             )
 
     def respond(
