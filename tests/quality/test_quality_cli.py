@@ -39,5 +39,7 @@ def test_missing_warehouse_and_bad_grouping(tmp_path: Path) -> None:
     result = runner.invoke(app, ["--db", str(tmp_path / "none.duckdb"), "quality", "--json"])
     assert result.exit_code == 2 and json.loads(result.stdout)["error"]["message"].startswith("no warehouse")
     connect(tmp_path / "q.duckdb").close()
-    result = runner.invoke(app, ["--db", str(tmp_path / "q.duckdb"), "quality", "--by", "city"])
+    result = runner.invoke(app, ["--db", str(tmp_path / "q.duckdb"), "--lang", "en", "quality", "--by", "city"])
     assert result.exit_code == 2 and "cannot group" in result.output and "Traceback" not in result.output
+    result = runner.invoke(app, ["--db", str(tmp_path / "q.duckdb"), "quality", "--by", "city"])  # zh by default
+    assert result.exit_code == 2 and "无法按 'city' 分组" in result.output and "Traceback" not in result.output
