@@ -122,6 +122,7 @@ class Settings:
     spark_orders_parquet: str | None = None
     spark_members_parquet: str | None = None
     spark_tmp: str | None = None
+    refit_change: float = BY_NAME["refit_change"].default
     lock_wait: float = BY_NAME["lock_wait"].default
     now: str | None = None
     channels: Path | None = None
