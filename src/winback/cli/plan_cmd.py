@@ -13,7 +13,7 @@ import typer
 from winback.cli.app import app, current
 from winback.cli.output import console, emit, fmt, handle_errors, pct, table
 from winback.cli.when import parse_date
-from winback.i18n import _
+from winback.i18n import _, t
 
 if TYPE_CHECKING:
     from winback.planner.types import HistoryResult, PlanResult, ReviewResult, SolveResult
@@ -107,21 +107,14 @@ def _render_plan(p: PlanResult, lang: str) -> None:
 
 
 def _render_solve(s: SolveResult, lang: str) -> None:
+    measures, stages = s.names.get("measures", {}), s.names.get("stages", {})
     rows = [
-        [
-            o.measure,
-            o.stage,
-            _tier(o.tier),
-            o.lever,
-            o.audience,
-            fmt(o.gain),
-            fmt(o.cost),
-            fmt(o.guide_hours),
-            o.effect.source,
-        ]
+        [measures.get(o.measure, o.measure), stages.get(o.stage, o.stage), _tier(o.tier),
+         _("Repurchase rate") if o.lever == "rate" else _("AOV"), o.audience, fmt(o.gain), fmt(o.cost),
+         fmt(o.guide_hours), t(o.effect.source, lang)]
         for o in s.chosen
-    ]
-    console.print(table(_("measures chosen for {plan_id} ({status})", plan_id=s.plan_id, status=s.status), [
+    ]  # fmt: skip
+    console.print(table(_("measures chosen for {plan_id} ({status})", plan_id=s.plan_id, status=t(s.status, lang)), [
         _("Measure"), _("Lifecycle stage"), _("Tier"), _("Lever"), _("Audience"), _("Expected incremental revenue"),
         _("Cost"), _("Guide hours"), _("Effect source")], rows))  # fmt: skip
     console.print(
@@ -158,7 +151,7 @@ def _render_solve(s: SolveResult, lang: str) -> None:
 def _render_review(r: ReviewResult, lang: str) -> None:
     rows = [
         [
-            c["stage"],
+            r.stage_names.get(c["stage"], c["stage"]),
             _tier(c["tier"]),
             c["members"],
             fmt(c["estimate_revenue"]),

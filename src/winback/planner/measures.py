@@ -12,12 +12,14 @@ from importlib import resources
 from typing import Any
 
 from winback.errors import ConfigError, InputError
-from winback.i18n import _
+from winback.i18n import N_, _
 from winback.planner.types import Z95, CellEstimate, Effect, Option, WhatIf
 
 LEVERS = ("rate", "aov")
 MIN_ARM = 30  # members per arm (treated and control) before a measured effect is used for a stage
 MESSAGE_CHANNELS = ("sms", "wecom", "email")
+#: where an effect comes from, as shown to people
+SOURCES = (N_("measured"), N_("seed_default"))
 
 
 @dataclass(frozen=True)

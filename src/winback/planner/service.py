@@ -353,11 +353,20 @@ class PlannerService:
             fig["probability_of_target"],
             phases,
             notes,
+            self._names(body),
         )
         store.save_solution(
             self.wb.db(), plan_id, result.to_dict(), mode=result.mode, budget=budget, solved_at=self.wb.now()
         )
         return result
+
+    def _names(self, body: dict[str, Any]) -> dict[str, dict[str, str]]:
+        lang = self._lang()
+        key = "en" if lang == "en" else "zh"
+        return {
+            "measures": {m.id: m.name(lang) for m in self.config().measures.values()},
+            "stages": {s["stage"]: s.get(key, s["stage"]) for s in body.get("stages", [])},
+        }
 
     # -- export and review ----------------------------------------------------------------------------------------
     def export(self, plan_id: str, out: Path) -> ExportResult:
@@ -422,4 +431,4 @@ class PlannerService:
             ]
         )
         period = Period(start, end)
-        return ReviewResult(plan_id, period, last, complete, rows, total, notes)
+        return ReviewResult(plan_id, period, last, complete, rows, total, notes, self._names(body)["stages"])

@@ -17,9 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from winback.i18n import N_
 from winback.planner.types import Option
 
 TIE = 1e-7
+#: the statuses a solution can have, as shown to people
+STATUSES = (N_("optimal"), N_("gap_not_closable"), N_("infeasible"))
 
 
 @dataclass(frozen=True)

@@ -290,6 +290,8 @@ class SolveResult(Result):
     probability_of_target: float | None
     phases: list[dict[str, Any]]
     notes: list[str] = field(default_factory=list)
+    #: display names in the user's language: {"measures": {id: name}, "stages": {id: name}}
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -308,6 +310,8 @@ class ReviewResult(Result):
     cells: list[dict[str, Any]]
     total: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    #: stage -> its name in the user's language
+    stage_names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
