@@ -262,3 +262,14 @@ def test_resource_module_reports_kib() -> None:
     """ru_maxrss is KiB on Linux (the bound above assumes it)."""
     assert sys.platform.startswith("linux")
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > 10_000
+
+
+def test_xlsx_is_refused_when_openpyxl_runs_without_defusedxml(tmp_path: Path) -> None:
+    """OPENPYXL_DEFUSEDXML=False switches openpyxl to the stdlib parser: measure then refuses XLSX files."""
+    f = _xlsx(tmp_path / "ok.xlsx", f'<?xml version="1.0"?><worksheet {_NS}><sheetData>'
+              f'{_cells([["分组", "消费金额"], ["对照组", "1"]])}</sheetData></worksheet>')  # fmt: skip
+    code = f"from winback.campaigns.measure_file import measure_file; measure_file({str(f)!r}, arm='分组', " \
+        "control='对照组', outcomes=['消费金额'])"  # fmt: skip
+    env = {**os.environ, "OPENPYXL_DEFUSEDXML": "False", "WINBACK_LANG": "en"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode != 0 and "defusedxml" in done.stderr and "InputError" in done.stderr

@@ -291,6 +291,11 @@ def _check_zip(path: Path) -> None:
 def _open_xlsx(path: Path, sheet: str | None) -> Iterator[TableStream]:
     import openpyxl
 
+    if not openpyxl.DEFUSEDXML:  # defusedxml is a dependency; OPENPYXL_DEFUSEDXML=False would switch it off
+        raise InputError(
+            _("XLSX files are read only through defusedxml, and openpyxl is running without it"),
+            hint=_("Unset OPENPYXL_DEFUSEDXML (or set it to True), or export the results as CSV."),
+        )
     _check_zip(path)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
