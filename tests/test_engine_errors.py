@@ -106,7 +106,7 @@ def test_import_refresh_campaign_and_coupon_fail_cleanly(
 
     runs_before = _count(brand_db, "SELECT count(*) FROM snapshot_runs")
     with monkeypatch.context() as m:
-        hit = _break(m, "INSERT INTO member_snapshot")
+        hit = _break(m, "INSERT INTO member_facts")
         _fails_cleanly(brand_db, ["refresh", "--as-of", "2026-10-01"], hit)
     assert _count(brand_db, "SELECT count(*) FROM snapshot_runs") == runs_before
     assert _count(brand_db, "SELECT count(*) FROM member_snapshot WHERE as_of = DATE '2026-10-01'") == 0

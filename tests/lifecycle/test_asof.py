@@ -34,7 +34,7 @@ def test_the_default_as_of_is_at_most_tomorrow() -> None:
     assert default_as_of(dt.date(2026, 12, 5), TODAY, allow_future=True) == (dt.date(2026, 12, 6), False)
 
 
-def test_the_default_snapshot_is_the_newest_refresh_not_the_largest_date() -> None:
+def test_the_default_snapshot_is_the_newest_refresh_not_the_largest_date(english: None) -> None:
     runs = [(dt.date(2026, 11, 1), _at(1)), (dt.date(2030, 1, 1), _at(2)), (dt.date(2026, 11, 21), _at(3))]
     assert newest_refresh(runs, TODAY) == dt.date(2026, 11, 21)
     later_old = [*runs, (dt.date(2026, 4, 1), _at(4))]  # a back-test built later is what was built last

@@ -164,7 +164,7 @@ def test_cohort_prior_with_a_small_min_cohort(con: duckdb.DuckDBPyConnection) ->
     assert rows["m1"]["cycle_days"] == pytest.approx((121 + 60.5) / 3)
 
 
-def test_no_orders_is_a_clear_error(con: duckdb.DuckDBPyConnection) -> None:
+def test_no_orders_is_a_clear_error(con: duckdb.DuckDBPyConnection, english: None) -> None:
     add_members(con, [("x", "2024-01-01", None, None, None, None, None)])
     wh = DuckDBEngine(con)
     with pytest.raises(InputError, match="no orders"):
@@ -200,7 +200,7 @@ def test_month_starts() -> None:
     assert month_starts(dt.date(2024, 1, 31), dt.date(2024, 1, 31)) == []
 
 
-def test_history_monthly(con: duckdb.DuckDBPyConnection) -> None:
+def test_history_monthly(con: duckdb.DuckDBPyConnection, english: None) -> None:
     add_members(con, [("a", "2024-01-01", None, None, None, None, None)])
     add_orders(con, [("1", "a", "2024-01-15 10:00:00", 10, "paid"), ("2", "a", "2024-03-20 10:00:00", 10, "paid")])
     wh = DuckDBEngine(con)
@@ -243,7 +243,9 @@ def test_invariants(
     as_of_offset: int,
 ) -> None:
     con = scratch
-    for t in ("members", "orders", "member_snapshot", "model_fits", "snapshot_runs"):  # member_segments: a view
+    # member_snapshot and member_segments are views over these
+    for t in ("members", "orders", "member_facts", "snapshot_priors", "snapshot_predictions", "model_fits",
+              "snapshot_runs"):  # fmt: skip
         con.execute(f"DELETE FROM {t}")
     add_members(
         con,
@@ -291,7 +293,7 @@ def test_invariants(
             assert 0.0 <= r["p_alive"] <= 1.0
 
 
-def test_no_scheme_is_a_config_error(con: duckdb.DuckDBPyConnection) -> None:
+def test_no_scheme_is_a_config_error(con: duckdb.DuckDBPyConnection, english: None) -> None:
     build_small(con)
     wh = DuckDBEngine(con)
     with pytest.raises(ConfigError, match="no segmentation scheme"):

@@ -77,7 +77,7 @@ def test_each_snapshot_keeps_the_rules_it_was_refreshed_with(tmp_path: Path) -> 
     con.close()
 
 
-def test_a_failed_refresh_keeps_the_view(tmp_path: Path) -> None:
+def test_a_failed_refresh_keeps_the_view(tmp_path: Path, english: None) -> None:
     con = connect(tmp_path / "w.duckdb")
     build_small(con)
     eng = DuckDBEngine(con)
@@ -122,13 +122,20 @@ def _open_as_the_app(path: Path) -> duckdb.DuckDBPyConnection:
 
 def _back_to_stored_segments(con: duckdb.DuckDBPyConnection) -> None:
     """Roll the schema back to before migration 005: member_segments the table it was, holding the view's rows;
-    the next connect() applies 005, 006 and 011 (the other migration that reshapes member_snapshot) again; the
+    the next connect() applies 005, 006, 011 and 015 (the migrations that reshape member_snapshot) again; the
     migrations of other rooms stay applied (007 adds columns and cannot run twice)."""
     con.execute("CREATE TABLE seg_rows AS SELECT * FROM member_segments")
     con.execute("DROP VIEW member_segments")
     con.execute("CREATE TABLE member_segments AS SELECT * FROM seg_rows")
     con.execute("DROP TABLE seg_rows")
-    con.execute("DELETE FROM schema_migrations WHERE version IN (5, 6, 11)")
+    # and before migration 015: member_snapshot the table of rows it was (every column stored)
+    con.execute("CREATE TABLE snap_rows AS SELECT * EXCLUDE (expected_revenue_90d, clv_flag) FROM member_snapshot")
+    con.execute("DROP VIEW member_snapshot")
+    for table in ("member_snapshot_stored", "member_facts", "snapshot_priors", "snapshot_predictions"):
+        con.execute(f"DROP TABLE {table}")
+    con.execute("ALTER TABLE snap_rows RENAME TO member_snapshot")
+    con.execute("""UPDATE snapshot_runs SET settings = json_merge_patch(settings, '{"storage": null}')""")
+    con.execute("DELETE FROM schema_migrations WHERE version IN (5, 6, 11, 15)")
 
 
 def test_migration_keeps_segment_rows_the_rules_cannot_explain(tmp_path: Path) -> None:
@@ -229,13 +236,13 @@ def test_migration_6_keeps_every_snapshot_value(tmp_path: Path) -> None:
     new_values = "SELECT count(*) FROM member_snapshot WHERE clv_flag IS NOT NULL OR expected_revenue_90d IS NOT NULL"
     assert con.execute(new_values).fetchall() == [(0,)]
     generated = con.execute(
-        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'member_snapshot' AND is_generated "
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'member_snapshot_stored' AND is_generated "
         "AND column_name IN ('recency_days', 'aov', 'rfm_code')"
     ).fetchone()
     assert generated == (3,)
     with pytest.raises(duckdb.BinderException, match="generated column"):
         con.execute(
-            "INSERT INTO member_snapshot (as_of, member_id, orders, purchase_days, monetary, recency_days) "
+            "INSERT INTO member_snapshot_stored (as_of, member_id, orders, purchase_days, monetary, recency_days) "
             "VALUES (DATE '2024-01-01', 'x', 0, 0, 0, 5)"
         )
     con.close()

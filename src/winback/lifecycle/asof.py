@@ -14,38 +14,27 @@ import datetime as dt
 from collections.abc import Sequence
 
 from winback.errors import InputError, NotFoundError
+from winback.i18n import N_, _, t
 
-# every user-facing string of this module, (zh, en), so they can move into the message catalogue
-MESSAGES: dict[str, tuple[str, str]] = {
-    "future": (
-        "快照日期 {as_of} 晚于明天（{limit}）：未来的订单尚未发生，这样的快照会让所有人默认看到未来",
+# every user-facing string of this module, by key (English msgids; the Chinese is in i18n/zh/lifecycle_refresh.po)
+MESSAGES: dict[str, str] = {
+    "future": N_(
         "the as-of date {as_of} is after tomorrow ({limit}): orders after today have not happened yet, and such a "
-        "snapshot would become everybody's default",
+        "snapshot would become everybody's default"
     ),
-    "future_hint": (
-        "请给出不晚于 {limit} 的日期；若确实要建未来日期的快照（例如做预测演练），加 --allow-future。",
-        "Give a date up to {limit}, or add --allow-future to build a future-dated snapshot on purpose.",
-    ),
-    "clamped": (
-        "有 {after} 之后（晚于今天）的订单，本次快照不计入；默认快照日期为 {limit}"
-        "（用 --as-of 与 --allow-future 可包含它们）",
+    "future_hint": N_("Give a date up to {limit}, or add --allow-future to build a future-dated snapshot on purpose."),
+    "clamped": N_(
         "orders dated after today ({after}) exist and are not counted: the default as-of is {limit} "
-        "(use --as-of with --allow-future to include them)",
+        "(use --as-of with --allow-future to include them)"
     ),
-    "only_future": (
-        "只有晚于明天（{limit}）的快照：{dates}",
-        "only snapshots dated after tomorrow ({limit}) exist: {dates}",
-    ),
-    "only_future_hint": (
-        "用 --as-of 指定其中一个日期，或运行 `winback refresh` 建立今天的快照。",
-        "Name one of them with --as-of, or run `winback refresh` to build today's snapshot.",
-    ),
+    "only_future": N_("only snapshots dated after tomorrow ({limit}) exist: {dates}"),
+    "only_future_hint": N_("Name one of them with --as-of, or run `winback refresh` to build today's snapshot."),
 }
 
 
 def text(key: str, lang: str, **values: object) -> str:
-    zh, en = MESSAGES[key]
-    return (en if lang == "en" else zh).format(**values)
+    """The message `key` in `lang` (zh, en or both), placeholders filled."""
+    return t(MESSAGES[key], lang, **values)
 
 
 def latest_allowed(today: dt.date) -> dt.date:
@@ -84,13 +73,17 @@ def pick_snapshot(
     """The given snapshot date (which must exist) or the default one (`newest_refresh`)."""
     dates = sorted({d for d, _ in runs})
     if not dates:
-        raise NotFoundError("no snapshot has been built yet", hint="Run `winback refresh` first.")
+        raise NotFoundError(_("no snapshot has been built yet"), hint=_("Run `winback refresh` first."))
     if as_of is not None:
         if as_of not in dates:
             shown = ", ".join(d.isoformat() for d in dates[-6:])
             raise NotFoundError(
-                f"there is no snapshot at {as_of.isoformat()}",
-                hint=f"Snapshots exist at: {shown}. Run `winback refresh --as-of {as_of.isoformat()}` to build one.",
+                _("there is no snapshot at {date}", date=as_of.isoformat()),
+                hint=_(
+                    "Snapshots exist at: {dates}. Run `winback refresh --as-of {date}` to build one.",
+                    dates=shown,
+                    date=as_of.isoformat(),
+                ),
             )
         return as_of
     found = newest_refresh(runs, today)

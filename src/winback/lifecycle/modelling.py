@@ -73,6 +73,7 @@ class Predictions:
     fit: ModelFit | None
     table: pa.Table | None
     notes: list[str] = field(default_factory=list)
+    days_params: dict[str, float] | None = None  # the parameters as fitted (days), kept to predict again later
 
 
 def _params(model: Any) -> dict[str, float]:
@@ -121,9 +122,7 @@ def fit_purchase_model(triples: pa.Table, model_name: str = DEFAULT_PURCHASE_MOD
         with warnings.catch_warnings():  # a convergence warning becomes a note on the result
             warnings.simplefilter("ignore")
             model.fit(x, t_x, big_t, weights=weights)
-        p_alive = np.asarray(model.p_alive(x, t_x, big_t), dtype=float)
-        e90 = np.asarray(model.conditional_expected_purchases(90.0, x, t_x, big_t), dtype=float)
-        e365 = np.asarray(model.conditional_expected_purchases(365.0, x, t_x, big_t), dtype=float)
+        table = _predict(model, triples, x, t_x, big_t)
     except (ModelError, ValueError, FloatingPointError, ArithmeticError) as exc:
         return Predictions(None, None, [f"{label} could not be fitted: {exc}"])
     loglik = _maybe_float(getattr(model, "loglik_", None))
@@ -136,7 +135,17 @@ def fit_purchase_model(triples: pa.Table, model_name: str = DEFAULT_PURCHASE_MOD
         converged=bool(getattr(model, "converged_", True)),
         n=n_members,
     )
-    table = pa.table(
+    warning = getattr(model, "warning_", None)
+    notes = [] if fit.converged and not warning else [f"{label}: {warning or 'did not converge'}; predictions rough"]
+    return Predictions(fit, table, notes, days_params=_params(model))
+
+
+def _predict(model: Any, triples: pa.Table, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> pa.Table:
+    """P(alive) and expected purchases in 90 and 365 days per row of `triples` (days)."""
+    p_alive = np.asarray(model.p_alive(x, t_x, big_t), dtype=float)
+    e90 = np.asarray(model.conditional_expected_purchases(90.0, x, t_x, big_t), dtype=float)
+    e365 = np.asarray(model.conditional_expected_purchases(365.0, x, t_x, big_t), dtype=float)
+    return pa.table(
         {
             "x": triples["x"],
             "t_x": triples["t_x"],
@@ -146,9 +155,22 @@ def fit_purchase_model(triples: pa.Table, model_name: str = DEFAULT_PURCHASE_MOD
             "exp_365": pa.array(e365),
         }
     )
-    warning = getattr(model, "warning_", None)
-    notes = [] if fit.converged and not warning else [f"{label}: {warning or 'did not converge'}; predictions rough"]
-    return Predictions(fit, table, notes)
+
+
+def predict_with_fit(triples: pa.Table, fit: ModelFit, days_params: dict[str, float]) -> Predictions:
+    """Predictions per unique history from an earlier fit (its parameters in days, as fitted): the refresh's
+    scheduled refits (refit.py) reuse a fit between them. Same columns as `fit_purchase_model`."""
+    if triples.num_rows == 0:
+        return Predictions(None, None, ["no member has purchased yet: P(alive) and CLV are not computed"])
+    from winback.models import BetaGeoFitter, ModifiedBetaGeoFitter
+
+    fitter = ModifiedBetaGeoFitter if fit.name == ModifiedBetaGeoFitter.model_name else BetaGeoFitter
+    model = fitter(FIT_UNIT)
+    model.params_ = {k: float(v) for k, v in days_params.items()}
+    x = np.asarray(triples["x"].to_numpy(zero_copy_only=False), dtype=float)
+    t_x = np.asarray(triples["t_x"].to_numpy(zero_copy_only=False), dtype=float)
+    big_t = np.asarray(triples["T"].to_numpy(zero_copy_only=False), dtype=float)
+    return Predictions(fit, _predict(model, triples, x, t_x, big_t), [], days_params=dict(days_params))
 
 
 def fit_gamma_gamma(pairs: pa.Table) -> tuple[ModelFit | None, list[str]]:

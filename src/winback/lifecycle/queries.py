@@ -47,9 +47,11 @@ def first_paid_day(engine: Engine, as_of: dt.date) -> dt.date | None:
     return _first_value(engine, q.first_paid_day_sql(as_of), "first_day")
 
 
-def create_base(engine: Engine, as_of: dt.date, bitmap_origin: dt.date | None) -> None:
-    """The per-member table at `as_of` (one pass over orders)."""
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {q.BASE} AS {q.base_sql(as_of, bitmap_origin)}")
+def create_base(engine: Engine, as_of: dt.date) -> None:
+    """The per-member table at `as_of` from the stored facts valid at it (the warehouse: member_facts)."""
+    from winback.lifecycle.facts_sql import derive_sql, facts_at_sql
+
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {q.BASE} AS {derive_sql(facts_at_sql(as_of), as_of)}")
 
 
 def create_prior(engine: Engine, cycle: CycleSettings) -> None:
@@ -79,7 +81,9 @@ def register_predictions(engine: Engine, table: pa.Table) -> None:
 
 def drop_temps(engine: Engine) -> None:
     """Drop the refresh's temporary tables and views (those that exist)."""
-    for name in q.TEMP_TABLES:
+    from winback.lifecycle.facts_sql import DELTA, FACTS
+
+    for name in (*q.TEMP_TABLES, FACTS, DELTA):
         with contextlib.suppress(EngineError):
             engine.execute(f"DROP TABLE IF EXISTS {name}")
     with contextlib.suppress(Exception):  # a view that was never registered

@@ -19,16 +19,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from winback.errors import ConfigError, InputError
-from winback.lifecycle import queries, store
+from winback.i18n import _
+from winback.lifecycle import queries, queries_facts, refit, snapshot_view, store, store_facts
 from winback.lifecycle import snapshot_sql as q
 from winback.lifecycle.cycle import CycleSettings
+from winback.lifecycle.facts_update import FactsUpdate, update_facts
 from winback.lifecycle.modelling import (
     DEFAULT_PURCHASE_MODEL,
     ModelFit,
+    Predictions,
     clv_flag,
-    expected_value_sql,
     fit_gamma_gamma,
     fit_purchase_model,
+    predict_with_fit,
 )
 from winback.lifecycle.quintiles import breakpoints
 from winback.lifecycle.rules import Scheme, load_schemes
@@ -53,6 +56,10 @@ class RefreshResult:
     notes: list[str] = field(default_factory=list)
     #: `refresh --history`: the as-of dates built, oldest first (this result is the last of them)
     history: list[dt.date] | None = None
+    #: which model fit the snapshot used: {as_of, refit, reason} (refit.py)
+    fit: dict[str, Any] | None = None
+    #: how the member facts were brought to as_of: {mode, reason, changed_members} (facts_update.py)
+    facts: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         model: dict[str, Any] = (
@@ -71,6 +78,10 @@ class RefreshResult:
             "seconds": round(self.seconds, 3),
             "notes": self.notes,
         }
+        if self.fit is not None:
+            out["fit"] = self.fit
+        if self.facts is not None:
+            out["facts"] = self.facts
         if self.history is not None:
             out["history"] = [d.isoformat() for d in self.history]
         return out
@@ -78,12 +89,16 @@ class RefreshResult:
 
 @dataclass
 class _Computed:
-    """What the engine's passes produced before the write: fits, breakpoints and the snapshot SELECT."""
+    """What the passes over the facts produced before the write: fits, breakpoints, predictions per unique
+    history, the member_snapshot view's parameters for this date and the record of the fit used."""
 
     fit: ModelFit | None
     value_fit: ModelFit | None
     breaks: dict[str, list[float]]
-    insert_sql: str
+    preds: Predictions
+    view: dict[str, Any]
+    fit_record: dict[str, Any]
+    notes: list[str]
 
 
 def default_as_of(engine: Engine) -> dt.date:
@@ -91,8 +106,8 @@ def default_as_of(engine: Engine) -> dt.date:
     last = queries.last_order_day(engine)
     if last is None:
         raise InputError(
-            "there are no orders to build a snapshot from",
-            hint="Import orders first (winback import orders FILE), or give --as-of DATE.",
+            _("there are no orders to build a snapshot from"),
+            hint=_("Import orders first (winback import orders FILE), or give --as-of DATE."),
         )
     return last + dt.timedelta(days=1)
 
@@ -107,14 +122,6 @@ def _breakpoints(engine: Engine) -> dict[str, list[float]]:
     return out
 
 
-def _bitmap_origin(engine: Engine, as_of: dt.date) -> dt.date | None:
-    """Backends with purchase-day bitmaps (DuckDB) count purchase days from the first paid day in one GROUP BY
-    member; the others use the portable per-member-per-day pre-aggregate (None)."""
-    if not engine.dialect.purchase_day_bitmaps:
-        return None
-    return queries.first_paid_day(engine, as_of)
-
-
 def _check_warehouse(db: object) -> None:
     dialect = getattr(db, "dialect", None)
     if not getattr(dialect, "in_warehouse", False):
@@ -127,49 +134,80 @@ def _check_warehouse(db: object) -> None:
 def _scheme_list(schemes: Sequence[Scheme] | None, rules_files: Iterable[Path | str]) -> list[Scheme]:
     scheme_list = list(schemes) if schemes is not None else list(load_schemes(rules_files).values())
     if not scheme_list:
-        raise ConfigError("no segmentation scheme to apply", hint="Use the shipped rules or pass --rules FILE.")
+        raise ConfigError(_("no segmentation scheme to apply"), hint=_("Use the shipped rules or pass --rules FILE."))
     return scheme_list
 
 
-def _compute(
-    engine: Engine,
-    as_of: dt.date,
-    schemes: Sequence[Scheme],
-    cycle: CycleSettings,
-    say: Progress,
-    notes: list[str],
-    model: str = DEFAULT_PURCHASE_MODEL,
-) -> _Computed:
-    """The engine's passes: per-member table, cohort priors, model fits, breakpoints; the snapshot SELECT."""
-    say(f"aggregating orders before {as_of}")
-    queries.create_base(engine, as_of, _bitmap_origin(engine, as_of))
-    say("cohort priors")
-    queries.create_prior(engine, cycle)
-
-    say(f"fitting {'BG/NBD' if model == 'bg_nbd' else 'MBG/NBD'} on unique (x, t_x, T) in exact days")
-    preds = fit_purchase_model(queries.purchase_triples(engine), model)
-    notes.extend(preds.notes)
-    if preds.table is not None:
-        queries.register_predictions(engine, preds.table)
-    say("fitting Gamma-Gamma on unique (purchase days, value per purchase day)")
-    value_fit, gg_notes = fit_gamma_gamma(queries.gamma_pairs(engine))
-    notes.extend(gg_notes)
-    ev_sql = expected_value_sql(value_fit.params, "i.purchase_days", "i.value_per_day") if value_fit else None
-
-    say("quintile breakpoints")
-    breaks = _breakpoints(engine)
-    stored = [s for s in schemes if s.name in q.STORED_SCHEMES]
-    select = q.snapshot_sql(
+def _fit_models(
+    db: DuckDBEngine, as_of: dt.date, model: str, facts: FactsUpdate, members: int, refit_change: float, say: Progress
+) -> tuple[Predictions, ModelFit | None, list[str], dict[str, Any]]:
+    """Refit the purchase and value models or reuse the last fit (refit.py); predict per unique history."""
+    label = "BG/NBD" if model == "bg_nbd" else "MBG/NBD"
+    previous = (facts.previous or {}).get("fit")
+    fit_plan = refit.plan(
+        previous,
         as_of,
-        stored,
-        cycle,
+        model=model,
+        changed=facts.changed,
+        members=members,
+        full=facts.reason == "asked",
+        threshold=refit_change,
+    )
+    triples = queries.purchase_triples(db)
+    notes: list[str] = []
+    if fit_plan.refit:
+        say(_("fitting {model} on unique (x, t_x, T) in exact days", model=label))
+        preds = fit_purchase_model(triples, model)
+        say(_("fitting Gamma-Gamma on unique (purchase days, value per purchase day)"))
+        value_fit, gg_notes = fit_gamma_gamma(queries.gamma_pairs(db))
+        notes.extend(gg_notes)
+    else:
+        assert fit_plan.purchase is not None and fit_plan.purchase_days_params is not None
+        say(_("predicting per unique history with the fit of {date}", date=str(fit_plan.fit_as_of)))
+        preds = predict_with_fit(triples, fit_plan.purchase, fit_plan.purchase_days_params)
+        value_fit = fit_plan.value
+        notes.append(
+            _(
+                "model fit of {date} reused ({n} members changed since; the models are refitted weekly or when "
+                "more than {share} of the members changed, or with --full)",
+                date=str(fit_plan.fit_as_of),
+                n=f"{fit_plan.changed_since:,}",
+                share=f"{refit_change:.0%}",
+            )
+        )
+    notes[:0] = preds.notes
+    record = refit.record(
+        fit_plan, as_of, model=model, purchase=preds.fit, purchase_days_params=preds.days_params, value=value_fit
+    )
+    return preds, value_fit, notes, record
+
+
+def _compute(
+    db: DuckDBEngine,
+    as_of: dt.date,
+    cycle: CycleSettings,
+    facts: FactsUpdate,
+    say: Progress,
+    model: str,
+    refit_change: float,
+) -> _Computed:
+    """On the warehouse, over the facts at as_of: per-member base, cohort priors, model fits or their reuse,
+    breakpoints; what the member_snapshot view needs for this date."""
+    queries.create_base(db, as_of)
+    say(_("cohort priors"))
+    queries.create_prior(db, cycle)
+    members = store_facts.facts_count(db, as_of)
+    preds, value_fit, notes, fit_record = _fit_models(db, as_of, model, facts, members, refit_change, say)
+    say(_("quintile breakpoints"))
+    breaks = _breakpoints(db)
+    params = snapshot_view.view_params(
+        cycle=cycle,
         breaks=breaks,
         with_predictions=preds.table is not None,
-        expected_value_expr=ev_sql,
+        value_params=value_fit.params if value_fit else None,
         clv_flag=clv_flag(preds.fit, value_fit),
     )
-    insert_sql = q.insert_snapshot_sql(select, [s.name for s in stored])
-    return _Computed(preds.fit, value_fit, breaks, insert_sql)
+    return _Computed(preds.fit, value_fit, breaks, preds, params, fit_record, notes)
 
 
 def _counts(schemes: Sequence[Scheme], rows: Iterable[tuple[str, str, int]]) -> dict[str, dict[str, int]]:
@@ -178,6 +216,24 @@ def _counts(schemes: Sequence[Scheme], rows: Iterable[tuple[str, str, int]]) -> 
     for scheme, segment, n in rows:
         found[scheme][segment] = int(n)
     return {s.name: {seg: found[s.name].get(seg, 0) for seg in s.segments} for s in schemes}
+
+
+def _run_settings(cycle: CycleSettings, done: _Computed, facts: FactsUpdate) -> dict[str, Any]:
+    """snapshot_runs.settings: what the refresh used, what the member_snapshot view needs for this date, which
+    fit it used, how the facts were updated and the watermark the next incremental refresh starts from."""
+    return {
+        "cycle": cycle.to_dict(),
+        "breakpoints": done.breaks,
+        "time_unit": "weeks",
+        "model_inputs": "exact days: t_x = last - first purchase day, T = (as_of - 1) - first purchase day",
+        "value_unit": "per purchase day",
+        "notes": done.notes,
+        "storage": snapshot_view.STORAGE_FACTS,
+        "snapshot": done.view,
+        "fit": done.fit_record,
+        "facts": facts.to_dict(),
+        "watermark": facts.watermark,
+    }
 
 
 def refresh(
@@ -190,46 +246,48 @@ def refresh(
     cycle: CycleSettings | None = None,
     progress: Progress | None = None,
     model: str = DEFAULT_PURCHASE_MODEL,
+    full: bool = False,
+    refit_change: float = refit.DEFAULT_REFIT_CHANGE,
 ) -> RefreshResult:
-    """Build the snapshot at `as_of` (default: the day after the last order) on `engine` and store it in the
-    warehouse `db` (for DuckDB, `engine` is `db` itself); `model` is the purchase model (mbg_nbd or bg_nbd).
-    Which dates are allowed (not after tomorrow) is the caller's rule (LifecycleService, lifecycle/asof.py)."""
+    """Build the snapshot at `as_of` (default: the day after the last order) and store it in the warehouse `db`:
+    the member facts on `engine` (for DuckDB, `engine` is `db` itself), incrementally when possible unless
+    `full` (facts_update.py), everything after them on the warehouse; `model` is the purchase model (mbg_nbd or
+    bg_nbd), refitted on a schedule (refit.py, `refit_change`). Which dates are allowed (not after tomorrow) is
+    the caller's rule (LifecycleService, lifecycle/asof.py)."""
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     _check_warehouse(db)
     cycle = cycle or CycleSettings()
     scheme_list = _scheme_list(schemes, rules_files)
     as_of = as_of or default_as_of(engine)
-    notes: list[str] = []
-    with store.unordered_inserts(db):
-        try:
-            done = _compute(engine, as_of, scheme_list, cycle, say, notes, model)
-            run_settings = {
-                "cycle": cycle.to_dict(),
-                "breakpoints": done.breaks,
-                "time_unit": "weeks",
-                "model_inputs": "exact days: t_x = last - first purchase day, T = (as_of - 1) - first purchase day",
-                "value_unit": "per purchase day",
-                "notes": notes,
-            }
-            say("writing the snapshot")
+    try:
+        with store.refresh_transaction(db):
+            facts = update_facts(engine, db, as_of, full=full, say=say)
+            done = _compute(db, as_of, cycle, facts, say, model, refit_change)
+            say(_("writing the snapshot"))
             members, rows, problems = store.replace_snapshot(
                 db,
-                engine,
+                engine_name=engine.name,
                 as_of=as_of,
-                insert_sql=done.insert_sql,
+                predictions=done.preds.table,
                 fits=[f for f in (done.fit, done.value_fit) if f is not None],
                 schemes=scheme_list,
-                settings=run_settings,
+                settings=_run_settings(cycle, done, facts),
                 progress=say,
             )
-            notes.extend(problems)
-        finally:
-            queries.drop_temps(engine)
+    finally:
+        queries_facts.drop(engine)
+        queries.drop_temps(engine)
+        if engine is not db:
+            queries.drop_temps(db)
     seconds = time.perf_counter() - started
     store.set_run_seconds(db, as_of, seconds)
     counts = _counts(scheme_list, rows)
-    return RefreshResult(as_of, engine.name, members, done.fit, done.value_fit, counts, done.breaks, seconds, notes)
+    notes = [*done.notes, *problems]
+    result = RefreshResult(as_of, engine.name, members, done.fit, done.value_fit, counts, done.breaks, seconds, notes)
+    result.fit = {k: done.fit_record[k] for k in ("as_of", "refit", "reason")}
+    result.facts = facts.to_dict()
+    return result
 
 
 def month_starts(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -256,7 +314,7 @@ def refresh_history(
 ) -> list[RefreshResult]:
     """Backfill: a snapshot on the first day of every month since the first order, then one at `as_of`."""
     if every != "monthly":
-        raise InputError(f"unknown history period {every!r}", hint="Use --history monthly.")
+        raise InputError(_("unknown history period {every!r}", every=every), hint=_("Use --history monthly."))
     as_of = as_of or default_as_of(engine)
     first = queries.first_order_day(engine)
     dates = [d for d in month_starts(first, as_of) if d < as_of] if first else []

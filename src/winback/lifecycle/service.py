@@ -38,6 +38,7 @@ class LifecycleService:
         members_parquet: str | None = None,
         model: str | None = None,
         allow_future: bool = False,
+        full: bool = False,
     ) -> RefreshResult:
         """Build the snapshot at `as_of` (default: the day after the last order, at most tomorrow) on the engine
         the settings name (or `engine`, a command's --engine); `history="monthly"` also builds one on the first
@@ -79,6 +80,10 @@ class LifecycleService:
                     if capped:
                         notes.append(asof.text("clamped", lang, after=today.isoformat(), limit=as_of.isoformat()))
             kwargs = {"rules_files": rules_files, "progress": progress, "model": model or DEFAULT_PURCHASE_MODEL}
+            # `full`: rebuild the member facts from all orders (issue 14); a data lake's files carry no import
+            # bookkeeping, so the incremental path cannot follow them
+            kwargs["full"] = full or bool(orders_parquet or members_parquet)
+            kwargs["refit_change"] = self.wb.settings.refit_change
             with warnings.catch_warnings():  # DuckDB's note about copying DB-API results to Arrow is not for users
                 warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
                 if history:

@@ -302,13 +302,16 @@ def snapshot_sql(
     with_predictions: bool,
     expected_value_expr: str | None,
     clv_flag: str | None = None,
+    base: str = BASE,
+    prior: str = PRIOR,
+    pred: str = PRED,
 ) -> str:
     """The final per-member SELECT with every snapshot column and one seg_<scheme> column per given scheme.
-
     `expected_value_expr` is SQL over `i.purchase_days` and `i.value_per_day` (modelling.expected_value_sql);
-    without it a member's expected value per purchase day is their own mean (flagged). `clv_flag` (a fixed word
-    list from modelling, never user text) marks every member's expected_revenue_90d and clv when the models behind
-    them were rough or missing."""
+    without it a member's expected value per purchase day is their own mean (flagged). `clv_flag` (fixed words
+    from modelling) marks every member's expected_revenue_90d and clv when the models were rough or missing.
+    Never-purchased members get no scores; value is in one unit (expected purchase days × value per purchase
+    day). `base`, `prior`, `pred`: temp tables, or subqueries over stored ones (snapshot_view.py)."""
     pred_cols = (
         "pr.p_alive AS p_alive, pr.exp_90 AS expected_purchases_90d, pr.exp_365 AS exp_365"
         if with_predictions
@@ -316,7 +319,7 @@ def snapshot_sql(
         "CAST(NULL AS DOUBLE) AS exp_365"
     )
     pred_join = (
-        f"LEFT JOIN {PRED} pr ON pr.x = b.purchase_days - 1 AND pr.t_x = {model_t_x('b.')} "
+        f"LEFT JOIN {pred} pr ON pr.x = b.purchase_days - 1 AND pr.t_x = {model_t_x('b.')} "
         f"AND pr.T = {model_big_t('b.')}"
         if with_predictions
         else ""
@@ -343,11 +346,10 @@ SELECT {date_lit(as_of)} AS as_of, b.member_id, b.store_id, b.guide_id, b.tier, 
        {score_sql("b.recency_days", breaks.get("r", []), higher_is_better=False)} AS r_score,
        {score_sql("b.orders", breaks.get("f", []))} AS f_score_raw,
        {score_sql("FLOOR(CAST(b.monetary AS DOUBLE))", breaks.get("m", []))} AS m_score_raw
-FROM {BASE} b
-JOIN {PRIOR} pr0 ON pr0.tier_key = b.tier_key AND pr0.store_key = b.store_key
+FROM {base} b
+JOIN {prior} pr0 ON pr0.tier_key = b.tier_key AND pr0.store_key = b.store_key
 {pred_join}
 """
-    # never-purchased members get no scores (m_score_raw is computed over purchasers' breakpoints only)
     mid = f"""
 SELECT i.*, CASE WHEN i.purchase_days >= 1 THEN i.f_score_raw END AS f_score,
        CASE WHEN i.purchase_days >= 1 THEN i.m_score_raw END AS m_score,
@@ -355,7 +357,6 @@ SELECT i.*, CASE WHEN i.purchase_days >= 1 THEN i.f_score_raw END AS f_score,
            AS expected_value
 FROM ({inner}) i
 """
-    # one unit: expected purchase days × expected value per purchase day
     valued = f"""
 SELECT v.*,
        CASE WHEN v.expected_value IS NOT NULL AND v.expected_purchases_90d IS NOT NULL

@@ -14,18 +14,18 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from winback.errors import EngineError
+from winback.i18n import _
 from winback.lifecycle import snapshot_sql as q
 from winback.lifecycle.segments_view import VIEW, grouped_runs, segments_view_sql
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from winback.engine.base import Engine
     from winback.engine.duckdb_engine import DuckDBEngine
     from winback.lifecycle.modelling import ModelFit
     from winback.lifecycle.rules import Scheme
 
-SNAPSHOT_TABLES = ("member_snapshot", "model_fits", "snapshot_runs")  # the rows a refresh replaces per as-of date
+SNAPSHOT_TABLES = ("model_fits", "snapshot_runs")  # the rows a refresh replaces per as-of date (and store_facts's)
 SchemeCount = tuple[str, str, int]
 
 
@@ -50,33 +50,43 @@ def unordered_inserts(db: DuckDBEngine) -> Iterator[None]:
         db.execute(f"SET preserve_insertion_order = {'true' if before else 'false'}")
 
 
+@contextmanager
+def refresh_transaction(db: DuckDBEngine) -> Iterator[None]:
+    """The refresh's writes (member facts, small tables, runs, views) in one transaction, unordered inserts."""
+    with unordered_inserts(db), db.transaction():
+        yield
+
+
 def replace_snapshot(
     db: DuckDBEngine,
-    engine: Engine,
     *,
+    engine_name: str,
     as_of: dt.date,
-    insert_sql: str,
+    predictions: pa.Table | None,
     fits: Sequence[ModelFit],
     schemes: Sequence[Scheme],
     settings: dict[str, Any],
     progress: Callable[[str], None],
 ) -> tuple[int, list[SchemeCount], list[str]]:
-    """Replace the snapshot at `as_of` in one transaction: its member_snapshot rows (the SELECT `insert_sql`, run
-    on `engine`), model_fits and snapshot_runs rows, and the member_segments view. Returns the member count, the
-    (scheme, segment, members) counts and the view's messages (snapshot dates it had to leave out)."""
-    with db.transaction():
-        for table in SNAPSHOT_TABLES:
-            db.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
-        members = engine.insert_into_warehouse(db, "member_snapshot", q.STORED_SNAPSHOT_COLUMNS, insert_sql)
-        for fit in fits:
-            db.execute(
-                "INSERT INTO model_fits VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)",
-                [as_of, fit.name, json.dumps(fit.params), fit.time_unit, fit.loglik, fit.converged, fit.n],
-            )
-        progress("counting the segments")
-        # member_segments: a view over the snapshots and their rules, rebuilt here; nothing to write
-        problems = record_run(db, as_of, schemes, engine=engine.name, members=members, settings=settings)
-        counts = segment_counts(db, as_of)
+    """Replace the snapshot at `as_of` (call inside the refresh's transaction, after member_facts holds the facts
+    at as_of): its small tables (priors from the refresh's temp PRIOR, `predictions`), model_fits and
+    snapshot_runs rows, and the member_snapshot / member_segments views. Returns the member count, the (scheme,
+    segment, members) counts and the views' messages (snapshot dates they had to leave out)."""
+    from winback.lifecycle import store_facts
+
+    for table in SNAPSHOT_TABLES:
+        db.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
+    store_facts.write_small_tables(db, as_of, predictions)
+    members = store_facts.facts_count(db, as_of)
+    for fit in fits:
+        db.execute(
+            "INSERT INTO model_fits VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)",
+            [as_of, fit.name, json.dumps(fit.params), fit.time_unit, fit.loglik, fit.converged, fit.n],
+        )
+    progress(_("counting the segments"))
+    # member_snapshot and member_segments: views over the facts, the small tables and the rules; nothing to write
+    problems = record_run(db, as_of, schemes, engine=engine_name, members=members, settings=settings)
+    counts = segment_counts(db, as_of)
     return members, counts, problems
 
 
@@ -86,8 +96,8 @@ def segment_counts(db: DuckDBEngine, as_of: dt.date) -> list[SchemeCount]:
         rows = db.fetchall(q.segment_counts_sql(as_of))
     except EngineError as exc:
         raise EngineError(
-            f"applying the schemes failed: {exc.__cause__ or exc.message}",
-            hint="A rule's predicate cannot be evaluated on these values (e.g. a CAST); fix it in the rules file.",
+            _("applying the schemes failed: {error}", error=str(exc.__cause__ or exc.message)),
+            hint=_("A rule's predicate cannot be evaluated on these values (e.g. a CAST); fix it in the rules file."),
             sql=exc.sql,
             kind=exc.kind,
         ) from exc
@@ -123,9 +133,26 @@ def record_run(
     return rebuild_segments_view(db)
 
 
+def _stored_schemes(rules: dict[str, Any], as_of: dt.date) -> list[Scheme]:
+    """The schemes whose segment is a member_snapshot column (value, lifecycle) of a run's stored rules."""
+    from winback.errors import ConfigError
+    from winback.lifecycle.segments_view import schemes_of_run
+
+    try:
+        return [s for s in schemes_of_run(rules, as_of) if s.name in q.STORED_SCHEMES]
+    except ConfigError:
+        return []  # the segments view reports the invalid rules; the columns stay empty here
+
+
 def rebuild_segments_view(db: DuckDBEngine) -> list[str]:
-    """(Re)create the view from every snapshot in snapshot_runs (call inside the caller's transaction); returns a
-    message per snapshot date left out because its stored rules no longer validate. Migration 005's Python step."""
+    """(Re)create the views from every snapshot in snapshot_runs (call inside the caller's transaction):
+    member_snapshot (since migration 015, from the member facts: store_facts) and member_segments. Returns a
+    message per snapshot date left out because its stored rules no longer validate. Migration 005's and 015's
+    Python step."""
+    from winback.lifecycle import store_facts
+
+    if store_facts.has_facts(db):
+        store_facts.rebuild_snapshot_view(db, _stored_schemes)
     rows = db.fetchall("SELECT as_of, rules FROM snapshot_runs ORDER BY as_of")
     groups, problems = grouped_runs(rows)
     db.execute(f"CREATE OR REPLACE VIEW {VIEW} AS {segments_view_sql(groups)}")

@@ -36,9 +36,30 @@ def _segments_become_a_view(con: duckdb.DuckDBPyConnection, hooks: Mapping[str, 
         con.execute("DROP TABLE member_segments_v4")
 
 
+def _snapshots_become_a_view(con: duckdb.DuckDBPyConnection, hooks: Mapping[str, Step]) -> None:
+    """After 015: rebuild member_snapshot as the view over the stored rows and the member facts (the lifecycle
+    room's step, which also rebuilds member_segments), then check that every stored snapshot reads exactly as
+    before, row for row; a difference fails the upgrade (rolled back, the warehouse untouched)."""
+    rebuild = hooks.get(REBUILD_SEGMENTS_VIEW)
+    if rebuild is not None:
+        rebuild(con)
+    differ = con.execute(
+        "SELECT count(*) FROM ((SELECT * FROM member_snapshot_stored EXCEPT ALL SELECT * FROM member_snapshot) "
+        "UNION ALL (SELECT * FROM member_snapshot EXCEPT ALL SELECT * FROM member_snapshot_stored))"
+    ).fetchone()
+    if differ is None or differ[0] != 0:
+        raise RuntimeError(
+            f"migration 015: member_snapshot as a view differs from the stored snapshots in {differ} rows; "
+            "the upgrade was rolled back and the warehouse is unchanged"
+        )
+
+
 # Python steps for data the SQL alone cannot rebuild, keyed by the migration that needs them; they run after the
 # last pending migration's SQL (so they see the final schema), in the same transaction.
-AFTER: dict[int, Callable[[duckdb.DuckDBPyConnection, Mapping[str, Step]], None]] = {5: _segments_become_a_view}
+AFTER: dict[int, Callable[[duckdb.DuckDBPyConnection, Mapping[str, Step]], None]] = {
+    5: _segments_become_a_view,
+    15: _snapshots_become_a_view,
+}
 
 
 def available_migrations() -> list[tuple[int, str, str]]:

@@ -1,0 +1,127 @@
+"""`member_snapshot` as a view: every snapshot date rebuilt from the member facts valid at it (pure SQL text).
+
+Since migration 015 a refresh stores no per-member snapshot rows. It stores the facts that changed
+(`member_facts`, facts_sql.py) and three small things per date: the cohort priors (`snapshot_priors`, one row per
+tier × store), the purchase model's predictions per unique history (`snapshot_predictions`, one row per distinct
+(x, t_x, T)) and, in its snapshot_runs settings, the breakpoints, the value model's parameters and the CLV flag.
+The view has one branch per such date: the refresh's own snapshot SELECT (snapshot_sql.snapshot_sql) over the
+facts valid at that date, so a past snapshot reads exactly as it was built. Snapshots built before 015 keep their
+rows (`member_snapshot_stored`) and are one more branch. Readers keep the member_snapshot columns; a filter on
+as_of selects the branch (DuckDB prunes the others).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from winback.lifecycle import facts_sql as f
+from winback.lifecycle import snapshot_sql as q
+from winback.lifecycle.cycle import CycleSettings
+from winback.lifecycle.modelling import expected_value_sql
+from winback.lifecycle.rules import Scheme
+
+VIEW = "member_snapshot"
+STORED = "member_snapshot_stored"  # the rows of snapshots built before migration 015
+STORAGE_FACTS = "facts"  # snapshot_runs.settings["storage"] of a snapshot rebuilt from member_facts
+
+# the member_snapshot columns in table order (migrations 002, 006, 011) with their types
+COLUMN_TYPES: tuple[tuple[str, str], ...] = (
+    ("as_of", "DATE"),
+    ("member_id", "VARCHAR"),
+    ("store_id", "VARCHAR"),
+    ("guide_id", "VARCHAR"),
+    ("tier", "VARCHAR"),
+    ("register_date", "DATE"),
+    ("register_channel", "VARCHAR"),
+    ("first_purchase", "DATE"),
+    ("last_purchase", "DATE"),
+    ("orders", "INTEGER"),
+    ("purchase_days", "INTEGER"),
+    ("frequency", "INTEGER"),
+    ("monetary", "DECIMAL(18, 2)"),
+    ("aov", "DOUBLE"),
+    ("tenure_days", "INTEGER"),
+    ("recency_days", "INTEGER"),
+    ("first_purchase_days", "INTEGER"),
+    ("span_days", "INTEGER"),
+    ("cycle_days", "DOUBLE"),
+    ("cycle_prior_days", "DOUBLE"),
+    ("cycle_prior_source", "VARCHAR"),
+    ("cycle_weight", "DOUBLE"),
+    ("overdue_ratio", "DOUBLE"),
+    ("p_alive", "DOUBLE"),
+    ("expected_purchases_90d", "DOUBLE"),
+    ("expected_value", "DOUBLE"),
+    ("clv", "DOUBLE"),
+    ("r_score", "INTEGER"),
+    ("f_score", "INTEGER"),
+    ("m_score", "INTEGER"),
+    ("rfm_code", "VARCHAR"),
+    ("value_layer", "VARCHAR"),
+    ("lifecycle_stage", "VARCHAR"),
+    ("expected_revenue_90d", "DOUBLE"),
+    ("clv_flag", "VARCHAR"),
+)
+COLUMNS = tuple(c for c, _ in COLUMN_TYPES)
+
+
+def view_params(
+    *,
+    cycle: CycleSettings,
+    breaks: dict[str, list[float]],
+    with_predictions: bool,
+    value_params: dict[str, float] | None,
+    clv_flag: str | None,
+) -> dict[str, Any]:
+    """What a date's branch needs besides its small tables, as stored in snapshot_runs.settings["snapshot"]."""
+    return {
+        "cycle": cycle.to_dict(),
+        "breakpoints": breaks,
+        "with_predictions": with_predictions,
+        "value_params": value_params,
+        "clv_flag": clv_flag,
+    }
+
+
+def snapshot_select(as_of: dt.date, params: dict[str, Any], stored_schemes: Sequence[Scheme], base: str) -> str:
+    """The snapshot SELECT at `as_of` over the per-member `base` (snapshot_sql.BASE's columns), with the stored
+    priors and predictions of that date; the member_snapshot columns in table order."""
+    a = q.date_lit(as_of)
+    value = params.get("value_params")
+    select = q.snapshot_sql(
+        as_of,
+        stored_schemes,
+        CycleSettings(**params["cycle"]),
+        breaks=params["breakpoints"],
+        with_predictions=bool(params["with_predictions"]),
+        expected_value_expr=expected_value_sql(value, "i.purchase_days", "i.value_per_day") if value else None,
+        clv_flag=params.get("clv_flag"),
+        base=base,
+        prior=f"(SELECT tier_key, store_key, prior_days, prior_source FROM snapshot_priors WHERE as_of = {a})",
+        pred=f'(SELECT x, t_x, "T", p_alive, exp_90, exp_365 FROM snapshot_predictions WHERE as_of = {a})',
+    )
+    names = {s.name for s in stored_schemes}
+    cols = []
+    for name, typ in COLUMN_TYPES:
+        expr = name
+        if name == "value_layer":
+            expr = "seg_value" if "value" in names else "NULL"
+        elif name == "lifecycle_stage":
+            expr = "seg_lifecycle" if "lifecycle" in names else "NULL"
+        cols.append(f"CAST({expr} AS {typ}) AS {name}")
+    return f"SELECT {', '.join(cols)} FROM ({select}) AS snap"
+
+
+def branch_sql(as_of: dt.date, params: dict[str, Any], stored_schemes: Sequence[Scheme]) -> str:
+    """One date of the view: the snapshot SELECT over the facts valid at `as_of`."""
+    base = f"({f.derive_sql(f.facts_at_sql(as_of), as_of)})"
+    return snapshot_select(as_of, params, stored_schemes, base)
+
+
+def view_sql(branches: Sequence[tuple[dt.date, dict[str, Any], Sequence[Scheme]]]) -> str:
+    """The view: the stored rows of snapshots built before 015, then one branch per facts-based date."""
+    parts = [f"SELECT {', '.join(COLUMNS)} FROM {STORED}"]
+    parts += [branch_sql(d, params, schemes) for d, params, schemes in branches]
+    return "\nUNION ALL\n".join(parts)

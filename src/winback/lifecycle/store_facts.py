@@ -1,0 +1,139 @@
+"""The warehouse side of member facts: writing versions (full splice or incremental delta), the small
+per-snapshot tables, the bookkeeping the incremental path reads (watermarks, merges, status changes), and the
+member_snapshot view (snapshot_view.py). Every function takes the warehouse `db` first; call the writers inside
+the refresh's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from winback.lifecycle import facts_sql as f
+from winback.lifecycle import snapshot_sql as q
+from winback.lifecycle import snapshot_view as v
+
+if TYPE_CHECKING:
+    from winback.engine.duckdb_engine import DuckDBEngine
+    from winback.lifecycle.rules import Scheme
+
+
+def has_facts(db: DuckDBEngine) -> bool:
+    """Whether the warehouse has migration 015 (member_facts)."""
+    row = db.fetchall("SELECT count(*) FROM information_schema.tables WHERE table_name = 'member_facts'")
+    return bool(row and row[0][0])
+
+
+def facts_runs(db: DuckDBEngine) -> list[tuple[dt.date, dict[str, Any], dict[str, Any]]]:
+    """(as_of, settings, rules) of every snapshot rebuilt from member_facts, oldest date first."""
+    out = []
+    for as_of, settings, rules in db.fetchall("SELECT as_of, settings, rules FROM snapshot_runs ORDER BY as_of"):
+        s = json.loads(settings) if isinstance(settings, str) else settings
+        if isinstance(s, dict) and s.get("storage") == v.STORAGE_FACTS:
+            out.append((as_of, s, json.loads(rules) if isinstance(rules, str) else rules))
+    return out
+
+
+def watermark(db: DuckDBEngine) -> dict[str, Any]:
+    """What the incremental path compares with the next refresh: the last import, rows written outside imports
+    (no import_id: tests, hand edits) and the state of every identity merge."""
+    imp = db.fetchall("SELECT coalesce(max(import_id), 0) FROM imports")
+    orders = db.fetchall("SELECT count(*) - count(import_id) FROM orders")
+    members = db.fetchall("SELECT count(*) - count(import_id) FROM members")
+    merges = db.fetchall("SELECT merge_id, undone_at IS NOT NULL FROM identity_merges ORDER BY merge_id")
+    return {
+        "import_id": int(imp[0][0]),
+        "orders_without_import": int(orders[0][0]),
+        "members_without_import": int(members[0][0]),
+        "merges": [[int(m), bool(u)] for m, u in merges],
+    }
+
+
+def merge_members_changed(db: DuckDBEngine, before: list[list[Any]]) -> pa.Table:
+    """member_id of every record touched by a merge applied or undone since `before` (watermark["merges"])."""
+    seen = {int(m): bool(u) for m, u in before}
+    now = db.fetchall("SELECT merge_id, undone_at IS NOT NULL FROM identity_merges")
+    ids = [int(m) for m, u in now if seen.get(int(m)) != bool(u)]
+    if not ids:
+        return pa.table({"member_id": pa.array([], pa.string())})
+    marks = ", ".join(str(i) for i in ids)
+    return db.query(
+        f"""
+        SELECT DISTINCT member_id FROM (
+            SELECT member_id FROM identity_merge_members WHERE merge_id IN ({marks})
+            UNION ALL SELECT old_merged_into FROM identity_merge_members WHERE merge_id IN ({marks})
+            UNION ALL SELECT new_merged_into FROM identity_merge_members WHERE merge_id IN ({marks})
+            UNION ALL SELECT old_member_id FROM identity_merge_orders WHERE merge_id IN ({marks})
+            UNION ALL SELECT new_member_id FROM identity_merge_orders WHERE merge_id IN ({marks})
+        ) t (member_id) WHERE member_id IS NOT NULL
+        """
+    )
+
+
+def status_orders_since(db: DuckDBEngine, import_id: int) -> pa.Table:
+    """order_id of every order whose status an import after `import_id` changed."""
+    return db.query(f"SELECT DISTINCT order_id FROM order_status_changes WHERE import_id > {int(import_id)}")
+
+
+def _covered(db: DuckDBEngine, as_of: dt.date) -> bool:
+    a = q.date_lit(as_of)
+    row = db.fetchall(
+        f"SELECT count(*) FROM (SELECT 1 FROM member_facts WHERE valid_from <= {a} "
+        f"AND (valid_to IS NULL OR valid_to > {a}) LIMIT 1)"
+    )
+    return bool(row and row[0][0])
+
+
+def write_full(db: DuckDBEngine, as_of: dt.date, next_date: dt.date | None) -> None:
+    """member_facts at `as_of` := the temp FACTS (every member), other snapshot dates unchanged."""
+    if not _covered(db, as_of):  # nothing stored covers as_of: the new rows are simply added
+        nxt = q.date_lit(next_date) if next_date else "NULL"
+        db.execute(
+            f"INSERT INTO member_facts (member_id, valid_from, valid_to, {', '.join(f.FACT_COLUMNS[1:])}) "
+            f"SELECT member_id, {q.date_lit(as_of)}, {nxt}, {', '.join(f.FACT_COLUMNS[1:])} FROM {f.FACTS}"
+        )
+        return
+    for sql in f.splice_sql(as_of, f.FACTS, next_date):
+        db.execute(sql)
+
+
+def apply_delta(db: DuckDBEngine, as_of: dt.date) -> None:
+    """member_facts at `as_of` (the newest date) := current facts with the temp DELTA applied."""
+    db.execute(f"CREATE OR REPLACE TEMP TABLE wb_lc_new AS {f.new_facts_sql(f.DELTA)}")
+    db.execute(f"CREATE OR REPLACE TEMP TABLE wb_lc_members AS SELECT DISTINCT member_id FROM {f.DELTA}")
+    for sql in f.apply_sql(as_of, "wb_lc_new", "wb_lc_members"):
+        db.execute(sql)
+    db.execute("DROP TABLE wb_lc_new")
+    db.execute("DROP TABLE wb_lc_members")
+
+
+def write_small_tables(db: DuckDBEngine, as_of: dt.date, predictions: pa.Table | None) -> None:
+    """The priors (from the refresh's temp PRIOR) and predictions of `as_of`; rows of an older snapshot at this
+    date (stored before migration 015) go."""
+    for table in ("snapshot_priors", "snapshot_predictions", v.STORED):
+        db.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
+    a = q.date_lit(as_of)
+    db.execute(f"INSERT INTO snapshot_priors SELECT {a}, tier_key, store_key, prior_days, prior_source FROM {q.PRIOR}")
+    if predictions is not None and predictions.num_rows:
+        with db.registered("wb_lc_pred_rows", predictions):
+            db.execute(
+                f'INSERT INTO snapshot_predictions SELECT {a}, x, t_x, "T", p_alive, exp_90, exp_365 '
+                "FROM wb_lc_pred_rows"
+            )
+
+
+def rebuild_snapshot_view(db: DuckDBEngine, stored_schemes: Any) -> None:
+    """(Re)create member_snapshot from snapshot_runs: the rows stored before 015 and one branch per facts-based
+    date. `stored_schemes(rules, as_of)` gives the value / lifecycle schemes of a run (segments_view parses)."""
+    branches: list[tuple[dt.date, dict[str, Any], list[Scheme]]] = []
+    for as_of, settings, rules in facts_runs(db):
+        branches.append((as_of, settings["snapshot"], stored_schemes(rules, as_of)))
+    db.execute(f"CREATE OR REPLACE VIEW {v.VIEW} AS {v.view_sql(branches)}")
+
+
+def facts_count(db: DuckDBEngine, as_of: dt.date) -> int:
+    row = db.fetchall(f"SELECT count(*) FROM {f.facts_at_sql(as_of)} t")
+    return int(row[0][0]) if row else 0
