@@ -144,6 +144,35 @@ def member_predictions(
     return np.clip(1.0 - np.asarray(p_none), 0.0, 1.0), np.asarray(expected)
 
 
+def encode(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(names, codes) of a label array (the store passes them dictionary-encoded already)."""
+    names, codes = np.unique(np.asarray(values).astype(str), return_inverse=True)
+    return names, codes
+
+
+def _cell_sums(
+    inputs: Mapping[str, np.ndarray], p_buy: np.ndarray, value: np.ndarray
+) -> dict[Key, tuple[float, float, float, float]]:
+    """Per (stage, tier): members, Σp, Σp(1−p), Σ value — by integer codes and bincount (millions of members)."""
+    s_names, s_idx = (
+        (inputs["stage_names"], inputs["stage_codes"]) if "stage_codes" in inputs else encode(inputs["stage"])
+    )
+    t_names, t_idx = (inputs["tier_names"], inputs["tier_codes"]) if "tier_codes" in inputs else encode(inputs["tier"])
+    code = np.asarray(s_idx, dtype=np.int64) * len(t_names) + np.asarray(t_idx, dtype=np.int64)
+    size = len(s_names) * len(t_names)
+    counts = np.bincount(code, minlength=size)
+    sums = [np.bincount(code, weights=w, minlength=size) for w in (p_buy, p_buy * (1 - p_buy), value)]
+    return {
+        (str(s_names[c // len(t_names)]), str(t_names[c % len(t_names)])): (
+            float(counts[c]),
+            float(sums[0][c]),
+            float(sums[1][c]),
+            float(sums[2][c]),
+        )
+        for c in np.flatnonzero(counts)
+    }
+
+
 def model_parts(
     model: object | None,
     days: int,
@@ -156,13 +185,7 @@ def model_parts(
         return dict(fallback)
     p_buy, e_days = member_predictions(model, days, inputs["x"], inputs["t_x"], inputs["big_t"])
     value = np.asarray(inputs["value"], dtype=float) * e_days
-    sums: dict[Key, list[float]] = {}
-    for st, ti, p, v in zip(list(inputs["stage"]), list(inputs["tier"]), p_buy.tolist(), value.tolist(), strict=True):
-        s = sums.setdefault((str(st), str(ti)), [0.0, 0.0, 0.0, 0.0])
-        s[0] += 1
-        s[1] += p
-        s[2] += p * (1 - p)
-        s[3] += v
+    sums = _cell_sums(inputs, p_buy, value)
     out: dict[Key, Parts] = {}
     for key, n in targets.items():
         s = sums.get(key)

@@ -37,14 +37,19 @@ def tier_spend(db: DuckDBEngine, snapshot: dt.date) -> dict[str, float]:
 
 
 def model_inputs(db: DuckDBEngine, snapshot: dt.date) -> tuple[str | None, dict[str, float], dict[str, np.ndarray]]:
-    """(purchase model name, its parameters in weeks, per-buyer arrays stage, tier, x, t_x, T (days), value)."""
+    """(purchase model name, its parameters in weeks, per-buyer arrays: x, t_x, T (days), value, and the stage and
+    tier as codes with their names)."""
     name = db.scalar(sql.PURCHASE_MODEL_OF_RUN, [snapshot])
     params: dict[str, float] = {}
     if name:
         raw = db.scalar(sql.MODEL_FIT, [snapshot, name])
         params = {k: float(v) for k, v in json.loads(raw).items()} if raw else {}
     t = db.query(sql.MODEL_INPUTS, [snapshot])
-    cols = {c: t.column(c).to_numpy(zero_copy_only=False) for c in t.column_names}
+    cols = {c: t.column(c).to_numpy(zero_copy_only=False) for c in ("x", "t_x", "big_t", "value")}
+    for c in ("stage", "tier"):  # labels as codes + names: millions of members are summed by bincount
+        enc = t.column(c).combine_chunks().dictionary_encode()
+        cols[f"{c}_codes"] = enc.indices.to_numpy(zero_copy_only=False)
+        cols[f"{c}_names"] = np.asarray(enc.dictionary.to_pylist(), dtype=object)
     return (str(name) if name else None), params, cols
 
 
