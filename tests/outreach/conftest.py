@@ -13,6 +13,7 @@ from tests.outreach.gateways import SmsGateway, SmtpSink, WebhookGateway
 
 from winback.app import Winback
 from winback.config import Settings
+from winback.i18n import using
 from winback.outreach.ledger import touch_key
 from winback.outreach.store import queue_touches
 
@@ -105,3 +106,11 @@ def app_at(tmp_path: Path, servers: tuple[WebhookGateway, SmsGateway, SmtpSink])
     yield make
     for w in made:
         w.close()
+
+
+@pytest.fixture(autouse=True)
+def _english_messages() -> Iterator[None]:
+    """Errors raised directly (not through the CLI, which sets the language itself) read in English here; the
+    Chinese catalogue is tested in tests/test_i18n.py and by the CLI tests (zh by default)."""
+    with using("en"):
+        yield

@@ -37,4 +37,4 @@ def test_dispatch_command(app_at, servers, tmp_path) -> None:  # type: ignore[no
     err = json.loads(bad.stdout)["error"]
     assert err["type"] == "ConfigError" and "wecom" in err["message"] and "[channels.wecom]" in err["hint"]
     missing = runner.invoke(app, ["dispatch", "--channels", str(tmp_path / "nope.toml"), "--json"], env=env)
-    assert missing.exit_code == 2 and "channels file not found" in json.loads(missing.stdout)["error"]["message"]
+    assert missing.exit_code == 2 and "找不到渠道配置文件" in json.loads(missing.stdout)["error"]["message"]

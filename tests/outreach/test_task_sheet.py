@@ -74,3 +74,47 @@ def test_resolve_after_a_crash_reads_the_workbook_on_disk(tmp_path) -> None:
     assert [x.outcome for x in ch.resolve([row])] == ["not_sent"]  # the crash came before the sheet was written
     assert [x.outcome for x in ch.send([row])] == ["sent"]
     assert [x.outcome for x in ch.resolve([row])] == ["sent"]  # written, the answer not yet recorded
+
+
+def test_a_channel_written_sheet_filled_in_and_imported_back(demo_brand, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Round trip on the demo brand: a guide-task campaign dispatched through the task_sheet plugin, the guides'
+    outcomes written into that workbook, `winback tasks import` records them on the campaign's tasks."""
+    import shutil
+
+    import openpyxl
+    from typer.testing import CliRunner
+
+    from winback.cli.main import app
+
+    runner = CliRunner()
+    db = tmp_path / "wb.duckdb"
+    shutil.copy(demo_brand.db_path, db)
+    out = tmp_path / "sheets"
+    channels = tmp_path / "channels.toml"
+    channels.write_text(f'[channels.guide_task]\nplugin = "task_sheet"\nexport_dir = "{out}"\n', encoding="utf-8")
+    env = {"WINBACK_DB": str(db), "WINBACK_CHANNELS": str(channels), "WINBACK_NOW": "2026-11-21 10:00"}
+
+    def cli(*args: str) -> dict:  # type: ignore[type-arg]
+        res = runner.invoke(app, [*args, "--json"], env=env)
+        assert res.exit_code == 0, res.output
+        return json.loads(res.stdout)  # type: ignore[no-any-return]
+
+    cid = cli("campaign", "create", "--scenario", "new_store_opening")["campaign"]["campaign_id"]
+    launched = cli("campaign", "launch", cid)
+    sent = {c["channel"]: c for c in cli("dispatch")["channels"]}["guide_task"]
+    assert 0 < sent["sent"] <= launched["tasks"]
+    [book] = list(out.glob("tasks-*.xlsx"))
+    wbk = openpyxl.load_workbook(book)
+    filled = {}
+    for ws in wbk.worksheets[1:3]:  # two guides fill in their first three rows
+        head = [c.value for c in ws[1]]
+        tid, res = head.index("任务号") + 1, head.index("结果") + 1
+        for r, outcome in zip(range(2, 5), ("已联系", "已邀约", "已到店"), strict=True):
+            filled[ws.cell(r, tid).value] = outcome
+            ws.cell(r, res).value = outcome
+    wbk.save(book)
+    got = cli("tasks", "import", str(book))
+    assert (got["recorded"], got["rejected"]) == (len(filled), [])
+    listed = {t["task_id"]: t for t in cli("tasks", "list", "--campaign", cid, "--limit", "0")["tasks"]}
+    words = {"已联系": "contacted", "已邀约": "invited", "已到店": "visited"}
+    assert {k: listed[k]["outcome"] for k in filled} == {k: words[v] for k, v in filled.items()}

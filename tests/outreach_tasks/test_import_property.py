@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from winback.app import Winback
 from winback.config import Settings
+from winback.i18n import t as t_
 from winback.outreach import tasks_xlsx
 from winback.outreach.tasks import LABELS, OUTCOMES, RANK, status_of
 
@@ -46,7 +47,7 @@ SHEET = st.lists(st.tuples(st.sampled_from(TASKS), st.sampled_from(OUTCOMES), st
 
 
 def _write(path: Path, rows: list[tuple[str, str, bool]]) -> None:
-    cards = [{"task_id": t, "outcome": LABELS[o][0] if zh else o} for t, o, zh in rows]
+    cards = [{"task_id": t, "outcome": t_(LABELS[o], "zh") if zh else o} for t, o, zh in rows]
     tasks_xlsx.write_workbook(path, [("店", "导购", cards)], "zh", dt.datetime(2026, 11, 23))
 
 

@@ -122,9 +122,10 @@ def test_the_shipped_rules_and_their_errors() -> None:
             parse_rules(base + 'kind = "season"\nseasons = [{ id = "s", starts = "13-40" }]\n')
 
 
-def test_the_errors_are_in_chinese_by_default() -> None:
+def test_the_errors_are_in_chinese() -> None:
     try:
-        parse_rules('[[journey]]\nid = "b"\nname_zh = "生日"\nname_en = "b"\nscenario = "x"\nkind = "member_day"\n')
+        with using("zh"):
+            parse_rules('[[journey]]\nid = "b"\nname_zh = "生日"\nname_en = "b"\nscenario = "x"\nkind = "member_day"\n')
     except ConfigError as exc:
         assert "会员日需要" in exc.message and t("run before, last day", "zh") == "已运行过，最后一天"
     else:

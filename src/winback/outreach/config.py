@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from winback.errors import ConfigError
+from winback.i18n import _
 
 SECRET_MARKS = ("secret", "password", "token", "passwd", "private")
 
@@ -50,8 +51,8 @@ class ChannelConfig:
     def require(self, key: str) -> Any:
         if self.values.get(key) in (None, ""):
             raise ConfigError(
-                f"渠道 {self.name} 缺少设置 {key} / channel {self.name} has no {key}",
-                hint=f"在渠道配置文件的 [channels.{self.name}] 里写上 {key} / add {key} to [channels.{self.name}]",
+                _("channel {name} has no {key}", name=self.name, key=key),
+                hint=_("Add {key} to [channels.{name}] in the channels file.", key=key, name=self.name),
             )
         return self.values[key]
 
@@ -79,25 +80,25 @@ def load_channels(path: Path | None) -> ChannelsFile:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(
-            f"找不到渠道配置文件 / channels file not found: {path}",
-            hint="用 --channels FILE 或设置 WINBACK_CHANNELS 指向它 / point --channels or WINBACK_CHANNELS at it",
+            _("channels file not found: {path}", path=path),
+            hint=_("Point --channels FILE or WINBACK_CHANNELS at it."),
         ) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(
-            f"渠道配置文件不是有效的 TOML / the channels file is not valid TOML: {path}: {exc}",
-            hint="见 docs/outreach.md 的示例 / see the example in docs/outreach.md",
+            _("the channels file is not valid TOML: {path}: {error}", path=path, error=exc),
+            hint=_("See the example in docs/outreach.md."),
         ) from exc
     unknown = set(raw) - {"channels", "pressure", "links"}
     if unknown:
         raise ConfigError(
-            f"渠道配置文件里有未知的表 / unknown tables in the channels file: {sorted(unknown)}",
-            hint="只允许 [channels.名称]、[pressure] 和 [links] / only [channels.NAME], [pressure] and [links]",
+            _("unknown tables in the channels file: {tables}", tables=sorted(unknown)),
+            hint=_("Only [channels.NAME], [pressure] and [links] are allowed."),
         )
     tables = raw.get("channels", {})
     if not isinstance(tables, dict) or not all(isinstance(v, dict) for v in tables.values()):
         raise ConfigError(
-            "[channels] 下每个渠道必须是一张表 / every channel under [channels] must be a table",
-            hint='例如 / for example: [channels.webhook] url = "…"',
+            _("every channel under [channels] must be a table"),
+            hint=_("For example: [channels.webhook] with url = …"),
         )
     channels = {
         str(name): ChannelConfig(str(name), str(t.get("plugin", name)), {k: v for k, v in t.items() if k != "plugin"})

@@ -24,20 +24,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from winback.errors import InputError
+from winback.i18n import N_, _
 
 Z95 = 1.959963984540054
 
-RULE = (
-    "按收缩后的人均增量唤醒排名：每位导购的增量 = 其名下实验组与其本人对照组购买率之差 × 实验组人数；"
-    "人均增量按经验贝叶斯向全品牌平均收缩，收缩系数 B = s²/(s²+τ²)（s 为该导购的标准误，τ² 为导购间真实差异，"
-    "DerSimonian–Laird 估计）。任务少的导购几乎取平均值，任务多的保留自己的成绩；无对照组会员者取平均值。"
-    "并列时按增量唤醒人数、再按任务数。",
+RULE = N_(
     "ranked by shrunk incremental reactivations per treated member: a guide's incremental = (her treated members' "
     "purchase rate − her own control members' rate) × her treated members; the per-member figure is shrunk "
     "towards the brand's pooled uplift by empirical Bayes, B = s²/(s²+τ²) (s = the guide's standard error, "
     "τ² = between-guide variance, DerSimonian–Laird). A guide with few tasks gets about the average, one with many "
     "keeps her own figure; a guide without control members gets the average. Ties: incremental reactivations, "
-    "then tasks.",
+    "then tasks."
 )
 
 
@@ -174,6 +171,6 @@ def parse_period(text: str | None, today: dt.date) -> tuple[dt.date, dt.date, st
         if start is not None and last is not None and start <= last:
             return start, last + dt.timedelta(days=1), s
     raise InputError(
-        f"cannot read the period {text!r}",
-        hint="Write 90d (the last 90 days), 2026-11 (a month), 2026-10-01..2026-11-30, or all.",
+        _("cannot read the period {text!r}", text=text),
+        hint=_("Write 90d (the last 90 days), 2026-11 (a month), 2026-10-01..2026-11-30, or all."),
     )

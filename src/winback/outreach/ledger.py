@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from winback.i18n import N_, t
+
 QUEUED, SENDING, SENT, DELIVERED, FAILED, SKIPPED = "queued", "sending", "sent", "delivered", "failed", "skipped"
 SUPPRESSED = "suppressed"  # written before migration 007 by `campaign close`: never sent, counts as skipped
 STATES = (QUEUED, SENDING, SENT, DELIVERED, FAILED, SKIPPED)
@@ -37,30 +39,30 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     SKIPPED: frozenset(),
 }
 
-#: why a touch was skipped, failed or held back: reason code -> (zh, en)
-REASONS: dict[str, tuple[str, str]] = {
-    "opted_out": ("会员已退订", "the member opted out"),
-    "opted_out_channel": ("会员已退订该渠道", "the member opted out of this channel"),
-    "no_consent": ("该渠道未授权", "no consent for this channel"),
-    "no_address": ("没有可用的号码/地址", "no phone, e-mail or contact id for this channel"),
-    "cap_day": ("超过每日触达上限", "daily contact cap reached"),
-    "cap_week": ("超过每周触达上限", "weekly contact cap reached"),
-    "cap_month": ("超过每月触达上限", "monthly contact cap reached"),
-    "channel_cap_day": ("超过该渠道每日上限", "daily cap of this channel reached"),
-    "channel_cap_week": ("超过该渠道每周上限", "weekly cap of this channel reached"),
-    "channel_cap_month": ("超过该渠道每月上限", "monthly cap of this channel reached"),
-    "wecom_quota": ("本月企业群发配额已用完", "the enterprise's monthly WeCom mass-message quota is used up"),
-    "quiet_hours": ("免打扰时段,推迟到时段结束", "quiet hours: held until they end"),
-    "merged": ("会员已被合并到另一条记录", "the member was merged into another record"),
-    "campaign_closed": ("活动已结束", "the campaign is closed"),
-    "no_channel": ("渠道未配置", "the channel is not configured"),
-    "rejected": ("渠道拒绝", "the channel refused it"),
-    "retries_exhausted": ("重试次数用尽", "retries used up"),
-    "undelivered": ("回执:未送达", "receipt: not delivered"),
-    "unreachable": ("电话未接通", "the call did not connect"),
-    "not_confirmed": ("导购未确认群发", "the guide did not confirm the mass message"),
-    "wecom_not_friend": ("客户不是导购的好友", "the customer is not the guide's contact"),
-    "resent_after_crash": ("崩溃后结果未知,按原幂等键重发", "result unknown after a crash: resent with its key"),
+#: why a touch was skipped, failed or held back: reason code -> msgid (zh in i18n/zh/outreach.po)
+REASONS: dict[str, str] = {
+    "opted_out": N_("the member opted out"),
+    "opted_out_channel": N_("the member opted out of this channel"),
+    "no_consent": N_("no consent for this channel"),
+    "no_address": N_("no phone, e-mail or contact id for this channel"),
+    "cap_day": N_("daily contact cap reached"),
+    "cap_week": N_("weekly contact cap reached"),
+    "cap_month": N_("monthly contact cap reached"),
+    "channel_cap_day": N_("daily cap of this channel reached"),
+    "channel_cap_week": N_("weekly cap of this channel reached"),
+    "channel_cap_month": N_("monthly cap of this channel reached"),
+    "wecom_quota": N_("the enterprise's monthly WeCom mass-message quota is used up"),
+    "quiet_hours": N_("quiet hours: held until they end"),
+    "merged": N_("the member was merged into another record"),
+    "campaign_closed": N_("the campaign is closed"),
+    "no_channel": N_("the channel is not configured"),
+    "rejected": N_("the channel refused it"),
+    "retries_exhausted": N_("retries used up"),
+    "undelivered": N_("receipt: not delivered"),
+    "unreachable": N_("the call did not connect"),
+    "not_confirmed": N_("the guide did not confirm the mass message"),
+    "wecom_not_friend": N_("the customer is not the guide's contact"),
+    "resent_after_crash": N_("result unknown after a crash: resent with its key"),
 }
 
 
@@ -71,8 +73,8 @@ def touch_key(campaign_id: str, member_id: str, channel: str, step: int = 1) -> 
 def reason_text(code: str | None, lang: str = "zh") -> str:
     if not code:
         return ""
-    zh, en = REASONS.get(code.split(":", 1)[0], (code, code))
-    return zh if lang == "zh" else en
+    msgid = REASONS.get(code.split(":", 1)[0])
+    return t(msgid, lang) if msgid else code
 
 
 def can_move(old: str, new: str) -> bool:

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from winback.errors import ConfigError
+from winback.i18n import _
 
 WINDOWS = (("day", 1), ("week", 7), ("month", 30))
 SEND, SKIP, DEFER = "send", "skip", "defer"
@@ -82,8 +83,8 @@ def parse_quiet(text: str | None) -> tuple[dt.time, dt.time] | None:
         start, end = (dt.time.fromisoformat(p.strip()) for p in text.split("-"))
     except ValueError as exc:
         raise ConfigError(
-            f"免打扰时段写法不对: {text!r} / quiet hours {text!r} are not HH:MM-HH:MM",
-            hint="例如 / for example: 21:00-09:00 (或 off 关闭 / or off)",
+            _("quiet hours {text!r} are not HH:MM-HH:MM", text=text),
+            hint=_("For example: 21:00-09:00 (or off)."),
         ) from exc
     return (start, end) if start != end else None
 
@@ -118,7 +119,7 @@ def _window_counts(history: Iterable[tuple[str, dt.datetime]], channel: str, now
 
 
 def _cap_reason(counts: dict[str, int], rules: PressureRules, channel: str) -> str | None:
-    for name, _ in WINDOWS:
+    for name, _days in WINDOWS:
         cap = rules.overall.limit(name)
         if cap is not None and counts[name] >= cap:
             return f"cap_{name}"
@@ -258,14 +259,16 @@ def rules_from_config(raw: Mapping[str, object] | None, quiet_hours: str | None)
             return default
         if not isinstance(value, Mapping) or set(value) - {"day", "week", "month"}:
             raise ConfigError(
-                f"渠道配置 [pressure] 的上限写法不对: {value!r} / caps must be a table of day, week, month",
-                hint="例如 / for example: caps = { day = 1, week = 3, month = 6 }",
+                _("caps in [pressure] must be a table of day, week, month, got {value!r}", value=value),
+                hint=_("For example: caps = {example}", example="{ day = 1, week = 3, month = 6 }"),
             )
         return Caps(**{k: (None if v is None else int(v)) for k, v in value.items()})
 
     per_channel = raw.get("channel") or {}
     if not isinstance(per_channel, Mapping):
-        raise ConfigError("[pressure.channel] 必须是表 / must be a table", hint="[pressure.channel.sms] month = 2")
+        raise ConfigError(
+            _("[pressure.channel] must be a table"), hint=_("For example: [pressure.channel.sms] month = 2")
+        )
     quota = raw.get("wecom_quota", base.wecom_quota)
     return PressureRules(
         overall=caps(raw.get("caps"), base.overall),

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from winback.errors import ConfigError
+from winback.i18n import _
 from winback.outreach import store
 from winback.outreach.types import (
     ChannelReport,
@@ -65,15 +66,19 @@ class OutreachService:
         from winback.outreach.pressure import rules_from_config
 
         if limit is not None and limit < 0:
-            raise ConfigError(f"--limit 不能为负 / --limit must not be negative: {limit}", hint="--limit 1000")
+            raise ConfigError(_("--limit must not be negative: {limit}", limit=limit), hint=_("e.g. --limit 1000"))
         cfg = load_channels(channels_file or self.wb.settings.channels)
         rules = rules_from_config(cfg.pressure, self.wb.settings.quiet_hours)
         links = link_settings(cfg.links)
         if channel is not None and channel not in cfg.channels:
             raise ConfigError(
-                f"渠道 {channel} 没有配置 / channel {channel} is not configured",
-                hint=f"在渠道配置文件里加 [channels.{channel}] (--channels FILE 或 WINBACK_CHANNELS) / "
-                f"add [channels.{channel}] to the channels file; 已配置 / configured: {sorted(cfg.channels) or '-'}",
+                _("channel {channel} is not configured", channel=channel),
+                hint=_(
+                    "Add [channels.{channel}] to the channels file (--channels FILE or WINBACK_CHANNELS); "
+                    "configured: {names}",
+                    channel=channel,
+                    names=", ".join(sorted(cfg.channels)) or "-",
+                ),
             )
         db = self.wb.db(write=not dry_run)
         now = self.wb.now()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from winback.errors import InputError
+from winback.i18n import _
 from winback.outreach import ledger
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ _TASK_SCHEMA = pa.schema(
 def queue_touches(db: DuckDBEngine, touches: list[dict[str, Any]], now: dt.datetime) -> int:
     """Insert touches not already in the ledger; returns how many were new. Each dict has idempotency_key,
     campaign_id, member_id, channel, payload (JSON text: at least `text`), and optionally due_at (not before),
-    journey_id, step, task_id."""
+    journey_id, step, task_id (a guide_task / ai_call touch without one gets its member's task of the campaign)."""
     if not touches:
         return 0
     t = pa.Table.from_pylist([{**x, "payload": x.get("payload")} for x in touches], schema=_TOUCH_SCHEMA)
@@ -59,8 +60,14 @@ def queue_touches(db: DuckDBEngine, touches: list[dict[str, Any]], now: dt.datet
             "INSERT INTO touches (idempotency_key, campaign_id, member_id, channel, status, payload, queued_at, "
             " due_at, journey_id, step, task_id, attempts, updated_at) "
             "SELECT DISTINCT ON (n.idempotency_key) n.idempotency_key, n.campaign_id, n.member_id, n.channel, "
-            " 'queued', n.payload::JSON, $1, n.due_at, n.journey_id, n.step, n.task_id, 0, $1 "
-            "FROM _new_touches n ANTI JOIN touches t ON t.idempotency_key = n.idempotency_key",
+            " 'queued', n.payload::JSON, $1, n.due_at, n.journey_id, n.step, coalesce(n.task_id, k.task_id), 0, $1 "
+            "FROM _new_touches n ANTI JOIN touches t ON t.idempotency_key = n.idempotency_key "
+            # a touch a person carries out stands for the member's guide task of the campaign (written just
+            # before it by the launch): the task sheet and the call list then name the task a guide fills in
+            "LEFT JOIN (SELECT campaign_id, member_id, min(task_id) AS task_id FROM tasks "
+            " WHERE campaign_id IN (SELECT DISTINCT campaign_id FROM _new_touches) GROUP BY 1, 2) k "
+            " ON k.campaign_id = n.campaign_id AND k.member_id = n.member_id "
+            " AND n.channel IN ('guide_task', 'task_sheet', 'ai_call')",
             [now],
         )
     return int(row[0]) if row else 0
@@ -84,7 +91,9 @@ def set_state(db: DuckDBEngine, keys: Iterable[str], state: str, now: dt.datetim
     """Move touches to `state` where the ledger allows it (ledger.TRANSITIONS); returns how many moved. For the
     channels a person carries out (guide_task, ai_call results): a done task's touch becomes sent/delivered."""
     if state not in ledger.STATES:
-        raise InputError(f"未知的触达状态 {state!r} / unknown touch state {state!r}", hint=f"{ledger.STATES}")
+        raise InputError(
+            _("unknown touch state {state!r}", state=state), hint=_("One of {states}.", states=", ".join(ledger.STATES))
+        )
     allowed = [old for old, new in ledger.TRANSITIONS.items() if state in new]
     keys = list(keys)
     if not keys or not allowed:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from winback.common.masking import mask_phone
 from winback.errors import InputError, NotFoundError, WinbackError
+from winback.i18n import N_, _, t
 from winback.outreach import leaderboard as lb
 from winback.outreach import store_staff, store_tasks, tasks_xlsx
 from winback.outreach import tasks as tk
@@ -38,12 +39,10 @@ from winback.outreach.tasks_types import (
 if TYPE_CHECKING:
     from winback.app import Winback
 
-TARGET_RULE = (
-    "成交目标 = 各门店实验组会员按活动预估购买率之和（向上取整）；到店目标 = 成交 ÷ 0.5；邀约目标 = 到店 ÷ 0.5；"
-    "总部可用 --set 覆盖。成交按导购记录的“已成交”或响应期内的实付订单计。",
+TARGET_RULE = N_(
     "deal target = the sum of the store's treated members' planned purchase rates (rounded up); visit target = "
     "deals / 0.5; invitation target = visits / 0.5; HQ may override with --set. A deal is a task recorded "
-    "'purchased' or a paid order in the response window.",
+    "'purchased' or a paid order in the response window."
 )
 
 
@@ -92,8 +91,8 @@ class TaskService:
         rows = [r for r in rows if status or r["status"] != "skipped"]
         if not rows:
             raise NotFoundError(
-                "no task matches: nothing to export",
-                hint="See `winback tasks list` (and launch a campaign first: `winback campaign launch ID`).",
+                _("no task matches: nothing to export"),
+                hint=_("See `winback tasks list` (and launch a campaign first: `winback campaign launch ID`)."),
             )
         groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for r in rows:
@@ -101,7 +100,7 @@ class TaskService:
             groups[(card["store"], card["guide"])].append(card)
         path = Path(out)
         sheets = tasks_xlsx.write_workbook(path, [(s, g, rs) for (s, g), rs in groups.items()], lang, now)
-        return ExportResult(str(path), len(rows), sheets, len({s for s, _ in groups}), len(groups))
+        return ExportResult(str(path), len(rows), sheets, len({s for s, _g in groups}), len(groups))
 
     # -- writing ---------------------------------------------------------------------------------------------
     def done(self, task_id: str, outcome: str, *, note: str | None = None, who: str | None = None) -> DoneResult:
@@ -111,18 +110,20 @@ class TaskService:
         state = store_tasks.task_states(db, [task_id]).get(task_id)
         if state is None:
             raise NotFoundError(
-                f"no task {task_id!r}", hint="Task ids look like C0001:M000123; see `winback tasks list`."
+                _("no task {task_id!r}", task_id=task_id),
+                hint=_("Task ids look like C0001:M000123; see `winback tasks list`."),
             )
         if state.status == "skipped" or state.campaign_status == "closed":
             raise InputError(
-                f"task {task_id} belongs to a closed campaign (its status is {state.status})",
-                hint="Outcomes are recorded for running campaigns only.",
-            )
+                _("task {task_id} belongs to a closed campaign (its status is {status})", task_id=task_id,
+                  status=tk.label(state.status, self.wb.settings.lang)),
+                hint=_("Outcomes are recorded for running campaigns only."),
+            )  # fmt: skip
         rec = tk.OutcomeRecord(task_id, code, note, who, now, "cli")
         if (task_id, code) in store_tasks.recorded_outcomes(db, [task_id]):
             return DoneResult(task_id, code, state.status, state.outcome, False, False)
         finals = list(tk.final_outcomes([rec], {task_id: state.outcome}).values())
-        _, changed = store_tasks.record_outcomes(db, [rec], finals, now)
+        _added, changed = store_tasks.record_outcomes(db, [rec], finals, now)
         after = store_tasks.task_states(db, [task_id])[task_id]
         return DoneResult(task_id, code, after.status, after.outcome, True, bool(changed))
 
@@ -132,7 +133,7 @@ class TaskService:
         p = Path(path)
         db, now, lang = self.wb.db(), self.wb.now(), self.wb.settings.lang
         cells = list(tasks_xlsx.read_workbook(p))
-        ids = [str(c.get("task_id")).strip() for _, _, c in cells if c.get("task_id")]
+        ids = [str(c.get("task_id")).strip() for _s, _r, c in cells if c.get("task_id")]
         states = store_tasks.task_states(db, ids)
         source = f"import:{p.name}"
         good: list[tk.OutcomeRecord] = []
@@ -180,7 +181,7 @@ class TaskService:
         store_id = self._store_id(store)
         if settings:
             if store_id is None:
-                raise InputError("--set needs --store: targets are per store", hint="Add --store ID_OR_NAME.")
+                raise InputError(_("--set needs --store: targets are per store"), hint=_("Add --store ID_OR_NAME."))
             rows = [(store_id, m, v) for m, v in settings.items()]
             store_tasks.write_targets(db, campaign_id, rows, source="set", now=self.wb.now())
         metrics = tk.target_metrics(self._kpis(c["scenario"]))
@@ -195,7 +196,7 @@ class TaskService:
             out.append(_store_targets(p, metrics, targets))
         total = _store_targets(_sum_progress(out), metrics, _sum_targets(out, metrics))
         lang = self.wb.settings.lang
-        return TargetsResult(campaign_id, c["name"], c["scenario"], metrics, TARGET_RULE[lang != "zh"], out, total)
+        return TargetsResult(campaign_id, c["name"], c["scenario"], metrics, t(TARGET_RULE, lang), out, total)
 
     def funnel(self, campaign_id: str) -> Funnel:
         """Per arm, members at each node: ledger (queued, sent, delivered, failed, skipped), clicks, guide tasks
@@ -216,17 +217,19 @@ class TaskService:
             )
         start = dt.datetime.combine(c["launched_at"].date(), dt.time())
         window = [start, start + dt.timedelta(days=int(c["window_days"]))]
-        definitions = {k: v[lang != "zh"] for k, v in tk.FUNNEL_DEFINITIONS.items()}
+        definitions = {k: t(v, lang) for k, v in tk.FUNNEL_DEFINITIONS.items()}
         return Funnel(campaign_id, c["name"], window, list(tk.FUNNEL_STAGES), definitions, arms)
 
     def _launched(self, db: Any, campaign_id: str) -> dict[str, Any]:
         c = store_tasks.campaign_row(db, campaign_id)
         if c is None:
-            raise NotFoundError(f"no campaign {campaign_id!r}", hint="See `winback campaign list`.")
+            raise NotFoundError(
+                _("no campaign {campaign_id!r}", campaign_id=campaign_id), hint=_("See `winback campaign list`.")
+            )
         if c["status"] == "draft":
             raise InputError(
-                f"campaign {campaign_id} is a draft: it has no tasks yet",
-                hint=f"Launch it first: winback campaign launch {campaign_id}.",
+                _("campaign {campaign_id} is a draft: it has no tasks yet", campaign_id=campaign_id),
+                hint=_("Launch it first: winback campaign launch {campaign_id}.", campaign_id=campaign_id),
             )
         return c
 
@@ -279,13 +282,13 @@ class StaffService:
         ranked.sort(key=lambda x: x[0])
         guides = [
             _guide_rank(i, g, e, s, rs, act, name, sname, lang)
-            for i, (_, g, e, s, rs, act, name, sname) in enumerate(ranked, start=1)
+            for i, (_k, g, e, s, rs, act, name, sname) in enumerate(ranked, start=1)
         ]
         return Leaderboard(
             period={"label": label, "start": start, "end": end - dt.timedelta(days=1)},
             store=store,
             campaigns=store_staff.period_campaigns(db, start, end),
-            rule=lb.RULE[lang != "zh"],
+            rule=t(lb.RULE, lang),
             prior={"pooled_uplift": prior.mean, "tau2": prior.tau2, "guides_with_estimate": prior.guides},
             guides=guides,
         )
@@ -296,14 +299,17 @@ def resolve_store(wb: Winback, text: str | None) -> str | None:
     """A store given by id or name -> its id ('' for "no store"); None when not given."""
     if text is None:
         return None
-    if text.strip() in ("", "-", tk.LABELS["no_store"][0], tk.LABELS["no_store"][1]):
+    if text.strip() in ("", "-", t(tk.LABELS["no_store"], "zh"), tk.LABELS["no_store"]):
         return ""
     found = store_tasks.find_stores(wb.db(write=False), text.strip())
     if not found:
-        raise NotFoundError(f"no store {text!r} (by id or name)", hint="Stores are listed by `winback quality`.")
+        raise NotFoundError(
+            _("no store {text!r} (by id or name)", text=text), hint=_("Stores are listed by `winback quality`.")
+        )
     if len(found) > 1:
         raise InputError(
-            f"{len(found)} stores are called {text!r}", hint=f"Give the id: {', '.join(s for s, _ in found)}."
+            _("{n} stores are called {text!r}", n=len(found), text=text),
+            hint=_("Give the id: {ids}.", ids=", ".join(s for s, _name in found)),
         )
     return found[0][0]
 
@@ -312,14 +318,18 @@ def resolve_guide(wb: Winback, text: str | None) -> str | None:
     """A guide given by id or name -> her id ('' for tasks without a guide); None when not given."""
     if text is None:
         return None
-    if text.strip() in ("", "-", tk.LABELS["unassigned"][0], tk.LABELS["unassigned"][1]):
+    if text.strip() in ("", "-", t(tk.LABELS["unassigned"], "zh"), tk.LABELS["unassigned"], "未分配导购"):
         return ""
     found = store_tasks.find_staff(wb.db(write=False), text.strip())
     if not found:
-        raise NotFoundError(f"no guide {text!r} (by id or name)", hint="See `winback staff leaderboard` for names.")
+        raise NotFoundError(
+            _("no guide {text!r} (by id or name)", text=text), hint=_("See `winback staff leaderboard` for names.")
+        )
     if len(found) > 1:
-        which = ", ".join(f"{g} ({s or '—'})" for g, _, s in found)
-        raise InputError(f"{len(found)} staff are called {text!r}", hint=f"Give the id: {which}.")
+        which = ", ".join(f"{g} ({s or '—'})" for g, _n, s in found)
+        raise InputError(
+            _("{n} staff are called {text!r}", n=len(found), text=text), hint=_("Give the id: {ids}.", ids=which)
+        )
     return found[0][0]
 
 
@@ -363,7 +373,7 @@ def _planned_deals(
 ) -> dict[str, float]:
     fallback = sum(rates.values()) / len(rates) if rates else 0.0
     out: dict[str, float] = defaultdict(float)
-    for store_id, _, segment, n in segments:
+    for store_id, _sn, segment, n in segments:
         out[store_id] += n * rates.get(str(segment), fallback)
     return out
 

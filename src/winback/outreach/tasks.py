@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from winback.errors import InputError
+from winback.i18n import N_, _, t
 
 OUTCOMES = ("contacted", "invited", "visited", "purchased", "unreachable", "declined")
 RANK = {"unreachable": 0, "contacted": 1, "declined": 1, "invited": 2, "visited": 3, "purchased": 4}
@@ -36,28 +37,36 @@ CLOSE_RATE = 0.5
 SHOW_RATE = 0.5
 MANAGER_ROLES = ("店长", "store_manager", "manager")
 
-#: every user-facing word of the task sheet and the commands, (zh, en)
+#: every user-facing word of the task sheet and the commands (msgids; zh in i18n/zh/outreach.po)
 LABELS = {
-    "contacted": ("已联系", "contacted"),
-    "invited": ("已邀约", "invited"),
-    "visited": ("已到店", "visited"),
-    "purchased": ("已成交", "purchased"),
-    "unreachable": ("联系不上", "unreachable"),
-    "declined": ("婉拒", "declined"),
-    "open": ("待办", "open"),
-    "done": ("已完成", "done"),
-    "failed": ("未联系上", "failed"),
-    "skipped": ("已跳过", "skipped"),
-    "overdue": ("已逾期", "overdue"),
-    "unassigned": ("未分配导购", "no guide"),
-    "no_store": ("无门店", "no store"),
-    "hq": ("总部", "HQ"),
+    "contacted": N_("Contacted"),
+    "invited": N_("Invited"),
+    "visited": N_("Visited"),
+    "purchased": N_("Purchased"),
+    "unreachable": N_("Unreachable"),
+    "declined": N_("Declined"),
+    "open": N_("Open"),
+    "done": N_("Done"),
+    "failed": N_("Not reached"),
+    "skipped": N_("Skipped"),
+    "overdue": N_("Overdue"),
+    "unassigned": N_("No guide"),
+    "no_store": N_("No store"),
+    "hq": N_("HQ"),
+}
+#: the Chinese words of earlier task sheets, still read back
+LEGACY = {
+    "婉拒": "declined",
+    "已联系": "contacted",
+    "已邀约": "invited",
+    "已到店": "visited",
+    "已成交": "purchased",
+    "联系不上": "unreachable",
 }
 
 
 def label(key: str, lang: str) -> str:
-    zh, en = LABELS.get(key, (key, key))
-    return zh if lang == "zh" else en
+    return t(LABELS[key], lang) if key in LABELS else key
 
 
 def parse_outcome(text: object) -> str | None:
@@ -68,17 +77,21 @@ def parse_outcome(text: object) -> str | None:
     if s.lower() in RANK:
         return s.lower()
     for code in OUTCOMES:
-        if s == LABELS[code][0]:
+        if s in (t(LABELS[code], "zh"), t(LABELS[code], "en")):
             return code
-    return None
+    return LEGACY.get(s)
 
 
 def check_outcome(outcome: str) -> str:
     code = parse_outcome(outcome)
     if code is None:
         raise InputError(
-            f"unknown outcome {outcome!r}",
-            hint=f"Use one of {', '.join(OUTCOMES)} (或中文：{'、'.join(LABELS[o][0] for o in OUTCOMES)}).",
+            _("unknown outcome {outcome!r}", outcome=outcome),
+            hint=_(
+                "Use one of {codes} (in Chinese: {words}).",
+                codes=", ".join(OUTCOMES),
+                words="、".join(t(LABELS[o], "zh") for o in OUTCOMES),
+            ),
         )
     return code
 
@@ -88,7 +101,9 @@ def check_status(status: str | None) -> str | None:
         return None
     s = status.strip().lower()
     if s not in STATUSES:
-        raise InputError(f"unknown task status {status!r}", hint=f"Use one of {', '.join(STATUSES)}.")
+        raise InputError(
+            _("unknown task status {status!r}", status=status), hint=_("Use one of {kinds}.", kinds=", ".join(STATUSES))
+        )
     return s
 
 
@@ -243,8 +258,10 @@ def check_target_settings(pairs: Sequence[str]) -> dict[str, int]:
         metric = metric.strip().lower()
         if not sep or metric not in METRICS or not value.strip().isdigit():
             raise InputError(
-                f"cannot read target {p!r}",
-                hint=f"Write METRIC=N with METRIC one of {', '.join(METRICS)}, e.g. --set invited=40.",
+                _("cannot read target {value!r}", value=p),
+                hint=_(
+                    "Write METRIC=N with METRIC one of {metrics}, e.g. --set invited=40.", metrics=", ".join(METRICS)
+                ),
             )
         out[metric] = int(value)
     return out
@@ -264,18 +281,18 @@ FUNNEL_STAGES = (
     "visited",
     "purchased",
 )
-FUNNEL_DEFINITIONS = {
-    "queued": ("有一条触达入账", "a touch is in the ledger"),
-    "sent": ("触达已发出（sent 或 delivered）", "a touch was sent (sent or delivered)"),
-    "delivered": ("回执确认送达", "a receipt says it arrived"),
-    "failed": ("触达失败", "a touch failed"),
-    "skipped": ("触达被跳过（退订、免打扰、频次）", "a touch was skipped (opt-out, quiet hours, caps)"),
-    "clicked": ("响应期内有点击事件", "a click event in the response window"),
-    "tasks": ("有导购任务", "has a guide task"),
-    "contacted": ("导购任务已完成（联系上）", "the guide task is done (reached)"),
-    "invited": ("导购记录已邀约或更进一步", "the guide recorded invited or further"),
-    "visited": ("导购记录到店，或响应期内有到店事件", "the guide recorded a visit, or a visit event in the window"),
-    "purchased": ("响应期内有实付订单", "a paid order in the response window"),
+FUNNEL_DEFINITIONS = {  # stage -> msgid
+    "queued": N_("a touch is in the ledger"),
+    "sent": N_("a touch was sent (sent or delivered)"),
+    "delivered": N_("a receipt says it arrived"),
+    "failed": N_("a touch failed"),
+    "skipped": N_("a touch was skipped (opt-out, quiet hours, caps)"),
+    "clicked": N_("a click event in the response window, or a click on the member's short link"),
+    "tasks": N_("has a guide task"),
+    "contacted": N_("the guide task is done (reached)"),
+    "invited": N_("the guide recorded invited or further"),
+    "visited": N_("the guide recorded a visit, or a visit event in the window"),
+    "purchased": N_("a paid order in the response window"),
 }
 
 

@@ -19,32 +19,55 @@ from typing import Any
 
 from winback.common.export import xml_safe
 from winback.errors import InputError
+from winback.i18n import N_, _, t
 from winback.outreach.tasks import LABELS, OUTCOMES
 
-#: (key, zh header, en header, column width)
+#: (key, header msgid, column width); the headers are written in the user's language
 COLUMNS = (
-    ("task_id", "任务号", "task id", 22),
-    ("campaign", "活动", "campaign", 16),
-    ("store", "门店", "store", 12),
-    ("guide", "导购", "guide", 10),
-    ("priority", "优先级", "priority", 7),
-    ("member", "会员", "member", 10),
-    ("phone", "手机", "phone", 13),
-    ("tier", "等级", "tier", 8),
-    ("last_purchase", "最近购买", "last purchase", 11),
-    ("last_items", "最近买了", "last bought", 14),
-    ("favourite", "常买品类", "favourite category", 10),
-    ("cycle_days", "购买周期(天)", "purchase cycle (days)", 9),
-    ("coupon", "券码", "coupon code", 16),
-    ("script", "话术", "script", 60),
-    ("due", "截止", "due", 11),
-    ("outcome", "结果", "outcome", 10),
-    ("note", "备注", "note", 24),
-    ("who", "记录人", "recorded by", 10),
-    ("when", "日期", "date", 11),
+    ("task_id", N_("task id"), 22),
+    ("campaign", N_("campaign"), 16),
+    ("store", N_("store"), 12),
+    ("guide", N_("guide"), 10),
+    ("priority", N_("priority"), 7),
+    ("member", N_("member"), 10),
+    ("phone", N_("phone"), 13),
+    ("tier", N_("tier"), 8),
+    ("last_purchase", N_("last purchase"), 11),
+    ("last_items", N_("last bought"), 14),
+    ("favourite", N_("favourite category"), 10),
+    ("cycle_days", N_("purchase cycle (days)"), 9),
+    ("coupon", N_("coupon code"), 16),
+    ("script", N_("script"), 60),
+    ("due", N_("due"), 11),
+    ("outcome", N_("outcome"), 10),
+    ("note", N_("remark"), 24),
+    ("who", N_("recorded by"), 10),
+    ("when", N_("date"), 11),
 )
+#: the headers of sheets exported before the catalogue (zh), still read back
+LEGACY_HEADERS = {
+    "任务号": "task_id",
+    "活动": "campaign",
+    "门店": "store",
+    "导购": "guide",
+    "优先级": "priority",
+    "会员": "member",
+    "手机": "phone",
+    "等级": "tier",
+    "最近购买": "last_purchase",
+    "最近买了": "last_items",
+    "常买品类": "favourite",
+    "购买周期(天)": "cycle_days",
+    "券码": "coupon",
+    "话术": "script",
+    "截止": "due",
+    "结果": "outcome",
+    "备注": "note",
+    "记录人": "who",
+    "日期": "when",
+}
 FILL_IN = ("outcome", "note", "who", "when")
-INSTRUCTIONS = ("说明", "how to")
+INSTRUCTIONS = N_("how to")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -77,15 +100,15 @@ def write_workbook(
         wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         day = wb.add_format({"num_format": "yyyy-mm-dd", "valign": "top"})
         _instructions(wb, lang, now, head)
-        choices = [LABELS[o][0] if lang == "zh" else o for o in OUTCOMES]
-        taken = {(INSTRUCTIONS[0] if lang == "zh" else INSTRUCTIONS[1]).lower()}
+        choices = [t(LABELS[o], lang) for o in OUTCOMES]
+        taken = {t(INSTRUCTIONS, lang).lower()}
         for store, guide, rows in groups:
             name = sheet_name(store, guide, taken)
             names.append(name)
             ws = wb.add_worksheet(name)
-            for j, (key, zh, en, width) in enumerate(COLUMNS):
+            for j, (key, header, width) in enumerate(COLUMNS):
                 ws.set_column(j, j, width, wrap if key == "script" else None)
-                ws.write(0, j, zh if lang == "zh" else en, fill if key in FILL_IN else head)
+                ws.write(0, j, t(header, lang), fill if key in FILL_IN else head)
             ws.freeze_panes(1, 1)
             for i, r in enumerate(rows, start=1):
                 for j, (key, *_rest) in enumerate(COLUMNS):
@@ -116,33 +139,32 @@ def _as_datetime(v: dt.date | dt.datetime) -> dt.datetime:
 
 
 def _instructions(wb: Any, lang: str, now: dt.datetime, head: Any) -> None:
-    zh = lang == "zh"
-    ws = wb.add_worksheet(INSTRUCTIONS[0] if zh else INSTRUCTIONS[1])
+    ws = wb.add_worksheet(t(INSTRUCTIONS, lang))
     ws.set_column(0, 0, 16)
     ws.set_column(1, 1, 70)
     lines = [
-        ("导出时间" if zh else "exported", f"{now:%Y-%m-%d %H:%M}"),
-        (
-            "怎么填" if zh else "how to fill in",
-            "每个导购一页。联系会员后在「结果」列选一项，可写备注、记录人和日期（默认导入当天），然后用 "
-            "winback tasks import 文件 导回。重复导入不会重复记录；有问题的行会列出原因。"
-            if zh
-            else "One sheet per guide. After contacting a member pick an outcome; note, who and date are optional "
-            "(the date defaults to the import day). Read it back with `winback tasks import FILE`; importing "
-            "again records nothing twice, and rows with problems are listed with the reason.",
-        ),
+        (t("exported", lang), f"{now:%Y-%m-%d %H:%M}"),
+        (t("how to fill in", lang), t(HOW_TO, lang)),
     ]
-    lines += [(LABELS[o][0] if zh else o, LABELS[o][1] if zh else LABELS[o][0]) for o in OUTCOMES]
+    lines += [(t(LABELS[o], lang), o if lang == "zh" else t(LABELS[o], "zh")) for o in OUTCOMES]
     for i, (a, b) in enumerate(lines):
         ws.write(i, 0, a, head)
         ws.write(i, 1, b)
 
 
+HOW_TO = N_(
+    "One sheet per guide. After contacting a member pick an outcome; note, who and date are optional (the date "
+    "defaults to the import day). Read it back with `winback tasks import FILE`; importing again records nothing "
+    "twice, and rows with problems are listed with the reason."
+)
+
+
 def _header_keys() -> dict[str, str]:
     out = {}
-    for key, zh, en, _ in COLUMNS:
-        out[zh] = key
-        out[en.lower()] = key
+    out = dict(LEGACY_HEADERS)
+    for key, header, _width in COLUMNS:
+        out[t(header, "zh")] = key
+        out[header.lower()] = key
         out[key] = key
     return out
 
@@ -158,13 +180,20 @@ def read_workbook(path: Path) -> Iterator[tuple[str, int, dict[str, Any]]]:
     import openpyxl
 
     if not path.exists():
-        raise InputError(f"the task sheet {path} does not exist", hint="Give the file `winback tasks export` wrote.")
+        raise InputError(
+            _("the task sheet {path} does not exist", path=path), hint=_("Give the file `winback tasks export` wrote.")
+        )
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException for a file that is not XLSX
         raise InputError(
-            f"cannot read {path} as an XLSX workbook ({type(exc).__name__}: {exc})",
-            hint="Save the sheet as .xlsx (Excel or WPS: 另存为 Excel 工作簿) and import it again.",
+            _(
+                "cannot read {path} as an XLSX workbook ({kind}: {error})",
+                path=path,
+                kind=type(exc).__name__,
+                error=exc,
+            ),
+            hint=_("Save the sheet as .xlsx (Excel or WPS: Save as Excel workbook) and import it again."),
         ) from None
     known = _header_keys()
     try:

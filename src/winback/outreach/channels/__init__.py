@@ -13,6 +13,7 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
 from winback.errors import ConfigError
+from winback.i18n import _
 
 if TYPE_CHECKING:
     from winback.outreach.channels.contract import Channel
@@ -44,14 +45,17 @@ def _target(plugin: str) -> str:
         if name == plugin:
             return target
     raise ConfigError(
-        f"没有名为 {plugin!r} 的渠道插件 / no channel plugin named {plugin!r}",
-        hint=f"可用 / available: {', '.join(plugin_names())}; 插件通过入口点组 {GROUP} 注册 / "
-        f"plugins register in the entry-point group {GROUP}",
+        _("no channel plugin named {plugin!r}", plugin=plugin),
+        hint=_(
+            "Available: {names}; plugins register in the entry-point group {group}.",
+            names=", ".join(plugin_names()),
+            group=GROUP,
+        ),
     )
 
 
 def load_channel(config: ChannelConfig) -> Channel:
     """The plugin the config names (`plugin`, default: the channel's own name), built with its config."""
-    module, _, attr = _target(config.plugin).partition(":")
+    module, _sep, attr = _target(config.plugin).partition(":")
     factory = getattr(import_module(module), attr)
     return factory(config)  # type: ignore[no-any-return]

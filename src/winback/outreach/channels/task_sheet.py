@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from winback.i18n import N_, t
 from winback.outreach.channels.contract import NoFeedback
 from winback.outreach.ledger import LedgerRow, SendResult
 from winback.outreach.tasks_xlsx import COLUMNS, FILL_IN, write_workbook
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from winback.outreach.config import ChannelConfig
 
 #: a card's store / guide when the touch's payload names none
-UNKNOWN = {"zh": "未分配", "en": "unassigned"}
+UNKNOWN = N_("unassigned")
 _CARD = tuple(k for k, *_ in COLUMNS if k not in FILL_IN)
 
 
@@ -65,7 +66,7 @@ class TaskSheetChannel(NoFeedback):
     def groups(self, rows: Sequence[LedgerRow]) -> list[tuple[str, str, list[dict[str, Any]]]]:
         """(store, guide, cards) in store, guide order: one worksheet each."""
         by: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        none = UNKNOWN[self.lang]
+        none = t(UNKNOWN, self.lang)
         for r in rows:
             c = card(r)
             by.setdefault((str(c.get("store") or none), str(c.get("guide") or r.sender or none)), []).append(c)
