@@ -211,3 +211,36 @@ def test_missing_snapshot_and_unknown_plan_say_what_to_do(planner_brand: Planner
     assert code == 2 and data["error"]["type"] == "NotFoundError" and "plan create" in data["error"]["hint"]
     code, data, _ = planner_brand.run("plan", "create", "--period", "20x7", "--target-revenue", "1", "--json")
     assert code == 2 and data["error"]["type"] == "InputError"
+
+
+def test_a_brand_planner_file_is_kept_with_the_plan(planner_brand: PlannerBrand, tmp_path: Path) -> None:
+    from importlib import resources
+
+    shipped = resources.files("winback.planner").joinpath("planner.toml").read_text(encoding="utf-8")
+    head = shipped.split("[[measure]]")[0]
+    tail = "[[promotion]]" + shipped.split("[[promotion]]", 1)[1]
+    mine = (
+        head
+        + (
+            '[[measure]]\nid = "vip_salon"\nzh = "贵宾沙龙"\nen = "VIP salon"\nlever = "aov"\nscenario = "online_gmv"\n'
+            'stages = ["active_repeat"]\nruns = 1\ncost_per_contact = 50\nminutes_per_contact = 0\n'
+            "default = { aov = 0.05, low = 0.0, high = 0.1 }\n\n"
+        )
+        + tail
+    )
+    path = tmp_path / "brand_planner.toml"
+    path.write_text(mine, encoding="utf-8")
+    code, data, out = planner_brand.run("plan", "create", "--period", PERIOD, "--as-of", "2025-11-21",
+                                        "--target-revenue", "4000000", "--new-member-revenue", "0",
+                                        "--planner-file", str(path), "--json")  # fmt: skip
+    assert code == 0, out
+    path.unlink()  # solving later uses the file as it was when the plan was made
+    code, sol, out = planner_brand.run("plan", "solve", data["plan_id"], "--json")
+    assert code == 0, out
+    assert {o["measure"] for o in sol["chosen"]} == {"vip_salon"}
+    assert {o["stage"] for o in sol["chosen"]} == {"active_repeat"}
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[measure]]\nid = 1\n", encoding="utf-8")
+    code, err, _ = planner_brand.run("plan", "create", "--period", PERIOD, "--as-of", "2025-11-21",
+                                     "--target-revenue", "4000000", "--planner-file", str(bad), "--json")  # fmt: skip
+    assert code == 2 and err["error"]["type"] == "ConfigError"

@@ -214,6 +214,12 @@ def create_cmd(
     new_member_revenue: float = typer.Option(None, "--new-member-revenue", help="Revenue expected from new members."),
     what_if: list[str] = typer.Option(None, "--what-if", help="STAGE/TIER:rate|aov[+N%]@MEASURE (repeatable)."),
     promotion: str = typer.Option(None, "--promotion", help="The big promotion of the phase table (618, double11)."),
+    planner_file: Path = typer.Option(
+        None,
+        "--planner-file",
+        help="The brand's planner file (measures, tiers, "
+        "phases; default: the shipped planner.toml), kept with the plan.",
+    ),
     json_output: bool = JSON,
 ) -> None:
     """A target for a period: the existing members' part, their status quo, the gap per cell and in total."""
@@ -224,6 +230,7 @@ def create_cmd(
         parse_period(period), target_revenue=target_revenue, as_of=parse_date(as_of, "--as-of"),
         new_member_share=new_member_share, new_member_revenue=new_member_revenue, what_ifs=what_if or [],
         promotion=promotion,
+        planner_file=planner_file,
     )  # fmt: skip
     emit(result, json_output, lambda p: _render_plan(p, wb.settings.lang))
 

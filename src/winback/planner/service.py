@@ -53,8 +53,24 @@ class PlannerService:
         self.wb = wb
 
     # -- shared --------------------------------------------------------------------------------------------------
-    def config(self) -> PlannerConfig:
-        return default_config()
+    def config(self, body: dict[str, Any] | None = None) -> PlannerConfig:
+        """The planner file a plan was made with (kept in the plan), else the shipped one."""
+        from winback.planner.measures import parse_config
+
+        text = (body or {}).get("planner_toml")
+        return parse_config(text, str((body or {}).get("planner_file"))) if text else default_config()
+
+    @staticmethod
+    def _read_config(path: Path) -> tuple[str, PlannerConfig]:
+        from winback.lifecycle.rules import read_bounded
+        from winback.planner.measures import parse_config
+
+        text = read_bounded(
+            Path(path),
+            _("planner file"),
+            _("Give a readable planner file (a copy of the shipped winback/planner/planner.toml)."),
+        )
+        return text, parse_config(text, str(path))
 
     def _lang(self) -> str:
         return self.wb.settings.lang
@@ -66,11 +82,11 @@ class PlannerService:
         return min(last + dt.timedelta(days=1), self.wb.now().date() + dt.timedelta(days=1))
 
     def _labels(
-        self, db: DuckDBEngine, snapshot: dt.date, seen_tiers: Sequence[str]
+        self, db: DuckDBEngine, snapshot: dt.date, seen_tiers: Sequence[str], cfg: PlannerConfig | None = None
     ) -> tuple[list[str], list[dict[str, str]], list[str]]:
         from winback.lifecycle.rules import load_schemes
 
-        cfg = self.config()
+        cfg = cfg or self.config()
         scheme = load_schemes()["lifecycle"]
         stages = matrix.stage_order(scheme.segments, cfg.stages)
         labels = [{"stage": s, "zh": scheme.label(s, "zh"), "en": scheme.label(s, "en")} for s in stages]
@@ -197,35 +213,27 @@ class PlannerService:
         new_member_revenue: float | None = None,
         what_ifs: Sequence[str] = (),
         promotion: str | None = None,
+        planner_file: Path | None = None,
     ) -> PlanResult:
         """The target, the status quo of the existing members (registered before the as-of), the gap per cell and
-        in total; what-ifs tied to measures; the plan is kept in the warehouse (`plan_id`)."""
+        in total; what-ifs tied to measures; the plan is kept in the warehouse (`plan_id`), with the planner file
+        it was made with (`planner_file`, default the shipped one) so that solving it later uses the same data."""
         from winback.planner.measures import parse_what_if
         from winback.planner.phases import promotion_in
 
         self._check_target(target_revenue, new_member_share, new_member_revenue)
+        text, cfg = self._read_config(planner_file) if planner_file is not None else (None, self.config())
         db = self.wb.db(write=False)
         as_of = as_of or min(period.start, self._default_as_of(db))
         dates = set(store.snapshot_dates(db))
-        days = period.days
-        choice = self._choose(db, as_of, days, dates)
-        cells = self._estimate(db, as_of, days, dates)[(choice.repurchasers, choice.aov)]
-        seen = sorted({c.tier for c in cells})
-        stages, labels, tiers = self._labels(db, as_of, seen)
+        choice = self._choose(db, as_of, period.days, dates)
+        cells = self._estimate(db, as_of, period.days, dates)[(choice.repurchasers, choice.aov)]
+        stages, labels, tiers = self._labels(db, as_of, sorted({c.tier for c in cells}), cfg)
         cells = self._ordered(cells, stages, tiers)
-        past = matrix.past_periods(as_of, days, 1)[0]
-        existing_past = (
-            sum(c.revenue for c in store.cell_facts(db, past.start, past.start, past.end))
-            if (past.start in dates)
-            else 0.0
-        )
-        total_past = store.member_revenue(db, past.start, past.end)
-        past_share = 1 - existing_past / total_past if total_past > 0 and existing_past > 0 else None
         new_part, existing_target, split_note = planning.split_target(
-            target_revenue, new_member_share, new_member_revenue, past_share
+            target_revenue, new_member_share, new_member_revenue, self._past_new_share(db, as_of, period.days, dates)
         )
         sq = planning.status_quo(cells)
-        cfg = self.config()
         parsed = [parse_what_if(w, cfg, cells) for w in what_ifs]
         notes = [split_note, choice.reason]
         if as_of < period.start:
@@ -244,10 +252,21 @@ class PlannerService:
             existing_target - float(sq["revenue"]["value"]), planning.plan_cells(cells, existing_target),
             promotion_in(cfg.promotions, period, promotion), parsed, labels, tiers, notes, self.wb.now(),
         )  # fmt: skip
+        body = result.to_dict() | ({"planner_file": str(planner_file), "planner_toml": text} if text else {})
         if parsed:  # a what-if whose stated change its measure cannot deliver is refused before anything is kept
-            self._options(result.to_dict())
-        store.save_plan(db, result.to_dict(), result.created_at or self.wb.now())
+            self._options(body)
+        store.save_plan(db, body, result.created_at or self.wb.now())
         return result
+
+    @staticmethod
+    def _past_new_share(db: DuckDBEngine, as_of: dt.date, days: int, dates: set[dt.date]) -> float | None:
+        """New members' share of member revenue in the period before `as_of` (None when unknown)."""
+        past = matrix.past_periods(as_of, days, 1)[0]
+        if past.start not in dates:
+            return None
+        existing = sum(c.revenue for c in store.cell_facts(db, past.start, past.start, past.end))
+        total = store.member_revenue(db, past.start, past.end)
+        return 1 - existing / total if total > 0 and existing > 0 else None
 
     @staticmethod
     def _check_target(target: float, share: float | None, new_revenue: float | None) -> None:
@@ -305,7 +324,7 @@ class PlannerService:
         what_ifs = [WhatIf(**w) for w in body.get("what_ifs", [])]
         offers, _phases, _margin = self._offers()
         measured = store.campaign_effects(self.wb.db(write=False), self.wb.now())
-        opts = options(self.config(), cells, offers, measured, int(body["period"]["days"]), what_ifs, self._lang())
+        opts = options(self.config(body), cells, offers, measured, int(body["period"]["days"]), what_ifs, self._lang())
         by_key = {(o.measure, o.stage, o.tier): o for o in opts}
         cell_of = {(c.stage, c.tier): c for c in cells}
         for w in what_ifs:
@@ -324,7 +343,7 @@ class PlannerService:
             )
         body = self._plan(plan_id)
         opts = self._options(body)
-        cfg = self.config()
+        cfg = self.config(body)
         hours = (
             guide_hours
             if guide_hours is not None
@@ -364,7 +383,7 @@ class PlannerService:
         lang = self._lang()
         key = "en" if lang == "en" else "zh"
         return {
-            "measures": {m.id: m.name(lang) for m in self.config().measures.values()},
+            "measures": {m.id: m.name(lang) for m in self.config(body).measures.values()},
             "stages": {s["stage"]: s.get(key, s["stage"]) for s in body.get("stages", [])},
         }
 
@@ -382,7 +401,7 @@ class PlannerService:
             )
         as_of = dt.date.fromisoformat(body["as_of"])
         history = self.history(years=2, as_of=as_of) if self._has_history(as_of) else None
-        names = {m.id: m.name(self._lang()) for m in self.config().measures.values()}
+        names = {m.id: m.name(self._lang()) for m in self.config(body).measures.values()}
         sheets = write_plan(Path(out), body, solution, history, self._lang(), names)
         return ExportResult(plan_id, str(out), sheets)
 
