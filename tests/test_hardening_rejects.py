@@ -91,3 +91,36 @@ def test_show_phones_with_conflicts_is_refused(wh: str) -> None:
 def test_rejects_speak_chinese_by_default(wh: str) -> None:
     res = runner.invoke(app, ["--db", wh, "rejects"])
     assert res.exit_code == 0 and "原因" in res.output
+
+
+def _brand_db(tmp_path: Path) -> Path:
+    """Ten members with phones and their orders, imported and refreshed through the CLI."""
+    db = str(tmp_path / "brand.duckdb")
+    m = tmp_path / "m.csv"
+    m.write_text("会员卡号,姓名,手机号码,注册时间\n" + "".join(f"M{i},会员{i},1381234{i:04d},2024-01-0{1 + i % 9}\n"
+                                                  for i in range(10)), encoding="utf-8")  # fmt: skip
+    o = tmp_path / "o.csv"
+    o.write_text("单号,会员卡号,销售时间,实收金额\n" + "".join(f"A{i},M{i % 10},2025-0{1 + i % 9}-1{i % 9},{10 + i}\n"
+                                                for i in range(40)), encoding="utf-8")  # fmt: skip
+    for args in (["import", "members", str(m)], ["import", "orders", str(o)], ["refresh", "--as-of", "2025-12-31"]):
+        res = runner.invoke(app, ["--db", db, *args])
+        assert res.exit_code == 0, res.output
+    return Path(db)
+
+
+def test_members_show_phones_listing_and_export_are_audited(tmp_path: Path) -> None:
+    """`winback members --show-phones` (on screen or --export) is in the audit log too; masked lists are not."""
+    db = str(_brand_db(tmp_path))
+    res = runner.invoke(app, ["--db", db, "members", "--limit", "5", "--json"])
+    assert res.exit_code == 0, res.output
+    assert _audit(db) == []
+    res = runner.invoke(app, ["--db", db, "members", "--limit", "5", "--show-phones", "--json"])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "call list.xlsx"
+    res = runner.invoke(app, ["--db", db, "members", "--show-phones", "--export", str(out)])
+    assert res.exit_code == 0, res.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    [(who1, act1, target1, d1, _a1), (_who2, act2, target2, d2, _a2)] = _audit(db)
+    assert (who1.startswith("cli"), act1, target1) == (True, "phone_reveal", "members")
+    assert json.loads(d1)["rows"] == 5 and json.loads(d1)["phones"] == "full"
+    assert (act2, target2, json.loads(d2)["file"]) == ("export", "call list.xlsx", str(out.resolve()))

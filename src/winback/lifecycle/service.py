@@ -152,15 +152,28 @@ class LifecycleService:
                 today=self._today(),
             )
         )
-        if export is None:
-            return found
-        from winback.lifecycle.export import export_table
+        if export is not None:
+            from winback.lifecycle.export import export_table
 
-        return replace(
-            found,
-            file=export,
-            format=export_table(found.members, export, lang=self.wb.settings.lang, progress=progress),
-        )
+            fmt = export_table(found.members, export, lang=self.wb.settings.lang, progress=progress)
+            found = replace(found, file=export, format=fmt)
+        if show_phones:  # full numbers shown or written: in the audit log (an export that cannot be is removed)
+            self._audit_phones(found, export, scheme=scheme, segments=segments, stores=stores, contacts=contacts)
+        return found
+
+    def _audit_phones(self, found: MemberList, export: Path | None, **what: object) -> None:
+        from winback.warehouse.audit import os_actor, record_audit
+
+        detail = {"what": "members", **what, "rows": found.count, "phones": "full"}
+        if export is not None:
+            detail["file"] = str(Path(export).resolve())
+        try:
+            record_audit(self.wb.db(), at=self.wb.now(), actor=os_actor(), action="export" if export else
+                         "phone_reveal", target=Path(export).name if export else "members", detail=detail)  # fmt: skip
+        except BaseException:
+            if export is not None:
+                Path(export).unlink(missing_ok=True)
+            raise
 
     def explain(self, member_id: str, *, as_of: dt.date | None = None) -> Explanation:
         """Every number behind a member's segments and scores at one snapshot."""
