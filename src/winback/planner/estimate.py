@@ -6,6 +6,7 @@ Two estimators, each giving the repurchasers and the AOV (revenue per repurchase
   is small (rate toward its stage over all tiers, 20 pseudo-members; AOV toward its tier over all stages, 10
   pseudo-repurchasers), times a damped trend (the square root of the
   change between the last two periods, within ×2/3 … ×3/2) when two past periods have the cell.
+- `blend` (repurchasers only): the mean of the two, its variance widened by their disagreement.
 - `model`: the member-level purchase model of the snapshot at the as-of date (MBG/NBD or BG/NBD): per member
   P(at least one purchase in the period) and the expected purchase days, times the Gamma-Gamma value per purchase
   day, summed to cells. Members who never bought have no model: their cells take the empirical figures.
@@ -30,6 +31,8 @@ AOV_PSEUDO = 10.0
 TREND_MIN_MEMBERS = 30
 TREND_BOUNDS = (2 / 3, 3 / 2)
 ESTIMATORS = ("empirical", "model")
+#: repurchasers may also come from the mean of the two (an ensemble), when the back-test says it is better
+RATE_ESTIMATORS = (*ESTIMATORS, "blend")
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,17 @@ def model_parts(
         reps_var = s[2] + rest * rest_rate * (1 - rest_rate)
         aov = (s[3] + rest * rest_rate * fb.aov) / max(reps, 1e-9)
         out[key] = Parts(n, reps, reps_var, aov, fb.spend_var / max(reps, 1.0), fb.spend_var)
+    return out
+
+
+def blend(a: Mapping[Key, Parts], b: Mapping[Key, Parts]) -> dict[Key, Parts]:
+    """The mean of two estimators' repurchasers; their disagreement adds to the variance ((a − b)/2)²."""
+    out = {}
+    for key, pa in a.items():
+        pb = b[key]
+        reps = (pa.reps + pb.reps) / 2
+        var = (pa.reps_var + pb.reps_var) / 2 + ((pa.reps - pb.reps) / 2) ** 2
+        out[key] = Parts(pa.members, reps, var, pa.aov, pa.aov_var, pa.spend_var)
     return out
 
 

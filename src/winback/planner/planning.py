@@ -19,8 +19,8 @@ DEFAULT_CHOICE = ("model", "empirical")
 def candidates(
     emp: Mapping[est.Key, est.Parts], mod: Mapping[est.Key, est.Parts]
 ) -> dict[tuple[str, str], list[CellEstimate]]:
-    parts = {"empirical": emp, "model": mod}
-    return {(r, a): est.combine(parts[r], parts[a]) for r in est.ESTIMATORS for a in est.ESTIMATORS}
+    parts = {"empirical": emp, "model": mod, "blend": est.blend(emp, mod)}
+    return {(r, a): est.combine(parts[r], parts[a]) for r in est.RATE_ESTIMATORS for a in est.ESTIMATORS}
 
 
 def choose(
@@ -42,19 +42,23 @@ def choose(
             ),
         )
     errs = {k: est.errors(v, actual) for k, v in backtest.items()}
-    rate = min(est.ESTIMATORS, key=lambda r: (est.score(errs[(r, r)], "repurchasers"), r != DEFAULT_CHOICE[0]))
+    rate = min(
+        est.RATE_ESTIMATORS, key=lambda r: (est.score(errs[(r, "empirical")], "repurchasers"), r != DEFAULT_CHOICE[0])
+    )
     aov = min(est.ESTIMATORS, key=lambda a: (est.score(errs[(rate, a)], "revenue"), a != DEFAULT_CHOICE[1]))
     shown = {
         f"{r}+{a}": {"repurchasers": e["repurchasers"], "revenue": e["revenue"], "cells": e["cells"]}
         for (r, a), e in errs.items()
     }
     reason = _(
-        "back-test at {as_of}: repurchasers error {r_emp:+.1%} (empirical) vs {r_mod:+.1%} (model); revenue "
-        "error with {rate} repurchasers {a_emp:+.1%} (empirical AOV) vs {a_mod:+.1%} (model AOV)",
+        "back-test at {as_of}: repurchasers error {r_emp:+.1%} (empirical) vs {r_mod:+.1%} (model) vs {r_mix:+.1%} "
+        "(their mean); revenue error with {rate} repurchasers {a_emp:+.1%} (empirical AOV) vs {a_mod:+.1%} "
+        "(model AOV)",
         as_of=backtest_as_of,
         r_emp=_f(errs[("empirical", "empirical")]["repurchasers"]),
         r_mod=_f(errs[("model", "model")]["repurchasers"]),
-        rate=_("model") if rate == "model" else _("empirical"),
+        r_mix=_f(errs[("blend", "empirical")]["repurchasers"]),
+        rate={"model": _("model"), "empirical": _("empirical")}.get(rate, _("their mean")),
         a_emp=_f(errs[(rate, "empirical")]["revenue"]),
         a_mod=_f(errs[(rate, "model")]["revenue"]),
     )
