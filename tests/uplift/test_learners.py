@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from winback.errors import InputError, ModelError
+from winback.i18n import using
 from winback.models.uplift import BoostingParams, encode_features, fit_uplift, learn_features, split_rows
 from winback.uplift.targeting import Capacity, decide, parse_capacity, parse_target
 
@@ -52,6 +53,7 @@ def test_continuous_outcome_and_several_arms() -> None:
     assert model.baseline(encode_features(spec, cols)).shape == (4000,)
 
 
+@using("en")
 def test_bad_experiments_are_clear_errors() -> None:
     cols, arms, y, _ = _experiment(400, 7)
     spec = learn_features(cols)
@@ -93,6 +95,7 @@ def test_decide_keeps_the_best_explores_and_names_the_dropped() -> None:
     assert list(np.flatnonzero(stake == "target")) == [7, 8, 9] and (stake[:7] == "over_budget").all()
 
 
+@using("en")
 def test_parse_capacity_and_target() -> None:
     assert parse_capacity("30%", None) == Capacity(share=0.3)
     assert parse_capacity("0.25", None) == Capacity(share=0.25)

@@ -71,10 +71,19 @@ class FeatureSpec:
 
 
 def _is_text(values: Sequence[Any] | np.ndarray) -> bool:
+    """A column is text when some value is a string that is not a number (a CSV's '12.5' is a number)."""
     arr = np.asarray(values)
     if arr.dtype.kind in "biuf":
         return False
-    return any(isinstance(v, str) for v in arr.tolist() if v is not None)
+    return any(isinstance(v, str) and v.strip() != "" and not _is_number(v) for v in arr.tolist())
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def learn_features(columns: Mapping[str, Sequence[Any] | np.ndarray]) -> FeatureSpec:
@@ -120,7 +129,7 @@ def _numeric(name: str, values: Sequence[Any] | np.ndarray) -> np.ndarray:
     if arr.dtype.kind in "biuf":
         return arr.astype(np.float32)
     try:
-        return np.array([np.nan if v is None else float(v) for v in arr.tolist()], dtype=np.float32)
+        return np.array([np.nan if v is None or v == "" else float(v) for v in arr.tolist()], dtype=np.float32)
     except (TypeError, ValueError):
         raise ModelError(
             _("feature column {name} mixes numbers and text", name=name),
