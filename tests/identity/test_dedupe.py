@@ -95,6 +95,7 @@ def _snapshot(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple], list[tuple]]
     return members, orders
 
 
+@pytest.mark.usefixtures("english")
 def test_apply_merges_and_undo_restores_bit_for_bit(planted_con: duckdb.DuckDBPyConnection) -> None:
     before = _snapshot(planted_con)
     report = dedupe(planted_con, apply=True)
@@ -188,6 +189,7 @@ def test_merge_chain_moves_earlier_merges_to_the_new_survivor(con: duckdb.DuckDB
     assert (con.execute("SELECT * FROM members ORDER BY 1").fetchall(), con.execute(owners).fetchall()) == after_import
 
 
+@pytest.mark.usefixtures("english")
 def test_threshold_out_of_range_is_a_clear_error(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(InputError, match=r"between 0\.5 and 1, got 1\.5"):
         dedupe(con, threshold=1.5)

@@ -45,6 +45,7 @@ def one_person(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
+@pytest.mark.usefixtures("english")
 def test_reapply_with_nothing_to_merge_records_no_merge(one_person: duckdb.DuckDBPyConnection) -> None:
     con, db = one_person, DuckDBEngine(one_person)
     before = con.execute(MEMBERS).fetchall(), con.execute(OWNERS).fetchall()

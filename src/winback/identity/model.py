@@ -29,6 +29,7 @@ from splink import Linker, SettingsCreator, block_on
 from splink.internals.exceptions import SplinkException
 
 from winback.errors import EngineError
+from winback.i18n import _
 from winback.identity import store
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def score_pairs(features: pa.Table, *, seed: int, floor: float) -> ScoredPairs:
         with store.scratch() as scratch:
             return _score(scratch, features, seed, floor)
     except SplinkException as exc:  # splink reports its own failing SQL this way
-        raise EngineError(f"identity resolution failed in DuckDB: {_first_line(exc)}") from exc
+        raise EngineError(_("identity resolution failed in DuckDB: {exc}", exc=_first_line(exc))) from exc
 
 
 def _score(scratch: DuckDBEngine, features: pa.Table, seed: int, floor: float) -> ScoredPairs:

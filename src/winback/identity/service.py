@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from winback.errors import InputError, NotFoundError
+from winback.i18n import _
 from winback.identity import report, store, store_merge
 from winback.identity.clusters import connected_components, pairs_at
 from winback.identity.types import DEFAULT_SEED, DEFAULT_THRESHOLD, REPORT_FLOOR, DedupeReport, Merge, Undone
@@ -52,11 +53,17 @@ class IdentityService:
 def check_options(threshold: float, sample: int) -> None:
     if not REPORT_FLOOR <= threshold <= 1.0:
         raise InputError(
-            f"--threshold must be a match probability between {REPORT_FLOOR} and 1, got {threshold}",
-            hint="Try 0.9 (the default); lower finds more duplicates and more false ones.",
+            _(
+                ("--threshold must be a match probability between {report_floor} and 1, got {threshold}"),
+                report_floor=REPORT_FLOOR,
+                threshold=threshold,
+            ),
+            hint=_("Try 0.9 (the default); lower finds more duplicates and more false ones."),
         )
     if sample < 0:
-        raise InputError(f"--sample must be 0 or more clusters, got {sample}", hint="Try --sample 5.")
+        raise InputError(
+            _("--sample must be 0 or more clusters, got {sample}", sample=sample), hint=_("Try --sample 5.")
+        )
 
 
 def dedupe(
@@ -113,8 +120,8 @@ def apply(db: DuckDBEngine, run_id: int | None = None) -> Merge:
     run = run_id if run_id is not None else store.latest_run_id(db)
     if run is None:
         raise NotFoundError(
-            "there is no dedupe run to apply (没有可合并的去重结果)",
-            hint="Run `winback dedupe` first (请先运行 `winback dedupe`).",
+            _("there is no dedupe run to apply"),
+            hint=_("Run `winback dedupe` first."),
         )
     return store_merge.apply_run(db, run)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from winback.engine.duckdb_engine import DuckDBEngine
 from winback.errors import InputError, NotFoundError
+from winback.i18n import _
 from winback.identity.store import value
 from winback.identity.types import Merge
 
@@ -85,8 +86,8 @@ def undo_last(db: DuckDBEngine) -> Merge:
     )
     if not rows:
         raise NotFoundError(
-            "there is no applied merge to undo",
-            hint="Run `winback dedupe --apply` first; `--undo` reverses the most recent one, one at a time.",
+            _("there is no applied merge to undo"),
+            hint=_("Run `winback dedupe --apply` first; `--undo` reverses the most recent one, one at a time."),
         )
     merge_id, run_id, expected = (int(v) for v in rows[0])
     with db.transaction():
@@ -95,10 +96,19 @@ def undo_last(db: DuckDBEngine) -> Merge:
         n_orders = int(moved_back[0][0]) if moved_back else 0
         if n_orders != expected:
             raise InputError(
-                f"cannot undo merge {merge_id} exactly: {n_orders} orders still point at its survivors, "
-                f"it moved {expected}",
-                hint="Orders were imported, edited or merged again after it; nothing was changed. "
-                "Undo later merges first, or re-import the orders.",
+                _(
+                    (
+                        "cannot undo merge {merge_id} exactly: {n_orders} orders still point at its "
+                        "survivors, it moved {expected}"
+                    ),
+                    merge_id=merge_id,
+                    n_orders=n_orders,
+                    expected=expected,
+                ),
+                hint=_(
+                    "Orders were imported, edited or merged again after it; nothing was changed. "
+                    "Undo later merges first, or re-import the orders."
+                ),
             )
         db.execute("UPDATE identity_merges SET undone_at = current_timestamp::TIMESTAMP WHERE merge_id = ?", [merge_id])
     return Merge(
