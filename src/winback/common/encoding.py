@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from winback.errors import InputError
+from winback.i18n import _
 
 CHUNK = 1 << 20  # 1 MiB
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gbk", "gb18030")
@@ -61,8 +62,8 @@ def detect_encoding(path: Path) -> str:
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise InputError(
-            f"{path.name} is UTF-16 encoded, which winback does not read",
-            hint="Save the export as UTF-8 or GBK CSV (in Excel: 'CSV UTF-8'), or as XLSX, and import that.",
+            _("{file} is UTF-16 encoded, which winback does not read", file=path.name),
+            hint=_("Save the export as UTF-8 or GBK CSV (in Excel: 'CSV UTF-8'), or as XLSX, and import that."),
         )
     if _decodes_as_utf8(path):
         return "utf-8"
@@ -75,8 +76,11 @@ def resolve_encoding(path: Path, requested: str) -> str:
         req = "utf-8"
     if req not in ENCODINGS:
         raise InputError(
-            f'unknown encoding "{requested}"',
-            hint=f"Use one of: {', '.join(ENCODINGS)} (auto detects UTF-8, UTF-8 with BOM and GBK/GB18030).",
+            _('unknown encoding "{requested}"', requested=requested),
+            hint=_(
+                "Use one of: {encodings} (auto detects UTF-8, UTF-8 with BOM and GBK/GB18030).",
+                encodings=", ".join(ENCODINGS),
+            ),
         )
     if req == "auto":
         return detect_encoding(path)
@@ -107,8 +111,13 @@ def transcode_to_utf8(src: Path, dst: Path, encoding: str, on_bytes: Callable[[i
                     on_bytes(done)
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"{src.name} is not valid {encoding} near byte {done + exc.start:,}",
-            hint="Give the right --encoding (utf-8, gbk or gb18030), or re-save the export as UTF-8.",
+            _(
+                "{name} is not valid {encoding} near byte {done:,}",
+                name=src.name,
+                encoding=encoding,
+                done=done + exc.start,
+            ),
+            hint=_("Give the right --encoding (utf-8, gbk or gb18030), or re-save the export as UTF-8."),
         ) from exc
 
 

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from winback.errors import InputError
+from winback.i18n import N_, t
 
 #: Excel's sheet height, less the header row
 MAX_XLSX_ROWS = 1_048_575
@@ -42,23 +43,17 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]
 #: rows between two progress reports
 PROGRESS_EVERY = 50_000
 
-#: (zh, en) of this module's messages
+#: this module's messages (msgids; the Chinese is in i18n/zh/common.po)
 LABELS = {
-    "too_many": (
-        "{n:,} 行放不进一个 Excel 工作表（最多 1,048,575 行）",
-        "{n:,} rows do not fit on one Excel sheet (1,048,575 rows)",
-    ),
-    "too_many_hint": (
-        "请导出为 .csv 或 .parquet，或用 --segment / --store 缩小范围。",
-        "Export to .csv or .parquet, or narrow the list with --segment / --store.",
-    ),
-    "progress": ("已写入 {done:,} / {total:,} 行", "{done:,} of {total:,} rows written"),
+    "too_many": N_("{n:,} rows do not fit on one Excel sheet (1,048,575 rows)"),
+    "too_many_hint": N_("Export to .csv or .parquet, or narrow the list with --segment / --store."),
+    "progress": N_("{done:,} of {total:,} rows written"),
 }
 
 
 def say(lang: str, key: str, **values: Any) -> str:
-    zh, en = LABELS[key]
-    return (en if lang == "en" else zh).format(**values)
+    """The message `key` in `lang`, with its values filled in."""
+    return t(LABELS[key], lang, **values)
 
 
 # -- cells ---------------------------------------------------------------------------------------------------------
