@@ -56,7 +56,7 @@ def _break(monkeypatch: pytest.MonkeyPatch, needle: str) -> list[str]:
 
 
 def _fails_cleanly(db: str, args: list[str], hit: list[str]) -> dict[str, Any]:
-    res = runner.invoke(app, ["--db", db, *args, "--json"])
+    res = runner.invoke(app, ["--db", db, "--lang", "en", *args, "--json"])  # the English wording is asserted
     assert hit, f"no statement matched under {args}: the command did not go through the engine seam"
     assert res.exit_code in (2, 3), (res.exit_code, res.output, res.exception)
     assert "Traceback" not in res.output

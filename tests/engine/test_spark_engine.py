@@ -22,6 +22,8 @@ from winback.engine.spark import (
 )
 from winback.errors import ConfigError, EngineError, InputError
 
+pytestmark = pytest.mark.usefixtures("english")  # these tests assert the English wording
+
 if TYPE_CHECKING:
     import duckdb
     from pyspark.sql import SparkSession

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from winback.engine.transpile import spark_params, to_spark, to_spark_statements
 from winback.errors import EngineError
 
+pytestmark = pytest.mark.usefixtures("english")  # these tests assert the English wording
+
 
 def test_plain_sqlglot_would_count_whole_days_not_day_boundaries() -> None:
     """Why the date_diff fix exists: sqlglot's Spark output is TIMESTAMPDIFF semantics."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, final
 
 from winback.engine.dialect import Dialect
 from winback.errors import EngineError
+from winback.i18n import _
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -97,7 +98,9 @@ class Engine(ABC):
             if not self._is_backend_error(exc):
                 raise
             raise EngineError(
-                f"{self.dialect.label} failed: {_first_line(exc)}", sql=sql, kind=self._kind(exc)
+                _("{label} failed: {exc}", label=self.dialect.label, exc=_first_line(exc)),
+                sql=sql,
+                kind=self._kind(exc),
             ) from exc
 
     @final

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from winback.errors import ConfigError
+from winback.i18n import _
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,8 @@ class Dialect:
             return DIALECTS[name.strip().lower()]
         except KeyError:
             raise ConfigError(
-                f"unknown engine {name!r}", hint=f"Use one of {', '.join(DIALECTS)} (--engine or WINBACK_ENGINE)."
+                _("unknown engine {name!r}", name=name),
+                hint=_("Use one of {dialects} (--engine or WINBACK_ENGINE).", dialects=", ".join(DIALECTS)),
             ) from None
 
     def unsupported(self, what: str) -> NotImplementedError:

@@ -23,6 +23,7 @@ from winback.engine.base import Engine, Params
 from winback.engine.dialect import DIALECTS
 from winback.engine.transpile import READ, parse, spark_params
 from winback.errors import ConfigError, EngineError, InputError
+from winback.i18n import N_, _
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from winback.config import Settings
     from winback.engine.duckdb_engine import DuckDBEngine
 
-INSTALL_HINT = (
+INSTALL_HINT = N_(
     'Install the Spark extra with `pip install "winback[spark]"` and a Java 17 runtime '
     "(e.g. `apt-get install openjdk-17-jre-headless`, or set JAVA_HOME), or run with --engine duckdb."
 )
@@ -71,8 +72,8 @@ class SparkOptions:
         bad = forbidden.intersection(self.extra_conf)
         if bad:
             raise ConfigError(
-                f"Spark settings {sorted(bad)} would download jars; winback runs Spark offline",
-                hint="Put the jars you need on the classpath yourself (spark.jars with local paths).",
+                _("Spark settings {bad} would download jars; winback runs Spark offline", bad=sorted(bad)),
+                hint=_("Put the jars you need on the classpath yourself (spark.jars with local paths)."),
             )
         conf.update(self.extra_conf)
         return conf
@@ -103,7 +104,7 @@ def start_session(options: SparkOptions | None = None) -> SparkSession:
     """Start a SparkSession with winback's offline configuration (or return the one already running)."""
     missing = spark_available()
     if missing:
-        raise EngineError(f"the Spark engine is unavailable: {missing}", hint=INSTALL_HINT)
+        raise EngineError(_("the Spark engine is unavailable: {missing}", missing=missing), hint=_(INSTALL_HINT))
     from pyspark.sql import SparkSession
 
     options = options or SparkOptions()
@@ -114,7 +115,7 @@ def start_session(options: SparkOptions | None = None) -> SparkSession:
     try:
         session = builder.getOrCreate()
     except Exception as exc:  # pyspark raises PySparkRuntimeError / Py4J errors when the JVM cannot start
-        raise EngineError(f"Spark could not start: {exc}", hint=INSTALL_HINT) from exc
+        raise EngineError(_("Spark could not start: {exc}", exc=exc), hint=_(INSTALL_HINT)) from exc
     session.sparkContext.setLogLevel("ERROR")
     return session
 
@@ -142,7 +143,7 @@ class SparkEngine(Engine):
         trees = parse(sql)
         if len(trees) != 1:
             if params:
-                raise EngineError("parameters need a single statement", hint="Run the statements one by one.")
+                raise EngineError(_("parameters need a single statement"), hint=_("Run the statements one by one."))
             for tree in trees:
                 self._execute(tree.sql(dialect=READ), None)
             return
@@ -163,7 +164,7 @@ class SparkEngine(Engine):
         try:
             frame = self.session.createDataFrame(table)
         except Exception as exc:
-            raise EngineError(f"Spark could not take the Arrow table {name!r}: {exc}") from exc
+            raise EngineError(_("Spark could not take the Arrow table {name!r}: {exc}", name=name, exc=exc)) from exc
         frame.createOrReplaceTempView(name)
 
     def _unregister(self, name: str) -> None:
@@ -181,8 +182,13 @@ class SparkEngine(Engine):
             frame = self.session.read.parquet(str(path))
         except Exception as exc:
             raise EngineError(
-                f"Spark cannot read Parquet for {name!r} at {path}: {_first_line(exc)}",
-                hint="Check the path (a file, a directory of part files, or a glob) and that it is readable.",
+                _(
+                    "Spark cannot read Parquet for {name!r} at {path}: {exc}",
+                    name=name,
+                    path=path,
+                    exc=_first_line(exc),
+                ),
+                hint=_("Check the path (a file, a directory of part files, or a glob) and that it is readable."),
             ) from exc
         frame.createOrReplaceTempView(name)
 
@@ -216,8 +222,8 @@ class SparkEngine(Engine):
             return self.session.sql(statement.sql)
         except Exception as exc:
             raise EngineError(
-                f"Spark failed: {_first_line(exc)}",
-                hint=f"Spark SQL (translated from DuckDB's dialect): {statement.sql[:500]}",
+                _("Spark failed: {exc}", exc=_first_line(exc)),
+                hint=_("Spark SQL (translated from DuckDB's dialect): {sql}", sql=statement.sql[:500]),
             ) from exc
 
     def _create(self, tree: exp.Create, params: list[object] | None) -> None:
@@ -225,14 +231,16 @@ class SparkEngine(Engine):
         select = tree.args.get("expression")
         if select is None:
             raise EngineError(
-                f"CREATE TABLE {name} without AS SELECT is not supported on Spark",
-                hint="Build the table with CREATE TABLE … AS SELECT, or register an Arrow table.",
+                _("CREATE TABLE {name} without AS SELECT is not supported on Spark", name=name),
+                hint=_("Build the table with CREATE TABLE … AS SELECT, or register an Arrow table."),
             )
         exists = self.session.catalog.tableExists(name)
         if exists and not tree.args.get("replace"):
             if tree.args.get("exists"):  # IF NOT EXISTS
                 return
-            raise EngineError(f"table {name} already exists", hint="Use CREATE OR REPLACE, or drop it first.")
+            raise EngineError(
+                _("table {name} already exists", name=name), hint=_("Use CREATE OR REPLACE, or drop it first.")
+            )
         frame = self._frame(select.sql(dialect=READ), params)
         if str(tree.args.get("kind")).upper() == "VIEW":
             self._forget(name)
@@ -248,7 +256,7 @@ class SparkEngine(Engine):
             stored.count()
         except Exception as exc:
             stored.unpersist()
-            raise EngineError(f"Spark failed building {name}: {_first_line(exc)}") from exc
+            raise EngineError(_("Spark failed building {name}: {exc}", name=name, exc=_first_line(exc))) from exc
         self._forget(name)
         stored.createOrReplaceTempView(name)
         self._persisted[name] = stored
@@ -262,8 +270,11 @@ class SparkEngine(Engine):
         name = target.name
         if name not in self._persisted:
             raise EngineError(
-                f"INSERT INTO {name} is not supported on Spark (only into tables created by this engine)",
-                hint="Write results with CREATE TABLE … AS SELECT, or fetch them with query().",
+                _(
+                    ("INSERT INTO {name} is not supported on Spark (only into tables created by this engine)"),
+                    name=name,
+                ),
+                hint=_("Write results with CREATE TABLE … AS SELECT, or fetch them with query()."),
             )
         select = tree.expression
         new = self._frame(select.sql(dialect=READ), params)
@@ -287,7 +298,7 @@ class SparkEngine(Engine):
         if not self.session.catalog.tableExists(name):
             if if_exists:
                 return
-            raise EngineError(f"table {name} does not exist", hint="Use DROP TABLE IF EXISTS.")
+            raise EngineError(_("table {name} does not exist", name=name), hint=_("Use DROP TABLE IF EXISTS."))
         self._forget(name)
         self.session.catalog.dropTempView(name)
 
@@ -301,7 +312,7 @@ def _to_arrow(frame: DataFrame) -> pa.Table:
     try:
         table = frame.toArrow()
     except Exception as exc:
-        raise EngineError(f"Spark failed: {_first_line(exc)}") from exc
+        raise EngineError(_("Spark failed: {exc}", exc=_first_line(exc))) from exc
     # Spark's timestamps without zone come back naive, with zone as UTC; DuckDB's TIMESTAMP is naive: match it.
     fields = []
     changed = False
@@ -335,7 +346,9 @@ def export_tables(db: DuckDBEngine, tables: Iterable[str], directory: Path) -> d
             [table],
         )
         if not cols:
-            raise EngineError(f"the warehouse has no table {table!r} to hand to Spark", hint="Run `winback init`.")
+            raise EngineError(
+                _("the warehouse has no table {table!r} to hand to Spark", table=table), hint=_("Run `winback init`.")
+            )
         select = ", ".join(
             f'CAST("{name}" AS VARCHAR) AS "{name}"' if dtype.upper() == "JSON" else f'"{name}"' for name, dtype in cols
         )
@@ -361,8 +374,8 @@ def spark_engine_for_warehouse(
     missing_paths = [f"{k}={v}" for k, v in parquet.items() if "://" not in str(v) and not _exists(str(v))]
     if missing_paths:
         raise InputError(
-            f"Parquet path(s) not found: {', '.join(missing_paths)}",
-            hint="Give a file, a directory of Parquet part files or a glob (--orders-parquet / --members-parquet).",
+            _("Parquet path(s) not found: {missing_paths}", missing_paths=", ".join(missing_paths)),
+            hint=_("Give a file, a directory of Parquet part files or a glob (--orders-parquet / --members-parquet)."),
         )
     tmp_base = (options.local_dir if options else None) or None
     to_export = [t for t in tables if t not in parquet]

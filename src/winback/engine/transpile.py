@@ -39,6 +39,7 @@ from sqlglot.errors import ParseError
 from sqlglot.tokens import TokenType
 
 from winback.errors import EngineError
+from winback.i18n import _
 
 READ = "duckdb"
 WRITE = "spark"
@@ -50,8 +51,8 @@ def parse(sql: str) -> list[exp.Expression]:
         trees = sqlglot.parse(sql, read=READ)
     except ParseError as exc:
         raise EngineError(
-            f"cannot translate this SQL for Spark: {exc}",
-            hint=f"The statement was: {_short(sql)}. winback's SQL is written in DuckDB's dialect.",
+            _("cannot translate this SQL for Spark: {exc}", exc=exc),
+            hint=_("The statement was: {sql}. winback's SQL is written in DuckDB's dialect.", sql=_short(sql)),
         ) from exc
     return [t for t in trees if t is not None]
 
@@ -61,8 +62,8 @@ def to_spark(sql: str) -> str:
     trees = parse(sql)
     if len(trees) != 1:
         raise EngineError(
-            f"expected one SQL statement, got {len(trees)}",
-            hint=f"Split the statements and run them one by one: {_short(sql)}",
+            _("expected one SQL statement, got {n_trees}", n_trees=len(trees)),
+            hint=_("Split the statements and run them one by one: {sql}", sql=_short(sql)),
         )
     return generate(fix_tree(trees[0]))
 
@@ -231,26 +232,33 @@ def spark_params(sql: str, params: Sequence[object] | None) -> SparkStatement:
     text = _number_question_marks(sql)
     trees = parse(text)
     if len(trees) != 1:
-        raise EngineError(f"expected one SQL statement, got {len(trees)}", hint=f"The statement: {_short(sql)}")
+        raise EngineError(
+            _("expected one SQL statement, got {n_trees}", n_trees=len(trees)),
+            hint=_("The statement: {sql}", sql=_short(sql)),
+        )
     tree = fix_tree(trees[0])
     markers = list(tree.find_all(exp.Placeholder))
     given = list(params or [])
     args: dict[str, object] = {}
     for marker in markers:
         if marker.this is None or not str(marker.this).isdigit():
-            raise EngineError(f"unsupported parameter marker {marker.sql(dialect=READ)}", hint=_short(sql))
+            raise EngineError(_("unsupported parameter marker {sql}", sql=marker.sql(dialect=READ)), hint=_short(sql))
         number = int(str(marker.this))
         if not 1 <= number <= len(given):
             raise EngineError(
-                f"the SQL uses parameter {number} but {len(given)} parameter(s) were given",
-                hint=f"Give one value per marker: {_short(sql)}",
+                _(
+                    "the SQL uses parameter {number} but {n_given} parameter(s) were given",
+                    number=number,
+                    n_given=len(given),
+                ),
+                hint=_("Give one value per marker: {sql}", sql=_short(sql)),
             )
         args[f"p{number}"] = given[number - 1]
         marker.replace(exp.Placeholder(this=f"p{number}"))
     if given and len(args) != len(given):
         raise EngineError(
-            f"{len(given)} parameter(s) were given but the SQL uses {len(args)}",
-            hint=f"Give one value per marker: {_short(sql)}",
+            _("{n_given} parameter(s) were given but the SQL uses {n_args}", n_given=len(given), n_args=len(args)),
+            hint=_("Give one value per marker: {sql}", sql=_short(sql)),
         )
     return SparkStatement(generate(tree), args or None)
 
@@ -264,7 +272,7 @@ def _number_question_marks(sql: str) -> str:
     if not tokens:
         return sql
     if any(t.token_type == TokenType.PARAMETER for t in all_tokens):
-        raise EngineError("mixing `?` and `$n` parameters in one statement is not supported", hint=_short(sql))
+        raise EngineError(_("mixing `?` and `$n` parameters in one statement is not supported"), hint=_short(sql))
     out: list[str] = []
     last = 0
     for k, token in enumerate(tokens, start=1):
