@@ -20,6 +20,7 @@ def test_migrations_apply_once(con) -> None:
     assert {"members", "orders", "order_items", "imports", "rejects", "stores", "staff", "events"} <= tables
 
 
+@pytest.mark.usefixtures("english")
 def test_read_only_missing_file_is_clear(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no warehouse"):
         connect(tmp_path / "nope.duckdb", read_only=True)
@@ -49,6 +50,7 @@ def _holder(db_path: Path) -> subprocess.Popen[str]:
     return holder
 
 
+@pytest.mark.usefixtures("english")
 def test_locked_file_names_the_holder(db_path: Path) -> None:
     connect(db_path).close()
     holder = _holder(db_path)

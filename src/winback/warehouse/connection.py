@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from winback.errors import EngineError, InputError, WarehouseLockedError
+from winback.i18n import _
 from winback.warehouse.migrate import Step, migrate
 
 _PID = re.compile(r"PID (\d+)")
@@ -36,8 +37,8 @@ def connect(
     path = Path(path)
     if read_only and not path.exists():
         raise InputError(
-            f"no warehouse at {path}",
-            hint="Import data first (winback import …) or run `winback demo`, or point --db / WINBACK_DB at it.",
+            _("no warehouse at {path}", path=path),
+            hint=_("Import data first (winback import …) or run `winback demo`, or point --db / WINBACK_DB at it."),
         )
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -77,7 +78,7 @@ def _open_waiting(
         except duckdb.IOException as exc:
             text = str(exc)
             if "lock" not in text.lower():
-                raise EngineError(f"cannot open the warehouse {path}: {text}") from exc
+                raise EngineError(_("cannot open the warehouse {path}: {text}", path=path, text=text)) from exc
             left = deadline - time.monotonic()
             if left <= 0:
                 raise _locked(path, text, lock_wait, read_only) from exc
@@ -89,18 +90,18 @@ def _open_waiting(
 
 def _locked(path: Path, text: str, waited: float, read_only: bool) -> WarehouseLockedError:
     pid = _PID.search(text)
-    who = f"process {pid.group(1)}" if pid else "another process"
-    after = f" (waited {waited:g} s)" if waited > 0 else ""
-    want = "read it" if read_only else "write to it"
-    who_zh = f"进程 {pid.group(1)}" if pid else "另一个进程"
-    after_zh = f"（已等待 {waited:g} 秒）" if waited > 0 else ""
-    want_zh = "读取" if read_only else "写入"
+    who = _("process {pid}", pid=pid.group(1)) if pid else _("another process")
+    after = _(" (waited {seconds:g} s)", seconds=waited) if waited > 0 else ""
+    want = _("read it") if read_only else _("write to it")
     return WarehouseLockedError(
-        f"仓库 {path} 正被{who_zh}写入占用，无法{want_zh}{after_zh} · "
-        f"the warehouse {path} is in use by {who}, which holds it for writing; cannot {want}{after}",
-        hint=(
-            "仓库同一时间只允许一个进程写入，写入时其他进程也不能读取：请等对方命令结束（或停止它）后重试，"
-            "或用 WINBACK_LOCK_WAIT=秒数 延长等待。 · "
+        _(
+            "the warehouse {path} is in use by {who}, which holds it for writing; cannot {want}{after}",
+            path=path,
+            who=who,
+            want=want,
+            after=after,
+        ),
+        hint=_(
             "Only one process may write to it, and none may read while it does: wait for the other command to "
             "finish (or stop it) and try again, or allow a longer wait with WINBACK_LOCK_WAIT=SECONDS."
         ),
