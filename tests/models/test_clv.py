@@ -8,6 +8,8 @@ import pytest
 from winback.errors import ModelError
 from winback.models import BetaGeoFitter, GammaGammaFitter, customer_lifetime_value
 
+pytestmark = pytest.mark.usefixtures("english")  # these tests assert the English wording
+
 BG = BetaGeoFitter.from_dict({"model": "bg_nbd", "params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}})
 GG = GammaGammaFitter.from_dict({"model": "gamma_gamma", "params": {"p": 6.25, "q": 3.74, "v": 15.44}})
 X = np.array([0.0, 2.0, 1.0, 7.0])

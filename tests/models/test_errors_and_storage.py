@@ -18,6 +18,8 @@ from winback.models import (
 from winback.models.inputs import FloatArray
 from winback.models.simulate import simulate_beta_geo
 
+pytestmark = pytest.mark.usefixtures("english")  # these tests assert the English wording
+
 Histories = tuple[FloatArray, FloatArray, FloatArray]
 
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from winback.errors import ModelError
+from winback.i18n import _
 from winback.models.optimise import Optimum
 
 
@@ -51,8 +52,8 @@ class Fitter:
     def _params(self) -> tuple[float, ...]:
         if not self.params_:
             raise ModelError(
-                f"the {self.model_name} model has no parameters yet.",
-                hint="Call fit(...) first, or load stored parameters with from_dict(...).",
+                _("the {model_name} model has no parameters yet.", model_name=self.model_name),
+                hint=_("Call fit(...) first, or load stored parameters with from_dict(...)."),
             )
         return tuple(self.params_[name] for name in self.param_names)
 
@@ -75,13 +76,20 @@ class Fitter:
         """Rebuild a fitted model from `to_dict` output (predictions work; `standard_errors` needs a refit)."""
         if data.get("model") != cls.model_name:
             raise ModelError(
-                f"stored model is {data.get('model')!r}, not {cls.model_name!r}.",
-                hint=f"Load it with the fitter for {data.get('model')!r}.",
+                _("stored model is {model!r}, not {model_name!r}.", model=data.get("model"), model_name=cls.model_name),
+                hint=_("Load it with the fitter for {model!r}.", model=data.get("model")),
             )
         params = data.get("params", {})
         missing = [p for p in cls.param_names if p not in params]
         if missing:
-            raise ModelError(f"stored {cls.model_name} parameters lack {missing}; got {sorted(params)}.")
+            raise ModelError(
+                _(
+                    "stored {model_name} parameters lack {missing}; got {params}.",
+                    model_name=cls.model_name,
+                    missing=missing,
+                    params=sorted(params),
+                )
+            )
         model = cls(str(data.get("time_unit", "weeks")))
         model.params_ = {p: float(params[p]) for p in cls.param_names}
         model.loglik_ = float(data.get("loglik", float("nan")))

@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike
 from scipy.special import betaln, hyp2f1
 
 from winback.errors import ModelError
+from winback.i18n import _
 from winback.models.base import Fitter
 from winback.models.beta_geo_likelihood import BetaGeoData, loglik_and_grad, p_dropout_given_history
 from winback.models.compress import aggregate
@@ -54,14 +55,20 @@ def _history(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> tuple[FloatArray, Fl
     Ta = np.asarray(T, dtype=np.float64)
     for name, arr in (("x", xa), ("t_x", ta), ("T", Ta)):
         if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-            raise ModelError(f"{name} must be finite and non-negative for a prediction; got {arr.ravel()[:5]}...")
+            raise ModelError(
+                _(
+                    "{name} must be finite and non-negative for a prediction; got {ravel}...",
+                    name=name,
+                    ravel=arr.ravel()[:5],
+                )
+            )
     return xa, ta, Ta
 
 
 def _horizon(t: ArrayLike) -> FloatArray:
     tt = np.asarray(t, dtype=np.float64)
     if not np.all(np.isfinite(tt)) or np.any(tt < 0):
-        raise ModelError(f"the horizon t must be finite and non-negative; got {tt.ravel()[:5]}.")
+        raise ModelError(_("the horizon t must be finite and non-negative; got {ravel}.", ravel=tt.ravel()[:5]))
     return tt
 
 
@@ -136,8 +143,14 @@ class _BetaGeoFamily(Fitter):
         check_enough(n)
         if float(w[xa > 0].sum()) == 0:
             raise ModelError(
-                f"no customer in the {n:g} given has a repeat purchase (all x = 0); purchase rates cannot be fitted.",
-                hint="Use a longer calibration period or include customers with repeat purchases.",
+                _(
+                    (
+                        "no customer in the {n:g} given has a repeat purchase (all x = 0); purchase "
+                        "rates cannot be fitted."
+                    ),
+                    n=n,
+                ),
+                hint=_("Use a longer calibration period or include customers with repeat purchases."),
             )
         if not np.all(w > 0):
             keep = w > 0
@@ -194,7 +207,9 @@ class _BetaGeoFamily(Fitter):
     def standard_errors(self) -> dict[str, float]:
         """Asymptotic standard errors of r, alpha, a, b from the observed information at the fitted optimum."""
         if self._data is None:
-            raise ModelError("standard errors need the data of a fit in this session.", hint="Call fit(...) first.")
+            raise ModelError(
+                _("standard errors need the data of a fit in this session."), hint=_("Call fit(...) first.")
+            )
         data = self._data
         theta = np.log(np.array(self._params()))
         return standard_errors(lambda th: loglik_and_grad(th, data), theta, self.param_names)

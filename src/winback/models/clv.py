@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from winback.errors import ModelError
+from winback.i18n import _
 from winback.models.inputs import FloatArray
 
 
@@ -48,16 +49,21 @@ def customer_lifetime_value(
     """
     for name, value in (("horizon", horizon), ("step", step)):
         if not (math.isfinite(value) and value > 0):
-            raise ModelError(f"{name} must be a positive number of time units; got {value}.")
+            raise ModelError(_("{name} must be a positive number of time units; got {value}.", name=name, value=value))
     if not (math.isfinite(discount_rate) and discount_rate > -1):
         raise ModelError(
-            f"discount_rate must be greater than -1 (a rate per step, e.g. 0.01 for 1 %); got {discount_rate}."
+            _(
+                ("discount_rate must be greater than -1 (a rate per step, e.g. 0.01 for 1 %); got {discount_rate}."),
+                discount_rate=discount_rate,
+            )
         )
     if not math.isfinite(margin):
-        raise ModelError(f"margin must be a finite share of revenue (e.g. 0.3); got {margin}.")
+        raise ModelError(_("margin must be a finite share of revenue (e.g. 0.3); got {margin}.", margin=margin))
     value = np.asarray(expected_value, dtype=np.float64)
     if not np.all(np.isfinite(value)):
-        raise ModelError("expected_value has non-finite entries.", hint="Fill missing spend with the population mean.")
+        raise ModelError(
+            _("expected_value has non-finite entries."), hint=_("Fill missing spend with the population mean.")
+        )
     k = math.ceil(horizon / step - 1e-12)
     total: FloatArray | None = None
     previous: FloatArray = np.zeros(1)

@@ -24,6 +24,7 @@ from numpy.typing import ArrayLike
 from scipy.special import digamma, gammaln
 
 from winback.errors import ModelError
+from winback.i18n import N_, _
 from winback.models.base import Fitter
 from winback.models.beta_geo_likelihood import CHUNK
 from winback.models.compress import aggregate
@@ -124,19 +125,31 @@ class GammaGammaFitter(Fitter):
         if bad_x.any():
             i = int(np.flatnonzero(bad_x)[0])
             raise ModelError(
-                f"the Gamma-Gamma model needs repeat buyers only; {int(bad_x.sum())} row(s) have frequency < 1, "
-                f"first at position {i}: {x[i]}.",
-                hint="Select customers with frequency >= 1 before fitting.",
+                _(
+                    (
+                        "the Gamma-Gamma model needs repeat buyers only; {sum} row(s) have frequency < "
+                        "1, first at position {i}: {x}."
+                    ),
+                    sum=int(bad_x.sum()),
+                    i=i,
+                    x=x[i],
+                ),
+                hint=_("Select customers with frequency >= 1 before fitting."),
             )
         bad_m = (m <= 0) & (w > 0)
         if bad_m.any():
             i = int(np.flatnonzero(bad_m)[0])
             raise ModelError(
-                f"mean_value must be positive; {int(bad_m.sum())} row(s) are not, first at position {i}: {m[i]}.",
-                hint="Exclude customers whose refunds cancel their purchases.",
+                _(
+                    "mean_value must be positive; {sum} row(s) are not, first at position {i}: {m}.",
+                    sum=int(bad_m.sum()),
+                    i=i,
+                    m=m[i],
+                ),
+                hint=_("Exclude customers whose refunds cancel their purchases."),
             )
         n = float(w.sum())
-        check_enough(n, "repeat buyers")
+        check_enough(n, N_("repeat buyers"))
         keep = w > 0
         (ux, um), counts = aggregate((x[keep], m[keep]), w[keep])
         data = GammaGammaData.build(ux, um, counts)
@@ -155,7 +168,9 @@ class GammaGammaFitter(Fitter):
     def standard_errors(self) -> dict[str, float]:
         """Asymptotic standard errors of p, q, v from the observed information."""
         if self._data is None:
-            raise ModelError("standard errors need the data of a fit in this session.", hint="Call fit(...) first.")
+            raise ModelError(
+                _("standard errors need the data of a fit in this session."), hint=_("Call fit(...) first.")
+            )
         data = self._data
         theta = np.log(np.array(self._params()))
         return standard_errors(lambda th: gamma_gamma_loglik_and_grad(th, data), theta, self.param_names)
@@ -169,11 +184,11 @@ class GammaGammaFitter(Fitter):
         x = np.asarray(frequency, dtype=np.float64)
         m = np.asarray(mean_value, dtype=np.float64)
         if np.any(~np.isfinite(x)) or np.any(x < 0) or np.any(~np.isfinite(m)):
-            raise ModelError("frequency must be finite and >= 0 and mean_value finite for a prediction.")
+            raise ModelError(_("frequency must be finite and >= 0 and mean_value finite for a prediction."))
         if q <= 1.0:
             raise ModelError(
-                f"the fitted q = {q:.4g} <= 1, so the population mean spend is infinite.",
-                hint="Spend is too heavy-tailed for this model; cap extreme transaction values and refit.",
+                _("the fitted q = {q:.4g} <= 1, so the population mean spend is infinite.", q=q),
+                hint=_("Spend is too heavy-tailed for this model; cap extreme transaction values and refit."),
             )
         m = np.where(x > 0, m, 0.0)
         return np.asarray(p * (v + x * m) / (p * x + q - 1.0), dtype=np.float64)
