@@ -12,6 +12,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from winback.errors import ConfigError
+from winback.i18n import _
 
 DEFAULT_TZ = "Asia/Shanghai"
 _CHINA = dt.timezone(dt.timedelta(hours=8), "CST")  # no daylight saving since 1991: exact without tzdata
@@ -25,8 +26,8 @@ def brand_zone(name: str = DEFAULT_TZ) -> dt.tzinfo:
         if name in ("Asia/Shanghai", "Asia/Chongqing", "PRC"):
             return _CHINA
         raise ConfigError(
-            f"WINBACK_TZ={name!r} is not a time zone this machine knows",
-            hint="Use an IANA name such as Asia/Shanghai or Asia/Hong_Kong (install the tzdata package if needed).",
+            _("WINBACK_TZ={name!r} is not a time zone this machine knows", name=name),
+            hint=_("Use an IANA name such as Asia/Shanghai or Asia/Hong_Kong (install the tzdata package if needed)."),
         ) from None
 
 

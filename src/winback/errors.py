@@ -5,6 +5,8 @@ Every message says what was wrong, what was given, and what to do.
 
 from __future__ import annotations
 
+from winback.i18n import _
+
 
 class WinbackError(Exception):
     """Base of every error a user can cause or fix. The CLI prints it without a traceback."""
@@ -77,6 +79,6 @@ def outdated_schema(exc: EngineError, needs: str, hint: str | None = None) -> In
     if exc.kind != "catalog":
         return exc
     return InputError(
-        f"the warehouse lacks a table or column {needs} ({exc.__cause__ or exc.message})",
-        hint=hint or "Run `winback init` to bring its schema up to date, then `winback refresh` for the snapshot.",
+        _("the warehouse lacks a table or column {needs} ({value})", needs=needs, value=exc.__cause__ or exc.message),
+        hint=hint or _("Run `winback init` to bring its schema up to date, then `winback refresh` for the snapshot."),
     )
