@@ -16,6 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from winback.errors import ConfigError
+from winback.i18n import _, get_lang
+
+
+def _help(s: Setting) -> str:
+    """A setting's help in the current language (the catalogue keeps both as data)."""
+    return s.help_zh if get_lang() == "zh" else s.help_en
 
 
 @dataclass(frozen=True)
@@ -171,10 +177,16 @@ def _coerce(s: Setting, raw: Any, origin: str) -> Any:
         try:
             number = s.type(str(raw).strip())
         except ValueError:
-            kind = "a whole number" if s.type is int else "a number"
-            raise ConfigError(f"{origin}={raw!r}: {s.name} must be {kind}", hint=f"{s.help_en} ({s.help_zh})") from None
+            kind = _("a whole number") if s.type is int else _("a number")
+            raise ConfigError(
+                _("{origin}={raw!r}: {name} must be {kind}", origin=origin, raw=raw, name=s.name, kind=kind),
+                hint=_help(s),
+            ) from None
         if number < 0:
-            raise ConfigError(f"{origin}={raw!r}: {s.name} cannot be negative", hint=f"{s.help_en} ({s.help_zh})")
+            raise ConfigError(
+                _("{origin}={raw!r}: {name} cannot be negative", origin=origin, raw=raw, name=s.name),
+                hint=_help(s),
+            )
         return number
     value = str(raw).strip()
     if s.name == "lang":
@@ -185,11 +197,18 @@ def _coerce(s: Setting, raw: Any, origin: str) -> Any:
             dt.datetime.fromisoformat(value)
         except ValueError:
             raise ConfigError(
-                f"{origin}={raw!r} is not a date or time", hint="Write it as 2026-11-21 or 2026-11-21 10:30."
+                _("{origin}={raw!r} is not a date or time", origin=origin, raw=raw),
+                hint=_("Write it as 2026-11-21 or 2026-11-21 10:30."),
             ) from None
     if s.choices and value not in s.choices:
         raise ConfigError(
-            f"{origin}={raw!r}: {s.name} must be one of {', '.join(s.choices)}",
-            hint=f"{s.help_en} ({s.help_zh})",
+            _(
+                "{origin}={raw!r}: {name} must be one of {choices}",
+                origin=origin,
+                raw=raw,
+                name=s.name,
+                choices=", ".join(s.choices),
+            ),
+            hint=_help(s),
         )
     return value
