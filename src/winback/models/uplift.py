@@ -50,6 +50,9 @@ class BoostingParams:
     l2_regularization: float = 1.0
     max_bins: int = 255
     seed: int = 0
+    #: at most this many members of each arm are fitted on (a seeded sample beyond it): boosting's accuracy has
+    #: long flattened out there, and the fit's time and memory stop growing with the experiment
+    max_rows_per_arm: int = 300_000
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -249,6 +252,7 @@ def fit_uplift(
     arms = np.asarray(arms).astype(str)
     y = np.asarray(y, dtype=np.float64)
     treated = check_experiment(arms, control)
+    x, arms, y = _cap_rows(x, arms, y, params.max_rows_per_arm, params.seed)
     cat = features.categorical_mask
     is_c = arms == control
     m0 = _fit_outcome(outcome_kind, x[is_c], y[is_c], params, cat)
@@ -266,6 +270,19 @@ def fit_uplift(
         share = float(is_a.sum() / (is_a.sum() + is_c.sum()))
         out.arms[a] = ArmModels(m1, tau1, tau0, share)
     return out
+
+
+def _cap_rows(x: np.ndarray, arms: np.ndarray, y: np.ndarray, cap: int, seed: int) -> tuple[np.ndarray, ...]:
+    """At most `cap` rows of every arm (a seeded sample of the larger ones, in their original order)."""
+    labels, counts = np.unique(arms, return_counts=True)
+    if counts.max() <= cap:
+        return x, arms, y
+    rng = np.random.default_rng(seed)
+    keep = np.zeros(len(arms), dtype=bool)
+    for a, n in zip(labels, counts, strict=True):
+        idx = np.flatnonzero(arms == a)
+        keep[idx if n <= cap else rng.choice(idx, size=cap, replace=False)] = True
+    return x[keep], arms[keep], y[keep]
 
 
 def split_rows(arms: np.ndarray, fraction: float, seed: int) -> np.ndarray:

@@ -159,6 +159,10 @@ def plan_targeting(
         }
         return {"decision": dec.tolist(), "predicted_uplift": [None] * n, "expected_increment": stake.tolist()}, figures
     info, fitted = loaded
+    if n == 0:  # nobody left to target (exclusions took everyone): nothing to score
+        empty = {"decision": [], "predicted_uplift": [], "expected_increment": []}
+        return empty, {"method": "uplift", "model_id": info["model_id"], "revenue": 0.0, "revenue_ci": [0.0, 0.0],
+                       "predicted": 0.0, "margin": 0.0, "cost": 0.0, "note": None}  # fmt: skip
     ups, base = score_columns(fitted, _columns(feats, tuple(fitted.learner.features.names)))
     up = np.mean(np.vstack(list(ups.values())), axis=0)  # several arms: their mean effect (arms are drawn at launch)
     inc_rev, p_touched = _as_revenue(info["outcome"], info["outcome_kind"], up, base, aov, spec.margin)
