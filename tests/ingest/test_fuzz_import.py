@@ -205,6 +205,34 @@ def test_corrupted_files_are_loaded_or_refused(tmp_path_factory, fmt, patches, c
         con.close()
 
 
+def _damaged_sheet(tmp: Path, how: str) -> Path:
+    """A valid XLSX whose sheet part is damaged inside its deflate stream ('garbage') or by one byte ('flip')."""
+    import zipfile
+
+    raw = bytearray(_valid(tmp, "xlsx"))
+    with zipfile.ZipFile(io.BytesIO(bytes(raw))) as z:
+        info = z.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    mid = start + info.compress_size // 2
+    if how == "garbage":
+        raw[mid : mid + 8] = b"\xff" * 8
+    else:
+        raw[mid] ^= 0x01
+    out = tmp / f"{how}.xlsx"
+    out.write_bytes(bytes(raw))
+    return out
+
+
+@pytest.mark.parametrize("how", ["garbage", "flip"])
+def test_a_damaged_sheet_part_is_refused_not_a_traceback(tmp_path: Path, how: str) -> None:
+    """Found by the fuzzer (400 examples): zlib.error / BadZipFile (bad CRC-32) from the XLSX limit check."""
+    con, db = _fresh()
+    try:
+        assert _import_or_refuse(con, db, "orders", _damaged_sheet(tmp_path, how)) == "refused"
+    finally:
+        con.close()
+
+
 @settings(max_examples=EXAMPLES * 10, deadline=None)
 @given(st.one_of(PHONES, _TEXT, st.text(max_size=30)))
 def test_phone_parsers_never_raise(text: str) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,7 +112,14 @@ def check_workbook(path: Path) -> None:
     with zipfile.ZipFile(path) as z:
         for p in parts:
             if p.filename.startswith("xl/worksheets/") and p.filename.endswith(".xml"):
-                rows, cols = _extent(z, p)
+                try:
+                    rows, cols = _extent(z, p)
+                except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a damaged part (issue 15 fuzzing)
+                    raise InputError(
+                        _("{file} cannot be opened as XLSX: it is not a complete workbook ({exc})", file=path.name,
+                          exc=exc),
+                        hint=_("Check that it is an .xlsx workbook; save it again from Excel or WPS, or export CSV."),
+                    ) from exc  # fmt: skip
                 if rows * cols > MAX_CELLS:
                     raise InputError(
                         _(
