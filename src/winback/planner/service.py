@@ -400,17 +400,17 @@ class PlannerService:
                 hint=_("Run `winback plan solve {plan_id}` first.", plan_id=plan_id),
             )
         as_of = dt.date.fromisoformat(body["as_of"])
-        history = self.history(years=2, as_of=as_of) if self._has_history(as_of) else None
+        history = self._history_if_any(as_of)
         names = {m.id: m.name(self._lang()) for m in self.config(body).measures.values()}
         sheets = write_plan(Path(out), body, solution, history, self._lang(), names)
         return ExportResult(plan_id, str(out), sheets)
 
-    def _has_history(self, as_of: dt.date) -> bool:
+    def _history_if_any(self, as_of: dt.date) -> HistoryResult | None:
+        """The two years before the plan's as-of, when their snapshots exist (the workbook's first sheet)."""
         try:
-            self.history(years=2, as_of=as_of)
+            return self.history(years=2, as_of=as_of)
         except NotFoundError:
-            return False
-        return True
+            return None
 
     def review(self, plan_id: str) -> ReviewResult:
         """Estimate vs target vs actual per cell (members as at the plan's as-of), once the period has data."""
