@@ -112,35 +112,34 @@ def check_workbook(path: Path) -> None:
     with zipfile.ZipFile(path) as z:
         for p in parts:
             if p.filename.startswith("xl/worksheets/") and p.filename.endswith(".xml"):
-                try:
-                    rows, cols = _extent(z, p)
-                except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a damaged part (issue 15 fuzzing)
-                    raise InputError(
-                        _("{file} cannot be opened as XLSX: it is not a complete workbook ({exc})", file=path.name,
-                          exc=exc),
-                        hint=_("Check that it is an .xlsx workbook; save it again from Excel or WPS, or export CSV."),
-                    ) from exc  # fmt: skip
-                if rows * cols > MAX_CELLS:
-                    raise InputError(
-                        _(
-                            (
-                                "{file}: {filename} has cells as far as row {rows:,} and column {cols:,} "
-                                "({cells:,} cells to hold); winback reads at most {limit:,} from a sheet"
-                            ),
-                            file=path.name,
-                            filename=p.filename,
-                            rows=rows,
-                            cols=cols,
-                            cells=rows * cols,
-                            limit=MAX_CELLS,
-                        ),
-                        hint=_(
-                            "Delete stray cells far below or right of the data (Ctrl+End shows the last one), "
-                            "or export CSV."
-                        )
-                        + " "
-                        + _(_HINT_BIG),
-                    )
+                _check_cells(path, z, p)
+
+
+def _check_cells(path: Path, z: zipfile.ZipFile, p: zipfile.ZipInfo) -> None:
+    """Refuse a sheet part whose claimed cell rectangle is beyond MAX_CELLS (or that cannot be read at all)."""
+    try:
+        rows, cols = _extent(z, p)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a damaged part (issue 15 fuzzing)
+        raise InputError(
+            _("{file} cannot be opened as XLSX: it is not a complete workbook ({exc})", file=path.name, exc=exc),
+            hint=_("Check that it is an .xlsx workbook; save it again from Excel or WPS, or export CSV."),
+        ) from exc
+    if rows * cols > MAX_CELLS:
+        raise InputError(
+            _(
+                "{file}: {filename} has cells as far as row {rows:,} and column {cols:,} "
+                "({cells:,} cells to hold); winback reads at most {limit:,} from a sheet",
+                file=path.name,
+                filename=p.filename,
+                rows=rows,
+                cols=cols,
+                cells=rows * cols,
+                limit=MAX_CELLS,
+            ),
+            hint=_("Delete stray cells far below or right of the data (Ctrl+End shows the last one), or export CSV.")
+            + " "
+            + _(_HINT_BIG),
+        )
 
 
 def _column_number(letters: bytes) -> int:
