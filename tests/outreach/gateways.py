@@ -3,8 +3,18 @@
 - WebhookGateway: checks the HMAC signature, de-duplicates by Idempotency-Key (a key's first 2xx is its one
   acceptance; a repeat gets 200 {"duplicate": true}), logs every POST with its attempt number; can be told to
   answer 503 / 429 / 400 for chosen keys.
-- SmsGateway: Aliyun-shaped RPC (SendBatchSms, QuerySendDetails, and the simulated PullSmsReport / PullSmsUp),
-  verifies the HMAC-SHA1 signature, does NOT de-duplicate (like the provider): it counts what each number got.
+- SmsGateway: Aliyun-shaped RPC (SendBatchSms, QuerySendDetails), verifies the HMAC-SHA1 signature, does NOT
+  de-duplicate (like the provider): it counts what each number got. Delivery receipts (SmsReport) and uplink
+  replies (SmsUp) come the way Aliyun's message-queue subscription delivers them: each a message whose body is
+  the JSON of the report (phone_number, send_time, report_time, success, err_code, err_msg, sms_size, biz_id,
+  out_id) or of the reply (phone_number, send_time, content, sign_name, dest_code, sequence_id), received in
+  batches of at most 16 with a receipt handle, delivered at least once: a message not deleted is delivered
+  again once its visibility timeout (30 s) has passed (with a new handle; the old one is then invalid; a test
+  calls `expire_visibility()` instead of waiting). SIMULATED: the actions are RPC calls on this gateway
+  (ReceiveSmsReport / DeleteSmsReport, ReceiveSmsUp / DeleteSmsUp) standing in for the MNS queue API
+  (ReceiveMessage / BatchDeleteMessage on Alicom-Queue-*-SmsReport / -SmsUp, with its own endpoint and
+  signature scheme); the HTTP push variant (the provider POSTs a JSON array of reports and expects
+  {"code": 0}) is not simulated.
 - SmtpSink: aiosmtpd on loopback; messages by Message-ID.
 """
 
@@ -16,6 +26,7 @@ import hmac
 import json
 import socket
 import threading
+import time
 import urllib.parse
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -151,8 +162,10 @@ class SmsGateway(_Base):
         self.by_phone: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.calls = 0
         self.batch_sizes: list[int] = []
-        self.reports: list[dict[str, Any]] = []
-        self.uplinks: list[dict[str, Any]] = []
+        self.reports: dict[str, Any] = {"queue": [], "handles": {}, "n": 0}  # SmsReport messages
+        self.uplinks: dict[str, Any] = {"queue": [], "handles": {}, "n": 0}  # SmsUp messages
+        self.redeliveries = 0  # messages delivered again because nobody deleted them
+        self.visibility = 30.0  # seconds a received message stays invisible (MNS's visibility timeout)
         self.throttle_batches = throttle_batches
         self.undeliverable: set[str] = set()
         self.on_batch: Any = None  # called with the numbers accepted so far (crash injection)
@@ -171,12 +184,10 @@ class SmsGateway(_Base):
             if action == "QuerySendDetails":
                 rows = self.by_phone.get(params["PhoneNumber"], [])
                 return 200, {"Code": "OK", "TotalCount": len(rows), "SmsSendDetailDTOs": {"SmsSendDetailDTO": rows}}
-            if action == "PullSmsReport":
-                out, self.reports = self.reports, []
-                return 200, {"Code": "OK", "Reports": out}
-            if action == "PullSmsUp":
-                out, self.uplinks = self.uplinks, []
-                return 200, {"Code": "OK", "Messages": out}
+            if action in ("ReceiveSmsReport", "ReceiveSmsUp"):
+                return self._receive(self.reports if action == "ReceiveSmsReport" else self.uplinks, params)
+            if action in ("DeleteSmsReport", "DeleteSmsUp"):
+                return self._delete(self.reports if action == "DeleteSmsReport" else self.uplinks, params)
         return 400, {"Code": "InvalidAction", "Message": str(action)}
 
     def _send(self, p: dict[str, str]) -> tuple[int, object]:
@@ -205,14 +216,19 @@ class SmsGateway(_Base):
                     "Params": tp,
                 }
             )
-            self.reports.append(
+            self._enqueue(
+                self.reports,
                 {
                     "phone_number": phone,
+                    "send_time": "2026-11-23 10:00:00",
+                    "report_time": "2026-11-23 10:00:05",
                     "success": ok,
+                    "err_code": "DELIVERED" if ok else "MOBILE_NOT_ON",
+                    "err_msg": "用户接收成功" if ok else "用户关机",
+                    "sms_size": "1",
                     "biz_id": biz,
                     "out_id": p.get("OutId"),
-                    "err_code": "DELIVERED" if ok else "MOBILE_NOT_ON",
-                }
+                },
             )
         if self.on_batch is not None:
             self.on_batch(sum(self.batch_sizes))
@@ -230,7 +246,66 @@ class SmsGateway(_Base):
     def reply(self, phone: str, text: str) -> None:
         with self.lock:
             self.seq += 1
-            self.uplinks.append({"phone_number": phone, "content": text, "sequence_id": self.seq, "sign_name": "x"})
+            self._enqueue(
+                self.uplinks,
+                {
+                    "phone_number": phone,
+                    "send_time": "2026-11-23 10:30:00",
+                    "content": text,
+                    "sign_name": "示例品牌",
+                    "dest_code": "1234",
+                    "sequence_id": self.seq,
+                },
+            )
+
+    @staticmethod
+    def _enqueue(q: dict[str, Any], body: dict[str, Any]) -> None:
+        q["n"] += 1
+        q["queue"].append(
+            {"MessageId": f"MSG{q['n']:010d}", "Body": json.dumps(body, ensure_ascii=False), "k": 0, "hidden": 0.0}
+        )
+
+    def _receive(self, q: dict[str, Any], params: dict[str, str]) -> tuple[int, object]:
+        """Up to 16 visible messages (NumOfMessages), each with a fresh receipt handle; they stay in the queue,
+        invisible for `visibility` seconds, until deleted with that handle."""
+        n = min(16, int(params.get("NumOfMessages", "16")))
+        now = time.monotonic()
+        out = []
+        for m in [m for m in q["queue"] if m["hidden"] <= now][:n]:
+            m["k"] += 1
+            m["hidden"] = now + self.visibility
+            self.redeliveries += m["k"] > 1
+            handle = f"{m['MessageId']}-{m['k']}"
+            q["handles"][handle] = m["MessageId"]
+            out.append({"MessageId": m["MessageId"], "ReceiptHandle": handle, "DequeueCount": m["k"],
+                        "MessageBody": m["Body"]})  # fmt: skip
+        return 200, {"Code": "OK", "Messages": out}
+
+    def expire_visibility(self) -> None:
+        """As if the visibility timeout passed: received, undeleted messages can be received again."""
+        with self.lock:
+            for q in (self.reports, self.uplinks):
+                for m in q["queue"]:
+                    m["hidden"] = 0.0
+
+    @staticmethod
+    def _delete(q: dict[str, Any], params: dict[str, str]) -> tuple[int, object]:
+        """Delete received messages by their latest receipt handles; a stale handle is an error for that one."""
+        errors, gone = [], set()
+        for h in json.loads(params.get("ReceiptHandles", "[]")):
+            mid = q["handles"].pop(h, None)
+            live = next((m for m in q["queue"] if m["MessageId"] == mid), None)
+            if live is None or f"{mid}-{live['k']}" != h:
+                errors.append({"ReceiptHandle": h, "ErrorCode": "ReceiptHandleError"})
+                continue
+            gone.add(mid)
+        q["queue"] = [m for m in q["queue"] if m["MessageId"] not in gone]
+        return 200, {"Code": "OK" if not errors else "PartialDelete", "Errors": errors}
+
+    def pending(self, kind: str = "report") -> int:
+        """Messages still in the queue (received but not deleted count)."""
+        with self.lock:
+            return len((self.reports if kind == "report" else self.uplinks)["queue"])
 
 
 class SmtpSink:

@@ -114,6 +114,35 @@ def test_sms_uplink_td_opts_out_and_receipts_mark_undelivered(app_at, servers) -
     assert r2.sent == 4 and r2.skipped == {"opted_out_channel": 1}
 
 
+def test_receipts_come_at_least_once_until_deleted_after_recording(app_at, servers, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The queue-shaped receipts: received in batches of ≤ 16 with handles, deleted only after the dispatcher
+    recorded them; when the delete is lost (a crash after recording) they come again, and recording them again
+    changes nothing."""
+    from winback.outreach.channels.sms import SmsChannel
+
+    _, sms, _ = servers
+    wb = app_at()
+    members = add_members(wb, 40)
+    sms.reply("13900000001", "退订")
+    queue(wb, members, "sms")
+    r = wb.outreach.dispatch(channel="sms").channels[0]
+    assert (r.sent, r.receipts, r.opt_outs) == (40, 40, 1)
+    assert sms.pending("report") == 0 and sms.pending("up") == 0 and sms.redeliveries == 0  # recorded, deleted
+    monkeypatch.setattr(SmsChannel, "ack", lambda self: None)  # the deletes never reach the provider
+    queue(wb, members[2:], "sms", campaign="C0002")
+    sms.reply("13900000003", "TD")
+    r = wb.outreach.dispatch(channel="sms").channels[0]
+    assert (r.sent, r.receipts, r.opt_outs) == (38, 38, 1)
+    assert sms.pending("report") == 38 and sms.pending("up") == 1  # still in the queue
+    monkeypatch.undo()
+    sms.expire_visibility()  # their visibility timeout passes
+    again = wb.outreach.dispatch(channel="sms").channels[0]
+    assert (again.claimed, again.receipts, again.opt_outs) == (0, 0, 0)  # delivered again, nothing new recorded
+    assert sms.redeliveries == 39 and sms.pending("report") == 0 and sms.pending("up") == 0
+    assert states(wb, "sms") == {"delivered": 78}
+    assert sorted(m for (m,) in wb.db().fetchall("SELECT member_id FROM opt_outs")) == ["M00001", "M00003"]
+
+
 def test_caps_skip_with_reason_and_throttling_retries(app_at, servers) -> None:  # type: ignore[no-untyped-def]
     _, sms, _ = servers
     wb = app_at()

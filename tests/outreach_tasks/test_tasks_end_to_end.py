@@ -144,7 +144,7 @@ def test_done_moves_forward_only_and_is_idempotent(launched: dict[str, Any]) -> 
     err = _cli(db, LATER, "tasks", "done", "C9999:x", "--outcome", "visited", ok=False)
     assert set(err["error"]) == {"type", "message", "hint"}
     err = _cli(db, LATER, "tasks", "done", tid, "--outcome", "called", ok=False)
-    assert "unknown outcome" in err["error"]["message"]
+    assert "未知的结果" in err["error"]["message"]  # the CLI speaks zh by default
 
 
 def test_targets_per_store_and_their_completion(launched: dict[str, Any]) -> None:

@@ -349,10 +349,9 @@ class Dispatcher:
             return
         now = self.now()
         waiting = store_dispatch.awaiting_receipts(self.db, name, since=now - dt.timedelta(days=3), limit=200_000)
-        if not waiting:
-            return
         rows = [to_row(d, int(d.get("attempts") or 0)) for d in waiting]
-        got = [r for r in ch.receipts(rows) if r.outcome in ("delivered", "failed")]  # one pull for all
+        # one pull for all; also with nothing waiting: receipts of touches recorded already are drained (and acked)
+        got = [r for r in ch.receipts(rows) if r.outcome in ("delivered", "failed")]
         rec = [
             {
                 "key": r.key,
@@ -364,6 +363,7 @@ class Dispatcher:
             for r in got
         ]
         t.receipts += store_dispatch.record_receipts(self.db, rec, now)
+        _ack(ch)  # recorded: the provider may forget them (a crash before this means they come again)
 
     def inbound(self, name: str, ch: Channel, t: Tally) -> None:
         if not getattr(ch, "has_inbound", True):
@@ -389,3 +389,11 @@ class Dispatcher:
                     reason=ev.text or ev.kind,
                     now=now,
                 )
+        _ack(ch)
+
+
+def _ack(ch: Channel) -> None:
+    """Tell a queue-shaped channel that what it handed over is recorded (an optional method of the plugin)."""
+    ack = getattr(ch, "ack", None)
+    if callable(ack):
+        ack()

@@ -30,7 +30,7 @@ COLUMNS = (
     ("guide", N_("guide"), 10),
     ("priority", N_("priority"), 7),
     ("member", N_("member"), 10),
-    ("phone", N_("phone"), 13),
+    ("phone", N_("mobile phone"), 13),
     ("tier", N_("tier"), 8),
     ("last_purchase", N_("last purchase"), 11),
     ("last_items", N_("last bought"), 14),

@@ -13,6 +13,8 @@
                                        #    | retry / unknown
         def receipts(self, rows): ...  # sent rows: delivered | failed where the provider knows; [] otherwise
         def inbound(self): ...         # replies and events since the last call (opt-outs): [Inbound]
+        def ack(self): ...             # optional: what receipts()/inbound() handed over is recorded (a queue
+                                       #    deletes its messages now; until then they are delivered again)
         def close(self): ...
 
 `send` is called from worker threads (at most `connections` at once), so per-connection state lives in a

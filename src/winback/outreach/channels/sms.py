@@ -8,8 +8,13 @@
   left in `sending` is looked up there first: a detail with our OutId means it was accepted (status 3 delivered,
   2 failed, 1 waiting → sent); none means it never arrived and may be sent again.
 - Delivery receipts and uplink replies: Aliyun delivers `SmsReport` and `SmsUp` messages through a message queue
-  or an HTTP push; here they are pulled (`PullSmsReport`, `PullSmsUp`: simulated actions carrying the fields of
-  those messages). An uplink '退订' / 'TD' / 'R' opts the member out of SMS.
+  (or an HTTP push). Here they are received the queue's way: batches of ≤ 16 messages, each a JSON body with a
+  receipt handle, delivered at least once until deleted. A round receives until nothing is visible (a received
+  message stays invisible for the queue's visibility timeout); the dispatcher records what it got, and only then
+  are the messages deleted (`ack`), so after a crash in between they come again (recorded twice, nothing changes).
+  The receive / delete calls are RPC actions of the same signed API (ReceiveSmsReport / DeleteSmsReport,
+  ReceiveSmsUp / DeleteSmsUp) standing in for the MNS queue API — see tests/outreach/gateways.py for what is
+  simulated. An uplink '退订' / 'TD' / 'R' opts the member out of SMS.
 
 [channels.sms]: endpoint, access_key_id, access_key_secret, sign_name, template_code (required); params (["code"]),
 connections (4), rate_per_second (none), timeout (10), receipts (true), max_attempts (6), backoff_base (60),
@@ -91,6 +96,7 @@ class SmsChannel:
         self.max_attempts = int(config.get("max_attempts", 6))
         self.backoff_base = float(config.get("backoff_base", 60))
         self.backoff_max = float(config.get("backoff_max", 3600))
+        self._unacked: dict[str, dict[str, str]] = {"SmsReport": {}, "SmsUp": {}}  # message id -> latest handle
 
     # -- the RPC call ------------------------------------------------------------------------------------------------
     def call(self, action: str, **fields: str) -> Reply:
@@ -171,12 +177,41 @@ class SmsChannel:
         details = (doc.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
         return [d for d in details if d.get("OutId") == r.batch_id]
 
+    def _receive_all(self, kind: str) -> list[dict[str, Any]]:
+        """Every message of the queue (`SmsReport` or `SmsUp`) receivable now, bodies parsed; their latest receipt
+        handles (a message received again gets a new one) wait in `_unacked` for `ack`."""
+        handles = self._unacked[kind]
+        out: list[dict[str, Any]] = []
+        for _round in range(10_000):
+            reply = self.call(f"Receive{kind}", NumOfMessages="16")
+            doc = reply.json() if reply.status == 200 else None
+            msgs = (doc or {}).get("Messages") or [] if isinstance(doc, dict) else []
+            fresh = [m for m in msgs if str(m.get("MessageId")) not in handles]
+            for m in msgs:  # a message received again (its visibility ran out): only its newest handle deletes it
+                handles[str(m.get("MessageId"))] = str(m.get("ReceiptHandle"))
+            for m in fresh:
+                try:
+                    body = json.loads(m.get("MessageBody") or "{}")
+                except ValueError:
+                    continue  # not ours to read: deleted with the rest
+                if isinstance(body, dict):
+                    out.append(body)
+            if not fresh:  # nothing visible left (received messages stay invisible until deleted or timed out)
+                break
+        return out
+
+    def ack(self) -> None:
+        """Delete the messages received since the last ack (the dispatcher has recorded them)."""
+        for kind, by_id in self._unacked.items():
+            handles = list(by_id.values())
+            for i in range(0, len(handles), 16):
+                self.call(f"Delete{kind}", ReceiptHandles=json.dumps(handles[i : i + 16]))
+            by_id.clear()
+
     def receipts(self, rows: Sequence[LedgerRow]) -> list[SendResult]:
         by = {(r.batch_id, national(r.to)): r.key for r in rows}
         out = []
-        reply = self.call("PullSmsReport")
-        doc = reply.json() if reply.status == 200 else None
-        for rep in (doc or {}).get("Reports", []) if isinstance(doc, dict) else []:
+        for rep in self._receive_all("SmsReport"):
             key = by.get((rep.get("out_id"), rep.get("phone_number")))
             if key is None:
                 continue
@@ -192,9 +227,7 @@ class SmsChannel:
         return out
 
     def inbound(self) -> list[Inbound]:
-        reply = self.call("PullSmsUp")
-        doc = reply.json() if reply.status == 200 else None
-        ups = (doc or {}).get("Messages", []) if isinstance(doc, dict) else []
+        ups = self._receive_all("SmsUp")
         return [
             Inbound(
                 str(m.get("sequence_id")),
