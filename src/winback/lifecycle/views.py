@@ -16,6 +16,7 @@ from winback.common.phones import display_phone, mask_phone
 from winback.common.tiers import tier_order, tier_rank
 from winback.errors import InputError, NotFoundError
 from winback.i18n import _
+from winback.i18n import t as i18n_t
 from winback.lifecycle import store, waking
 from winback.lifecycle.asof import pick_snapshot
 from winback.lifecycle.cycle import shrunk_cycle
@@ -185,8 +186,8 @@ def tally_moves(
             Move(
                 f or "(none)",
                 t or "(none)",
-                _label(sch, f, lang) if f else "(none)",
-                _label(sch, t, lang) if t else "(none)",
+                _label(sch, f, lang) if f else i18n_t("(none)", lang),
+                _label(sch, t, lang) if t else i18n_t("(none)", lang),
                 int(n),
             )
         )
