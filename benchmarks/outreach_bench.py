@@ -6,6 +6,13 @@ dispatcher's interpreter.
 Usage: .venv/bin/python benchmarks/outreach_bench.py [--sms 1000000] [--webhook 200000] [--chunk 50000]
 Targets (issue 10): 1,000,000 SMS ≤ 60 s; 200,000 webhook touches ≤ 60 s with 8 connections. Prints figures;
 asserts nothing.
+
+With `--demo WAREHOUSE` (a demo brand, e.g. `winback demo --members 200000`), on copies of it, as whole processes
+(wall and CPU seconds of the child): `winback run` for a day (then the same day again: must create nothing), and
+task sheets for every store of a guide-task campaign (`campaign create --scenario new_store_opening`, launch,
+`tasks export`). `--baseline-src DIR` runs the same commands with another checkout's src/ first (same session, same
+machine load), e.g. a `git worktree` of the previous commit.
+Targets: `winback run` for a day of the 200k demo ≤ 30 s (2M ≤ 3 min); task sheets of a 75k campaign ≤ 30 s.
 """
 
 from __future__ import annotations
@@ -14,11 +21,16 @@ import argparse
 import datetime as dt
 import json
 import multiprocessing
+import os
+import resource
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.outreach.gateways
 
@@ -102,12 +114,61 @@ def run(kind: str, n: int, chunk: int, connections: int, tmp: Path) -> None:
     )
 
 
+def timed(args: list[str], env: dict[str, str]) -> tuple[float, float, dict[str, Any]]:
+    """(wall s, CPU s of the child, its --json) of one winback command run as a process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "winback", *args, "--json"], env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if out.returncode != 0:
+        raise SystemExit(f"winback {' '.join(args)} failed: {out.stdout[-2000:]}{out.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, json.loads(out.stdout)
+
+
+def demo(source: Path, tmp: Path, label: str, src: str | None) -> None:
+    env = {**os.environ, "WINBACK_NOW": "2026-11-21 10:00", "WINBACK_LANG": "en"}
+    env.pop("WINBACK_CHANNELS", None)
+    if src:
+        env["PYTHONPATH"] = src
+    db = tmp / f"{label}-run.duckdb"
+    shutil.copy(source, db)
+    env["WINBACK_DB"] = str(db)
+    wall, cpu, r = timed(["run", "--date", "2026-11-21"], env)
+    launched = {j["journey_id"]: j["members"] for j in r["journeys"] if j["status"] == "launched"}
+    print(f"[{label}] winback run (a day): {wall:6.1f} s wall, {cpu:6.1f} s CPU; created {r['created_tasks']:,} "
+          f"tasks, {r['created_touches']:,} touches; launched {launched}")  # fmt: skip
+    wall, cpu, r = timed(["run", "--date", "2026-11-21"], env)
+    print(f"[{label}] winback run (the same day again): {wall:6.1f} s wall, {cpu:6.1f} s CPU; created "
+          f"{r['created_tasks']:,} tasks, {r['created_touches']:,} touches")  # fmt: skip
+    db = tmp / f"{label}-sheets.duckdb"
+    shutil.copy(source, db)
+    env["WINBACK_DB"] = str(db)
+    _, _, c = timed(["campaign", "create", "--scenario", "new_store_opening"], env)
+    cid = c["campaign"]["campaign_id"]
+    _, _, lr = timed(["campaign", "launch", cid], env)
+    out = tmp / f"{label}-sheets"
+    wall, cpu, r = timed(["tasks", "export", "--campaign", cid, "--out", str(out)], env)
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) if out.is_dir() else out.stat().st_size
+    print(f"[{label}] task sheets, campaign of {lr.get('members', '?'):,} members / {lr.get('tasks', '?'):,} tasks: "
+          f"{wall:6.1f} s wall, {cpu:6.1f} s CPU, {size / 2**20:.1f} MiB")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sms", type=int, default=1_000_000)
     ap.add_argument("--webhook", type=int, default=200_000)
     ap.add_argument("--chunk", type=int, default=50_000)
+    ap.add_argument("--demo", type=Path, help="a demo warehouse: time winback run and the task sheets on copies")
+    ap.add_argument("--baseline-src", help="another checkout's src/ to time first (PYTHONPATH)")
     args = ap.parse_args()
+    if args.demo:
+        with tempfile.TemporaryDirectory() as d:
+            if args.baseline_src:
+                demo(args.demo, Path(d), "baseline", args.baseline_src)
+            demo(args.demo, Path(d), "this tree", None)
+        return
     with tempfile.TemporaryDirectory() as d:
         if args.sms:
             run("sms", args.sms, args.chunk, 4, Path(d))
