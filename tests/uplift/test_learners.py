@@ -107,3 +107,16 @@ def test_parse_capacity_and_target() -> None:
             parse_capacity(*bad)
     with pytest.raises(InputError, match="--target uplift"):
         parse_target("clv")
+
+
+def test_large_arms_are_fitted_on_a_seeded_sample() -> None:
+    from winback.models.uplift import _cap_rows
+
+    x = np.arange(3000, dtype=np.float32).reshape(-1, 1)
+    arms = np.array(["A"] * 2000 + ["control"] * 1000)
+    y = np.arange(3000.0)
+    cx, ca, cy = _cap_rows(x, arms, y, 500, 1)
+    assert (ca == "A").sum() == 500 and (ca == "control").sum() == 500
+    assert (np.diff(cx[:, 0]) > 0).all() and (cx[:, 0] == cy).all()  # rows keep their order and their outcome
+    assert (_cap_rows(x, arms, y, 500, 1)[0] == cx).all()
+    assert _cap_rows(x, arms, y, 5000, 1)[0] is x
