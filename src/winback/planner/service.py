@@ -17,7 +17,6 @@ from winback.planner.measures import Offer, PlannerConfig, default_config
 from winback.planner.types import (
     BacktestResult,
     CellEstimate,
-    CellFacts,
     EstimatorChoice,
     ExportResult,
     HistoryResult,
@@ -84,19 +83,18 @@ class PlannerService:
     def _labels(
         self, db: DuckDBEngine, snapshot: dt.date, seen_tiers: Sequence[str], cfg: PlannerConfig | None = None
     ) -> tuple[list[str], list[dict[str, str]], list[str]]:
-        from winback.lifecycle.rules import load_schemes
-
         cfg = cfg or self.config()
-        scheme = load_schemes()["lifecycle"]
-        stages = matrix.stage_order(scheme.segments, cfg.stages)
-        labels = [{"stage": s, "zh": scheme.label(s, "zh"), "en": scheme.label(s, "en")} for s in stages]
+        rules = store.stage_rules(db, snapshot)  # the stages as the snapshot's own rules define them
+        if not rules:
+            from winback.lifecycle.rules import load_schemes
+
+            scheme = load_schemes()["lifecycle"]
+            rules = [(s, scheme.label(s, "zh"), scheme.label(s, "en")) for s in scheme.segments]
+        stages = matrix.stage_order([r[0] for r in rules], cfg.stages)
+        names = {r[0]: r for r in rules}
+        labels = [{"stage": s, "zh": names[s][1], "en": names[s][2]} for s in stages]
         tiers = matrix.tier_order(seen_tiers, cfg.tiers, store.tier_spend(db, snapshot))
         return stages, labels, tiers
-
-    def _facts(self, db: DuckDBEngine, period: Period, dates: set[dt.date]) -> list[CellFacts]:
-        if period.start not in dates:
-            raise _missing([period.start])
-        return store.cell_facts(db, period.start, period.start, period.end)
 
     # -- history -------------------------------------------------------------------------------------------------
     def history(

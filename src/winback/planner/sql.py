@@ -113,3 +113,4 @@ WHERE member_id IS NOT NULL AND status IN ('paid', 'refunded')
   AND ordered_at >= CAST(? AS TIMESTAMP) AND ordered_at < CAST(? AS TIMESTAMP)
 """
 FIRST_ORDER_DAY = "SELECT CAST(min(ordered_at) AS DATE) FROM orders WHERE status IN ('paid', 'refunded')"
+RUN_RULES = "SELECT rules FROM snapshot_runs WHERE as_of = ?"

@@ -110,3 +110,11 @@ def member_revenue(db: DuckDBEngine, start: dt.date, end: dt.date) -> float:
 def first_order_day(db: DuckDBEngine) -> dt.date | None:
     value = db.scalar(sql.FIRST_ORDER_DAY)
     return value if isinstance(value, dt.date) else None
+
+
+def stage_rules(db: DuckDBEngine, snapshot: dt.date) -> list[tuple[str, str, str]]:
+    """(stage, zh, en) of the `lifecycle` scheme the snapshot at `snapshot` was built with, in rule order."""
+    raw = db.scalar(sql.RUN_RULES, [snapshot])
+    scheme = (json.loads(raw) if raw else {}).get("lifecycle") or {}
+    return [(str(r["segment"]), str(r.get("zh", r["segment"])), str(r.get("en", r["segment"])))
+            for r in scheme.get("rules", [])]  # fmt: skip
