@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from tests.web.conftest import PASSWORDS, Console
 
-from winback.web.labels import LABELS
+from winback.i18n import t
+from winback.web.labels import LABELS, label
 
 pytest.importorskip("playwright.sync_api", reason="the test extra (playwright) is not installed")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -84,9 +85,9 @@ class Visit:
 
 def untranslated(text: str, lang: str) -> list[str]:
     """Labels of the other language found in a page's labels (the language switch excepted)."""
-    other = 0 if lang == "en" else 1
-    return [pair[other] for key, pair in LABELS.items() if key != "switch_lang" and len(pair[other]) >= 4
-            and pair[other] != pair[1 - other] and pair[other] in text]  # fmt: skip
+    other = "zh" if lang == "en" else "en"
+    pairs = {key: (t(msgid, other), t(msgid, lang)) for key, msgid in LABELS.items() if key != "switch_lang"}
+    return [theirs for theirs, ours in pairs.values() if len(theirs) >= 4 and theirs != ours and theirs in text]
 
 
 @pytest.mark.parametrize(("lang", "viewport", "device"), [("zh", PHONE, "phone"), ("en", DESK, "desk")])
@@ -99,7 +100,7 @@ def test_hq_pages_render_without_console_errors(
         assert v.page.url.endswith("/overview"), v.page.url
         v.go("/overview", "overview")
         texts = {"overview": v.chrome()}
-        assert LABELS["overview"][lang == "en"] in v.page.inner_text("h1")
+        assert label("overview", lang) in v.page.inner_text("h1")
         assert "2026-11-21" in v.page.inner_text("h1")  # the latest refresh, the one the campaign was made from
         assert v.page.locator("#chart-segments .main-svg").count() > 0, "the segments chart did not draw"
         assert v.page.locator("#chart-transitions .main-svg").count() > 0, "the transitions Sankey did not draw"

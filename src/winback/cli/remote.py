@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from winback.app import Winback
     from winback.config import Settings
-    from winback.web.cli_bridge import CliCall, Ran
 
 #: the commands that never go through a server
 LOCAL = frozenset({"serve", "--help", "-h", "--version"})
@@ -136,7 +135,7 @@ def register() -> None:
     """Let the server run the CLI's commands (called before `winback serve` starts)."""
     from winback.web import cli_bridge
 
-    cli_bridge.register(run_here)
+    cli_bridge.set_runner(run_here)
 
 
 @contextlib.contextmanager
@@ -168,9 +167,9 @@ def _lent(wb: Winback, settings_in: Callable[[str], Settings], lent: list[Winbac
     return callback
 
 
-def run_here(wb: Winback, settings_in: Callable[[str], Settings], call: CliCall) -> Ran:
-    """Run one command as `winback <argv>` would have, in this process; what it printed and its exit code (click
-    prints usage errors and exits as it does for a terminal)."""
+def run_here(wb: Winback, settings_in: Callable[[str], Settings], call: Any) -> Any:
+    """Run one command (`call`: web/cli_bridge.py's CliCall) as `winback <argv>` would have, in this process: a
+    cli_bridge.Ran of what it printed and its exit code (click prints usage errors and exits as for a terminal)."""
     from winback.cli.main import command
     from winback.web.cli_bridge import Ran
 

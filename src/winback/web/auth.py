@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from winback.i18n import using
+from winback.i18n import _, using
 from winback.web.console import Console
 from winback.web.errors import Forbidden, Unauthenticated
 from winback.web.labels import LANGS
@@ -138,7 +138,7 @@ def session_of(st: RequestState, request: Request) -> Session | None:
 def require_session(st: RequestState, request: Request) -> Session:
     session = session_of(st, request)
     if session is None:
-        raise Unauthenticated("unauthenticated")
+        raise Unauthenticated(_("log in first"), hint=_("POST /api/login, or open /login."))
     return session
 
 
@@ -161,7 +161,12 @@ def check_csrf(request: Request, session: Session | None, form_token: str | None
     if ok and session is not None:
         ok = hmac.compare_digest(sent, session.csrf_token)
     if not ok:
-        raise Forbidden("csrf")
+        raise Forbidden(
+            _("missing or mismatched CSRF token"),
+            hint=_(
+                "Unsafe requests need the X-CSRF-Token header equal to the csrf_token cookie (GET /api/csrf sets it)."
+            ),
+        )
 
 
 def console_for(st: RequestState, request: Request, *, csrf: bool = True) -> Console:

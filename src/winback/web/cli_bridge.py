@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from winback.common.results import Result
+from winback.i18n import _
 from winback.web.announce import READS, command_of
 from winback.web.auth import state_of
 from winback.web.errors import Unauthenticated
@@ -57,12 +58,12 @@ Runner = Callable[["Winback", Callable[[str], "Settings"], CliCall], Ran]
 _runner: list[Runner] = []
 
 
-def register(runner: Runner) -> None:
+def set_runner(runner: Runner) -> None:
     """The CLI's way of running a command in this process (cli/remote.py calls it before `winback serve`)."""
     _runner[:] = [runner]
 
 
-def registered() -> bool:
+def has_runner() -> bool:
     return bool(_runner)
 
 
@@ -72,7 +73,13 @@ def run_cli(body: CliCall, request: Request) -> Response:
     root = state_of(request)
     token = bearer_of(request.headers.get("authorization")) or ""
     if not root.cli_token or not hmac.compare_digest(token.encode(), root.cli_token.encode()) or not _runner:
-        raise Unauthenticated("cli_token")
+        raise Unauthenticated(
+            _("missing or wrong server token"),
+            hint=_(
+                "The CLI reads the token from the .server file next to the warehouse: run it on the server's "
+                "machine, as the same user."
+            ),
+        )
     runner = _runner[0]
     if command_of(body.argv) in READS:
         return ResultJSON(runner(root.wb, root.settings_in, body))

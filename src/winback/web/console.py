@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from winback.common.phones import display_phone, mask_phone
 from winback.common.results import Result
+from winback.i18n import _
 from winback.web import store_users
 from winback.web.errors import Forbidden, InputError, NotFoundError
 from winback.web.types import MemberOwner, PhoneReveal, User
@@ -74,27 +75,35 @@ class Console:
         self.wb, self.users, self.user, self.caller = wb, users, user, caller
 
     # -- the rules ---------------------------------------------------------------------------------------------------
-    def _require_brand(self, what_en: str, what_zh: str) -> None:
+    def _require_brand(self, what: str) -> None:
         if not self.user.sees_brand:
-            raise Forbidden("forbidden_role", role=self.user.role, what_en=what_en, what_zh=what_zh)
+            raise Forbidden(
+                _("your role ({role}) may not {what}", role=self.user.role, what=what),
+                hint=_("Ask an HQ admin to change your role."),
+            )
 
     def _owner(self, member_id: str) -> MemberOwner:
         owner = store_users.member_owner(self.wb.db(write=False), member_id)
         if owner is None:
-            raise NotFoundError("no_member", member_id=member_id)
+            raise NotFoundError(
+                _("no member {member_id}", member_id=member_id), hint=_("Check the id (the members page lists them).")
+            )
         if not in_scope(self.user, owner):
-            raise Forbidden("forbidden_member", member_id=member_id)
+            raise Forbidden(
+                _("member {member_id} is outside your scope", member_id=member_id),
+                hint=_("A guide sees only her own members, a store manager only his store's."),
+            )
         return owner
 
     # -- reads ---------------------------------------------------------------------------------------------------------
     def overview(self) -> Overview:
-        self._require_brand("see the brand overview", "查看品牌总览")
+        self._require_brand(_("see the brand overview"))
         return self.wb.overview.overview()
 
     def transitions(self, as_of: dt.date) -> Transitions | None:
         """How members moved between the dormancy layers from the snapshot before `as_of` (the overview's) to it
         (HQ roles); None when there is no earlier snapshot."""
-        self._require_brand("see the brand overview", "查看品牌总览")
+        self._require_brand(_("see the brand overview"))
         earlier = [d for d in store_users.snapshot_dates(self.wb.db(write=False)) if d < as_of]
         if not earlier:
             return None
@@ -121,7 +130,10 @@ class Console:
         stores = [store] if store else None
         if u.role == "store_manager":
             if store and store not in u.stores:
-                raise Forbidden("forbidden_store", store=store, stores=", ".join(u.stores))
+                raise Forbidden(
+                    _("store {store} is outside your scope", store=store),
+                    hint=_("A store manager sees only his stores: {stores}.", stores=", ".join(u.stores)),
+                )
             stores = stores or list(u.stores)
         elif u.role == "guide":
             stores = stores or (list(u.stores) or None)
@@ -143,7 +155,10 @@ class Console:
     def reveal_phone(self, member_id: str) -> PhoneReveal:
         """The full phone of a member in scope, written to the audit log (an analyst: 403)."""
         if not self.user.may_reveal:
-            raise Forbidden("forbidden_role", role=self.user.role, what_en="reveal phones", what_zh="查看完整手机号")
+            raise Forbidden(
+                _("your role ({role}) may not {what}", role=self.user.role, what=_("reveal phones")),
+                hint=_("Ask an HQ admin to change your role."),
+            )
         owner = self._owner(member_id)
         self.users.record(self.user, "phone_reveal", member_id, self.caller)
         return PhoneReveal(member_id, display_phone(owner.phone) if owner.phone else "", owner.name)
@@ -156,13 +171,22 @@ class Console:
         nothing: her list is on her tasks page)."""
         u = self.user
         if u.role == "guide":
-            raise Forbidden("forbidden_role", role=u.role, what_en="export members", what_zh="导出会员")
+            raise Forbidden(
+                _("your role ({role}) may not {what}", role=u.role, what=_("export members")),
+                hint=_("Ask an HQ admin to change your role."),
+            )
         if fmt not in ("xlsx", "csv"):
-            raise InputError("bad_request", detail=f"format={fmt!r} (xlsx or csv)")
+            raise InputError(
+                _("bad request: {detail}", detail=f"format={fmt!r} (xlsx or csv)"),
+                hint=_("See /docs for the parameters."),
+            )
         stores = [store] if store else None
         if u.role == "store_manager":
             if store and store not in u.stores:
-                raise Forbidden("forbidden_store", store=store, stores=", ".join(u.stores))
+                raise Forbidden(
+                    _("store {store} is outside your scope", store=store),
+                    hint=_("A store manager sees only his stores: {stores}.", stores=", ".join(u.stores)),
+                )
             stores = stores or list(u.stores)
         name = f"members-{scheme}-{segment or 'all'}{'-' + store if store else ''}.{fmt}"
         found = self.wb.lifecycle.members(scheme=scheme, segments=[segment] if segment else None, stores=stores,
@@ -172,11 +196,11 @@ class Console:
         return MemberExport(folder / name, name, found.count)
 
     def campaigns(self) -> CampaignList:
-        self._require_brand("see campaigns", "查看活动")
+        self._require_brand(_("see campaigns"))
         return self.wb.campaigns.list()
 
     def report(self, campaign_id: str) -> CampaignReport:
-        self._require_brand("see campaign reports", "查看活动报告")
+        self._require_brand(_("see campaign reports"))
         return self.wb.campaigns.report(campaign_id)
 
     # -- guide tasks (the outreach room's TaskService, wb.tasks) ------------------------------------------------
@@ -196,13 +220,22 @@ class Console:
     def record_outcome(self, task_id: str, outcome: str, note: str | None = None) -> DoneResult:
         """One outcome of one task in the caller's scope (idempotent: a retry changes nothing), audited."""
         if not self.user.may_write:
-            raise Forbidden("forbidden_role", role=self.user.role, what_en="record outcomes", what_zh="登记任务结果")
+            raise Forbidden(
+                _("your role ({role}) may not {what}", role=self.user.role, what=_("record outcomes")),
+                hint=_("Ask an HQ admin to change your role."),
+            )
         owner = store_users.task_owner(self.wb.db(write=False), task_id)
         if owner is None:
-            raise NotFoundError("no_task", task_id=task_id)
+            raise NotFoundError(
+                _("no task {task_id}", task_id=task_id),
+                hint=_("Task ids look like C0001:880000000123; see the tasks page."),
+            )
         guide_id, store_id = owner
         if not in_scope(self.user, MemberOwner(task_id, store_id, guide_id, None, None)):
-            raise Forbidden("forbidden_task", task_id=task_id)
+            raise Forbidden(
+                _("task {task_id} is outside your scope", task_id=task_id),
+                hint=_("A guide records only her own tasks, a store manager only his store's."),
+            )
         done = self.wb.tasks.done(task_id, outcome, note=note or None, who=self.user.username)
         if done.recorded:
             self.users.record(self.user, "task_outcome", task_id, self.caller, outcome=done.outcome, note=note)

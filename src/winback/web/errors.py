@@ -1,25 +1,17 @@
-"""The web console's errors: each carries its HTTP status and a message key of labels.MESSAGES, so the shell can
-say it in the caller's language (the message and hint stored on the exception are the English ones)."""
+"""The web console's errors: each carries its HTTP status; messages come from the catalogue in the request's
+language (the server sets it for the whole request)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from winback import errors as base
 from winback.errors import WinbackError
-from winback.web.labels import message
 
 
 class WebError(WinbackError):
+    """An error with its HTTP status; its message and hint come from the catalogue (`_()` at the raise site, in
+    the request's language)."""
+
     status = 400
-
-    def __init__(self, key: str, **fields: Any) -> None:
-        msg, hint = message(key, "en", **fields)
-        super().__init__(msg, hint=hint)
-        self.key, self.fields = key, fields
-
-    def localized(self, lang: str) -> tuple[str, str]:
-        return message(self.key, lang, **self.fields)
 
 
 class Unauthenticated(WebError):
@@ -33,8 +25,8 @@ class Forbidden(WebError):
 class Throttled(WebError):
     status = 429
 
-    def __init__(self, key: str, *, retry_after: int, **fields: Any) -> None:
-        super().__init__(key, minutes=max(1, (retry_after + 59) // 60), **fields)
+    def __init__(self, message: str, *, hint: str | None = None, retry_after: int) -> None:
+        super().__init__(message, hint=hint)
         self.retry_after = retry_after
 
 

@@ -136,9 +136,7 @@ class Jobs:
             job.result = plain(out)
             job.state = "done"
         except WinbackError as exc:
-            loc = getattr(exc, "localized", None)  # the console's own errors carry their message key
-            msg, hint = loc(job.lang) if callable(loc) else (exc.message, exc.hint)
-            job.error = {"type": type(exc).__name__, "message": msg, "hint": hint}
+            job.error = {"type": type(exc).__name__, "message": exc.message, "hint": exc.hint}
             job.state = "failed"
         except Exception as exc:  # a bug: kept on the job (and logged) so the server goes on
             log.exception("job %s (%s) failed", job.job_id, job.kind)

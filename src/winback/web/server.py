@@ -24,12 +24,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from winback.errors import ConfigError, EngineError, InputError, NotFoundError, WarehouseLockedError, WinbackError
+from winback.i18n import _, using
 from winback.web.auth import WebState, lang_of
 from winback.web.errors import Throttled, WebError
 from winback.web.jobs import Jobs
-from winback.web.labels import message
 from winback.web.render import ResultJSON
 from winback.web.till_batch import Redeemer
 
@@ -62,6 +63,7 @@ def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
     web = app.state.web = WebState(wb, wb.settings, secret or wb.settings.web_secret or secrets.token_urlsafe(32))
     web.jobs, web.redeemer = Jobs(wb, web.settings_in), Redeemer(wb)
     app.state.ready = ready
+    app.add_middleware(RequestLanguage)
     app.mount("/static", StaticFiles(packages=[("winback.web", "static")]), name="static")
     app.include_router(api.router)
     app.include_router(till.router)
@@ -70,6 +72,21 @@ def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
     app.include_router(pages.router)
     _add_error_handlers(app)
     return app
+
+
+class RequestLanguage:
+    """ASGI middleware: the whole request (its route, its errors, their handlers) speaks the request's language
+    (?lang=, the lang cookie, else the lang setting), through the catalogue's context variable."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with using(lang_of(Request(scope))):
+            await self.app(scope, receive, send)
 
 
 # -- errors ------------------------------------------------------------------------------------------------------
@@ -105,24 +122,24 @@ def error_response(request: Request, status: int, kind: str, msg: str, hint: str
 def _add_error_handlers(app: FastAPI) -> None:
     def winback_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, WinbackError)
-        msg, hint = exc.localized(lang_of(request)) if isinstance(exc, WebError) else (exc.message, exc.hint)
-        resp = error_response(request, status_of(exc), type(exc).__name__, msg, hint)
+        resp = error_response(request, status_of(exc), type(exc).__name__, exc.message, exc.hint)
         if isinstance(exc, Throttled):
             resp.headers["Retry-After"] = str(exc.retry_after)
         return resp
 
     def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        lang = lang_of(request)
         if exc.status_code == 404:
-            msg, hint = message("not_found", lang, path=request.url.path)
-            return error_response(request, 404, "NotFoundError", msg, hint)
+            msg = _("no such address: {path}", path=request.url.path)
+            return error_response(
+                request, 404, "NotFoundError", msg, _("The API is listed at /docs and /openapi.json.")
+            )
         return error_response(request, exc.status_code, "HTTPError", str(exc.detail), None)
 
     def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         detail = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors())
-        msg, hint = message("bad_request", lang_of(request), detail=detail)
+        msg, hint = _("bad request: {detail}", detail=detail), _("See /docs for the parameters.")
         return error_response(request, 422, "InputError", msg, hint)
 
     def unexpected(request: Request, exc: Exception) -> Response:
@@ -163,7 +180,7 @@ def serve(wb: Winback, *, host: str, port: int, on_ready: Callable[[str], None] 
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{sock.getsockname()[1]}"
-    if not cli_bridge.registered():
+    if not cli_bridge.has_runner():
         if on_ready is not None:
             on_ready(url)
         make_server(app, log_level="info").run(sockets=[sock])

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from winback import errors as base
 from winback.campaigns.coupons import display, validate
 from winback.errors import WinbackError
+from winback.i18n import _
 from winback.web import store_tokens
 from winback.web.errors import WebError
 from winback.web.passwords import new_token, token_hash
@@ -28,56 +29,20 @@ if TYPE_CHECKING:
     from winback.web.till_batch import Redeemer
     from winback.web.users_service import Caller
 
-#: key -> (zh, en, hint zh, hint en): every till message in one place (ready for the app's message catalogue)
-MESSAGES: dict[str, tuple[str, str, str, str]] = {
-    "no_bearer": ("缺少收银台令牌", "no till token",
-                  "请求头需带 Authorization: Bearer <令牌>(总部用 `winback tokens add --store 门店` 生成)。",
-                  "Send Authorization: Bearer <token> (an HQ admin makes one with `winback tokens add --store S`)."),
-    "bad_bearer": ("收银台令牌无效或已吊销", "the till token is unknown or revoked",
-                   "请向总部索取新令牌(`winback tokens add --store 门店`),并更新收银台配置。",
-                   "Ask HQ for a new token (`winback tokens add --store S`) and update the till's settings."),
-    "wrong_store": ("此令牌属于门店 {token_store},不能为门店 {store_id} 核销",
-                    "this token belongs to store {token_store}; it cannot redeem for store {store_id}",
-                    "每个门店的收银台使用本店的令牌;请检查收银台配置的门店编号和令牌。",
-                    "Each store's tills use their own store's token: check the till's store id and token."),
-    "unknown_store": ("没有门店 {store_id!r}", "unknown store {store_id!r}",
-                      "请填写本品牌的门店编号(winback import stores … 导入门店)。",
-                      "Give a store id of the brand (winback import stores … loads them)."),
-    "unknown_token": ("没有令牌 {token_id!r}", "no token {token_id!r}",
-                      "`winback tokens list` 列出每个令牌的编号。", "`winback tokens list` shows each token's id."),
-    "ambiguous_token": ("令牌编号 {token_id!r} 匹配多个令牌", "token id {token_id!r} matches several tokens",
-                        "请给出 `winback tokens list` 中完整的 12 位编号。",
-                        "Give the full 12-character id shown by `winback tokens list`."),
-}  # fmt: skip
 
-
-class _TillMessage(WebError):
-    """A WebError whose message comes from MESSAGES above (not the console's labels)."""
-
-    def __init__(self, key: str, **fields: Any) -> None:
-        _, en, _, hint_en = MESSAGES[key]
-        WinbackError.__init__(self, en.format(**fields), hint=hint_en.format(**fields))
-        self.key, self.fields = key, fields
-
-    def localized(self, lang: str) -> tuple[str, str]:
-        zh, en, hint_zh, hint_en = MESSAGES[self.key]
-        msg, hint = (zh, hint_zh) if lang == "zh" else (en, hint_en)
-        return msg.format(**self.fields), hint.format(**self.fields)
-
-
-class TillUnauthenticated(_TillMessage):
+class TillUnauthenticated(WebError):
     status = 401
 
 
-class TillForbidden(_TillMessage):
+class TillForbidden(WebError):
     status = 403
 
 
-class TillNotFound(_TillMessage, base.NotFoundError):
+class TillNotFound(WebError, base.NotFoundError):
     status = 404
 
 
-class TillInputError(_TillMessage, base.InputError):
+class TillInputError(WebError, base.InputError):
     status = 400
 
 
@@ -104,7 +69,10 @@ class TokensService:
         db = self.wb.db()
         store_id = store_id.strip()
         if not store_id or not store_tokens.store_exists(db, store_id):
-            raise TillNotFound("unknown_store", store_id=store_id)
+            raise TillNotFound(
+                _("unknown store {store_id!r}", store_id=store_id),
+                hint=_("Give a store id of the brand (winback import stores … loads them)."),
+            )
         token, note = new_token(), (label or "").strip() or None
         till = store_tokens.insert_token(db, token_hash=token_hash(token), store_id=store_id, label=note,
                                          now=self.wb.now(), actor=actor)  # fmt: skip
@@ -118,9 +86,14 @@ class TokensService:
         db = self.wb.db()
         found = store_tokens.tokens_by_id(db, token_id.strip()) if token_id.strip() else []
         if not found:
-            raise TillNotFound("unknown_token", token_id=token_id)
+            raise TillNotFound(
+                _("no token {token_id!r}", token_id=token_id), hint=_("`winback tokens list` shows each token's id.")
+            )
         if len(found) > 1:
-            raise TillInputError("ambiguous_token", token_id=token_id)
+            raise TillInputError(
+                _("token id {token_id!r} matches several tokens", token_id=token_id),
+                hint=_("Give the full 12-character id shown by `winback tokens list`."),
+            )
         if found[0].revoked_at is not None:
             return TokenRevoked(found[0], already=True)
         store_tokens.revoke_token(db, found[0].token_id, now=self.wb.now(), actor=actor)
@@ -130,10 +103,18 @@ class TokensService:
         """The live token of a request's Authorization header (401 without one, or with an unknown/revoked one)."""
         token = bearer_of(authorization)
         if token is None:
-            raise TillUnauthenticated("no_bearer")
+            raise TillUnauthenticated(
+                _("no till token"),
+                hint=_(
+                    "Send Authorization: Bearer <token> (an HQ admin makes one with `winback tokens add --store S`)."
+                ),
+            )
         found = store_tokens.active_token(self.wb.db(), token_hash(token))
         if found is None:
-            raise TillUnauthenticated("bad_bearer")
+            raise TillUnauthenticated(
+                _("the till token is unknown or revoked"),
+                hint=_("Ask HQ for a new token (`winback tokens add --store S`) and update the till's settings."),
+            )
         return found
 
     def redeem_with(
@@ -143,7 +124,14 @@ class TokensService:
         the same rule, answers and audit entries; a wrong store or a malformed code is refused here at once."""
         try:
             if not hmac.compare_digest(store_id.encode(), till.store_id.encode()):
-                raise TillForbidden("wrong_store", token_store=till.store_id, store_id=store_id)
+                raise TillForbidden(
+                    _(
+                        "this token belongs to store {token_store}; it cannot redeem for store {store_id}",
+                        token_store=till.store_id,
+                        store_id=store_id,
+                    ),
+                    hint=_("Each store's tills use their own store's token: check the till's store id and token."),
+                )
             normalised = validate(code)
         except WinbackError as exc:
             detail = {"order_id": order_id, "store_id": store_id, "token_store": till.store_id, "ok": False,
@@ -166,7 +154,14 @@ class TokensService:
         who = {"username": f"till:{till.token_id}", "role": "till", "action": "coupon_redeem", "ip": caller.ip}
         try:
             if not hmac.compare_digest(store_id.encode(), till.store_id.encode()):
-                raise TillForbidden("wrong_store", token_store=till.store_id, store_id=store_id)
+                raise TillForbidden(
+                    _(
+                        "this token belongs to store {token_store}; it cannot redeem for store {store_id}",
+                        token_store=till.store_id,
+                        store_id=store_id,
+                    ),
+                    hint=_("Each store's tills use their own store's token: check the till's store id and token."),
+                )
             done = self.wb.coupons.redeem(code, order_id=order_id, store_id=store_id, now=now)
         except WinbackError as exc:
             audit(db, at=now, target=shown(code), detail={**detail, "ok": False, "refused": type(exc).__name__}, **who)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from winback.i18n import _
 from winback.web import passwords, store_users
 from winback.web.errors import InputError, NotFoundError, Throttled, Unauthenticated
 from winback.web.types import ROLES, AuditLog, Login, Session, User, UserChange, UserList
@@ -54,7 +55,10 @@ class UsersService:
         check_password(password)
         db = self.wb.db()
         if not store_users.insert_user(db, user, passwords.hash_password(password), now=self.wb.now(), actor=actor):
-            raise InputError("user_exists", username=username)
+            raise InputError(
+                _("user {username} already exists", username=username),
+                hint=_("Choose another name, or reset the password with `winback users reset`."),
+            )
         return UserChange("add", self._get(username))
 
     def list(self) -> UserList:
@@ -78,7 +82,9 @@ class UsersService:
     def _get(self, username: str) -> User:
         user = store_users.get_user(self.wb.db(), username)
         if user is None:
-            raise NotFoundError("no_user", username=username)
+            raise NotFoundError(
+                _("no user {username}", username=username), hint=_("`winback users list` shows the users.")
+            )
         return user
 
     # -- logins and sessions -------------------------------------------------------------------------------------------
@@ -87,11 +93,22 @@ class UsersService:
         db, now = self.wb.db(), self.wb.now()
         by_user, by_ip = store_users.recent_failures(db, username=username, ip=caller.ip, since=now - THROTTLE_WINDOW)
         if by_user >= MAX_USER_FAILURES or by_ip >= MAX_IP_FAILURES:
-            raise Throttled("throttled", retry_after=int(THROTTLE_WINDOW.total_seconds()))
+            minutes = max(1, (int(THROTTLE_WINDOW.total_seconds()) + 59) // 60)
+            raise Throttled(
+                _("too many failed logins: try again in {minutes} minutes", minutes=minutes),
+                hint=_(
+                    "Repeated failures lock the user name and address for a while; an HQ admin can run "
+                    "`winback users reset`."
+                ),
+                retry_after=int(THROTTLE_WINDOW.total_seconds()),
+            )
         stored = store_users.password_hash(db, username)
         if not passwords.verify_password(stored, password):
             store_users.failed_attempt(db, username=username, ip=caller.ip, now=now)
-            raise Unauthenticated("bad_login")
+            raise Unauthenticated(
+                _("wrong user name or password"),
+                hint=_("Check the case; if you forgot it, ask an HQ admin to run `winback users reset`."),
+            )
         assert stored is not None
         if passwords.needs_rehash(stored):
             store_users.rehash(db, username, passwords.hash_password(password))
@@ -122,16 +139,29 @@ class UsersService:
 def check_user(username: str, role: str, stores: list[str], guide_id: str | None) -> User:
     """The user to add, checked (pure): a known role, a store manager with stores, a guide with her guide id."""
     if not _NAME.match(username):
-        raise InputError("bad_name", username=username)
+        raise InputError(
+            _("user name {username!r} cannot be used", username=username),
+            hint=_("Use 1–64 letters, digits, dots, underscores or dashes."),
+        )
     if role not in ROLES:
-        raise InputError("bad_role", role=role)
+        raise InputError(
+            _("unknown role {role}", role=role), hint=_("The role is one of hq_admin, analyst, store_manager, guide.")
+        )
     if role == "store_manager" and not stores:
-        raise InputError("needs_store")
+        raise InputError(
+            _("a store manager needs --store"), hint=_("E.g. `winback users add li --role store_manager --store S01`.")
+        )
     if role == "guide" and not guide_id:
-        raise InputError("needs_guide")
+        raise InputError(
+            _("a guide needs --guide"),
+            hint=_("E.g. `winback users add wang --role guide --guide G0001` (the staff table's guide_id)."),
+        )
     return User(username, role, stores, guide_id if role == "guide" else None)
 
 
 def check_password(password: str) -> None:
     if len(password) < passwords.MIN_PASSWORD:
-        raise InputError("weak_password", n=passwords.MIN_PASSWORD)
+        raise InputError(
+            _("the password needs at least {n} characters", n=passwords.MIN_PASSWORD),
+            hint=_("Pass a longer one on standard input (--password-stdin)."),
+        )

@@ -76,7 +76,10 @@ def _admin(st: RequestState, request: Request) -> str:
     """The caller's name, once she is an HQ admin (401 / CSRF / 403 otherwise)."""
     user = console_for(st, request).user
     if user.role != "hq_admin":
-        raise Forbidden("forbidden_role", role=user.role, what_en="start batch jobs", what_zh="启动批处理任务")
+        raise Forbidden(
+            _("your role ({role}) may not {what}", role=user.role, what=_("start batch jobs")),
+            hint=_("Ask an HQ admin to change your role."),
+        )
     return user.username
 
 
@@ -165,7 +168,9 @@ def get_job(job_id: str, request: Request, wait: float = Query(0.0, ge=0.0, le=M
         user = console_for(st, request).user
     job = jobs_of(request).get(job_id)
     if job is None or (user.role != "hq_admin" and job.username != user.username):
-        raise NotFoundError("no_job", job_id=job_id)
+        raise NotFoundError(
+            _("no job {job_id}", job_id=job_id), hint=_("GET /api/jobs lists the latest background jobs.")
+        )
     if wait:
         job.finished.wait(wait)
     return ResultJSON(job.to_dict())

@@ -107,8 +107,7 @@ def login_submit(
         with context(request) as st, st.root.keys.held(f"login:{username}", f"ip:{caller.ip}"):
             result = st.users.login(username, password, caller)
     except (Unauthenticated, Throttled) as exc:
-        msg, _ = exc.localized(lang_of(request))
-        return login_form(request, exc.status, csrf_token, next, msg)
+        return login_form(request, exc.status, csrf_token, next, exc.message)
     resp = RedirectResponse(_safe_next(next), status_code=303)
     set_login_cookies(resp, request, result, st.secret)
     return resp
