@@ -67,6 +67,7 @@ def test_transitions(small_wh: DuckDBEngine) -> None:
         transitions(small_wh, date_from=AS_OF, date_to=MARCH)
 
 
+@pytest.mark.usefixtures("english")
 def test_missing_snapshot_dates_are_named(small_wh: DuckDBEngine) -> None:
     with pytest.raises(NotFoundError, match="no snapshot at 2024-05-01") as info:
         resolve_as_of(small_wh, dt.date(2024, 5, 1))

@@ -135,12 +135,12 @@ def changed_members_sql(since: dt.date, as_of: dt.date, import_id: int) -> str:
     k = int(import_id)
     return f"""
 WITH touched AS (
-    SELECT member_id,
-           CASE WHEN import_id > {k} AND (ordered_at < {s}
-                     OR order_id IN (SELECT order_id FROM {STATUS_ORDERS})) THEN 1 ELSE 0 END AS hard
-    FROM orders
-    WHERE member_id IS NOT NULL
-      AND ((import_id > {k}) OR (ordered_at >= {s} AND ordered_at < {a}))
+    SELECT o.member_id,
+           CASE WHEN o.import_id > {k} AND (o.ordered_at < {s} OR c.order_id IS NOT NULL) THEN 1 ELSE 0 END AS hard
+    FROM orders o
+    LEFT JOIN (SELECT DISTINCT order_id FROM {STATUS_ORDERS}) c ON c.order_id = o.order_id
+    WHERE o.member_id IS NOT NULL
+      AND ((o.import_id > {k}) OR (o.ordered_at >= {s} AND o.ordered_at < {a}))
     UNION ALL
     SELECT member_id, 1 AS hard FROM {MERGE_MEMBERS}
     UNION ALL

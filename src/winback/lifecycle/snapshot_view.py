@@ -120,6 +120,20 @@ def branch_sql(as_of: dt.date, params: dict[str, Any], stored_schemes: Sequence[
     return snapshot_select(as_of, params, stored_schemes, base)
 
 
+def counts_sql(as_of: dt.date, schemes: Sequence[Scheme]) -> str:
+    """(scheme, segment, n) at `as_of` for `schemes`: the member_segments view's own branches (segments_view), over
+    the snapshot at as_of evaluated once (materialised) instead of once per scheme."""
+    from winback.lifecycle.segments_view import scheme_branch_sql
+
+    branches = [
+        scheme_branch_sql(s, [as_of]).replace(f"FROM {VIEW} WHERE", "FROM wb_lc_snap WHERE", 1) for s in schemes
+    ]
+    return (
+        f"WITH wb_lc_snap AS MATERIALIZED (SELECT * FROM {VIEW} WHERE as_of = {q.date_lit(as_of)}) "
+        f"SELECT scheme, segment, COUNT(*) AS n FROM ({' UNION ALL '.join(branches)}) GROUP BY scheme, segment"
+    )
+
+
 def view_sql(branches: Sequence[tuple[dt.date, dict[str, Any], Sequence[Scheme]]]) -> str:
     """The view: the stored rows of snapshots built before 015, then one branch per facts-based date."""
     parts = [f"SELECT {', '.join(COLUMNS)} FROM {STORED}"]

@@ -86,14 +86,18 @@ def replace_snapshot(
     progress(_("counting the segments"))
     # member_snapshot and member_segments: views over the facts, the small tables and the rules; nothing to write
     problems = record_run(db, as_of, schemes, engine=engine_name, members=members, settings=settings)
-    counts = segment_counts(db, as_of)
+    counts = segment_counts(db, as_of, schemes)
     return members, counts, problems
 
 
-def segment_counts(db: DuckDBEngine, as_of: dt.date) -> list[SchemeCount]:
-    """(scheme, segment, members) at `as_of`, from the view (this is where the rules' predicates are evaluated)."""
+def segment_counts(db: DuckDBEngine, as_of: dt.date, schemes: Sequence[Scheme] | None = None) -> list[SchemeCount]:
+    """(scheme, segment, members) at `as_of`, from the view (this is where the rules' predicates are evaluated);
+    with `schemes` (the refresh's, the same the view was just built with), the view's branches over the snapshot
+    evaluated once."""
+    from winback.lifecycle.snapshot_view import counts_sql
+
     try:
-        rows = db.fetchall(q.segment_counts_sql(as_of))
+        rows = db.fetchall(counts_sql(as_of, schemes) if schemes else q.segment_counts_sql(as_of))
     except EngineError as exc:
         raise EngineError(
             _("applying the schemes failed: {error}", error=str(exc.__cause__ or exc.message)),

@@ -1,0 +1,181 @@
+"""A brand's day at 10M members (issue 14): full rebuild, then a day of orders and the incremental refresh, each
+next to the bare DuckDB GROUP BY over all orders measured in the same run.
+
+    .venv/bin/python benchmarks/refresh_daily.py --data /work/bench-data --work /tmp/winback-daily
+    .venv/bin/python benchmarks/refresh_daily.py --members 100000 --orders 1000000     # small, generated
+
+The warehouse of benchmarks/refresh.py (generated once, or the shared copy under --data) is copied to --work
+(never written in place), opened once as the app would (migrations up to 015: the stored snapshot becomes a row of
+the member_snapshot view, checked row for row), then the phases run one at a time, each in its own process (its
+own peak memory, VmHWM):
+  groupby      CREATE TEMP TABLE AS SELECT member_id, count(*), max(ordered_at), sum(amount) FROM orders GROUP BY 1
+  full         refresh(full=True) at 2025-11-01: every member's facts from all orders, fits, the view
+  day          not timed as a refresh: ~100k orders dated 2025-11-01 for ~90k members imported through
+               winback's importer (a CSV file, as a brand's daily export)
+  incremental  refresh at 2025-11-02: only the members whose facts changed; the fit of the day before reused
+The warehouse size is taken after a CHECKPOINT before and after the incremental date (growth per extra date).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import refresh as base  # benchmarks/refresh.py: data generation, the GROUP BY phase, peak memory
+
+DAY = base.HISTORY_END  # the new orders' day; the full snapshot is at DAY, the incremental one at DAY + 1
+NEXT = DAY + dt.timedelta(days=1)
+
+
+def _connect(db: Path) -> Any:
+    from winback.app import Winback
+    from winback.config import Settings
+
+    con = Winback(Settings(db_path=db)).db().con
+    con.execute(f"SET memory_limit = '{base.MEMORY_LIMIT}'")
+    return con
+
+
+def _refresh(db: Path, as_of: dt.date, full: bool) -> dict[str, Any]:
+    from winback.engine import DuckDBEngine
+    from winback.lifecycle.refresh import refresh
+
+    con = _connect(db)
+    steps: list[tuple[str, float]] = []
+    started, cpu = time.perf_counter(), base._cpu()
+    wh = DuckDBEngine(con)
+    result = refresh(wh, wh, as_of, full=full, progress=lambda msg: steps.append((msg, time.perf_counter())))
+    timed = base._timed(started, cpu)
+    marks = [*steps, ("end", time.perf_counter())]
+    split = {marks[i][0]: round(marks[i + 1][1] - marks[i][1], 2) for i in range(len(marks) - 1)}
+    con.execute("CHECKPOINT")
+    con.close()
+    return {**timed, "members": result.members, "steps": split, "fit": result.fit, "facts": result.facts}
+
+
+def phase_migrate(db: Path) -> dict[str, Any]:
+    started = time.perf_counter()
+    con = _connect(db)
+    seconds = time.perf_counter() - started
+    runs = con.execute("SELECT count(*) FROM snapshot_runs").fetchone()
+    stored = con.execute("SELECT count(*) FROM member_snapshot_stored").fetchone()
+    con.execute("CHECKPOINT")
+    con.close()
+    return {"seconds": seconds, "runs": runs[0] if runs else 0, "stored_rows": stored[0] if stored else 0}
+
+
+def phase_full(db: Path) -> dict[str, Any]:
+    return _refresh(db, DAY, True)
+
+
+def phase_incremental(db: Path) -> dict[str, Any]:
+    return _refresh(db, NEXT, False)
+
+
+def phase_day(db: Path) -> dict[str, Any]:
+    """~100k orders on DAY for ~90k members, imported through winback's importer from a CSV file."""
+    from winback.engine import DuckDBEngine
+    from winback.ingest import import_file
+
+    con = _connect(db)
+    ids = [r[0] for r in con.execute("SELECT member_id FROM members USING SAMPLE 90000 ROWS (reservoir, 7)").fetchall()]
+    rng = np.random.default_rng(14)
+    owners = np.concatenate([np.arange(len(ids)), rng.integers(0, len(ids), 100_000 - len(ids))])
+    path = db.parent / "day.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["order_id", "member_id", "ordered_at", "amount", "status"])
+        for i, owner in enumerate(owners):
+            at = dt.datetime.combine(DAY, dt.time(9)) + dt.timedelta(seconds=int(rng.integers(0, 12 * 3600)))
+            w.writerow([f"D{i:08d}", ids[int(owner)], at.isoformat(" "), f"{rng.gamma(2.0, 90.0):.2f}", "paid"])
+    started = time.perf_counter()
+    result = import_file(DuckDBEngine(con), "orders", path)
+    seconds = time.perf_counter() - started
+    con.execute("CHECKPOINT")
+    con.close()
+    return {"seconds": seconds, "rows_loaded": result.rows_loaded, "members": len(ids)}
+
+
+def phase_size(db: Path) -> dict[str, Any]:
+    from winback.warehouse import connect
+
+    con = connect(db, read_only=True)
+    tables = {
+        t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
+        for t in ("member_facts", "snapshot_predictions", "snapshot_priors", "member_snapshot_stored")
+    }
+    con.close()
+    return {"seconds": 0.0, "file_bytes": db.stat().st_size, "rows": tables}
+
+
+PHASES = {
+    "migrate": phase_migrate,
+    "groupby": base.phase_groupby,
+    "full": phase_full,
+    "day": phase_day,
+    "incremental": phase_incremental,
+    "size": phase_size,
+}
+
+
+def run_phase(name: str, db: Path) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--phase", name, "--db", str(db)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"phase {name} failed:\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--members", type=int, default=10_000_000)
+    ap.add_argument("--orders", type=int, default=100_000_000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--data", type=Path, default=base.HERE / "data", help="where benchmarks/refresh.py keeps data")
+    ap.add_argument("--work", type=Path, default=base.HERE / "data" / "daily", help="the copy that is written")
+    ap.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
+    ap.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.phase:
+        out = PHASES[args.phase](args.db)
+        out["peak_bytes"] = base._peak_bytes()
+        print(json.dumps(out, default=str))
+        return 0
+    source = base.prepare(args.members, args.orders, args.seed, args.data)
+    args.work.mkdir(parents=True, exist_ok=True)
+    db = args.work / "warehouse.duckdb"
+    shutil.copyfile(source, db)
+    print(f"daily benchmark: {args.members:,} members, ~{args.orders:,} orders; working copy {db}")
+    print(f"page cache warmed: {base.warm_page_cache(db):.1f} s")
+    res: dict[str, Any] = {}
+    for name in ("migrate", "groupby", "full", "size", "day", "groupby", "incremental", "size"):
+        key = name if name not in res else f"{name}_2"
+        res[key] = run_phase(name, db)
+        ph = res[key]
+        rest = {k: v for k, v in ph.items() if k not in ("seconds", "peak_bytes")}
+        print(f"{key:<14}{ph['seconds']:>9.2f} s  peak {base.gib(ph['peak_bytes'])}  {json.dumps(rest, default=str)}")
+    g1, g2 = res["groupby"]["seconds"], res["groupby_2"]["seconds"]
+    full, inc = res["full"]["seconds"], res["incremental"]["seconds"]
+    grown = res["size_2"]["file_bytes"] - res["size"]["file_bytes"]
+    print()
+    print(f"full rebuild      {full:8.2f} s = {full / g1:5.2f} x the bare GROUP BY ({g1:.2f} s, same run)")
+    print(f"incremental       {inc:8.2f} s = {inc / g2:5.2f} x the bare GROUP BY ({g2:.2f} s, same run)")
+    print(f"peak memory       full {base.gib(res['full']['peak_bytes'])}, incremental "
+          f"{base.gib(res['incremental']['peak_bytes'])}")  # fmt: skip
+    print(f"extra date        +{grown / 2**20:.1f} MiB file (a full 10M-row copy was ~634 MiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
