@@ -287,6 +287,13 @@ def _check_zip(path: Path) -> None:
         )  # fmt: skip
 
 
+def _not_xlsx(path: Path, exc: Exception) -> InputError:
+    return InputError(
+        _("{file} cannot be read as an XLSX workbook: {reason}", file=path.name, reason=f"{type(exc).__name__}: {exc}"),
+        hint=_("Open it in Excel or WPS and save it as .xlsx, or export CSV."),
+    )
+
+
 @contextlib.contextmanager
 def _open_xlsx(path: Path, sheet: str | None) -> Iterator[TableStream]:
     import openpyxl
@@ -300,9 +307,7 @@ def _open_xlsx(path: Path, sheet: str | None) -> Iterator[TableStream]:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile, KeyError, defusedxml's EntitiesForbidden, openpyxl's own errors
-        raise InputError(_("{file} cannot be read as an XLSX workbook: {reason}", file=path.name,
-                           reason=f"{type(exc).__name__}: {exc}"),
-                         hint=_("Open it in Excel or WPS and save it as .xlsx, or export CSV.")) from exc  # fmt: skip
+        raise _not_xlsx(path, exc) from exc
     try:
         if sheet is not None and sheet not in wb.sheetnames:
             raise InputError(_("no sheet {sheet!r} in {file}", sheet=sheet, file=path.name),
@@ -319,7 +324,10 @@ def _open_xlsx(path: Path, sheet: str | None) -> Iterator[TableStream]:
 
         def rows(idx: list[int], size: int) -> Iterator[Batch]:
             it = ws.iter_rows(min_row=2, max_col=max(idx) + 1, values_only=True)
-            yield from _xlsx_batches(it, [header[i] for i in idx], idx, size)
+            try:
+                yield from _xlsx_batches(it, [header[i] for i in idx], idx, size)
+            except Exception as exc:  # a damaged part: zlib, zipfile (CRC), XML parse errors from deep in openpyxl
+                raise _not_xlsx(path, exc) from exc
 
         yield TableStream(path, header, None, 1, rows)
     finally:
@@ -349,18 +357,19 @@ def _open_parquet(path: Path) -> Iterator[TableStream]:
 
     try:
         f = pq.ParquetFile(path)
-    except (pa.ArrowException, OSError) as exc:
+        names = list(f.schema_arrow.names)
+    except (pa.ArrowException, OSError, ValueError) as exc:  # ValueError: a name that is not UTF-8
         raise InputError(_("{file} is not a readable Parquet file: {reason}", file=path.name, reason=str(exc)),
                          hint=_("Write it again, or export CSV.")) from exc  # fmt: skip
     with contextlib.closing(f):
-        header = _header(path, list(f.schema_arrow.names))
+        header = _header(path, names)
 
         def rows(idx: list[int], size: int) -> Iterator[Batch]:
             names = [header[i] for i in idx]
             try:
                 for b in f.iter_batches(batch_size=size, columns=names):
                     yield {n: b.column(j) for j, n in enumerate(names)}
-            except pa.ArrowException as exc:
+            except (pa.ArrowException, OSError, ValueError) as exc:  # OSError: a corrupt data page
                 raise InputError(_("{file} is not a readable Parquet file: {reason}", file=path.name,
                                    reason=str(exc)), hint=_("Write it again, or export CSV.")) from exc  # fmt: skip
 
