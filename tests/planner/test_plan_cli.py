@@ -121,6 +121,20 @@ def test_solve_closes_what_it_can_and_respects_the_budget(planner_brand: Planner
     cells = {(o["stage"], o["tier"], o["lever"]) for o in sol["chosen"]}
     assert len(cells) == len(sol["chosen"])  # one measure per cell and lever
     assert all(o["effect"]["source"] == "seed_default" for o in sol["chosen"])  # the demo has no campaigns
+    # capacity: a measure reaches only the members its channel may contact (big_sale is an SMS: valid mobile, SMS
+    # consent, not opted out), counted independently
+    con = duckdb.connect(planner_brand.db, read_only=True)
+    try:
+        sms = dict(con.execute(
+            "SELECT s.tier, count(*) FROM member_snapshot s JOIN members m USING (member_id) "
+            "WHERE s.as_of = DATE '2025-11-21' AND s.lifecycle_stage = 'churned' AND m.phone_status = 'mobile' "
+            "AND m.consent_sms AND m.opted_out_at IS NULL GROUP BY 1").fetchall())  # fmt: skip
+    finally:
+        con.close()
+    churned = [o for o in sol["chosen"] if o["measure"] == "churned_high_quality"]
+    assert churned and all(o["audience"] == sms[o["tier"]] for o in churned)
+    members = {(c["stage"], c["tier"]): c["members"] for c in plan["cells"]}
+    assert all(o["audience"] < members[(o["stage"], o["tier"])] for o in churned)
     assert {p["phase"] for p in sol["phases"]} == {"warm_up", "burst", "steady", "ending"}
     assert sum(p["target_incremental_revenue"] for p in sol["phases"]) == pytest.approx(
         sum(o["gain"] for o in sol["chosen"]), rel=1e-3

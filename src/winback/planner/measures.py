@@ -178,10 +178,18 @@ def effect_for(m: Measure, cell: CellEstimate, measured: Sequence[Mapping[str, A
 
 
 def option_for(
-    m: Measure, cell: CellEstimate, offer: Offer, effect: Effect, period_days: int, forced: bool = False
+    m: Measure,
+    cell: CellEstimate,
+    offer: Offer,
+    effect: Effect,
+    period_days: int,
+    forced: bool = False,
+    reachable: int | None = None,
 ) -> Option:
-    """Measure `m` on every member of `cell`, `m.runs` times in the period: gain, cost and resources."""
-    n, runs = cell.members, m.runs
+    """Measure `m` on every member of `cell` its channel can reach (`reachable`, default all), `m.runs` times in
+    the period: gain, cost and resources."""
+    n = cell.members if reachable is None else min(int(reachable), cell.members)
+    runs = m.runs
     contacts = n * runs
     gain = contacts * effect.revenue_per_member
     sd = contacts * max(effect.high - effect.low, 0.0) / (2 * Z95)
@@ -206,8 +214,10 @@ def options(
     period_days: int,
     what_ifs: Sequence[WhatIf],
     lang: str,
+    reach: Mapping[tuple[str, str], Mapping[str, int]] | None = None,
 ) -> list[Option]:
-    """Every measure on every cell it may be used on (members > 0); what-ifs' options are forced in."""
+    """Every measure on every cell it may be used on, for the members its channel can reach (`reach`: cell ->
+    channel -> members; without it, every member); what-ifs' options are forced in."""
     forced = {(w.measure, w.stage, w.tier) for w in what_ifs}
     out = []
     for cell in cells:
@@ -217,11 +227,13 @@ def options(
             if cell.stage not in m.stages:
                 continue
             eff = effect_for(m, cell, measured, lang)
-            out.append(
-                option_for(
-                    m, cell, offers.get(m.scenario, Offer()), eff, period_days, (m.id, cell.stage, cell.tier) in forced
-                )
-            )
+            offer = offers.get(m.scenario, Offer())
+            cell_reach = (reach or {}).get((cell.stage, cell.tier))
+            reachable = cell_reach.get(offer.channel) if cell_reach is not None else None
+            if reachable == 0:
+                continue
+            forced_here = (m.id, cell.stage, cell.tier) in forced
+            out.append(option_for(m, cell, offer, eff, period_days, forced_here, reachable))
     return out
 
 

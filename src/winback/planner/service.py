@@ -321,12 +321,25 @@ class PlannerService:
         cells = [CellEstimate.from_dict(c) for c in body["cells"]]
         what_ifs = [WhatIf(**w) for w in body.get("what_ifs", [])]
         offers, _phases, _margin = self._offers()
-        measured = store.campaign_effects(self.wb.db(write=False), self.wb.now())
-        opts = options(self.config(body), cells, offers, measured, int(body["period"]["days"]), what_ifs, self._lang())
+        db = self.wb.db(write=False)
+        measured = store.campaign_effects(db, self.wb.now())
+        reach = store.reach(db, dt.date.fromisoformat(body["as_of"]))  # consents as they are now
+        days = int(body["period"]["days"])
+        opts = options(self.config(body), cells, offers, measured, days, what_ifs, self._lang(), reach)
         by_key = {(o.measure, o.stage, o.tier): o for o in opts}
         cell_of = {(c.stage, c.tier): c for c in cells}
         for w in what_ifs:
-            check_what_if(w, by_key[(w.measure, w.stage, w.tier)], cell_of[(w.stage, w.tier)])
+            found = by_key.get((w.measure, w.stage, w.tier))
+            if found is None:
+                raise InputError(
+                    _(
+                        "the measure {measure} reaches no member of {cell}: none can be contacted through its channel",
+                        measure=w.measure,
+                        cell=f"{w.stage}/{w.tier}",
+                    ),
+                    hint=_("Pick a measure with another channel, or collect the members' consent first."),
+                )
+            check_what_if(w, found, cell_of[(w.stage, w.tier)])
         return opts
 
     def solve(self, plan_id: str, *, budget: float | None = None, guide_hours: float | None = None) -> SolveResult:

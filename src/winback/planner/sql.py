@@ -114,3 +114,19 @@ WHERE member_id IS NOT NULL AND status IN ('paid', 'refunded')
 """
 FIRST_ORDER_DAY = "SELECT CAST(min(ordered_at) AS DATE) FROM orders WHERE status IN ('paid', 'refunded')"
 RUN_RULES = "SELECT rules FROM snapshot_runs WHERE as_of = ?"
+
+# params: snapshot date. Per cell, the members each channel may reach: not opted out and, for SMS, a valid mobile
+# with SMS consent; WeCom, a WeChat id with WeChat consent; e-mail, an address with e-mail consent; a guide task,
+# a valid phone with call or SMS consent (quality's "contactable") or WeChat as above. Unknown consent is no consent.
+REACH = """
+SELECT coalesce(s.lifecycle_stage, 'potential') AS stage, coalesce(s.tier, '') AS tier, count(*) AS members,
+       count(*) FILTER (WHERE m.opted_out_at IS NULL AND m.phone_status = 'mobile' AND m.consent_sms IS TRUE) AS sms,
+       count(*) FILTER (WHERE m.opted_out_at IS NULL AND m.wechat_id IS NOT NULL AND m.consent_wechat IS TRUE) AS wecom,
+       count(*) FILTER (WHERE m.opted_out_at IS NULL AND m.email IS NOT NULL AND m.consent_email IS TRUE) AS email,
+       count(*) FILTER (WHERE m.opted_out_at IS NULL AND (
+           (m.phone_status IN ('mobile', 'landline') AND (m.consent_call IS TRUE OR m.consent_sms IS TRUE))
+           OR (m.wechat_id IS NOT NULL AND m.consent_wechat IS TRUE))) AS guide_task
+FROM member_snapshot s JOIN members m USING (member_id)
+WHERE s.as_of = ?
+GROUP BY 1, 2
+"""

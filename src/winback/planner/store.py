@@ -118,3 +118,11 @@ def stage_rules(db: DuckDBEngine, snapshot: dt.date) -> list[tuple[str, str, str
     scheme = (json.loads(raw) if raw else {}).get("lifecycle") or {}
     return [(str(r["segment"]), str(r.get("zh", r["segment"])), str(r.get("en", r["segment"])))
             for r in scheme.get("rules", [])]  # fmt: skip
+
+
+def reach(db: DuckDBEngine, snapshot: dt.date) -> dict[tuple[str, str], dict[str, int]]:
+    """(stage, tier) -> channel -> members of the snapshot that channel may reach (see sql.REACH)."""
+    return {
+        (r["stage"], r["tier"]): {k: int(r[k]) for k in ("members", "sms", "wecom", "email", "guide_task")}
+        for r in db.dicts(sql.REACH, [snapshot])
+    }
