@@ -29,6 +29,8 @@ from winback.web.passwords import new_token
 from winback.web.render import ResultJSON
 
 router = APIRouter(prefix="/api", tags=["api"])
+#: the largest page offset (a bigger one is a 422, never a database overflow)
+MAX_OFFSET = 1_000_000_000
 _THROTTLED = {429: {"model": s.ErrorOut, "description": "too many failed logins / 登录失败过多"}}
 
 
@@ -95,7 +97,7 @@ def members(
     store: str | None = None,
     scheme: str = "seed_cn",
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> Response:
     """A page of members in the caller's scope, most valuable first (phones masked)."""
     with context(request) as st:
@@ -103,7 +105,12 @@ def members(
         return ResultJSON(con.members(scheme=scheme, segment=segment, store=store, limit=limit, offset=offset))
 
 
-@router.get("/members/export", responses={**s.ERRORS, 200: {"description": "an XLSX or CSV file (phones masked)"}})
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_EXPORTED = {"description": "an XLSX or CSV file (phones masked)", "content": {
+    _XLSX: {"schema": {"type": "string", "format": "binary"}}, "text/csv": {"schema": {"type": "string"}}}}  # fmt: skip
+
+
+@router.get("/members/export", response_class=FileResponse, responses={**s.ERRORS, 200: _EXPORTED})
 def export_members(
     request: Request, segment: str | None = None, store: str | None = None, scheme: str = "seed_cn",
     format: str = "xlsx",

@@ -8,7 +8,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Query
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
@@ -33,6 +33,7 @@ from winback.web.errors import Throttled, Unauthenticated
 from winback.web.labels import LANGS, label
 from winback.web.passwords import new_token
 from winback.web.render import plain_json
+from winback.web.routes.api import MAX_OFFSET
 from winback.web.types import User
 
 router = APIRouter(include_in_schema=False)
@@ -173,7 +174,7 @@ def segments_page(request: Request, scheme: str = "seed_cn", by: str = "") -> Re
 
 @router.get("/members")
 def members_page(request: Request, segment: str = "", store: str = "", scheme: str = "seed_cn",
-                 offset: int = 0) -> Response:  # fmt: skip
+                 offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> Response:  # fmt: skip
     with context(request) as st:
         con = console_for(st, request)
         page = con.members(scheme=scheme, segment=segment or None, store=store or None, limit=50, offset=offset)
