@@ -80,7 +80,9 @@ def build_brand(con: duckdb.DuckDBPyConnection, n: int = 4000, seed: int = 3) ->
                 "clv": (aov or 0) * 0.5,
             }
         )
-    for name, rows in (("members", members), ("member_snapshot", snap)):
+    # member_snapshot is a view since migration 015 (issue 14); hand-built snapshot rows go where the view reads
+    # the rows of snapshots it did not compute itself (member_snapshot_stored)
+    for name, rows in (("members", members), ("member_snapshot_stored", snap)):
         with registered(con, "_rows", pa.Table.from_pylist(rows)):
             con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _rows")
     # the seed_cn segments follow from recency_days through the shipped rules (member_segments is a view)

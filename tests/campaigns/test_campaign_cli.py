@@ -81,23 +81,27 @@ def test_create_launch_show_list_report_close(db: str) -> None:
     text = runner.invoke(app, ["--db", db, "--lang", "en", "campaign", "report", cid])
     assert text.exit_code == 0 and "winner" in text.stdout
     assert _json("--db", db, "campaign", "close", cid)["campaign"]["status"] == "closed"
-    err = _json("--db", db, "campaign", "launch", cid, code=2)["error"]
+    err = _json("--db", db, "--lang", "en", "campaign", "launch", cid, code=2)["error"]
     assert "only a draft can be launched" in err["message"]
+    assert "只有草稿可以发起" in _json("--db", db, "campaign", "launch", cid, code=2)["error"]["message"]
 
 
 def test_human_output_and_errors(db: str, tmp_path: Path) -> None:
-    res = runner.invoke(app, ["--db", db, "campaign", "create", "--scenario", "big_sale"])
+    res = runner.invoke(app, ["--db", db, "--lang", "en", "campaign", "create", "--scenario", "big_sale"])
     assert res.exit_code == 0 and "holdout sizing" in res.stdout
-    res = runner.invoke(app, ["--db", db, "campaign", "create", "--scenario", "nope"])
+    res = runner.invoke(app, ["--db", db, "--lang", "en", "campaign", "create", "--scenario", "nope"])
     assert res.exit_code == 2 and "no scenario 'nope'" in res.stderr and "Traceback" not in res.output
-    res = runner.invoke(app, ["--db", db, "coupon", "redeem", "AAAA-BBBB-CCC0", "--order", "O1", "--store", "S01"])
+    res = runner.invoke(app, ["--db", db, "campaign", "create", "--scenario", "nope"])
+    assert res.exit_code == 2 and "没有场景 'nope'" in res.stderr and "big_sale (S级大促/特卖)" in res.stderr
+    en = ["--db", db, "--lang", "en"]
+    res = runner.invoke(app, [*en, "coupon", "redeem", "AAAA-BBBB-CCC0", "--order", "O1", "--store", "S01"])
     assert res.exit_code == 2 and "not a coupon code" in res.stderr
-    res = runner.invoke(app, ["--db", db, "campaign", "show", "C0404"])
+    res = runner.invoke(app, [*en, "campaign", "show", "C0404"])
     assert res.exit_code == 2 and "no campaign 'C0404'" in res.stderr
     good = "23456789ABC" + check_symbol("23456789ABC")
     bad = good[:-1] + ("2" if good[-1] != "2" else "3")
     assert _json("coupon", "qr", good, "--out", str(tmp_path / "x.svg"))["code"] == display(good)
-    out = _json("coupon", "qr", bad, "--out", str(tmp_path / "y.svg"), code=2)
+    out = _json("--lang", "en", "coupon", "qr", bad, "--out", str(tmp_path / "y.svg"), code=2)
     assert "check symbol" in out["error"]["message"]
 
 
@@ -107,3 +111,9 @@ def test_preview_shows_the_cost_the_report_will_count_in_both_languages(db: str)
     assert "预计券优惠" in zh.stdout and "种子默认值" in zh.stdout
     en = runner.invoke(app, ["--db", db, "--lang", "en", "campaign", "show", "C0001"])
     assert en.exit_code == 0 and "expected coupon discounts" in en.stdout and "seed default" in en.stdout
+
+
+def test_a_scenario_is_named_in_either_language(db: str) -> None:
+    by_zh = _json("--db", db, "campaign", "create", "--scenario", "S级大促/特卖")
+    by_en = _json("--db", db, "campaign", "create", "--scenario", "big sale")
+    assert by_zh["campaign"]["scenario"] == by_en["campaign"]["scenario"] == "big_sale"

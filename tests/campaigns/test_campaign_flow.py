@@ -53,6 +53,7 @@ def test_preview_explains_exclusions_and_expectations(tmp_path: Path) -> None:
     brand.close()
 
 
+@pytest.mark.usefixtures("english")
 def test_launch_freezes_assigns_and_queues(brand: Winback) -> None:
     variants = ["A:voucher:50:200", "B:discount:15"]
     brand.campaigns.create(Req("new_store_opening", holdout=0.2, variants=variants), now=T0)
@@ -117,6 +118,7 @@ def test_same_launch_twice_assigns_the_same_arms(tmp_path: Path) -> None:
     assert frozen[0] == frozen[1] and len(frozen[0]) > 300
 
 
+@pytest.mark.usefixtures("english")
 def test_end_to_end_report_covers_the_true_uplift(brand: Winback) -> None:
     brand.campaigns.create(
         Req("new_store_opening", holdout=0.3, variants=["A:voucher:50:200", "B:voucher:10:0"]), now=T0
@@ -155,6 +157,7 @@ def test_end_to_end_report_covers_the_true_uplift(brand: Winback) -> None:
     assert ctrl["responders"] > 0
 
 
+@pytest.mark.usefixtures("english")
 def test_report_refuses_a_draft_and_bad_breakdown(brand: Winback) -> None:
     brand.campaigns.create(Req("big_sale"), now=T0)
     with pytest.raises(InputError, match="draft"):
@@ -164,6 +167,7 @@ def test_report_refuses_a_draft_and_bad_breakdown(brand: Winback) -> None:
         brand.campaigns.report("C0001", by="city")
 
 
+@pytest.mark.usefixtures("english")
 def test_create_rejects_bad_options(brand: Winback) -> None:
     create = brand.campaigns.create
     with pytest.raises(NotFoundError, match="no scenario 'nope'"):
@@ -178,6 +182,7 @@ def test_create_rejects_bad_options(brand: Winback) -> None:
         create(Req("big_sale", stores=["S99"]))
 
 
+@pytest.mark.usefixtures("english")
 def test_create_without_a_snapshot_says_what_to_do(db_path: Path) -> None:
     with Winback(Settings(db_path=db_path)) as wb, pytest.raises(InputError, match="no member snapshot yet") as info:
         wb.campaigns.create(Req("big_sale"))

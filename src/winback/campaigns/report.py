@@ -174,7 +174,7 @@ def build_report(
     main = compare_arms(rows, arms, c.cost_per_contact, c.margin, alpha)
     winner = pick_winner(main.pop("_by_arm"), main["versus_control"], alpha)
     assert c.launched_at is not None
-    _, window_end = response_window(c.launched_at, c.window_days)
+    _start, window_end = response_window(c.launched_at, c.window_days)
     return CampaignReport(
         campaign=c,
         window_end=window_end,
