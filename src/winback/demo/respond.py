@@ -27,6 +27,7 @@ from winback.demo import store_respond as store
 from winback.demo.respond_truth import FeatureUplift, simulate_members
 from winback.demo.simulate import Simulation, Uplift
 from winback.errors import InputError
+from winback.i18n import _, t
 
 if TYPE_CHECKING:
     from winback.engine.duckdb_engine import DuckDBEngine
@@ -48,9 +49,13 @@ def parse_uplift(text: str | None) -> Uplift:
                 k, v = part.split("=")
                 ups[k.strip()] = float(v)
     except ValueError:
-        raise InputError(f"cannot read --uplift {text!r}", hint="Give 0.05 or silent=0.08,lost=0.01.") from None
+        raise InputError(
+            _("cannot read --uplift {text!r}", text=text), hint=_("Give features, 0.05 or silent=0.08,lost=0.01.")
+        ) from None
     if any(not 0 <= v < 1 for v in ups.values()):
-        raise InputError(f"uplifts must be probabilities in [0, 1): {ups}")
+        raise InputError(
+            _("uplifts must be probabilities in [0, 1): {ups}", ups=ups), hint=_("Give e.g. 0.05 or silent=0.08.")
+        )
     return Uplift(uplift=ups, baseline=spec.baseline, reach=spec.reach, default_aov=spec.default_aov)
 
 
@@ -74,14 +79,11 @@ def _respondable(db: DuckDBEngine, campaign_id: str) -> Campaign:
     c = campaign_store.get_campaign(db, campaign_id)
     if c.status != "running":
         raise InputError(
-            f"campaign {campaign_id} is {c.status}; only a running campaign can be answered",
-            hint=f"Launch it first: winback campaign launch {campaign_id}.",
-        )
+            _("campaign {campaign_id} is {status}; only a running campaign can be answered", campaign_id=campaign_id,
+              status=c.status),
+            hint=_("Launch it first: winback campaign launch {campaign_id}.", campaign_id=campaign_id),
+        )  # fmt: skip
     return c
-
-
-def _t(lang: str, zh: str, en: str) -> str:
-    return zh if lang == "zh" else en
 
 
 def check_until(until: dt.datetime | None, now: dt.datetime, launched: dt.datetime, lang: str = "zh") -> dt.datetime:
@@ -90,25 +92,14 @@ def check_until(until: dt.datetime | None, now: dt.datetime, launched: dt.dateti
     u, n, ln = f"{until:%Y-%m-%d %H:%M}", f"{now:%Y-%m-%d %H:%M}", f"{launched:%Y-%m-%d %H:%M}"
     if until > now:
         raise InputError(
-            _t(
-                lang,
-                f"--until {u} 晚于品牌当前时间（{n}）：演示不写入未来的数据",
-                f"--until {u} is after the brand's now ({n}): the demo writes nothing in the future",
-            ),
-            hint=_t(
-                lang,
-                "请给更早的 --until，或用 WINBACK_NOW=YYYY-MM-DD 把演示时钟往后拨。",
-                "Give an earlier --until, or move the demo's clock on with WINBACK_NOW=YYYY-MM-DD.",
-            ),
-        )
+            t("--until {until} is after the brand's now ({now}): the demo writes nothing in the future", lang,
+              until=u, now=n),
+            hint=t("Give an earlier --until, or move the demo's clock on with WINBACK_NOW=YYYY-MM-DD.", lang),
+        )  # fmt: skip
     if until < launched:
         raise InputError(
-            _t(
-                lang,
-                f"--until {u} 早于活动上线（{ln}）：没有可模拟的响应",
-                f"--until {u} is before the launch ({ln}): nothing to simulate",
-            ),
-            hint=_t(lang, "请给上线之后的时间。", "Give a moment after the launch."),
+            t("--until {until} is before the launch ({launched}): nothing to simulate", lang, until=u, launched=ln),
+            hint=t("Give a moment after the launch.", lang),
         )
     return until
 
@@ -138,18 +129,10 @@ def _continued(
     stored = uplift_of(prev.uplift)
     if (seed is not None and seed != prev.seed) or (uplift is not None and uplift.to_dict() != stored.to_dict()):
         raise InputError(
-            _t(
-                lang,
-                f"活动 {campaign_id} 首次模拟用的是种子 {prev.seed} 及其提升设定；之后的调用沿用同一批抽样",
-                f"campaign {campaign_id} was first simulated with seed {prev.seed} and its uplift; a later call "
-                "continues those same draws",
-            ),
-            hint=_t(
-                lang,
-                "去掉 --seed 和 --uplift（或给出首次的值）即可继续。",
-                "Leave out --seed and --uplift (or give the first ones) to continue it.",
-            ),
-        )
+            t("campaign {campaign_id} was first simulated with seed {seed} and its uplift; a later call continues "
+              "those same draws", lang, campaign_id=campaign_id, seed=prev.seed),
+            hint=t("Leave out --seed and --uplift (or give the first ones) to continue it.", lang),
+        )  # fmt: skip
     return prev.seed, stored
 
 
@@ -230,18 +213,14 @@ def respond(
     window_end = c.launched_at + dt.timedelta(days=int(c.window_days))
     if prev is not None and prev.until is not None and prev.until >= min(until, window_end):
         whole = prev.until >= window_end
+        done = (
+            t("campaign {campaign_id} was already simulated (its whole window)", lang, campaign_id=campaign_id)
+            if whole
+            else t("campaign {campaign_id} was already simulated (up to {until})", lang, campaign_id=campaign_id,
+                   until=f"{prev.until:%Y-%m-%d %H:%M}")
+        )  # fmt: skip
         raise InputError(
-            _t(
-                lang,
-                f"活动 {campaign_id} 已模拟（{'整个窗口' if whole else f'至 {prev.until:%Y-%m-%d %H:%M}'}）",
-                f"campaign {campaign_id} was already simulated "
-                f"({'its whole window' if whole else f'up to {prev.until:%Y-%m-%d %H:%M}'})",
-            ),
-            hint=_t(
-                lang,
-                "请新建并上线一个活动，或稍后继续（更晚的 WINBACK_NOW 或 --until）。",
-                "Create and launch a new campaign, or continue later (a later WINBACK_NOW or --until).",
-            ),
+            done, hint=t("Create and launch a new campaign, or continue later (a later WINBACK_NOW or --until).", lang)
         )
     members = store.members_to_simulate(db, campaign_id, c.as_of)
     sim, per_member = simulate_members(members, c.offers(), spec, int(c.window_days), np.random.default_rng(seed))
@@ -270,8 +249,10 @@ def respond(
     result = redeem_batch(db, items, now=now, lang=lang)
     if result.refused:  # every simulated use meets the rules; a refusal is a bug worth seeing
         raise InputError(
-            f"the till refused {len(result.refused)} simulated redemptions: {dict(list(result.reasons.items())[:5])}"
-        )
+            t("the till refused {n} simulated redemptions: {reasons}", lang, n=len(result.refused),
+              reasons=dict(list(result.reasons.items())[:5])),
+            hint=t("Report this as a bug.", lang),
+        )  # fmt: skip
     n_reached = len(reached) if prev is None else int(sim.reached.sum())
     return RespondResult(
         campaign_id, len(orders), n_reached, result.redeemed, seed, sim.truth, spec.to_dict(), until,
