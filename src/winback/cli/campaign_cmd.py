@@ -100,7 +100,7 @@ def _render_preview(d: _Previewed, lang: str = "zh") -> None:
         highlight=False,
     )
     heads = [t("reason", lang), t("members", lang), t("why", lang)]
-    console.print(table(t("excluded", lang), heads, [[e["reason"], e["members"], e["explain"]] for e in p.excluded]))
+    console.print(table(t("excluded", lang), heads, [[e["reason"], e["members"], _why(e, lang)] for e in p.excluded]))
     e = p.expected
     console.print(
         table(
@@ -131,6 +131,14 @@ def _render_preview(d: _Previewed, lang: str = "zh") -> None:
     )  # fmt: skip
     rows = [[r["store_id"], r["members"]] for r in p.audience["by_store"][:15]]
     console.print(table(t("by store", lang), [t("store", lang), t("members", lang)], rows))
+
+
+def _why(excluded: dict[str, Any], lang: str) -> str:
+    """Why members were excluded, in the reader's language (the stored preview has it in the creator's)."""
+    from winback.campaigns.audience import EXCLUSION_REASONS
+
+    msgid = EXCLUSION_REASONS.get(excluded["reason"])
+    return t(msgid, lang) if isinstance(msgid, str) else str(excluded["explain"])
 
 
 #: the preview's cost table columns
@@ -200,8 +208,13 @@ def create_cmd(
     emit(wb.campaigns.create(request), json_output, lambda d: _render_preview(d, wb.settings.lang))
 
 
-def _arms(arms: dict[str, int]) -> str:
-    return ", ".join(f"{a} {n:,}" for a, n in arms.items())
+def arm_name(arm: str, lang: str) -> str:
+    """An arm as people read it: the control group in words, variants by their key (A, B …)."""
+    return t("control", lang) if arm == "control" else arm
+
+
+def _arms(arms: dict[str, int], lang: str) -> str:
+    return ", ".join(f"{arm_name(a, lang)} {n:,}" for a, n in arms.items())
 
 
 CAMPAIGN_ID = typer.Argument(..., help="The campaign id (e.g. C0001).")
@@ -223,7 +236,7 @@ def _render_launch(r: LaunchResult, lang: str = "zh") -> None:
             lang,
             campaign=r.campaign.campaign_id,
             members=r.members,
-            arms=_arms(r.arms),
+            arms=_arms(r.arms, lang),
             coupons=r.coupons,
             tasks=r.tasks,
             touches=r.touches,
@@ -236,7 +249,7 @@ def _render_launch(r: LaunchResult, lang: str = "zh") -> None:
         console.print(
             table(
                 t("balance by {by} (chi² p = {p})", lang, by=by, p=fmt(b["chi2_p_value"])),
-                [by, *arms],
+                [by, *(arm_name(a, lang) for a in arms)],
                 [[row[b["by"]], *[row[a] for a in arms]] for row in b["rows"]],
             )
         )
@@ -276,7 +289,7 @@ def _render_show(d: CampaignDetail, lang: str = "zh") -> None:
         t(
             "arms {arms}; coupons {coupons:,} ({redeemed:,} redeemed); tasks {tasks:,}; touches {touches:,}",
             lang,
-            arms=_arms(d.arms) or "—",
+            arms=_arms(d.arms, lang) or "—",
             coupons=d.coupons,
             redeemed=d.redeemed,
             tasks=d.tasks,
@@ -349,7 +362,8 @@ def _render_report(r: CampaignReport, lang: str = "zh") -> None:
     console.print(f"[bold]{c.campaign_id}[/] {escape(head)}", highlight=False)
     cols = ["members", "contacted", "invited", "visited", "responders", "response_rate", "revenue_per_member",
             "redeemed"]  # fmt: skip
-    arm_rows = [[a, *(pct(x[k]) if k == "response_rate" else x.get(k) for k in cols)] for a, x in r.arms.items()]
+    arm_rows = [[arm_name(a, lang), *(pct(x[k]) if k == "response_rate" else x.get(k) for k in cols)]
+                for a, x in r.arms.items()]  # fmt: skip
     console.print(table(t("arms", lang), [t(h, lang) for h in REPORT_HEADS], arm_rows))
     versus = [
         [

@@ -237,7 +237,8 @@ def demo_respond_cmd(
             ),
             highlight=False,
         )
-        rows = [[a, x["members"], x["incremental_responders"], x["incremental_revenue"]] for a, x in r.truth.items()]
+        rows = [[t("control", lang) if a == "control" else a, x["members"], x["incremental_responders"],
+                 x["incremental_revenue"]] for a, x in r.truth.items()]  # fmt: skip
         cols = [t(h, lang) for h in (N_("arm"), N_("members"), N_("incr. responders"), N_("incr. revenue"))]
         console.print(table(t("true effect (expected)", lang), cols, rows))
 

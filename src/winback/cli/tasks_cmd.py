@@ -265,9 +265,13 @@ FUNNEL = {
 }
 
 
+def arm_name(arm: str) -> str:
+    return _("control") if arm == "control" else arm
+
+
 def _render_funnel(r: Funnel) -> None:
     cols = [_("arm"), _("members")] + [_(FUNNEL[s]) if s in FUNNEL else s for s in r.stages]
-    rows = [[a.arm, a.members, *[f"{a.stages[s]:,} ({pct(a.rates[s])})" for s in r.stages]] for a in r.arms]
+    rows = [[arm_name(a.arm), a.members, *[f"{a.stages[s]:,} ({pct(a.rates[s])})" for s in r.stages]] for a in r.arms]
     start, end = r.window
     title = f"{r.campaign_id} {r.campaign_name} — " + _("funnel") + f" {start:%Y-%m-%d}–{end:%Y-%m-%d}"
     console.print(table(title, cols, rows))
