@@ -64,7 +64,7 @@ def _lgb_fit(x: np.ndarray, arms: np.ndarray, y: np.ndarray, learner: str) -> Ca
     return lambda xs: share * pred(tau0, xs) + (1 - share) * pred(tau1, xs)
 
 
-def child(name: str, rows: int) -> None:
+def child(name: str, rows: int, judge: bool = True) -> None:
     """Build the data and fit one learner (what `winback uplift fit` pays); then judge the fit on 200,000 fresh
     members (out of sample; not part of the fit time). Prints build, fit and total seconds and the quality."""
     from winback.models.uplift import FeatureSpec, fit_uplift
@@ -85,28 +85,32 @@ def child(name: str, rows: int) -> None:
         predict = _lgb_fit(x, arms, y, learner)
         fitted = time.perf_counter()
     del x
-    fx, ft, fy, ftau = experiment(200_000, seed=1)
-    score = predict(fx)
-    corr = float(np.corrcoef(score, ftau)[0, 1])
-    coef, _area = qini_coefficient(score, ft, fy)
+    corr = coef = "-"
+    if judge:
+        fx, ft, fy, ftau = experiment(200_000, seed=1)
+        score = predict(fx)
+        corr = f"{float(np.corrcoef(score, ftau)[0, 1]):.3f}"
+        coef = f"{qini_coefficient(score, ft, fy)[0]:.3f}"
     total = time.perf_counter() - start
-    print(f"{name}\t{built - start:.1f}\t{fitted - built:.1f}\t{total:.1f}\t{corr:.3f}\t{coef:.3f}")
+    print(f"{name}\t{built - start:.1f}\t{fitted - built:.1f}\t{total:.1f}\t{corr}\t{coef}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=2_000_000)
     ap.add_argument("--learners", default="hgb-t,hgb-x,lgb-t,lgb-x")
+    ap.add_argument("--fit-only", action="store_true", help="skip judging the fit (the child only builds and fits)")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.rows)
+        child(args.child, args.rows, judge=not args.fit_only)
         return
     print(f"uplift fit, {args.rows:,} members x {FEATURES} features, {os.cpu_count()} cores, load {os.getloadavg()}")
     print("learner\tbuild s\tfit s\tchild s\twall s\tCPU s\tpeak RSS MiB\tcorr(score, true uplift)\tqini coef")
     for name in args.learners.split(","):
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, __file__, "--rows", str(args.rows), "--child", name],
+        extra = ["--fit-only"] if args.fit_only else []
+        proc = subprocess.Popen([sys.executable, __file__, "--rows", str(args.rows), "--child", name, *extra],
                                 stdout=subprocess.PIPE, text=True)  # fmt: skip
         _pid, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
