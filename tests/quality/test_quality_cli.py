@@ -36,8 +36,10 @@ def test_json_is_the_service_report(tmp_path: Path) -> None:
 
 
 def test_missing_warehouse_and_bad_grouping(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["--db", str(tmp_path / "none.duckdb"), "quality", "--json"])
+    result = runner.invoke(app, ["--db", str(tmp_path / "none.duckdb"), "--lang", "en", "quality", "--json"])
     assert result.exit_code == 2 and json.loads(result.stdout)["error"]["message"].startswith("no warehouse")
+    result = runner.invoke(app, ["--db", str(tmp_path / "none.duckdb"), "quality", "--json"])
+    assert result.exit_code == 2 and json.loads(result.stdout)["error"]["message"].endswith("处没有数据仓库")
     connect(tmp_path / "q.duckdb").close()
     result = runner.invoke(app, ["--db", str(tmp_path / "q.duckdb"), "--lang", "en", "quality", "--by", "city"])
     assert result.exit_code == 2 and "cannot group" in result.output and "Traceback" not in result.output
