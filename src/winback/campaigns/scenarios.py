@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from winback.errors import ConfigError, InputError, NotFoundError
-from winback.i18n import N_, _, t
+from winback.i18n import N_, _, get_lang, t
 
 OFFER_KINDS = ("voucher", "discount", "gift_pack", "points", "none")
 MAX_PLAYBOOK_BYTES = 1_048_576  # a scenarios file is refused above 1 MiB (docs/lifecycle.md, limits)
@@ -118,13 +118,16 @@ class Playbook:
         if len(found) > 1:
             raise InputError(
                 _("the scenario name {name!r} is ambiguous", name=scenario_id),
-                hint=_("It names {choices}: give the id.", choices=", ".join(f"{x.id} ({x.name_zh})" for x in found)),
+                hint=_(
+                    "It names {choices}: give the id.",
+                    choices=", ".join(f"{x.id} ({x.name(get_lang())})" for x in found),
+                ),
             )
         raise NotFoundError(
             _("no scenario {scenario_id!r}", scenario_id=scenario_id),
             hint=_(
                 "Known scenarios: {scenarios} (see `winback scenarios`).",
-                scenarios=", ".join(f"{sc.id} ({sc.name_zh})" for sc in self.scenarios.values()),
+                scenarios=", ".join(f"{sc.id} ({sc.name(get_lang())})" for sc in self.scenarios.values()),
             ),
         )
 

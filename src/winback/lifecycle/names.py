@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from winback.errors import InputError
-from winback.i18n import _
+from winback.i18n import _, get_lang
 
 
 def name_key(text: str) -> str:
@@ -69,7 +69,8 @@ def resolve_segments(schemes: Mapping[str, Mapping[str, Any]], scheme: str, give
 
 
 def _shown(rule: Mapping[str, Any]) -> str:
-    return f"{rule['segment']} ({rule['zh']} / {rule['en']})"
+    """The id and the label in the current language: silent (沉默会员)."""
+    return f"{rule['segment']} ({rule['en' if get_lang() == 'en' else 'zh']})"
 
 
 def _unknown_segment(schemes: Mapping[str, Mapping[str, Any]], scheme: str, name: str, key: str) -> InputError:

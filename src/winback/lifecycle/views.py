@@ -15,7 +15,7 @@ import pyarrow as pa
 from winback.common.phones import display_phone, mask_phone
 from winback.common.tiers import tier_order, tier_rank
 from winback.errors import InputError, NotFoundError
-from winback.i18n import _
+from winback.i18n import _, get_lang
 from winback.i18n import t as i18n_t
 from winback.lifecycle import store, waking
 from winback.lifecycle.asof import pick_snapshot
@@ -57,7 +57,7 @@ def _check_scheme(rules: dict[str, Any], scheme: str, as_of: dt.date) -> dict[st
             _("unknown scheme {scheme!r} in the snapshot at {as_of}", scheme=scheme, as_of=as_of.isoformat()),
             hint=_(
                 "Schemes: {schemes}. Add your own with `winback refresh --rules FILE`.",
-                schemes=", ".join(f"{k} ({v.get('zh', '')})" for k, v in rules.items()),
+                schemes=", ".join(f"{k} ({v.get('en' if get_lang() == 'en' else 'zh', '')})" for k, v in rules.items()),
             ),
         )
     return rules[scheme]  # type: ignore[no-any-return]
