@@ -87,7 +87,12 @@ def update_facts(
         store_facts.apply_delta(db, as_of)
         return FactsUpdate("incremental", reason, changed, previous, now)
     say(_("aggregating orders before {date}", date=as_of.isoformat()))
-    queries_facts.full_facts(engine, db, as_of, _bitmap_origin(engine, as_of))
     later = [d for d, _s, _r in runs if d > as_of]
-    store_facts.write_full(db, as_of, later[0] if later else None)
+    nxt = later[0] if later else None
+    origin = _bitmap_origin(engine, as_of)
+    if store_facts.covered(db, as_of):  # facts stored at this date: splice, other dates unchanged
+        queries_facts.full_facts(engine, db, as_of, origin)
+        store_facts.write_full(db, as_of, nxt)
+    else:  # nothing stored covers as_of: the orders pass goes straight into member_facts
+        queries_facts.insert_facts(engine, db, as_of, origin, nxt)
     return FactsUpdate("full", reason, None, previous, now)

@@ -32,6 +32,18 @@ def full_facts(engine: Engine, db: DuckDBEngine, as_of: dt.date, origin: dt.date
     return engine.insert_into_warehouse(db, f.FACTS, f.FACT_COLUMNS, f.facts_sql(as_of, origin))
 
 
+def insert_facts(
+    engine: Engine, db: DuckDBEngine, as_of: dt.date, origin: dt.date | None, until: dt.date | None
+) -> int:
+    """Every member's facts at `as_of` straight into member_facts as rows [as_of, until) (nothing stored covers
+    as_of): the orders pass is written once, with no temporary copy."""
+    nxt = f"DATE '{until.isoformat()}'" if until else "CAST(NULL AS DATE)"
+    rest = ", ".join(f"x.{c}" for c in f.FACT_COLUMNS[1:])
+    sql = f"SELECT x.member_id, DATE '{as_of.isoformat()}', {nxt}, {rest} FROM ({f.facts_sql(as_of, origin)}) x"
+    cols = ("member_id", "valid_from", "valid_to", *f.FACT_COLUMNS[1:])
+    return engine.insert_into_warehouse(db, "member_facts", cols, sql)
+
+
 def changed_facts(
     engine: Engine,
     db: DuckDBEngine,

@@ -78,7 +78,8 @@ def status_orders_since(db: DuckDBEngine, import_id: int) -> pa.Table:
     return db.query(f"SELECT DISTINCT order_id FROM order_status_changes WHERE import_id > {int(import_id)}")
 
 
-def _covered(db: DuckDBEngine, as_of: dt.date) -> bool:
+def covered(db: DuckDBEngine, as_of: dt.date) -> bool:
+    """Whether stored facts cover the snapshot date `as_of`."""
     a = q.date_lit(as_of)
     row = db.fetchall(
         f"SELECT count(*) FROM (SELECT 1 FROM member_facts WHERE valid_from <= {a} "
@@ -89,13 +90,6 @@ def _covered(db: DuckDBEngine, as_of: dt.date) -> bool:
 
 def write_full(db: DuckDBEngine, as_of: dt.date, next_date: dt.date | None) -> None:
     """member_facts at `as_of` := the temp FACTS (every member), other snapshot dates unchanged."""
-    if not _covered(db, as_of):  # nothing stored covers as_of: the new rows are simply added
-        nxt = q.date_lit(next_date) if next_date else "NULL"
-        db.execute(
-            f"INSERT INTO member_facts (member_id, valid_from, valid_to, {', '.join(f.FACT_COLUMNS[1:])}) "
-            f"SELECT member_id, {q.date_lit(as_of)}, {nxt}, {', '.join(f.FACT_COLUMNS[1:])} FROM {f.FACTS}"
-        )
-        return
     for sql in f.splice_sql(as_of, f.FACTS, next_date):
         db.execute(sql)
 
