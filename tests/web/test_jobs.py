@@ -86,6 +86,8 @@ def test_an_uploaded_import_runs_in_the_background_while_pages_answer(server: Co
 
 def test_a_refresh_job_and_who_may_start_jobs(server: Console) -> None:
     boss, ana = server.client("boss"), server.client("ana")
+    latest = boss.get("/api/overview").json()["as_of"]  # computed once, then kept until the data changes
+    assert boss.get("/api/overview").json()["as_of"] == latest != "2026-11-01"
     r = ana.post("/api/jobs/refresh", json={})
     assert r.status_code == 403 and r.json()["error"]["type"] == "Forbidden"
     assert boss.post("/api/jobs/refresh", json={}, headers={"X-CSRF-Token": "forged"}).status_code == 403
@@ -95,6 +97,7 @@ def test_a_refresh_job_and_who_may_start_jobs(server: Console) -> None:
     while done["state"] not in ("done", "failed"):
         done = boss.get(f"/api/jobs/{second['job_id']}", params={"wait": 30}).json()
     assert done["state"] == "done" and done["result"]["as_of"] == "2026-11-01", done["error"]
+    assert boss.get("/api/overview").json()["as_of"] == "2026-11-01"  # the kept answer went with the refresh
     earlier = boss.get(f"/api/jobs/{first['job_id']}").json()
     assert earlier["state"] == "done" and earlier["finished_at"] <= done["started_at"]  # one writer at a time
     listed = [j["job_id"] for j in boss.get("/api/jobs").json()["jobs"]]

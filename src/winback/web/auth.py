@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from winback.i18n import _, using
+from winback.web.cache import AnswerCache
 from winback.web.console import Console
 from winback.web.errors import Forbidden, Unauthenticated
 from winback.web.labels import LANGS
@@ -71,6 +72,7 @@ class WebState:
     jobs: Any = None  # web/jobs.py's Jobs: the background writer
     redeemer: Any = None  # web/till_batch.py's Redeemer: the tills' rounds
     cli_token: str | None = None  # the token of the CLI's calls (web/cli_bridge.py), when announced
+    cache: AnswerCache = field(default_factory=AnswerCache)  # answers per data version (web/cache.py)
     _by_lang: dict[str, Settings] = field(default_factory=dict)
 
     def settings_in(self, lang: str) -> Settings:
@@ -174,7 +176,7 @@ def console_for(st: RequestState, request: Request, *, csrf: bool = True) -> Con
     session = require_session(st, request)
     if csrf:
         check_csrf(request, session)
-    return Console(st.wb, st.users, session.user, caller_of(request))
+    return Console(st.wb, st.users, session.user, caller_of(request), st.root.cache)
 
 
 def secure(request: Request) -> bool:

@@ -11,9 +11,10 @@ A member outside the caller's scope is a 403 (never a 200 with someone else's da
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from winback.common.phones import display_phone, mask_phone
 from winback.common.results import Result
@@ -28,9 +29,11 @@ if TYPE_CHECKING:
     from winback.lifecycle.results import Explanation, SegmentSummary, Transitions
     from winback.outreach.tasks_types import DoneResult, TaskList
     from winback.overview.service import Overview
+    from winback.web.cache import AnswerCache
     from winback.web.users_service import Caller, UsersService
 
 MAX_PAGE = 500
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,18 @@ class MemberDetail(Result):
 
 
 class Console:
-    def __init__(self, wb: Winback, users: UsersService, user: User, caller: Caller) -> None:
+    def __init__(
+        self, wb: Winback, users: UsersService, user: User, caller: Caller, cache: AnswerCache | None = None
+    ) -> None:
         self.wb, self.users, self.user, self.caller = wb, users, user, caller
+        self.cache = cache
+
+    def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """`compute()`, or the answer kept for the same key, language and minute of the brand's clock (cache.py)."""
+        if self.cache is None:
+            return compute()
+        minute = self.wb.now().replace(second=0, microsecond=0)
+        return self.cache.get((*key, self.wb.settings.lang, minute), compute)
 
     # -- the rules ---------------------------------------------------------------------------------------------------
     def _require_brand(self, what: str) -> None:
@@ -98,7 +111,7 @@ class Console:
     # -- reads ---------------------------------------------------------------------------------------------------------
     def overview(self) -> Overview:
         self._require_brand(_("see the brand overview"))
-        return self.wb.overview.overview()
+        return self._cached(("overview",), self.wb.overview.overview)
 
     def transitions(self, as_of: dt.date) -> Transitions | None:
         """How members moved between the dormancy layers from the snapshot before `as_of` (the overview's) to it
@@ -107,15 +120,16 @@ class Console:
         earlier = [d for d in store_users.snapshot_dates(self.wb.db(write=False)) if d < as_of]
         if not earlier:
             return None
-        return self.wb.lifecycle.transitions(date_from=earlier[-1], date_to=as_of)
+        return self._cached(("transitions", earlier[-1], as_of),
+                            lambda: self.wb.lifecycle.transitions(date_from=earlier[-1], date_to=as_of))  # fmt: skip
 
     def segments(self, *, scheme: str = "seed_cn", by: str | None = None) -> SegmentSummary:
         """The brand's segments (HQ), or per store for a store manager's stores, per guide for a guide's own."""
         u = self.user
         if u.sees_brand:
-            return self.wb.lifecycle.segments(scheme=scheme, by=by)
+            return self._cached(("segments", scheme, by), lambda: self.wb.lifecycle.segments(scheme=scheme, by=by))
         column, allowed = ("store", set(u.stores)) if u.role == "store_manager" else ("guide", {u.guide_id})
-        full = self.wb.lifecycle.segments(scheme=scheme, by=column)
+        full = self._cached(("segments", scheme, column), lambda: self.wb.lifecycle.segments(scheme=scheme, by=column))
         rows = [r for r in full.segments if r.group in allowed]
         total = sum(r.members for r in rows) or 1
         rows = [replace(r, share=r.members / total) for r in rows]
@@ -201,7 +215,7 @@ class Console:
 
     def report(self, campaign_id: str) -> CampaignReport:
         self._require_brand(_("see campaign reports"))
-        return self.wb.campaigns.report(campaign_id)
+        return self._cached(("report", campaign_id), lambda: self.wb.campaigns.report(campaign_id))
 
     # -- guide tasks (the outreach room's TaskService, wb.tasks) ------------------------------------------------
     def tasks(self, *, status: str | None = None, limit: int = 200) -> TaskList:
@@ -210,7 +224,8 @@ class Console:
 
         u, limit = self.user, max(1, min(limit, MAX_PAGE))
         if u.role == "guide":
-            return self.wb.tasks.list(guide=u.guide_id, status=status, limit=limit)
+            return self._cached(("tasks", u.guide_id, status, limit),
+                                lambda: self.wb.tasks.list(guide=u.guide_id, status=status, limit=limit))  # fmt: skip
         if u.role == "store_manager":
             parts = [self.wb.tasks.list(store=s, status=status, limit=limit) for s in u.stores]
             rows = [t for p in parts for t in p.tasks][:limit]
@@ -237,6 +252,8 @@ class Console:
                 hint=_("A guide records only her own tasks, a store manager only his store's."),
             )
         done = self.wb.tasks.done(task_id, outcome, note=note or None, who=self.user.username)
+        if self.cache is not None:
+            self.cache.changed()  # tasks and reports count outcomes
         if done.recorded:
             self.users.record(self.user, "task_outcome", task_id, self.caller, outcome=done.outcome, note=note)
         return done

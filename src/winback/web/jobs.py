@@ -77,10 +77,13 @@ class JobList(Result):
 
 
 class Jobs:
-    """One writer thread over `wb` (the server's app); `settings_in(lang)` gives the settings of a language."""
+    """One writer thread over `wb` (the server's app); `settings_in(lang)` gives the settings of a language;
+    `on_done()` is called after each job."""
 
-    def __init__(self, wb: Winback, settings_in: Callable[[str], Settings]) -> None:
-        self.wb, self._settings_in = wb, settings_in
+    def __init__(
+        self, wb: Winback, settings_in: Callable[[str], Settings], on_done: Callable[[], None] | None = None
+    ) -> None:
+        self.wb, self._settings_in, self._on_done = wb, settings_in, on_done
         self._queue: queue.Queue[tuple[Job, Work] | None] = queue.Queue()
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._ids = itertools.count(1)
@@ -121,6 +124,8 @@ class Jobs:
             try:
                 self._run(job, work)
             finally:
+                if self._on_done is not None:
+                    self._on_done()  # the data may have changed (the answer cache starts over)
                 job.finished.set()
 
     def _run(self, job: Job, work: Work) -> None:

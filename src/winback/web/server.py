@@ -61,7 +61,7 @@ def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
                   description="唤醒 winback 控制台 API · the winback console API")  # fmt: skip
     wb.db()  # open read-write now: migrations (users, sessions, audit) applied, the file held by this process
     web = app.state.web = WebState(wb, wb.settings, secret or wb.settings.web_secret or secrets.token_urlsafe(32))
-    web.jobs, web.redeemer = Jobs(wb, web.settings_in), Redeemer(wb)
+    web.jobs, web.redeemer = Jobs(wb, web.settings_in, web.cache.changed), Redeemer(wb, web.cache.changed)
     app.state.ready = ready
     app.add_middleware(RequestLanguage)
     app.mount("/static", StaticFiles(packages=[("winback.web", "static")]), name="static")

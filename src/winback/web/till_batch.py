@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -56,8 +57,8 @@ class Ask:
 class Redeemer:
     """One thread settling the tills' redemptions in rounds, over `wb` (the server's app)."""
 
-    def __init__(self, wb: Winback) -> None:
-        self.wb = wb
+    def __init__(self, wb: Winback, on_change: Callable[[], None] | None = None) -> None:
+        self.wb, self._on_change = wb, on_change
         self._queue: queue.Queue[Ask | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="winback-tills", daemon=True)
         self._thread.start()
@@ -126,6 +127,8 @@ class Redeemer:
                                       order_id=row[4], store_id=row[5], amount=row[6], discount=row[7],
                                       redeemed_at=row[8])  # fmt: skip
         audit_many(wb.db(), [_entry(ask, now) for ask in asks if ask.result is not None])
+        if rows and self._on_change is not None:
+            self._on_change()  # reports count redemptions
 
 
 def _one_per_code(asks: list[Ask]) -> tuple[list[Ask], list[Ask]]:
