@@ -10,6 +10,7 @@ knows both languages, so a sheet exported in one language imports under the othe
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import re
 import tempfile
@@ -85,46 +86,32 @@ def write_workbook(
     path: Path, groups: Sequence[tuple[str, str, Sequence[Mapping[str, Any]]]], lang: str, now: dt.datetime
 ) -> list[str]:
     """Write (store name, guide name, card rows) groups to `path` atomically (a temporary file renamed into
-    place). Returns the worksheet names."""
-    import xlsxwriter
+    place, 0600). Returns the worksheet names. Streamed (outreach.xlsx_stream): constant memory."""
+    from winback.outreach.xlsx_stream import DATE, FILL, HEAD, WRAP, Workbook
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tasks-", suffix=".xlsx", dir=path.parent)
     os.close(fd)
     names: list[str] = []
+    keys = [k for k, *_ in COLUMNS]
+    headers = [t(h, lang) for _k, h, _w in COLUMNS]
+    widths = [w for *_, w in COLUMNS]
+    head_styles = [FILL if k in FILL_IN else HEAD for k in keys]
+    styles = [WRAP if k == "script" else DATE if k in ("last_purchase", "due", "when") else 0 for k in keys]
+    choices = [t(LABELS[o], lang) for o in OUTCOMES]
+    outcome = keys.index("outcome")
     try:
-        # constant_memory: each row goes to disk as it is written (a 66k-task sheet needs ~100 MB, not ~800 MB)
-        wb = xlsxwriter.Workbook(tmp, {"constant_memory": True, "default_date_format": "yyyy-mm-dd"})
-        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
-        fill = wb.add_format({"bold": True, "bg_color": "#FFF2CC", "border": 1})
-        wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-        day = wb.add_format({"num_format": "yyyy-mm-dd", "valign": "top"})
-        _instructions(wb, lang, now, head)
-        choices = [t(LABELS[o], lang) for o in OUTCOMES]
+        wb = Workbook(tmp)
+        _instructions(wb, lang, now)
         taken = {t(INSTRUCTIONS, lang).lower()}
         for store, guide, rows in groups:
             name = sheet_name(store, guide, taken)
             names.append(name)
-            ws = wb.add_worksheet(name)
-            for j, (key, header, width) in enumerate(COLUMNS):
-                ws.set_column(j, j, width, wrap if key == "script" else None)
-                ws.write(0, j, t(header, lang), fill if key in FILL_IN else head)
-            ws.freeze_panes(1, 1)
-            for i, r in enumerate(rows, start=1):
-                for j, (key, *_rest) in enumerate(COLUMNS):
-                    v = r.get(key)
-                    if v is None:
-                        continue
-                    if isinstance(v, (dt.date, dt.datetime)):
-                        ws.write_datetime(i, j, _as_datetime(v), day)
-                    elif isinstance(v, (int, float)):
-                        ws.write_number(i, j, v)
-                    else:  # typed writes: `write` would test every string for a number, a formula, a URL
-                        # and without XML-illegal characters: one control character made the sheet unreadable
-                        ws.write_string(i, j, xml_safe(str(v)), wrap if key == "script" else None)
-            if rows:
-                col = [k for k, *_ in COLUMNS].index("outcome")
-                ws.data_validation(1, col, len(rows), col, {"validate": "list", "source": choices})
+            ws = wb.sheet(name, widths, rows=len(rows) + 1)
+            ws.row(headers, head_styles)
+            for r in rows:
+                ws.row([r.get(k) for k in keys], styles)
+            ws.close((outcome, choices))
         wb.close()
         os.chmod(tmp, 0o600)  # private whatever the umask: the sheet lists members (and phones with --show-phones)
         os.replace(tmp, path)
@@ -134,22 +121,18 @@ def write_workbook(
     return names
 
 
-def _as_datetime(v: dt.date | dt.datetime) -> dt.datetime:
-    return v if isinstance(v, dt.datetime) else dt.datetime.combine(v, dt.time())
+def _instructions(wb: Any, lang: str, now: dt.datetime) -> None:
+    from winback.outreach.xlsx_stream import HEAD, WRAP
 
-
-def _instructions(wb: Any, lang: str, now: dt.datetime, head: Any) -> None:
-    ws = wb.add_worksheet(t(INSTRUCTIONS, lang))
-    ws.set_column(0, 0, 16)
-    ws.set_column(1, 1, 70)
+    ws = wb.sheet(t(INSTRUCTIONS, lang), [16, 70], freeze=False)
     lines = [
         (t("exported", lang), f"{now:%Y-%m-%d %H:%M}"),
         (t("how to fill in", lang), t(HOW_TO, lang)),
     ]
     lines += [(t(LABELS[o], lang), o if lang == "zh" else t(LABELS[o], "zh")) for o in OUTCOMES]
-    for i, (a, b) in enumerate(lines):
-        ws.write(i, 0, a, head)
-        ws.write(i, 1, b)
+    for a, b in lines:
+        ws.row([a, b], [HEAD, WRAP])
+    ws.close()
 
 
 HOW_TO = N_(
@@ -206,7 +189,8 @@ def read_workbook(path: Path) -> Iterator[tuple[str, int, dict[str, Any]]]:
             if "task_id" not in keys or "outcome" not in keys:
                 continue
             for i, values in enumerate(rows, start=2):
-                cells = {k: v for k, v in zip(keys, values, strict=False) if k}
+                # a row ends at its last filled cell: the columns after it are empty, not missing
+                cells = {k: v for k, v in itertools.zip_longest(keys, values) if k}
                 if any(v not in (None, "") for v in cells.values()):
                     yield ws.title, i, cells
     finally:
