@@ -187,6 +187,9 @@ def create_cmd(
     cost_per_contact: float = typer.Option(None, "--cost-per-contact", help="Cost of touching one member."),
     margin: float = typer.Option(None, "--margin", help="Gross margin (0–1) for ROI."),
     channel: str = typer.Option(None, "--channel", help="Send through this channel instead of the scenario's."),
+    target: str = typer.Option(None, "--target", help="uplift[:MODEL]: keep only the members a touch moves."),
+    budget: str = typer.Option(None, "--budget", help="With --target: a share of the audience (30%) or money."),
+    top: int = typer.Option(None, "--top", help="With --target: at most this many members."),
     json_output: bool = JSON,
 ) -> None:
     """Make a draft campaign and preview its audience, expectations and holdout sizing."""
@@ -203,9 +206,15 @@ def create_cmd(
         cost_per_contact=cost_per_contact,
         margin=margin,
         channel=channel,
+        target=target,
+        budget=budget,
+        top=top,
     )
     wb = current()
-    emit(wb.campaigns.create(request), json_output, lambda d: _render_preview(d, wb.settings.lang))
+    from winback.cli.uplift_cmd import render_targeting
+
+    emit(wb.campaigns.create(request), json_output,
+         lambda d: (_render_preview(d, wb.settings.lang), render_targeting(d.targeting, wb.settings.lang)))  # fmt: skip
 
 
 def arm_name(arm: str, lang: str) -> str:
