@@ -156,6 +156,21 @@ def phase_growth(db: Path) -> dict[str, Any]:
     return {"seconds": 0.0, **sizes, "share": round(sizes["extra_date"] / sizes["full_copy"], 4)}
 
 
+def phase_history(db: Path) -> dict[str, Any]:
+    """`refresh --history monthly` up to DAY on a warehouse with no facts yet (one snapshot per month start)."""
+    from winback.engine import DuckDBEngine
+    from winback.lifecycle.refresh import refresh_history
+
+    con = _connect(db)
+    started, cpu = time.perf_counter(), base._cpu()
+    wh = DuckDBEngine(con)
+    runs = refresh_history(wh, wh, DAY)
+    timed = base._timed(started, cpu)
+    modes = [r.facts["mode"] if r.facts else None for r in runs]
+    con.close()
+    return {**timed, "snapshots": len(runs), "incremental": modes.count("incremental")}
+
+
 PHASES = {
     "migrate": phase_migrate,
     "groupby": base.phase_groupby,
@@ -164,6 +179,7 @@ PHASES = {
     "incremental": phase_incremental,
     "size": phase_size,
     "growth": phase_growth,
+    "history": phase_history,
 }
 
 
@@ -183,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=base.HERE / "data", help="where benchmarks/refresh.py keeps data")
     ap.add_argument("--work", type=Path, default=base.HERE / "data" / "daily", help="the copy that is written")
     ap.add_argument("--only-full", action="store_true", help="migrate, GROUP BY and the full rebuild only")
+    ap.add_argument("--history", action="store_true", help="a full rebuild, then --history monthly on a fresh copy")
     ap.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     ap.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -199,13 +216,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"page cache warmed: {base.warm_page_cache(db):.1f} s")
     res: dict[str, Any] = {}
     order = ("migrate", "groupby", "full", "size", "day", "groupby", "incremental", "size", "growth")
-    for name in order[:4] if args.only_full else order:
+    for name in order[:4] if args.only_full or args.history else order:
         key = name if name not in res else f"{name}_2"
         res[key] = run_phase(name, db)
         ph = res[key]
         rest = {k: v for k, v in ph.items() if k not in ("seconds", "peak_bytes")}
         print(f"{key:<14}{ph['seconds']:>9.2f} s  peak {base.gib(ph['peak_bytes'])}  {json.dumps(rest, default=str)}")
-    if args.only_full:
+    if args.history:
+        shutil.copyfile(source, db)
+        run_phase("migrate", db)
+        h = res["history"] = run_phase("history", db)
+        print(f"history monthly   {h['seconds']:.2f} s, CPU {h['cpu_seconds']:.2f} s: {h['snapshots']} snapshots "
+              f"({h['incremental']} incremental) = {h['cpu_seconds'] / res['full']['cpu_seconds']:.2f} x the full "
+              f"rebuild's CPU ({h['seconds'] / res['full']['seconds']:.2f} x wall)")  # fmt: skip
+    if args.only_full or args.history:
         g, full = res["groupby"], res["full"]
         print(f"full rebuild {full['seconds']:.2f} s = {full['seconds'] / g['seconds']:.2f} x the bare GROUP BY "
               f"({g['seconds']:.2f} s); CPU {full['cpu_seconds'] / g['cpu_seconds']:.2f} x")  # fmt: skip
