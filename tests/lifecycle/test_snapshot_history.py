@@ -100,3 +100,33 @@ def test_backfill_keeps_later_dates_and_extra_dates_store_only_changes(tmp_path:
     assert _rows(fresh, "member_snapshot", late) == before[late]
     fresh.close()
     con.close()
+
+
+def test_migration_15_refuses_a_view_that_loses_rows(tmp_path: Path) -> None:
+    """The upgrade's check can fail: a rebuilt view missing a stored row rolls the whole upgrade back."""
+    import pytest
+
+    from winback.warehouse.migrate import REBUILD_SEGMENTS_VIEW, migrate
+
+    path = tmp_path / "v14.duckdb"
+    old = duckdb.connect(str(path))
+    old.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)")
+    for version, name, sql in available_migrations():
+        if version <= 14:
+            old.execute(sql)
+            old.execute("INSERT INTO schema_migrations VALUES (?, ?, current_timestamp::TIMESTAMP)", [version, name])
+    old.execute(
+        "INSERT INTO member_snapshot (as_of, member_id, orders, purchase_days, monetary) "
+        "VALUES (DATE '2024-07-01', 'm1', 1, 1, 10), (DATE '2024-07-01', 'm2', 0, 0, 0)"
+    )
+
+    def lossy(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("CREATE OR REPLACE VIEW member_snapshot AS SELECT * FROM member_snapshot_stored LIMIT 1")
+
+    with pytest.raises(RuntimeError, match="differs from the stored snapshots"):
+        migrate(old, {REBUILD_SEGMENTS_VIEW: lossy})
+    assert old.execute("SELECT max(version) FROM schema_migrations").fetchone() == (14,)
+    assert old.execute("SELECT count(*) FROM member_snapshot").fetchone() == (2,)
+    kind = old.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'member_snapshot'")
+    assert kind.fetchone() == ("BASE TABLE",)
+    old.close()
