@@ -48,7 +48,7 @@ def build(db: DuckDBEngine, n: int) -> None:
         "WHEN 'hibernating' THEN 500 WHEN 'lost' THEN 900 END"
     )
     db.execute(
-        f"INSERT INTO member_snapshot (as_of, member_id, store_id, guide_id, orders, purchase_days, monetary, "
+        f"INSERT INTO member_snapshot_stored (as_of, member_id, store_id, guide_id, orders, purchase_days, monetary, "
         f"last_purchase, clv) SELECT DATE '{AS_OF}', member_id, store_id, guide_id, "
         f"CASE WHEN segment = 'never_purchased' THEN 0 ELSE 3 END, CASE WHEN segment = 'never_purchased' THEN 0 "
         f"ELSE 3 END, aov * 3, DATE '{AS_OF}' - CAST({recency} AS INTEGER), aov FROM _m"
