@@ -16,6 +16,7 @@ from winback.campaigns.coupons import (
     ALPHABET,
     check_symbol,
     display,
+    draw_codes,
     is_valid,
     new_codes,
     qr,
@@ -85,6 +86,12 @@ def test_codes_unique_and_valid() -> None:
     assert not set("01OI") & set("".join(codes))
     more = new_codes(10, taken=codes)
     assert not set(more) & set(codes)
+
+
+def test_drawn_codes_carry_the_check_symbol_of_their_payload() -> None:
+    codes = draw_codes(5000)  # the vectorised draw against the one-code Luhn
+    assert all(c[-1] == check_symbol(c[:-1]) for c in codes)
+    assert len({c[0] for c in codes}) == len(ALPHABET) and len({c[10] for c in codes}) == len(ALPHABET)
 
 
 @settings(max_examples=200, deadline=None)
