@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from winback.errors import ModelError
+from winback.i18n import _
 
 PURCHASE_MODELS = ("mbg_nbd", "bg_nbd")
 DEFAULT_PURCHASE_MODEL = "mbg_nbd"
@@ -84,7 +85,7 @@ def _params(model: Any) -> dict[str, float]:
         return {str(k): float(v) for k, v in raw.items()}
     if hasattr(raw, "_asdict"):
         return {str(k): float(v) for k, v in raw._asdict().items()}
-    raise ModelError(f"cannot read the parameters of {type(model).__name__}")
+    raise ModelError(_("cannot read the parameters of {model}", model=type(model).__name__))
 
 
 def _maybe_float(v: object) -> float | None:
@@ -99,7 +100,10 @@ def fit_purchase_model(triples: pa.Table, model_name: str = DEFAULT_PURCHASE_MOD
     """Fit MBG/NBD (or BG/NBD) on `triples` (columns x, t_x, T in whole days, n = members) and predict per row.
     Nothing is floored: the fit runs on the day counts; parameters are reported in weeks (α / 7)."""
     if model_name not in PURCHASE_MODELS:
-        raise ModelError(f"unknown purchase model {model_name!r}", hint=f"Use one of {', '.join(PURCHASE_MODELS)}.")
+        raise ModelError(
+            _("unknown purchase model {name!r}", name=model_name),
+            hint=_("Use one of {choices}.", choices=", ".join(PURCHASE_MODELS)),
+        )
     label = "MBG/NBD" if model_name == "mbg_nbd" else "BG/NBD"
     n_members = int(np.asarray(triples["n"].to_numpy(zero_copy_only=False)).sum()) if triples.num_rows else 0
     if triples.num_rows == 0:

@@ -171,10 +171,9 @@ def read_workbook(path: Path) -> Iterator[tuple[str, int, dict[str, Any]]]:
     except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException for a file that is not XLSX
         raise InputError(
             _(
-                "cannot read {path} as an XLSX workbook ({kind}: {error})",
+                "cannot read {path} as an XLSX workbook (the reader says: {kind})",
                 path=path,
                 kind=type(exc).__name__,
-                error=exc,
             ),
             hint=_("Save the sheet as .xlsx (Excel or WPS: Save as Excel workbook) and import it again."),
         ) from None
