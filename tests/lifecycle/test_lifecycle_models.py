@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 from lc_helpers import add_members, add_orders
 
+from winback import i18n
 from winback.engine import DuckDBEngine
 from winback.errors import ModelError
 from winback.lifecycle.modelling import expected_value, fit_purchase_model
@@ -138,5 +139,7 @@ def test_classic_bg_nbd_on_request_and_unknown_model_refused() -> None:
     assert preds.fit is not None and preds.fit.name == "bg_nbd"
     alive = np.asarray(preds.table["p_alive"].to_numpy())
     assert (alive[x == 0] == 1).all()  # BG/NBD's known property
-    with pytest.raises(ModelError, match="unknown purchase model"):
+    with pytest.raises(ModelError, match="未知的购买模型"):
+        fit_purchase_model(triples, "pareto")
+    with i18n.using("en"), pytest.raises(ModelError, match="unknown purchase model"):
         fit_purchase_model(triples, "pareto")
