@@ -15,12 +15,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+import pyarrow as pa
+
 from winback.campaigns import store, store_report
 from winback.campaigns.audience import Audience
 from winback.campaigns.outcomes import past_redemption_rate, past_response_rates
 from winback.campaigns.request import check_request, check_stores, frequency_cap_days
 from winback.campaigns.scenarios import Playbook, load_playbook
 from winback.campaigns.types import (
+    Campaign,
     CampaignDetail,
     CampaignList,
     CampaignReport,
@@ -91,7 +94,8 @@ class CampaignService:
 
     def launch(self, campaign_id: str, *, now: dt.datetime | None = None) -> LaunchResult:
         """Freeze the audience, assign arms, issue coupons, create guide tasks, queue touches (one transaction)."""
-        from winback.campaigns.launch import assign_arms, check_launchable, launch_result, plan_launch
+        from winback.campaigns import store_launch
+        from winback.campaigns.launch import assign_arms, check_launchable, due_days, launch_result
 
         now = now or self.wb.now()
         db = self.wb.db()
@@ -99,21 +103,35 @@ class CampaignService:
         c = store.get_campaign(db, campaign_id)
         check_launchable(c)
         sc = dataclasses.replace(playbook.get(c.scenario), channel=c.channel)  # --channel at create wins
-        aud = store.select_audience(
+        members, excluded = store_launch.launch_audience(
             db,
             sc,
+            as_of=c.as_of,
             stores=c.stores,
             frequency_cap_days=frequency_cap_days(playbook),
             now=now,
-            as_of=c.as_of,
             campaign_id=campaign_id,
         )
         if self.targeting is not None:
-            aud = self.targeting.restrict(campaign_id, aud)
-        members = assign_arms(c, aud)
-        plan = plan_launch(c, sc, members, store.script_names(db, members), now=now, lang=self.wb.settings.lang)
-        tasks, touches = store.write_launch(db, plan, now)
-        return launch_result(store.get_campaign(db, campaign_id), plan, tasks, touches, aud.excluded)
+            members = self._restrict(campaign_id, c, members, excluded)
+        members = assign_arms(c, members)
+        coupons, tasks, touches = store_launch.write_launch(
+            db, c, sc, members, now=now, lang=self.wb.settings.lang, due_days=due_days(c)
+        )
+        return launch_result(store.get_campaign(db, campaign_id), members, coupons, tasks, touches, excluded)
+
+    def _restrict(self, campaign_id: str, c: Campaign, members: pa.Table, excluded: dict[str, int]) -> pa.Table:
+        """The targeting's restriction (the uplift room reads the members' ids only)."""
+        import pyarrow.compute as pc
+
+        ids = members["member_id"].to_pylist()
+        aud = Audience(c.as_of, [{"member_id": i} for i in ids], excluded, len(ids), 0)
+        assert self.targeting is not None
+        kept = self.targeting.restrict(campaign_id, aud)
+        if kept is aud:
+            return members
+        keep = pa.array([m["member_id"] for m in kept.members], pa.string())
+        return members.filter(pc.is_in(members["member_id"], keep))
 
     def list(self) -> CampaignList:  # the CLI verb; annotations in this class use Sequence, not list
         return CampaignList(store.list_campaigns(self.wb.db(write=False)))

@@ -1,7 +1,8 @@
 """The campaigns' SQL: drafts, audiences, launches, listing and closing. Every function takes the warehouse first.
 
 Writes happen inside `db.transaction()` exactly where a campaign changes state (create, launch, close), so a failed
-step leaves the warehouse as it was. Coupons and redemptions are in store_coupons.py, outcomes in store_report.py.
+step leaves the warehouse as it was.
+Coupons and redemptions are in store_coupons.py, launches in store_launch.py, outcomes in store_report.py.
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
-
-import pyarrow as pa
 
 from winback.campaigns import store_coupons
 from winback.campaigns.audience import Audience, audience_sql, split_audience
@@ -28,7 +27,6 @@ from winback.i18n import _
 from winback.outreach import store as outreach_store
 
 if TYPE_CHECKING:
-    from winback.campaigns.launch import LaunchPlan
     from winback.engine.duckdb_engine import DuckDBEngine
 
 
@@ -77,20 +75,6 @@ def select_audience(
 
 def snapshot_stores(db: DuckDBEngine, as_of: dt.date) -> set[str | None]:
     return {r[0] for r in db.fetchall("SELECT DISTINCT store_id FROM member_snapshot WHERE as_of = ?", [as_of])}
-
-
-def script_names(db: DuckDBEngine, members: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
-    """member id → (member name, guide name, store name) for the scripts: the member's own, and those of the guide
-    and store the snapshot assigns them to."""
-    ids = pa.table({k: [m[k] for m in members] for k in ("member_id", "guide_id", "store_id")})
-    with db.registered("_audience_ids", ids):
-        rows = db.fetchall(
-            "SELECT a.member_id, m.name, s.name, st.name FROM _audience_ids a "
-            "LEFT JOIN members m ON m.member_id = a.member_id "
-            "LEFT JOIN staff s ON s.guide_id = a.guide_id "
-            "LEFT JOIN stores st ON st.store_id = a.store_id"
-        )
-    return {r[0]: r[1:] for r in rows}
 
 
 # -- campaigns ----------------------------------------------------------------------------------------------
@@ -216,29 +200,3 @@ def close_campaign(db: DuckDBEngine, campaign_id: str, now: dt.datetime) -> int:
         db.execute("UPDATE tasks SET status = 'skipped' WHERE campaign_id = ? AND status = 'open'", [campaign_id])
         outreach_store.skip_campaign_touches(db, campaign_id, now)
     return voided
-
-
-# -- launch -------------------------------------------------------------------------------------------------
-
-_MEMBER_COLUMNS = ("campaign_id", "member_id", "arm", "store_id", "guide_id", "segment", "stratum", "monetary")
-
-
-def _campaign_members(plan: LaunchPlan) -> pa.Table:
-    cid = plan.campaign.campaign_id
-    return pa.Table.from_pylist([{"campaign_id": cid, **{k: m[k] for k in _MEMBER_COLUMNS[1:]}} for m in plan.members])
-
-
-def write_launch(db: DuckDBEngine, plan: LaunchPlan, now: dt.datetime) -> tuple[int, int]:
-    """Everything a launch writes, in one transaction: the frozen members, the coupons (codes drawn here, so a
-    collision with an issued code is redrawn), the guide tasks and touches that quote the codes, the status.
-    Returns (tasks created, touches queued)."""
-    campaign_id = plan.campaign.campaign_id
-    with db.transaction():
-        with db.registered("_cm", _campaign_members(plan)):
-            db.execute("INSERT INTO campaign_members SELECT * FROM _cm")
-        store_coupons.issue_coupons(db, plan.coupons)
-        tasks, touches = plan.outreach({r["member_id"]: r["code"] for r in plan.coupons})
-        n_tasks = outreach_store.create_tasks(db, tasks, now, due_days=plan.due_days)
-        n_touches = outreach_store.queue_touches(db, touches, now)
-        db.execute("UPDATE campaigns SET status = 'running', launched_at = ? WHERE campaign_id = ?", [now, campaign_id])
-    return n_tasks, n_touches

@@ -56,20 +56,26 @@ def queue_touches(db: DuckDBEngine, touches: list[dict[str, Any]], now: dt.datet
         return 0
     t = pa.Table.from_pylist([{**x, "payload": x.get("payload")} for x in touches], schema=_TOUCH_SCHEMA)
     with db.registered("_new_touches", t):
-        row = db.fetchone(
-            "INSERT INTO touches (idempotency_key, campaign_id, member_id, channel, status, payload, queued_at, "
-            " due_at, journey_id, step, task_id, attempts, updated_at) "
-            "SELECT DISTINCT ON (n.idempotency_key) n.idempotency_key, n.campaign_id, n.member_id, n.channel, "
-            " 'queued', n.payload::JSON, $1, n.due_at, n.journey_id, n.step, coalesce(n.task_id, k.task_id), 0, $1 "
-            "FROM _new_touches n ANTI JOIN touches t ON t.idempotency_key = n.idempotency_key "
-            # a touch a person carries out stands for the member's guide task of the campaign (written just
-            # before it by the launch): the task sheet and the call list then name the task a guide fills in
-            "LEFT JOIN (SELECT campaign_id, member_id, min(task_id) AS task_id FROM tasks "
-            " WHERE campaign_id IN (SELECT DISTINCT campaign_id FROM _new_touches) GROUP BY 1, 2) k "
-            " ON k.campaign_id = n.campaign_id AND k.member_id = n.member_id "
-            " AND n.channel IN ('guide_task', 'task_sheet', 'ai_call')",
-            [now],
-        )
+        return queue_touches_from(db, "_new_touches", now)
+
+
+def queue_touches_from(db: DuckDBEngine, source: str, now: dt.datetime) -> int:
+    """`queue_touches` for the rows of a table or view named `source` (the columns of _TOUCH_SCHEMA), set-based:
+    a launch of a million members queues its touches in one statement."""
+    row = db.fetchone(
+        "INSERT INTO touches (idempotency_key, campaign_id, member_id, channel, status, payload, queued_at, "
+        " due_at, journey_id, step, task_id, attempts, updated_at) "
+        "SELECT DISTINCT ON (n.idempotency_key) n.idempotency_key, n.campaign_id, n.member_id, n.channel, "
+        " 'queued', n.payload::JSON, $1, n.due_at, n.journey_id, n.step, coalesce(n.task_id, k.task_id), 0, $1 "
+        f"FROM {source} n ANTI JOIN touches t ON t.idempotency_key = n.idempotency_key "
+        # a touch a person carries out stands for the member's guide task of the campaign (written just
+        # before it by the launch): the task sheet and the call list then name the task a guide fills in
+        "LEFT JOIN (SELECT campaign_id, member_id, min(task_id) AS task_id FROM tasks "
+        f" WHERE campaign_id IN (SELECT DISTINCT campaign_id FROM {source}) GROUP BY 1, 2) k "
+        " ON k.campaign_id = n.campaign_id AND k.member_id = n.member_id "
+        " AND n.channel IN ('guide_task', 'task_sheet', 'ai_call')",
+        [now],
+    )
     return int(row[0]) if row else 0
 
 
@@ -78,12 +84,18 @@ def create_tasks(db: DuckDBEngine, tasks: list[dict[str, Any]], now: dt.datetime
     if not tasks:
         return 0
     with db.registered("_new_tasks", pa.Table.from_pylist(tasks, schema=_TASK_SCHEMA)):
-        row = db.fetchone(
-            "INSERT INTO tasks (task_id, campaign_id, member_id, guide_id, store_id, kind, script, coupon_code, "
-            " priority, status, due_at, created_at) "
-            "SELECT n.*, 'open', ?, ? FROM _new_tasks n ANTI JOIN tasks t ON t.task_id = n.task_id",
-            [now + dt.timedelta(days=due_days), now],
-        )
+        return create_tasks_from(db, "_new_tasks", now, due_days)
+
+
+def create_tasks_from(db: DuckDBEngine, source: str, now: dt.datetime, due_days: int) -> int:
+    """`create_tasks` for the rows of a table or view named `source` (the columns of _TASK_SCHEMA, in order)."""
+    cols = ", ".join(f"n.{f.name}" for f in _TASK_SCHEMA)
+    row = db.fetchone(
+        "INSERT INTO tasks (task_id, campaign_id, member_id, guide_id, store_id, kind, script, coupon_code, "
+        " priority, status, due_at, created_at) "
+        f"SELECT {cols}, 'open', ?, ? FROM {source} n ANTI JOIN tasks t ON t.task_id = n.task_id",
+        [now + dt.timedelta(days=due_days), now],
+    )
     return int(row[0]) if row else 0
 
 
