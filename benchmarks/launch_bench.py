@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from campaigns_bench import build  # noqa: E402
+from campaigns_bench import build
 
-from winback.app import Winback  # noqa: E402
-from winback.campaigns.types import CampaignRequest  # noqa: E402
-from winback.config import Settings  # noqa: E402
+from winback.app import Winback
+from winback.campaigns.types import CampaignRequest
+from winback.config import Settings
 
 NOW = dt.datetime(2026, 11, 2, 9)
 
