@@ -251,8 +251,6 @@ def _run(db: DuckDBEngine, req: ImportRequest, say: Progress) -> ImportResult:
                     )
                     if req.kind == "members":  # tier upgrades and other profile changes, kept as history
                         store_profile_history.record_changes(db, result.import_id)
-                    if req.kind == "members":  # tier upgrades and other profile changes, kept as history
-                        store_profile_history.record_changes(db, result.import_id)
         result.seconds = time.perf_counter() - started
         say("done", result.rows_in, result.rows_in)
         return result
