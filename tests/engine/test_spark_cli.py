@@ -51,7 +51,8 @@ def test_refresh_cli_on_spark(tmp_path: Path, spark_session: SparkSession, monke
 
 def test_missing_lake_path_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WINBACK_SPARK_ORDERS_PARQUET", str(tmp_path / "no-such-dir"))
-    result = CliRunner().invoke(app, ["--db", str(tmp_path / "wb.duckdb"), "refresh", "--engine", "spark", "--json"])
+    args = ["--lang", "en", "--db", str(tmp_path / "wb.duckdb"), "refresh", "--engine", "spark", "--json"]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     error = json.loads(result.stdout)["error"]
     assert error["type"] == "InputError"
@@ -64,7 +65,8 @@ def test_parquet_paths_without_spark_are_refused(tmp_path) -> None:
     from winback.cli.main import app
 
     res = CliRunner().invoke(
-        app, ["--db", str(tmp_path / "wb.duckdb"), "refresh", "--orders-parquet", "/lake/orders/", "--json"]
+        app,
+        ["--lang", "en", "--db", str(tmp_path / "wb.duckdb"), "refresh", "--orders-parquet", "/lake/orders/", "--json"],
     )
     assert res.exit_code == 2
     assert "Spark engine only" in res.stdout

@@ -64,7 +64,7 @@ def _chinese_text(n_lines: int) -> str:
     return "会员卡号,姓名\n" + "".join(f"V{i},张三丰{i}号\n" for i in range(n_lines))
 
 
-def test_detect_encodings(tmp_path: Path) -> None:
+def test_detect_encodings(tmp_path: Path, english: None) -> None:
     text = _chinese_text(10)
     (tmp_path / "u.csv").write_text(text, encoding="utf-8")
     (tmp_path / "b.csv").write_bytes(text.encode("utf-8-sig"))
@@ -92,7 +92,7 @@ def test_transcode_crosses_chunk_boundaries(tmp_path: Path) -> None:
     assert len(seen) >= 3 and seen[-1] == src.stat().st_size
 
 
-def test_bad_gbk_says_where(tmp_path: Path) -> None:
+def test_bad_gbk_says_where(tmp_path: Path, english: None) -> None:
     src = tmp_path / "bad.csv"
     src.write_bytes(b"a,b\n" + b"\xff\xff\xff\n")
     with pytest.raises(InputError, match="not valid gb18030 near byte"):

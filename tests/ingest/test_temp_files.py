@@ -34,7 +34,7 @@ def _everything_under(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
-def test_a_failed_transcode_leaves_no_plain_text_copy(db, tmp_path: Path, tmpdir_root: Path) -> None:
+def test_a_failed_transcode_leaves_no_plain_text_copy(db, tmp_path: Path, tmpdir_root: Path, english: None) -> None:
     f = tmp_path / "members_gbk.csv"
     good = "会员卡号,姓名,手机号码\n" + "".join(f"M{i},张三{i},138{i:08d}\n" for i in range(5000))
     f.write_bytes(good.encode("gbk") + b"\xff\xff\xff\n")  # invalid GB18030 at the end: the transcode fails late

@@ -17,7 +17,7 @@ def test_info_counts_tables_and_lists_last_imports(con, db_path: Path, tmp_path:
     import_file(DuckDBEngine(con), "stores", f)
     info = warehouse_info(con).to_dict()
     assert info["tables"]["stores"] == 2 and info["tables"]["imports"] == 1
-    assert info["views"] == ["member_segments"] and "member_segments" not in info["tables"]
+    assert info["views"] == ["member_segments", "member_snapshot"] and "member_segments" not in info["tables"]
     (last,) = info["last_imports"]
     assert (last["kind"], last["rows_in"], last["rows_loaded"], last["rows_rejected"]) == ("stores", 2, 2, 0)
     con.close()

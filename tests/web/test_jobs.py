@@ -70,17 +70,19 @@ def test_an_uploaded_import_runs_in_the_background_while_pages_answer(server: Co
         seen.add(before["progress"]["stage"])
         if before["state"] in ("done", "failed"):
             break
-        t = time.perf_counter()
         for page in ("/api/overview", "/overview", "/api/segments", "/members"):
+            t = time.perf_counter()
             assert boss.get(page).status_code == 200, page
-        took = time.perf_counter() - t
-        if before["state"] == "running" and boss.get(f"/api/jobs/{job['job_id']}").json()["state"] == "running":
-            during.append(took)
+            took = time.perf_counter() - t
+            # answered between two looks that both saw the import running: answered while it ran
+            if before["state"] == "running" and boss.get(f"/api/jobs/{job['job_id']}").json()["state"] == "running":
+                during.append(took)
+            before = boss.get(f"/api/jobs/{job['job_id']}").json()
     final = boss.get(f"/api/jobs/{job['job_id']}").json()
     assert final["state"] == "done", final["error"]
     assert final["result"]["kind"] == "orders" and final["result"]["rows_loaded"] + final["result"]["rows_rejected"]
     assert during, "no page was read while the import was running"
-    assert max(during) < 10.0  # four pages each time, on a shared machine: answered, not queued behind the import
+    assert max(during) < 10.0  # each page, on a shared machine: answered, not queued behind the import
     assert seen - {"", None}, "the job showed no progress"
 
 
