@@ -12,6 +12,7 @@ the cli room (a service's note or error), that room's catalogue is the place to 
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -88,6 +89,7 @@ def brand(demo_brand: Any, tmp_path_factory: pytest.TempPathFactory, cli: Any) -
 
 
 # -- what the scans look for --------------------------------------------------------------------------------------
+@functools.cache
 def _english_phrases() -> dict[str, str]:
     """fragment -> msgid: the literal English pieces (two words or more, 10+ characters) of translated msgids."""
     out: dict[str, str] = {}
@@ -101,6 +103,7 @@ def _english_phrases() -> dict[str, str]:
     return out
 
 
+@functools.cache
 def _chinese_pieces() -> dict[str, str]:
     """piece -> msgstr: the literal pieces (between placeholders, two CJK characters or more) of every msgstr."""
     out: dict[str, str] = {}
@@ -140,7 +143,7 @@ def untranslated(text: str) -> list[str]:
     cat = i18n.catalogue()
     bad = [f"English text {s!r} (not in the catalogue)" for s in english_sentences(text)]
     for frag, msgid in _english_phrases().items():
-        if re.search(rf"(?<![\w-]){re.escape(frag)}(?![\w-])", text):
+        if frag in text and re.search(rf"(?<![\w-]){re.escape(frag)}(?![\w-])", text):
             bad.append(f"{frag!r} (msgid {msgid!r})")
     for label in _labels(text):
         if label in cat and cat[label] != label and len(label) >= 3 and not CJK.search(label):
@@ -154,7 +157,7 @@ def chinese_left(text: str) -> list[str]:
     return [
         f"{piece!r} (msgstr {msgstr!r})"
         for piece, msgstr in _chinese_pieces().items()
-        if re.search(rf"(?<![\u3400-\u9fff]){re.escape(piece)}(?![\u3400-\u9fff])", text)
+        if piece in text and re.search(rf"(?<![\u3400-\u9fff]){re.escape(piece)}(?![\u3400-\u9fff])", text)
     ]
 
 
