@@ -115,13 +115,17 @@ def _write(path: Path, fmt: str, header: tuple[str, ...], rows: list[tuple[str, 
         out = path.with_suffix(".parquet")
         pq.write_table(table, out)
         return out
+    return write_xlsx(path.with_suffix(".xlsx"), [header, *rows], numbers=typed)
+
+
+def write_xlsx(out: Path, rows: list[list[object]], *, numbers: bool) -> Path:
+    """`rows` (header first) as one sheet; `numbers`: cells that read as numbers are written as numbers."""
     import xlsxwriter
 
-    out = path.with_suffix(".xlsx")
-    wb = xlsxwriter.Workbook(str(out), {"strings_to_numbers": typed, "strings_to_formulas": False,
+    wb = xlsxwriter.Workbook(str(out), {"strings_to_numbers": numbers, "strings_to_formulas": False,
                                         "strings_to_urls": False})  # fmt: skip
     ws = wb.add_worksheet()
-    for i, row in enumerate([header, *rows]):
+    for i, row in enumerate(rows):
         for j, v in enumerate(row):
             ws.write(i, j, v)
     wb.close()

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from hypothesis import given
 from hypothesis import strategies as st
-from test_fuzz_import import _TEXT, AMOUNTS, FUZZ, watchdog
+from test_fuzz_import import _TEXT, AMOUNTS, FUZZ, watchdog, write_xlsx
 
 from winback.campaigns.measure_file import measure_file
 from winback.errors import WinbackError
@@ -38,17 +38,7 @@ def _write(path: Path, fmt: str, rows: list[tuple[str, str, str]]) -> Path:
         out = path.with_suffix(".parquet")
         pq.write_table(pa.table({h: [r[i] for r in rows] for i, h in enumerate(HEADER)}), out)
         return out
-    import xlsxwriter
-
-    out = path.with_suffix(".xlsx")
-    wb = xlsxwriter.Workbook(str(out), {"strings_to_numbers": True, "strings_to_formulas": False,
-                                        "strings_to_urls": False})  # fmt: skip
-    ws = wb.add_worksheet()
-    for i, row in enumerate([HEADER, *rows]):
-        for j, v in enumerate(row):
-            ws.write(i, j, v)
-    wb.close()
-    return out
+    return write_xlsx(path.with_suffix(".xlsx"), [HEADER, *rows], numbers=True)
 
 
 def _measure_or_refuse(path: Path) -> str:
