@@ -1,27 +1,88 @@
 """`CouponService(wb)`: redeem a coupon at the till (one, or a batch), void coupons, write a QR image.
 
 `redeem_code` and `redeem_batch` take the warehouse explicitly, so a till process (or a test with two tills
-racing) can run them on its own cursor; the service methods run them on the app's warehouse. Both read what the
-rule needs, decide with the one rule function (redeem.refusal) and write with one conditional UPDATE.
+racing) can run them on its own cursor; the service methods run them on the app's warehouse. Both are
+`redeem_attempts` (one code is a batch of one): one set-based read of what the rule needs, the one rule
+(redeem.refusal, via redeem.decide), one conditional UPDATE, one transaction, a typed answer per attempt.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from winback.campaigns import store, store_coupons
 from winback.campaigns.coupons import display, save_qr, validate
-from winback.campaigns.redeem import Attempt, already_redeemed, batch_codes, decide_batch, refusal, voided
+from winback.campaigns.redeem import Attempt, already_redeemed, batch_codes, decide, voided
 from winback.campaigns.types import BatchRedeemResult, QrResult, RedeemResult, VoidResult
-from winback.errors import InputError, NotFoundError
+from winback.errors import EngineError, InputError, NotFoundError, WinbackError
 from winback.i18n import _, t
 
 if TYPE_CHECKING:
     from winback.app import Winback
     from winback.engine.duckdb_engine import DuckDBEngine
+
+
+#: a batch decided again this many times at most when another writer changed the same coupons meanwhile
+RETRIES = 3
+#: what `redeem_attempts` answers per attempt: the redeemed coupon, or the rule's typed refusal
+Settled = RedeemResult | WinbackError
+
+
+def redeem_attempts(
+    db: DuckDBEngine, attempts: list[Attempt], *, within: Callable[[list[Settled]], None] | None = None
+) -> list[Settled]:
+    """Settle `attempts` (codes normalised, each at most once) together: per attempt its RedeemResult or its
+    typed refusal (AlreadyRedeemedError, CouponVoidedError, NotFoundError, InputError), in order.
+
+    One transaction: one read of every attempt's facts, the rule (redeem.decide), one conditional UPDATE of the
+    winners, then `within(answers)` (e.g. the audit entries, written in the same transaction), then COMMIT. A
+    write-write conflict with another writer (or an UPDATE that changed fewer rows than decided) rolls back and
+    decides the whole batch again on a fresh snapshot, up to RETRIES times."""
+    if not attempts:
+        return []
+    with store_coupons.attempts_table(db, attempts):
+        for attempt in range(RETRIES + 1):
+            try:
+                return _settle_once(db, attempts, within)
+            except EngineError as exc:
+                if not exc.conflict or attempt == RETRIES:
+                    raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _settle_once(
+    db: DuckDBEngine, attempts: list[Attempt], within: Callable[[list[Settled]], None] | None
+) -> list[Settled]:
+    db.execute("BEGIN TRANSACTION")
+    try:
+        facts = store_coupons.facts(db, len(attempts))
+        answers: list[Settled] = []
+        winners: dict[int, float] = {}
+        for i, (a, f, why) in enumerate(zip(attempts, facts, decide(attempts, facts), strict=True)):
+            if why is not None:
+                answers.append(why)
+                continue
+            assert f.coupon is not None and f.order is not None
+            winners[i] = f.coupon.offer.discount_on(f.order.amount)
+            answers.append(RedeemResult(code=display(a.code), member_id=f.coupon.member_id,
+                                        campaign_id=f.coupon.campaign_id, variant=f.coupon.variant_key,
+                                        order_id=a.order_id, store_id=a.store_id, amount=f.order.amount,
+                                        discount=winners[i], redeemed_at=a.at))  # fmt: skip
+        if store_coupons.mark_winners(db, winners) != len(winners):  # cannot happen under snapshot isolation
+            raise EngineError(_("the coupons changed while the batch was written"), kind="conflict")
+        if within is not None:
+            within(answers)
+        db.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(EngineError):
+            db.execute("ROLLBACK")
+        raise
+    return answers
 
 
 def redeem_code(
@@ -34,30 +95,12 @@ def redeem_code(
     at: dt.datetime | None = None,
     lang: str = "zh",
 ) -> RedeemResult:
-    """Mark `code` redeemed against a paid order of its member at `store_id`, at most once. `at` (default `now`)
-    is the redemption time; `now` the brand's now; refusals in `lang`."""
-    a = Attempt(validate(code), order_id, store_id, at or now, now, lang)
-    coupon = store_coupons.coupon(db, a.code)
-    order = store_coupons.paid_order(db, order_id) if coupon is not None else None
-    used = store_coupons.used_on(db, [order_id]).get(order_id) if order is not None else None
-    known = bool(store_id) and bool(store_coupons.known_stores(db, [store_id]))
-    why = refusal(a, coupon, order, used, known)
-    if why is not None:
-        raise why
-    assert coupon is not None and order is not None
-    discount = coupon.offer.discount_on(order.amount)
-    store_coupons.mark_redeemed(db, a.code, at=a.at, order_id=order_id, store_id=store_id, discount=discount, lang=lang)
-    return RedeemResult(
-        code=display(a.code),
-        member_id=coupon.member_id,
-        campaign_id=coupon.campaign_id,
-        variant=coupon.variant_key,
-        order_id=order_id,
-        store_id=store_id,
-        amount=order.amount,
-        discount=discount,
-        redeemed_at=a.at,
-    )
+    """Mark `code` redeemed against a paid order of its member at `store_id`, at most once (a batch of one).
+    `at` (default `now`) is the redemption time; `now` the brand's now; refusals in `lang`, raised."""
+    (done,) = redeem_attempts(db, [Attempt(validate(code), order_id, store_id, at or now, now, lang)])
+    if isinstance(done, WinbackError):
+        raise done
+    return done
 
 
 def redeem_batch(
@@ -65,42 +108,21 @@ def redeem_batch(
 ) -> BatchRedeemResult:
     """Redeem many (code, order_id, store_id, at) at once, e.g. a till's offline batch or the demo simulator.
 
-    The same rule as `redeem_code` (redeem.refusal, item by item), then one set-based conditional UPDATE in one
-    transaction; codes that break a rule are returned as refused with the reason, nothing else changes."""
+    `redeem_attempts`: the same rule as `redeem_code`, one read and one conditional UPDATE in one transaction;
+    codes that break a rule are returned as refused with the reason and its type, nothing else changes."""
     if not items:
         return BatchRedeemResult(0, [])
     codes = batch_codes(items)
     attempts = [
         Attempt(c, str(i["order_id"]), i.get("store_id"), i["at"], now, lang) for c, i in zip(codes, items, strict=True)
     ]
-    order_ids = sorted({a.order_id for a in attempts})
-    ok, refused = decide_batch(
-        attempts,
-        store_coupons.coupons(db, codes),
-        store_coupons.paid_orders(db, order_ids),
-        store_coupons.used_on(db, order_ids),
-        store_coupons.known_stores(db, sorted({a.store_id for a in attempts if a.store_id})),
-    )
-    coupons = store_coupons.coupons(db, [a.code for a in ok]) if ok else {}
-    orders = store_coupons.paid_orders(db, [a.order_id for a in ok]) if ok else {}
-    rows = [
-        {
-            "code": a.code,
-            "order_id": a.order_id,
-            "store_id": a.store_id,
-            "at": a.at,
-            "discount": coupons[a.code].offer.discount_on(orders[a.order_id].amount),
-        }
-        for a in ok
-    ]
-    done = store_coupons.mark_many(db, rows)
-    for a in ok:
-        if a.code not in done:  # another till was first, between the read and the write
-            refused[a.code] = already_redeemed(a.code, None, lang)
+    answers = redeem_attempts(db, attempts)
+    refused = {display(a.code): why for a, why in zip(attempts, answers, strict=True) if isinstance(why, WinbackError)}
     return BatchRedeemResult(
-        len(done),
-        [display(c) for c in codes if c in refused],
-        {display(c): refused[c].message for c in codes if c in refused},
+        len(attempts) - len(refused),
+        list(refused),
+        {c: why.message for c, why in refused.items()},
+        {c: type(why).__name__ for c, why in refused.items()},
     )
 
 
@@ -160,6 +182,12 @@ class CouponService:
             now=now or self.wb.now(),
             lang=self.wb.settings.lang,
         )
+
+    def redeem_attempts(
+        self, attempts: list[Attempt], *, within: Callable[[list[Settled]], None] | None = None
+    ) -> list[Settled]:
+        """`redeem_attempts` on the app's warehouse (the web's till rounds): a typed answer per attempt."""
+        return redeem_attempts(self.wb.db(), attempts, within=within)
 
     def redeem_batch(self, items: list[dict[str, Any]], *, now: dt.datetime | None = None) -> BatchRedeemResult:
         return redeem_batch(self.wb.db(), items, now=now or self.wb.now(), lang=self.wb.settings.lang)

@@ -1,10 +1,11 @@
 """Redeeming a coupon at the till (核销): one rule function for one code and for a batch, each refusal saying why.
 Pure.
 
-`refusal(attempt, coupon, order, used_on_order, store_known)` is THE rule: the till's single redemption
-(coupon_service.redeem_code) raises what it returns, a batch (coupon_service.redeem_batch, the demo's tills)
-collects what it returns per item. Both then make one conditional UPDATE so a code is used at most once, and an
-order carries at most one coupon (store_coupons.mark_redeemed / mark_many).
+`refusal(attempt, coupon, order, used_on_order, store_known)` is THE rule, and `decide` applies it to a batch in
+order. Every redemption goes through coupon_service.redeem_attempts: the till's single redemption (redeem_code,
+a batch of one) raises what it returns, a batch (redeem_batch: the demo's tills; the web's till rounds) keeps
+it per item, typed. One set-based read gathers the facts, one conditional UPDATE in the same transaction writes
+the winners, so a code is used at most once and an order carries at most one coupon (store_coupons).
 
 The rules, in order (the first one broken is the answer):
 1. the code is a known coupon; 2. not redeemed before; 3. not voided (a closed campaign voids its coupons);
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from winback.campaigns.coupons import display, validate
-from winback.campaigns.types import CouponRow, PaidOrder
+from winback.campaigns.types import CouponRow, PaidOrder, RedeemFacts
 from winback.errors import InputError, NotFoundError, WinbackError
 from winback.i18n import N_, _, t
 
@@ -253,25 +254,16 @@ def batch_codes(items: list[dict[str, Any]]) -> list[str]:
     return codes
 
 
-def decide_batch(
-    attempts: list[Attempt],
-    coupons: dict[str, CouponRow],
-    orders: dict[str, PaidOrder],
-    used: dict[str, str],
-    stores: set[str],
-) -> tuple[list[Attempt], dict[str, WinbackError]]:
-    """The batch under `refusal`, item by item in order: (accepted attempts, code → refusal). An order taken by an
-    earlier item of the batch counts as used for the later ones (one coupon per order)."""
-    taken = dict(used)
-    ok: list[Attempt] = []
-    refused: dict[str, WinbackError] = {}
-    for a in attempts:
-        why = refusal(
-            a, coupons.get(a.code), orders.get(a.order_id), taken.get(a.order_id), (a.store_id or "") in stores
-        )
+def decide(attempts: list[Attempt], facts: list[RedeemFacts]) -> list[WinbackError | None]:
+    """The attempts under `refusal`, in order (`facts[i]` is what is known about `attempts[i]`): per attempt its
+    refusal, or None when it may be redeemed. An order taken by an earlier attempt counts as used for the later
+    ones (one coupon per order)."""
+    taken: dict[str, str] = {}
+    out: list[WinbackError | None] = []
+    for a, f in zip(attempts, facts, strict=True):
+        used = taken.get(a.order_id, f.used_on_order)
+        why = refusal(a, f.coupon, f.order, used, f.store_known)
         if why is None:
-            ok.append(a)
             taken[a.order_id] = a.code
-        else:
-            refused[a.code] = why
-    return ok, refused
+        out.append(why)
+    return out

@@ -1,8 +1,10 @@
 """The coupons' SQL: issuing at launch, and redeeming at the till (one code, or a batch) so a code is used once.
 
-Two tills redeeming the same code at the same moment: both may pass the checks, but only one UPDATE … WHERE
-redeemed_at IS NULL can change the row; the other sees zero rows (or DuckDB's write-write conflict, an EngineError
-of kind "conflict") and is told the code was already redeemed.
+A redemption, one or many, is one read (`facts`: every attempt's coupon, paid order, the code already on that
+order, its store, in one statement) and one conditional UPDATE (`mark_winners`), in one transaction: the read and
+the write see the same snapshot, and two tills redeeming the same code at the same moment cannot both change
+the row (only one UPDATE … WHERE redeemed_at IS NULL does; the other meets DuckDB's write-write conflict, an
+EngineError of kind "conflict", and is decided again on a fresh snapshot: already redeemed).
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from winback.campaigns.coupons import new_codes
-from winback.campaigns.redeem import already_redeemed
 from winback.campaigns.scenarios import Offer
-from winback.campaigns.types import CouponRow, PaidOrder
-from winback.errors import EngineError
+from winback.campaigns.types import CouponRow, PaidOrder, RedeemFacts
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from winback.campaigns.redeem import Attempt
     from winback.engine.duckdb_engine import DuckDBEngine
 
 
@@ -57,125 +60,69 @@ def coupon(db: DuckDBEngine, code: str) -> CouponRow | None:
     return None if row is None else _coupon_row(row)
 
 
-def coupons(db: DuckDBEngine, codes: list[str]) -> dict[str, CouponRow]:
-    """code → coupon, for the codes that exist."""
-    with db.registered("_codes", pa.table({"code": pa.array(codes, pa.string())})):
-        rows = db.fetchall(f"SELECT {_COUPON_COLUMNS} FROM coupons WHERE code IN (SELECT code FROM _codes)")
-    return {r[0]: _coupon_row(r) for r in rows}
-
-
-_PAID_ORDERS_SQL = """
-    SELECT order_id, member_id, sum(amount)::DOUBLE, min(ordered_at), any_value(store_id) FROM orders
-    WHERE status = 'paid' AND order_id IN (SELECT order_id FROM _order_ids) GROUP BY order_id, member_id
+_FACTS_SQL = f"""
+    WITH o AS (
+        SELECT order_id, member_id, sum(amount)::DOUBLE AS amount, min(ordered_at) AS ordered_at,
+               any_value(store_id) AS store_id
+        FROM orders WHERE status = 'paid' AND order_id IN (SELECT order_id FROM _attempts)
+        GROUP BY order_id, member_id
+    ), u AS (
+        SELECT redeemed_order_id AS order_id, min(code) AS code FROM coupons
+        WHERE redeemed_order_id IN (SELECT order_id FROM _attempts) GROUP BY 1
+    )
+    SELECT b.i, {", ".join("c." + c.strip() for c in _COUPON_COLUMNS.split(","))},
+           o.order_id, o.member_id, o.amount, o.ordered_at, o.store_id, u.code, s.store_id IS NOT NULL
+    FROM _attempts b LEFT JOIN coupons c ON c.code = b.code LEFT JOIN o ON o.order_id = b.order_id
+    LEFT JOIN u ON u.order_id = b.order_id LEFT JOIN stores s ON s.store_id = b.store_id
 """
+_ATTEMPTS = pa.schema([("i", pa.int64()), ("code", pa.string()), ("order_id", pa.string()), ("store_id", pa.string()),
+                       ("at", pa.timestamp("us"))])  # fmt: skip
 
 
-def paid_orders(db: DuckDBEngine, order_ids: list[str]) -> dict[str, PaidOrder]:
-    """order id → the paid order summed over its lines (orders without a paid line are absent)."""
-    with db.registered("_order_ids", pa.table({"order_id": pa.array(order_ids, pa.string())})):
-        rows = db.fetchall(_PAID_ORDERS_SQL)
-    return {r[0]: PaidOrder(*r) for r in rows}
-
-
-def paid_order(db: DuckDBEngine, order_id: str) -> PaidOrder | None:
-    """The paid order summed over its lines (None when there is no paid order of that number)."""
-    return paid_orders(db, [order_id]).get(order_id)
-
-
-def used_on(db: DuckDBEngine, order_ids: list[str]) -> dict[str, str]:
-    """order id → the code already redeemed on it."""
-    with db.registered("_order_ids", pa.table({"order_id": pa.array(order_ids, pa.string())})):
-        rows = db.fetchall(
-            "SELECT redeemed_order_id, min(code) FROM coupons "
-            "WHERE redeemed_order_id IN (SELECT order_id FROM _order_ids) GROUP BY 1"
-        )
-    return dict(rows)
-
-
-def known_stores(db: DuckDBEngine, store_ids: list[str]) -> set[str]:
-    """Those of `store_ids` that are stores of the brand."""
-    with db.registered("_store_ids", pa.table({"store_id": pa.array(store_ids, pa.string())})):
-        rows = db.fetchall("SELECT store_id FROM stores WHERE store_id IN (SELECT store_id FROM _store_ids)")
-    return {r[0] for r in rows}
-
-
-def coupon_used_on(db: DuckDBEngine, order_id: str) -> str | None:
-    """The code already redeemed on this order, if any."""
-    return db.scalar("SELECT code FROM coupons WHERE redeemed_order_id = ? LIMIT 1", [order_id])  # type: ignore[no-any-return]
-
-
-_STILL_FREE = """
-    c.code = b.code AND c.redeemed_at IS NULL AND c.voided_at IS NULL
-    AND NOT EXISTS (SELECT 1 FROM coupons u WHERE u.redeemed_order_id = b.order_id)
-"""
-_FREE_SQL = f"SELECT b.code FROM _redeem_batch b JOIN coupons c ON {_STILL_FREE}"
-_MARK_SQL = f"""
-    UPDATE coupons c SET redeemed_at = b.at, redeemed_order_id = b.order_id, redeemed_store_id = b.store_id,
-           discount = b.discount
-    FROM _redeem_batch b WHERE {_STILL_FREE}
-"""
-
-
-def _mark(db: DuckDBEngine, rows: list[dict[str, Any]]) -> set[str]:
-    """The conditional UPDATE of (code, order_id, store_id, at, discount) rows, in one transaction: a row changes
-    only if its coupon is still unredeemed and unvoided and its order carries no coupon yet. Returns the codes
-    changed: those the transaction saw free (its snapshot), which the UPDATE then changed, all of them, or a
-    write-write conflict with another till aborts it (an EngineError of kind "conflict"). No RETURNING: DuckDB
-    takes 22 s to return 68k updated rows, against 0.03 s for the UPDATE alone."""
-    batch = pa.Table.from_pylist(
-        rows,
-        schema=pa.schema(
-            [("code", pa.string()), ("order_id", pa.string()), ("store_id", pa.string()),
-             ("at", pa.timestamp("us")), ("discount", pa.float64())]
-        ),
+@contextlib.contextmanager
+def attempts_table(db: DuckDBEngine, attempts: list[Attempt]) -> Iterator[None]:
+    """The attempts visible as `_attempts` (i, code, order_id, store_id, at) for `facts` and `mark_winners`."""
+    table = pa.Table.from_pydict(
+        {"i": list(range(len(attempts))), "code": [a.code for a in attempts],
+         "order_id": [a.order_id for a in attempts], "store_id": [a.store_id for a in attempts],
+         "at": [a.at for a in attempts]},
+        schema=_ATTEMPTS,
     )  # fmt: skip
-    with db.registered("_redeem_batch", batch):
-        try:
-            db.execute("BEGIN TRANSACTION")
-            free = {r[0] for r in db.fetchall(_FREE_SQL)}
-            changed = db.fetchall(_MARK_SQL)  # DuckDB answers an UPDATE with its row count
-            if not changed or int(changed[0][0]) != len(free):  # cannot happen under snapshot isolation
-                db.execute("ROLLBACK")
-                return set()
-            db.execute("COMMIT")
-        except EngineError:
-            with contextlib.suppress(EngineError):
-                db.execute("ROLLBACK")
-            raise
-    return free
+    with db.registered("_attempts", table):
+        yield
 
 
-def _redeemed_row(db: DuckDBEngine, code: str) -> tuple[Any, ...] | None:
-    return db.fetchone("SELECT redeemed_at, redeemed_order_id, redeemed_store_id FROM coupons WHERE code = ?", [code])
+def facts(db: DuckDBEngine, n: int) -> list[RedeemFacts]:
+    """What the rule needs about each of the `n` attempts of `_attempts`, in their order, in one statement: the
+    coupon, the paid order summed over its lines, the code already redeemed on that order, the store known."""
+    found: dict[int, RedeemFacts] = {}
+    for row in db.fetchall(_FACTS_SQL):
+        i, coupon_row, order_row, used, known = row[0], row[1:16], row[16:21], row[21], row[22]
+        coupon = _coupon_row(coupon_row) if coupon_row[0] is not None else None
+        order = PaidOrder(*order_row) if order_row[0] is not None else None
+        found[i] = RedeemFacts(coupon, order, used, bool(known))
+    return [found[i] for i in range(n)]
 
 
-def mark_redeemed(
-    db: DuckDBEngine,
-    code: str,
-    *,
-    at: dt.datetime,
-    order_id: str,
-    store_id: str | None,
-    discount: float,
-    lang: str = "zh",
-) -> None:
-    """One conditional UPDATE in its own transaction; AlreadyRedeemedError when another till was first (with this
-    code, or with another code on the same order)."""
-    row = {"code": code, "order_id": order_id, "store_id": store_id, "at": at, "discount": discount}
-    try:
-        changed = _mark(db, [row])
-    except EngineError as exc:
-        if exc.conflict:  # another till changed the row first
-            raise already_redeemed(code, None, lang) from None
-        raise
-    if code not in changed:
-        raise already_redeemed(code, _redeemed_row(db, code), lang)
+_MARK_SQL = """
+    UPDATE coupons c SET redeemed_at = b.at, redeemed_order_id = b.order_id, redeemed_store_id = b.store_id,
+           discount = w.discount
+    FROM _attempts b JOIN (SELECT unnest(?::BIGINT[]) AS i, unnest(?::DOUBLE[]) AS discount) w ON w.i = b.i
+    WHERE c.code = b.code AND c.redeemed_at IS NULL AND c.voided_at IS NULL
+      AND NOT EXISTS (SELECT 1 FROM coupons u WHERE u.redeemed_order_id = b.order_id)
+"""
 
 
-def mark_many(db: DuckDBEngine, rows: list[dict[str, Any]]) -> set[str]:
-    """A batch's accepted redemptions in one UPDATE and one transaction; returns the codes redeemed (a code
-    another till took in between is simply not among them)."""
-    return _mark(db, rows) if rows else set()
+def mark_winners(db: DuckDBEngine, winners: dict[int, float]) -> int:
+    """The conditional UPDATE of the attempts `winners` (index in `_attempts` -> discount), inside the caller's
+    transaction: a coupon changes only while it is unredeemed and unvoided and its order carries no coupon yet
+    (exactly once, kept by the database: a concurrent writer of the same rows is a write-write conflict, an
+    EngineError of kind "conflict"). Returns how many rows changed. No RETURNING: DuckDB takes 22 s to return 68k
+    updated rows, against 0.03 s for the UPDATE alone."""
+    if not winners:
+        return 0
+    changed = db.fetchall(_MARK_SQL, [list(winners), list(winners.values())])  # DuckDB answers with its row count
+    return int(changed[0][0]) if changed else 0
 
 
 # -- voiding ------------------------------------------------------------------------------------------------

@@ -240,7 +240,21 @@ class PaidOrder:
 
 
 @dataclass(frozen=True)
+class RedeemFacts:
+    """What the rule needs to know about one attempt, read for a whole batch in one statement
+    (store_coupons.facts): its coupon, its paid order, the code already redeemed on that order, whether its
+    store is a store of the brand."""
+
+    coupon: CouponRow | None
+    order: PaidOrder | None
+    used_on_order: str | None
+    store_known: bool
+
+
+@dataclass(frozen=True)
 class RedeemResult(Result):
+    """A redeemed coupon, as the till is answered (the web's RedeemOut is derived from these fields)."""
+
     code: str
     member_id: str
     campaign_id: str
@@ -257,6 +271,7 @@ class BatchRedeemResult(Result):
     redeemed: int
     refused: list[str]  # displayed codes that broke a rule
     reasons: dict[str, str] = field(default_factory=dict)  # displayed code -> why it was refused
+    kinds: dict[str, str] = field(default_factory=dict)  # displayed code -> the refusal's type (AlreadyRedeemedError…)
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,19 @@ structures the services already document (the quality block, a report's arms) st
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, create_model
+
+
+def model_of(result: type[Any], name: str, doc: str | None = None) -> type[BaseModel]:
+    """The response schema of a typed result (a dataclass): its fields, their types, all required, so the
+    OpenAPI cannot drift from the result's `to_dict()` keys."""
+    hints = typing.get_type_hints(result)
+    fields: dict[str, Any] = {f.name: (hints[f.name], ...) for f in dataclasses.fields(result)}
+    return create_model(name, __doc__=doc or result.__doc__, **fields)
 
 
 class Open(BaseModel):

@@ -198,17 +198,28 @@ def audit(
     _audit(db, at=at, username=username, role=role, action=action, target=target, detail=detail, ip=ip)
 
 
+_AUDIT_MANY_SQL = f"""
+    INSERT INTO audit_log {_AUDIT_COLUMNS}
+    SELECT unnest(?::TIMESTAMP[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
+           unnest(?::VARCHAR[]), unnest(?::VARCHAR[])::JSON, unnest(?::VARCHAR[])
+"""
+
+
 def audit_many(db: Warehouse, entries: list[dict[str, Any]]) -> None:
-    """Several audit entries in one transaction (a batch of till redemptions): each a dict of audit()'s fields."""
-    rows = [
-        [e["at"], e["username"], e.get("role"), e["action"], e.get("target"),
-         json.dumps(e["detail"], ensure_ascii=False) if e.get("detail") else None, e.get("ip")]
-        for e in entries
-    ]  # fmt: skip
-    if not rows:
+    """Several audit entries in one statement (a round of till redemptions), inside the caller's transaction:
+    each a dict of audit()'s fields."""
+    if not entries:
         return
-    with db.transaction():
-        db.executemany(f"INSERT INTO audit_log {_AUDIT_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    columns = [
+        [e["at"] for e in entries],
+        [e["username"] for e in entries],
+        [e.get("role") for e in entries],
+        [e["action"] for e in entries],
+        [e.get("target") for e in entries],
+        [json.dumps(e["detail"], ensure_ascii=False) if e.get("detail") else None for e in entries],
+        [e.get("ip") for e in entries],
+    ]
+    db.execute(_AUDIT_MANY_SQL, columns)
 
 
 def audit_entries(db: Warehouse, *, limit: int = 100, action: str | None = None) -> Iterator[AuditEntry]:

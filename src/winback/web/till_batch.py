@@ -1,15 +1,16 @@
 """The tills' redemptions, settled together: every redemption asked for while the previous round was being written
-joins the next round, and a round is one call of the campaigns room's batch redemption (`wb.coupons.redeem_batch`:
-the rule of a single redemption applied item by item, then one conditional UPDATE in one transaction), then one
-audit insert. A round costs about what one redemption alone costs (a handful of statements), so 50 tills at once
-wait for a round or two instead of queueing behind 49 single redemptions.
+joins the next round, and a round is one call of the campaigns room's set-based redemption
+(`coupon_service.redeem_attempts`): one transaction holding one read of every attempt's facts, the one rule per
+attempt, one conditional UPDATE of the winners and one insert of every attempt's audit entry, then COMMIT. Each
+till is answered from its round: its redeemed coupon, or its typed refusal (already redeemed → 409, unknown
+order → 404, expired → 400, ...) in its own language; nothing is checked again one by one. A round costs about
+what one redemption alone costs (a handful of statements), so 50 tills at once wait for a round or two instead
+of queueing behind 49 single redemptions.
 
 Exactly once: rounds run one after the other on one thread (its own cursor), a code appears at most once in a
-round (a second attempt waits for the next round), an order carries at most one coupon (the batch rule), and the
-UPDATE changes a coupon only while it is still free (a write by another process or job in between is a conflict:
-the round is decided again on a fresh snapshot). A till whose code the round refused is answered by the single
-redemption on its own request's cursor (`TokensService.redeem`, reads only, in parallel): the same refusal, typed
-(already redeemed → 409, expired → 400, ...), in the till's language and audited as before.
+round (a second attempt waits for the next round), an order carries at most one coupon (the rule, across the
+round too), and the UPDATE changes a coupon only while it is still free; a write by another job in between is a
+write-write conflict: the round is rolled back and decided again on a fresh snapshot.
 """
 
 from __future__ import annotations
@@ -22,20 +23,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from winback.campaigns.coupons import display
+from winback.campaigns.redeem import Attempt
 from winback.campaigns.types import RedeemResult
-from winback.errors import EngineError
-from winback.web import store_tokens
 from winback.web.store_users import audit_many
 
 if TYPE_CHECKING:
     import datetime as dt
 
     from winback.app import Winback
+    from winback.campaigns.coupon_service import Settled
     from winback.web.store_tokens import TillToken
 
 log = logging.getLogger("winback.web.tills")
-#: a round decided again this many times at most when another writer changed the same coupons meanwhile
-RETRIES = 3
 
 
 @dataclass
@@ -50,8 +49,7 @@ class Ask:
     ip: str | None
     answered: threading.Event = field(default_factory=threading.Event)
     result: RedeemResult | None = None
-    refused: bool = False  # the round refused it: the request asks the single redemption why
-    error: BaseException | None = None
+    error: BaseException | None = None  # the round's typed refusal (or what broke the round)
 
 
 class Redeemer:
@@ -63,12 +61,13 @@ class Redeemer:
         self._thread = threading.Thread(target=self._loop, name="winback-tills", daemon=True)
         self._thread.start()
 
-    def redeem(self, ask: Ask) -> RedeemResult | None:
-        """Settle `ask` in the next round: its RedeemResult, or None when the round refused it."""
+    def redeem(self, ask: Ask) -> RedeemResult:
+        """Settle `ask` in the next round: its RedeemResult, or its refusal raised (a WinbackError, typed)."""
         self._queue.put(ask)
         ask.answered.wait()
         if ask.error is not None:
             raise ask.error
+        assert ask.result is not None
         return ask.result
 
     def close(self, timeout: float = 10.0) -> None:
@@ -108,26 +107,19 @@ class Redeemer:
             wb.close()
 
     def _settle(self, wb: Winback, asks: list[Ask]) -> None:
-        now = wb.now()
-        items = [{"code": a.code, "order_id": a.order_id, "store_id": a.store_id, "at": now} for a in asks]
-        for attempt in range(RETRIES + 1):
-            try:
-                refused = set(wb.coupons.redeem_batch(items, now=now).refused)
-                break
-            except EngineError as exc:
-                if not exc.conflict or attempt == RETRIES:
-                    raise
-        rows = store_tokens.redeemed_coupons(wb.db(), [a.code for a in asks if display(a.code) not in refused])
-        for ask in asks:
-            row = rows.get(ask.code)
-            if row is None:
-                ask.refused = True  # its request says why, on its own cursor
-                continue
-            ask.result = RedeemResult(code=display(row[0]), member_id=row[1], campaign_id=row[2], variant=row[3],
-                                      order_id=row[4], store_id=row[5], amount=row[6], discount=row[7],
-                                      redeemed_at=row[8])  # fmt: skip
-        audit_many(wb.db(), [_entry(ask, now) for ask in asks if ask.result is not None])
-        if rows and self._on_change is not None:
+        now, db = wb.now(), wb.db()
+        attempts = [Attempt(a.code, a.order_id, a.store_id, now, now, a.lang) for a in asks]
+
+        def audited(answers: list[Settled]) -> None:  # in the round's transaction
+            audit_many(db, [_entry(ask, done, now) for ask, done in zip(asks, answers, strict=True)])
+
+        answers = wb.coupons.redeem_attempts(attempts, within=audited)
+        for ask, done in zip(asks, answers, strict=True):
+            if isinstance(done, RedeemResult):
+                ask.result = done
+            else:
+                ask.error = done
+        if any(isinstance(done, RedeemResult) for done in answers) and self._on_change is not None:
             self._on_change()  # reports count redemptions
 
 
@@ -142,10 +134,13 @@ def _one_per_code(asks: list[Ask]) -> tuple[list[Ask], list[Ask]]:
     return now, later
 
 
-def _entry(ask: Ask, now: dt.datetime) -> dict[str, Any]:
-    """The audit entry of a till's redemption (who: `till:<token id>`; what: the code, order, store, discount)."""
-    assert ask.result is not None
-    detail = {"order_id": ask.order_id, "store_id": ask.store_id, "token_store": ask.till.store_id, "ok": True,
-              "discount": ask.result.discount}  # fmt: skip
+def _entry(ask: Ask, done: Settled, now: dt.datetime) -> dict[str, Any]:
+    """The audit entry of a till's redemption (who: `till:<token id>`; what: the code, order, store, and the
+    discount or the refusal's type)."""
+    detail: dict[str, Any] = {"order_id": ask.order_id, "store_id": ask.store_id, "token_store": ask.till.store_id}
+    if isinstance(done, RedeemResult):
+        detail.update(ok=True, discount=done.discount)
+    else:
+        detail.update(ok=False, refused=type(done).__name__)
     return {"at": now, "username": f"till:{ask.till.token_id}", "role": "till", "action": "coupon_redeem",
-            "target": ask.result.code, "detail": detail, "ip": ask.ip}  # fmt: skip
+            "target": display(ask.code), "detail": detail, "ip": ask.ip}  # fmt: skip

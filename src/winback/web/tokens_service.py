@@ -10,7 +10,10 @@ written to the audit log (who: `till:<token id>`, what: the code, the order and 
 from __future__ import annotations
 
 import hmac
-from typing import TYPE_CHECKING, Any
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from winback import errors as base
 from winback.campaigns.coupons import display, validate
@@ -26,8 +29,46 @@ from winback.web.till_batch import Ask
 if TYPE_CHECKING:
     from winback.app import Winback
     from winback.campaigns.types import RedeemResult
+    from winback.web.store_users import Warehouse
     from winback.web.till_batch import Redeemer
     from winback.web.users_service import Caller
+
+
+class LiveTokens:
+    """The live tokens seen lately: (warehouse, token hash) -> (its TillToken, when read), so a till's request
+    costs no database read for its token. Revocation is honoured at once: every revocation goes through
+    `TokensService.revoke` in the process that holds the warehouse (the server; `winback tokens revoke` while it
+    runs is sent to it), which empties the cache; an entry is also read again after `TTL` seconds, whatever
+    else changed the table. Unknown tokens are never kept (a forged token is looked up each time)."""
+
+    TTL = 10.0
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str], tuple[TillToken, float]] = {}
+        self._guard = threading.Lock()
+        self._generation = 0  # +1 at each forget: a read begun before a revocation is not kept after it
+
+    def get(self, db_path: object, hashed: str, db: Callable[[], Warehouse]) -> TillToken | None:
+        key, now = (str(db_path), hashed), time.monotonic()
+        with self._guard:
+            seen, generation = self._seen.get(key), self._generation
+        if seen is not None and now - seen[1] < self.TTL:
+            return seen[0]
+        found = store_tokens.active_token(db(), hashed)
+        with self._guard:
+            if found is None or generation != self._generation:
+                self._seen.pop(key, None)
+            elif len(self._seen) < 10_000:
+                self._seen[key] = (found, now)
+        return found
+
+    def forget(self) -> None:
+        with self._guard:
+            self._seen.clear()
+            self._generation += 1
+
+
+LIVE = LiveTokens()
 
 
 class TillUnauthenticated(WebError):
@@ -97,6 +138,7 @@ class TokensService:
         if found[0].revoked_at is not None:
             return TokenRevoked(found[0], already=True)
         store_tokens.revoke_token(db, found[0].token_id, now=self.wb.now(), actor=actor)
+        LIVE.forget()
         return TokenRevoked(store_tokens.tokens_by_id(db, found[0].token_id)[0], already=False)
 
     def till(self, authorization: str | None) -> TillToken:
@@ -109,7 +151,7 @@ class TokensService:
                     "Send Authorization: Bearer <token> (an HQ admin makes one with `winback tokens add --store S`)."
                 ),
             )
-        found = store_tokens.active_token(self.wb.db(), token_hash(token))
+        found = LIVE.get(self.wb.settings.db_path, token_hash(token), self.wb.db)
         if found is None:
             raise TillUnauthenticated(
                 _("the till token is unknown or revoked"),
@@ -120,8 +162,10 @@ class TokensService:
     def redeem_with(
         self, redeemer: Redeemer, till: TillToken, code: str, *, order_id: str, store_id: str, caller: Caller
     ) -> RedeemResult:
-        """`redeem`, settled in the next round of `redeemer` together with the other tills' (web/till_batch.py):
-        the same rule, answers and audit entries; a wrong store or a malformed code is refused here at once."""
+        """Redeem `code` on `order_id` at `store_id` for this till, settled in the next round of `redeemer`
+        together with the other tills' (web/till_batch.py): the campaigns room's one rule at the brand's now, the
+        redeemed coupon or its typed refusal raised, in the request's language, audited either way. A wrong store
+        (403) or a malformed code is refused here at once."""
         try:
             if not hmac.compare_digest(store_id.encode(), till.store_id.encode()):
                 raise TillForbidden(
@@ -139,32 +183,4 @@ class TokensService:
             audit(self.wb.db(), at=self.wb.now(), target=shown(code), detail=detail, username=f"till:{till.token_id}",
                   role="till", action="coupon_redeem", ip=caller.ip)  # fmt: skip
             raise
-        done = redeemer.redeem(Ask(till, normalised, order_id, store_id, self.wb.settings.lang, caller.ip))
-        if done is None:  # refused in its round: the single redemption says why (typed, audited), or, if the
-            return self.redeem(
-                till, code, order_id=order_id, store_id=store_id, caller=caller
-            )  # reason passed, does it
-        return done
-
-    def redeem(self, till: TillToken, code: str, *, order_id: str, store_id: str, caller: Caller) -> RedeemResult:
-        """Redeem `code` on `order_id` at `store_id` for this till (403 when the store is not the token's):
-        the campaigns room's one rule, at the brand's now, in the request's language; audited either way."""
-        now, db = self.wb.now(), self.wb.db()
-        detail: dict[str, Any] = {"order_id": order_id, "store_id": store_id, "token_store": till.store_id}
-        who = {"username": f"till:{till.token_id}", "role": "till", "action": "coupon_redeem", "ip": caller.ip}
-        try:
-            if not hmac.compare_digest(store_id.encode(), till.store_id.encode()):
-                raise TillForbidden(
-                    _(
-                        "this token belongs to store {token_store}; it cannot redeem for store {store_id}",
-                        token_store=till.store_id,
-                        store_id=store_id,
-                    ),
-                    hint=_("Each store's tills use their own store's token: check the till's store id and token."),
-                )
-            done = self.wb.coupons.redeem(code, order_id=order_id, store_id=store_id, now=now)
-        except WinbackError as exc:
-            audit(db, at=now, target=shown(code), detail={**detail, "ok": False, "refused": type(exc).__name__}, **who)
-            raise
-        audit(db, at=now, target=done.code, detail={**detail, "ok": True, "discount": done.discount}, **who)
-        return done
+        return redeemer.redeem(Ask(till, normalised, order_id, store_id, self.wb.settings.lang, caller.ip))

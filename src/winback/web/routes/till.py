@@ -3,14 +3,13 @@ CSRF), answering the redeemed coupon or the one error shape (409 when the code w
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
 from winback.campaigns.redeem import AlreadyRedeemedError
+from winback.campaigns.types import RedeemResult
 from winback.web import schemas as s
 from winback.web.auth import caller_of, context, till_of
 from winback.web.render import ResultJSON
@@ -24,19 +23,7 @@ class RedeemIn(BaseModel):
     store_id: str = Field(min_length=1, max_length=200, description="the till's store (the token's) / 门店")
 
 
-class RedeemOut(BaseModel):
-    """`wb.coupons.redeem`'s RedeemResult."""
-
-    code: str
-    member_id: str
-    campaign_id: str
-    variant: str
-    order_id: str
-    store_id: str | None
-    amount: float
-    discount: float
-    redeemed_at: dt.datetime
-
+RedeemOut = s.model_of(RedeemResult, "RedeemOut", "The redeemed coupon: `wb.coupons.redeem`'s RedeemResult.")
 
 _ANSWERS = {
     **s.ERRORS,
