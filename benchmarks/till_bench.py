@@ -7,21 +7,29 @@ httpx client each, released together by a barrier) send every code twice, from t
 "already redeemed" (409). Prints p50 / p95 / p99 / max latency per answer and in all, and the throughput.
 --refresh keeps lifecycle refreshes running in the server's background the whole time (one after the other, as
 the server's writer jobs; on a server without jobs, under its one lock, as it would have run there), and says how
-many ran. Usage: .venv/bin/python benchmarks/till_bench.py [--members 8000] [--codes 500] [--tills 50] [--refresh].
-Prints figures; asserts nothing. Run it with PYTHONPATH pointing at an older src/ to measure that one.
+many ran. --client stdlib sends the same requests with http.client instead of httpx (the tills' CPU, on the
+server's cores and under the tills' one GIL, drops several-fold); the wall and throughput are from the barrier
+to the last answer, with the CPU seconds of the tills and of the server's process over that time.
+Usage: .venv/bin/python benchmarks/till_bench.py [--members 8000] [--codes 500] [--tills 50] [--refresh]
+[--client httpx|stdlib] [--keepalive]. Prints figures; asserts nothing. Run it with PYTHONPATH pointing at an
+older src/ to measure that one.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -75,41 +83,69 @@ def pct(xs: list[float], p: float) -> float:
     return sorted(xs)[min(len(xs) - 1, int(p * len(xs)))] * 1000
 
 
+def sender(url: str, client: str, keepalive: bool) -> Callable[[str, bytes, dict[str, str]], int]:
+    """One till's HTTP client: POST (path, JSON body, headers) -> status. A connection per redemption by default
+    (a till that wakes, redeems, sleeps); `keepalive` keeps it open. `httpx` (what the issue first measured) or
+    `stdlib` (http.client: the same requests on the wire for a fraction of the client's CPU, which on this machine
+    is taken from the server's two cores and, in one process, serialised by one GIL)."""
+    if client == "httpx":
+        c = httpx.Client(base_url=url, timeout=60, headers={} if keepalive else {"Connection": "close"})
+        return lambda path, body, headers: c.post(path, content=body, headers=headers).status_code
+    host, port = url.removeprefix("http://").split(":")
+    conn: list[http.client.HTTPConnection] = []
+
+    def send(path: str, body: bytes, headers: dict[str, str]) -> int:
+        if not conn:
+            conn.append(http.client.HTTPConnection(host, int(port), timeout=60))
+        conn[0].request("POST", path, body=body, headers=headers if keepalive else {**headers, "Connection": "close"})
+        r = conn[0].getresponse()
+        r.read()
+        if not keepalive:
+            conn.pop().close()
+        return r.status
+
+    return send
+
+
 def fire(
-    url: str, attempts: list[list[str]], tokens: dict[str, str], tills: int, keepalive: bool
-) -> dict[int, list[float]]:
-    """`tills` threads, one httpx client each, released together: every attempt once; seconds per answer by status."""
+    url: str, attempts: list[list[str]], tokens: dict[str, str], tills: int, keepalive: bool, client: str = "httpx"
+) -> dict[str, Any]:
+    """`tills` threads, one client each, released together: every attempt once. Seconds per answer by status,
+    and the burst's wall and this process's CPU seconds from the release to the last answer."""
     timings: dict[int, list[float]] = {}
-    barrier = threading.Barrier(tills)
+    released: list[float] = []
+    barrier = threading.Barrier(tills, action=lambda: released.extend([time.perf_counter(), time.process_time()]))
 
     def till(i: int) -> None:
-        # a connection per redemption by default (a till that wakes, redeems, sleeps); --keepalive keeps it open
-        with httpx.Client(base_url=url, timeout=60, headers={} if keepalive else {"Connection": "close"}) as c:
-            barrier.wait()
-            for code, store, order in attempts[i::tills]:
-                t = time.perf_counter()
-                r = c.post(f"/api/coupons/{code}/redeem", json={"order_id": order, "store_id": store},
-                           headers={"Authorization": f"Bearer {tokens[store]}"})  # fmt: skip
-                timings.setdefault(r.status_code, []).append(time.perf_counter() - t)
+        send = sender(url, client, keepalive)
+        barrier.wait()
+        for code, store, order in attempts[i::tills]:
+            body = json.dumps({"order_id": order, "store_id": store}).encode()
+            t = time.perf_counter()
+            headers = {"Authorization": f"Bearer {tokens[store]}", "Content-Type": "application/json"}
+            status = send(f"/api/coupons/{code}/redeem", body, headers)
+            timings.setdefault(status, []).append(time.perf_counter() - t)
 
     threads = [threading.Thread(target=till, args=(i,)) for i in range(tills)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return timings
+    return {"timings": timings, "wall": time.perf_counter() - released[0], "cpu": time.process_time() - released[1]}
 
 
 def main() -> None:
     if sys.argv[1:2] == ["--tills-from"]:  # the tills' process
         spec = json.loads(Path(sys.argv[2]).read_text())
-        print(json.dumps(fire(spec["url"], spec["attempts"], spec["tokens"], spec["tills"], spec["keepalive"])))
+        print(json.dumps(fire(spec["url"], spec["attempts"], spec["tokens"], spec["tills"], spec["keepalive"],
+                              spec.get("client", "httpx"))))  # fmt: skip
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("--members", type=int, default=8000)
     ap.add_argument("--codes", type=int, default=500)
     ap.add_argument("--tills", type=int, default=50)
     ap.add_argument("--keepalive", action="store_true", help="keep each till's connection open")
+    ap.add_argument("--client", choices=["httpx", "stdlib"], default="httpx", help="the tills' HTTP client")
     ap.add_argument("--refresh", action="store_true", help="refreshes running in the background meanwhile")
     args = ap.parse_args()
     out = Path(tempfile.mkdtemp(prefix="till-bench-"))
@@ -131,24 +167,28 @@ def main() -> None:
     tills = args.tills
     spec = out / "tills.json"
     spec.write_text(json.dumps({"url": url, "attempts": attempts, "tokens": tokens, "tills": tills,
-                                "keepalive": args.keepalive}))  # fmt: skip
+                                "keepalive": args.keepalive, "client": args.client}))  # fmt: skip
     stop, begun, refreshes = threading.Event(), threading.Event(), [0]
     background = threading.Thread(target=refresh_loop, args=(app, wb, stop, begun, refreshes), daemon=True)
     if args.refresh:
         background.start()
         begun.wait()
-    t1 = time.perf_counter()
+    cpu0 = time.process_time()
     # the tills are another process: their HTTP clients do not share the server's interpreter (its GIL)
     done = subprocess.run([sys.executable, __file__, "--tills-from", str(spec)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    timings = {int(k): v for k, v in json.loads(done.stdout).items()}
-    wall = time.perf_counter() - t1
+    server_cpu = time.process_time() - cpu0  # the server's process meanwhile (its refreshes included)
+    burst = json.loads(done.stdout)
+    timings, wall = {int(k): v for k, v in burst["timings"].items()}, burst["wall"]
     stop.set()
     if args.refresh:
         background.join()
         print(f"refreshes running meanwhile: {refreshes[0]} finished in the {wall:.2f} s (one after the other)")
     every = [x for xs in timings.values() for x in xs]
-    print(f"{len(every)} redemptions by {tills} concurrent tills in {wall:.2f} s ({len(every) / wall:.0f}/s)")
+    print(f"{len(every)} redemptions by {tills} concurrent tills ({args.client}, "
+          f"{'keep-alive' if args.keepalive else 'a connection each'}) in {wall:.2f} s ({len(every) / wall:.0f}/s), "
+          f"from the barrier to the last answer; CPU: tills {burst['cpu']:.2f} s, server process {server_cpu:.2f} s "
+          f"(load {os.getloadavg()[0]:.2f})")  # fmt: skip
     for status, xs in [*sorted(timings.items()), (0, every)]:
         name = {0: "all", 200: "redeemed", 409: "already redeemed"}.get(status, str(status))
         print(f"  {name:<17} n={len(xs):>5}  p50 {pct(xs, 0.5):6.1f} ms  p95 {pct(xs, 0.95):6.1f} ms  "

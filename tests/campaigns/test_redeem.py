@@ -16,7 +16,7 @@ import pytest
 from winback.app import Winback
 from winback.campaigns.coupon_service import redeem_code
 from winback.campaigns.coupons import display
-from winback.campaigns.redeem import AlreadyRedeemedError
+from winback.campaigns.redeem import AlreadyRedeemedError, Attempt
 from winback.campaigns.types import CampaignRequest
 from winback.engine.duckdb_engine import DuckDBEngine
 from winback.errors import InputError, NotFoundError
@@ -189,3 +189,58 @@ def test_date_only_order_on_the_issue_day_redeems_and_counts(brand: Winback) -> 
     rows = {r["member_id"]: r for r in member_outcomes(brand.db(), "C0001")}
     assert rows[member]["purchased"] == 1 and rows[member]["revenue"] == 260.0
     assert rows[other]["purchased"] == 0 and rows[other]["revenue"] == 0.0
+
+
+def test_a_batch_answers_each_attempt_with_its_typed_refusal(brand: Winback) -> None:
+    """One batch, one transaction: every attempt gets its own answer, in order and typed (what the tills' web
+    rounds answer with: 409, 404, 400), and only the winners are written."""
+    from winback.campaigns.redeem import CouponVoidedError
+    from winback.campaigns.types import RedeemResult
+
+    (c1, m1, s1), (c2, m2, s2), (c3, m3, s3), (c4, m4, s4), (c5, _m5, s5) = _launched(brand)
+    at = T0 + dt.timedelta(days=3)
+    for order, member, store, amount in [("T1", m1, s1, 400.0), ("T2", m2, s2, 150.0), ("T3", m3, s3, 500.0),
+                                         ("T4", m4, s4, 600.0)]:  # fmt: skip
+        _order(brand, order, member, store, amount, at)
+    brand.coupons.redeem(c3, order_id="T3", store_id=s3, now=at)  # used before this batch
+    brand.coupons.void(c4, by="test", reason="test", now=at)
+    (spare,) = brand.db().fetchone("SELECT code FROM coupons WHERE code NOT IN (?, ?, ?, ?, ?) LIMIT 1",
+                                   [c1, c2, c3, c4, c5])  # fmt: skip
+    asks = [(c1, "T1", s1), (c2, "T2", s2), (c3, "T3", s3), (c4, "T4", s4), (c5, "NO-SUCH", s5),
+            ("23456789ABCD", "T1", s1), (spare, "T1", s1)]  # fmt: skip
+    attempts = [Attempt(code, order, store, at, at, "en") for code, order, store in asks]
+    answers = brand.coupons.redeem_attempts(attempts)
+    kinds = [type(a).__name__ for a in answers]
+    assert kinds == ["RedeemResult", "InputError", "AlreadyRedeemedError", "CouponVoidedError", "NotFoundError",
+                     "NotFoundError", "InputError"]  # fmt: skip
+    won = answers[0]
+    assert isinstance(won, RedeemResult) and won.code == display(c1) and won.order_id == "T1" and won.discount == 50
+    assert isinstance(answers[3], CouponVoidedError)
+    assert "threshold" in answers[1].message and "T3" in answers[2].message  # type: ignore[union-attr]
+    assert "no paid order" in answers[4].message and "unknown coupon" in answers[5].message  # type: ignore[union-attr]
+    assert "not valid for this order" in answers[6].message  # type: ignore[union-attr]  # T1 is m1's order
+    redeemed = brand.db().fetchall("SELECT code, redeemed_order_id FROM coupons WHERE redeemed_at IS NOT NULL")
+    assert sorted(redeemed) == sorted([(c1, "T1"), (c3, "T3")])
+    # the CLI's batch says the same, typed in its JSON
+    items = [
+        {"code": c2, "order_id": "T2", "store_id": s2, "at": at},
+        {"code": c1, "order_id": "T1", "store_id": s1, "at": at},
+    ]
+    out = brand.coupons.redeem_batch(items, now=at).to_dict()
+    assert out["kinds"] == {display(c2): "InputError", display(c1): "AlreadyRedeemedError"}
+    assert out["redeemed"] == 0 and set(out["reasons"]) == set(out["kinds"])
+
+
+def test_one_coupon_per_order_holds_inside_a_batch(brand: Winback) -> None:
+    (c1, m1, s1), *_ = _launched(brand)
+    (other,) = brand.db().fetchone("SELECT code FROM coupons WHERE member_id = ? AND code <> ?", [m1, c1]) or (None,)
+    if other is None:  # one coupon per member in this campaign: give the member a second one
+        other = "23456789ABCE"
+        brand.db().execute("INSERT INTO coupons SELECT * REPLACE (? AS code) FROM coupons WHERE code = ?", [other, c1])
+    at = T0 + dt.timedelta(days=3)
+    _order(brand, "ONE", m1, s1, 400.0, at)
+    answers = brand.coupons.redeem_attempts(
+        [Attempt(c1, "ONE", s1, at, at, "en"), Attempt(other, "ONE", s1, at, at, "en")]
+    )
+    assert type(answers[0]).__name__ == "RedeemResult" and type(answers[1]).__name__ == "InputError"
+    assert "already used coupon" in answers[1].message  # type: ignore[union-attr]

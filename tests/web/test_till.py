@@ -255,3 +255,37 @@ def test_forty_tills_while_a_refresh_writes_get_clean_answers_exactly_once(tills
         redeemed = wb.db().scalar("SELECT count(*) FROM coupons WHERE redeemed_order_id IN "
                                   f"({', '.join('?' * len(coupons))})", [o for _, _, o in coupons])  # fmt: skip
     assert redeemed == 20
+
+
+def test_a_round_answers_each_till_with_its_own_typed_refusal(tills: Tills) -> None:
+    """Tills released together share rounds; each is answered from its round with its own answer, typed: 200,
+    409 already redeemed, 404 no such paid order, 400 not this member's order; each audited with that type."""
+    fresh = tills.coupons[60:80]
+    good, missing, rest = fresh[:8], fresh[8:14], fresh[14:]
+    swapped = []  # a coupon with another member's order of the same store: "not valid for this order"
+    for (code, store, _), (_, store2, order2) in zip(rest, [*rest[1:], rest[0]], strict=True):
+        if store == store2:
+            swapped.append((code, store, order2))
+    assert swapped, "no two neighbouring coupons of one store"
+    expected = {**{(c, s, o): 200 for c, s, o in good}, **{(c, s, f"NO-SUCH-{c}"): 404 for c, s, _ in missing},
+                **{a: 400 for a in swapped}}  # fmt: skip
+    attempts = [*expected, *good]  # every good code twice: one 200, one 409
+    answers = fire(tills.url, attempts, tills.tokens)
+    got = Counter((code, status, body.get("error", {}).get("type")) for code, status, body in answers)
+    want = Counter(
+        [(c, 200, None) for c, _, _ in good]
+        + [(c, 409, "AlreadyRedeemedError") for c, _, _ in good]
+        + [(c, 404, "NotFoundError") for c, _, _ in missing]
+        + [(c, 400, "InputError") for c, _, _ in swapped]
+    )
+    assert got == want
+    for _, status, body in answers:
+        if status != 200:
+            assert body["error"]["message"] and body["error"]["hint"]
+    with tills.wb.scoped() as wb:
+        rows = wb.db().fetchall(
+            "SELECT target, detail->>'refused' FROM audit_log WHERE action = 'coupon_redeem' AND target IN "
+            f"({', '.join('?' * len(fresh))})",
+            [display(c) for c, _, _ in fresh],
+        )
+    assert Counter((t, r) for t, r in rows) == Counter((display(c), k) for c, _, k in want.elements())

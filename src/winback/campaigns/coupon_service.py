@@ -8,7 +8,6 @@ racing) can run them on its own cursor; the service methods run them on the app'
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import getpass
 from collections.abc import Callable
@@ -58,8 +57,7 @@ def redeem_attempts(
 def _settle_once(
     db: DuckDBEngine, attempts: list[Attempt], within: Callable[[list[Settled]], None] | None
 ) -> list[Settled]:
-    db.execute("BEGIN TRANSACTION")
-    try:
+    with store_coupons.redemption(db):
         facts = store_coupons.facts(db, len(attempts))
         answers: list[Settled] = []
         winners: dict[int, float] = {}
@@ -77,11 +75,6 @@ def _settle_once(
             raise EngineError(_("the coupons changed while the batch was written"), kind="conflict")
         if within is not None:
             within(answers)
-        db.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(EngineError):
-            db.execute("ROLLBACK")
-        raise
     return answers
 
 

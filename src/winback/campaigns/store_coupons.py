@@ -18,6 +18,7 @@ import pyarrow as pa
 from winback.campaigns.coupons import new_codes
 from winback.campaigns.scenarios import Offer
 from winback.campaigns.types import CouponRow, PaidOrder, RedeemFacts
+from winback.errors import EngineError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -90,6 +91,20 @@ def attempts_table(db: DuckDBEngine, attempts: list[Attempt]) -> Iterator[None]:
     )  # fmt: skip
     with db.registered("_attempts", table):
         yield
+
+
+@contextlib.contextmanager
+def redemption(db: DuckDBEngine) -> Iterator[None]:
+    """One redemption's transaction (its read and its write on one snapshot): COMMIT at the end, ROLLBACK on
+    any error (a write-write conflict aborts the transaction: its ROLLBACK cannot fail the caller)."""
+    db.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(EngineError):
+            db.execute("ROLLBACK")
+        raise
 
 
 def facts(db: DuckDBEngine, n: int) -> list[RedeemFacts]:
