@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from winback.app import Winback
 
 log = logging.getLogger("winback.web")
+#: at least this many requests run at once in the sync routes' worker threads (most of them wait: for a till
+#: round, a cached answer computed by another request, the warehouse)
+WORKER_THREADS = 128
 
 
 def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
@@ -50,6 +53,12 @@ def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from anyio import to_thread
+
+        # sync routes run in anyio's worker threads, 40 by default: 50 tills at once would be split into two
+        # rounds (the last 10 waiting for a thread while the first 40 wait for their round)
+        limiter = to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, WORKER_THREADS)
         ready.set()
         try:
             yield
