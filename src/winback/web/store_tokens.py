@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
 from winback.common.results import Result
 from winback.web.store_users import Warehouse, audit
@@ -97,20 +96,3 @@ def active_token(db: Warehouse, token_hash: str) -> TillToken | None:
     """The live token with this hash (None: unknown or revoked)."""
     row = db.fetchone(f"SELECT {_COLUMNS} FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL", [token_hash])
     return TillToken(*row) if row else None
-
-
-_REDEEMED_SQL = """
-    SELECT c.code, c.member_id, c.campaign_id, c.variant_key, c.redeemed_order_id, c.redeemed_store_id,
-           (SELECT sum(o.amount)::DOUBLE FROM orders o WHERE o.order_id = c.redeemed_order_id AND o.status = 'paid'),
-           c.discount, c.redeemed_at
-    FROM coupons c WHERE c.code IN ({marks}) AND c.redeemed_at IS NOT NULL
-"""
-
-
-def redeemed_coupons(db: Warehouse, codes: list[str]) -> dict[str, tuple[Any, ...]]:
-    """code → (code, member, campaign, variant, order, store, the order's paid amount, discount, redeemed at) of
-    those of `codes` (normalised) that are redeemed: what a till is answered once its round wrote them."""
-    if not codes:
-        return {}
-    rows = db.fetchall(_REDEEMED_SQL.format(marks=", ".join("?" * len(codes))), codes)
-    return {r[0]: r for r in rows}

@@ -3,9 +3,10 @@ redeeming a coupon (`POST /api/coupons/{code}/redeem`, docs/web.md "The tills").
 
 A token is shown once when made; the warehouse keeps only its SHA-256 (a copy of the file gives no usable token).
 A till's request carries it as `Authorization: Bearer <token>`; the token names its store, and a till redeems only
-at its own store. The redemption itself is the campaigns room's one rule (`wb.coupons.redeem`, exactly once even
-when two tills race), with the brand's now and the request's language; every attempt, redeemed or refused, is
-written to the audit log (who: `till:<token id>`, what: the code, the order and store, and the answer)."""
+at its own store. The redemption itself is the campaigns room's one rule, settled with the other tills' in a
+round (web/till_batch.py: `wb.coupons.redeem_attempts`, exactly once even when two tills race), with the brand's
+now and the request's language; every attempt, redeemed or refused, is written to the audit log (who:
+`till:<token id>`, what: the code, the order and store, and the answer)."""
 
 from __future__ import annotations
 
