@@ -6,7 +6,6 @@ only an HQ admin starts one (403), an unknown job is a 404, a failed import says
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ ROWS = 300_000  # enough rows for the import to take a while on any machine
 def server(demo_brand: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     from winback.app import Winback
     from winback.config import Settings
-    from winback.web.server import bind, create_app, make_server
+    from winback.web.server import create_app, serving
     from winback.web.users_service import UsersService
 
     db_path = tmp_path_factory.mktemp("jobs") / "wb.duckdb"
@@ -32,17 +31,10 @@ def server(demo_brand: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     UsersService(wb).add("boss", role="hq_admin", password=PASSWORDS["boss"])
     UsersService(wb).add("ana", role="analyst", password=PASSWORDS["ana"])
     app = create_app(wb, secret="jobs-secret")
-    sock = bind("127.0.0.1", 0)
-    srv = make_server(app)
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    assert app.state.ready.wait(30)
     try:
-        yield Console(f"http://127.0.0.1:{sock.getsockname()[1]}", db_path, "", {}, "", app)
+        with serving(app) as url:
+            yield Console(url, db_path, "", {}, "", app)
     finally:
-        srv.should_exit = True
-        thread.join(30)
-        sock.close()
         wb.close()
 
 

@@ -14,8 +14,8 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
@@ -169,6 +169,25 @@ def make_server(app: FastAPI, *, log_level: str = "warning") -> Any:
     import uvicorn
 
     return uvicorn.Server(uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on"))
+
+
+@contextmanager
+def serving(app: FastAPI, host: str = "127.0.0.1", *, log_level: str = "warning") -> Iterator[str]:
+    """Serve `app` in a thread on a free loopback port for the block; yields its URL once the server is ready (the
+    socket listens before the thread starts, so no request can race the start-up). Tests and benchmarks use it."""
+    sock = bind(host, 0)
+    server = make_server(app, log_level=log_level)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        if not app.state.ready.wait(30):
+            raise RuntimeError("the console did not start within 30 s")
+        shown = f"[{host}]" if ":" in host else host
+        yield f"http://{shown}:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()
 
 
 def serve(wb: Winback, *, host: str, port: int, on_ready: Callable[[str], None] | None = None) -> None:
