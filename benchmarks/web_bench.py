@@ -17,9 +17,9 @@ Two brands:
   HQ admin and a guide (the one with the most tasks). The brand's clock (`now`) is then fixed 15 days after the
   launch. The ids are kept in FILE.web-bench.json, so the second run starts at once.
 
-The console is served in a thread (`serving`), both users log in, then --clients threads of another process (one
-httpx client each, their own connection per request, released together by a barrier) each ask --rounds times
-for each of the five (the guide's task list with the guide's cookie, the rest with the admin's). Prints each
+The console is served in a thread (`serving`), both users log in, then --clients threads of another process
+(http.client, their own connection per request, released together by a barrier) each ask --rounds times for each
+of the five (the guide's task list with the guide's cookie, the rest with the admin's). Prints each
 endpoint alone (first, cold: the answer cache is empty; then the best of three), the HTML pages once, then
 p50 / p95 / p99 / max per endpoint and in all, the throughput and the server process's CPU seconds during the load.
 
@@ -33,13 +33,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +74,7 @@ except ImportError:  # an older src/ (the baseline): the same, written out
             server.should_exit = True
             thread.join(30)
 
+
 PASSWORDS = {"boss": "bench-secret-1", "wang": "bench-secret-2"}
 NAME = "web bench"
 
@@ -79,10 +83,15 @@ def prepare(wb: Winback, channel: str | None = None) -> tuple[str, str]:
     """(the launched campaign, the guide with the most tasks in it), and the two users."""
     cid = wb.campaigns.create(CampaignRequest(scenario="big_sale", name=NAME, channel=channel)).campaign.campaign_id
     wb.campaigns.launch(cid)
-    row = wb.db().con.execute(
-        "SELECT guide_id FROM tasks WHERE campaign_id = ? AND guide_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC,"
-        " 1 LIMIT 1", [cid]
-    ).fetchone()
+    row = (
+        wb.db()
+        .con.execute(
+            "SELECT guide_id FROM tasks WHERE campaign_id = ? AND guide_id IS NOT NULL"
+            " GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
+            [cid],
+        )
+        .fetchone()
+    )
     guide = row[0]
     users = UsersService(wb)
     users.add("boss", role="hq_admin", password=PASSWORDS["boss"])
@@ -108,8 +117,10 @@ def complete(path: Path) -> dict[str, Any]:
     launch_at = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(10))
     now = launch_at + dt.timedelta(days=15)
     if not con.execute("SELECT count(*) FROM stores").fetchone()[0]:
-        con.execute("INSERT INTO stores (store_id, name, opened_at) SELECT store_id, 'Store ' || store_id, "
-                    "DATE '2015-01-01' FROM (SELECT DISTINCT store_id FROM members WHERE store_id IS NOT NULL)")
+        con.execute(
+            "INSERT INTO stores (store_id, name, opened_at) SELECT store_id, 'Store ' || store_id, "
+            "DATE '2015-01-01' FROM (SELECT DISTINCT store_id FROM members WHERE store_id IS NOT NULL)"
+        )
         con.execute("INSERT INTO staff (guide_id, name, store_id, role, hired_at) SELECT guide_id, "
                     "'Guide ' || guide_id, mode(store_id), 'guide', DATE '2015-01-01' FROM members "
                     "WHERE guide_id IS NOT NULL GROUP BY guide_id")  # fmt: skip
@@ -160,6 +171,20 @@ def login(url: str, user: str) -> dict[str, Any]:
         return dict(c.cookies.items())
 
 
+def ask(url: str, path: str, cookies: dict[str, str]) -> tuple[int, bytes]:
+    """One GET on its own connection (http.client: a light client, so the clients' process takes as little of the
+    machine's two cores from the server as it can), the answer read to its end."""
+    host, port = urllib.parse.urlsplit(url).netloc.rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=600)
+    try:
+        cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        conn.request("GET", path, headers={"Cookie": cookie, "Connection": "close"})
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
 def fire(spec: dict[str, Any]) -> dict[str, list[float]]:
     """The clients: seconds per answer by endpoint name (a non-200 answer is recorded under "error <status>")."""
     timings: dict[str, list[float]] = {}
@@ -167,18 +192,15 @@ def fire(spec: dict[str, Any]) -> dict[str, list[float]]:
     lock = threading.Lock()
 
     def client(i: int) -> None:
-        with httpx.Client(base_url=spec["url"], timeout=120, headers={"Connection": "close"}) as c:
-            barrier.wait()
-            for r in range(spec["rounds"]):
-                for k in range(len(spec["asks"])):
-                    name, path, who = spec["asks"][(i + r + k) % len(spec["asks"])]  # clients spread over the five
-                    t = time.perf_counter()
-                    resp = c.get(path, cookies=spec["cookies"][who])
-                    took = time.perf_counter() - t
-                    with lock:
-                        timings.setdefault(name if resp.status_code == 200 else f"error {resp.status_code}", []).append(
-                            took
-                        )
+        barrier.wait()
+        for r in range(spec["rounds"]):
+            for k in range(len(spec["asks"])):
+                name, path, who = spec["asks"][(i + r + k) % len(spec["asks"])]  # clients spread over the five
+                t = time.perf_counter()
+                status, _ = ask(spec["url"], path, spec["cookies"][who])
+                took = time.perf_counter() - t
+                with lock:
+                    timings.setdefault(name if status == 200 else f"error {status}", []).append(took)
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(spec["clients"])]
     for t in threads:
@@ -199,8 +221,8 @@ def alone(url: str, asks: list[tuple[str, str, str]], cookies: dict[str, Any], l
         took = []
         for _ in range(4):
             t = time.perf_counter()
-            r = httpx.get(url + path, cookies=cookies[who], timeout=600)
-            assert r.status_code == 200, (path, r.status_code, r.text[:300])
+            status, body = ask(url, path, cookies[who])
+            assert status == 200, (path, status, body[:300])
             took.append(time.perf_counter() - t)
         shown.append(f"{name} {took[0] * 1000:.0f} / {min(took[1:]) * 1000:.1f} ms")
     print(f"{label} (first / best of 3 after): " + ", ".join(shown), flush=True)
@@ -209,16 +231,19 @@ def alone(url: str, asks: list[tuple[str, str, str]], cookies: dict[str, Any], l
 def load(url: str, spec: dict[str, Any], folder: Path) -> None:
     """The 50 clients in another process; the figures and this (the server's) process's CPU during them."""
     (folder / "clients.json").write_text(json.dumps(spec))
+    kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu0, load0, t1 = time.process_time(), os.getloadavg()[0], time.perf_counter()
     done = subprocess.run([sys.executable, __file__, "--clients-from", str(folder / "clients.json")],
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
     wall, cpu = time.perf_counter() - t1, time.process_time() - cpu0
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    clients_cpu = kids.ru_utime + kids.ru_stime - kids0.ru_utime - kids0.ru_stime
     timings = json.loads(done.stdout)
     every = [x for xs in timings.values() for x in xs]
     print(f"{len(every)} requests by {spec['clients']} concurrent clients in {wall:.2f} s ({len(every) / wall:.0f}/s);"
-          f" server CPU {cpu:.2f} s ({cpu / len(every) * 1000:.1f} ms a request); load {load0:.2f} before,"
-          f" {os.getloadavg()[0]:.2f} after")  # fmt: skip
+          f" server CPU {cpu:.2f} s ({cpu / len(every) * 1000:.1f} ms a request), clients' CPU {clients_cpu:.2f} s;"
+          f" load {load0:.2f} before, {os.getloadavg()[0]:.2f} after")  # fmt: skip
     for name, xs in [*timings.items(), ("all", every)]:
         print(f"  {name:<16} n={len(xs):>4}  p50 {pct(xs, 0.5):7.1f} ms  p95 {pct(xs, 0.95):7.1f} ms  "
               f"p99 {pct(xs, 0.99):7.1f} ms  max {max(xs) * 1000:7.1f} ms")  # fmt: skip
@@ -229,9 +254,6 @@ PAGES = ["/overview", "/segments?by=store", "/members?offset=100", "/campaigns/{
 
 def main() -> None:
     if sys.argv[1:2] == ["--clients-from"]:  # the clients' process
-        import warnings
-
-        warnings.filterwarnings("ignore", category=DeprecationWarning)  # per-request cookies: two users, one client
         print(json.dumps(fire(json.loads(Path(sys.argv[2]).read_text()))))
         return
     ap = argparse.ArgumentParser()

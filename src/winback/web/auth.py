@@ -134,7 +134,12 @@ def token_of(st: RequestState, request: Request) -> str | None:
 
 
 def session_of(st: RequestState, request: Request) -> Session | None:
-    return st.users.session(token_of(st, request))
+    """The caller's live session (looked up once, then kept by the answer cache's sessions until it expires, logs
+    out, or a writer job ends)."""
+    token = token_of(st, request)
+    if not token:
+        return None
+    return st.root.cache.sessions.get(token, st.wb.now(), lambda: st.users.session(token))
 
 
 def require_session(st: RequestState, request: Request) -> Session:

@@ -20,6 +20,7 @@ from winback.common.phones import display_phone, mask_phone
 from winback.common.results import Result
 from winback.i18n import _
 from winback.web import store_users
+from winback.web.cache import OUTREACH, SNAPSHOT
 from winback.web.errors import Forbidden, InputError, NotFoundError
 from winback.web.types import MemberOwner, PhoneReveal, User
 
@@ -80,12 +81,15 @@ class Console:
         self.wb, self.users, self.user, self.caller = wb, users, user, caller
         self.cache = cache
 
-    def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        """`compute()`, or the answer kept for the same key, language and minute of the brand's clock (cache.py)."""
+    def _cached(self, key: tuple[Any, ...], compute: Callable[[], T], scope: str = SNAPSHOT) -> T:
+        """`compute()`, or the answer kept for the same key and language (cache.py): a SNAPSHOT answer for the
+        brand's day (it reads the newest snapshot dated at or before tomorrow), an OUTREACH one for its minute (a
+        report's window closes, a task falls overdue)."""
         if self.cache is None:
             return compute()
-        minute = self.wb.now().replace(second=0, microsecond=0)
-        return self.cache.get((*key, self.wb.settings.lang, minute), compute)
+        now = self.wb.now()
+        moment = now.date() if scope == SNAPSHOT else now.replace(second=0, microsecond=0)
+        return self.cache.get((*key, self.wb.settings.lang, moment), compute, scope)
 
     # -- the rules ---------------------------------------------------------------------------------------------------
     def _require_brand(self, what: str) -> None:
@@ -151,12 +155,21 @@ class Console:
             stores = stores or list(u.stores)
         elif u.role == "guide":
             stores = stores or (list(u.stores) or None)
-        want = None if u.role == "guide" else offset + limit + 1
+        if u.role != "guide":  # the same page for everyone with the same stores: kept (cache.py)
+            return self._cached(("members", scheme, segment, store, tuple(stores or ()), limit, offset),
+                                lambda: self._page(scheme, segment, store, stores, limit, offset))  # fmt: skip
+        return self._page(scheme, segment, store, stores, limit, offset, guide=u.guide_id)
+
+    def _page(
+        self, scheme: str, segment: str | None, store: str | None, stores: list[str] | None, limit: int, offset: int,
+        guide: str | None = None,
+    ) -> MemberPage:  # fmt: skip
+        want = None if guide else offset + limit + 1
         found = self.wb.lifecycle.members(scheme=scheme, segments=[segment] if segment else None, stores=stores,
                                           limit=want)  # fmt: skip
         rows = found.rows
-        if u.role == "guide":
-            rows = [r for r in rows if r.get("guide_id") == u.guide_id]
+        if guide:
+            rows = [r for r in rows if r.get("guide_id") == guide]
         page = rows[offset : offset + limit]
         return MemberPage(found.as_of, scheme, segment, store, offset, limit, len(rows) > offset + limit, page)
 
@@ -215,7 +228,7 @@ class Console:
 
     def report(self, campaign_id: str) -> CampaignReport:
         self._require_brand(_("see campaign reports"))
-        return self._cached(("report", campaign_id), lambda: self.wb.campaigns.report(campaign_id))
+        return self._cached(("report", campaign_id), lambda: self.wb.campaigns.report(campaign_id), OUTREACH)
 
     # -- guide tasks (the outreach room's TaskService, wb.tasks) ------------------------------------------------
     def tasks(self, *, status: str | None = None, limit: int = 200) -> TaskList:
@@ -225,7 +238,8 @@ class Console:
         u, limit = self.user, max(1, min(limit, MAX_PAGE))
         if u.role == "guide":
             return self._cached(("tasks", u.guide_id, status, limit),
-                                lambda: self.wb.tasks.list(guide=u.guide_id, status=status, limit=limit))  # fmt: skip
+                                lambda: self.wb.tasks.list(guide=u.guide_id, status=status, limit=limit),
+                                OUTREACH)  # fmt: skip
         if u.role == "store_manager":
             parts = [self.wb.tasks.list(store=s, status=status, limit=limit) for s in u.stores]
             rows = [t for p in parts for t in p.tasks][:limit]
@@ -253,7 +267,7 @@ class Console:
             )
         done = self.wb.tasks.done(task_id, outcome, note=note or None, who=self.user.username)
         if self.cache is not None:
-            self.cache.changed()  # tasks and reports count outcomes
+            self.cache.changed(OUTREACH)  # tasks and reports count outcomes (the snapshot's answers stand)
         if done.recorded:
             self.users.record(self.user, "task_outcome", task_id, self.caller, outcome=done.outcome, note=note)
         return done

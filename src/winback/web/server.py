@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from winback.errors import ConfigError, EngineError, InputError, NotFoundError, WarehouseLockedError, WinbackError
 from winback.i18n import _, using
 from winback.web.auth import WebState, lang_of
+from winback.web.cache import OUTREACH
 from winback.web.errors import Throttled, WebError
 from winback.web.jobs import Jobs
 from winback.web.render import ResultJSON
@@ -61,7 +62,10 @@ def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
                   description="唤醒 winback 控制台 API · the winback console API")  # fmt: skip
     wb.db()  # open read-write now: migrations (users, sessions, audit) applied, the file held by this process
     web = app.state.web = WebState(wb, wb.settings, secret or wb.settings.web_secret or secrets.token_urlsafe(32))
-    web.jobs, web.redeemer = Jobs(wb, web.settings_in, web.cache.changed), Redeemer(wb, web.cache.changed)
+    web.jobs, web.redeemer = (
+        Jobs(wb, web.settings_in, web.cache.changed),
+        Redeemer(wb, lambda: web.cache.changed(OUTREACH)),
+    )
     app.state.ready = ready
     app.add_middleware(RequestLanguage)
     app.mount("/static", StaticFiles(packages=[("winback.web", "static")]), name="static")
