@@ -57,6 +57,12 @@ class Sessions:
                 self._by_token.pop(token, None)
         return found
 
+    def peek(self, token: str, now: dt.datetime) -> Session | None:
+        """The kept live session of `token`, never a look-up."""
+        with self._guard:
+            hit = self._by_token.get(token)
+        return hit if hit is not None and hit.expires_at > now else None
+
     def drop(self, token: str) -> None:
         with self._guard:
             self._version += 1  # a lookup in flight meanwhile keeps nothing

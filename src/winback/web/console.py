@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from winback.web.users_service import Caller, UsersService
 
 MAX_PAGE = 500
+BLOCK = 1000  # a member list is read (and kept) this many rows at a time: the pages of its head share one read
+KEPT_ROWS = 10_000  # past this a page is not kept
 T = TypeVar("T")
 
 
@@ -155,23 +157,32 @@ class Console:
             stores = stores or list(u.stores)
         elif u.role == "guide":
             stores = stores or (list(u.stores) or None)
-        if u.role != "guide":  # the same page for everyone with the same stores: kept (cache.py)
-            return self._cached(("members", scheme, segment, store, tuple(stores or ()), limit, offset),
-                                lambda: self._page(scheme, segment, store, stores, limit, offset))  # fmt: skip
-        return self._page(scheme, segment, store, stores, limit, offset, guide=u.guide_id)
+        if u.role == "guide":
+            as_of, rows = self._member_rows(scheme, segment, stores, None)
+            rows = [r for r in rows if r.get("guide_id") == u.guide_id]
+            page = rows[offset : offset + limit]
+            return MemberPage(as_of, scheme, segment, store, offset, limit, len(rows) > offset + limit, page)
+        # the same page for everyone with the same stores, cut from a kept block of the list's head (cache.py); a
+        # page deep in the list is read on its own
+        block = -(-(offset + limit + 1) // BLOCK) * BLOCK
 
-    def _page(
-        self, scheme: str, segment: str | None, store: str | None, stores: list[str] | None, limit: int, offset: int,
-        guide: str | None = None,
-    ) -> MemberPage:  # fmt: skip
-        want = None if guide else offset + limit + 1
+        def page() -> MemberPage:
+            if block > KEPT_ROWS:
+                as_of, rows = self._member_rows(scheme, segment, stores, offset + limit + 1)
+            else:
+                as_of, rows = self._cached(("member_rows", scheme, segment, tuple(stores or ()), block),
+                                           lambda: self._member_rows(scheme, segment, stores, block))  # fmt: skip
+            cut = rows[offset : offset + limit]
+            return MemberPage(as_of, scheme, segment, store, offset, limit, len(rows) > offset + limit, cut)
+
+        return self._cached(("members", scheme, segment, store, tuple(stores or ()), limit, offset), page)
+
+    def _member_rows(
+        self, scheme: str, segment: str | None, stores: list[str] | None, limit: int | None
+    ) -> tuple[dt.date, list[dict[str, Any]]]:
         found = self.wb.lifecycle.members(scheme=scheme, segments=[segment] if segment else None, stores=stores,
-                                          limit=want)  # fmt: skip
-        rows = found.rows
-        if guide:
-            rows = [r for r in rows if r.get("guide_id") == guide]
-        page = rows[offset : offset + limit]
-        return MemberPage(found.as_of, scheme, segment, store, offset, limit, len(rows) > offset + limit, page)
+                                          limit=limit)  # fmt: skip
+        return found.as_of, found.rows
 
     def member(self, member_id: str) -> MemberDetail:
         owner = self._owner(member_id)

@@ -31,6 +31,7 @@ from winback.i18n import _, using
 from winback.web.auth import WebState, lang_of
 from winback.web.cache import OUTREACH
 from winback.web.errors import Throttled, WebError
+from winback.web.fast import KeptAnswers
 from winback.web.jobs import Jobs
 from winback.web.render import ResultJSON
 from winback.web.till_batch import Redeemer
@@ -41,16 +42,20 @@ if TYPE_CHECKING:
 log = logging.getLogger("winback.web")
 
 
-def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
+def create_app(wb: Winback, *, secret: str | None = None, warm: bool = False) -> FastAPI:
     """The console over `wb` (which it opens read-write: the server owns the file while it runs). `secret` signs
-    the session cookies (default: the web_secret setting, else a random one per start)."""
+    the session cookies (default: the web_secret setting, else a random one per start). `warm`: compute the HQ
+    answers at start and after each writer job, in a thread (web/warm.py; `winback serve` does)."""
     from winback.web import cli_bridge
+    from winback.web import warm as warming
     from winback.web.routes import api, jobs, pages, till
 
     ready = threading.Event()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if web.warm:
+            warming.warm(web)
         ready.set()
         try:
             yield
@@ -62,12 +67,17 @@ def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
                   description="唤醒 winback 控制台 API · the winback console API")  # fmt: skip
     wb.db()  # open read-write now: migrations (users, sessions, audit) applied, the file held by this process
     web = app.state.web = WebState(wb, wb.settings, secret or wb.settings.web_secret or secrets.token_urlsafe(32))
-    web.jobs, web.redeemer = (
-        Jobs(wb, web.settings_in, web.cache.changed),
-        Redeemer(wb, lambda: web.cache.changed(OUTREACH)),
-    )
+    web.warm = warm
+
+    def changed() -> None:  # a writer job ended
+        web.cache.changed()
+        if web.warm:
+            warming.warm(web)
+
+    web.jobs, web.redeemer = Jobs(wb, web.settings_in, changed), Redeemer(wb, lambda: web.cache.changed(OUTREACH))
     app.state.ready = ready
     app.add_middleware(RequestLanguage)
+    app.add_middleware(KeptAnswers)  # outermost: a kept answer needs nothing below (web/fast.py)
     app.mount("/static", StaticFiles(packages=[("winback.web", "static")]), name="static")
     app.include_router(api.router)
     app.include_router(till.router)
@@ -199,7 +209,7 @@ def serve(wb: Winback, *, host: str, port: int, on_ready: Callable[[str], None] 
     registered its runner (web/cli_bridge.py), the server announces itself next to the warehouse for the CLI."""
     from winback.web import announce, cli_bridge
 
-    app = create_app(wb)
+    app = create_app(wb, warm=True)
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{sock.getsockname()[1]}"
