@@ -83,6 +83,7 @@ class AnswerCache:
         self._rendered: OrderedDict[int, tuple[Any, bytes]] = OrderedDict()
         self._guard = threading.Lock()
         self.sessions = Sessions()
+        self.window_ends: dict[str, dt.datetime] = {}  # campaign -> the end of its response window (console.report)
 
     @property
     def version(self) -> int:
@@ -99,6 +100,7 @@ class AnswerCache:
             self._rendered.clear()
         if not scopes:
             self.sessions.clear()
+            self.window_ends.clear()
 
     def get(self, key: Hashable, compute: Callable[[], T], scope: str = SNAPSHOT) -> T:
         """The answer for `key` at the current version of `scope`, computed once (by the first caller)."""

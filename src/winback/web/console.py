@@ -239,7 +239,16 @@ class Console:
 
     def report(self, campaign_id: str) -> CampaignReport:
         self._require_brand(_("see campaign reports"))
-        return self._cached(("report", campaign_id), lambda: self.wb.campaigns.report(campaign_id), OUTREACH)
+        if self.cache is None:
+            return self.wb.campaigns.report(campaign_id)
+        # a report reads the clock only to say whether its window has ended: kept until the outreach data change
+        # or the window ends (its end, learned from the first report, never moves), not per minute
+        end = self.cache.window_ends.get(campaign_id)
+        ended = None if end is None else self.wb.now() >= end
+        key = ("report", campaign_id, self.wb.settings.lang, ended)
+        report = self.cache.get(key, lambda: self.wb.campaigns.report(campaign_id), OUTREACH)
+        self.cache.window_ends[campaign_id] = report.window_end
+        return report
 
     # -- guide tasks (the outreach room's TaskService, wb.tasks) ------------------------------------------------
     def tasks(self, *, status: str | None = None, limit: int = 200) -> TaskList:
