@@ -287,7 +287,7 @@ def main() -> None:
         web = app.state.web
         if getattr(web, "warm", False):
             web.warmed.wait()
-            print(f"warm-up (overview, segments, segments by store, members' first block): {web.warm_seconds:.1f} s")
+            print(f"warm-up (overview, transitions, segments, by store, members' head): {web.warm_seconds:.1f} s")
         asks = [("overview", "/api/overview", "boss"), ("segments", "/api/segments?by=store", "boss"),
                 ("members page", "/api/members?limit=50&offset=100", "boss"),
                 ("campaign report", f"/api/campaigns/{cid}/report", "boss"),

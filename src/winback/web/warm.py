@@ -1,5 +1,6 @@
 """The answer cache warmed when the server starts and whenever a writer job ends (the data changed): the brand's
-overview, its segments (overall and by store) and the head of the members list are computed then, once per
+overview (and the transitions its page draws), its segments (overall and by store) and the head of the members
+list are computed then, once per
 version of the data, off the request path, so the first HQ reader after a refresh or an import does not wait while
 10M members are read. A request that asks for one of them meanwhile waits for this computation (the cache's single
 flight) instead of starting its own; an answer whose data changed meanwhile is not kept (cache.py)."""
@@ -33,7 +34,9 @@ def warm(web: WebState) -> threading.Thread:
         try:
             with using(web.settings.lang):
                 con = Console(wb, UsersService(wb), WARMER, Caller(None, "warm-up"), web.cache)
-                for ask in (con.overview, con.segments, lambda: con.segments(by="store"), con.members):
+                asks = (con.overview, lambda: con.transitions(con.overview().as_of), con.segments,
+                        lambda: con.segments(by="store"), con.members)  # fmt: skip
+                for ask in asks:
                     try:
                         ask()
                     except Exception:  # no snapshot yet, or a bad rule: the request will say so itself
