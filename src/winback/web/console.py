@@ -243,12 +243,19 @@ class Console:
             return self.wb.campaigns.report(campaign_id)
         # a report reads the clock only to say whether its window has ended: kept until the outreach data change
         # or the window ends (its end, learned from the first report, never moves), not per minute
+        lang, first = self.wb.settings.lang, None
+
+        def compute() -> CampaignReport:
+            return self.wb.campaigns.report(campaign_id)
+
         end = self.cache.window_ends.get(campaign_id)
-        ended = None if end is None else self.wb.now() >= end
-        key = ("report", campaign_id, self.wb.settings.lang, ended)
-        report = self.cache.get(key, lambda: self.wb.campaigns.report(campaign_id), OUTREACH)
-        self.cache.window_ends[campaign_id] = report.window_end
-        return report
+        if end is None:  # the first report says where its window ends
+            first = self.cache.get(("report", campaign_id, lang, None), compute, OUTREACH)
+            end = self.cache.window_ends.setdefault(campaign_id, first.window_end)
+        ended = self.wb.now() >= end
+        if first is not None and first.window_complete == ended:
+            return self.cache.get(("report", campaign_id, lang, ended), lambda: first, OUTREACH)
+        return self.cache.get(("report", campaign_id, lang, ended), compute, OUTREACH)
 
     # -- guide tasks (the outreach room's TaskService, wb.tasks) ------------------------------------------------
     def tasks(self, *, status: str | None = None, limit: int = 200) -> TaskList:
