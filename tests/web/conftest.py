@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,21 +78,14 @@ def _build(db_path: Path) -> tuple[Any, str, dict[str, str], str]:
 
 @pytest.fixture(scope="session")
 def console(demo_brand: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    from winback.web.server import bind, create_app, make_server
+    from winback.web.server import create_app, serving
 
     db_path = tmp_path_factory.mktemp("web") / "wb.duckdb"
     shutil.copy(demo_brand.db_path, db_path)
     wb, cid, guides, store = _build(db_path)
     app = create_app(wb, secret="test-secret")
-    sock = bind("127.0.0.1", 0)
-    server = make_server(app)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    assert app.state.ready.wait(30), "the console did not start"
     try:
-        yield Console(f"http://127.0.0.1:{sock.getsockname()[1]}", db_path, cid, guides, store, app)
+        with serving(app) as url:
+            yield Console(url, db_path, cid, guides, store, app)
     finally:
-        server.should_exit = True
-        thread.join(30)
-        sock.close()
         wb.close()

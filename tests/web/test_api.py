@@ -129,7 +129,7 @@ def test_unsafe_requests_need_the_csrf_token(console: Console) -> None:
 
 
 def test_session_cookie_flags_and_logout(console: Console) -> None:
-    c = httpx.Client(base_url=console.url)
+    c = httpx.Client(base_url=console.url, timeout=60)  # the overview may be computed here first
     token = c.get("/api/csrf").json()["csrf_token"]
     r = c.post("/api/login", json={"username": "ana", "password": PASSWORDS["ana"]},
                headers={"X-CSRF-Token": token})  # fmt: skip
@@ -138,10 +138,12 @@ def test_session_cookie_flags_and_logout(console: Console) -> None:
     c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     assert "token" not in r.json()  # the session token is only in the cookie
     assert c.get("/api/me").status_code == 200
+    assert c.get("/api/overview").status_code == 200 == c.get("/api/overview").status_code  # kept (web/fast.py)
     stolen = dict(c.cookies)
     assert c.post("/api/logout").status_code == 200
     replay = httpx.Client(base_url=console.url, cookies=stolen)
     assert_error(replay.get("/api/me"), 401)  # the server forgot the session, not only the browser
+    assert_error(replay.get("/api/overview"), 401)  # and its kept answers
     tampered = httpx.Client(base_url=console.url, cookies={"winback_session": stolen["winback_session"][:-2] + "xx"})
     assert_error(tampered.get("/api/me"), 401)
 

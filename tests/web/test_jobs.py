@@ -5,8 +5,8 @@ only an HQ admin starts one (403), an unknown job is a 404, a failed import says
 
 from __future__ import annotations
 
+import json
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +23,7 @@ ROWS = 300_000  # enough rows for the import to take a while on any machine
 def server(demo_brand: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     from winback.app import Winback
     from winback.config import Settings
-    from winback.web.server import bind, create_app, make_server
+    from winback.web.server import create_app, serving
     from winback.web.users_service import UsersService
 
     db_path = tmp_path_factory.mktemp("jobs") / "wb.duckdb"
@@ -32,17 +32,10 @@ def server(demo_brand: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     UsersService(wb).add("boss", role="hq_admin", password=PASSWORDS["boss"])
     UsersService(wb).add("ana", role="analyst", password=PASSWORDS["ana"])
     app = create_app(wb, secret="jobs-secret")
-    sock = bind("127.0.0.1", 0)
-    srv = make_server(app)
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    assert app.state.ready.wait(30)
     try:
-        yield Console(f"http://127.0.0.1:{sock.getsockname()[1]}", db_path, "", {}, "", app)
+        with serving(app) as url:
+            yield Console(url, db_path, "", {}, "", app)
     finally:
-        srv.should_exit = True
-        thread.join(30)
-        sock.close()
         wb.close()
 
 
@@ -122,3 +115,51 @@ def test_a_failed_import_says_why(server: Console, tmp_path: Path) -> None:
     assert done["state"] == "failed" and done["error"]["type"] and done["error"]["message"] and done["error"]["hint"]
     r = httpx.post(f"{server.url}/api/jobs/refresh", json={}, timeout=30)
     assert r.status_code in (401, 403)
+
+
+def _wait(boss: httpx.Client, job: dict[str, Any]) -> dict[str, Any]:
+    done = boss.get(f"/api/jobs/{job['job_id']}", params={"wait": 30}).json()
+    while done["state"] not in ("done", "failed"):
+        done = boss.get(f"/api/jobs/{job['job_id']}", params={"wait": 30}).json()
+    assert done["state"] == "done", done["error"]
+    return done
+
+
+def test_kept_answers_equal_fresh_ones_after_an_import_and_a_refresh(server: Console, tmp_path: Path) -> None:
+    """The answers kept for everyone (cache.py, fast.py) are the ones the services compute afresh, before and after
+    an import and a refresh (each a writer job: the kept answers go)."""
+    from winback.i18n import using
+    from winback.web.console import Console as WebConsole
+    from winback.web.render import result_bytes
+    from winback.web.types import User
+    from winback.web.users_service import Caller, UsersService
+
+    web = server.app.state.web
+    asks = {"/api/overview": lambda c: c.overview(), "/api/segments?by=store": lambda c: c.segments(by="store"),
+            "/api/members?limit=50&offset=100": lambda c: c.members(limit=50, offset=100),
+            "/api/segments": lambda c: c.segments()}  # fmt: skip
+
+    def fresh(path: str) -> Any:
+        wb = web.wb.scoped(web.settings)
+        try:
+            with using(web.settings.lang):
+                con = WebConsole(wb, UsersService(wb), User("boss", "hq_admin"), Caller(None, None), None)
+                return json.loads(result_bytes(asks[path](con)))
+        finally:
+            wb.close()
+
+    boss = server.client("boss")
+
+    def same() -> None:
+        for path in asks:
+            assert boss.get(path).json() == fresh(path), path
+            assert boss.get(path).json() == fresh(path), path  # the second: the kept answer
+
+    same()
+    members = [m["member_id"] for m in boss.get("/api/members", params={"limit": 500}).json()["members"]]
+    with orders_csv(tmp_path / "more.csv", members, 300).open("rb") as f:
+        job = boss.post("/api/jobs/import", data={"kind": "orders"}, files={"file": ("more.csv", f, "text/csv")})
+    _wait(boss, job.json())
+    same()
+    _wait(boss, boss.post("/api/jobs/refresh", json={}).json())  # an incremental refresh: the imported orders count
+    same()

@@ -63,7 +63,7 @@ class KeyedLocks:
 @dataclass
 class WebState:
     """What the app keeps between requests: the app object that owns the warehouse, its settings, the secret,
-    the keyed write locks, the background jobs and the tills' redeemer."""
+    the keyed write locks, the background jobs, the tills' redeemer and the answer cache."""
 
     wb: Winback
     settings: Settings
@@ -73,6 +73,9 @@ class WebState:
     redeemer: Any = None  # web/till_batch.py's Redeemer: the tills' rounds
     cli_token: str | None = None  # the token of the CLI's calls (web/cli_bridge.py), when announced
     cache: AnswerCache = field(default_factory=AnswerCache)  # answers per data version (web/cache.py)
+    warm: bool = False  # warm the cache at start and after each writer job (web/warm.py)
+    warmed: threading.Event = field(default_factory=threading.Event)
+    warm_seconds: float | None = None
     _by_lang: dict[str, Settings] = field(default_factory=dict)
 
     def settings_in(self, lang: str) -> Settings:
@@ -134,7 +137,12 @@ def token_of(st: RequestState, request: Request) -> str | None:
 
 
 def session_of(st: RequestState, request: Request) -> Session | None:
-    return st.users.session(token_of(st, request))
+    """The caller's live session (looked up once, then kept by the answer cache's sessions until it expires, logs
+    out, or a writer job ends)."""
+    token = token_of(st, request)
+    if not token:
+        return None
+    return st.root.cache.sessions.get(token, st.wb.now(), lambda: st.users.session(token))
 
 
 def require_session(st: RequestState, request: Request) -> Session:

@@ -20,6 +20,7 @@ from winback.common.phones import display_phone, mask_phone
 from winback.common.results import Result
 from winback.i18n import _
 from winback.web import store_users
+from winback.web.cache import OUTREACH, SNAPSHOT
 from winback.web.errors import Forbidden, InputError, NotFoundError
 from winback.web.types import MemberOwner, PhoneReveal, User
 
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from winback.web.users_service import Caller, UsersService
 
 MAX_PAGE = 500
+BLOCK = 1000  # a member list is read (and kept) this many rows at a time: the pages of its head share one read
+KEPT_ROWS = 10_000  # past this a page is not kept
 T = TypeVar("T")
 
 
@@ -80,12 +83,15 @@ class Console:
         self.wb, self.users, self.user, self.caller = wb, users, user, caller
         self.cache = cache
 
-    def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        """`compute()`, or the answer kept for the same key, language and minute of the brand's clock (cache.py)."""
+    def _cached(self, key: tuple[Any, ...], compute: Callable[[], T], scope: str = SNAPSHOT) -> T:
+        """`compute()`, or the answer kept for the same key and language (cache.py): a SNAPSHOT answer for the
+        brand's day (it reads the newest snapshot dated at or before tomorrow), an OUTREACH one for its minute (a
+        report's window closes, a task falls overdue)."""
         if self.cache is None:
             return compute()
-        minute = self.wb.now().replace(second=0, microsecond=0)
-        return self.cache.get((*key, self.wb.settings.lang, minute), compute)
+        now = self.wb.now()
+        moment = now.date() if scope == SNAPSHOT else now.replace(second=0, microsecond=0)
+        return self.cache.get((*key, self.wb.settings.lang, moment), compute, scope)
 
     # -- the rules ---------------------------------------------------------------------------------------------------
     def _require_brand(self, what: str) -> None:
@@ -151,14 +157,32 @@ class Console:
             stores = stores or list(u.stores)
         elif u.role == "guide":
             stores = stores or (list(u.stores) or None)
-        want = None if u.role == "guide" else offset + limit + 1
-        found = self.wb.lifecycle.members(scheme=scheme, segments=[segment] if segment else None, stores=stores,
-                                          limit=want)  # fmt: skip
-        rows = found.rows
         if u.role == "guide":
+            as_of, rows = self._member_rows(scheme, segment, stores, None)
             rows = [r for r in rows if r.get("guide_id") == u.guide_id]
-        page = rows[offset : offset + limit]
-        return MemberPage(found.as_of, scheme, segment, store, offset, limit, len(rows) > offset + limit, page)
+            page = rows[offset : offset + limit]
+            return MemberPage(as_of, scheme, segment, store, offset, limit, len(rows) > offset + limit, page)
+        # the same page for everyone with the same stores, cut from a kept block of the list's head (cache.py); a
+        # page deep in the list is read on its own
+        block = -(-(offset + limit + 1) // BLOCK) * BLOCK
+
+        def page() -> MemberPage:
+            if block > KEPT_ROWS:
+                as_of, rows = self._member_rows(scheme, segment, stores, offset + limit + 1)
+            else:
+                as_of, rows = self._cached(("member_rows", scheme, segment, tuple(stores or ()), block),
+                                           lambda: self._member_rows(scheme, segment, stores, block))  # fmt: skip
+            cut = rows[offset : offset + limit]
+            return MemberPage(as_of, scheme, segment, store, offset, limit, len(rows) > offset + limit, cut)
+
+        return self._cached(("members", scheme, segment, store, tuple(stores or ()), limit, offset), page)
+
+    def _member_rows(
+        self, scheme: str, segment: str | None, stores: list[str] | None, limit: int | None
+    ) -> tuple[dt.date, list[dict[str, Any]]]:
+        found = self.wb.lifecycle.members(scheme=scheme, segments=[segment] if segment else None, stores=stores,
+                                          limit=limit)  # fmt: skip
+        return found.as_of, found.rows
 
     def member(self, member_id: str) -> MemberDetail:
         owner = self._owner(member_id)
@@ -215,7 +239,23 @@ class Console:
 
     def report(self, campaign_id: str) -> CampaignReport:
         self._require_brand(_("see campaign reports"))
-        return self._cached(("report", campaign_id), lambda: self.wb.campaigns.report(campaign_id))
+        if self.cache is None:
+            return self.wb.campaigns.report(campaign_id)
+        # a report reads the clock only to say whether its window has ended: kept until the outreach data change
+        # or the window ends (its end, learned from the first report, never moves), not per minute
+        lang, first = self.wb.settings.lang, None
+
+        def compute() -> CampaignReport:
+            return self.wb.campaigns.report(campaign_id)
+
+        end = self.cache.window_ends.get(campaign_id)
+        if end is None:  # the first report says where its window ends
+            first = self.cache.get(("report", campaign_id, lang, None), compute, OUTREACH)
+            end = self.cache.window_ends.setdefault(campaign_id, first.window_end)
+        ended = self.wb.now() >= end
+        if first is not None and first.window_complete == ended:
+            return self.cache.get(("report", campaign_id, lang, ended), lambda: first, OUTREACH)
+        return self.cache.get(("report", campaign_id, lang, ended), compute, OUTREACH)
 
     # -- guide tasks (the outreach room's TaskService, wb.tasks) ------------------------------------------------
     def tasks(self, *, status: str | None = None, limit: int = 200) -> TaskList:
@@ -225,7 +265,8 @@ class Console:
         u, limit = self.user, max(1, min(limit, MAX_PAGE))
         if u.role == "guide":
             return self._cached(("tasks", u.guide_id, status, limit),
-                                lambda: self.wb.tasks.list(guide=u.guide_id, status=status, limit=limit))  # fmt: skip
+                                lambda: self.wb.tasks.list(guide=u.guide_id, status=status, limit=limit),
+                                OUTREACH)  # fmt: skip
         if u.role == "store_manager":
             parts = [self.wb.tasks.list(store=s, status=status, limit=limit) for s in u.stores]
             rows = [t for p in parts for t in p.tasks][:limit]
@@ -253,7 +294,7 @@ class Console:
             )
         done = self.wb.tasks.done(task_id, outcome, note=note or None, who=self.user.username)
         if self.cache is not None:
-            self.cache.changed()  # tasks and reports count outcomes
+            self.cache.changed(OUTREACH)  # tasks and reports count outcomes (the snapshot's answers stand)
         if done.recorded:
             self.users.record(self.user, "task_outcome", task_id, self.caller, outcome=done.outcome, note=note)
         return done

@@ -37,4 +37,19 @@ class ResultJSON(JSONResponse):
     """A JSONResponse that takes a typed result (or anything plain_json takes), UTF-8, Chinese unescaped."""
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(plain_json(content), ensure_ascii=False, allow_nan=False).encode("utf-8")
+        return result_bytes(content)
+
+
+def result_bytes(content: Any) -> bytes:
+    return json.dumps(plain_json(content), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+class CachedJSON(ResultJSON):
+    """A ResultJSON of an answer kept by the answer cache (web/cache.py): its JSON rendered once, then reused."""
+
+    def __init__(self, content: Any, cache: Any, status_code: int = 200) -> None:
+        self._cache = cache
+        super().__init__(content, status_code=status_code)
+
+    def render(self, content: Any) -> bytes:
+        return self._cache.rendered(content, result_bytes)  # type: ignore[no-any-return]

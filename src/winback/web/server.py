@@ -14,8 +14,8 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
@@ -29,7 +29,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from winback.errors import ConfigError, EngineError, InputError, NotFoundError, WarehouseLockedError, WinbackError
 from winback.i18n import _, using
 from winback.web.auth import WebState, lang_of
+from winback.web.cache import OUTREACH
 from winback.web.errors import Throttled, WebError
+from winback.web.fast import KeptAnswers
 from winback.web.jobs import Jobs
 from winback.web.render import ResultJSON
 from winback.web.till_batch import Redeemer
@@ -43,10 +45,12 @@ log = logging.getLogger("winback.web")
 WORKER_THREADS = 128
 
 
-def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
+def create_app(wb: Winback, *, secret: str | None = None, warm: bool = False) -> FastAPI:
     """The console over `wb` (which it opens read-write: the server owns the file while it runs). `secret` signs
-    the session cookies (default: the web_secret setting, else a random one per start)."""
+    the session cookies (default: the web_secret setting, else a random one per start). `warm`: compute the HQ
+    answers at start and after each writer job, in a thread (web/warm.py; `winback serve` does)."""
     from winback.web import cli_bridge
+    from winback.web import warm as warming
     from winback.web.routes import api, jobs, pages, till
 
     ready = threading.Event()
@@ -59,6 +63,8 @@ def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
         # rounds (the last 10 waiting for a thread while the first 40 wait for their round)
         limiter = to_thread.current_default_thread_limiter()
         limiter.total_tokens = max(limiter.total_tokens, WORKER_THREADS)
+        if web.warm:
+            warming.warm(web)
         ready.set()
         try:
             yield
@@ -70,9 +76,17 @@ def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
                   description="唤醒 winback 控制台 API · the winback console API")  # fmt: skip
     wb.db()  # open read-write now: migrations (users, sessions, audit) applied, the file held by this process
     web = app.state.web = WebState(wb, wb.settings, secret or wb.settings.web_secret or secrets.token_urlsafe(32))
-    web.jobs, web.redeemer = Jobs(wb, web.settings_in, web.cache.changed), Redeemer(wb, web.cache.changed)
+    web.warm = warm
+
+    def changed() -> None:  # a writer job ended
+        web.cache.changed()
+        if web.warm:
+            warming.warm(web)
+
+    web.jobs, web.redeemer = Jobs(wb, web.settings_in, changed), Redeemer(wb, lambda: web.cache.changed(OUTREACH))
     app.state.ready = ready
     app.add_middleware(RequestLanguage)
+    app.add_middleware(KeptAnswers)  # outermost: a kept answer needs nothing below (web/fast.py)
     app.mount("/static", StaticFiles(packages=[("winback.web", "static")]), name="static")
     app.include_router(api.router)
     app.include_router(till.router)
@@ -180,12 +194,31 @@ def make_server(app: FastAPI, *, log_level: str = "warning") -> Any:
     return uvicorn.Server(uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on"))
 
 
+@contextmanager
+def serving(app: FastAPI, host: str = "127.0.0.1", *, log_level: str = "warning") -> Iterator[str]:
+    """Serve `app` in a thread on a free loopback port for the block; yields its URL once the server is ready (the
+    socket listens before the thread starts, so no request can race the start-up). Tests and benchmarks use it."""
+    sock = bind(host, 0)
+    server = make_server(app, log_level=log_level)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        if not app.state.ready.wait(30):
+            raise RuntimeError("the console did not start within 30 s")
+        shown = f"[{host}]" if ":" in host else host
+        yield f"http://{shown}:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()
+
+
 def serve(wb: Winback, *, host: str, port: int, on_ready: Callable[[str], None] | None = None) -> None:
     """Run the console until interrupted; `on_ready(url)` is called once the socket listens. When the CLI has
     registered its runner (web/cli_bridge.py), the server announces itself next to the warehouse for the CLI."""
     from winback.web import announce, cli_bridge
 
-    app = create_app(wb)
+    app = create_app(wb, warm=True)
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{sock.getsockname()[1]}"

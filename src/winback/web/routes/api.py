@@ -26,7 +26,7 @@ from winback.web.auth import (
     token_of,
 )
 from winback.web.passwords import new_token
-from winback.web.render import ResultJSON
+from winback.web.render import CachedJSON, ResultJSON
 
 router = APIRouter(prefix="/api", tags=["api"])
 #: the largest page offset (a bigger one is a 422, never a database overflow)
@@ -65,6 +65,7 @@ def logout(request: Request) -> Response:
         token = token_of(st, request)
         assert token is not None
         st.users.logout(token, session.user, caller_of(request))
+        st.root.cache.sessions.drop(token)
     resp = ResultJSON({"ok": True})
     clear_cookies(resp)
     return resp
@@ -80,14 +81,14 @@ def me(request: Request) -> Response:
 def overview(request: Request) -> Response:
     """The brand at a glance (HQ roles)."""
     with context(request) as st:
-        return ResultJSON(console_for(st, request).overview())
+        return CachedJSON(console_for(st, request).overview(), st.root.cache)
 
 
 @router.get("/segments", response_model=s.SegmentsOut, responses=s.ERRORS)
 def segments(request: Request, scheme: str = "seed_cn", by: str | None = None) -> Response:
     """Members per segment; a store manager gets his stores, a guide her own members."""
     with context(request) as st:
-        return ResultJSON(console_for(st, request).segments(scheme=scheme, by=by or None))
+        return CachedJSON(console_for(st, request).segments(scheme=scheme, by=by or None), st.root.cache)
 
 
 @router.get("/members", response_model=s.MembersOut, responses=s.ERRORS)
@@ -102,7 +103,9 @@ def members(
     """A page of members in the caller's scope, most valuable first (phones masked)."""
     with context(request) as st:
         con = console_for(st, request)
-        return ResultJSON(con.members(scheme=scheme, segment=segment, store=store, limit=limit, offset=offset))
+        return CachedJSON(
+            con.members(scheme=scheme, segment=segment, store=store, limit=limit, offset=offset), st.root.cache
+        )
 
 
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -151,14 +154,14 @@ def campaigns(request: Request) -> Response:
 def report(campaign_id: str, request: Request) -> Response:
     """Per arm: responders, revenue, incremental vs control with intervals, the winner rule."""
     with context(request) as st:
-        return ResultJSON(console_for(st, request).report(campaign_id))
+        return CachedJSON(console_for(st, request).report(campaign_id), st.root.cache)
 
 
 @router.get("/tasks", response_model=s.TasksOut, responses=s.ERRORS)
 def tasks(request: Request, status: str | None = None, limit: int = Query(200, ge=1, le=500)) -> Response:
     """The caller's own guide tasks (a store manager: his stores'), by priority."""
     with context(request) as st:
-        return ResultJSON(console_for(st, request).tasks(status=status, limit=limit))
+        return CachedJSON(console_for(st, request).tasks(status=status, limit=limit), st.root.cache)
 
 
 @router.post("/tasks/{task_id}/outcome", response_model=s.OutcomeOut, responses=s.ERRORS)

@@ -122,6 +122,7 @@ def logout_submit(request: Request, csrf_token: str = Form("")) -> Response:
         if session is not None and token is not None:
             check_csrf(request, session, csrf_token)
             st.users.logout(token, session.user, caller_of(request))
+            st.root.cache.sessions.drop(token)
     resp = RedirectResponse("/login", status_code=303)
     clear_cookies(resp)
     return resp
