@@ -21,7 +21,10 @@ from winback.planner.types import (
     ExportResult,
     HistoryResult,
     Period,
+    PlanList,
     PlanResult,
+    PlanSummary,
+    PlanView,
     ReviewResult,
     SolveResult,
 )
@@ -304,6 +307,20 @@ class PlannerService:
                 hint=_("Plans: {known}. Make one with `winback plan create`.", known=", ".join(known) or "—"),
             )
         return body
+
+    def plans(self, *, limit: int = 200) -> PlanList:
+        """The kept plans, newest first, with their target, status quo, gap and latest solution's status."""
+        rows = store.plan_list(self.wb.db(write=False), limit)
+        return PlanList([PlanSummary(r["plan_id"], r["created_at"], Period(r["period_start"], r["period_end"]),
+                                     r["as_of"], float(r["target_revenue"]), r["existing_target"],
+                                     r["status_quo_revenue"], r["gap"], r["solved_at"], r["solution_status"],
+                                     r["probability_of_target"]) for r in rows])  # fmt: skip
+
+    def show(self, plan_id: str) -> PlanView:
+        """A kept plan, its latest solution (None before `plan solve`), the stage and measure names."""
+        body = self._plan(plan_id)
+        shown = {k: v for k, v in body.items() if k != "planner_toml"}
+        return PlanView(shown, store.latest_solution(self.wb.db(write=False), plan_id), self._names(body))
 
     # -- measures and the solver ----------------------------------------------------------------------------------
     def _offers(self) -> tuple[dict[str, Offer], list[dict[str, Any]], float]:

@@ -130,3 +130,18 @@ FROM member_snapshot s JOIN members m USING (member_id)
 WHERE s.as_of = ?
 GROUP BY 1, 2
 """
+# params: limit. The plans, newest first, with the figures a list shows and their latest solution's outcome.
+PLAN_LIST = """
+SELECT p.plan_id, p.created_at, p.period_start, p.period_end, p.as_of, p.target_revenue,
+       CAST(p.body ->> '$.existing_target' AS DOUBLE) AS existing_target,
+       CAST(p.body -> '$.status_quo' -> '$.revenue' ->> '$.value' AS DOUBLE) AS status_quo_revenue,
+       CAST(p.body ->> '$.gap' AS DOUBLE) AS gap,
+       s.solved_at, s.body ->> '$.status' AS solution_status,
+       CAST(s.body ->> '$.probability_of_target' AS DOUBLE) AS probability_of_target
+FROM planner_plans p
+LEFT JOIN (SELECT plan_id, solved_at, body,
+                  row_number() OVER (PARTITION BY plan_id ORDER BY solved_at DESC) AS k
+           FROM planner_solutions) s ON s.plan_id = p.plan_id AND s.k = 1
+ORDER BY p.created_at DESC, p.plan_id DESC
+LIMIT ?
+"""

@@ -126,3 +126,8 @@ def reach(db: DuckDBEngine, snapshot: dt.date) -> dict[tuple[str, str], dict[str
         (r["stage"], r["tier"]): {k: int(r[k]) for k in ("members", "sms", "wecom", "email", "guide_task")}
         for r in db.dicts(sql.REACH, [snapshot])
     }
+
+
+def plan_list(db: DuckDBEngine, limit: int) -> list[dict[str, Any]]:
+    """The plans, newest first: period, target, status quo, gap and the latest solution's status (sql.PLAN_LIST)."""
+    return db.dicts(sql.PLAN_LIST, [limit])

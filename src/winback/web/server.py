@@ -44,7 +44,7 @@ def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
     """The console over `wb` (which it opens read-write: the server owns the file while it runs). `secret` signs
     the session cookies (default: the web_secret setting, else a random one per start)."""
     from winback.web import cli_bridge
-    from winback.web.routes import api, jobs, pages, till
+    from winback.web.routes import api, jobs, pages, planner, till
 
     ready = threading.Event()
 
@@ -66,10 +66,12 @@ def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
     app.add_middleware(RequestLanguage)
     app.mount("/static", StaticFiles(packages=[("winback.web", "static")]), name="static")
     app.include_router(api.router)
+    app.include_router(planner.api)
     app.include_router(till.router)
     app.include_router(jobs.router)
     app.include_router(cli_bridge.router)
     app.include_router(pages.router)
+    app.include_router(planner.pages)
     _add_error_handlers(app)
     return app
 
