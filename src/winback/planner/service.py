@@ -166,10 +166,33 @@ class PlannerService:
         have = [p for p in past if p.start in dates]
         if not have or have[-1] != past[-1]:
             raise _missing([p.start for p in past if p.start not in dates][-1:] or [past[-1].start])
-        history = [store.cell_facts(db, p.start, p.start, p.end) for p in have]
-        emp = est.empirical(history, targets)
+        facts = [(p, store.cell_facts(db, p.start, p.start, p.end)) for p in have]
+        facts = [(p, f) for p, f in facts if f]  # a snapshot without members (at the first order) says nothing
+        if not facts or facts[-1][0] != past[-1]:
+            raise NotFoundError(
+                _("there were no members at {date}, the start of the period before {as_of}: nothing to estimate "
+                  "from", date=past[-1].start.isoformat(), as_of=as_of.isoformat()),
+                hint=_("Plan from a later as-of (--as-of), one period after the brand's first members."),
+            )  # fmt: skip
+        history = [f for _p, f in facts]
+        last = past[-1]
+        emp = est.never_bought(est.empirical(history, targets), store.never_bought(db, last.start, last.start,
+                               last.end), store.never_bought(db, as_of, as_of, as_of), targets)  # fmt: skip
         mod = self._model(db, as_of, days, targets, emp)
-        return planning.candidates(emp, mod)
+        return planning.candidates(emp, mod, self._calibrated(db, last, days, mod, history[-1]))
+
+    @staticmethod
+    def _calibrated(
+        db: DuckDBEngine, last: Period, days: int, mod: dict[tuple[str, str], est.Parts], actual: list[Any]
+    ) -> dict[tuple[str, str], est.Parts] | None:
+        """The model corrected by its error in the last past period (None without a model at its start)."""
+        name, params, inputs = store.model_inputs(db, last.start)
+        if not (name and params) or len(inputs.get("x", ())) == 0:
+            return None
+        old = {(c.stage, c.tier): c.members for c in store.cell_facts(db, last.start, last.start, last.start)}
+        none = {k: est.Parts(n, 0.0, 0.0, 0.0, 0.0, 0.0) for k, n in old.items()}
+        predicted = est.model_parts(est.purchase_model(name, params), days, inputs, old, none)
+        return est.calibrate(mod, predicted, actual)
 
     @staticmethod
     def _model(
@@ -192,7 +215,9 @@ class PlannerService:
         actual = store.cell_facts(db, as_of, period.start, period.end)
         errors = {f"{r}+{a}": est.errors(cells, actual) for (r, a), cells in cands.items()}
         choice = planning.choose(cands, actual, as_of.isoformat())
-        return BacktestResult(as_of, period, errors, choice, actual, {f"{r}+{a}": c for (r, a), c in cands.items()})
+        planned = self._choose(db, as_of, days, dates)  # what a plan made at `as_of` uses: earlier years only
+        estimates = {f"{r}+{a}": c for (r, a), c in cands.items()}
+        return BacktestResult(as_of, period, errors, choice, actual, estimates, planned)
 
     def _choose(self, db: DuckDBEngine, as_of: dt.date, days: int, dates: set[dt.date]) -> EstimatorChoice:
         back = as_of - dt.timedelta(days=days) if not 365 <= days <= 366 else matrix.add_years(as_of, -1)

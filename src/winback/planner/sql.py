@@ -145,3 +145,21 @@ LEFT JOIN (SELECT plan_id, solved_at, body,
 ORDER BY p.created_at DESC, p.plan_id DESC
 LIMIT ?
 """
+# params: snapshot date (twice), period start, end. Members of the snapshot who never bought, by stage × tier and by
+# how recently they registered (`recent`: within NEVER_BOUGHT_RECENT_DAYS before the snapshot): members, first
+# purchases in [start, end) and their revenue. A new registrant's first purchase comes in his first weeks or
+# rarely at all, so the rate of the never-bought depends on how many registered just before the period.
+NEVER_BOUGHT_RECENT_DAYS = 30
+NEVER_BOUGHT = f"""
+WITH s AS (
+    SELECT member_id, coalesce(lifecycle_stage, 'potential') AS stage, coalesce(tier, '{NO_TIER}') AS tier,
+           coalesce(register_date >= CAST(? AS DATE) - INTERVAL {NEVER_BOUGHT_RECENT_DAYS} DAY, FALSE) AS recent
+    FROM member_snapshot WHERE as_of = ? AND coalesce(purchase_days, 0) = 0
+),{_PERIOD_ORDERS}
+SELECT s.stage, s.tier, s.recent, count(*) AS members,
+       count(*) FILTER (WHERE coalesce(o.paid, 0) > 0) AS buyers,
+       coalesce(sum(o.revenue) FILTER (WHERE coalesce(o.paid, 0) > 0), 0)::DOUBLE AS revenue
+FROM s LEFT JOIN o USING (member_id)
+GROUP BY s.stage, s.tier, s.recent
+ORDER BY 1, 2, 3
+"""

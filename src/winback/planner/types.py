@@ -317,7 +317,9 @@ class ReviewResult(Result):
 @dataclass
 class BacktestResult(Result):
     """Every estimator combination made at `as_of` against what happened in `period`: relative errors in total
-    and per cell with at least 500 members, and the choice the planner makes from them."""
+    and per cell with at least 500 members; `choice`, the pick a plan made at the end of `period` would take from
+    them; `planned`, the pick a plan made at `as_of` took (by its own back-test a period earlier: what the
+    acceptance measures)."""
 
     as_of: dt.date
     period: Period
@@ -325,6 +327,7 @@ class BacktestResult(Result):
     choice: EstimatorChoice
     actual: list[CellFacts]
     estimates: dict[str, list[CellEstimate]]
+    planned: EstimatorChoice | None = None
 
 
 @dataclass(frozen=True)
