@@ -310,7 +310,9 @@ def never_bought(
 CAL_PSEUDO = 50.0
 
 
-def calibrate(parts: Mapping[Key, Parts], predicted: Mapping[Key, Parts], actual: Sequence[CellFacts]) -> dict[Key, Parts]:
+def calibrate(
+    parts: Mapping[Key, Parts], predicted: Mapping[Key, Parts], actual: Sequence[CellFacts]
+) -> dict[Key, Parts]:
     """The purchase model corrected per cell by its own error in the last past period: `predicted` is what the
     model of that period's start said for it, `actual` what happened; each cell's repurchasers × (actual +
     50 × its stage's ratio) / (predicted + 50), the stage's ratio (actual + 50) / (predicted + 50). Cells the old

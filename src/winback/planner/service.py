@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from winback.errors import InputError, NotFoundError
 from winback.i18n import _
 from winback.planner import estimate as est
-from winback.planner import matrix, planning, store
+from winback.planner import forecast, matrix, planning, store
 from winback.planner.measures import Offer, PlannerConfig, default_config
 from winback.planner.types import (
     BacktestResult,
@@ -32,22 +32,6 @@ from winback.planner.types import (
 if TYPE_CHECKING:
     from winback.app import Winback
     from winback.engine.duckdb_engine import DuckDBEngine
-
-
-def _missing(dates: Sequence[dt.date]) -> NotFoundError:
-    shown = ", ".join(d.isoformat() for d in dates)
-    cmds = "; ".join(f"winback refresh --as-of {d.isoformat()}" for d in dates)
-    return NotFoundError(
-        _(
-            "the planner needs the lifecycle snapshot at {dates} (members and stages at each period's start)",
-            dates=shown,
-        ),
-        hint=_(
-            "Build them with: {commands}; then run `winback refresh` once more so the newest snapshot stays "
-            "everybody's default.",
-            commands=cmds,
-        ),
-    )
 
 
 class PlannerService:
@@ -128,7 +112,7 @@ class PlannerService:
             periods = [p for p in matrix.past_periods(end, 365, years) if first is None or p.start > first]
         missing = sorted({p.start for p in periods} - dates)
         if missing:
-            raise _missing(missing)
+            raise forecast.missing(missing)
         rows = [(p, store.cell_facts(db, p.start, p.start, p.end)) for p in periods]
         seen = {c.tier for _, cells in rows for c in cells}
         stages, labels, tiers = self._labels(db, periods[-1].start, sorted(seen))
@@ -154,63 +138,11 @@ class PlannerService:
         return store.first_order_day(db)
 
     # -- the status quo ------------------------------------------------------------------------------------------
-    def _estimate(
-        self, db: DuckDBEngine, as_of: dt.date, days: int, dates: set[dt.date]
-    ) -> dict[tuple[str, str], list[CellEstimate]]:
-        """Every estimator combination's cells at `as_of` for a period of `days`."""
-        if as_of not in dates:
-            raise _missing([as_of])
-        targets = {(c.stage, c.tier): c.members for c in store.cell_facts(db, as_of, as_of, as_of)}
-        first = store.first_order_day(db)
-        past = [p for p in matrix.past_periods(as_of, days, 2) if first is None or p.start >= first]
-        have = [p for p in past if p.start in dates]
-        if not have or have[-1] != past[-1]:
-            raise _missing([p.start for p in past if p.start not in dates][-1:] or [past[-1].start])
-        facts = [(p, store.cell_facts(db, p.start, p.start, p.end)) for p in have]
-        facts = [(p, f) for p, f in facts if f]  # a snapshot without members (at the first order) says nothing
-        if not facts or facts[-1][0] != past[-1]:
-            raise NotFoundError(
-                _("there were no members at {date}, the start of the period before {as_of}: nothing to estimate "
-                  "from", date=past[-1].start.isoformat(), as_of=as_of.isoformat()),
-                hint=_("Plan from a later as-of (--as-of), one period after the brand's first members."),
-            )  # fmt: skip
-        history = [f for _p, f in facts]
-        last = past[-1]
-        emp = est.never_bought(est.empirical(history, targets), store.never_bought(db, last.start, last.start,
-                               last.end), store.never_bought(db, as_of, as_of, as_of), targets)  # fmt: skip
-        mod = self._model(db, as_of, days, targets, emp)
-        return planning.candidates(emp, mod, self._calibrated(db, last, days, mod, history[-1]))
-
-    @staticmethod
-    def _calibrated(
-        db: DuckDBEngine, last: Period, days: int, mod: dict[tuple[str, str], est.Parts], actual: list[Any]
-    ) -> dict[tuple[str, str], est.Parts] | None:
-        """The model corrected by its error in the last past period (None without a model at its start)."""
-        name, params, inputs = store.model_inputs(db, last.start)
-        if not (name and params) or len(inputs.get("x", ())) == 0:
-            return None
-        old = {(c.stage, c.tier): c.members for c in store.cell_facts(db, last.start, last.start, last.start)}
-        none = {k: est.Parts(n, 0.0, 0.0, 0.0, 0.0, 0.0) for k, n in old.items()}
-        predicted = est.model_parts(est.purchase_model(name, params), days, inputs, old, none)
-        return est.calibrate(mod, predicted, actual)
-
-    @staticmethod
-    def _model(
-        db: DuckDBEngine,
-        as_of: dt.date,
-        days: int,
-        targets: dict[tuple[str, str], int],
-        fallback: dict[tuple[str, str], est.Parts],
-    ) -> dict[tuple[str, str], est.Parts]:
-        name, params, inputs = store.model_inputs(db, as_of)
-        model = est.purchase_model(name, params) if name and params else None
-        return est.model_parts(model, days, inputs, targets, fallback)
-
     def backtest(self, *, as_of: dt.date, days: int = 365) -> BacktestResult:
         """Every estimator at `as_of` against what happened in [as_of, as_of + days): total and cell errors."""
         db = self.wb.db(write=False)
         dates = set(store.snapshot_dates(db))
-        cands = self._estimate(db, as_of, days, dates)
+        cands = forecast.candidates_at(db, as_of, days, dates)
         period = Period(as_of, as_of + dt.timedelta(days=days))
         actual = store.cell_facts(db, as_of, period.start, period.end)
         errors = {f"{r}+{a}": est.errors(cells, actual) for (r, a), cells in cands.items()}
@@ -222,7 +154,7 @@ class PlannerService:
     def _choose(self, db: DuckDBEngine, as_of: dt.date, days: int, dates: set[dt.date]) -> EstimatorChoice:
         back = as_of - dt.timedelta(days=days) if not 365 <= days <= 366 else matrix.add_years(as_of, -1)
         try:
-            cands = self._estimate(db, back, days, dates)
+            cands = forecast.candidates_at(db, back, days, dates)
         except NotFoundError:
             return planning.choose(None, None, None)
         actual = store.cell_facts(db, back, back, as_of)
@@ -253,7 +185,7 @@ class PlannerService:
         as_of = as_of or min(period.start, self._default_as_of(db))
         dates = set(store.snapshot_dates(db))
         choice = self._choose(db, as_of, period.days, dates)
-        cells = self._estimate(db, as_of, period.days, dates)[(choice.repurchasers, choice.aov)]
+        cells = forecast.candidates_at(db, as_of, period.days, dates)[(choice.repurchasers, choice.aov)]
         stages, labels, tiers = self._labels(db, as_of, sorted({c.tier for c in cells}), cfg)
         cells = self._ordered(cells, stages, tiers)
         new_part, existing_target, split_note = planning.split_target(

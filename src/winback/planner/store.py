@@ -133,8 +133,9 @@ def plan_list(db: DuckDBEngine, limit: int) -> list[dict[str, Any]]:
     return db.dicts(sql.PLAN_LIST, [limit])
 
 
-def never_bought(db: DuckDBEngine, snapshot: dt.date, start: dt.date, end: dt.date) -> list[tuple[str, str, bool, int,
-                                                                                                    int, float]]:
+def never_bought(
+    db: DuckDBEngine, snapshot: dt.date, start: dt.date, end: dt.date
+) -> list[tuple[str, str, bool, int, int, float]]:
     """(stage, tier, registered recently, members, first purchases in [start, end), their revenue) of the members
     of the snapshot who never bought (sql.NEVER_BOUGHT)."""
     rows = db.fetchall(sql.NEVER_BOUGHT, [snapshot, snapshot, start, end])
