@@ -61,3 +61,13 @@ def test_the_plan_page_shows_target_gap_cells_measures_and_phases(console: Conso
     view = c.get(f"/api/plans/{plan_id}", params={"lang": lang}).json()
     shown = f"{view['plan']['status_quo']['revenue']['value']:,.0f}"
     assert shown in page.text
+
+
+def test_the_phase_table_speaks_the_readers_language(console: Console, plan_id: str) -> None:
+    """The plan was solved in zh (the console's default); an English reader gets the phase table in English."""
+    c = console.client("boss")
+    zh = c.get(f"/api/plans/{plan_id}", params={"lang": "zh"}).json()["solution"]["phases"]
+    en = c.get(f"/api/plans/{plan_id}", params={"lang": "en"}).json()["solution"]["phases"]
+    assert [r["target_incremental_revenue"] for r in zh] == [r["target_incremental_revenue"] for r in en]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in zh[0]["strategy"])
+    assert all(not any("\u4e00" <= ch <= "\u9fff" for ch in r["strategy"] + r["phase_name"]) for r in en)

@@ -276,8 +276,13 @@ class PlannerService:
     def show(self, plan_id: str) -> PlanView:
         """A kept plan, its latest solution (None before `plan solve`), the stage and measure names."""
         body = self._plan(plan_id)
+        from winback.planner.phases import relabel
+
         shown = {k: v for k, v in body.items() if k != "planner_toml"}
-        return PlanView(shown, store.latest_solution(self.wb.db(write=False), plan_id), self._names(body))
+        solution = store.latest_solution(self.wb.db(write=False), plan_id)
+        if solution is not None:  # the phase table's texts in the reader's language, not the solver's
+            solution["phases"] = relabel(solution.get("phases", []), self.config(body).phases, self._lang())
+        return PlanView(shown, solution, self._names(body))
 
     # -- measures and the solver ----------------------------------------------------------------------------------
     def _offers(self) -> tuple[dict[str, Offer], list[dict[str, Any]], float]:
