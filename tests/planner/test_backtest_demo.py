@@ -19,6 +19,8 @@ import duckdb
 import pytest
 from plan_helpers import BACKTEST_AS_OF, NOW, PlannerBrand
 
+pytestmark = pytest.mark.slow  # generates the 200,000-member demo brand (see DEMO_MEMBERS)
+
 TOTAL_TOLERANCE = 0.10
 CELL_TOLERANCE = 0.20
 CELL_MIN_MEMBERS = 500
