@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow  # generates the 200,000-member demo brand (see DE
 TOTAL_TOLERANCE = 0.10
 CELL_TOLERANCE = 0.20
 CELL_MIN_MEMBERS = 500
-#: the demo brand's size for this module: the default 200,000 members (generation and import: ~3 min of CPU)
+#: the demo brand's size for this module: the default 200,000 members (the module: 108 s wall, 54 s CPU, 1.4 GiB)
 DEMO_MEMBERS = 200_000
 
 
