@@ -173,3 +173,13 @@ def test_review_ratios() -> None:
     assert rows[0]["planned_revenue"] == 70_400.0 and rows[0]["actual_vs_plan"] == 0.0
     assert rows[1]["actual_revenue"] == 0.0 and rows[1]["actual_vs_estimate"] == -1.0
     assert total["actual_revenue"] == 70_400.0 and total["target_revenue"] == 138_000.0
+
+
+def test_the_planner_ranks_tiers_as_rules_tiers_toml_does() -> None:
+    """planner.toml does not repeat the tier rank: the shipped planner file takes rules/tiers.toml's order; a
+    brand's planner file may still give its own."""
+    from winback.common.tiers import shipped_order
+    from winback.planner.measures import default_config, parse_config
+
+    assert default_config().tiers == shipped_order() == ("普通", "高级", "贵宾", "至尊贵宾")
+    assert parse_config('tiers = ["B", "A"]\n').tiers == ("B", "A")

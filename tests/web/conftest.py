@@ -89,3 +89,15 @@ def console(demo_brand: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             yield Console(url, db_path, cid, guides, store, app)
     finally:
         wb.close()
+
+
+@pytest.fixture(scope="session")
+def plan_id(console: Console) -> str:
+    """A repurchase plan for the quarter after the demo brand's last order (2026-11-21 … 2027-02-20: its status quo
+    needs only the two snapshots the console already has), solved once: the planner pages show it."""
+    from winback.planner.types import Period
+
+    with console.app.state.web.wb.scoped() as wb:
+        made = wb.planner.create(Period(dt.date(2026, 11, 21), dt.date(2027, 2, 21)), target_revenue=3_000_000.0)
+        wb.planner.solve(made.plan_id)
+    return str(made.plan_id)

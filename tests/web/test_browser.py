@@ -92,7 +92,7 @@ def untranslated(text: str, lang: str) -> list[str]:
 
 @pytest.mark.parametrize(("lang", "viewport", "device"), [("zh", PHONE, "phone"), ("en", DESK, "desk")])
 def test_hq_pages_render_without_console_errors(
-    browser: Any, console: Console, lang: str, viewport: dict[str, int], device: str
+    browser: Any, console: Console, plan_id: str, lang: str, viewport: dict[str, int], device: str
 ) -> None:
     v = Visit(browser, console, viewport, f"hq-{lang}-{device}")
     try:
@@ -117,6 +117,10 @@ def test_hq_pages_render_without_console_errors(
         v.go(f"/campaigns/{console.campaign_id}", "report")
         texts["report"] = v.chrome()
         assert v.page.locator("#chart-report .main-svg").count() > 0, "the report chart did not draw"
+        v.go("/plans", "plans")
+        texts["plans"] = v.chrome()
+        v.go(f"/plans/{plan_id}", "plan")
+        texts["plan"] = v.chrome()
         for page, text in texts.items():
             assert not untranslated(text, lang), f"{page} ({lang}) shows {untranslated(text, lang)}"
         if lang == "en":

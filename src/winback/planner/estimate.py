@@ -32,7 +32,7 @@ TREND_MIN_MEMBERS = 30
 TREND_BOUNDS = (2 / 3, 3 / 2)
 ESTIMATORS = ("empirical", "model")
 #: repurchasers may also come from the mean of the two (an ensemble), when the back-test says it is better
-RATE_ESTIMATORS = (*ESTIMATORS, "blend")
+RATE_ESTIMATORS = (*ESTIMATORS, "blend", "calibrated")
 
 
 @dataclass(frozen=True)
@@ -271,3 +271,70 @@ def score(err: Mapping[str, object], which: str) -> float:
     total = err.get(which)
     cells = [abs(c[which]) for c in err.get("cells", []) if c.get(which) is not None]  # type: ignore[union-attr]
     return abs(float(total)) + (sum(cells) / len(cells) if cells else 0.0) if total is not None else math.inf
+
+
+Band = tuple[str, str, bool, int, int, float]  # stage, tier, registered recently, members, buyers, revenue
+
+
+def never_bought(
+    parts: Mapping[Key, Parts], last: Sequence[Band], now: Sequence[Band], targets: Mapping[Key, int]
+) -> dict[Key, Parts]:
+    """The cells whose members all never bought (seed 004's potential members), their first purchases by how
+    recently the members registered: last period's rate of the recent and of the older registrants (over all
+    tiers, shrunk toward the cell's own rate with 20 pseudo-members) times this period's counts of each. Other
+    cells, and all cells when the last period had no such members, are left as they are."""
+    seen = {recent: (sum(b[4] for b in last if b[2] is recent), sum(b[3] for b in last if b[2] is recent))
+            for recent in (True, False)}  # fmt: skip
+    if not any(n for _r, n in seen.values()):
+        return dict(parts)
+    counts: dict[Key, dict[bool, int]] = {}
+    for stage, tier, recent, n, _r, _rev in now:
+        counts.setdefault((stage, tier), {})[recent] = n
+    out = dict(parts)
+    for key, by_band in counts.items():
+        if key not in parts or sum(by_band.values()) != targets.get(key):
+            continue  # the cell has buyers too: its own rate stands
+        old = parts[key]
+        p0 = old.reps / old.members if old.members else 0.0
+        reps = var = 0.0
+        for recent, n in by_band.items():
+            r_last, n_last = seen[recent]
+            p = (r_last + RATE_PSEUDO * p0) / (n_last + RATE_PSEUDO)
+            reps += n * p
+            var += n * p * (1 - p) + n * n * p * (1 - p) / (n_last + RATE_PSEUDO)
+        out[key] = Parts(old.members, reps, var, old.aov, old.aov_var, old.spend_var)
+    return out
+
+
+#: pseudo-repurchasers a cell's calibration ratio is shrunk with toward its stage's, and a stage's toward 1
+CAL_PSEUDO = 50.0
+
+
+def calibrate(
+    parts: Mapping[Key, Parts], predicted: Mapping[Key, Parts], actual: Sequence[CellFacts]
+) -> dict[Key, Parts]:
+    """The purchase model corrected per cell by its own error in the last past period: `predicted` is what the
+    model of that period's start said for it, `actual` what happened; each cell's repurchasers × (actual +
+    50 × its stage's ratio) / (predicted + 50), the stage's ratio (actual + 50) / (predicted + 50). Cells the old
+    model did not cover (members who never bought) are left as they are."""
+    act = {(c.stage, c.tier): c for c in actual}
+    sums: dict[str, list[float]] = {}
+    for key, p in predicted.items():
+        a = act.get(key)
+        if p.reps > 0 and a is not None:
+            s = sums.setdefault(key[0], [0.0, 0.0])
+            s[0] += a.repurchasers
+            s[1] += p.reps
+    stage = {s: (a + CAL_PSEUDO) / (p + CAL_PSEUDO) for s, (a, p) in sums.items()}
+    out = dict(parts)
+    for key, part in parts.items():
+        p, a, rs = predicted.get(key), act.get(key), stage.get(key[0])
+        if rs is None or (p is not None and p.reps <= 0 and a is not None and a.repurchasers > 0):
+            continue
+        seen = p is not None and a is not None and p.reps > 0
+        ratio = (a.repurchasers + CAL_PSEUDO * rs) / (p.reps + CAL_PSEUDO) if seen else rs  # type: ignore[union-attr]
+        reps = min(part.reps * ratio, float(part.members))
+        count = (a.repurchasers if seen else 0) + CAL_PSEUDO  # type: ignore[union-attr]
+        out[key] = Parts(part.members, reps, part.reps_var * ratio * ratio + reps * reps / count, part.aov,
+                         part.aov_var, part.spend_var)  # fmt: skip
+    return out

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from winback.common.tiers import tier_order as ranked_tiers
 from winback.errors import InputError
 from winback.i18n import _
 from winback.planner.types import CellFacts, HistoryPeriod, Period
@@ -65,10 +66,7 @@ def stage_order(scheme_segments: Sequence[str], preferred: Sequence[str]) -> lis
 def tier_order(seen: Iterable[str], preferred: Sequence[str], spend: Mapping[str, float]) -> list[str]:
     """Tiers lowest first: no tier, then the brand's listed ranks, then unlisted ones by their members' mean
     lifetime spend."""
-    seen = set(seen)
-    listed = [t for t in preferred if t in seen]
-    rest = sorted((t for t in seen if t not in listed and t != ""), key=lambda t: (spend.get(t, 0.0), t))
-    return ([""] if "" in seen else []) + listed + rest
+    return [t or "" for t in ranked_tiers(seen, spend, preferred)]
 
 
 def total(cells: Iterable[CellFacts], stage: str = "*", tier: str = "*") -> CellFacts:

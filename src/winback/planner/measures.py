@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from winback.common.tiers import shipped_order
 from winback.errors import ConfigError, InputError
 from winback.i18n import N_, _
 from winback.planner.types import Z95, CellEstimate, Effect, Option, WhatIf
@@ -109,7 +110,7 @@ def parse_config(text: str, where: str = "planner.toml") -> PlannerConfig:
         ) from exc
     measures = [_measure(m, where) for m in data.get("measure", [])]
     return PlannerConfig(
-        tiers=tuple(str(t) for t in data.get("tiers", [])),
+        tiers=tuple(str(t) for t in data["tiers"]) if "tiers" in data else shipped_order(),
         stages=tuple(str(s) for s in data.get("stages", [])),
         guide_hours_per_guide=float(data.get("guide_hours_per_guide", 0.0)),
         measures={m.id: m for m in measures},

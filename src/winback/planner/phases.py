@@ -114,3 +114,20 @@ def phase_table(
                 "coupons": round(res["coupons"], 1), "cost": round(res["cost"], 2), "measures": res["measures"],
             })  # fmt: skip
     return out
+
+
+def relabel(rows: Sequence[Mapping[str, Any]], phases: Sequence[Mapping[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """A kept phase table's texts (phase name, group, strategy, play, details, channel) in `lang`, from the
+    planner file it was made with; figures untouched. Rows the file no longer has keep their texts."""
+    key = "en" if lang == "en" else "zh"
+    by_id = {str(p["id"]): p for p in phases}
+    out = []
+    for r in rows:
+        p = by_id.get(str(r.get("phase")))
+        row = next((x for x in (p or {}).get("rows", []) if x.get("group") == r.get("group_id")), None)
+        if p is None or row is None:
+            out.append(dict(r))
+            continue
+        texts = {k: row.get(f"{k}_{key}", "") for k in ("group", "strategy", "play", "details", "channel")}
+        out.append({**r, "phase_name": p.get(key, p["id"]), **texts})
+    return out

@@ -17,10 +17,12 @@ DEFAULT_CHOICE = ("model", "empirical")
 
 
 def candidates(
-    emp: Mapping[est.Key, est.Parts], mod: Mapping[est.Key, est.Parts]
+    emp: Mapping[est.Key, est.Parts], mod: Mapping[est.Key, est.Parts], cal: Mapping[est.Key, est.Parts] | None = None
 ) -> dict[tuple[str, str], list[CellEstimate]]:
-    parts = {"empirical": emp, "model": mod, "blend": est.blend(emp, mod)}
-    return {(r, a): est.combine(parts[r], parts[a]) for r in est.RATE_ESTIMATORS for a in est.ESTIMATORS}
+    """Every combination of a repurchasers estimator (empirical, model, blend, and calibrated when the model of
+    the last past period's start exists) with an AOV estimator (empirical, model)."""
+    parts = {"empirical": emp, "model": mod, "blend": est.blend(emp, mod)} | ({"calibrated": cal} if cal else {})
+    return {(r, a): est.combine(parts[r], parts[a]) for r in parts for a in est.ESTIMATORS}
 
 
 def choose(
@@ -42,9 +44,8 @@ def choose(
             ),
         )
     errs = {k: est.errors(v, actual) for k, v in backtest.items()}
-    rate = min(
-        est.RATE_ESTIMATORS, key=lambda r: (est.score(errs[(r, "empirical")], "repurchasers"), r != DEFAULT_CHOICE[0])
-    )
+    rates = [r for r in est.RATE_ESTIMATORS if (r, "empirical") in errs]
+    rate = min(rates, key=lambda r: (est.score(errs[(r, "empirical")], "repurchasers"), r != DEFAULT_CHOICE[0]))
     aov = min(est.ESTIMATORS, key=lambda a: (est.score(errs[(rate, a)], "revenue"), a != DEFAULT_CHOICE[1]))
     shown = {
         f"{r}+{a}": {"repurchasers": e["repurchasers"], "revenue": e["revenue"], "cells": e["cells"]}
@@ -58,10 +59,17 @@ def choose(
         r_emp=_f(errs[("empirical", "empirical")]["repurchasers"]),
         r_mod=_f(errs[("model", "model")]["repurchasers"]),
         r_mix=_f(errs[("blend", "empirical")]["repurchasers"]),
-        rate={"model": _("model"), "empirical": _("empirical")}.get(rate, _("their mean")),
+        rate={"model": _("model"), "empirical": _("empirical"), "calibrated": _("calibrated model")}.get(
+            rate, _("their mean")
+        ),
         a_emp=_f(errs[(rate, "empirical")]["revenue"]),
         a_mod=_f(errs[(rate, "model")]["revenue"]),
     )
+    if ("calibrated", "empirical") in errs:
+        reason += _(
+            "; the model calibrated on its own error a period earlier: {r_cal:+.1%}",
+            r_cal=_f(errs[("calibrated", "empirical")]["repurchasers"]),
+        )
     return EstimatorChoice(rate, aov, reason, {"as_of": backtest_as_of, "errors": shown})
 
 

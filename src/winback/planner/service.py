@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from winback.errors import InputError, NotFoundError
 from winback.i18n import _
 from winback.planner import estimate as est
-from winback.planner import matrix, planning, store
+from winback.planner import forecast, matrix, planning, store
 from winback.planner.measures import Offer, PlannerConfig, default_config
 from winback.planner.types import (
     BacktestResult,
@@ -21,7 +21,10 @@ from winback.planner.types import (
     ExportResult,
     HistoryResult,
     Period,
+    PlanList,
     PlanResult,
+    PlanSummary,
+    PlanView,
     ReviewResult,
     SolveResult,
 )
@@ -29,22 +32,6 @@ from winback.planner.types import (
 if TYPE_CHECKING:
     from winback.app import Winback
     from winback.engine.duckdb_engine import DuckDBEngine
-
-
-def _missing(dates: Sequence[dt.date]) -> NotFoundError:
-    shown = ", ".join(d.isoformat() for d in dates)
-    cmds = "; ".join(f"winback refresh --as-of {d.isoformat()}" for d in dates)
-    return NotFoundError(
-        _(
-            "the planner needs the lifecycle snapshot at {dates} (members and stages at each period's start)",
-            dates=shown,
-        ),
-        hint=_(
-            "Build them with: {commands}; then run `winback refresh` once more so the newest snapshot stays "
-            "everybody's default.",
-            commands=cmds,
-        ),
-    )
 
 
 class PlannerService:
@@ -125,7 +112,7 @@ class PlannerService:
             periods = [p for p in matrix.past_periods(end, 365, years) if first is None or p.start > first]
         missing = sorted({p.start for p in periods} - dates)
         if missing:
-            raise _missing(missing)
+            raise forecast.missing(missing)
         rows = [(p, store.cell_facts(db, p.start, p.start, p.end)) for p in periods]
         seen = {c.tier for _, cells in rows for c in cells}
         stages, labels, tiers = self._labels(db, periods[-1].start, sorted(seen))
@@ -151,50 +138,23 @@ class PlannerService:
         return store.first_order_day(db)
 
     # -- the status quo ------------------------------------------------------------------------------------------
-    def _estimate(
-        self, db: DuckDBEngine, as_of: dt.date, days: int, dates: set[dt.date]
-    ) -> dict[tuple[str, str], list[CellEstimate]]:
-        """Every estimator combination's cells at `as_of` for a period of `days`."""
-        if as_of not in dates:
-            raise _missing([as_of])
-        targets = {(c.stage, c.tier): c.members for c in store.cell_facts(db, as_of, as_of, as_of)}
-        first = store.first_order_day(db)
-        past = [p for p in matrix.past_periods(as_of, days, 2) if first is None or p.start >= first]
-        have = [p for p in past if p.start in dates]
-        if not have or have[-1] != past[-1]:
-            raise _missing([p.start for p in past if p.start not in dates][-1:] or [past[-1].start])
-        history = [store.cell_facts(db, p.start, p.start, p.end) for p in have]
-        emp = est.empirical(history, targets)
-        mod = self._model(db, as_of, days, targets, emp)
-        return planning.candidates(emp, mod)
-
-    @staticmethod
-    def _model(
-        db: DuckDBEngine,
-        as_of: dt.date,
-        days: int,
-        targets: dict[tuple[str, str], int],
-        fallback: dict[tuple[str, str], est.Parts],
-    ) -> dict[tuple[str, str], est.Parts]:
-        name, params, inputs = store.model_inputs(db, as_of)
-        model = est.purchase_model(name, params) if name and params else None
-        return est.model_parts(model, days, inputs, targets, fallback)
-
     def backtest(self, *, as_of: dt.date, days: int = 365) -> BacktestResult:
         """Every estimator at `as_of` against what happened in [as_of, as_of + days): total and cell errors."""
         db = self.wb.db(write=False)
         dates = set(store.snapshot_dates(db))
-        cands = self._estimate(db, as_of, days, dates)
+        cands = forecast.candidates_at(db, as_of, days, dates)
         period = Period(as_of, as_of + dt.timedelta(days=days))
         actual = store.cell_facts(db, as_of, period.start, period.end)
         errors = {f"{r}+{a}": est.errors(cells, actual) for (r, a), cells in cands.items()}
         choice = planning.choose(cands, actual, as_of.isoformat())
-        return BacktestResult(as_of, period, errors, choice, actual, {f"{r}+{a}": c for (r, a), c in cands.items()})
+        planned = self._choose(db, as_of, days, dates)  # what a plan made at `as_of` uses: earlier years only
+        estimates = {f"{r}+{a}": c for (r, a), c in cands.items()}
+        return BacktestResult(as_of, period, errors, choice, actual, estimates, planned)
 
     def _choose(self, db: DuckDBEngine, as_of: dt.date, days: int, dates: set[dt.date]) -> EstimatorChoice:
         back = as_of - dt.timedelta(days=days) if not 365 <= days <= 366 else matrix.add_years(as_of, -1)
         try:
-            cands = self._estimate(db, back, days, dates)
+            cands = forecast.candidates_at(db, back, days, dates)
         except NotFoundError:
             return planning.choose(None, None, None)
         actual = store.cell_facts(db, back, back, as_of)
@@ -225,7 +185,7 @@ class PlannerService:
         as_of = as_of or min(period.start, self._default_as_of(db))
         dates = set(store.snapshot_dates(db))
         choice = self._choose(db, as_of, period.days, dates)
-        cells = self._estimate(db, as_of, period.days, dates)[(choice.repurchasers, choice.aov)]
+        cells = forecast.candidates_at(db, as_of, period.days, dates)[(choice.repurchasers, choice.aov)]
         stages, labels, tiers = self._labels(db, as_of, sorted({c.tier for c in cells}), cfg)
         cells = self._ordered(cells, stages, tiers)
         new_part, existing_target, split_note = planning.split_target(
@@ -304,6 +264,25 @@ class PlannerService:
                 hint=_("Plans: {known}. Make one with `winback plan create`.", known=", ".join(known) or "—"),
             )
         return body
+
+    def plans(self, *, limit: int = 200) -> PlanList:
+        """The kept plans, newest first, with their target, status quo, gap and latest solution's status."""
+        rows = store.plan_list(self.wb.db(write=False), limit)
+        return PlanList([PlanSummary(r["plan_id"], r["created_at"], Period(r["period_start"], r["period_end"]),
+                                     r["as_of"], float(r["target_revenue"]), r["existing_target"],
+                                     r["status_quo_revenue"], r["gap"], r["solved_at"], r["solution_status"],
+                                     r["probability_of_target"]) for r in rows])  # fmt: skip
+
+    def show(self, plan_id: str) -> PlanView:
+        """A kept plan, its latest solution (None before `plan solve`), the stage and measure names."""
+        body = self._plan(plan_id)
+        from winback.planner.phases import relabel
+
+        shown = {k: v for k, v in body.items() if k != "planner_toml"}
+        solution = store.latest_solution(self.wb.db(write=False), plan_id)
+        if solution is not None:  # the phase table's texts in the reader's language, not the solver's
+            solution["phases"] = relabel(solution.get("phases", []), self.config(body).phases, self._lang())
+        return PlanView(shown, solution, self._names(body))
 
     # -- measures and the solver ----------------------------------------------------------------------------------
     def _offers(self) -> tuple[dict[str, Offer], list[dict[str, Any]], float]:

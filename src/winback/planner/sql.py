@@ -130,3 +130,36 @@ FROM member_snapshot s JOIN members m USING (member_id)
 WHERE s.as_of = ?
 GROUP BY 1, 2
 """
+# params: limit. The plans, newest first, with the figures a list shows and their latest solution's outcome.
+PLAN_LIST = """
+SELECT p.plan_id, p.created_at, p.period_start, p.period_end, p.as_of, p.target_revenue,
+       CAST(p.body ->> '$.existing_target' AS DOUBLE) AS existing_target,
+       CAST(p.body -> '$.status_quo' -> '$.revenue' ->> '$.value' AS DOUBLE) AS status_quo_revenue,
+       CAST(p.body ->> '$.gap' AS DOUBLE) AS gap,
+       s.solved_at, s.body ->> '$.status' AS solution_status,
+       CAST(s.body ->> '$.probability_of_target' AS DOUBLE) AS probability_of_target
+FROM planner_plans p
+LEFT JOIN (SELECT plan_id, solved_at, body,
+                  row_number() OVER (PARTITION BY plan_id ORDER BY solved_at DESC) AS k
+           FROM planner_solutions) s ON s.plan_id = p.plan_id AND s.k = 1
+ORDER BY p.created_at DESC, p.plan_id DESC
+LIMIT ?
+"""
+# params: snapshot date (twice), period start, end. Members of the snapshot who never bought, by stage × tier and by
+# how recently they registered (`recent`: within NEVER_BOUGHT_RECENT_DAYS before the snapshot): members, first
+# purchases in [start, end) and their revenue. A new registrant's first purchase comes in his first weeks or
+# rarely at all, so the rate of the never-bought depends on how many registered just before the period.
+NEVER_BOUGHT_RECENT_DAYS = 30
+NEVER_BOUGHT = f"""
+WITH s AS (
+    SELECT member_id, coalesce(lifecycle_stage, 'potential') AS stage, coalesce(tier, '{NO_TIER}') AS tier,
+           coalesce(register_date >= CAST(? AS DATE) - INTERVAL {NEVER_BOUGHT_RECENT_DAYS} DAY, FALSE) AS recent
+    FROM member_snapshot WHERE as_of = ? AND coalesce(purchase_days, 0) = 0
+),{_PERIOD_ORDERS}
+SELECT s.stage, s.tier, s.recent, count(*) AS members,
+       count(*) FILTER (WHERE coalesce(o.paid, 0) > 0) AS buyers,
+       coalesce(sum(o.revenue) FILTER (WHERE coalesce(o.paid, 0) > 0), 0)::DOUBLE AS revenue
+FROM s LEFT JOIN o USING (member_id)
+GROUP BY s.stage, s.tier, s.recent
+ORDER BY 1, 2, 3
+"""

@@ -126,3 +126,17 @@ def reach(db: DuckDBEngine, snapshot: dt.date) -> dict[tuple[str, str], dict[str
         (r["stage"], r["tier"]): {k: int(r[k]) for k in ("members", "sms", "wecom", "email", "guide_task")}
         for r in db.dicts(sql.REACH, [snapshot])
     }
+
+
+def plan_list(db: DuckDBEngine, limit: int) -> list[dict[str, Any]]:
+    """The plans, newest first: period, target, status quo, gap and the latest solution's status (sql.PLAN_LIST)."""
+    return db.dicts(sql.PLAN_LIST, [limit])
+
+
+def never_bought(
+    db: DuckDBEngine, snapshot: dt.date, start: dt.date, end: dt.date
+) -> list[tuple[str, str, bool, int, int, float]]:
+    """(stage, tier, registered recently, members, first purchases in [start, end), their revenue) of the members
+    of the snapshot who never bought (sql.NEVER_BOUGHT)."""
+    rows = db.fetchall(sql.NEVER_BOUGHT, [snapshot, snapshot, start, end])
+    return [(r[0], r[1], bool(r[2]), int(r[3]), int(r[4]), float(r[5])) for r in rows]

@@ -317,7 +317,9 @@ class ReviewResult(Result):
 @dataclass
 class BacktestResult(Result):
     """Every estimator combination made at `as_of` against what happened in `period`: relative errors in total
-    and per cell with at least 500 members, and the choice the planner makes from them."""
+    and per cell with at least 500 members; `choice`, the pick a plan made at the end of `period` would take from
+    them; `planned`, the pick a plan made at `as_of` took (by its own back-test a period earlier: what the
+    acceptance measures)."""
 
     as_of: dt.date
     period: Period
@@ -325,3 +327,43 @@ class BacktestResult(Result):
     choice: EstimatorChoice
     actual: list[CellFacts]
     estimates: dict[str, list[CellEstimate]]
+    planned: EstimatorChoice | None = None
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """One line of the list of plans (the console's planner page, `GET /api/plans`)."""
+
+    plan_id: str
+    created_at: dt.datetime
+    period: Period
+    as_of: dt.date
+    target_revenue: float
+    existing_target: float | None
+    status_quo_revenue: float | None
+    gap: float | None
+    solved_at: dt.datetime | None
+    solution_status: str | None
+    probability_of_target: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: plain(getattr(self, k)) for k in self.__dataclass_fields__}
+        out |= {"period": self.period.to_dict(), "as_of": self.as_of.isoformat(),
+                "created_at": self.created_at.isoformat(),
+                "solved_at": self.solved_at.isoformat() if self.solved_at else None}  # fmt: skip
+        return out
+
+
+@dataclass
+class PlanList(Result):
+    plans: list[PlanSummary]
+
+
+@dataclass
+class PlanView(Result):
+    """A kept plan as `plan create --json` printed it, and its latest solution (`plan solve --json`) if any."""
+
+    plan: dict[str, Any]
+    solution: dict[str, Any] | None
+    #: display names in the reader's language: {"measures": {id: name}, "stages": {id: name}}
+    names: dict[str, dict[str, str]] = field(default_factory=dict)

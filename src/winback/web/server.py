@@ -51,7 +51,7 @@ def create_app(wb: Winback, *, secret: str | None = None, warm: bool = False) ->
     answers at start and after each writer job, in a thread (web/warm.py; `winback serve` does)."""
     from winback.web import cli_bridge
     from winback.web import warm as warming
-    from winback.web.routes import api, jobs, pages, till
+    from winback.web.routes import api, jobs, pages, planner, till
 
     ready = threading.Event()
 
@@ -89,10 +89,12 @@ def create_app(wb: Winback, *, secret: str | None = None, warm: bool = False) ->
     app.add_middleware(KeptAnswers)  # outermost: a kept answer needs nothing below (web/fast.py)
     app.mount("/static", StaticFiles(packages=[("winback.web", "static")]), name="static")
     app.include_router(api.router)
+    app.include_router(planner.api)
     app.include_router(till.router)
     app.include_router(jobs.router)
     app.include_router(cli_bridge.router)
     app.include_router(pages.router)
+    app.include_router(planner.pages)
     _add_error_handlers(app)
     return app
 
