@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from winback.errors import ConfigError
+from winback.errors import ConfigError, NotFoundError
 from winback.i18n import _
 from winback.outreach import store
 from winback.outreach.types import (
@@ -15,6 +15,7 @@ from winback.outreach.types import (
     DispatchResult,
     LedgerRowCount,
     LedgerSummary,
+    LinkFollowed,
     OptOutResult,
 )
 
@@ -110,6 +111,22 @@ class OutreachService:
         clicks = read_clicks(p)
         new, already, unknown = store_links.import_clicks(self.wb.db(), clicks, p.name, self.wb.now())
         return ClicksImport(str(p), len(clicks), new, already, unknown)
+
+    def follow_link(self, code: str, *, client: str | None = None) -> LinkFollowed:
+        """A click on a per-touch short link (the console's `GET /s/{code}`): recorded in link_clicks (source
+        web; the funnel's `clicked` node, like imported clicks), answered with the target stored for the code."""
+        from winback.outreach import store_links
+        from winback.outreach.links import served_click
+
+        now = self.wb.now()
+        click = served_click(code, now, client)
+        hit = None if click is None else store_links.record_click(self.wb.db(), click, now)
+        if hit is None:
+            raise NotFoundError(
+                _("no such short link: {code}", code=code[:40]),
+                hint=_("The link may be mistyped or cut off; open it again from the message you received."),
+            )
+        return LinkFollowed(code, hit[0], hit[1])
 
     def ledger(self, *, campaign_id: str | None = None) -> LedgerSummary:
         rows = store.ledger_counts(self.wb.db(write=False), campaign_id=campaign_id)

@@ -60,6 +60,16 @@ class OptOutResult(Result):
 
 
 @dataclass(frozen=True)
+class LinkFollowed(Result):
+    """A short link the console redirected: where to (the target stored with the code, nothing from the request)
+    and whether this was the code's first click (later ones count as clicks, not as new clickers)."""
+
+    code: str
+    target_url: str
+    first: bool
+
+
+@dataclass(frozen=True)
 class ClicksImport(Result):
     """`winback tasks clicks FILE`: a redirect server's click log loaded into link_clicks."""
 
