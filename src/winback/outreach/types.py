@@ -70,6 +70,18 @@ class LinkFollowed(Result):
 
 
 @dataclass(frozen=True)
+class WecomCallback(Result):
+    """One WeCom callback: the URL check's answer (`echo`), or an event; a contact deletion of a known member is a
+    WeCom opt-out (`opted_out`: newly recorded; a retry of the same event records nothing)."""
+
+    channel: str
+    echo: str | None = None
+    event: str | None = None
+    member_id: str | None = None
+    opted_out: bool = False
+
+
+@dataclass(frozen=True)
 class ClicksImport(Result):
     """`winback tasks clicks FILE`: a redirect server's click log loaded into link_clicks."""
 

@@ -44,7 +44,7 @@ def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
     """The console over `wb` (which it opens read-write: the server owns the file while it runs). `secret` signs
     the session cookies (default: the web_secret setting, else a random one per start)."""
     from winback.web import cli_bridge
-    from winback.web.routes import api, jobs, links, pages, till
+    from winback.web.routes import api, jobs, links, pages, providers, till
 
     ready = threading.Event()
 
@@ -69,6 +69,7 @@ def create_app(wb: Winback, *, secret: str | None = None) -> FastAPI:
     app.include_router(till.router)
     app.include_router(jobs.router)
     app.include_router(links.router)
+    app.include_router(providers.router)
     app.include_router(cli_bridge.router)
     app.include_router(pages.router)
     _add_error_handlers(app)
