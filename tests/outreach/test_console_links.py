@@ -103,4 +103,5 @@ def test_console_redirects_records_clicks_and_feeds_the_funnel(demo_brand: Any, 
     assert {r[1] for r in rows} == {"web"} and all(r[2] and r[2].startswith("python-httpx") for r in rows)
     funnel = cli(env, "funnel", cid, now="2026-11-21 13:00")
     clicked = {a["arm"]: a["stages"]["clicked"] for a in funnel["arms"]}
-    assert sum(clicked.values()) == 2 and clicked.get("control", 0) == 0  # two clickers, three clicks
+    assert sum(clicked.values()) == 2 and clicked.get("control", 0) == 0  # two clickers ...
+    assert sum(a["link_clicks"] for a in funnel["arms"]) == 3  # ... three clicks
