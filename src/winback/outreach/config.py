@@ -1,5 +1,5 @@
 """The channels file (TOML, `--channels FILE` or the `channels` setting): one table per channel, plus
-[pressure]. Secrets (any key named like *secret*, *password*, *token*, *key_secret*) are kept out of every repr,
+[pressure]. Secrets (any key named like *secret*, *password*, *token*, *aes_key*) are kept out of every repr,
 message and ledger row.
 
     [pressure]
@@ -31,7 +31,7 @@ from typing import Any
 from winback.errors import ConfigError
 from winback.i18n import _
 
-SECRET_MARKS = ("secret", "password", "token", "passwd", "private")
+SECRET_MARKS = ("secret", "password", "token", "passwd", "private", "aes_key")
 
 
 def is_secret(key: str) -> bool:

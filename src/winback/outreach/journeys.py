@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from winback.common.tiers import shipped_order
 from winback.errors import ConfigError, InputError
 from winback.i18n import N_, _, t
 from winback.outreach.occasions import Festival, parse_month_day
@@ -41,7 +42,7 @@ class Journey:
     seasons: tuple[tuple[str, tuple[int, int]], ...] = ()  # season: (id, (month, day))
     expires: tuple[int, int] | None = None  # points_expiry: the yearly clearing day when the profile names none
     min_points: float = 0.0
-    tiers: tuple[str, ...] = ()  # tier_upgrade: lowest first
+    tiers: tuple[str, ...] = ()  # tier_upgrade: lowest first (default: rules/tiers.toml's order)
     profile_fields: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)  # member extra keys
 
     def name(self, lang: str) -> str:
@@ -98,7 +99,7 @@ def _journey(raw: dict[str, Any], where: str) -> Journey:
         seasons,
         parse_month_day(expires, f"journey {raw['id']} expires") if expires else None,
         float(raw.get("min_points", 0)),
-        tuple(str(x) for x in raw.get("tiers", ())),
+        tuple(str(x) for x in raw["tiers"]) if "tiers" in raw else (shipped_order() if kind == "tier_upgrade" else ()),
         fields,
     )
     _check_journey(j, where)

@@ -3,9 +3,11 @@
 With a `[links]` table in the channels file, every touch a text channel sends (sms, wecom, email, webhook) carries
 its own short link `{base}{code}`: the script's `{link}` is replaced by it, or it is appended; the SMS template and
 the webhook body also get it as the `link` parameter. The code is drawn once per idempotency key and stored
-(short_links), so a retry or a resend after a crash carries the same link. The web console will serve
-`GET /s/{code}` (a redirect to the target, recording the click); until then the redirect server's log is imported
-with `winback tasks clicks FILE` (CSV or JSON lines: code or the short URL, time, optional client).
+(short_links), so a retry or a resend after a crash carries the same link. The web console serves `GET /s/{code}`
+(web/routes/links.py: records the click, then a 302 to the target stored with the code), so `base` is the
+console's public address followed by `/s/`; a click log of another redirect server is imported with
+`winback tasks clicks FILE` (CSV or JSON lines: code or the short URL, time, optional client). Both land in
+link_clicks and feed the same funnel.
 
     [links]
     base = "https://s.brand.cn/s/"                     # the short link's prefix
@@ -109,3 +111,11 @@ def read_click(raw: Mapping[str, Any], where: str) -> Click:
     client = str(client)[:300] if client else None
     key = hashlib.sha256(f"{code}\x1f{at.isoformat()}\x1f{client or ''}".encode()).hexdigest()
     return Click(key, code, at, client)
+
+
+def served_click(code: str, at: dt.datetime, client: str | None) -> Click | None:
+    """A click the console's redirect served (None: not a code's shape, so no code at all). Every request is its
+    own click (a random key: a refresh adds a click, not a clicker; unique clicks are counted per code/member)."""
+    if not _CODE.match(code):
+        return None
+    return Click(secrets.token_hex(16), code, at, client[:300] if client else None)

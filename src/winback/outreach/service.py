@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from winback.errors import ConfigError
+from winback.errors import ConfigError, NotFoundError
 from winback.i18n import _
 from winback.outreach import store
 from winback.outreach.types import (
@@ -15,11 +15,14 @@ from winback.outreach.types import (
     DispatchResult,
     LedgerRowCount,
     LedgerSummary,
+    LinkFollowed,
     OptOutResult,
+    WecomCallback,
 )
 
 if TYPE_CHECKING:
     from winback.app import Winback
+    from winback.outreach.config import ChannelConfig, ChannelsFile
     from winback.outreach.dispatch import Tally
 
 
@@ -111,6 +114,54 @@ class OutreachService:
         new, already, unknown = store_links.import_clicks(self.wb.db(), clicks, p.name, self.wb.now())
         return ClicksImport(str(p), len(clicks), new, already, unknown)
 
+    def follow_link(self, code: str, *, client: str | None = None) -> LinkFollowed:
+        """A click on a per-touch short link (the console's `GET /s/{code}`): recorded in link_clicks (source
+        web; the funnel's `clicked` node, like imported clicks), answered with the target stored for the code."""
+        from winback.outreach import store_links
+        from winback.outreach.links import served_click
+
+        now = self.wb.now()
+        click = served_click(code, now, client)
+        hit = None if click is None else store_links.record_click(self.wb.db(), click, now)
+        if hit is None:
+            raise NotFoundError(
+                _("no such short link: {code}", code=code[:40]),
+                hint=_("The link may be mistyped or cut off; open it again from the message you received."),
+            )
+        return LinkFollowed(code, hit[0], hit[1])
+
+    def wecom_callback(
+        self, *, signature: str, timestamp: str, nonce: str, echostr: str | None = None, body: bytes | None = None,
+        channel: str | None = None, channels_file: Path | None = None,
+    ) -> WecomCallback:  # fmt: skip
+        """WeCom's callback (outreach/channels/wecom_callback.py): the URL check (`echostr`) or an event (`body`);
+        `change_external_contact` / `del_external_contact | del_follow_user` opts the member out of that WeCom
+        channel (opt_outs, source wecom_deleted), so the pressure rules skip them (`opted_out_channel`)."""
+        import json
+
+        from winback.outreach.channels import wecom_callback as cb
+        from winback.outreach.config import load_channels
+
+        cfg = _wecom_config(load_channels(channels_file or self.wb.settings.channels), channel)
+        keys = cb.callback_keys(cfg)
+        if echostr is not None:
+            cb.verify(keys, signature, timestamp, nonce, echostr)
+            return WecomCallback(cfg.name, echo=cb.decrypt(keys, echostr))
+        encrypted = cb.xml_fields(body or b"").get("Encrypt", "")
+        cb.verify(keys, signature, timestamp, nonce, encrypted)
+        fields = cb.xml_fields(cb.decrypt(keys, encrypted).encode())
+        event = cb.contact_deleted(fields)
+        if event is None:
+            return WecomCallback(cfg.name, event=fields.get("ChangeType") or fields.get("Event"))
+        db, now = self.wb.db(), self.wb.now()
+        member = store.member_by_wecom(db, event.external_userid)
+        new = bool(member) and store.opt_out(db, str(member), cfg.name, source="wecom_deleted",
+                                             reason=event.change_type, now=now)  # fmt: skip
+        payload = {"change_type": event.change_type, "user_id": event.user_id, "address": event.external_userid}
+        store.record_inbound(db, event.event_key, channel=cfg.name, kind="contact_deleted", member_id=member,
+                             payload=json.dumps(payload), now=now)  # fmt: skip
+        return WecomCallback(cfg.name, event=event.change_type, member_id=member, opted_out=new)
+
     def ledger(self, *, campaign_id: str | None = None) -> LedgerSummary:
         rows = store.ledger_counts(self.wb.db(write=False), campaign_id=campaign_id)
         return LedgerSummary(campaign_id, [LedgerRowCount(*r) for r in rows])
@@ -120,3 +171,16 @@ class OutreachService:
     ) -> OptOutResult:
         new = store.opt_out(self.wb.db(), member_id, channel, source=source, reason=reason, now=self.wb.now())
         return OptOutResult(member_id, channel, new)
+
+
+def _wecom_config(cfg: ChannelsFile, channel: str | None) -> ChannelConfig:
+    """The WeCom channel a callback is for: the one named, else the only one with the wecom plugin."""
+    found = [c for c in cfg.channels.values() if c.plugin == "wecom" and (channel is None or c.name == channel)]
+    if len(found) != 1:
+        raise ConfigError(
+            _("no single WeCom channel for the callback (asked: {channel}, configured: {names})",
+              channel=channel or "-", names=", ".join(c.name for c in found) or "-"),
+            hint=_("Configure [channels.wecom] with callback_token and callback_aes_key in the channels file; "
+                   "with several WeCom channels, add ?channel=NAME to the callback URL."),
+        )  # fmt: skip
+    return found[0]

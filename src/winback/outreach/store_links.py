@@ -94,3 +94,25 @@ def import_clicks(db: DuckDBEngine, clicks: Sequence[Click], file: str, now: dt.
         raise outdated_schema(exc, "short links need") from exc
     new = int(row[0]) if row else 0
     return new, len(clicks) - new - unknown, unknown
+
+
+def record_click(db: DuckDBEngine, click: Click, now: dt.datetime) -> tuple[str, bool] | None:
+    """A click the console served: (the code's target URL, whether it is the code's first click), None for a code
+    no touch carried (nothing stored)."""
+    try:
+        with db.transaction():
+            row = db.fetchone(
+                "SELECT target_url, NOT EXISTS (SELECT 1 FROM link_clicks WHERE code = $1) FROM short_links "
+                "WHERE code = $1",
+                [click.code],
+            )
+            if row is None:
+                return None
+            db.execute(
+                "INSERT INTO link_clicks (click_key, code, clicked_at, client, source, file, loaded_at) "
+                "VALUES (?, ?, ?, ?, 'web', NULL, ?)",
+                [click.key, click.code, click.clicked_at, click.client, now],
+            )
+    except EngineError as exc:
+        raise outdated_schema(exc, "short links need") from exc
+    return str(row[0]), bool(row[1])

@@ -349,7 +349,8 @@ def escalate_overdue(db: DuckDBEngine, now: dt.datetime) -> list[dict[str, Any]]
 def funnel_rows(db: DuckDBEngine, campaign_id: str) -> list[dict[str, Any]]:
     """Per arm of a campaign, members at each stage (each member counted once per stage): touches queued / sent
     (sent or delivered) / delivered / failed / skipped, clicked (a click event in the response window or a click on
-    the member's short link of the campaign) and visited events in the response window, tasks,
+    the member's short link of the campaign; link_clicks: every click on them, a refresh too) and visited events
+    in the response window, tasks,
     contacted (task done), invited and visited (recorded), visited (recorded or a visit event), purchased (a paid
     order in the window) and revenue."""
     rank = " ".join(f"WHEN '{k}' THEN {v}" for k, v in RANK.items())
@@ -379,8 +380,8 @@ def funnel_rows(db: DuckDBEngine, campaign_id: str) -> list[dict[str, Any]]:
             GROUP BY cm.member_id
         ),
         lnk AS (  -- a click on the member's own short link of this campaign (migration 016), whenever it came
-            SELECT DISTINCT l.member_id, true AS clicked FROM short_links l JOIN link_clicks k USING (code)
-            WHERE l.campaign_id = ?
+            SELECT l.member_id, true AS clicked, count(*) AS clicks FROM short_links l JOIN link_clicks k USING (code)
+            WHERE l.campaign_id = ? GROUP BY l.member_id
         ),
         buy AS (
             SELECT cm.member_id, count(*) FILTER (WHERE o.status = 'paid') AS paid,
@@ -397,7 +398,7 @@ def funnel_rows(db: DuckDBEngine, campaign_id: str) -> list[dict[str, Any]]:
                count(*) FILTER (WHERE tas.stage >= 2) AS invited,
                count(*) FILTER (WHERE tas.stage >= 3 OR ev.visit) AS visited,
                count(*) FILTER (WHERE coalesce(buy.paid, 0) > 0) AS purchased,
-               coalesce(sum(buy.revenue), 0)::DOUBLE AS revenue
+               coalesce(sum(buy.revenue), 0)::DOUBLE AS revenue, coalesce(sum(lnk.clicks), 0) AS link_clicks
         FROM cm LEFT JOIN tou USING (member_id) LEFT JOIN tas USING (member_id) LEFT JOIN ev USING (member_id)
         LEFT JOIN lnk USING (member_id) LEFT JOIN buy USING (member_id)
         GROUP BY cm.arm ORDER BY cm.arm <> 'control', cm.arm

@@ -213,6 +213,7 @@ class TaskService:
                     stages,
                     tk.funnel_rates(int(r["members"]), stages),
                     round(float(r["revenue"]), 2),
+                    int(r["link_clicks"]),
                 )
             )
         start = dt.datetime.combine(c["launched_at"].date(), dt.time())

@@ -148,6 +148,7 @@ class FunnelArm(Result):
     stages: dict[str, int]  # stage -> members who reached it (FUNNEL_STAGES order)
     rates: dict[str, float | None]  # stage -> share of the arm's members
     revenue: float
+    link_clicks: int = 0  # every click on the arm's short links (`clicked` counts the members who clicked)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,28 @@ class OptOutResult(Result):
 
 
 @dataclass(frozen=True)
+class LinkFollowed(Result):
+    """A short link the console redirected: where to (the target stored with the code, nothing from the request)
+    and whether this was the code's first click (later ones count as clicks, not as new clickers)."""
+
+    code: str
+    target_url: str
+    first: bool
+
+
+@dataclass(frozen=True)
+class WecomCallback(Result):
+    """One WeCom callback: the URL check's answer (`echo`), or an event; a contact deletion of a known member is a
+    WeCom opt-out (`opted_out`: newly recorded; a retry of the same event records nothing)."""
+
+    channel: str
+    echo: str | None = None
+    event: str | None = None
+    member_id: str | None = None
+    opted_out: bool = False
+
+
+@dataclass(frozen=True)
 class ClicksImport(Result):
     """`winback tasks clicks FILE`: a redirect server's click log loaded into link_clicks."""
 

@@ -51,7 +51,7 @@ def create_app(wb: Winback, *, secret: str | None = None, warm: bool = False) ->
     answers at start and after each writer job, in a thread (web/warm.py; `winback serve` does)."""
     from winback.web import cli_bridge
     from winback.web import warm as warming
-    from winback.web.routes import api, jobs, pages, planner, till
+    from winback.web.routes import api, jobs, links, pages, planner, providers, till
 
     ready = threading.Event()
 
@@ -92,6 +92,8 @@ def create_app(wb: Winback, *, secret: str | None = None, warm: bool = False) ->
     app.include_router(planner.api)
     app.include_router(till.router)
     app.include_router(jobs.router)
+    app.include_router(links.router)
+    app.include_router(providers.router)
     app.include_router(cli_bridge.router)
     app.include_router(pages.router)
     app.include_router(planner.pages)

@@ -5,9 +5,12 @@ the same id, and a receiver that de-duplicates by Message-ID keeps one).
 SMTP 4xx (and no answer) = retry later; 5xx = failed with the server's answer in the ledger. SMTP cannot be asked
 what it received: a touch a crash left in `sending` is sent again with the same Message-ID.
 
-[channels.email]: host, from (required); port (587), starttls (true: required; false: never; "auto": if offered),
-username, password, domain (for Message-IDs; default: the from address's domain), subject ("{campaign}"),
-timeout (30), connections (2), rate_per_second, max_attempts (5), backoff_base (120), backoff_max (7200).
+[channels.email]: host, from (required); port (587), starttls (true: required — a server that does not offer it
+gets nothing, the touches wait as `retry: starttls_unavailable`; false: never; "auto": if offered), cafile (a PEM
+file of the CAs to trust for the server's certificate; default: the system's; an untrusted one: `retry:
+tls_failed`, nothing sent), username, password (sent only after STARTTLS when TLS is on), domain (for
+Message-IDs; default: the from address's domain), subject ("{campaign}"), timeout (30), connections (2),
+rate_per_second, max_attempts (5), backoff_base (120), backoff_max (7200).
 """
 
 from __future__ import annotations
@@ -76,6 +79,10 @@ class EmailChannel(NoFeedback):
     def send(self, rows: Sequence[LedgerRow]) -> list[SendResult]:
         try:
             smtp = self._connect()
+        except smtplib.SMTPNotSupportedError as exc:  # STARTTLS required, not offered: never in clear
+            return [SendResult(r.key, "retry", response=_short(exc), reason="starttls_unavailable") for r in rows]
+        except ssl.SSLError as exc:  # an untrusted or wrong certificate: nothing sent
+            return [SendResult(r.key, "retry", response=_short(exc), reason="tls_failed") for r in rows]
         except (OSError, smtplib.SMTPException) as exc:
             return [SendResult(r.key, "retry", response=_short(exc), reason="smtp_connect") for r in rows]
         out = []
