@@ -112,3 +112,34 @@ def mask_phone(phone: str | None) -> str:
     if len(p) >= 3:
         return lead + p[0] + "*" * (len(p) - 2) + p[-1]
     return lead + "*" * len(p)
+
+
+#: what str.strip() removes (every character str.isspace() calls whitespace), for the SQL twins below
+_STRIP = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+
+
+def _national_sql(p: str) -> str:
+    """SQL of the number as people write it (no +86; a Chinese landline gets its 0; other countries lose the +)."""
+    return (
+        f"CASE WHEN starts_with({p}, '+86') THEN (CASE WHEN substr({p}, 4, 1) = '1' THEN substr({p}, 4) "
+        f"ELSE '0' || substr({p}, 4) END) WHEN starts_with({p}, '+') THEN substr({p}, 2) ELSE {p} END"
+    )
+
+
+def shown_phones_sql(source: str, *, full: bool, column: str = "phone") -> str:
+    """SQL of the rows of `source` (a query) with `column` as a list shows it: `mask_phone` (or `display_phone` when
+    `full`) of every non-empty value, NULL for NULL and ''; the same text as the Python functions (pure; tested
+    against them). The trimmed and national forms are computed once per row, in two inner selects."""
+    trimmed = f"SELECT *, trim({column}, '{_STRIP}') AS _wb_p FROM ({source}) AS _wb_s1"
+    lead = "CASE WHEN starts_with(_wb_p, '+') AND NOT starts_with(_wb_p, '+86') THEN '+' ELSE '' END"
+    national = f"SELECT *, {_national_sql('_wb_p')} AS _wb_n, {lead} AS _wb_lead FROM ({trimmed}) AS _wb_s2"
+    if full:
+        shown = "CASE WHEN starts_with(_wb_p, '+86') THEN _wb_n ELSE _wb_p END"
+    else:
+        shown = (
+            "_wb_lead || CASE WHEN length(_wb_n) >= 7 THEN left(_wb_n, 3) || '****' || right(_wb_n, 4) "
+            "WHEN length(_wb_n) >= 3 THEN left(_wb_n, 1) || repeat('*', length(_wb_n) - 2) || right(_wb_n, 1) "
+            "ELSE repeat('*', length(_wb_n)) END"
+        )
+    shown = f"CASE WHEN {column} IS NULL OR {column} = '' THEN NULL ELSE {shown} END"
+    return f"SELECT * EXCLUDE (_wb_p, _wb_n, _wb_lead) REPLACE ({shown} AS {column}) FROM ({national}) AS _wb_s3"

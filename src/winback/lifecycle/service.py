@@ -129,13 +129,23 @@ class LifecycleService:
         """Members of segments and stores, most valuable first (phones masked unless `show_phones`); with `export`
         the list is written to that file (.xlsx, .csv or .parquet) and the result names it. `contacts`: the
         guide-WeChat contacts instead (not members, in no snapshot), by store and guide."""
-        from winback.lifecycle.views import list_contacts, list_members
+        from winback.lifecycle.export import COPY_FORMATS, export_format
+        from winback.lifecycle.views import export_members, list_contacts, list_members
 
         if contacts and segments:
             raise InputError(
                 _("--contacts lists the guide-WeChat contacts, which are in no segment"),
                 hint=_("Leave out --segment (and --scheme), or leave out --contacts."),
             )
+        lang = self.wb.settings.lang
+        if export is not None and not contacts and export_format(export, lang) in COPY_FORMATS:
+            found = export_members(
+                self.wb.db(write=False), export, lang=lang, scheme=scheme, segments=segments, stores=stores,
+                as_of=as_of, limit=limit, show_phones=show_phones, today=self._today(),
+            )  # fmt: skip
+            if show_phones:
+                self._audit_phones(found, export, scheme=scheme, segments=segments, stores=stores, contacts=contacts)
+            return found
         found = (
             list_contacts(
                 self.wb.db(write=False), today=self._today(), stores=stores, limit=limit, show_phones=show_phones
