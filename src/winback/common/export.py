@@ -166,6 +166,15 @@ def write_parquet(table: pa.Table, path: Path) -> int:
 NUMBER_FORMATS = {"money": "#,##0.00", "ratio": "0.000", "days": "0.0", "int": "0"}
 
 
+def _report(
+    progress: Callable[[str], None] | None, rows_done: Callable[[int, int], None] | None, line: str, i: int, n: int
+) -> None:
+    if progress is not None:
+        progress(line)
+    if rows_done is not None:
+        rows_done(i, n)
+
+
 def write_xlsx(
     table: pa.Table,
     path: Path,
@@ -175,10 +184,13 @@ def write_xlsx(
     sheet: str = "members",
     lang: str = "zh",
     progress: Callable[[str], None] | None = None,
+    rows_done: Callable[[int, int], None] | None = None,
 ) -> int:
     """`table` as one XLSX sheet, streamed (constant memory): a bold header row (`headers`, default the column
     names), frozen, with an autofilter; text as string cells with XML-illegal characters removed; `formats` maps a
-    column name to a key of NUMBER_FORMATS. `progress` gets a line every PROGRESS_EVERY rows. Returns the rows."""
+    column name to a key of NUMBER_FORMATS. `progress` gets a line every PROGRESS_EVERY rows, `rows_done` the rows
+    written and the total (for a progress bar) every PROGRESS_EVERY rows and once the last row is written.
+    Returns the rows."""
     import xlsxwriter
 
     n = table.num_rows
@@ -228,7 +240,9 @@ def write_xlsx(
                         ws.write_datetime(i, j, dt.datetime.combine(v, dt.time()), day)
                     else:  # lists, dicts, bytes: their text, never a formula
                         ws.write_string(i, j, xml_safe(str(v)))
-                if progress is not None and i % PROGRESS_EVERY == 0:
-                    progress(say(lang, "progress", done=i, total=n))
+                if i % PROGRESS_EVERY == 0:
+                    _report(progress, rows_done, say(lang, "progress", done=i, total=n), i, n)
+        if rows_done is not None:
+            rows_done(n, n)
         wb.close()
     return n

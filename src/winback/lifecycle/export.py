@@ -73,10 +73,16 @@ def rounded(table: pa.Table) -> pa.Table:
 
 
 def export_table(
-    table: pa.Table, path: Path, *, lang: str = "en", progress: Callable[[str], None] | None = None
+    table: pa.Table,
+    path: Path,
+    *,
+    lang: str = "en",
+    progress: Callable[[str], None] | None = None,
+    rows_done: Callable[[int, int], None] | None = None,
 ) -> str:
     """Write `table` in the format named by the file's extension; returns the format. `lang` is the user's
-    language (the service passes `settings.lang`, zh by default); `progress` gets a line now and then (XLSX)."""
+    language (the service passes `settings.lang`, zh by default); `progress` gets a line now and then, `rows_done`
+    (rows written, total) for a progress bar (XLSX)."""
     path = Path(path)
     fmt = export_format(path, lang)
     if fmt == "parquet":
@@ -89,8 +95,9 @@ def export_table(
     else:
         formats = {h: HEADERS[c][1] for c, h in zip(table.column_names, heads, strict=True) if c in HEADERS}
         safe.write_xlsx(
-            people, path, formats=formats, sheet="会员" if lang != "en" else "members", lang=lang, progress=progress
-        )
+            people, path, formats=formats, sheet="会员" if lang != "en" else "members", lang=lang, progress=progress,
+            rows_done=rows_done,
+        )  # fmt: skip
     return fmt
 
 
