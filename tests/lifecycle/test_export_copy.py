@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from lc_helpers import add_members, add_orders
 
-from winback.common.phones import display_phone, mask_phone, shown_phones_sql
+from winback.common.phones import display_phone, mask_phone, shown_phone_sql
 from winback.engine import DuckDBEngine
 from winback.lifecycle.export import export_table
 from winback.lifecycle.refresh import refresh
@@ -124,11 +124,11 @@ def test_fast_path_files_are_private_and_alone(hostile: Path, tmp_path: Path, ex
 
 
 def test_phone_sql_is_mask_phone() -> None:
-    values = [*PHONES, "\t13812345678\n", "+1", "+", "+861", "+86😀😀😀😀😀😀😀", "abc", "1", "\u3000+8613812345678"]
+    values = [*PHONES, "\t13812345678\n", "+8613812345678 ", "+861381234567x", "+8613812345\u3000", "+86138123456 7",
+              "+1", "+", "+861", "+86😀😀😀😀😀😀😀", "abc", "1", "\u3000+8613812345678"]  # fmt: skip
     con = duckdb.connect()
     con.execute("CREATE TABLE t (i INTEGER, p VARCHAR)")
     con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
     for full, shown in ((False, mask_phone), (True, display_phone)):
-        shown_sql = shown_phones_sql("SELECT * FROM t", full=full, column="p")
-        got = [r[0] for r in con.execute(f"SELECT p FROM ({shown_sql}) ORDER BY i").fetchall()]
+        got = [r[0] for r in con.execute(f"SELECT {shown_phone_sql('p', full=full)} FROM t ORDER BY i").fetchall()]
         assert got == [shown(v) if v else None for v in values]

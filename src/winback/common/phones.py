@@ -126,20 +126,26 @@ def _national_sql(p: str) -> str:
     )
 
 
-def shown_phones_sql(source: str, *, full: bool, column: str = "phone") -> str:
-    """SQL of the rows of `source` (a query) with `column` as a list shows it: `mask_phone` (or `display_phone` when
-    `full`) of every non-empty value, NULL for NULL and ''; the same text as the Python functions (pure; tested
-    against them). The trimmed and national forms are computed once per row, in two inner selects."""
-    trimmed = f"SELECT *, trim({column}, '{_STRIP}') AS _wb_p FROM ({source}) AS _wb_s1"
-    lead = "CASE WHEN starts_with(_wb_p, '+') AND NOT starts_with(_wb_p, '+86') THEN '+' ELSE '' END"
-    national = f"SELECT *, {_national_sql('_wb_p')} AS _wb_n, {lead} AS _wb_lead FROM ({trimmed}) AS _wb_s2"
+def shown_phone_sql(column: str, *, full: bool) -> str:
+    """SQL of `column` as a list shows it: `mask_phone` (or `display_phone` when `full`) of every non-empty value,
+    NULL for NULL and ''; the same text as the Python functions (pure; tested against them). A stored Chinese
+    mobile (+861 and ten digits, most of a brand's members) takes a short branch; CASE evaluates the general
+    one only for the other rows."""
+    p = f"trim({column}, '{_STRIP}')"
+    n = f"({_national_sql(p)})"
     if full:
-        shown = "CASE WHEN starts_with(_wb_p, '+86') THEN _wb_n ELSE _wb_p END"
+        general = f"CASE WHEN starts_with({p}, '+86') THEN {n} ELSE {p} END"
+        mobile = f"substr({column}, 4)"
     else:
-        shown = (
-            "_wb_lead || CASE WHEN length(_wb_n) >= 7 THEN left(_wb_n, 3) || '****' || right(_wb_n, 4) "
-            "WHEN length(_wb_n) >= 3 THEN left(_wb_n, 1) || repeat('*', length(_wb_n) - 2) || right(_wb_n, 1) "
-            "ELSE repeat('*', length(_wb_n)) END"
+        lead = f"(CASE WHEN starts_with({p}, '+') AND NOT starts_with({p}, '+86') THEN '+' ELSE '' END)"
+        general = (
+            f"{lead} || CASE WHEN length({n}) >= 7 THEN left({n}, 3) || '****' || right({n}, 4) "
+            f"WHEN length({n}) >= 3 THEN left({n}, 1) || repeat('*', length({n}) - 2) || right({n}, 1) "
+            f"ELSE repeat('*', length({n})) END"
         )
-    shown = f"CASE WHEN {column} IS NULL OR {column} = '' THEN NULL ELSE {shown} END"
-    return f"SELECT * EXCLUDE (_wb_p, _wb_n, _wb_lead) REPLACE ({shown} AS {column}) FROM ({national}) AS _wb_s3"
+        mobile = f"substr({column}, 4, 3) || '****' || right({column}, 4)"
+    return (
+        f"CASE WHEN {column} IS NULL OR {column} = '' THEN NULL "
+        f"WHEN length({column}) = 14 AND starts_with({column}, '+861') AND right({column}, 1) BETWEEN '0' AND '9' "
+        f"THEN {mobile} ELSE {general} END"
+    )

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from winback.common import export as safe
-from winback.common.phones import shown_phones_sql
+from winback.common.phones import shown_phone_sql
 from winback.errors import InputError
 from winback.i18n import N_, t
 
@@ -108,11 +108,9 @@ COPY_FORMATS = ("csv", "parquet")
 
 @dataclass(frozen=True)
 class CopyPlan:
-    """How the database writes an export: the member list with phones shown (`source`, a query over `m`, the list
-    with phones as stored), the select list over it (every other rule of `export_table` as SQL), COPY's options,
-    and the bytes before the body (CSV's BOM and header line)."""
+    """How the database writes an export: the select list over the member list `m` (phones as stored; every rule
+    of `export_table` as SQL), COPY's options, and the bytes before the body (CSV's BOM and header line)."""
 
-    source: str
     select: str
     options: str
     prefix: bytes
@@ -148,6 +146,8 @@ def copy_plan(schema: pa.Schema, fmt: str, *, lang: str, full_phones: bool) -> C
     cols = []
     for f in schema:
         expr = f"m.{_ident(f.name)}"
+        if f.name == "phone":
+            expr = f"({shown_phone_sql(expr, full=full_phones)})"
         text = pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
         places = HEADERS.get(f.name, ("", "", None))[2]
         numeric = pa.types.is_floating(f.type) or pa.types.is_decimal(f.type)
@@ -156,11 +156,10 @@ def copy_plan(schema: pa.Schema, fmt: str, *, lang: str, full_phones: bool) -> C
         elif fmt == "csv" and places is not None and numeric:
             expr = rounded_sql(expr, places)
         cols.append(f"{expr} AS {_ident(f.name)}")
-    source = shown_phones_sql("SELECT * FROM m", full=full_phones)
     if fmt == "parquet":
-        return CopyPlan(source, ", ".join(cols), "FORMAT parquet", b"")
+        return CopyPlan(", ".join(cols), "FORMAT parquet", b"")
     quoted = [_ident(f.name) for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
     force = f", FORCE_QUOTE ({', '.join(quoted)})" if quoted else ""
     heads = safe.csv_header([header(f.name, lang) for f in schema])
     options = f"FORMAT csv, HEADER false, DELIMITER ',', QUOTE '\"', ESCAPE '\"'{force}"
-    return CopyPlan(source, ", ".join(cols), options, heads)
+    return CopyPlan(", ".join(cols), options, heads)

@@ -240,10 +240,9 @@ def member_list_sql(
     stores: Sequence[str] | None = None,
     limit: int | None = None,
     select: str = "m.*",
-    source: str = "SELECT * FROM m",
 ) -> tuple[str, list[object]]:
-    """The query of `member_list` and its parameters; `select` is the select list over `source` (a query over `m`,
-    the members with phones as stored, aliased m again), the order stays that of the stored values."""
+    """The query of `member_list` and its parameters; `select` is the select list over `m` (the members with
+    phones as stored), the order stays that of the stored values."""
     where, params = ["g.as_of = ?", "g.scheme = ?"], [as_of, scheme]
     if segments:
         where.append(f"g.segment IN ({', '.join('?' for _ in segments)})")
@@ -262,7 +261,7 @@ def member_list_sql(
             LEFT JOIN members m ON m.member_id = s.member_id
             WHERE {" AND ".join(where)}
         )
-        SELECT {select} FROM ({source}) AS m
+        SELECT {select} FROM m
         ORDER BY m.monetary DESC, m.member_id
         {lim}
         """

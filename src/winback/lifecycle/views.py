@@ -276,7 +276,7 @@ def export_members(
     as_of, scheme, segments = _resolve_list(db, scheme, segments, as_of, today)
     plan = copy_plan(store.member_list_schema(db), fmt, lang=lang, full_phones=show_phones)
     where = dict(as_of=as_of, scheme=scheme, segments=segments, stores=stores, limit=limit)
-    sql, params = store.member_list_sql(**where, select=plan.select, source=plan.source)  # type: ignore[arg-type]
+    sql, params = store.member_list_sql(**where, select=plan.select)  # type: ignore[arg-type]
     n = write_via(path, lambda out: store.copy_to(db, sql, params, out, plan.options), prefix=plan.prefix)
     empty = store.member_list_schema(db).empty_table()
     return MemberList(as_of, scheme, empty, "full" if show_phones else "masked", path, fmt, exported=n)
