@@ -1,68 +1,90 @@
-"""Members export speed: the demo brand's whole member list to XLSX (and CSV, Parquet) through the shared safe
-writer, and (with --old REV) through `lifecycle/export.py` as it was at git revision REV (openpyxl write-only).
+"""Members export speed as whole processes: `winback members --export FILE` (CSV, Parquet, XLSX) of every member
+of a synthetic warehouse, this checkout against another source tree (the baseline) in the same run.
 
-Usage: .venv/bin/python benchmarks/export_bench.py [N] [--keep DIR] [--old REV] [--repeat K]
-Default N = 8000 members (the test suite's demo brand). Prints seconds per format (best of K) and file size;
-asserts nothing.
+    .venv/bin/python benchmarks/export_bench.py [MEMBERS] [--formats csv,parquet,xlsx] [--baseline-src DIR]
+        [--dir /work/scratch/export] [--repeat 1]
+
+The warehouse is built as campaigns_bench.py builds it (members and a snapshot straight in SQL, no import or
+refresh), then every member gets a phone and every tenth a name that would start a formula, so the safety rules
+(masking, the leading quote) have work to do. Each export is `python -m winback.cli.main --db W members --export F
+--json` in a child process; the figures are that process's wall and CPU seconds (os.wait4) and peak RSS. With
+--repeat K the fastest of K runs is printed. Target (issue 14): 1M rows to CSV or Parquet <= 10 s. Asserts nothing.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
-import types
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
 
-def _old_module(rev: str) -> types.ModuleType:
-    src = subprocess.run(
-        ["git", "show", f"{rev}:src/winback/lifecycle/export.py"], capture_output=True, text=True, check=True
-    ).stdout
-    mod = types.ModuleType("old_export")
-    exec(compile(src, f"{rev}:lifecycle/export.py", "exec"), mod.__dict__)  # our own history
-    return mod
+NOW = "2026-11-02T09:00:00"
 
 
-def _best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
-def main() -> None:
-    args = sys.argv[1:]
-    n = next((int(a) for a in args if a.isdigit()), 8000)
-    keep = Path(args[args.index("--keep") + 1]) if "--keep" in args else None
-    old = args[args.index("--old") + 1] if "--old" in args else None
-    repeat = int(args[args.index("--repeat") + 1]) if "--repeat" in args else 3
+def build_warehouse(path: Path, members: int) -> None:
+    from campaigns_bench import build
 
     from winback.app import Winback
     from winback.config import Settings
-    from winback.lifecycle.export import export_table
-    from winback.lifecycle.views import list_members
 
-    with tempfile.TemporaryDirectory() as tmp:
-        out = keep or Path(tmp)
-        db_path = out / "winback.duckdb"
-        with Winback(Settings.load(environ={}, db_path=db_path)) as wb:
-            if not db_path.exists() or keep is None:
-                wb.demo.run(out, members=n, seed=7)
-            members = list_members(wb.db(write=False), today=wb.now().date()).members
-        print(f"{members.num_rows:,} members, {members.num_columns} columns")
-        print(f"{'writer':>10} {'format':>8} {'seconds':>8} {'MB':>6}")
-        runs = [("new", fmt, lambda p: export_table(members, p, lang="zh")) for fmt in ("xlsx", "csv", "parquet")]
-        if old:
-            mod = _old_module(old)
-            runs.insert(0, (f"old@{old[:7]}", "xlsx", lambda p: mod.export_table(members, p)))
-        for name, fmt, fn in runs:
-            path = out / f"members-{name.replace('@', '-')}.{fmt}"
-            s = _best(lambda fn=fn, path=path: fn(path), repeat)
-            print(f"{name:>10} {fmt:>8} {s:8.2f} {path.stat().st_size / 1e6:6.2f}")
+    with Winback(Settings(db_path=path)) as wb:
+        db = wb.db()
+        build(db, members)
+        db.execute(
+            "UPDATE members SET phone = '+861' || lpad(((hash(member_id) % 9000000000) + 1000000000)::VARCHAR, 10, "
+            "'0'), wechat_id = 'wx_' || member_id, name = CASE WHEN member_id LIKE '%7' THEN "
+            '\'=HYPERLINK("http://x/","点我")\' ELSE name END'
+        )
+
+
+def export(db: Path, out: Path, src: Path | None) -> dict[str, float]:
+    env = {**os.environ, "WINBACK_NOW": NOW}
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    out.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "winback.cli.main", "--db", str(db), "members", "--export", str(out), "--json"]
+    with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
+        t = time.perf_counter()
+        child = subprocess.Popen(cmd, stdout=fo, stderr=fe, env=env)
+        _, status, use = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - t
+        fo.seek(0), fe.seek(0)
+        text = fo.read()
+        if os.waitstatus_to_exitcode(status):
+            raise SystemExit(f"{' '.join(cmd)} failed:\n{text}{fe.read()}")
+    rows = json.loads(text)["count"]
+    return {"wall": wall, "cpu": use.ru_utime + use.ru_stime, "rss": use.ru_maxrss / 1024, "rows": rows}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("members", nargs="?", type=int, default=1_000_000)
+    p.add_argument("--formats", default="csv,parquet,xlsx")
+    p.add_argument("--baseline-src", type=Path, default=None, help="a src/ directory of another checkout")
+    p.add_argument("--dir", type=Path, default=Path("/work/scratch/export"))
+    p.add_argument("--repeat", type=int, default=1)
+    a = p.parse_args()
+    a.dir.mkdir(parents=True, exist_ok=True)
+    db = a.dir / f"export-m{a.members}.duckdb"
+    if not db.exists():
+        build_warehouse(db, a.members)
+    trees = [("this", None)] + ([("baseline", a.baseline_src)] if a.baseline_src else [])
+    print(f"{os.cpu_count()} cores; `winback members --export FILE` as a whole process; warehouse {db}")
+    for fmt in [f for f in a.formats.split(",") if f]:
+        for name, src in trees:
+            load = os.getloadavg()[0]
+            out = a.dir / f"members-{name}.{fmt}"
+            r = min((export(db, out, src) for _ in range(max(1, a.repeat))), key=lambda x: x["wall"])
+            print(f"{name:<9} {fmt:<8} {r['wall']:7.2f} s wall  cpu {r['cpu']:7.2f} s  "
+                  f"{r['rows'] / r['wall']:>9,.0f} rows/s  {r['rows']:,} rows  {out.stat().st_size / 2**20:6.1f} MiB  "
+                  f"peak RSS {r['rss']:,.0f} MiB  load avg before {load:.1f}", flush=True)  # fmt: skip
+            out.unlink()
 
 
 if __name__ == "__main__":

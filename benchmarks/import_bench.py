@@ -1,10 +1,16 @@
 """Import speed and memory: orders from Parquet, UTF-8 CSV, GBK CSV and XLSX.
 
 Generates its own line-level order export (numpy/pyarrow; Chinese headers, ￥ amounts on some rows, refunds),
-then imports each file into a fresh warehouse in a child process and prints rows/s and the child's peak RSS.
+then imports each file into a fresh warehouse with the CLI in a child process and prints rows/s, CPU and the
+child's peak RSS.
 
     .venv/bin/python benchmarks/import_bench.py [--rows 3000000] [--dir /tmp/winback-import-bench]
-        [--formats parquet,csv-utf8,csv-gbk,xlsx] [--repeat 1] [--xlsx-rows 200000]
+        [--formats parquet,csv-utf8,csv-gbk,xlsx] [--repeat 1] [--xlsx-rows 200000] [--baseline-src DIR]
+
+Each import is `winback --db DB import orders FILE --json` as a whole process (the interpreter's start, the
+imports, reading, validating, writing and the commit), into a freshly created and migrated warehouse; with
+--baseline-src DIR (the src/ of another checkout, e.g. `git worktree add /tmp/base 708bed9`) the same file is
+imported by that tree too, in the same run, so the two figures see the same machine.
 
 `xlsx` is an 8-column sheet of the first --xlsx-rows lines (no SKU column), written with openpyxl's write-only
 mode: the read speed of the XLSX reader (calamine via fastexcel; openpyxl before issue 9).
@@ -23,6 +29,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -118,26 +125,36 @@ def write_files(table: pa.Table, d: Path, formats: list[str], xlsx_rows: int = 2
                 fout.write(enc.encode(chunk))
 
 
-CHILD = """
-import json, resource, sys, time
+PREPARE = """
+import sys
 from winback.app import Winback
 from winback.config import Settings
-with Winback(Settings.load(db_path=sys.argv[1])) as wb:  # WINBACK_IMPORT_MEMORY applies, as in the CLI
-    wb.db()  # open (create, migrate) the warehouse before the clock starts
-    t = time.perf_counter()
-    r = wb.ingest.import_file("orders", sys.argv[2])
-    dt = time.perf_counter() - t
-use = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"seconds": dt, "rows_in": r.rows_in, "loaded": r.rows_loaded, "rejected": r.rows_rejected,
-                  "encoding": r.encoding, "peak_rss_mb": use.ru_maxrss / 1024, "cpu": use.ru_utime + use.ru_stime}))
+with Winback(Settings.load(db_path=sys.argv[1])) as wb:
+    wb.db()  # create and migrate the warehouse: the timed import then loads into an existing, empty warehouse
 """
 
 
-def run_import(db: Path, file: Path) -> dict[str, float]:
+def run_import(db: Path, file: Path, src: Path | None = None) -> dict[str, float]:
+    """`winback --db DB import orders FILE --json` as a whole process (interpreter start, imports, reading,
+    validating, writing, commit) on a fresh, migrated warehouse; wall, CPU and peak RSS of that process."""
     for p in (db, Path(str(db) + ".wal")):
         p.unlink(missing_ok=True)
-    out = subprocess.run([sys.executable, "-c", CHILD, str(db), str(file)], check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    env = {**os.environ, "PYTHONPATH": str(src)} if src is not None else dict(os.environ)
+    subprocess.run([sys.executable, "-c", PREPARE, str(db)], check=True, env=env)
+    cmd = [sys.executable, "-m", "winback.cli.main", "--db", str(db), "import", "orders", str(file), "--json"]
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t = time.perf_counter()
+        child = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        _, status, use = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - t
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        text = out.read()
+        if child.returncode:
+            raise SystemExit(f"{' '.join(cmd)} failed ({child.returncode}):\n{text}{err.read()}")
+    r = json.loads(text)
+    return {"seconds": wall, "rows_in": r["rows_in"], "loaded": r["rows_loaded"], "rejected": r["rows_rejected"],
+            "peak_rss_mb": use.ru_maxrss / 1024, "cpu": use.ru_utime + use.ru_stime}  # fmt: skip
 
 
 def main() -> None:
@@ -146,6 +163,7 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=Path("/tmp/winback-import-bench"))
     ap.add_argument("--formats", default=",".join(FILES), help="comma-separated: " + ", ".join(FILES))
     ap.add_argument("--repeat", type=int, default=1, help="imports per file; the fastest is printed")
+    ap.add_argument("--baseline-src", type=Path, default=None, help="a src/ directory of another checkout, timed too")
     ap.add_argument("--xlsx-rows", type=int, default=200_000, help="rows of the xlsx file (8 columns)")
     args = ap.parse_args()
     formats = [f for f in args.formats.split(",") if f]
@@ -164,18 +182,23 @@ def main() -> None:
     results = {}
     cores = os.cpu_count() or 1
     print(f"{cores} cores; 'cpu-bound rows/s' = rows / (process CPU seconds / cores), what an idle machine would do")
+    print("timed: `winback --db DB import orders FILE --json` as a whole process, fresh migrated warehouse")
+    trees = [("this", None)] + ([("baseline", args.baseline_src)] if args.baseline_src else [])
     for name, path in files.items():
-        load = os.getloadavg()[0]
-        runs = [run_import(args.dir / "bench.duckdb", path) for _ in range(max(1, args.repeat))]
-        r = min(runs, key=lambda x: x["seconds"])
-        results[name] = r
-        size = path.stat().st_size / 2**20
-        print(
-            f"{name:9s} {size:5.0f} MiB  {r['seconds']:6.2f}s wall {r['rows_in'] / r['seconds']:>10,.0f} rows/s  "
-            f"cpu {r['cpu']:6.2f}s  cpu-bound {r['rows_in'] / (r['cpu'] / cores):>10,.0f} rows/s  "
-            f"peak RSS {r['peak_rss_mb']:,.0f} MiB  loaded {r['loaded']:,}  load avg before {load:.1f}"
-            + (f"  (fastest of {len(runs)})" if len(runs) > 1 else "")
-        )
+        for tree, src in trees:
+            load = os.getloadavg()[0]
+            runs = [run_import(args.dir / "bench.duckdb", path, src) for _ in range(max(1, args.repeat))]
+            r = min(runs, key=lambda x: x["seconds"])
+            results.setdefault(name, r)
+            size = path.stat().st_size / 2**20
+            print(
+                f"{tree:8s} {name:9s} {size:5.0f} MiB  {r['seconds']:6.2f}s wall "
+                f"{r['rows_in'] / r['seconds']:>10,.0f} rows/s  cpu {r['cpu']:6.2f}s  "
+                f"cpu-bound {r['rows_in'] / (r['cpu'] / cores):>10,.0f} rows/s  peak RSS {r['peak_rss_mb']:,.0f} MiB  "
+                f"loaded {r['loaded']:,}  load avg before {load:.1f}"
+                + (f"  (fastest of {len(runs)})" if len(runs) > 1 else ""),
+                flush=True,
+            )
     if "csv-gbk" in results and "csv-utf8" in results:
         ratio = results["csv-gbk"]["seconds"] / results["csv-utf8"]["seconds"]
         cpu_ratio = results["csv-gbk"]["cpu"] / results["csv-utf8"]["cpu"]

@@ -122,6 +122,13 @@ def test_long_exports_report_progress(tmp_path: Path) -> None:
     assert len(seen) == 2 and "100,000" in seen[-1]
 
 
+def test_xlsx_export_feeds_a_progress_bar(tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    n = safe.PROGRESS_EVERY + 7
+    export_table(_members(["张三"] * n), tmp_path / "m.xlsx", lang="zh", rows_done=lambda d, t: seen.append((d, t)))
+    assert seen == [(safe.PROGRESS_EVERY, n), (n, n)]  # the bar moves while rows are written and ends full
+
+
 @given(st.lists(st.text(max_size=8) | st.none(), max_size=20))
 def test_neutralised_csv_cells_never_start_a_formula(values: list[str | None]) -> None:
     col = safe.neutralise_column(pa.array(values, type=pa.string())).to_pylist()

@@ -15,6 +15,7 @@ from winback.errors import InputError
 from winback.i18n import N_, _
 
 if TYPE_CHECKING:
+    from winback.app import Winback
     from winback.lifecycle.refresh import RefreshResult
     from winback.lifecycle.results import Explanation, MemberList, SegmentSummary, Transitions
 
@@ -236,7 +237,7 @@ def members_cmd(
 ) -> None:
     """List members of segments (phones masked unless --show-phones), on screen or exported to a file."""
     wb = current()
-    result = wb.lifecycle.members(
+    options = dict(
         scheme=scheme,
         segments=segment or None,
         stores=store or None,
@@ -245,9 +246,25 @@ def members_cmd(
         show_phones=show_phones,
         export=export,
         contacts=contacts,
-        progress=None if json_output else _progress,
     )
+    if json_output or export is None or not err_console.is_terminal:
+        result = wb.lifecycle.members(**options, progress=None if json_output else _progress)  # type: ignore[arg-type]
+    else:
+        result = _members_with_bar(wb, options)
     emit(result, json_output, _render_members)
+
+
+def _members_with_bar(wb: Winback, options: dict[str, object]) -> MemberList:
+    """An export on a terminal: a progress bar of the rows written (an XLSX is written row by row)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn(_("writing")), BarColumn(), MofNCompleteColumn(), TextColumn(_("rows")))
+    columns += (TimeRemainingColumn(),)
+    with Progress(*columns, transient=True, console=err_console) as bar:
+        task = bar.add_task("", total=None)
+        return wb.lifecycle.members(  # type: ignore[arg-type]
+            **options, rows_done=lambda done, total: bar.update(task, completed=done, total=total)
+        )
 
 
 def _render_explain(d: Explanation) -> None:

@@ -22,6 +22,8 @@ import decimal
 import os
 import re
 import secrets
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,6 +69,19 @@ def csv_cell(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
+def csv_cell_sql(expr: str) -> str:
+    """SQL of a text cell for CSV: `csv_cell` as an expression (a `'` before a value that would start a formula;
+    NULL stays NULL), for writers that let the database write the file (pure)."""
+    starts = ", ".join("'" + c + "'" for c in FORMULA_START)
+    return f"CASE WHEN left({expr}, 1) IN ({starts}) THEN '''' || {expr} ELSE {expr} END"
+
+
+def csv_header(names: Sequence[str]) -> bytes:
+    """The BOM and header line `write_csv` writes (every name quoted, quotes doubled), for a body written
+    elsewhere (pure)."""
+    return ("\ufeff" + ",".join('"' + str(n).replace('"', '""') + '"' for n in names) + "\n").encode()
+
+
 def neutralise_column(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """A string column with `'` put before every value that would start a formula (vectorised; others as they are)."""
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
@@ -110,6 +125,24 @@ def private_file(path: Path) -> Iterator[IO[bytes]]:
         raise
 
 
+def write_via(path: Path, produce: Callable[[Path], int], *, prefix: bytes = b"") -> int:
+    """Let `produce` write a file at a scratch path (in a fresh 0700 directory beside `path`, which no one else can
+    enter), then copy it behind `prefix` into the `private_file` that becomes `path`; returns what `produce` did.
+
+    For writers that open the file themselves (DuckDB's COPY): the file that appears is still created with O_EXCL,
+    0600, and renamed into place whole; a failure leaves neither file behind."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{path.name}.", suffix=".part", dir=path.parent) as scratch:
+        out = Path(scratch) / "out"
+        n = produce(out)
+        with private_file(path) as fh, out.open("rb") as body:
+            fh.write(prefix)
+            fh.flush()
+            shutil.copyfileobj(body, fh, 1 << 22)
+    return n
+
+
 def write_csv(table: pa.Table, path: Path) -> int:
     """`table` as CSV (UTF-8 with a BOM so that Excel on Chinese Windows reads the names), neutralised; rows."""
     import pyarrow.csv as pacsv
@@ -133,6 +166,15 @@ def write_parquet(table: pa.Table, path: Path) -> int:
 NUMBER_FORMATS = {"money": "#,##0.00", "ratio": "0.000", "days": "0.0", "int": "0"}
 
 
+def _report(
+    progress: Callable[[str], None] | None, rows_done: Callable[[int, int], None] | None, line: str, i: int, n: int
+) -> None:
+    if progress is not None:
+        progress(line)
+    if rows_done is not None:
+        rows_done(i, n)
+
+
 def write_xlsx(
     table: pa.Table,
     path: Path,
@@ -142,10 +184,13 @@ def write_xlsx(
     sheet: str = "members",
     lang: str = "zh",
     progress: Callable[[str], None] | None = None,
+    rows_done: Callable[[int, int], None] | None = None,
 ) -> int:
     """`table` as one XLSX sheet, streamed (constant memory): a bold header row (`headers`, default the column
     names), frozen, with an autofilter; text as string cells with XML-illegal characters removed; `formats` maps a
-    column name to a key of NUMBER_FORMATS. `progress` gets a line every PROGRESS_EVERY rows. Returns the rows."""
+    column name to a key of NUMBER_FORMATS. `progress` gets a line every PROGRESS_EVERY rows, `rows_done` the rows
+    written and the total (for a progress bar) every PROGRESS_EVERY rows and once the last row is written.
+    Returns the rows."""
     import xlsxwriter
 
     n = table.num_rows
@@ -195,7 +240,9 @@ def write_xlsx(
                         ws.write_datetime(i, j, dt.datetime.combine(v, dt.time()), day)
                     else:  # lists, dicts, bytes: their text, never a formula
                         ws.write_string(i, j, xml_safe(str(v)))
-                if progress is not None and i % PROGRESS_EVERY == 0:
-                    progress(say(lang, "progress", done=i, total=n))
+                if i % PROGRESS_EVERY == 0:
+                    _report(progress, rows_done, say(lang, "progress", done=i, total=n), i, n)
+        if rows_done is not None:
+            rows_done(n, n)
         wb.close()
     return n

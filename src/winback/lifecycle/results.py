@@ -111,10 +111,11 @@ class MemberList:
     phones: str  # "masked" | "full"
     file: Path | None = None
     format: str | None = None
+    exported: int | None = None  # rows written by the database itself (then `members` is empty)
 
     @property
     def count(self) -> int:
-        return int(self.members.num_rows)
+        return int(self.members.num_rows) if self.exported is None else self.exported
 
     @property
     def rows(self) -> list[dict[str, Any]]:

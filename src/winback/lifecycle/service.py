@@ -125,17 +125,29 @@ class LifecycleService:
         export: Path | None = None,
         contacts: bool = False,
         progress: Callable[[str], None] | None = None,
+        rows_done: Callable[[int, int], None] | None = None,
     ) -> MemberList:
         """Members of segments and stores, most valuable first (phones masked unless `show_phones`); with `export`
-        the list is written to that file (.xlsx, .csv or .parquet) and the result names it. `contacts`: the
-        guide-WeChat contacts instead (not members, in no snapshot), by store and guide."""
-        from winback.lifecycle.views import list_contacts, list_members
+        the list is written to that file (.xlsx, .csv or .parquet: these two by the database itself) and the result
+        names it; an XLSX reports (rows written, total) to `rows_done`. `contacts`: the guide-WeChat contacts
+        instead (not members, in no snapshot), by store and guide."""
+        from winback.lifecycle.export import COPY_FORMATS, export_format
+        from winback.lifecycle.views import export_members, list_contacts, list_members
 
         if contacts and segments:
             raise InputError(
                 _("--contacts lists the guide-WeChat contacts, which are in no segment"),
                 hint=_("Leave out --segment (and --scheme), or leave out --contacts."),
             )
+        lang = self.wb.settings.lang
+        if export is not None and not contacts and export_format(export, lang) in COPY_FORMATS:
+            found = export_members(
+                self.wb.db(write=False), export, lang=lang, scheme=scheme, segments=segments, stores=stores,
+                as_of=as_of, limit=limit, show_phones=show_phones, today=self._today(),
+            )  # fmt: skip
+            if show_phones:
+                self._audit_phones(found, export, scheme=scheme, segments=segments, stores=stores, contacts=contacts)
+            return found
         found = (
             list_contacts(
                 self.wb.db(write=False), today=self._today(), stores=stores, limit=limit, show_phones=show_phones
@@ -155,7 +167,7 @@ class LifecycleService:
         if export is not None:
             from winback.lifecycle.export import export_table
 
-            fmt = export_table(found.members, export, lang=self.wb.settings.lang, progress=progress)
+            fmt = export_table(found.members, export, lang=lang, progress=progress, rows_done=rows_done)
             found = replace(found, file=export, format=fmt)
         if show_phones:  # full numbers shown or written: in the audit log (an export that cannot be is removed)
             self._audit_phones(found, export, scheme=scheme, segments=segments, stores=stores, contacts=contacts)

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from winback.errors import EngineError
@@ -231,6 +232,42 @@ def transition_counts(
     )
 
 
+def member_list_sql(
+    *,
+    as_of: dt.date,
+    scheme: str,
+    segments: Sequence[str] | None = None,
+    stores: Sequence[str] | None = None,
+    limit: int | None = None,
+    select: str = "m.*",
+) -> tuple[str, list[object]]:
+    """The query of `member_list` and its parameters; `select` is the select list over `m` (the members with
+    phones as stored), the order stays that of the stored values."""
+    where, params = ["g.as_of = ?", "g.scheme = ?"], [as_of, scheme]
+    if segments:
+        where.append(f"g.segment IN ({', '.join('?' for _ in segments)})")
+        params.extend(segments)
+    if stores:
+        where.append(f"s.store_id IN ({', '.join('?' for _ in stores)})")
+        params.extend(stores)
+    lim = f"LIMIT {int(limit)}" if limit else ""
+    sql = f"""
+        WITH m AS (
+            SELECT s.member_id, m.name, m.phone, s.store_id, s.guide_id, s.tier, g.segment, s.recency_days,
+                   s.orders, s.monetary, s.cycle_days, s.overdue_ratio, s.p_alive, s.clv, s.rfm_code, s.value_layer,
+                   s.lifecycle_stage, s.last_purchase
+            FROM member_segments g
+            JOIN member_snapshot s ON s.as_of = g.as_of AND s.member_id = g.member_id
+            LEFT JOIN members m ON m.member_id = s.member_id
+            WHERE {" AND ".join(where)}
+        )
+        SELECT {select} FROM m
+        ORDER BY m.monetary DESC, m.member_id
+        {lim}
+        """
+    return sql, params
+
+
 def member_list(
     db: DuckDBEngine,
     *,
@@ -241,28 +278,21 @@ def member_list(
     limit: int | None = None,
 ) -> pa.Table:
     """Members of `segments` (of `scheme`) and `stores` at `as_of`, most valuable first, phones as stored."""
-    where, params = ["g.as_of = ?", "g.scheme = ?"], [as_of, scheme]
-    if segments:
-        where.append(f"g.segment IN ({', '.join('?' for _ in segments)})")
-        params.extend(segments)
-    if stores:
-        where.append(f"s.store_id IN ({', '.join('?' for _ in stores)})")
-        params.extend(stores)
-    lim = f"LIMIT {int(limit)}" if limit else ""
-    return db.query(
-        f"""
-        SELECT s.member_id, m.name, m.phone, s.store_id, s.guide_id, s.tier, g.segment, s.recency_days, s.orders,
-               s.monetary, s.cycle_days, s.overdue_ratio, s.p_alive, s.clv, s.rfm_code, s.value_layer,
-               s.lifecycle_stage, s.last_purchase
-        FROM member_segments g
-        JOIN member_snapshot s ON s.as_of = g.as_of AND s.member_id = g.member_id
-        LEFT JOIN members m ON m.member_id = s.member_id
-        WHERE {" AND ".join(where)}
-        ORDER BY s.monetary DESC, s.member_id
-        {lim}
-        """,
-        params,
-    )
+    sql, params = member_list_sql(as_of=as_of, scheme=scheme, segments=segments, stores=stores, limit=limit)
+    return db.query(sql, params)
+
+
+def member_list_schema(db: DuckDBEngine) -> pa.Schema:
+    """The columns (and types) of `member_list`, read without reading a member."""
+    sql, params = member_list_sql(as_of=dt.date(1970, 1, 1), scheme="", limit=0)
+    return db.query(f"SELECT * FROM ({sql}) LIMIT 0", params).schema
+
+
+def copy_to(db: DuckDBEngine, sql: str, params: Sequence[object], target: Path, options: str) -> int:
+    """`COPY (sql) TO target (options)`: the database writes the file itself; returns the rows written."""
+    literal = "'" + str(target).replace("'", "''") + "'"
+    rows = db.fetchall(f"COPY ({sql}) TO {literal} ({options})", list(params))
+    return int(rows[0][0]) if rows else 0
 
 
 def contact_list(db: DuckDBEngine, *, stores: Sequence[str] | None = None, limit: int | None = None) -> pa.Table:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -238,13 +239,47 @@ def list_members(
 ) -> MemberList:
     """Members of the given segments (of `scheme`) and stores, most valuable first; phones masked unless
     `show_phones` (then as people dial them: 13812345678)."""
+    as_of, scheme, segments = _resolve_list(db, scheme, segments, as_of, today)
+    table = store.member_list(db, as_of=as_of, scheme=scheme, segments=segments, stores=stores, limit=limit)
+    return MemberList(as_of, scheme, shown_phones(table, show_phones), "full" if show_phones else "masked")
+
+
+def _resolve_list(
+    db: DuckDBEngine, scheme: str, segments: list[str] | None, as_of: dt.date | None, today: dt.date | None
+) -> tuple[dt.date, str, list[str] | None]:
     as_of = resolve_as_of(db, as_of, today=today)
     rules = run_rules(db, as_of)
     scheme = resolve_scheme(rules, scheme)
     _check_scheme(rules, scheme, as_of)
-    segments = resolve_segments(rules, scheme, segments) if segments else segments
-    table = store.member_list(db, as_of=as_of, scheme=scheme, segments=segments, stores=stores, limit=limit)
-    return MemberList(as_of, scheme, shown_phones(table, show_phones), "full" if show_phones else "masked")
+    return as_of, scheme, resolve_segments(rules, scheme, segments) if segments else segments
+
+
+def export_members(
+    db: DuckDBEngine,
+    path: Path,
+    *,
+    lang: str,
+    scheme: str = "seed_cn",
+    segments: list[str] | None = None,
+    stores: list[str] | None = None,
+    as_of: dt.date | None = None,
+    limit: int | None = None,
+    show_phones: bool = False,
+    today: dt.date | None = None,
+) -> MemberList:
+    """`list_members` written to `path` (.csv or .parquet) by the database itself (COPY), with every rule of
+    `export.export_table` as SQL: the same file, without the list passing through Python."""
+    from winback.common.export import write_via
+    from winback.lifecycle.export import copy_plan, export_format
+
+    fmt = export_format(path, lang)
+    as_of, scheme, segments = _resolve_list(db, scheme, segments, as_of, today)
+    plan = copy_plan(store.member_list_schema(db), fmt, lang=lang, full_phones=show_phones)
+    where = dict(as_of=as_of, scheme=scheme, segments=segments, stores=stores, limit=limit)
+    sql, params = store.member_list_sql(**where, select=plan.select)  # type: ignore[arg-type]
+    n = write_via(path, lambda out: store.copy_to(db, sql, params, out, plan.options), prefix=plan.prefix)
+    empty = store.member_list_schema(db).empty_table()
+    return MemberList(as_of, scheme, empty, "full" if show_phones else "masked", path, fmt, exported=n)
 
 
 def list_contacts(
