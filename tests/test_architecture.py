@@ -44,8 +44,20 @@ SHELL_CALLS: dict[str, frozenset[str]] = {"cli": frozenset({"web"})}
 FOUNDATION = frozenset({"errors", "config", "clock", "common", "i18n", "__init__"})
 #: the domain rooms: each has services (service.py, *_service.py), store modules and pure modules
 DOMAIN = frozenset(
-    {"ingest", "identity", "lifecycle", "models", "quality", "overview", "campaigns", "outreach", "demo", "rules",
-     "planner", "uplift"}
+    {
+        "ingest",
+        "identity",
+        "lifecycle",
+        "models",
+        "quality",
+        "overview",
+        "campaigns",
+        "outreach",
+        "demo",
+        "rules",
+        "planner",
+        "uplift",
+    }
 )
 _BELOW = FOUNDATION | {"engine", "warehouse"}
 
@@ -57,8 +69,19 @@ ARROWS: dict[str, frozenset[str]] = {
     "web": FOUNDATION | DOMAIN,
     "jobs": FOUNDATION | DOMAIN,
     "app": _BELOW | DOMAIN,
-    "demo": _BELOW | {"ingest", "identity", "lifecycle", "models", "quality", "overview", "campaigns", "outreach",
-                      "uplift", "planner"},
+    "demo": _BELOW
+    | {
+        "ingest",
+        "identity",
+        "lifecycle",
+        "models",
+        "quality",
+        "overview",
+        "campaigns",
+        "outreach",
+        "uplift",
+        "planner",
+    },
     "overview": _BELOW | {"lifecycle", "quality"},
     "campaigns": _BELOW | {"lifecycle", "outreach", "models"},
     "outreach": _BELOW,

@@ -1,7 +1,7 @@
 """The message catalogue is complete and consistent, and user-facing strings go through it.
 
-    .venv/bin/python tests/test_i18n.py --missing        list msgids without a Chinese translation, by room
-    .venv/bin/python tests/test_i18n.py --write          append them to their room's .po (msgstr to fill in)
+.venv/bin/python tests/test_i18n.py --missing        list msgids without a Chinese translation, by room
+.venv/bin/python tests/test_i18n.py --write          append them to their room's .po (msgstr to fill in)
 """
 
 from __future__ import annotations
@@ -19,8 +19,15 @@ from winback import i18n
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "winback"
 CALLS = {"_", "N_", "t"}
-ERRORS = {"WinbackError", "InputError", "ConfigError", "NotFoundError", "WarehouseLockedError", "ModelError",
-          "EngineError"}
+ERRORS = {
+    "WinbackError",
+    "InputError",
+    "ConfigError",
+    "NotFoundError",
+    "WarehouseLockedError",
+    "ModelError",
+    "EngineError",
+}
 # Rooms whose raise sites still build messages from bare literals. Empty it room by room; it must end empty.
 UNCONVERTED_ROOMS: set[str] = set()
 PLACEHOLDER = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)[^{}]*\}")
@@ -40,11 +47,22 @@ def msgids() -> dict[str, list[tuple[str, str]]]:
     found: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for path in sources():
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        names = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
-                 and n.module == "winback.i18n" for a in n.names if a.name in CALLS}
+        names = {
+            a.asname or a.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and n.module == "winback.i18n"
+            for a in n.names
+            if a.name in CALLS
+        }
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names
-                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in names
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
                 where = f"{path.relative_to(ROOT)}:{node.lineno}"
                 found[node.args[0].value].append((room_of(path), where))
             if room_of(path) == "cli":  # command docstrings and help= texts are msgids too (cli/localize.py)
@@ -106,7 +124,8 @@ def test_reader_agrees_with_babel() -> None:
 def _literal_message(node: ast.Call) -> bool:
     first = node.args[0] if node.args else None
     return isinstance(first, (ast.Constant, ast.JoinedStr)) and not (
-        isinstance(first, ast.Constant) and not isinstance(first.value, str))
+        isinstance(first, ast.Constant) and not isinstance(first.value, str)
+    )
 
 
 @pytest.mark.parametrize("room", sorted({room_of(p) for p in sources()} - UNCONVERTED_ROOMS))
@@ -117,8 +136,12 @@ def test_errors_are_built_from_the_catalogue(room: str) -> None:
         if room_of(path) != room:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ERRORS
-                    and _literal_message(node)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ERRORS
+                and _literal_message(node)
+            ):
                 bad.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not bad, "error messages not from the catalogue:\n" + "\n".join(bad)
 
@@ -142,7 +165,7 @@ def _write_missing() -> int:
         for msgid, where in items:
             if msgid in existing:
                 continue
-            text += "\n" + "".join(f"#: {w}\n" for w in where[:3]) + f"msgid {_quote(msgid)}\nmsgstr \"\"\n"
+            text += "\n" + "".join(f"#: {w}\n" for w in where[:3]) + f'msgid {_quote(msgid)}\nmsgstr ""\n'
         path.write_text(text, encoding="utf-8")
         print(f"{path.relative_to(ROOT)}: {len(items)} to translate")
     return 0
