@@ -15,6 +15,8 @@ write-write conflict: the round is rolled back and decided again on a fresh snap
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -50,6 +52,14 @@ class Ask:
     answered: threading.Event = field(default_factory=threading.Event)
     result: RedeemResult | None = None
     error: BaseException | None = None  # the round's typed refusal (or what broke the round)
+    future: asyncio.Future[None] | None = None  # an async route's: resolved on its event loop, no thread waits
+
+    def outcome(self) -> RedeemResult:
+        """The RedeemResult, or the refusal raised (a WinbackError, typed)."""
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
 
 
 class Redeemer:
@@ -65,10 +75,15 @@ class Redeemer:
         """Settle `ask` in the next round: its RedeemResult, or its refusal raised (a WinbackError, typed)."""
         self._queue.put(ask)
         ask.answered.wait()
-        if ask.error is not None:
-            raise ask.error
-        assert ask.result is not None
-        return ask.result
+        return ask.outcome()
+
+    async def redeem_async(self, ask: Ask) -> RedeemResult:
+        """`redeem` for an async route: the request awaits a future the round resolves (one call onto the event
+        loop per round, not a worker thread blocked per waiting till)."""
+        ask.future = asyncio.get_running_loop().create_future()
+        self._queue.put(ask)
+        await ask.future
+        return ask.outcome()
 
     def close(self, timeout: float = 10.0) -> None:
         self._queue.put(None)
@@ -101,8 +116,7 @@ class Redeemer:
                 for ask in round_:
                     ask.error = exc
             finally:
-                for ask in round_:
-                    ask.answered.set()
+                _answer(round_)
         if wb is not None:
             wb.close()
 
@@ -121,6 +135,25 @@ class Redeemer:
                 ask.error = done
         if any(isinstance(done, RedeemResult) for done in answers) and self._on_change is not None:
             self._on_change()  # reports count redemptions
+
+
+def _answer(asks: list[Ask]) -> None:
+    """Wake each ask's till: a thread's event, or, per event loop, one callback resolving its futures."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for ask in asks:
+        if ask.future is None:
+            ask.answered.set()
+        else:
+            by_loop.setdefault(ask.future.get_loop(), []).append(ask.future)
+    for loop, futures in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile (the server stopping): nobody waits
+            loop.call_soon_threadsafe(_resolve, futures)
+
+
+def _resolve(futures: list[asyncio.Future[None]]) -> None:
+    for f in futures:
+        if not f.done():  # a cancelled request (the till hung up) has nobody to answer
+            f.set_result(None)
 
 
 def _one_per_code(asks: list[Ask]) -> tuple[list[Ask], list[Ask]]:
