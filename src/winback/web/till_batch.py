@@ -20,6 +20,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -67,6 +68,8 @@ class Redeemer:
 
     def __init__(self, wb: Winback, on_change: Callable[[], None] | None = None) -> None:
         self.wb, self._on_change = wb, on_change
+        self.rounds = self.settled = 0  # how many rounds, how many asks they answered
+        self.busy = self.cpu = 0.0  # seconds in rounds: wall, and the rounds thread's CPU
         self._queue: queue.Queue[Ask | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="winback-tills", daemon=True)
         self._thread.start()
@@ -109,6 +112,7 @@ class Redeemer:
                 waiting.append(more)
             wb = wb or self.wb.scoped()
             round_, waiting = _one_per_code(waiting)
+            began, cpu = time.perf_counter(), time.thread_time()
             try:
                 self._settle(wb, round_)
             except BaseException as exc:  # a broken round answers its tills with the error; the thread goes on
@@ -117,6 +121,9 @@ class Redeemer:
                     ask.error = exc
             finally:
                 _answer(round_)
+                self.rounds, self.settled = self.rounds + 1, self.settled + len(round_)
+                self.busy += time.perf_counter() - began
+                self.cpu += time.thread_time() - cpu
         if wb is not None:
             wb.close()
 
