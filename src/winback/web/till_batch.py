@@ -5,7 +5,8 @@ attempt, one conditional UPDATE of the winners and one insert of every attempt's
 till is answered from its round: its redeemed coupon, or its typed refusal (already redeemed → 409, unknown
 order → 404, expired → 400, ...) in its own language; nothing is checked again one by one. A round costs about
 what one redemption alone costs (a handful of statements), so 50 tills at once wait for a round or two instead
-of queueing behind 49 single redemptions.
+of queueing behind 49 single redemptions. A round starts as soon as the previous one ends (no fixed wait); an
+async route's till awaits an asyncio future its round resolves (`redeem_async`), a worker thread's an event.
 
 Exactly once: rounds run one after the other on one thread (its own cursor), a code appears at most once in a
 round (a second attempt waits for the next round), an order carries at most one coupon (the rule, across the
@@ -28,13 +29,14 @@ from typing import TYPE_CHECKING, Any
 from winback.campaigns.coupons import display
 from winback.campaigns.redeem import Attempt
 from winback.campaigns.types import RedeemResult
-from winback.web.store_users import audit_many
+from winback.web.store_users import audit_rider
 
 if TYPE_CHECKING:
     import datetime as dt
 
     from winback.app import Winback
     from winback.campaigns.coupon_service import Settled
+    from winback.campaigns.store_coupons import Rider
     from winback.web.store_tokens import TillToken
 
 log = logging.getLogger("winback.web.tills")
@@ -128,11 +130,11 @@ class Redeemer:
             wb.close()
 
     def _settle(self, wb: Winback, asks: list[Ask]) -> None:
-        now, db = wb.now(), wb.db()
+        now = wb.now()
         attempts = [Attempt(a.code, a.order_id, a.store_id, now, now, a.lang) for a in asks]
 
-        def audited(answers: list[Settled]) -> None:  # in the round's transaction
-            audit_many(db, [_entry(ask, done, now) for ask, done in zip(asks, answers, strict=True)])
+        def audited(answers: list[Settled]) -> Rider:  # written in the round's transaction, with its UPDATE
+            return audit_rider([_entry(ask, done, now) for ask, done in zip(asks, answers, strict=True)])
 
         answers = wb.coupons.redeem_attempts(attempts, within=audited)
         for ask, done in zip(asks, answers, strict=True):
