@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
     from winback.app import Winback
     from winback.campaigns.coupon_service import Settled
-    from winback.campaigns.store_coupons import Rider
     from winback.web.store_tokens import TillToken
 
 log = logging.getLogger("winback.web.tills")
@@ -133,7 +132,7 @@ class Redeemer:
         now = wb.now()
         attempts = [Attempt(a.code, a.order_id, a.store_id, now, now, a.lang) for a in asks]
 
-        def audited(answers: list[Settled]) -> Rider:  # written in the round's transaction, with its UPDATE
+        def audited(answers: list[Settled]) -> tuple[str, dict[str, Any]]:  # in the round, with its UPDATE
             return audit_rider([_entry(ask, done, now) for ask, done in zip(asks, answers, strict=True)])
 
         answers = wb.coupons.redeem_attempts(attempts, within=audited)
