@@ -79,6 +79,12 @@ def refresh_loop(app: object, wb: Winback, stop: threading.Event, begun: threadi
         done[0] += 1
 
 
+def round_stats(app: object) -> tuple[float, float, float, float]:
+    """The tills' rounds so far (count, asks, wall, CPU seconds), or zeros from a server that does not count."""
+    r = app.state.web.redeemer  # type: ignore[attr-defined]
+    return tuple(float(getattr(r, k, 0)) for k in ("rounds", "settled", "busy", "cpu"))  # type: ignore[return-value]
+
+
 def pct(xs: list[float], p: float) -> float:
     return sorted(xs)[min(len(xs) - 1, int(p * len(xs)))] * 1000
 
@@ -180,7 +186,7 @@ def main() -> None:
     if args.refresh:
         background.start()
         begun.wait()
-    cpu0 = time.process_time()
+    cpu0, rounds0 = time.process_time(), round_stats(app)
     # the tills are another process: their HTTP clients do not share the server's interpreter (its GIL)
     done = subprocess.run([sys.executable, __file__, "--tills-from", str(spec)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -201,6 +207,11 @@ def main() -> None:
         print(f"  {name:<17} n={len(xs):>5}  p50 {pct(xs, 0.5):6.1f} ms  p95 {pct(xs, 0.95):6.1f} ms  "
               f"p99 {pct(xs, 0.99):6.1f} ms  max {max(xs) * 1000:6.1f} ms  "
               f"mean {statistics.mean(xs) * 1000:.1f} ms")  # fmt: skip
+    rounds = [b - a for a, b in zip(rounds0, round_stats(app), strict=True)]
+    if rounds[0]:
+        n, asks, busy, cpu = rounds
+        print(f"  rounds: {n:.0f}, {asks / n:.1f} tills each, {busy / n * 1000:.1f} ms wall and "
+              f"{cpu / n * 1000:.1f} ms CPU (the rounds thread's) per round")  # fmt: skip
     server.should_exit = True
     thread.join(30)
     wb.close()

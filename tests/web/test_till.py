@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from winback.campaigns.coupons import display
 from winback.cli.main import app as cli
 from winback.config import CATALOGUE
+from winback.web.tokens_service import TokensService
 
 
 @dataclass(frozen=True)
@@ -289,3 +290,18 @@ def test_a_round_answers_each_till_with_its_own_typed_refusal(tills: Tills) -> N
             [display(c) for c, _, _ in fresh],
         )
     assert Counter((t, r) for t, r in rows) == Counter((display(c), k) for c, _, k in want.elements())
+
+
+def test_a_token_revoked_while_cached_is_refused_at_once(tills: Tills) -> None:
+    """The usual till awaits its round with the token from the cache (the async route); a revocation in the
+    server empties the cache, so the very next request with that token is a 401, not a redemption."""
+    code, store, order = tills.coupons[-2]
+    with tills.wb.scoped() as wb:
+        added = TokensService(wb).add(store, label="short-lived")
+    with httpx.Client(base_url=tills.url, timeout=30) as c:
+        assert_error(redeem(c, "23456789ABCD", order, store, added.token), 404)  # the token is now cached
+        assert_error(redeem(c, "23456789ABCD", order, store, added.token), 404)  # answered from the cache
+        with tills.wb.scoped() as wb:
+            assert TokensService(wb).revoke(added.till.token_id).already is False
+        assert_error(redeem(c, code, order, store, added.token), 401)
+        assert redeem(c, code, order, store, tills.tokens[store]).status_code == 200  # the code was not used

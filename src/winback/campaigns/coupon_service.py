@@ -30,16 +30,17 @@ if TYPE_CHECKING:
 RETRIES = 3
 #: what `redeem_attempts` answers per attempt: the redeemed coupon, or the rule's typed refusal
 Settled = RedeemResult | WinbackError
+#: `redeem_attempts(within=…)`: given the answers, a statement (and the Arrow tables it reads) written in the
+#: round's transaction in the same call as the UPDATE (the till's audit entries)
+Within = Callable[[list[Settled]], store_coupons.Rider | None]
 
 
-def redeem_attempts(
-    db: DuckDBEngine, attempts: list[Attempt], *, within: Callable[[list[Settled]], None] | None = None
-) -> list[Settled]:
+def redeem_attempts(db: DuckDBEngine, attempts: list[Attempt], *, within: Within | None = None) -> list[Settled]:
     """Settle `attempts` (codes normalised, each at most once) together: per attempt its RedeemResult or its
     typed refusal (AlreadyRedeemedError, CouponVoidedError, NotFoundError, InputError), in order.
 
-    One transaction: one read of every attempt's facts, the rule (redeem.decide), one conditional UPDATE of the
-    winners, then `within(answers)` (e.g. the audit entries, written in the same transaction), then COMMIT. A
+    One transaction: one read of every attempt's facts, the rule (redeem.decide), then `within(answers)`'s
+    statement (e.g. the audit entries) and the conditional UPDATE of the winners in one call, then COMMIT. A
     write-write conflict with another writer (or an UPDATE that changed fewer rows than decided) rolls back and
     decides the whole batch again on a fresh snapshot, up to RETRIES times."""
     if not attempts:
@@ -54,11 +55,9 @@ def redeem_attempts(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _settle_once(
-    db: DuckDBEngine, attempts: list[Attempt], within: Callable[[list[Settled]], None] | None
-) -> list[Settled]:
-    with store_coupons.redemption(db):
-        facts = store_coupons.facts(db, len(attempts))
+def _settle_once(db: DuckDBEngine, attempts: list[Attempt], within: Within | None) -> list[Settled]:
+    with store_coupons.redemption(db, begin=False):  # 3 calls: BEGIN + facts, rider + UPDATE, COMMIT
+        facts = store_coupons.facts(db, len(attempts), begin=True)
         answers: list[Settled] = []
         winners: dict[int, float] = {}
         for i, (a, f, why) in enumerate(zip(attempts, facts, decide(attempts, facts), strict=True)):
@@ -71,10 +70,9 @@ def _settle_once(
                                         campaign_id=f.coupon.campaign_id, variant=f.coupon.variant_key,
                                         order_id=a.order_id, store_id=a.store_id, amount=f.order.amount,
                                         discount=winners[i], redeemed_at=a.at))  # fmt: skip
-        if store_coupons.mark_winners(db, winners) != len(winners):  # cannot happen under snapshot isolation
+        rider = within(answers) if within is not None else None
+        if store_coupons.mark_winners(db, winners, rider) != len(winners):  # cannot happen under snapshot isolation
             raise EngineError(_("the coupons changed while the batch was written"), kind="conflict")
-        if within is not None:
-            within(answers)
     return answers
 
 
@@ -176,9 +174,7 @@ class CouponService:
             lang=self.wb.settings.lang,
         )
 
-    def redeem_attempts(
-        self, attempts: list[Attempt], *, within: Callable[[list[Settled]], None] | None = None
-    ) -> list[Settled]:
+    def redeem_attempts(self, attempts: list[Attempt], *, within: Within | None = None) -> list[Settled]:
         """`redeem_attempts` on the app's warehouse (the web's till rounds): a typed answer per attempt."""
         return redeem_attempts(self.wb.db(), attempts, within=within)
 

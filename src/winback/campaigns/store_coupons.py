@@ -94,10 +94,12 @@ def attempts_table(db: DuckDBEngine, attempts: list[Attempt]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def redemption(db: DuckDBEngine) -> Iterator[None]:
+def redemption(db: DuckDBEngine, *, begin: bool = True) -> Iterator[None]:
     """One redemption's transaction (its read and its write on one snapshot): COMMIT at the end, ROLLBACK on
-    any error (a write-write conflict aborts the transaction: its ROLLBACK cannot fail the caller)."""
-    db.execute("BEGIN TRANSACTION")
+    any error (a write-write conflict aborts the transaction: its ROLLBACK cannot fail the caller). `begin=False`:
+    the block's first statement opens it (`facts(..., begin=True)`), one call fewer."""
+    if begin:
+        db.execute("BEGIN TRANSACTION")
     try:
         yield
         db.execute("COMMIT")
@@ -107,11 +109,12 @@ def redemption(db: DuckDBEngine) -> Iterator[None]:
         raise
 
 
-def facts(db: DuckDBEngine, n: int) -> list[RedeemFacts]:
+def facts(db: DuckDBEngine, n: int, *, begin: bool = False) -> list[RedeemFacts]:
     """What the rule needs about each of the `n` attempts of `_attempts`, in their order, in one statement: the
-    coupon, the paid order summed over its lines, the code already redeemed on that order, the store known."""
+    coupon, the paid order summed over its lines, the code already redeemed on that order, the store known.
+    `begin`: the same call opens the transaction first (BEGIN TRANSACTION; the read)."""
     found: dict[int, RedeemFacts] = {}
-    for row in db.fetchall(_FACTS_SQL):
+    for row in db.fetchall(("BEGIN TRANSACTION; " if begin else "") + _FACTS_SQL):
         i, coupon_row, order_row, used, known = row[0], row[1:16], row[16:21], row[21], row[22]
         coupon = _coupon_row(coupon_row) if coupon_row[0] is not None else None
         order = PaidOrder(*order_row) if order_row[0] is not None else None
@@ -122,22 +125,36 @@ def facts(db: DuckDBEngine, n: int) -> list[RedeemFacts]:
 _MARK_SQL = """
     UPDATE coupons c SET redeemed_at = b.at, redeemed_order_id = b.order_id, redeemed_store_id = b.store_id,
            discount = w.discount
-    FROM _attempts b JOIN (SELECT unnest(?::BIGINT[]) AS i, unnest(?::DOUBLE[]) AS discount) w ON w.i = b.i
+    FROM _attempts b JOIN _winners w ON w.i = b.i
     WHERE c.code = b.code AND c.redeemed_at IS NULL AND c.voided_at IS NULL
       AND NOT EXISTS (SELECT 1 FROM coupons u WHERE u.redeemed_order_id = b.order_id)
 """
+_WINNERS = pa.schema([("i", pa.int64()), ("discount", pa.float64())])
+#: a statement written in the same call as the UPDATE, before it (e.g. the round's audit insert), and the Arrow
+#: tables it reads, by name
+Rider = tuple[str, dict[str, pa.Table]]
 
 
-def mark_winners(db: DuckDBEngine, winners: dict[int, float]) -> int:
+def mark_winners(db: DuckDBEngine, winners: dict[int, float], rider: Rider | None = None) -> int:
     """The conditional UPDATE of the attempts `winners` (index in `_attempts` -> discount), inside the caller's
-    transaction: a coupon changes only while it is unredeemed and unvoided and its order carries no coupon yet
-    (exactly once, kept by the database: a concurrent writer of the same rows is a write-write conflict, an
-    EngineError of kind "conflict"). Returns how many rows changed. No RETURNING: DuckDB takes 22 s to return 68k
-    updated rows, against 0.03 s for the UPDATE alone."""
-    if not winners:
+    transaction, in one call with `rider`'s statement: a coupon changes only while it is unredeemed and unvoided
+    and its order carries no coupon yet (exactly once, kept by the database: a concurrent writer of the same rows
+    is a write-write conflict, an EngineError of kind "conflict"). Returns how many rows changed. No RETURNING:
+    DuckDB takes 22 s to return 68k updated rows, against 0.03 s for the UPDATE alone."""
+    sql, tables = rider or ("", {})
+    statements = [x for x in (sql, _MARK_SQL if winners else "") if x]
+    if not statements:
         return 0
-    changed = db.fetchall(_MARK_SQL, [list(winners), list(winners.values())])  # DuckDB answers with its row count
-    return int(changed[0][0]) if changed else 0
+    tables = {**tables, "_winners": pa.Table.from_pydict({"i": list(winners), "discount": list(winners.values())},
+                                                         schema=_WINNERS)}  # fmt: skip
+    for name, table in tables.items():
+        db.register(name, table)
+    # a failed call aborts the transaction, where nothing can be unregistered: the views then stay until a later
+    # register of the same name replaces them, and the statement's error (a conflict: decided again) is raised
+    changed = db.fetchall("; ".join(statements))  # DuckDB answers with the last statement's row count
+    for name in tables:
+        db.unregister(name)
+    return int(changed[0][0]) if winners and changed else 0
 
 
 # -- voiding ------------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ attempt, one conditional UPDATE of the winners and one insert of every attempt's
 till is answered from its round: its redeemed coupon, or its typed refusal (already redeemed → 409, unknown
 order → 404, expired → 400, ...) in its own language; nothing is checked again one by one. A round costs about
 what one redemption alone costs (a handful of statements), so 50 tills at once wait for a round or two instead
-of queueing behind 49 single redemptions.
+of queueing behind 49 single redemptions. A round starts as soon as the previous one ends (no fixed wait); an
+async route's till awaits an asyncio future its round resolves (`redeem_async`), a worker thread's an event.
 
 Exactly once: rounds run one after the other on one thread (its own cursor), a code appears at most once in a
 round (a second attempt waits for the next round), an order carries at most one coupon (the rule, across the
@@ -15,9 +16,12 @@ write-write conflict: the round is rolled back and decided again on a fresh snap
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from winback.campaigns.coupons import display
 from winback.campaigns.redeem import Attempt
 from winback.campaigns.types import RedeemResult
-from winback.web.store_users import audit_many
+from winback.web.store_users import audit_rider
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -50,6 +54,14 @@ class Ask:
     answered: threading.Event = field(default_factory=threading.Event)
     result: RedeemResult | None = None
     error: BaseException | None = None  # the round's typed refusal (or what broke the round)
+    future: asyncio.Future[None] | None = None  # an async route's: resolved on its event loop, no thread waits
+
+    def outcome(self) -> RedeemResult:
+        """The RedeemResult, or the refusal raised (a WinbackError, typed)."""
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
 
 
 class Redeemer:
@@ -57,6 +69,8 @@ class Redeemer:
 
     def __init__(self, wb: Winback, on_change: Callable[[], None] | None = None) -> None:
         self.wb, self._on_change = wb, on_change
+        self.rounds = self.settled = 0  # how many rounds, how many asks they answered
+        self.busy = self.cpu = 0.0  # seconds in rounds: wall, and the rounds thread's CPU
         self._queue: queue.Queue[Ask | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="winback-tills", daemon=True)
         self._thread.start()
@@ -65,10 +79,15 @@ class Redeemer:
         """Settle `ask` in the next round: its RedeemResult, or its refusal raised (a WinbackError, typed)."""
         self._queue.put(ask)
         ask.answered.wait()
-        if ask.error is not None:
-            raise ask.error
-        assert ask.result is not None
-        return ask.result
+        return ask.outcome()
+
+    async def redeem_async(self, ask: Ask) -> RedeemResult:
+        """`redeem` for an async route: the request awaits a future the round resolves (one call onto the event
+        loop per round, not a worker thread blocked per waiting till)."""
+        ask.future = asyncio.get_running_loop().create_future()
+        self._queue.put(ask)
+        await ask.future
+        return ask.outcome()
 
     def close(self, timeout: float = 10.0) -> None:
         self._queue.put(None)
@@ -94,6 +113,7 @@ class Redeemer:
                 waiting.append(more)
             wb = wb or self.wb.scoped()
             round_, waiting = _one_per_code(waiting)
+            began, cpu = time.perf_counter(), time.thread_time()
             try:
                 self._settle(wb, round_)
             except BaseException as exc:  # a broken round answers its tills with the error; the thread goes on
@@ -101,17 +121,19 @@ class Redeemer:
                 for ask in round_:
                     ask.error = exc
             finally:
-                for ask in round_:
-                    ask.answered.set()
+                _answer(round_)
+                self.rounds, self.settled = self.rounds + 1, self.settled + len(round_)
+                self.busy += time.perf_counter() - began
+                self.cpu += time.thread_time() - cpu
         if wb is not None:
             wb.close()
 
     def _settle(self, wb: Winback, asks: list[Ask]) -> None:
-        now, db = wb.now(), wb.db()
+        now = wb.now()
         attempts = [Attempt(a.code, a.order_id, a.store_id, now, now, a.lang) for a in asks]
 
-        def audited(answers: list[Settled]) -> None:  # in the round's transaction
-            audit_many(db, [_entry(ask, done, now) for ask, done in zip(asks, answers, strict=True)])
+        def audited(answers: list[Settled]) -> tuple[str, dict[str, Any]]:  # in the round, with its UPDATE
+            return audit_rider([_entry(ask, done, now) for ask, done in zip(asks, answers, strict=True)])
 
         answers = wb.coupons.redeem_attempts(attempts, within=audited)
         for ask, done in zip(asks, answers, strict=True):
@@ -121,6 +143,25 @@ class Redeemer:
                 ask.error = done
         if any(isinstance(done, RedeemResult) for done in answers) and self._on_change is not None:
             self._on_change()  # reports count redemptions
+
+
+def _answer(asks: list[Ask]) -> None:
+    """Wake each ask's till: a thread's event, or, per event loop, one callback resolving its futures."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for ask in asks:
+        if ask.future is None:
+            ask.answered.set()
+        else:
+            by_loop.setdefault(ask.future.get_loop(), []).append(ask.future)
+    for loop, futures in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile (the server stopping): nobody waits
+            loop.call_soon_threadsafe(_resolve, futures)
+
+
+def _resolve(futures: list[asyncio.Future[None]]) -> None:
+    for f in futures:
+        if not f.done():  # a cancelled request (the till hung up) has nobody to answer
+            f.set_result(None)
 
 
 def _one_per_code(asks: list[Ask]) -> tuple[list[Ask], list[Ask]]:

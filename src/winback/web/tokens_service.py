@@ -63,6 +63,12 @@ class LiveTokens:
                 self._seen[key] = (found, now)
         return found
 
+    def cached(self, db_path: object, hashed: str) -> TillToken | None:
+        """The live token if it was read less than `TTL` seconds ago, else None (no database read)."""
+        with self._guard:
+            seen = self._seen.get((str(db_path), hashed))
+        return seen[0] if seen is not None and time.monotonic() - seen[1] < self.TTL else None
+
     def forget(self) -> None:
         with self._guard:
             self._seen.clear()
@@ -159,6 +165,22 @@ class TokensService:
                 hint=_("Ask HQ for a new token (`winback tokens add --store S`) and update the till's settings."),
             )
         return found
+
+    def ready_ask(
+        self, authorization: str | None, code: str, *, order_id: str, store_id: str, lang: str, caller: Caller
+    ) -> Ask | None:
+        """The round's ask of a till's request that needs nothing but the round (an async route awaits it): its
+        token live in the cache, its own store, a well-formed code. None otherwise: `till` and `redeem_with`
+        then answer it (the token read from the warehouse, the 401/403/400 refusals audited)."""
+        token = bearer_of(authorization)
+        till = None if token is None else LIVE.cached(self.wb.settings.db_path, token_hash(token))
+        if till is None or not hmac.compare_digest(store_id.encode(), till.store_id.encode()):
+            return None
+        try:
+            normalised = validate(code)
+        except WinbackError:
+            return None
+        return Ask(till, normalised, order_id, store_id, lang, caller.ip)
 
     def redeem_with(
         self, redeemer: Redeemer, till: TillToken, code: str, *, order_id: str, store_id: str, caller: Caller

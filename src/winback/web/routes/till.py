@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from winback.campaigns.redeem import AlreadyRedeemedError
 from winback.campaigns.types import RedeemResult
 from winback.web import schemas as s
-from winback.web.auth import caller_of, context, till_of
+from winback.web.auth import caller_of, context, lang_of, state_of, till_of
 from winback.web.render import ResultJSON
 from winback.web.tokens_service import TokensService
 
@@ -33,16 +34,27 @@ _ANSWERS = {
 
 
 @router.post("/coupons/{code}/redeem", response_model=RedeemOut, responses=_ANSWERS)
-def redeem(code: str, body: RedeemIn, request: Request) -> Response:
+async def redeem(code: str, body: RedeemIn, request: Request) -> Response:
     """Redeem a coupon at a till (核销): `Authorization: Bearer <the store's token>`; the store must be the
     token's (403). Exactly once per code, even when two tills race: the loser gets a 409."""
     from winback.web.server import error_response
 
+    root = state_of(request)
     try:
-        with context(request) as st:
-            till = till_of(st, request)
-            done = TokensService(st.wb).redeem_with(st.root.redeemer, till, code, order_id=body.order_id,
-                                                    store_id=body.store_id, caller=caller_of(request))  # fmt: skip
+        ask = TokensService(root.wb).ready_ask(request.headers.get("authorization"), code, order_id=body.order_id,
+                                               store_id=body.store_id, lang=lang_of(request),
+                                               caller=caller_of(request))  # fmt: skip
+        if ask is not None:  # the usual till: awaits its round on the event loop, no worker thread held
+            done = await root.redeemer.redeem_async(ask)
+        else:  # a token to read, a refusal to audit: the warehouse is used, in a worker thread
+            done = await run_in_threadpool(_redeem_in_thread, code, body, request)
     except AlreadyRedeemedError as exc:  # said in the request's language by the campaigns room
         return error_response(request, 409, type(exc).__name__, exc.message, exc.hint)
     return ResultJSON(done)
+
+
+def _redeem_in_thread(code: str, body: RedeemIn, request: Request) -> RedeemResult:
+    with context(request) as st:
+        till = till_of(st, request)
+        return TokensService(st.wb).redeem_with(st.root.redeemer, till, code, order_id=body.order_id,
+                                                store_id=body.store_id, caller=caller_of(request))  # fmt: skip
