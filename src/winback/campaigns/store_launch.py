@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from winback.campaigns.assign import CONTROL
 from winback.campaigns.audience import EXCLUSION_REASONS, audience_sql
-from winback.campaigns.coupons import draw_codes
+from winback.campaigns.coupons import draw_code_array
 from winback.campaigns.scenarios import Scenario
 from winback.campaigns.types import Campaign
 from winback.outreach import store as outreach_store
@@ -99,22 +99,30 @@ def _with_codes(c: Campaign, members: pa.Table) -> pa.Table:
     """The members with a `code` column: a fresh code for each treated member whose arm offers something."""
     offered = {k for k, o in c.offers().items() if k != CONTROL and o.kind != "none"}
     mask = pc.is_in(members["arm"], pa.array(sorted(offered), pa.string())).to_numpy(zero_copy_only=False)
-    codes = np.full(len(members), None, dtype=object)
-    codes[mask] = draw_codes(int(mask.sum()))
-    return members.append_column("code", pa.array(codes, pa.string()))
+    codes = draw_code_array(int(mask.sum()))
+    slot = pa.array(np.cumsum(mask) - 1, mask=~mask)  # the k-th offered member takes the k-th code, others none
+    return members.append_column("code", pc.take(codes, slot))
+
+
+_CLASH_SQL = """
+    SELECT code FROM _launch_codes WHERE code IS NOT NULL GROUP BY code HAVING count(*) > 1
+    UNION SELECT n.code FROM _launch_codes n JOIN coupons c USING (code)
+"""
 
 
 def _redraw_clashes(db: DuckDBEngine, members: pa.Table) -> pa.Table:
-    """Codes already issued to another coupon are drawn anew until none clashes."""
+    """Codes drawn twice in the launch, or already issued to another coupon, are drawn anew until none clashes
+    (the coupons' primary key would refuse them: the launch would fail rather than issue a code twice)."""
     while True:
         with db.registered("_launch_codes", members.select(["code"])):
-            clash = {r[0] for r in db.fetchall("SELECT n.code FROM _launch_codes n JOIN coupons c USING (code)")}
-        if not clash:
+            clash = pa.array([r[0] for r in db.fetchall(_CLASH_SQL)], pa.string())
+        if not len(clash):
             return members
-        codes = members["code"].to_pylist()
-        fresh = iter(draw_codes(len(clash)))
-        codes = [next(fresh) if x in clash else x for x in codes]
-        members = members.set_column(members.schema.get_field_index("code"), "code", pa.array(codes, pa.string()))
+        codes = members["code"].combine_chunks()
+        again = pc.fill_null(pc.is_in(codes, clash), False)
+        fresh = draw_code_array(int(pc.sum(again).as_py()))
+        codes = pc.replace_with_mask(codes, again, fresh)
+        members = members.set_column(members.schema.get_field_index("code"), "code", codes)
 
 
 _OUT_SQL = """
@@ -126,6 +134,7 @@ _OUT_SQL = """
     LEFT JOIN members m ON m.member_id = l.member_id
     LEFT JOIN staff s ON s.guide_id = l.guide_id
     LEFT JOIN stores st ON st.store_id = l.store_id
+    ORDER BY l.member_id  -- tasks and touches are then inserted in the order of their keys (cheaper ART inserts)
 """
 
 
@@ -149,7 +158,7 @@ def write_launch(
             "INSERT INTO coupons (code, campaign_id, member_id, variant_key, offer_kind, offer_value, "
             " offer_threshold, issued_at, expires_at) "
             "SELECT l.code, ?, l.member_id, l.arm, o.kind, o.value, o.threshold, ?, ? "
-            "FROM _launch l JOIN _offers o ON o.arm = l.arm WHERE l.code IS NOT NULL",
+            "FROM _launch l JOIN _offers o ON o.arm = l.arm WHERE l.code IS NOT NULL ORDER BY l.code",
             [cid, now, expires],
         )
         order_expr = f"coalesce(l.{order_by}, 0)" if order_by else "0"
