@@ -125,6 +125,8 @@ def _redraw_clashes(db: DuckDBEngine, members: pa.Table) -> pa.Table:
         members = members.set_column(members.schema.get_field_index("code"), "code", codes)
 
 
+_TASK_CHANNELS = ("guide_task", "task_sheet", "ai_call")
+
 _OUT_SQL = """
     CREATE TEMP TABLE _launch_out AS
     SELECT l.member_id, l.guide_id, l.store_id, l.code, {script} AS script,
@@ -166,21 +168,23 @@ def write_launch(
         if script is None:
             _render_in_python(db, template, expires)
         kind = "call" if sc.channel == "guide_task" else "follow_up"
+        # a touch a person carries out stands for the member's guide task (the task sheet and call list name it)
+        task_id = f"{_lit(cid + ':')} || member_id" if sc.channel in _TASK_CHANNELS else "NULL::VARCHAR"
         db.execute(
             f"CREATE TEMP VIEW _launch_tasks AS SELECT {_lit(cid + ':')} || member_id AS task_id, "
             f" {_lit(cid)} AS campaign_id, member_id, guide_id, store_id, {_lit(kind)} AS kind, script, "
             " code AS coupon_code, priority::INTEGER AS priority FROM _launch_out"
         )
-        tasks = outreach_store.create_tasks_from(db, "_launch_tasks", now, due_days)
+        tasks = outreach_store.create_tasks_from(db, "_launch_tasks", now, due_days, campaign_id=cid)
         db.execute(
             # the key of outreach.ledger.touch_key(campaign, member, channel), step 1
             f"CREATE TEMP VIEW _launch_touches AS SELECT {_lit(cid + ':')} || member_id "
             f" || {_lit(':' + sc.channel + ':1')}"
             f" AS idempotency_key, {_lit(cid)} AS campaign_id, member_id, {_lit(sc.channel)} AS channel, "
             " json_object('text', script, 'code', code)::VARCHAR AS payload, NULL::TIMESTAMP AS due_at, "
-            " NULL::VARCHAR AS journey_id, NULL::INTEGER AS step, NULL::VARCHAR AS task_id FROM _launch_out"
+            f" NULL::VARCHAR AS journey_id, NULL::INTEGER AS step, {task_id} AS task_id FROM _launch_out"
         )
-        touches = outreach_store.queue_touches_from(db, "_launch_touches", now)
+        touches = outreach_store.queue_launch_touches(db, "_launch_touches", cid, now)
         for obj in ("VIEW _launch_touches", "VIEW _launch_tasks", "TABLE _launch_out"):
             db.execute(f"DROP {obj}")
         db.execute("UPDATE campaigns SET status = 'running', launched_at = ? WHERE campaign_id = ?", [now, cid])
