@@ -6,7 +6,8 @@ against another source tree (the baseline) in the same run, each on its own copy
 
 The warehouse is built as campaigns_bench.py builds it (members and a snapshot straight in SQL), a draft is
 created, and the launch (audience, assignment, coupons, guide tasks, touches, one transaction) is timed as a
-child process. Prints wall seconds and the audience; asserts nothing.
+child process. Prints wall and CPU seconds (the child's user + system), the load average, and the audience;
+asserts nothing. The scenario's audience is ≈ 38 % of the members: 2,640,000 members give a 1.0M audience.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -32,17 +34,22 @@ from winback.config import Settings
 NOW = dt.datetime(2026, 11, 2, 9)
 
 
-def _launch(db: Path, src: Path | None) -> tuple[float, dict]:
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _launch(db: Path, src: Path | None) -> tuple[float, float, dict]:
     env = {**os.environ, "WINBACK_NOW": NOW.isoformat()}
     if src is not None:
         env["PYTHONPATH"] = str(src)
     cmd = [sys.executable, "-m", "winback.cli.main", "--db", str(db), "campaign", "launch", "C0001", "--json"]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _children_cpu()
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, _children_cpu() - c0
     if out.returncode != 0:
         raise SystemExit(out.stdout + out.stderr)
-    return wall, json.loads(out.stdout)
+    return wall, cpu, json.loads(out.stdout)
 
 
 def main() -> None:
@@ -63,9 +70,11 @@ def main() -> None:
     for name, src in runs:
         copy = a.dir / "launch-run.duckdb"
         shutil.copyfile(base, copy)
-        wall, out = _launch(copy, src)
-        print(f"{name:<14} launch {wall:7.2f} s  audience {out['members']:,}  coupons {out['coupons']:,}  "
-              f"tasks {out['tasks']:,}  touches {out['touches']:,}", flush=True)  # fmt: skip
+        load = os.getloadavg()[0]
+        wall, cpu, out = _launch(copy, src)
+        counts = f"coupons {out['coupons']:,}  tasks {out['tasks']:,}  touches {out['touches']:,}"
+        line = f"{name:<14} launch {wall:7.2f} s  cpu {cpu:6.2f} s  load {load:5.2f}  audience {out['members']:,}"
+        print(f"{line}  {counts}", flush=True)
         copy.unlink()
 
 

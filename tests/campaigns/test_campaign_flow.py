@@ -187,3 +187,38 @@ def test_create_without_a_snapshot_says_what_to_do(db_path: Path) -> None:
     with Winback(Settings(db_path=db_path)) as wb, pytest.raises(InputError, match="no member snapshot yet") as info:
         wb.campaigns.create(Req("big_sale"))
     assert "winback refresh" in str(info.value)
+
+
+@pytest.mark.parametrize("table", ["touches", "tasks"])
+def test_a_key_already_in_the_ledger_fails_the_launch_whole(tmp_path: Path, table: str) -> None:
+    """The launch looks for existing keys among its own campaign's rows only; a touch key (or task id) that is
+    somehow already there under another campaign is refused by the primary key: the launch fails and leaves
+    nothing, the draft stays a draft, and the member never gets a second touch with that key."""
+    from winback.errors import EngineError
+
+    first = brand_app(tmp_path / "first.duckdb", n=1500)  # the same brand launched once: who gets a touch
+    first.campaigns.create(Req("new_store_opening", holdout=0.2), now=T0)
+    first.campaigns.launch("C0001", now=T0)
+    member = first.db().scalar("SELECT min(member_id) FROM touches")
+    first.close()
+    wb = brand_app(tmp_path / "clash.duckdb", n=1500)
+    wb.campaigns.create(Req("new_store_opening", holdout=0.2), now=T0)
+    if table == "touches":
+        wb.db().execute(
+            "INSERT INTO touches (idempotency_key, campaign_id, member_id, channel, status, queued_at) "
+            "VALUES (?, NULL, ?, 'guide_task', 'sent', ?)",  # long ago: not within the frequency cap
+            [f"C0001:{member}:guide_task:1", member, T0 - dt.timedelta(days=400)],
+        )
+    else:
+        wb.db().execute(
+            "INSERT INTO tasks (task_id, campaign_id, member_id, kind, status, created_at) "
+            "VALUES (?, 'C0000', ?, 'call', 'done', ?)",
+            [f"C0001:{member}", member, T0],
+        )
+    with pytest.raises(EngineError):
+        wb.campaigns.launch("C0001", now=T0)
+    assert wb.campaigns.show("C0001").to_dict()["campaign"]["status"] == "draft"
+    for t in ("campaign_members", "coupons"):
+        assert _count(wb, f"SELECT count(*) FROM {t}") == 0, t
+    assert _count(wb, "SELECT count(*) FROM touches") == (1 if table == "touches" else 0)
+    assert _count(wb, "SELECT count(*) FROM tasks") == (1 if table == "tasks" else 0)

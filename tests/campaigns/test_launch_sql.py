@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from winback.campaigns.store_launch import _script_sql
@@ -41,3 +43,24 @@ def test_sql_script_equals_python_render(template: str, code: str | None) -> Non
 def test_format_specs_fall_back_to_python() -> None:
     assert _script_sql("{name:>8}", EXPIRES) is None
     assert _script_sql("{name!r}", EXPIRES) is None
+
+
+def test_codes_that_clash_are_drawn_again(brand: Any) -> None:
+    """A code already issued, or drawn twice in one launch, is replaced (the others are kept); the coupons' primary
+    key would otherwise refuse the launch."""
+    from winback.campaigns.coupons import is_valid
+    from winback.campaigns.store_launch import _redraw_clashes
+
+    db = brand.db()
+    db.execute(
+        "INSERT INTO coupons (code, campaign_id, member_id, variant_key, offer_kind, offer_value, offer_threshold, "
+        "issued_at, expires_at) VALUES ('22222222222Z', 'C0', 'M0', 'A', 'voucher', 50, 200, ?, ?)",
+        [EXPIRES, EXPIRES],
+    )
+    codes = ["22222222222Z", "33333333333Z", "33333333333Z", None, "44444444444Z"]
+    members = pa.table({"member_id": ["M1", "M2", "M3", "M4", "M5"], "code": pa.array(codes, pa.string())})
+    got = _redraw_clashes(db, members)["code"].to_pylist()
+    assert got[3] is None and got[4] == "44444444444Z"  # no code stays none, a free code is kept
+    fresh = [got[0], got[1], got[2]]
+    assert len(set(fresh)) == 3 and not {"22222222222Z", "33333333333Z"} & set(fresh)
+    assert all(is_valid(c) for c in fresh)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import segno
 
 from winback.errors import InputError
@@ -79,22 +80,28 @@ def new_code() -> str:
     return payload + check_symbol(payload)
 
 
-def draw_codes(count: int) -> list[str]:
-    """`count` codes at once (numpy): 55 bits of `secrets` entropy each, symbols and Luhn check vectorised."""
-    if count <= 0:
-        return []
+def draw_code_array(count: int) -> pa.StringArray:
+    """`count` codes at once as an Arrow string array (numpy, no Python object per code): 55 bits of `secrets`
+    entropy each, symbols and Luhn check vectorised. Not checked for uniqueness (see `new_codes`)."""
+    count = max(count, 0)
     bits = np.frombuffer(secrets.token_bytes(8 * count), dtype=np.uint64) >> np.uint64(9)
-    payload = ((bits[:, None] >> (np.uint64(5) * np.arange(PAYLOAD_LEN, dtype=np.uint64))) & np.uint64(31)).astype(
-        np.int64
-    )
-    factor = np.where(np.arange(PAYLOAD_LEN)[::-1] % 2 == 0, 2, 1)  # 2 on the rightmost symbol, then 1, 2, …
-    addend = payload * factor
-    total = (addend // _N + addend % _N).sum(axis=1)
-    check = (_N - total % _N) % _N
-    symbols = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)[np.column_stack([payload, check])]
-    blob = symbols.astype(np.uint8).tobytes().decode("ascii")
     width = PAYLOAD_LEN + 1
-    return [blob[i : i + width] for i in range(0, len(blob), width)]
+    index = np.empty((count, width), dtype=np.uint8)  # the symbols' indexes in ALPHABET, payload then check
+    total = np.zeros(count, dtype=np.uint16)
+    for i in range(PAYLOAD_LEN):  # symbol i holds bits 5i … 5i+4; the Luhn factor is 2 on the rightmost symbol
+        symbol = ((bits >> np.uint64(5 * i)) & np.uint64(31)).astype(np.uint8)
+        index[:, i] = symbol
+        addend = symbol.astype(np.uint16) * (2 if (PAYLOAD_LEN - 1 - i) % 2 == 0 else 1)
+        total += addend // _N + addend % _N
+    index[:, PAYLOAD_LEN] = (_N - total % _N) % _N
+    data = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)[index]
+    offsets = np.arange(0, width * (count + 1), width, dtype=np.int32)
+    return pa.StringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def draw_codes(count: int) -> list[str]:
+    """`count` codes at once (`draw_code_array` as Python strings)."""
+    return draw_code_array(count).to_pylist() if count > 0 else []
 
 
 def new_codes(count: int, taken: Iterable[str] = ()) -> list[str]:

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from winback.campaigns.assign import CONTROL, ArmSpec, assign_indices
+from winback.campaigns.chi2 import independence_p
 from winback.campaigns.types import Campaign, LaunchResult
 from winback.errors import InputError
 from winback.i18n import _
@@ -55,9 +56,7 @@ def due_days(c: Campaign) -> int:
 
 def balance_table(counts: dict[tuple[Any, str], int], arms: list[str], key: str) -> dict[str, Any]:
     """Members per arm by `key` (e.g. segment) from (value, arm) → members, and the chi-square test of
-    independence of arm and key."""
-    from scipy import stats as sps  # only launches need it
-
+    independence of arm and key (campaigns.chi2: scipy's value, without importing scipy)."""
     merged = Counter[tuple[str, str]]()
     for (value, arm), n in counts.items():
         merged["—" if value is None else str(value), arm] += n
@@ -71,7 +70,7 @@ def balance_table(counts: dict[tuple[Any, str], int], arms: list[str], key: str)
         and all(sum(r) for r in matrix)
         and all(sum(c) for c in zip(*matrix, strict=True))
     ):
-        p = float(sps.chi2_contingency(matrix).pvalue)
+        p = independence_p(matrix)
     return {"by": key, "rows": rows, "chi2_p_value": p}
 
 

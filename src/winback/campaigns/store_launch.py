@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from winback.campaigns.assign import CONTROL
 from winback.campaigns.audience import EXCLUSION_REASONS, audience_sql
-from winback.campaigns.coupons import draw_codes
+from winback.campaigns.coupons import draw_code_array
 from winback.campaigns.scenarios import Scenario
 from winback.campaigns.types import Campaign
 from winback.outreach import store as outreach_store
@@ -99,23 +99,33 @@ def _with_codes(c: Campaign, members: pa.Table) -> pa.Table:
     """The members with a `code` column: a fresh code for each treated member whose arm offers something."""
     offered = {k for k, o in c.offers().items() if k != CONTROL and o.kind != "none"}
     mask = pc.is_in(members["arm"], pa.array(sorted(offered), pa.string())).to_numpy(zero_copy_only=False)
-    codes = np.full(len(members), None, dtype=object)
-    codes[mask] = draw_codes(int(mask.sum()))
-    return members.append_column("code", pa.array(codes, pa.string()))
+    codes = draw_code_array(int(mask.sum()))
+    slot = pa.array(np.cumsum(mask) - 1, mask=~mask)  # the k-th offered member takes the k-th code, others none
+    return members.append_column("code", pc.take(codes, slot))
+
+
+_CLASH_SQL = """
+    SELECT code FROM _launch_codes WHERE code IS NOT NULL GROUP BY code HAVING count(*) > 1
+    UNION SELECT n.code FROM _launch_codes n JOIN coupons c USING (code)
+"""
 
 
 def _redraw_clashes(db: DuckDBEngine, members: pa.Table) -> pa.Table:
-    """Codes already issued to another coupon are drawn anew until none clashes."""
+    """Codes drawn twice in the launch, or already issued to another coupon, are drawn anew until none clashes
+    (the coupons' primary key would refuse them: the launch would fail rather than issue a code twice)."""
     while True:
         with db.registered("_launch_codes", members.select(["code"])):
-            clash = {r[0] for r in db.fetchall("SELECT n.code FROM _launch_codes n JOIN coupons c USING (code)")}
-        if not clash:
+            clash = pa.array([r[0] for r in db.fetchall(_CLASH_SQL)], pa.string())
+        if not len(clash):
             return members
-        codes = members["code"].to_pylist()
-        fresh = iter(draw_codes(len(clash)))
-        codes = [next(fresh) if x in clash else x for x in codes]
-        members = members.set_column(members.schema.get_field_index("code"), "code", pa.array(codes, pa.string()))
+        codes = members["code"].combine_chunks()
+        again = pc.fill_null(pc.is_in(codes, clash), False)
+        fresh = draw_code_array(int(pc.sum(again).as_py()))
+        codes = pc.replace_with_mask(codes, again, fresh)
+        members = members.set_column(members.schema.get_field_index("code"), "code", codes)
 
+
+_TASK_CHANNELS = ("guide_task", "task_sheet", "ai_call")
 
 _OUT_SQL = """
     CREATE TEMP TABLE _launch_out AS
@@ -126,6 +136,7 @@ _OUT_SQL = """
     LEFT JOIN members m ON m.member_id = l.member_id
     LEFT JOIN staff s ON s.guide_id = l.guide_id
     LEFT JOIN stores st ON st.store_id = l.store_id
+    ORDER BY l.member_id  -- tasks and touches are then inserted in the order of their keys (cheaper ART inserts)
 """
 
 
@@ -149,7 +160,7 @@ def write_launch(
             "INSERT INTO coupons (code, campaign_id, member_id, variant_key, offer_kind, offer_value, "
             " offer_threshold, issued_at, expires_at) "
             "SELECT l.code, ?, l.member_id, l.arm, o.kind, o.value, o.threshold, ?, ? "
-            "FROM _launch l JOIN _offers o ON o.arm = l.arm WHERE l.code IS NOT NULL",
+            "FROM _launch l JOIN _offers o ON o.arm = l.arm WHERE l.code IS NOT NULL ORDER BY l.code",
             [cid, now, expires],
         )
         order_expr = f"coalesce(l.{order_by}, 0)" if order_by else "0"
@@ -157,21 +168,23 @@ def write_launch(
         if script is None:
             _render_in_python(db, template, expires)
         kind = "call" if sc.channel == "guide_task" else "follow_up"
+        # a touch a person carries out stands for the member's guide task (the task sheet and call list name it)
+        task_id = f"{_lit(cid + ':')} || member_id" if sc.channel in _TASK_CHANNELS else "NULL::VARCHAR"
         db.execute(
             f"CREATE TEMP VIEW _launch_tasks AS SELECT {_lit(cid + ':')} || member_id AS task_id, "
             f" {_lit(cid)} AS campaign_id, member_id, guide_id, store_id, {_lit(kind)} AS kind, script, "
             " code AS coupon_code, priority::INTEGER AS priority FROM _launch_out"
         )
-        tasks = outreach_store.create_tasks_from(db, "_launch_tasks", now, due_days)
+        tasks = outreach_store.create_tasks_from(db, "_launch_tasks", now, due_days, campaign_id=cid)
         db.execute(
             # the key of outreach.ledger.touch_key(campaign, member, channel), step 1
             f"CREATE TEMP VIEW _launch_touches AS SELECT {_lit(cid + ':')} || member_id "
             f" || {_lit(':' + sc.channel + ':1')}"
             f" AS idempotency_key, {_lit(cid)} AS campaign_id, member_id, {_lit(sc.channel)} AS channel, "
             " json_object('text', script, 'code', code)::VARCHAR AS payload, NULL::TIMESTAMP AS due_at, "
-            " NULL::VARCHAR AS journey_id, NULL::INTEGER AS step, NULL::VARCHAR AS task_id FROM _launch_out"
+            f" NULL::VARCHAR AS journey_id, NULL::INTEGER AS step, {task_id} AS task_id FROM _launch_out"
         )
-        touches = outreach_store.queue_touches_from(db, "_launch_touches", now)
+        touches = outreach_store.queue_launch_touches(db, "_launch_touches", cid, now)
         for obj in ("VIEW _launch_touches", "VIEW _launch_tasks", "TABLE _launch_out"):
             db.execute(f"DROP {obj}")
         db.execute("UPDATE campaigns SET status = 'running', launched_at = ? WHERE campaign_id = ?", [now, cid])

@@ -79,6 +79,22 @@ def queue_touches_from(db: DuckDBEngine, source: str, now: dt.datetime) -> int:
     return int(row[0]) if row else 0
 
 
+def queue_launch_touches(db: DuckDBEngine, source: str, campaign_id: str, now: dt.datetime) -> int:
+    """`queue_touches_from` for one launch of `campaign_id`: the rows of `source` have distinct keys and carry
+    their task_id. Keys already queued for the campaign are skipped; a key queued under any other campaign is
+    refused by the ledger's primary key, and the launch fails whole (never a touch twice). Neither the whole
+    ledger nor the tasks are scanned, so a launch costs the same however long the ledger has grown."""
+    row = db.fetchone(
+        "INSERT INTO touches (idempotency_key, campaign_id, member_id, channel, status, payload, queued_at, "
+        " due_at, journey_id, step, task_id, attempts, updated_at) "
+        "SELECT n.idempotency_key, n.campaign_id, n.member_id, n.channel, 'queued', n.payload::JSON, $1, n.due_at, "
+        f" n.journey_id, n.step, n.task_id, 0, $1 FROM {source} n "
+        "ANTI JOIN (SELECT idempotency_key FROM touches WHERE campaign_id = $2) t USING (idempotency_key)",
+        [now, campaign_id],
+    )
+    return int(row[0]) if row else 0
+
+
 def create_tasks(db: DuckDBEngine, tasks: list[dict[str, Any]], now: dt.datetime, due_days: int) -> int:
     """One open task per (campaign, member) for the member's guide; an existing task is kept as it is."""
     if not tasks:
@@ -87,14 +103,23 @@ def create_tasks(db: DuckDBEngine, tasks: list[dict[str, Any]], now: dt.datetime
         return create_tasks_from(db, "_new_tasks", now, due_days)
 
 
-def create_tasks_from(db: DuckDBEngine, source: str, now: dt.datetime, due_days: int) -> int:
-    """`create_tasks` for the rows of a table or view named `source` (the columns of _TASK_SCHEMA, in order)."""
+def create_tasks_from(
+    db: DuckDBEngine, source: str, now: dt.datetime, due_days: int, *, campaign_id: str | None = None
+) -> int:
+    """`create_tasks` for the rows of a table or view named `source` (the columns of _TASK_SCHEMA, in order).
+    With `campaign_id` (one launch's tasks): only that campaign's tasks are looked at for the ids already there; an
+    id taken under another campaign is refused by the primary key (the launch fails whole)."""
     cols = ", ".join(f"n.{f.name}" for f in _TASK_SCHEMA)
+    params: list[object] = [now + dt.timedelta(days=due_days), now]
+    existing = "tasks"
+    if campaign_id is not None:
+        existing = "(SELECT task_id FROM tasks WHERE campaign_id = $3)"
+        params.append(campaign_id)
     row = db.fetchone(
         "INSERT INTO tasks (task_id, campaign_id, member_id, guide_id, store_id, kind, script, coupon_code, "
         " priority, status, due_at, created_at) "
-        f"SELECT {cols}, 'open', ?, ? FROM {source} n ANTI JOIN tasks t ON t.task_id = n.task_id",
-        [now + dt.timedelta(days=due_days), now],
+        f"SELECT {cols}, 'open', $1, $2 FROM {source} n ANTI JOIN {existing} t ON t.task_id = n.task_id",
+        params,
     )
     return int(row[0]) if row else 0
 
