@@ -47,6 +47,31 @@ def _connect(db: Path) -> Any:
     return con
 
 
+PROFILE: list[tuple[float, float, str]] = []  # --profile: (wall, CPU, statement) of every SQL the engine ran
+
+
+def _profile_engine() -> None:
+    """Time every statement the engine runs (Engine._guard wraps them all): the per-step breakdown of --profile."""
+    import re
+
+    from winback.engine.base import Engine
+
+    guard = Engine._guard
+
+    def timed(self: Any, sql: str, run: Any) -> Any:
+        started, cpu = time.perf_counter(), base._cpu()
+        try:
+            return guard(self, sql, run)
+        finally:
+            PROFILE.append((time.perf_counter() - started, base._cpu() - cpu, re.sub(r"\s+", " ", sql).strip()))
+
+    Engine._guard = timed  # type: ignore[method-assign]
+
+
+def _profile_top(n: int = 14) -> list[list[Any]]:
+    return [[round(w, 2), round(c, 2), sql[:160]] for w, c, sql in sorted(PROFILE, reverse=True)[:n] if w >= 0.05]
+
+
 def _refresh(db: Path, as_of: dt.date, full: bool) -> dict[str, Any]:
     from winback.engine import DuckDBEngine
     from winback.lifecycle.refresh import refresh
@@ -61,7 +86,8 @@ def _refresh(db: Path, as_of: dt.date, full: bool) -> dict[str, Any]:
     split = {marks[i][0]: round(marks[i + 1][1] - marks[i][1], 2) for i in range(len(marks) - 1)}
     con.execute("CHECKPOINT")
     con.close()
-    return {**timed, "members": result.members, "steps": split, "fit": result.fit, "facts": result.facts}
+    out = {**timed, "members": result.members, "steps": split, "fit": result.fit, "facts": result.facts}
+    return {**out, "profile": _profile_top()} if PROFILE else out
 
 
 def phase_migrate(db: Path) -> dict[str, Any]:
@@ -183,8 +209,9 @@ PHASES = {
 }
 
 
-def run_phase(name: str, db: Path) -> dict[str, Any]:
+def run_phase(name: str, db: Path, profile: bool = False) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--phase", name, "--db", str(db)]
+    cmd += ["--profile"] if profile else []
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"phase {name} failed:\n{proc.stderr[-4000:]}")
@@ -200,10 +227,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=base.HERE / "data" / "daily", help="the copy that is written")
     ap.add_argument("--only-full", action="store_true", help="migrate, GROUP BY and the full rebuild only")
     ap.add_argument("--history", action="store_true", help="a full rebuild, then --history monthly on a fresh copy")
+    ap.add_argument("--profile", action="store_true", help="per SQL statement of a refresh: wall and CPU seconds")
     ap.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     ap.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.phase:
+        if args.profile:
+            _profile_engine()
         out = PHASES[args.phase](args.db)
         out["peak_bytes"] = base._peak_bytes()
         print(json.dumps(out, default=str))
@@ -218,10 +248,12 @@ def main(argv: list[str] | None = None) -> int:
     order = ("migrate", "groupby", "full", "size", "day", "groupby", "incremental", "size", "growth")
     for name in order[:4] if args.only_full or args.history else order:
         key = name if name not in res else f"{name}_2"
-        res[key] = run_phase(name, db)
+        res[key] = run_phase(name, db, args.profile)
         ph = res[key]
-        rest = {k: v for k, v in ph.items() if k not in ("seconds", "peak_bytes")}
+        rest = {k: v for k, v in ph.items() if k not in ("seconds", "peak_bytes", "profile")}
         print(f"{key:<14}{ph['seconds']:>9.2f} s  peak {base.gib(ph['peak_bytes'])}  {json.dumps(rest, default=str)}")
+        for wall, cpu_s, sql in ph.get("profile", []):
+            print(f"    {wall:7.2f} s wall {cpu_s:7.2f} s CPU  {sql}")
     if args.history:
         shutil.copyfile(source, db)
         run_phase("migrate", db)

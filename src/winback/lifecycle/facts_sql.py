@@ -35,6 +35,7 @@ FACTS = "wb_lc_facts"  # the facts at the as-of date being built (temp table on 
 CHANGED = "wb_lc_changed"  # member ids whose facts must be recomputed (engine)
 COMPLEX = "wb_lc_complex"  # of those, the ones recomputed from all their orders (engine)
 DELTA = "wb_lc_delta"  # per changed member: full facts or increments (engine, copied to the warehouse)
+CURRENT = "wb_lc_current"  # the current member_facts rows (with their rowid) of the members in DELTA (warehouse)
 MERGE_MEMBERS = "wb_lc_merge_members"  # member ids touched by merges applied or undone since (registered)
 STATUS_ORDERS = "wb_lc_status_orders"  # order ids whose status changed since (registered)
 
@@ -116,6 +117,21 @@ FROM {source} f
 """
 
 
+def stats_base_sql(source: str, as_of: dt.date) -> str:
+    """The refresh's statistics table (snapshot_sql.BASE) from facts in `source` at `as_of`: only the columns the
+    cohort priors, the model's sufficient statistics and the breakpoints read (no member id, no profile strings:
+    a third of derive_sql's width); the snapshot itself is the view's derive_sql."""
+    a = date_lit(as_of)
+    return f"""
+SELECT COALESCE(f.tier, '') AS tier_key, COALESCE(f.store_id, '') AS store_key,
+       f.orders, f.purchase_days, f.monetary,
+       CAST(date_diff('day', f.last_purchase, {a}) AS INTEGER) AS recency_days,
+       CAST(date_diff('day', f.first_purchase, {a}) AS INTEGER) AS first_purchase_days,
+       CAST(date_diff('day', f.first_purchase, f.last_purchase) AS INTEGER) AS span_days
+FROM {source} f
+"""
+
+
 def facts_at_sql(as_of: dt.date) -> str:
     """The stored facts valid at the snapshot date `as_of`."""
     a = date_lit(as_of)
@@ -191,6 +207,15 @@ FROM {CHANGED} c WHERE c.hard = 1
 
 
 # -- applying a delta to the stored facts (runs on the warehouse) -------------------------------------------------
+def current_sql(delta: str) -> str:
+    """The current rows of the members in `delta`, with their rowid: the one pass over member_facts of the
+    incremental path (the delta is small, so it is the hash side); every later step reads this table instead."""
+    return (
+        f"SELECT rowid AS row_id, * FROM member_facts WHERE valid_to IS NULL "
+        f"AND member_id IN (SELECT member_id FROM {delta})"
+    )
+
+
 def new_facts_sql(delta: str) -> str:
     """The facts at the new date of every member in `delta` (rows of delta_sql on the warehouse): 'full' rows as
     they are, 'add' rows combined with the member's current facts; absent members (present = false, or an 'add'
@@ -207,7 +232,7 @@ SELECT d.member_id, d.store_id, d.guide_id, d.tier, d.register_date, d.register_
        CAST(CASE WHEN d.kind = 'full' THEN d.monetary ELSE c.monetary + d.monetary END AS DECIMAL(18, 2))
            AS monetary
 FROM {delta} d
-LEFT JOIN member_facts c ON c.member_id = d.member_id AND c.valid_to IS NULL
+LEFT JOIN {CURRENT} c ON c.member_id = d.member_id
 WHERE d.present AND (d.kind = 'full' OR c.member_id IS NOT NULL)
 """
 
@@ -216,7 +241,7 @@ def orphans_sql(delta: str) -> str:
     """'add' members with no current facts (absent at the previous snapshot, present now): recomputed in full."""
     return (
         f"SELECT d.member_id, 1 AS hard FROM {delta} d WHERE d.kind = 'add' AND d.present AND NOT EXISTS "
-        "(SELECT 1 FROM member_facts c WHERE c.member_id = d.member_id AND c.valid_to IS NULL)"
+        f"(SELECT 1 FROM {CURRENT} c WHERE c.member_id = d.member_id)"
     )
 
 
@@ -233,15 +258,14 @@ def apply_sql(as_of: dt.date, new: str, members: str) -> list[str]:
     stale = f"""
 CREATE OR REPLACE TEMP TABLE wb_lc_stale AS
 SELECT x.member_id FROM {members} x
-WHERE NOT EXISTS (SELECT 1 FROM member_facts c JOIN {new} n ON n.member_id = c.member_id
-                  WHERE c.member_id = x.member_id AND c.valid_to IS NULL AND {_same("c", "n")})
+WHERE NOT EXISTS (SELECT 1 FROM {CURRENT} c JOIN {new} n ON n.member_id = c.member_id
+                  WHERE c.member_id = x.member_id AND {_same("c", "n")})
 """
+    rows = f"rowid IN (SELECT row_id FROM {CURRENT} WHERE member_id IN (SELECT member_id FROM wb_lc_stale)"
     return [
         stale,
-        f"DELETE FROM member_facts WHERE valid_from = {a} AND valid_to IS NULL "
-        "AND member_id IN (SELECT member_id FROM wb_lc_stale)",
-        f"UPDATE member_facts SET valid_to = {a} WHERE valid_to IS NULL "
-        "AND member_id IN (SELECT member_id FROM wb_lc_stale)",
+        f"DELETE FROM member_facts WHERE {rows} AND valid_from = {a})",
+        f"UPDATE member_facts SET valid_to = {a} WHERE {rows} AND valid_from <> {a})",
         f"INSERT INTO member_facts (member_id, valid_from, valid_to, {', '.join(FACT_COLUMNS[1:])}) "
         f"SELECT n.member_id, {a}, NULL, {', '.join('n.' + c for c in FACT_COLUMNS[1:])} FROM {new} n "
         "WHERE n.member_id IN (SELECT member_id FROM wb_lc_stale)",

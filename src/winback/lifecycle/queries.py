@@ -48,10 +48,10 @@ def first_paid_day(engine: Engine, as_of: dt.date) -> dt.date | None:
 
 
 def create_base(engine: Engine, as_of: dt.date) -> None:
-    """The per-member table at `as_of` from the stored facts valid at it (the warehouse: member_facts)."""
-    from winback.lifecycle.facts_sql import derive_sql, facts_at_sql
+    """The per-member statistics table at `as_of` from the stored facts valid at it (the warehouse: member_facts)."""
+    from winback.lifecycle.facts_sql import facts_at_sql, stats_base_sql
 
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {q.BASE} AS {derive_sql(facts_at_sql(as_of), as_of)}")
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {q.BASE} AS {stats_base_sql(facts_at_sql(as_of), as_of)}")
 
 
 def create_prior(engine: Engine, cycle: CycleSettings) -> None:
@@ -81,9 +81,9 @@ def register_predictions(engine: Engine, table: pa.Table) -> None:
 
 def drop_temps(engine: Engine) -> None:
     """Drop the refresh's temporary tables and views (those that exist)."""
-    from winback.lifecycle.facts_sql import DELTA, FACTS
+    from winback.lifecycle.facts_sql import CURRENT, DELTA, FACTS
 
-    for name in (*q.TEMP_TABLES, FACTS, DELTA):
+    for name in (*q.TEMP_TABLES, FACTS, DELTA, CURRENT):
         with contextlib.suppress(EngineError):
             engine.execute(f"DROP TABLE IF EXISTS {name}")
     with contextlib.suppress(Exception):  # a view that was never registered

@@ -67,6 +67,7 @@ def changed_facts(
     if not (hard and hard[0][0]):  # nobody to recompute in full: no pass over all orders for them
         full += " AND false"
     engine.insert_into_warehouse(db, f.DELTA, DELTA_COLUMNS, f.delta_sql(since, as_of).replace("{full}", full))
+    db.execute(f"CREATE OR REPLACE TEMP TABLE {f.CURRENT} AS {f.current_sql(f.DELTA)}")
     orphans = db.query(f.orphans_sql(f.DELTA))
     if orphans.num_rows:  # present now, absent at `since`: their earlier orders count too
         ids = orphans.select(["member_id"])

@@ -35,11 +35,16 @@ def _date_list(dates: Sequence[dt.date]) -> str:
     return ", ".join(f"DATE '{d.isoformat()}'" for d in sorted(dates))
 
 
+def segment_sql(scheme: Scheme) -> str:
+    """A member_snapshot row's segment in `scheme`: the stored column of value / lifecycle, else the rules."""
+    column = STORED_COLUMNS.get(scheme.name)
+    return f"COALESCE({column}, {scheme.case_sql()})" if column else scheme.case_sql()
+
+
 def scheme_branch_sql(scheme: Scheme, dates: Sequence[dt.date]) -> str:
     """The (as_of, scheme, member_id, segment) rows of one scheme at `dates`. Scheme and segment names are
     validated identifiers, so they are safe as literals."""
-    column = STORED_COLUMNS.get(scheme.name)
-    segment = f"COALESCE({column}, {scheme.case_sql()})" if column else scheme.case_sql()
+    segment = segment_sql(scheme)
     return (
         f"SELECT as_of, '{scheme.name}' AS scheme, member_id, {segment} AS segment "
         f"FROM member_snapshot WHERE as_of IN ({_date_list(dates)})"

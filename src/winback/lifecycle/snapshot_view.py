@@ -121,17 +121,18 @@ def branch_sql(as_of: dt.date, params: dict[str, Any], stored_schemes: Sequence[
 
 
 def counts_sql(as_of: dt.date, schemes: Sequence[Scheme]) -> str:
-    """(scheme, segment, n) at `as_of` for `schemes`: the member_segments view's own branches (segments_view), over
-    the snapshot at as_of evaluated once (materialised) instead of once per scheme."""
-    from winback.lifecycle.segments_view import scheme_branch_sql
+    """(scheme, segment, n) at `as_of` for `schemes`, the segments of the member_segments view (segments_view):
+    ONE pass over the snapshot at as_of computing every scheme's segment (only the columns the predicates read),
+    grouped by the combination of segments (a few thousand rows at most), then summed per scheme."""
+    from winback.lifecycle.segments_view import segment_sql
 
-    branches = [
-        scheme_branch_sql(s, [as_of]).replace(f"FROM {VIEW} WHERE", "FROM wb_lc_snap WHERE", 1) for s in schemes
+    cols = ", ".join(f"{segment_sql(s)} AS s{i}" for i, s in enumerate(schemes))
+    grouped = f"SELECT {cols}, COUNT(*) AS n FROM {VIEW} WHERE as_of = {q.date_lit(as_of)} GROUP BY ALL"
+    per_scheme = [
+        f"SELECT '{s.name}' AS scheme, s{i} AS segment, CAST(SUM(n) AS BIGINT) AS n FROM wb_lc_groups GROUP BY s{i}"
+        for i, s in enumerate(schemes)
     ]
-    return (
-        f"WITH wb_lc_snap AS MATERIALIZED (SELECT * FROM {VIEW} WHERE as_of = {q.date_lit(as_of)}) "
-        f"SELECT scheme, segment, COUNT(*) AS n FROM ({' UNION ALL '.join(branches)}) GROUP BY scheme, segment"
-    )
+    return f"WITH wb_lc_groups AS MATERIALIZED ({grouped}) {' UNION ALL '.join(per_scheme)}"
 
 
 def view_sql(branches: Sequence[tuple[dt.date, dict[str, Any], Sequence[Scheme]]]) -> str:

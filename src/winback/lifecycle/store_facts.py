@@ -95,13 +95,15 @@ def write_full(db: DuckDBEngine, as_of: dt.date, next_date: dt.date | None) -> N
 
 
 def apply_delta(db: DuckDBEngine, as_of: dt.date) -> None:
-    """member_facts at `as_of` (the newest date) := current facts with the temp DELTA applied."""
+    """member_facts at `as_of` (the newest date) := current facts with the temp DELTA applied (the members'
+    current rows are in the temp CURRENT, made by queries_facts.changed_facts)."""
     db.execute(f"CREATE OR REPLACE TEMP TABLE wb_lc_new AS {f.new_facts_sql(f.DELTA)}")
     db.execute(f"CREATE OR REPLACE TEMP TABLE wb_lc_members AS SELECT DISTINCT member_id FROM {f.DELTA}")
     for sql in f.apply_sql(as_of, "wb_lc_new", "wb_lc_members"):
         db.execute(sql)
     db.execute("DROP TABLE wb_lc_new")
     db.execute("DROP TABLE wb_lc_members")
+    db.execute(f"DROP TABLE {f.CURRENT}")
 
 
 def write_small_tables(db: DuckDBEngine, as_of: dt.date, predictions: pa.Table | None) -> None:
