@@ -137,6 +137,12 @@ def worth_waking(db: DuckDBEngine, as_of: dt.date, lang: str = "zh") -> WorthWak
     )
 
 
+def build(db: DuckDBEngine, as_of: dt.date) -> None:
+    """Sum the overview's worth-waking figures of `as_of` once, at refresh time (after its snapshot and segments are
+    written): the overview then reads a few rows instead of joining every member's snapshot."""
+    store.build_overview(db, as_of, DORMANT, TOP_AT_STAKE)
+
+
 def brand_overview(
     db: DuckDBEngine, as_of: dt.date | None = None, *, today: dt.date | None = None, lang: str = "zh"
 ) -> Overview:
