@@ -14,10 +14,11 @@ if TYPE_CHECKING:
 
 
 def segment_counts(db: DuckDBEngine, as_of: dt.date, scheme: str) -> dict[str, int]:
-    """segment -> members of `scheme` at `as_of` (segments without members are absent)."""
+    """segment -> members of `scheme` at `as_of` (segments without members are absent; built ones as built)."""
+    table = "overview_segments" if built(db, as_of) else "member_segments"
+    select = "sum(members)" if table == "overview_segments" else "count(*)"
     rows = db.fetchall(
-        "SELECT segment, count(*) FROM member_segments WHERE as_of = ? AND scheme = ? GROUP BY segment",
-        [as_of, scheme],
+        f"SELECT segment, {select} FROM {table} WHERE as_of = ? AND scheme = ? GROUP BY segment", [as_of, scheme]
     )
     return {segment: int(n) for segment, n in rows}
 
@@ -82,11 +83,18 @@ def built(db: DuckDBEngine, as_of: dt.date) -> bool:
 
 
 def build_overview(db: DuckDBEngine, as_of: dt.date, segments: Sequence[str], limit: int) -> None:
-    """Write the worth-waking rows and the top `limit` of `as_of` (overview_layers, overview_top): the refresh
+    """Write the segment counts, the worth-waking rows and the top `limit` of `as_of` (overview_segments,
+    overview_layers, overview_top): the refresh
     calls this after it wrote the snapshot and the segments of `as_of`; a later read takes them from there."""
     db.execute("DELETE FROM overview_layers WHERE as_of = ?", [as_of])
     db.execute("DELETE FROM overview_top WHERE as_of = ?", [as_of])
     db.execute("DELETE FROM overview_built WHERE as_of = ?", [as_of])
+    db.execute("DELETE FROM overview_segments WHERE as_of = ?", [as_of])
+    db.execute(
+        "INSERT INTO overview_segments SELECT as_of, scheme, segment, count(*) FROM member_segments WHERE as_of = ? "
+        "GROUP BY ALL",
+        [as_of],
+    )
     db.execute(f"INSERT INTO overview_layers SELECT ?::DATE, * FROM ({_wake_sql(segments)})", [as_of, as_of, *segments])
     top = _top_sql(segments, limit, ranked=True)
     db.execute(f"INSERT INTO overview_top SELECT ?::DATE, * FROM ({top})", [as_of, as_of, *segments])

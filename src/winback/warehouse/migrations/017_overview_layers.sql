@@ -40,3 +40,12 @@ CREATE TABLE overview_built (
     as_of    DATE PRIMARY KEY,
     built_at TIMESTAMP NOT NULL
 );
+
+-- Members per segment of every scheme at as_of (the overview's shares).
+CREATE TABLE overview_segments (
+    as_of   DATE NOT NULL,
+    scheme  VARCHAR NOT NULL,
+    segment VARCHAR NOT NULL,
+    members BIGINT NOT NULL,
+    PRIMARY KEY (as_of, scheme, segment)
+);
