@@ -181,3 +181,7 @@ class OverviewService:
     def overview(self, as_of: dt.date | None = None) -> Overview:
         """The brand at a glance: valid and contactable members, dormancy layers, lifecycle stages, who to wake."""
         return brand_overview(self.wb.db(write=False), as_of, today=self.wb.now().date(), lang=self.wb.settings.lang)
+
+    def build(self, as_of: dt.date) -> None:
+        """Sum the overview of the snapshot at `as_of` once (after a refresh wrote it): see `build`."""
+        build(self.wb.db(), as_of)
