@@ -118,3 +118,26 @@ def test_contacts_are_listed_as_their_own_group(demo_brand) -> None:
     assert {m["source"] for m in listed["members"]} == {"guide_wechat"} and listed["phones"] == "masked"
     bad = runner.invoke(app, ["--db", str(demo_brand.db_path), "members", "--contacts", "--segment", "active"])
     assert bad.exit_code != 0 and "--contacts" in bad.output
+
+
+def test_a_built_overview_reads_the_same_and_a_new_refresh_unbuilds_it(demo_brand, tmp_path) -> None:
+    import shutil
+
+    from winback.overview import service, store
+
+    shutil.copy(demo_brand.db_path, tmp_path / "wb.duckdb")
+    con = duckdb.connect(str(tmp_path / "wb.duckdb"))
+    try:
+        db = DuckDBEngine(con)
+        live = brand_overview(db).to_dict()
+        as_of = brand_overview(db).as_of
+        assert not store.built(db, as_of)
+        service.build(db, as_of)
+        assert store.built(db, as_of)
+        assert brand_overview(db).to_dict() == live
+        assert len(live["worth_waking"]["top"]) == service.TOP_AT_STAKE
+        con.execute("UPDATE snapshot_runs SET refreshed_at = refreshed_at + INTERVAL 1 DAY WHERE as_of = ?", [as_of])
+        assert not store.built(db, as_of)  # the snapshot was written again after the build: read it live
+        assert brand_overview(db).to_dict() == live
+    finally:
+        con.close()

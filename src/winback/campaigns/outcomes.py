@@ -19,7 +19,7 @@ from typing import Any
 
 from winback.i18n import N_
 
-OUTCOMES_SQL = """
+OUTCOMES_ROWS_SQL = """
     WITH c AS (
         SELECT campaign_id, CAST(CAST(launched_at AS DATE) AS TIMESTAMP) AS window_start,
                CAST(CAST(launched_at AS DATE) AS TIMESTAMP) + to_days(window_days) AS window_end
@@ -52,8 +52,8 @@ OUTCOMES_SQL = """
                      AND p.member_id = cm.member_id AND p.redeemed_at IS NOT NULL), 0)::DOUBLE AS discount
     FROM campaign_members cm LEFT JOIN o USING (member_id)
     WHERE cm.campaign_id = ?
-    ORDER BY cm.member_id
 """
+OUTCOMES_SQL = OUTCOMES_ROWS_SQL + "    ORDER BY cm.member_id\n"
 
 
 def response_window(launched_at: dt.datetime, window_days: int) -> tuple[dt.datetime, dt.datetime]:

@@ -1,5 +1,6 @@
 """Campaign results: per arm, incremental responders and revenue vs control with CIs, ROI, and a winner rule.
-Pure: works on the member outcomes the store reads (store_report.member_outcomes).
+Pure: works on per-arm totals the store sums in SQL (store_report.arm_totals; ArmTotals.of_rows sums member
+outcome rows the same way).
 
 Analysis is intention-to-treat (members count in their assigned arm). Incremental revenue of an arm =
 (revenue per member in the arm − in control) × arm members (Welch interval); incremental responders use the
@@ -15,7 +16,9 @@ that excludes 0. Otherwise "no winner": the evidence does not separate them.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
+from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
@@ -36,35 +39,92 @@ BY_COLUMNS = {"store": "store_id", "guide": "guide_id", "segment": "segment"}
 METHOD = N_("intention to treat; Welch CI for revenue, two-proportion z for responders; Holm across variants")
 
 
-def _arm_stats(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    n = len(rows)
-    rev = np.array([r["revenue"] for r in rows], dtype=float)
-    responders = sum(r["purchased"] for r in rows)
+@dataclass(frozen=True)
+class ArmTotals:
+    """What one arm's members did, summed (the store sums them in SQL: store_report.arm_totals)."""
+
+    members: int = 0
+    contacted: int = 0
+    invited: int = 0
+    visited: int = 0
+    redeemed: int = 0
+    responders: int = 0
+    revenue: float = 0.0
+    discounts: float = 0.0
+    revenue_summary: Summary = field(default_factory=lambda: Summary(0, math.nan, 0.0))
+
+    @classmethod
+    def of_rows(cls, rows: list[dict[str, Any]]) -> ArmTotals:
+        """The totals of member outcome rows (store_report.member_outcomes)."""
+        rev = np.array([r["revenue"] for r in rows], dtype=float)
+        return cls(
+            len(rows), sum(r["contacted"] for r in rows), sum(r.get("invited", 0) for r in rows),
+            sum(r.get("visited", 0) for r in rows), sum(r["redeemed"] for r in rows),
+            sum(r["purchased"] for r in rows), float(rev.sum()), float(sum(r["discount"] for r in rows)),
+            Summary.of(rev),
+        )  # fmt: skip
+
+
+ArmGroup = tuple[dict[str, ArmTotals], ArmTotals]  # per arm, and all treated arms together
+
+
+def group_rows(rows: list[dict[str, Any]], key: str | None = None) -> dict[str, ArmGroup]:
+    """Member outcome rows -> per group of `key` (all rows under "" without one): totals per arm and treated."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        groups["" if key is None else (str(r[key]) if r[key] is not None else "—")].append(r)
+    out = {}
+    for g, rs in groups.items():
+        by_arm: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in rs:
+            by_arm[r["arm"]].append(r)
+        totals = {a: ArmTotals.of_rows(x) for a, x in by_arm.items()}
+        out[g] = (totals, ArmTotals.of_rows([r for r in rs if r["arm"] != CONTROL]))
+    return out
+
+
+def totals_of_sums(rows: list[dict[str, Any]]) -> dict[str, ArmGroup]:
+    """store_report.arm_totals rows -> per group: totals per arm, and of all treated arms together."""
+    out: dict[str, ArmGroup] = {}
+    for r in rows:
+        n = int(r["members"])
+        mean = float(r["revenue"]) / n if n else math.nan
+        var = float(r["revenue_var"]) if n > 1 and r["revenue_var"] is not None else 0.0
+        t = ArmTotals(
+            n, int(r["contacted"]), int(r["invited"]), int(r["visited"]), int(r["redeemed"]), int(r["responders"]),
+            float(r["revenue"]), float(r["discounts"]), Summary(n, mean, var),
+        )  # fmt: skip
+        arms = out.setdefault(r["grp"], ({}, ArmTotals()))[0]
+        if r["arm"] is None:
+            out[r["grp"]] = (arms, t)
+        else:
+            arms[r["arm"]] = t
+    return out
+
+
+def _arm_stats(t: ArmTotals) -> dict[str, Any]:
+    n = t.members
     return {
         "members": n,
-        "contacted": sum(r["contacted"] for r in rows),
-        "invited": sum(r.get("invited", 0) for r in rows),
-        "visited": sum(r.get("visited", 0) for r in rows),
-        "redeemed": sum(r["redeemed"] for r in rows),
-        "responders": responders,
-        "response_rate": responders / n if n else None,
-        "revenue": float(rev.sum()),
-        "revenue_per_member": float(rev.mean()) if n else None,
-        "discounts": float(sum(r["discount"] for r in rows)),
+        "contacted": t.contacted,
+        "invited": t.invited,
+        "visited": t.visited,
+        "redeemed": t.redeemed,
+        "responders": t.responders,
+        "response_rate": t.responders / n if n else None,
+        "revenue": t.revenue,
+        "revenue_per_member": t.revenue_summary.mean if n else None,
+        "discounts": t.discounts,
     }
 
 
-def _versus(
-    arm: list[dict[str, Any]], control: list[dict[str, Any]], cost_per_contact: float, margin: float, alpha: float
-) -> dict[str, Any]:
-    n = len(arm)
-    resp = two_proportions(
-        sum(r["purchased"] for r in arm), n, sum(r["purchased"] for r in control), len(control), alpha
-    )
-    per = welch(Summary.of([r["revenue"] for r in arm]), Summary.of([r["revenue"] for r in control]), alpha)
+def _versus(arm: ArmTotals, control: ArmTotals, cost_per_contact: float, margin: float, alpha: float) -> dict[str, Any]:
+    n = arm.members
+    resp = two_proportions(arm.responders, n, control.responders, control.members, alpha)
+    per = welch(arm.revenue_summary, control.revenue_summary, alpha)
     inc_resp = resp.scaled(float(n))
     inc_rev = per.scaled(float(n))
-    cost = arm_cost(n, cost_per_contact, float(sum(r["discount"] for r in arm)))
+    cost = arm_cost(n, cost_per_contact, arm.discounts)
     roi = incremental_roi(inc_rev.diff, margin, cost)
     lo, hi = incremental_roi(inc_rev.ci_low, margin, cost), incremental_roi(inc_rev.ci_high, margin, cost)
     return {
@@ -89,15 +149,14 @@ def _significant(d: dict[str, Any], p: float | None) -> bool:
     return p is not None and p < 0.05 and lo is not None and (lo > 0 or hi < 0)
 
 
-def pick_winner(
-    by_arm: dict[str, list[dict[str, Any]]], versus: dict[str, dict[str, Any]], alpha: float
-) -> dict[str, Any]:
+def pick_winner(by_arm: dict[str, Summary], versus: dict[str, dict[str, Any]], alpha: float) -> dict[str, Any]:
+    """The winner rule over the arms' revenue summaries (compare_arms' "_by_arm")."""
     variants = [a for a in by_arm if a != CONTROL]
     if len(variants) < 2:
         return {"rule": _(WINNER_RULE), "winner": None, "reason": _("one variant: nothing to compare between variants")}
     pairs = []
     for a, b in combinations(variants, 2):
-        d = welch(Summary.of([r["revenue"] for r in by_arm[a]]), Summary.of([r["revenue"] for r in by_arm[b]]), alpha)
+        d = welch(by_arm[a], by_arm[b], alpha)
         pairs.append({"a": a, "b": b, "diff": d.diff, "ci_low": d.ci_low, "ci_high": d.ci_high, "p_value": d.p_value})
     for pr, p in zip(pairs, holm([pr["p_value"] for pr in pairs]), strict=True):
         pr["p_holm"] = p
@@ -124,20 +183,28 @@ def pick_winner(
     return {"rule": _(WINNER_RULE), "winner": winner, "reason": reason, "pairs": pairs}
 
 
+def compare_totals(group: ArmGroup, arms: list[str], cost: float, margin: float, alpha: float) -> dict[str, Any]:
+    """Per arm stats, each variant vs control (Holm across variants), all treated vs control."""
+    seen, treated = group
+    by_arm = {a: seen.get(a, ArmTotals()) for a in arms}
+    by_arm.update({a: seen[a] for a in sorted(set(seen) - set(arms))})
+    control = by_arm.get(CONTROL, ArmTotals())
+    out_arms = {a: _arm_stats(t) for a, t in by_arm.items()}
+    versus = {
+        a: _versus(t, control, cost, margin, alpha) for a, t in by_arm.items() if a != CONTROL and control.members
+    }
+    for d, p in zip(versus.values(), holm([d["revenue_p_value"] for d in versus.values()]), strict=True):
+        d["revenue_p_holm"] = p
+    total = _versus(treated, control, cost, margin, alpha) if control.members and treated.members else None
+    summaries = {a: t.revenue_summary for a, t in by_arm.items()}
+    return {"arms": out_arms, "versus_control": versus, "all_treated_vs_control": total, "_by_arm": summaries}
+
+
 def compare_arms(
     rows: list[dict[str, Any]], arms: list[str], cost: float, margin: float, alpha: float
 ) -> dict[str, Any]:
-    by_arm: dict[str, list[dict[str, Any]]] = {a: [] for a in arms}
-    for r in rows:
-        by_arm.setdefault(r["arm"], []).append(r)
-    control = by_arm.get(CONTROL, [])
-    out_arms = {a: _arm_stats(rs) for a, rs in by_arm.items()}
-    versus = {a: _versus(rs, control, cost, margin, alpha) for a, rs in by_arm.items() if a != CONTROL and control}
-    for d, p in zip(versus.values(), holm([d["revenue_p_value"] for d in versus.values()]), strict=True):
-        d["revenue_p_holm"] = p
-    treated = [r for a, rs in by_arm.items() if a != CONTROL for r in rs]
-    total = _versus(treated, control, cost, margin, alpha) if control and treated else None
-    return {"arms": out_arms, "versus_control": versus, "all_treated_vs_control": total, "_by_arm": by_arm}
+    """compare_totals over member outcome rows."""
+    return compare_totals(group_rows(rows).get("", ({}, ArmTotals())), arms, cost, margin, alpha)
 
 
 def check_reportable(c: Campaign, by: str | None) -> None:
@@ -151,27 +218,29 @@ def check_reportable(c: Campaign, by: str | None) -> None:
 
 
 def breakdown(
-    rows: list[dict[str, Any]], arms: list[str], by: str, cost: float, margin: float, alpha: float
+    groups: dict[str, ArmGroup], arms: list[str], by: str, cost: float, margin: float, alpha: float
 ) -> dict[str, Any]:
     """The same comparison inside each store, guide or segment."""
-    col = BY_COLUMNS[by]
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
-        groups[str(r[col]) if r[col] is not None else "—"].append(r)
     out = []
-    for g, rs in sorted(groups.items()):
-        part = compare_arms(rs, arms, cost, margin, alpha)
+    for g, group in sorted(groups.items()):
+        part = compare_totals(group, arms, cost, margin, alpha)
         part.pop("_by_arm")
         out.append({by: g, **part})
     return {"column": by, "groups": out}
 
 
 def build_report(
-    c: Campaign, rows: list[dict[str, Any]], *, by: str | None, alpha: float, now: dt.datetime
+    c: Campaign,
+    main_totals: ArmGroup,
+    *,
+    by: str | None,
+    groups: dict[str, ArmGroup] | None = None,
+    alpha: float,
+    now: dt.datetime,
 ) -> CampaignReport:
-    """The report of a launched campaign from its member outcomes (store_report.member_outcomes)."""
+    """The report of a launched campaign from its per-arm totals (overall, and per group of `by`)."""
     arms = c.arm_keys
-    main = compare_arms(rows, arms, c.cost_per_contact, c.margin, alpha)
+    main = compare_totals(main_totals, arms, c.cost_per_contact, c.margin, alpha)
     winner = pick_winner(main.pop("_by_arm"), main["versus_control"], alpha)
     assert c.launched_at is not None
     _start, window_end = response_window(c.launched_at, c.window_days)
@@ -185,7 +254,7 @@ def build_report(
         versus_control=main["versus_control"],
         all_treated_vs_control=main["all_treated_vs_control"],
         winner=winner,
-        by=breakdown(rows, arms, by, c.cost_per_contact, c.margin, alpha) if by else None,
+        by=breakdown(groups or {}, arms, by, c.cost_per_contact, c.margin, alpha) if by else None,
         state=report_state(c, now, window_end),
     )
 

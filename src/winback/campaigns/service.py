@@ -164,13 +164,15 @@ class CampaignService:
         self, campaign_id: str, *, by: str | None = None, alpha: float = 0.05, now: dt.datetime | None = None
     ) -> CampaignReport:
         """Per arm: responders, revenue, incremental vs control with CIs, cost, incremental ROI, the winner."""
-        from winback.campaigns.report import build_report, check_reportable
+        from winback.campaigns.report import BY_COLUMNS, ArmTotals, build_report, check_reportable, totals_of_sums
 
         db = self.wb.db(write=False)
         c = store.get_campaign(db, campaign_id)
         check_reportable(c, by)
         now = now or self.wb.now()
-        return build_report(c, store_report.member_outcomes(db, campaign_id), by=by, alpha=alpha, now=now)
+        main = totals_of_sums(store_report.arm_totals(db, campaign_id)).get("", ({}, ArmTotals()))
+        groups = totals_of_sums(store_report.arm_totals(db, campaign_id, BY_COLUMNS[by])) if by else None
+        return build_report(c, main, by=by, groups=groups, alpha=alpha, now=now)
 
     def measure(
         self,

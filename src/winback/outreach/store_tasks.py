@@ -86,16 +86,25 @@ def list_tasks(
     now: dt.datetime,
     limit: int | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """(how many tasks match, the first `limit` of them) ordered by store, guide, campaign, priority."""
+    """(how many tasks match, the first `limit` of them) ordered by store, guide, campaign, priority: one pass over
+    the tasks (the count rides along as a window), the names joined to the page only."""
     where, params = _where(campaign_id, store_id, guide_id, status, now)
-    total = db.scalar(f"SELECT count(*) {_TASK_FROM} WHERE {where}", params)
-    sql = (
-        f"SELECT {_TASK_COLUMNS} {_TASK_FROM} WHERE {where} "
-        "ORDER BY t.store_id NULLS LAST, t.guide_id NULLS LAST, t.campaign_id, t.priority, t.task_id"
-    )
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    return int(total or 0), _dicts(db, sql, params)
+    if limit is not None and limit < 1:  # nothing to list: only the count
+        return int(db.scalar(f"SELECT count(*) {_TASK_FROM} WHERE {where}", params) or 0), []
+    order = "t.store_id NULLS LAST, t.guide_id NULLS LAST, t.campaign_id, t.priority, t.task_id"
+    sql = f"""
+        WITH t AS (
+            SELECT t.*, count(*) OVER () AS total_matching FROM tasks t
+            WHERE {where} AND EXISTS (SELECT 1 FROM campaigns c WHERE c.campaign_id = t.campaign_id)
+            ORDER BY {order} {"" if limit is None else f"LIMIT {int(limit)}"}
+        )
+        SELECT {_TASK_COLUMNS}, t.total_matching {_TASK_FROM.replace("FROM tasks t", "FROM t")} ORDER BY {order}
+    """
+    rows = _dicts(db, sql, params)
+    total = rows[0]["total_matching"] if rows else 0
+    for r in rows:
+        del r["total_matching"]
+    return int(total), rows
 
 
 def sheet_rows(

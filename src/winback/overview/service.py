@@ -137,6 +137,12 @@ def worth_waking(db: DuckDBEngine, as_of: dt.date, lang: str = "zh") -> WorthWak
     )
 
 
+def build(db: DuckDBEngine, as_of: dt.date) -> None:
+    """Sum the overview's worth-waking figures of `as_of` once, at refresh time (after its snapshot and segments are
+    written): the overview then reads a few rows instead of joining every member's snapshot."""
+    store.build_overview(db, as_of, DORMANT, TOP_AT_STAKE)
+
+
 def brand_overview(
     db: DuckDBEngine, as_of: dt.date | None = None, *, today: dt.date | None = None, lang: str = "zh"
 ) -> Overview:
@@ -175,3 +181,7 @@ class OverviewService:
     def overview(self, as_of: dt.date | None = None) -> Overview:
         """The brand at a glance: valid and contactable members, dormancy layers, lifecycle stages, who to wake."""
         return brand_overview(self.wb.db(write=False), as_of, today=self.wb.now().date(), lang=self.wb.settings.lang)
+
+    def build(self, as_of: dt.date) -> None:
+        """Sum the overview of the snapshot at `as_of` once (after a refresh wrote it): see `build`."""
+        build(self.wb.db(), as_of)

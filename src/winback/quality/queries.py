@@ -46,8 +46,11 @@ def member_counts(
         if run_id is not None
         else "LEFT JOIN (SELECT NULL::VARCHAR AS member_id WHERE false) d ON d.member_id = m.member_id"
     )
+    # contacts are few: their buyers are found by probing the orders against them, not by listing every buyer
+    only_party = f"AND member_id IN (SELECT member_id FROM members m WHERE {party})" if contacts else ""
     sql = f"""
-    WITH buyers AS (SELECT DISTINCT member_id FROM orders WHERE status = 'paid' AND member_id IS NOT NULL),
+    WITH buyers AS (SELECT DISTINCT member_id FROM orders WHERE status = 'paid' AND member_id IS NOT NULL
+                    {only_party}),
     m AS (
         SELECT m.*, {key} AS grp, d.member_id IS NOT NULL AS dup, b.member_id IS NULL AS never
         FROM members m

@@ -97,7 +97,12 @@ def start_refresh(body: RefreshIn, request: Request) -> Response:
         who = _admin(st, request)
         lang = st.settings.lang
         title = _("refresh {as_of}", as_of=body.as_of.isoformat() if body.as_of else _("latest"))
-    work = lambda wb, progress: wb.lifecycle.refresh(body.as_of, progress=progress)  # noqa: E731
+
+    def work(wb: Any, progress: Any) -> Any:
+        result = wb.lifecycle.refresh(body.as_of, progress=progress)
+        wb.overview.build(result.as_of)  # the overview's sums of this snapshot, once (overview/store.py)
+        return result
+
     return _accepted(jobs_of(request).submit("refresh", title, work, username=who, lang=lang))
 
 
