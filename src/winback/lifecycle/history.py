@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from winback.errors import InputError
 from winback.i18n import _
-from winback.lifecycle import queries, queries_facts, queries_history, refit, store, store_facts
+from winback.lifecycle import queries, queries_facts, queries_history, refit, snapshot_view, store, store_facts
 from winback.lifecycle.cycle import CycleSettings
 from winback.lifecycle.facts_update import FactsUpdate
 from winback.lifecycle.modelling import DEFAULT_PURCHASE_MODEL
@@ -124,7 +124,11 @@ def one_pass(
                 out.append((d, done, members, time.perf_counter() - started))
             say(_("counting the segments"))
             problems = store.rebuild_segments_view(db)
-            counts = {d: store.segment_counts(db, d, scheme_list) for d, *_x in out}
+            stored = {d: store._stored_schemes(rules, d) for d, _s, rules in store_facts.facts_runs(db)}
+            counts = {
+                d: store.segment_counts(db, d, scheme_list, snapshot_view.branch_sql(d, done.view, stored[d]))
+                for d, done, *_x in out
+            }
     finally:
         queries_facts.drop(engine)
         queries.drop_temps(engine)

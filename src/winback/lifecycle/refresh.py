@@ -28,6 +28,7 @@ from winback.lifecycle.modelling import (
     DEFAULT_PURCHASE_MODEL,
     ModelFit,
     Predictions,
+    alive_params,
     clv_flag,
     fit_gamma_gamma,
     fit_purchase_model,
@@ -206,6 +207,7 @@ def _compute(
         with_predictions=preds.table is not None,
         value_params=value_fit.params if value_fit else None,
         clv_flag=clv_flag(preds.fit, value_fit),
+        alive=alive_params(preds),
     )
     return _Computed(preds.fit, value_fit, breaks, preds, params, fit_record, notes)
 

@@ -94,14 +94,16 @@ def replace_snapshot(
     return members, counts, problems
 
 
-def segment_counts(db: DuckDBEngine, as_of: dt.date, schemes: Sequence[Scheme] | None = None) -> list[SchemeCount]:
+def segment_counts(
+    db: DuckDBEngine, as_of: dt.date, schemes: Sequence[Scheme] | None = None, snapshot: str | None = None
+) -> list[SchemeCount]:
     """(scheme, segment, members) at `as_of`, from the view (this is where the rules' predicates are evaluated);
     with `schemes` (the refresh's, the same the view was just built with), the view's branches over the snapshot
-    evaluated once."""
+    evaluated once; `snapshot`: the view's branch of that date (snapshot_view.branch_sql)."""
     from winback.lifecycle.snapshot_view import counts_sql
 
     try:
-        rows = db.fetchall(counts_sql(as_of, schemes) if schemes else q.segment_counts_sql(as_of))
+        rows = db.fetchall(counts_sql(as_of, schemes, snapshot) if schemes else q.segment_counts_sql(as_of))
     except EngineError as exc:
         raise EngineError(
             _("applying the schemes failed: {error}", error=str(exc.__cause__ or exc.message)),
