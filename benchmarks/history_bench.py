@@ -89,14 +89,19 @@ def _prepare(source: Path, work: Path) -> Path:
     return start
 
 
-def run(name: str, src: Path, start: Path, work: Path) -> dict[str, Any]:
+def run(name: str, src: Path, start: Path, work: Path, history: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {"name": name}
-    for mode, args in (("full", ["--full"]), ("history", ["--history", "monthly"])):
+    modes = (("full", ["--full"]), ("history", ["--history", "monthly"]))
+    for mode, args in modes if history else modes[:1]:
         db = work / f"{mode}.duckdb"
         shutil.copyfile(start, db)
         out[mode] = _winback(db, src, "refresh", *args, "--json")
         out[mode]["bytes"] = _checkpoint(db)
     as_of = out["full"]["result"]["as_of"]
+    if not history:
+        (work / "full.duckdb").unlink()
+        out["full"].pop("result")
+        return out
     out["full_copy_bytes"] = _full_copy_bytes(work / "full.duckdb", as_of, work / "copy.duckdb")
     dates = len(out["history"]["result"].get("history") or [as_of])
     out["dates"] = dates
@@ -112,12 +117,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("warehouse", type=Path)
     p.add_argument("--work", type=Path, default=Path("/tmp/winback-history-bench"))
     p.add_argument("--baseline-src", type=Path, default=None, help="a src/ directory of another checkout")
+    p.add_argument("--baseline-full-only", action="store_true", help="the baseline's full refresh only")
     a = p.parse_args(argv)
     start = _prepare(a.warehouse, a.work)
     print(f"history benchmark: {a.warehouse} -> {start} ({start.stat().st_size / 2**20:.1f} MiB after migrations)")
     runs = [("this checkout", ROOT / "src")] + ([("baseline", a.baseline_src)] if a.baseline_src else [])
     for name, src in runs:
-        r = run(name, src, start, a.work)
+        r = run(name, src, start, a.work, history=not (a.baseline_full_only and name == "baseline"))
+        if "history" not in r:
+            f = r["full"]
+            print(f"{name:<14} full {f['seconds']:7.2f} s (CPU {f['cpu_seconds']:7.2f}, load {f['load']})", flush=True)
+            continue
         f, h = r["full"], r["history"]
         print(
             f"{name:<14} full {f['seconds']:7.2f} s (CPU {f['cpu_seconds']:7.2f}, load {f['load']})  "
