@@ -38,6 +38,10 @@ def _segments(db: DuckDBEngine, as_of: dt.date) -> list[tuple[Any, ...]]:
     return db.fetchall("SELECT scheme, member_id, segment FROM member_segments WHERE as_of = ? ORDER BY ALL", [as_of])
 
 
+def _day(offset: int | None) -> str | None:
+    return None if offset is None else (START + dt.timedelta(days=offset)).date().isoformat()
+
+
 def _fill(con: Any, members: list[tuple[Any, ...]], orders: list[tuple[Any, ...]]) -> None:
     """The small brand (a merged member, a never-purchased one, a refund, a cancelled order, ...) without its
     2022 order (fewer months to refresh), plus `members` h0.. and `orders` for them."""
@@ -45,11 +49,7 @@ def _fill(con: Any, members: list[tuple[Any, ...]], orders: list[tuple[Any, ...]
     add_orders(con, [o for o in ORDERS if o[0] != "o11"])
     add_members(
         con,
-        [
-            (f"h{i}", None if reg is None else (START + dt.timedelta(days=reg)).date().isoformat(), tier, "S1")
-            + (None, None, None)
-            for i, (reg, tier) in enumerate(members)
-        ],
+        [(f"h{i}", _day(reg), tier, "S1", None, None, None) for i, (reg, tier) in enumerate(members)],
     )
     add_orders(
         con,
@@ -127,3 +127,56 @@ def test_history_keeps_other_dates(tmp_path: Path) -> None:
     runs = refresh_history(wh, wh, AS_OF)
     assert _snapshot(wh, day) == before
     assert {r.facts["mode"] for r in runs if r.facts} <= {"full", "incremental"}
+
+
+def _as_before_018(con: Any, as_of: dt.date) -> None:
+    """Turn the facts-based snapshot at `as_of` into what a refresh before migration 018 stored: predictions per
+    (x, t_x, T) with P(alive) and expectations (here: the values the view gives), no "alive" in its settings;
+    then the warehouse at schema 17 (no snapshot_predictions_xt)."""
+    a = f"DATE '{as_of}'"
+    con.execute(
+        f"INSERT INTO snapshot_predictions SELECT {a}, purchase_days - 1, span_days, first_purchase_days - 1, "
+        "min(p_alive), min(expected_purchases_90d), min(clv / NULLIF(expected_value, 0)) "
+        f"FROM member_snapshot WHERE as_of = {a} AND purchase_days > 0 GROUP BY ALL"
+    )
+    con.execute(
+        "UPDATE snapshot_runs SET settings = json_remove(settings, '$.snapshot.alive') WHERE as_of = ?", [as_of]
+    )
+    con.execute("DELETE FROM schema_migrations WHERE version = 18")
+    con.execute("DROP TABLE snapshot_predictions_xt")
+
+
+def test_migration_18_keeps_every_snapshot(tmp_path: Path) -> None:
+    """A snapshot stored with per-(x, t_x, T) predictions (before 018) reads the same after the upgrade, beside a
+    new date stored per (x, T); the upgrade's own check compares every date before and after."""
+    import numpy as np
+
+    from winback.app import Winback
+    from winback.config import Settings
+    from winback.lifecycle.store import rebuild_segments_view
+
+    rng = np.random.default_rng(18)
+    members = [(int(rng.integers(-60, 200)), "VIP") for _ in range(80)]
+    orders = [
+        (int(rng.integers(0, 80)), int(rng.integers(0, 270)), 10, int(rng.integers(1, 500)), "paid") for _ in range(400)
+    ]
+    path = tmp_path / "w.duckdb"
+    con = connect(path)
+    _fill(con, members, orders)
+    wh = DuckDBEngine(con)
+    refresh(wh, wh, AS_OF)
+    _as_before_018(con, AS_OF)
+    rebuild_segments_view(wh)  # the view as a pre-018 version built it (its branch reads snapshot_predictions)
+    old_rows, old_segments = _snapshot(wh, AS_OF), _segments(wh, AS_OF)
+    assert old_rows and any(r[23] is not None for r in old_rows)  # p_alive
+    con.close()
+
+    con = Winback(Settings(db_path=path)).db().con  # migrates 018 with the room's step
+    db = DuckDBEngine(con)
+    assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (18,)
+    assert _snapshot(db, AS_OF) == old_rows and _segments(db, AS_OF) == old_segments
+    later = AS_OF + dt.timedelta(days=20)
+    refresh(db, db, later)
+    assert con.execute(f"SELECT count(*) FROM snapshot_predictions_xt WHERE as_of = DATE '{later}'").fetchone()[0]
+    assert _snapshot(db, AS_OF) == old_rows  # untouched by the new date
+    con.close()
