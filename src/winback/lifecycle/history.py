@@ -4,7 +4,8 @@ as-of date, from ONE pass over the orders (history_sql.py) in one transaction.
 The member facts of every date are written at once (only the rows that change: a member's row opens at a date
 where their facts changed), then each date gets what a refresh at that date computes from the facts valid at it:
 cohort priors, the purchase and value model fits, predictions per unique history, breakpoints, and its
-snapshot_runs / model_fits rows; the views are rebuilt once at the end and each date's segments counted.
+snapshot_runs / model_fits rows; the views are rebuilt once at the end and the last date's segments counted
+(what the command reports; every date reads its own from the member_segments view).
 
 The models are refitted at every date: a monthly date is always past the refit schedule's week (refit.py), and
 a fit of one date's members is what a full refresh at that date would make, so every past snapshot equals a
@@ -88,8 +89,11 @@ def one_pass(
     progress: Callable[[str], None] | None = None,
     model: str = DEFAULT_PURCHASE_MODEL,
     refit_change: float = refit.DEFAULT_REFIT_CHANGE,
+    count_all: bool = False,
 ) -> list[RefreshResult]:
-    """The snapshots at every date of `dates` (sorted), their facts from one pass over the orders."""
+    """The snapshots at every date of `dates` (sorted), their facts from one pass over the orders. The segments
+    are counted at the last date (what `refresh --history` reports) or, with `count_all`, at every date (an
+    earlier date's counts are otherwise zeros in its result; the member_segments view has them for readers)."""
     from winback.lifecycle import refresh as r
 
     say = progress or (lambda _msg: None)
@@ -125,9 +129,10 @@ def one_pass(
             say(_("counting the segments"))
             problems = store.rebuild_segments_view(db)
             stored = {d: store._stored_schemes(rules, d) for d, _s, rules in store_facts.facts_runs(db)}
+            counted = out if count_all else out[-1:]
             counts = {
                 d: store.segment_counts(db, d, scheme_list, snapshot_view.branch_sql(d, done.view, stored[d]))
-                for d, done, *_x in out
+                for d, done, *_x in counted
             }
     finally:
         queries_facts.drop(engine)
@@ -138,7 +143,7 @@ def one_pass(
     for d, done, members, seconds in out:
         store.set_run_seconds(db, d, seconds)
         res = r.RefreshResult(
-            d, engine.name, members, done.fit, done.value_fit, r._counts(scheme_list, counts[d]), done.breaks,
+            d, engine.name, members, done.fit, done.value_fit, r._counts(scheme_list, counts.get(d, [])), done.breaks,
             seconds, [*done.notes, *problems],
         )  # fmt: skip
         res.fit = {k: done.fit_record[k] for k in ("as_of", "refit", "reason")}
