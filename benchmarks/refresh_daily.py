@@ -139,7 +139,7 @@ def phase_size(db: Path) -> dict[str, Any]:
     con = connect(db, read_only=True)
     tables = {
         t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
-        for t in ("member_facts", "snapshot_predictions", "snapshot_priors", "member_snapshot_stored")
+        for t in ("member_facts", "snapshot_predictions_xt", "snapshot_priors", "member_snapshot_stored")
     }
     con.close()
     return {"seconds": 0.0, "file_bytes": db.stat().st_size, "rows": tables}
@@ -158,7 +158,7 @@ def phase_growth(db: Path) -> dict[str, Any]:
     parts = {
         "extra_date": [
             f"CREATE TABLE f AS SELECT * FROM src.member_facts WHERE valid_from = {day}",
-            f"CREATE TABLE p AS SELECT * FROM src.snapshot_predictions WHERE as_of = {day}",
+            f"CREATE TABLE p AS SELECT * FROM src.snapshot_predictions_xt WHERE as_of = {day}",  # per (x, T): 018
             f"CREATE TABLE q AS SELECT * FROM src.snapshot_priors WHERE as_of = {day}",
         ],
         "full_copy": [

@@ -145,20 +145,45 @@ def fit_purchase_model(triples: pa.Table, model_name: str = DEFAULT_PURCHASE_MOD
 
 
 def _predict(model: Any, triples: pa.Table, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> pa.Table:
-    """P(alive) and expected purchases in 90 and 365 days per row of `triples` (days)."""
-    p_alive = np.asarray(model.p_alive(x, t_x, big_t), dtype=float)
-    e90 = np.asarray(model.conditional_expected_purchases(90.0, x, t_x, big_t), dtype=float)
-    e365 = np.asarray(model.conditional_expected_purchases(365.0, x, t_x, big_t), dtype=float)
+    """Per unique (x, T) of `triples` (days): the expected purchases in 90 and 365 days of a member alive at T
+    (if_90, if_365). They do not depend on t_x: a member's expectation is if_t × P(alive), and P(alive) has a
+    closed form computed in SQL (`p_alive_sql`), so a snapshot keeps one row per (x, T), far fewer than per
+    (x, t_x, T) (the per-date storage of issue 14)."""
+    xi, ti = x.astype(np.int64), big_t.astype(np.int64)
+    span = int(ti.max()) + 1 if len(ti) else 1
+    keys = np.unique(xi * span + ti)
+    ux, ut = (keys // span).astype(np.float64), (keys % span).astype(np.float64)
+    e90 = np.asarray(model.expected_if_alive(90.0, ux, ut), dtype=float)
+    e365 = np.asarray(model.expected_if_alive(365.0, ux, ut), dtype=float)
     return pa.table(
         {
-            "x": triples["x"],
-            "t_x": triples["t_x"],
-            "T": triples["T"],
-            "p_alive": pa.array(np.clip(p_alive, 0.0, 1.0)),
-            "exp_90": pa.array(e90),
-            "exp_365": pa.array(e365),
+            "x": pa.array((keys // span).astype(np.int32)),
+            "T": pa.array((keys % span).astype(np.int32)),
+            "if_90": pa.array(e90),
+            "if_365": pa.array(e365),
         }
     )
+
+
+def alive_params(preds: Predictions) -> dict[str, Any] | None:
+    """What `p_alive_sql` needs from a fit (its parameters in days and the model's shift), as a snapshot stores
+    it (None without a fit)."""
+    if preds.fit is None or not preds.days_params:
+        return None
+    return {"params": dict(preds.days_params), "shift": 1 if preds.fit.name == "mbg_nbd" else 0}
+
+
+def p_alive_sql(alive: dict[str, Any], x: str, t_x: str, big_t: str) -> str:
+    """P(alive | x, t_x, T) of the BG/NBD family in SQL (the models' p_dropout_given_history): 1 / (1 + e^d),
+    d = ln a - ln(b + n - 1) + (r + x)(ln(alpha + T) - ln(alpha + t_x)), n = x + shift; 1 when n = 0."""
+    p = alive["params"]
+    r, alpha, a, b = (float(p[k]) for k in ("r", "alpha", "a", "b"))
+    n = f"(CAST({x} AS DOUBLE) + {int(alive['shift'])}.0)"
+    d = (
+        f"({math.log(a)!r} - ln({b!r} + {n} - 1.0) + ({r!r} + CAST({x} AS DOUBLE)) * "
+        f"(ln({alpha!r} + CAST({big_t} AS DOUBLE)) - ln({alpha!r} + CAST({t_x} AS DOUBLE))))"
+    )
+    return f"(CASE WHEN {n} > 0 THEN 1.0 / (1.0 + exp({d})) ELSE 1.0 END)"
 
 
 def predict_with_fit(triples: pa.Table, fit: ModelFit, days_params: dict[str, float]) -> Predictions:

@@ -28,6 +28,7 @@ from winback.lifecycle.modelling import (
     DEFAULT_PURCHASE_MODEL,
     ModelFit,
     Predictions,
+    alive_params,
     clv_flag,
     fit_gamma_gamma,
     fit_purchase_model,
@@ -206,6 +207,7 @@ def _compute(
         with_predictions=preds.table is not None,
         value_params=value_fit.params if value_fit else None,
         clv_flag=clv_flag(preds.fit, value_fit),
+        alive=alive_params(preds),
     )
     return _Computed(preds.fit, value_fit, breaks, preds, params, fit_record, notes)
 
@@ -290,20 +292,6 @@ def refresh(
     return result
 
 
-def month_starts(first: dt.date, last: dt.date) -> list[dt.date]:
-    """First days of the months after `first` up to and including `last` (pure)."""
-    out = []
-    y, m = first.year, first.month
-    while True:
-        m += 1
-        if m > 12:
-            y, m = y + 1, 1
-        d = dt.date(y, m, 1)
-        if d > last:
-            return out
-        out.append(d)
-
-
 def refresh_history(
     engine: Engine,
     db: DuckDBEngine,
@@ -312,10 +300,8 @@ def refresh_history(
     every: str = "monthly",
     **kwargs: Any,
 ) -> list[RefreshResult]:
-    """Backfill: a snapshot on the first day of every month since the first order, then one at `as_of`."""
-    if every != "monthly":
-        raise InputError(_("unknown history period {every!r}", every=every), hint=_("Use --history monthly."))
-    as_of = as_of or default_as_of(engine)
-    first = queries.first_order_day(engine)
-    dates = [d for d in month_starts(first, as_of) if d < as_of] if first else []
-    return [refresh(engine, db, d, **kwargs) for d in [*dates, as_of]]
+    """Backfill: a snapshot on the first day of every month since the first order, then one at `as_of`, from one
+    pass over the orders (history.py)."""
+    from winback.lifecycle.history import refresh_history as run
+
+    return run(engine, db, as_of, every=every, **kwargs)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from winback.lifecycle.cycle import CycleSettings, cycle_sql, weight_sql
 from winback.lifecycle.quintiles import score_sql
@@ -293,6 +294,29 @@ FREQUENCY_VALUE = "orders"
 MONETARY_VALUE = "CAST(FLOOR(CAST(monetary AS DOUBLE)) AS DOUBLE)"
 
 
+def _pred_sql(pred: str, with_predictions: bool, alive: dict[str, Any] | None) -> tuple[str, str]:
+    """(the prediction columns, the join) of the snapshot SELECT. `pred` has one row per (x, t_x, T) with
+    p_alive, exp_90 and exp_365, or, with `alive` (modelling.alive_params), one row per (x, T) with the
+    expectations if alive (if_90, if_365), P(alive) then computed per member in SQL (modelling.p_alive_sql)."""
+    if not with_predictions:
+        return (
+            "CAST(NULL AS DOUBLE) AS p_alive, CAST(NULL AS DOUBLE) AS expected_purchases_90d, "
+            "CAST(NULL AS DOUBLE) AS exp_365",
+            "",
+        )
+    on = f"pr.x = b.purchase_days - 1 AND pr.T = {model_big_t('b.')}"
+    if alive is None:
+        return (
+            "pr.p_alive AS p_alive, pr.exp_90 AS expected_purchases_90d, pr.exp_365 AS exp_365",
+            f"LEFT JOIN {pred} pr ON {on} AND pr.t_x = {model_t_x('b.')}",
+        )
+    from winback.lifecycle.modelling import p_alive_sql
+
+    p = f"CASE WHEN pr.x IS NOT NULL THEN {p_alive_sql(alive, 'pr.x', model_t_x('b.'), 'pr.T')} END"
+    cols = f"{p} AS p_alive, pr.if_90 * ({p}) AS expected_purchases_90d, pr.if_365 * ({p}) AS exp_365"
+    return cols, f"LEFT JOIN {pred} pr ON {on}"
+
+
 def snapshot_sql(
     as_of: dt.date,
     schemes: Sequence[Scheme],
@@ -305,6 +329,7 @@ def snapshot_sql(
     base: str = BASE,
     prior: str = PRIOR,
     pred: str = PRED,
+    alive: dict[str, Any] | None = None,
 ) -> str:
     """The final per-member SELECT with every snapshot column and one seg_<scheme> column per given scheme.
     `expected_value_expr` is SQL over `i.purchase_days` and `i.value_per_day` (modelling.expected_value_sql);
@@ -312,18 +337,7 @@ def snapshot_sql(
     from modelling) marks every member's expected_revenue_90d and clv when the models were rough or missing.
     Never-purchased members get no scores; value is in one unit (expected purchase days × value per purchase
     day). `base`, `prior`, `pred`: temp tables, or subqueries over stored ones (snapshot_view.py)."""
-    pred_cols = (
-        "pr.p_alive AS p_alive, pr.exp_90 AS expected_purchases_90d, pr.exp_365 AS exp_365"
-        if with_predictions
-        else "CAST(NULL AS DOUBLE) AS p_alive, CAST(NULL AS DOUBLE) AS expected_purchases_90d, "
-        "CAST(NULL AS DOUBLE) AS exp_365"
-    )
-    pred_join = (
-        f"LEFT JOIN {pred} pr ON pr.x = b.purchase_days - 1 AND pr.t_x = {model_t_x('b.')} "
-        f"AND pr.T = {model_big_t('b.')}"
-        if with_predictions
-        else ""
-    )
+    pred_cols, pred_join = _pred_sql(pred, with_predictions, alive)
     ev = expected_value_expr or "GREATEST(i.value_per_day, 0.0)"
     flag = f"'{clv_flag}'" if clv_flag else "CAST(NULL AS VARCHAR)"
     if clv_flag and not all(part.replace("_", "").isalnum() for part in clv_flag.split(",")):

@@ -24,6 +24,8 @@ from winback.lifecycle.rules import Scheme
 
 VIEW = "member_snapshot"
 STORED = "member_snapshot_stored"  # the rows of snapshots built before migration 015
+PREDICTIONS = "snapshot_predictions"  # per (x, t_x, T) and date: snapshots built between migrations 015 and 018
+PREDICTIONS_XT = "snapshot_predictions_xt"  # per (x, T) and date, P(alive) in SQL (migration 018)
 STORAGE_FACTS = "facts"  # snapshot_runs.settings["storage"] of a snapshot rebuilt from member_facts
 
 # the member_snapshot columns in table order (migrations 002, 006, 011) with their types
@@ -74,15 +76,21 @@ def view_params(
     with_predictions: bool,
     value_params: dict[str, float] | None,
     clv_flag: str | None,
+    alive: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """What a date's branch needs besides its small tables, as stored in snapshot_runs.settings["snapshot"]."""
-    return {
+    """What a date's branch needs besides its small tables, as stored in snapshot_runs.settings["snapshot"].
+    `alive` (modelling.alive_params): the predictions are kept per (x, T) (PREDICTIONS_XT, migration 018) and
+    P(alive) is computed in SQL; without it (snapshots built before 018) per (x, t_x, T) (PREDICTIONS)."""
+    out = {
         "cycle": cycle.to_dict(),
         "breakpoints": breaks,
         "with_predictions": with_predictions,
         "value_params": value_params,
         "clv_flag": clv_flag,
     }
+    if alive is not None:
+        out["alive"] = alive
+    return out
 
 
 def snapshot_select(as_of: dt.date, params: dict[str, Any], stored_schemes: Sequence[Scheme], base: str) -> str:
@@ -100,7 +108,12 @@ def snapshot_select(as_of: dt.date, params: dict[str, Any], stored_schemes: Sequ
         clv_flag=params.get("clv_flag"),
         base=base,
         prior=f"(SELECT tier_key, store_key, prior_days, prior_source FROM snapshot_priors WHERE as_of = {a})",
-        pred=f'(SELECT x, t_x, "T", p_alive, exp_90, exp_365 FROM snapshot_predictions WHERE as_of = {a})',
+        pred=(
+            f'(SELECT x, "T", if_90, if_365 FROM {PREDICTIONS_XT} WHERE as_of = {a})'
+            if params.get("alive")
+            else f'(SELECT x, t_x, "T", p_alive, exp_90, exp_365 FROM {PREDICTIONS} WHERE as_of = {a})'
+        ),
+        alive=params.get("alive"),
     )
     names = {s.name for s in stored_schemes}
     cols = []
@@ -120,14 +133,16 @@ def branch_sql(as_of: dt.date, params: dict[str, Any], stored_schemes: Sequence[
     return snapshot_select(as_of, params, stored_schemes, base)
 
 
-def counts_sql(as_of: dt.date, schemes: Sequence[Scheme]) -> str:
+def counts_sql(as_of: dt.date, schemes: Sequence[Scheme], snapshot: str | None = None) -> str:
     """(scheme, segment, n) at `as_of` for `schemes`, the segments of the member_segments view (segments_view):
     ONE pass over the snapshot at as_of computing every scheme's segment (only the columns the predicates read),
-    grouped by the combination of segments (a few thousand rows at most), then summed per scheme."""
+    grouped by the combination of segments (a few thousand rows at most), then summed per scheme. `snapshot`: that
+    date's branch_sql, so the whole view (a branch per date) need not be planned for one date."""
     from winback.lifecycle.segments_view import segment_sql
 
     cols = ", ".join(f"{segment_sql(s)} AS s{i}" for i, s in enumerate(schemes))
-    grouped = f"SELECT {cols}, COUNT(*) AS n FROM {VIEW} WHERE as_of = {q.date_lit(as_of)} GROUP BY ALL"
+    source = f"({snapshot})" if snapshot else f"{VIEW} WHERE as_of = {q.date_lit(as_of)}"
+    grouped = f"SELECT {cols}, COUNT(*) AS n FROM {source} GROUP BY ALL"
     per_scheme = [
         f"SELECT '{s.name}' AS scheme, s{i} AS segment, CAST(SUM(n) AS BIGINT) AS n FROM wb_lc_groups GROUP BY s{i}"
         for i, s in enumerate(schemes)

@@ -68,11 +68,13 @@ def replace_snapshot(
     schemes: Sequence[Scheme],
     settings: dict[str, Any],
     progress: Callable[[str], None],
+    views: bool = True,
 ) -> tuple[int, list[SchemeCount], list[str]]:
     """Replace the snapshot at `as_of` (call inside the refresh's transaction, after member_facts holds the facts
     at as_of): its small tables (priors from the refresh's temp PRIOR, `predictions`), model_fits and
     snapshot_runs rows, and the member_snapshot / member_segments views. Returns the member count, the (scheme,
-    segment, members) counts and the views' messages (snapshot dates they had to leave out)."""
+    segment, members) counts and the views' messages (snapshot dates they had to leave out). `views=False`
+    (`refresh --history`, many dates in one transaction): the views are rebuilt and counted later, by the caller."""
     from winback.lifecycle import store_facts
 
     for table in SNAPSHOT_TABLES:
@@ -84,21 +86,25 @@ def replace_snapshot(
             "INSERT INTO model_fits VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)",
             [as_of, fit.name, json.dumps(fit.params), fit.time_unit, fit.loglik, fit.converged, fit.n],
         )
-    progress(_("counting the segments"))
     # member_snapshot and member_segments: views over the facts, the small tables and the rules; nothing to write
-    problems = record_run(db, as_of, schemes, engine=engine_name, members=members, settings=settings)
+    problems = record_run(db, as_of, schemes, engine=engine_name, members=members, settings=settings, views=views)
+    if not views:
+        return members, [], problems
+    progress(_("counting the segments"))
     counts = segment_counts(db, as_of, schemes)
     return members, counts, problems
 
 
-def segment_counts(db: DuckDBEngine, as_of: dt.date, schemes: Sequence[Scheme] | None = None) -> list[SchemeCount]:
+def segment_counts(
+    db: DuckDBEngine, as_of: dt.date, schemes: Sequence[Scheme] | None = None, snapshot: str | None = None
+) -> list[SchemeCount]:
     """(scheme, segment, members) at `as_of`, from the view (this is where the rules' predicates are evaluated);
     with `schemes` (the refresh's, the same the view was just built with), the view's branches over the snapshot
-    evaluated once."""
+    evaluated once; `snapshot`: the view's branch of that date (snapshot_view.branch_sql)."""
     from winback.lifecycle.snapshot_view import counts_sql
 
     try:
-        rows = db.fetchall(counts_sql(as_of, schemes) if schemes else q.segment_counts_sql(as_of))
+        rows = db.fetchall(counts_sql(as_of, schemes, snapshot) if schemes else q.segment_counts_sql(as_of))
     except EngineError as exc:
         raise EngineError(
             _("applying the schemes failed: {error}", error=str(exc.__cause__ or exc.message)),
@@ -122,9 +128,11 @@ def record_run(
     engine: str,
     members: int,
     settings: dict[str, Any],
+    views: bool = True,
 ) -> list[str]:
     """Store the snapshot_runs row of the snapshot at `as_of` (the schemes it used, as the JSON the view reads back)
-    and rebuild the view; returns rebuild_segments_view's messages. Call inside the caller's transaction."""
+    and rebuild the view (unless not `views`); returns rebuild_segments_view's messages. Call inside the caller's
+    transaction."""
     db.execute(
         "INSERT INTO snapshot_runs VALUES (?, ?, ?, ?, ?, NULL, current_timestamp::TIMESTAMP)",
         [
@@ -135,7 +143,7 @@ def record_run(
             json.dumps(settings, ensure_ascii=False),
         ],
     )
-    return rebuild_segments_view(db)
+    return rebuild_segments_view(db) if views else []
 
 
 def _stored_schemes(rules: dict[str, Any], as_of: dt.date) -> list[Scheme]:

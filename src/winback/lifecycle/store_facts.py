@@ -107,17 +107,16 @@ def apply_delta(db: DuckDBEngine, as_of: dt.date) -> None:
 
 
 def write_small_tables(db: DuckDBEngine, as_of: dt.date, predictions: pa.Table | None) -> None:
-    """The priors (from the refresh's temp PRIOR) and predictions of `as_of`; rows of an older snapshot at this
-    date (stored before migration 015) go."""
-    for table in ("snapshot_priors", "snapshot_predictions", v.STORED):
+    """The priors (from the refresh's temp PRIOR) and predictions (per (x, T): migration 018) of `as_of`; rows of
+    an older snapshot at this date (stored before migration 015, or its predictions per (x, t_x, T)) go."""
+    for table in ("snapshot_priors", v.PREDICTIONS, v.PREDICTIONS_XT, v.STORED):
         db.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
     a = q.date_lit(as_of)
     db.execute(f"INSERT INTO snapshot_priors SELECT {a}, tier_key, store_key, prior_days, prior_source FROM {q.PRIOR}")
-    if predictions is not None and predictions.num_rows:
+    if predictions is not None and predictions.num_rows:  # per (x, T) (modelling._predict), sorted
         with db.registered("wb_lc_pred_rows", predictions):
             db.execute(
-                f'INSERT INTO snapshot_predictions SELECT {a}, x, t_x, "T", p_alive, exp_90, exp_365 '
-                "FROM wb_lc_pred_rows"
+                f'INSERT INTO {v.PREDICTIONS_XT} SELECT {a}, x, "T", if_90, if_365 FROM wb_lc_pred_rows ORDER BY x, "T"'
             )
 
 

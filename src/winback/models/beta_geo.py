@@ -222,8 +222,16 @@ class _BetaGeoFamily(Fitter):
         return 1.0 - p_dropout_given_history(params, xa, ta, Ta, self.shift)  # type: ignore[arg-type]
 
     def conditional_expected_purchases(self, t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:
-        """Expected number of purchases in (T, T+t] given the history (x, t_x, T)."""
+        """Expected number of purchases in (T, T+t] given the history (x, t_x, T): `expected_if_alive(t, x, T)`
+        (which does not depend on t_x) times `p_alive(x, t_x, T)`."""
         xa, ta, Ta = _history(x, t_x, T)
+        alive = self.p_alive(xa, ta, Ta)
+        return np.asarray(self.expected_if_alive(t, xa, Ta) * alive, dtype=np.float64)
+
+    def expected_if_alive(self, t: ArrayLike, x: ArrayLike, T: ArrayLike) -> FloatArray:
+        """Expected number of purchases in (T, T+t] of a customer alive at T with x repeat purchases (never
+        negative). Independent of t_x, so it can be kept per (x, T) and multiplied by P(alive) later."""
+        xa, _, Ta = _history(x, np.zeros_like(np.asarray(T, dtype=np.float64)), T)
         tt = _horizon(t)
         r, alpha, a, b = self._params()
         n = xa + self.shift
@@ -234,8 +242,7 @@ class _BetaGeoFamily(Fitter):
             if_alive = (1.0 - w) * lo + w * hi
         else:
             if_alive = _expected_if_alive(tt, xa, Ta, n, r, alpha, a, b)
-        alive = self.p_alive(xa, ta, Ta)
-        return np.asarray(np.maximum(if_alive, 0.0) * alive, dtype=np.float64)  # max: roundoff at t ≈ 0
+        return np.asarray(np.maximum(if_alive, 0.0), dtype=np.float64)  # max: roundoff at t ≈ 0
 
     def expected_purchases(self, t: ArrayLike) -> FloatArray:
         """Unconditional E[X(t)]: expected repeat purchases in the first t after a customer's first purchase."""

@@ -55,11 +55,32 @@ def _snapshots_become_a_view(con: duckdb.DuckDBPyConnection, hooks: Mapping[str,
         )
 
 
+_FINGERPRINT = "SELECT as_of, count(*) AS n, sum(hash(t)::HUGEINT) AS h FROM {} t GROUP BY as_of ORDER BY as_of"
+
+
+def _snapshots_read_the_same(con: duckdb.DuckDBPyConnection, hooks: Mapping[str, Step]) -> None:
+    """After 018: the member_snapshot view as it was (018's SQL leaves it alone) against the view rebuilt by this
+    version's lifecycle step (its new branches read per-(x, T) predictions; the stored dates keep theirs): every
+    date's rows (count and sum of row hashes) must be the same, or the upgrade fails and is rolled back."""
+    rebuild = hooks.get(REBUILD_SEGMENTS_VIEW)
+    if rebuild is None:
+        return
+    before = con.execute(_FINGERPRINT.format("member_snapshot")).fetchall()
+    rebuild(con)
+    after = con.execute(_FINGERPRINT.format("member_snapshot")).fetchall()
+    if before != after:
+        raise RuntimeError(
+            f"migration 018: member_snapshot rebuilt differs from the snapshots as they read before (per date: "
+            f"{before} before, {after} after); the upgrade was rolled back and the warehouse is unchanged"
+        )
+
+
 # Python steps for data the SQL alone cannot rebuild, keyed by the migration that needs them; they run after the
 # last pending migration's SQL (so they see the final schema), in the same transaction.
 AFTER: dict[int, Callable[[duckdb.DuckDBPyConnection, Mapping[str, Step]], None]] = {
     5: _segments_become_a_view,
     15: _snapshots_become_a_view,
+    18: _snapshots_read_the_same,
 }
 
 
