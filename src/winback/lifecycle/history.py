@@ -93,7 +93,7 @@ def one_pass(
 ) -> list[RefreshResult]:
     """The snapshots at every date of `dates` (sorted), their facts from one pass over the orders. The segments
     are counted at the last date (what `refresh --history` reports) or, with `count_all`, at every date (an
-    earlier date's counts are otherwise zeros in its result; the member_segments view has them for readers)."""
+    earlier date's result otherwise has no counts, `segments` == {}: the member_segments view has them for readers)."""
     from winback.lifecycle import refresh as r
 
     say = progress or (lambda _msg: None)
@@ -143,7 +143,7 @@ def one_pass(
     for d, done, members, seconds in out:
         store.set_run_seconds(db, d, seconds)
         res = r.RefreshResult(
-            d, engine.name, members, done.fit, done.value_fit, r._counts(scheme_list, counts.get(d, [])), done.breaks,
+            d, engine.name, members, done.fit, done.value_fit, r._counts(scheme_list, counts[d]) if d in counts else {}, done.breaks,
             seconds, [*done.notes, *problems],
         )  # fmt: skip
         res.fit = {k: done.fit_record[k] for k in ("as_of", "refit", "reason")}
