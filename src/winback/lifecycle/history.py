@@ -142,8 +142,9 @@ def one_pass(
     results = []
     for d, done, members, seconds in out:
         store.set_run_seconds(db, d, seconds)
+        segments = r._counts(scheme_list, counts[d]) if d in counts else {}
         res = r.RefreshResult(
-            d, engine.name, members, done.fit, done.value_fit, r._counts(scheme_list, counts[d]) if d in counts else {}, done.breaks,
+            d, engine.name, members, done.fit, done.value_fit, segments, done.breaks,
             seconds, [*done.notes, *problems],
         )  # fmt: skip
         res.fit = {k: done.fit_record[k] for k in ("as_of", "refit", "reason")}
