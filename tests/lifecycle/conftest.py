@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pytest
@@ -10,6 +11,9 @@ from lc_helpers import AS_OF, build_small
 from winback.engine import DuckDBEngine
 from winback.lifecycle.refresh import refresh
 from winback.warehouse import connect
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 
 @pytest.fixture(scope="module")
@@ -36,3 +40,14 @@ def small(small_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 def small_wh(small: duckdb.DuckDBPyConnection) -> DuckDBEngine:
     """The `small` warehouse as the lifecycle functions take it."""
     return DuckDBEngine(small)
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[SparkSession]:
+    """One local SparkSession for the lifecycle room's Spark parity tests (marker spark); skipped without Spark."""
+    from winback.engine.spark import SparkOptions, spark_available, start_session
+
+    missing = spark_available()
+    if missing:
+        pytest.skip(f"Spark is unavailable: {missing}")
+    yield start_session(SparkOptions(master="local[1]", driver_memory="1g"))

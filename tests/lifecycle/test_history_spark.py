@@ -3,7 +3,6 @@ writes the member facts the DuckDB engine writes, and every date's snapshot read
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,16 +18,6 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 pytestmark = pytest.mark.spark
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    from winback.engine.spark import SparkOptions, spark_available, start_session
-
-    missing = spark_available()
-    if missing:
-        pytest.skip(f"Spark is unavailable: {missing}")
-    yield start_session(SparkOptions(master="local[1]", driver_memory="1g"))
 
 
 def test_history_on_spark_equals_duckdb(tmp_path: Path, spark: SparkSession) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,17 +19,6 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 pytestmark = pytest.mark.spark
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    from winback.engine.spark import SparkOptions, spark_available, start_session
-
-    missing = spark_available()
-    if missing:
-        pytest.skip(f"Spark is unavailable: {missing}")
-    session = start_session(SparkOptions(master="local[1]", driver_memory="1g"))
-    yield session
 
 
 def _on_spark(db: DuckDBEngine, session: SparkSession, as_of: dt.date) -> RefreshResult:
