@@ -10,8 +10,8 @@ import openpyxl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from winback.common.export import column_letter as col_letter
 from winback.outreach.tasks_xlsx import read_workbook, write_workbook
-from winback.outreach.xlsx_stream import col_letter
 
 
 def test_column_letters() -> None:

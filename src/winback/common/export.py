@@ -59,6 +59,16 @@ def say(lang: str, key: str, **values: Any) -> str:
 
 
 # -- cells ---------------------------------------------------------------------------------------------------------
+def column_letter(j: int) -> str:
+    """The spreadsheet column of 0-based index `j`: A … Z, AA … (pure)."""
+    s = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
 def xml_safe(text: str) -> str:
     """`text` without the characters XML forbids (pure)."""
     return _XML_ILLEGAL.sub("", text)

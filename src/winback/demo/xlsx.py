@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from winback.common.export import column_letter
+
 _FIXED_TIME = (2020, 1, 1, 0, 0, 0)
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -35,15 +37,6 @@ _WORKBOOK_RELS = (
 )
 
 
-def _column_letters(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 class XlsxWriter:
     """Rows of text (None = empty cell) into a one-sheet workbook; call `close()` to finish the file."""
 
@@ -65,7 +58,7 @@ class XlsxWriter:
         for row in rows:
             self._row += 1
             while len(self._letters) < len(row):
-                self._letters.append(_column_letters(len(self._letters)))
+                self._letters.append(column_letter(len(self._letters)))
             cells = "".join(
                 f'<c r="{self._letters[j]}{self._row}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
                 for j, v in enumerate(row)

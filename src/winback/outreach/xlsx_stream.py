@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
-from winback.common.export import xml_safe
+from winback.common.export import column_letter, xml_safe
 
 HEAD, FILL, WRAP, DATE = 1, 2, 3, 4  # cell style ids (cellXfs below)
 _EPOCH = dt.datetime(1899, 12, 30)
@@ -44,15 +44,6 @@ applyAlignment="1">
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"""
 
 
-def col_letter(j: int) -> str:
-    s = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 def _text(v: str) -> str:
     return xml_safe(v).translate(_ESC)
 
@@ -77,7 +68,7 @@ class Sheet:
     """One worksheet being written: `header` once, then `rows`, then `close` (validation, end tags)."""
 
     def __init__(self, out: IO[bytes], widths: Sequence[float], freeze: bool = True, rows: int = 0) -> None:
-        self.out, self.n, self.letters = out, 0, [col_letter(j) for j in range(len(widths))]
+        self.out, self.n, self.letters = out, 0, [column_letter(j) for j in range(len(widths))]
         pane = (
             '<pane xSplit="1" ySplit="1" topLeftCell="B2" activePane="bottomRight" state="frozen"/>'
             '<selection pane="bottomRight"/>'
