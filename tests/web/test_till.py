@@ -78,7 +78,7 @@ def prepare(db_path: Path, n_coupons: int = 60) -> list[tuple[str, str, str]]:
 def tills(demo_brand: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tills]:
     from winback.app import Winback
     from winback.config import Settings
-    from winback.web.server import bind, create_app, make_server
+    from winback.web.server import create_app, serving
 
     db_path = tmp_path_factory.mktemp("till") / "wb.duckdb"
     shutil.copy(demo_brand.db_path, db_path)
@@ -94,17 +94,10 @@ def tills(demo_brand: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     assert tokens_cli(db_path, "revoke", out["till"]["token_id"])[1]["already"] is False
     wb = Winback(Settings.load(environ={}, db_path=db_path))
     web = create_app(wb, secret="till-secret")
-    sock = bind("127.0.0.1", 0)
-    server = make_server(web)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    assert web.state.ready.wait(30), "the console did not start"
     try:
-        yield Tills(f"http://127.0.0.1:{sock.getsockname()[1]}", db_path, tokens, coupons, revoked, wb, web)
+        with serving(web) as url:
+            yield Tills(url, db_path, tokens, coupons, revoked, wb, web)
     finally:
-        server.should_exit = True
-        thread.join(30)
-        sock.close()
         wb.close()
 
 
