@@ -16,13 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+import whole_process
 
 NOW = "2026-11-02T09:00:00"
 
@@ -49,17 +47,9 @@ def export(db: Path, out: Path, src: Path | None) -> dict[str, float]:
         env["PYTHONPATH"] = str(src)
     out.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "winback.cli.main", "--db", str(db), "members", "--export", str(out), "--json"]
-    with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
-        t = time.perf_counter()
-        child = subprocess.Popen(cmd, stdout=fo, stderr=fe, env=env)
-        _, status, use = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - t
-        fo.seek(0), fe.seek(0)
-        text = fo.read()
-        if os.waitstatus_to_exitcode(status):
-            raise SystemExit(f"{' '.join(cmd)} failed:\n{text}{fe.read()}")
-    rows = json.loads(text)["count"]
-    return {"wall": wall, "cpu": use.ru_utime + use.ru_stime, "rss": use.ru_maxrss / 1024, "rows": rows}
+    done = whole_process.run(cmd, env)
+    rows = json.loads(done.stdout)["count"]
+    return {"wall": done.wall, "cpu": done.cpu, "rss": done.rss_mib, "rows": rows}
 
 
 def main() -> None:

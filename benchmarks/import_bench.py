@@ -29,7 +29,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,6 +37,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).parent))
+import whole_process
 
 HEADERS = {
     "order_id": "小票号",
@@ -142,19 +144,10 @@ def run_import(db: Path, file: Path, src: Path | None = None) -> dict[str, float
     env = {**os.environ, "PYTHONPATH": str(src)} if src is not None else dict(os.environ)
     subprocess.run([sys.executable, "-c", PREPARE, str(db)], check=True, env=env)
     cmd = [sys.executable, "-m", "winback.cli.main", "--db", str(db), "import", "orders", str(file), "--json"]
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        t = time.perf_counter()
-        child = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
-        _, status, use = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - t
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0), err.seek(0)
-        text = out.read()
-        if child.returncode:
-            raise SystemExit(f"{' '.join(cmd)} failed ({child.returncode}):\n{text}{err.read()}")
-    r = json.loads(text)
-    return {"seconds": wall, "rows_in": r["rows_in"], "loaded": r["rows_loaded"], "rejected": r["rows_rejected"],
-            "peak_rss_mb": use.ru_maxrss / 1024, "cpu": use.ru_utime + use.ru_stime}  # fmt: skip
+    done = whole_process.run(cmd, env)
+    r = json.loads(done.stdout)
+    return {"seconds": done.wall, "rows_in": r["rows_in"], "loaded": r["rows_loaded"], "rejected": r["rows_rejected"],
+            "peak_rss_mb": done.rss_mib, "cpu": done.cpu}  # fmt: skip
 
 
 def main() -> None:
