@@ -185,7 +185,11 @@ def phase_growth(db: Path) -> dict[str, Any]:
 def phase_history(db: Path) -> dict[str, Any]:
     """`refresh --history monthly` up to DAY on a warehouse with no facts yet (one snapshot per month start)."""
     from winback.engine import DuckDBEngine
-    from winback.lifecycle.refresh import refresh_history
+
+    try:
+        from winback.lifecycle.history import refresh_history
+    except ImportError:  # a tree before the one-pass history (its lifecycle.refresh had it)
+        from winback.lifecycle.refresh import refresh_history  # type: ignore[no-redef]
 
     con = _connect(db)
     started, cpu = time.perf_counter(), base._cpu()

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from lc_helpers import AS_OF, MEMBERS, ORDERS, add_members, add_orders, build_small
 
 from winback.engine.duckdb_engine import DuckDBEngine
-from winback.lifecycle.history import history_dates, one_pass
+from winback.lifecycle.history import history_dates, one_pass, refresh_history
 from winback.lifecycle.history_sql import bucket_sql
-from winback.lifecycle.refresh import refresh, refresh_history
+from winback.lifecycle.refresh import refresh
 from winback.lifecycle.views import transitions
 from winback.warehouse import connect
 

@@ -11,7 +11,7 @@ from lc_helpers import AS_OF
 from test_history import _fill, _snapshot
 
 from winback.engine.duckdb_engine import DuckDBEngine
-from winback.lifecycle.refresh import refresh_history
+from winback.lifecycle.history import refresh_history
 from winback.warehouse import connect
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ from lc_helpers import AS_OF, add_members, add_orders, build_small, snapshot_row
 from winback.engine import DuckDBEngine
 from winback.errors import ConfigError, EngineError, InputError
 from winback.lifecycle.cycle import CycleSettings
-from winback.lifecycle.history import month_starts
-from winback.lifecycle.refresh import default_as_of, refresh, refresh_history
+from winback.lifecycle.history import month_starts, refresh_history
+from winback.lifecycle.refresh import default_as_of, refresh
 from winback.warehouse import connect
 
 

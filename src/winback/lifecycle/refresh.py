@@ -290,18 +290,3 @@ def refresh(
     result.fit = {k: done.fit_record[k] for k in ("as_of", "refit", "reason")}
     result.facts = facts.to_dict()
     return result
-
-
-def refresh_history(
-    engine: Engine,
-    db: DuckDBEngine,
-    as_of: dt.date | None = None,
-    *,
-    every: str = "monthly",
-    **kwargs: Any,
-) -> list[RefreshResult]:
-    """Backfill: a snapshot on the first day of every month since the first order, then one at `as_of`, from one
-    pass over the orders (history.py)."""
-    from winback.lifecycle.history import refresh_history as run
-
-    return run(engine, db, as_of, every=every, **kwargs)

@@ -46,8 +46,9 @@ class LifecycleService:
         date built). An as-of after tomorrow (the brand's now, WINBACK_NOW) is refused unless `allow_future`."""
         from winback.engine.dialect import DIALECTS
         from winback.lifecycle import asof, queries
+        from winback.lifecycle.history import refresh_history
         from winback.lifecycle.modelling import DEFAULT_PURCHASE_MODEL, PURCHASE_MODELS
-        from winback.lifecycle.refresh import refresh, refresh_history
+        from winback.lifecycle.refresh import refresh
 
         lang = self.wb.settings.lang
         today = self.wb.now().date()
