@@ -1,4 +1,5 @@
-"""The coupons' SQL: issuing at launch, and redeeming at the till (one code, or a batch) so a code is used once.
+"""The coupons' SQL: redeeming at the till (one code, or a batch) so a code is used once, reading and voiding
+coupons (the launch issues them: store_launch.py).
 
 A redemption, one or many, is one read (`facts`: every attempt's coupon, paid order, the code already on that
 order, its store, in one statement) and one conditional UPDATE (`mark_winners`), in one transaction: the read and
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from winback.campaigns.coupons import new_codes
 from winback.campaigns.scenarios import Offer
 from winback.campaigns.types import CouponRow, PaidOrder, RedeemFacts
 from winback.errors import EngineError
@@ -25,24 +25,6 @@ if TYPE_CHECKING:
 
     from winback.campaigns.redeem import Attempt
     from winback.engine.duckdb_engine import DuckDBEngine
-
-
-def issue_coupons(db: DuckDBEngine, rows: list[dict[str, Any]]) -> None:
-    """Insert coupons, drawing new codes for any that collide with codes already issued (sets each row's code).
-    Runs inside the launch's transaction."""
-    pending = rows
-    while pending:
-        for r, code in zip(pending, new_codes(len(pending)), strict=True):
-            r["code"] = code
-        with db.registered("_new_coupons", pa.Table.from_pylist(pending)):
-            clash = {c for (c,) in db.fetchall("SELECT n.code FROM _new_coupons n JOIN coupons c ON c.code = n.code")}
-            db.execute(
-                "INSERT INTO coupons (code, campaign_id, member_id, variant_key, offer_kind, offer_value, "
-                " offer_threshold, issued_at, expires_at) "
-                "SELECT code, campaign_id, member_id, variant_key, offer_kind, offer_value, offer_threshold, "
-                " issued_at, expires_at FROM _new_coupons n WHERE n.code NOT IN (SELECT code FROM coupons)"
-            )
-        pending = [r for r in pending if r["code"] in clash]
 
 
 _COUPON_COLUMNS = (
