@@ -3,21 +3,39 @@
 The rank is the list in `winback/rules/tiers.toml` (lowest first); a tier it does not name follows the listed
 ones, ranked by its members' mean spend when that is known (lowest first), else by name; members without a tier
 (None or "") come first. `tier_order(seen, spend)` gives the order, `tier_rank(order)` a sort key.
+`shipped_rules()`: the tiers as rules over lifetime net spend, when the file gives them (what the planner derives a
+past date's tier from).
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 
 
 @functools.cache
+def _shipped() -> dict[str, object]:
+    return tomllib.loads(resources.files("winback.rules").joinpath("tiers.toml").read_text(encoding="utf-8"))
+
+
 def shipped_order() -> tuple[str, ...]:
     """The brand's tiers, lowest first, from winback/rules/tiers.toml."""
-    text = resources.files("winback.rules").joinpath("tiers.toml").read_text(encoding="utf-8")
-    return tuple(str(t) for t in tomllib.loads(text).get("order", []))
+    return tuple(str(t) for t in _shipped().get("order", []))  # type: ignore[union-attr]
+
+
+def shipped_rules() -> tuple[tuple[str, float], ...]:
+    """(tier, lifetime net spend it starts at), lowest first, when rules/tiers.toml gives `min_spend` (one figure
+    per tier of `order`, rising, the first 0); () when it does not, or when the figures do not fit the order."""
+    order, spend = shipped_order(), _shipped().get("min_spend")
+    if not isinstance(spend, list) or len(spend) != len(order) or not order:
+        return ()
+    values = [float(v) for v in spend]
+    if values[0] != 0 or any(b <= a for a, b in itertools.pairwise(values)):
+        return ()
+    return tuple(zip(order, values, strict=True))
 
 
 def tier_order(

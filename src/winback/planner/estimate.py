@@ -33,6 +33,8 @@ TREND_BOUNDS = (2 / 3, 3 / 2)
 ESTIMATORS = ("empirical", "model")
 #: repurchasers may also come from the mean of the two (an ensemble), when the back-test says it is better
 RATE_ESTIMATORS = (*ESTIMATORS, "blend", "calibrated")
+#: the AOV may also come from the calibrated model (its AOV corrected by its own error a period earlier)
+AOV_ESTIMATORS = (*ESTIMATORS, "calibrated")
 
 
 @dataclass(frozen=True)
@@ -306,7 +308,7 @@ def never_bought(
     return out
 
 
-#: pseudo-repurchasers a cell's calibration ratio is shrunk with toward its stage's, and a stage's toward 1
+#: pseudo-repurchasers with which a cell's calibration ratios are shrunk toward 1 (the model as it is)
 CAL_PSEUDO = 50.0
 
 
@@ -314,27 +316,22 @@ def calibrate(
     parts: Mapping[Key, Parts], predicted: Mapping[Key, Parts], actual: Sequence[CellFacts]
 ) -> dict[Key, Parts]:
     """The purchase model corrected per cell by its own error in the last past period: `predicted` is what the
-    model of that period's start said for it, `actual` what happened; each cell's repurchasers × (actual +
-    50 × its stage's ratio) / (predicted + 50), the stage's ratio (actual + 50) / (predicted + 50). Cells the old
-    model did not cover (members who never bought) are left as they are."""
+    model of that period's start said for the cell, `actual` what happened. Repurchasers × (actual + 50) /
+    (predicted + 50); AOV × (actual revenue + 50 × predicted AOV) / ((actual repurchasers + 50) × predicted AOV):
+    each ratio shrunk toward 1 with 50 repurchasers. Toward 1, not toward the stage's ratio: the model already
+    tells the tiers of a stage apart, and a stage's ratio is its biggest tier's (the demo brand's churned/普通
+    under-predicted ×1.5 would push its churned/高级, which the model got right, to +50 %). Cells the old model did
+    not cover (members who never bought) are left as they are."""
     act = {(c.stage, c.tier): c for c in actual}
-    sums: dict[str, list[float]] = {}
-    for key, p in predicted.items():
-        a = act.get(key)
-        if p.reps > 0 and a is not None:
-            s = sums.setdefault(key[0], [0.0, 0.0])
-            s[0] += a.repurchasers
-            s[1] += p.reps
-    stage = {s: (a + CAL_PSEUDO) / (p + CAL_PSEUDO) for s, (a, p) in sums.items()}
     out = dict(parts)
     for key, part in parts.items():
-        p, a, rs = predicted.get(key), act.get(key), stage.get(key[0])
-        if rs is None or (p is not None and p.reps <= 0 and a is not None and a.repurchasers > 0):
+        p, a = predicted.get(key), act.get(key)
+        if p is None or a is None or p.reps <= 0:
             continue
-        seen = p is not None and a is not None and p.reps > 0
-        ratio = (a.repurchasers + CAL_PSEUDO * rs) / (p.reps + CAL_PSEUDO) if seen else rs  # type: ignore[union-attr]
+        ratio = (a.repurchasers + CAL_PSEUDO) / (p.reps + CAL_PSEUDO)
+        count = a.repurchasers + CAL_PSEUDO
+        ra = (a.revenue + CAL_PSEUDO * p.aov) / (count * p.aov) if p.aov > 0 else 1.0
         reps = min(part.reps * ratio, float(part.members))
-        count = (a.repurchasers if seen else 0) + CAL_PSEUDO  # type: ignore[union-attr]
-        out[key] = Parts(part.members, reps, part.reps_var * ratio * ratio + reps * reps / count, part.aov,
-                         part.aov_var, part.spend_var)  # fmt: skip
+        out[key] = Parts(part.members, reps, part.reps_var * ratio * ratio + reps * reps / count, part.aov * ra,
+                         part.aov_var * ra * ra + part.spend_var / count, part.spend_var)  # fmt: skip
     return out

@@ -22,7 +22,8 @@ def candidates(
     """Every combination of a repurchasers estimator (empirical, model, blend, and calibrated when the model of
     the last past period's start exists) with an AOV estimator (empirical, model)."""
     parts = {"empirical": emp, "model": mod, "blend": est.blend(emp, mod)} | ({"calibrated": cal} if cal else {})
-    return {(r, a): est.combine(parts[r], parts[a]) for r in parts for a in est.ESTIMATORS}
+    aovs = [*est.ESTIMATORS, *(["calibrated"] if cal else [])]
+    return {(r, a): est.combine(parts[r], parts[a]) for r in parts for a in aovs}
 
 
 def choose(
@@ -46,7 +47,8 @@ def choose(
     errs = {k: est.errors(v, actual) for k, v in backtest.items()}
     rates = [r for r in est.RATE_ESTIMATORS if (r, "empirical") in errs]
     rate = min(rates, key=lambda r: (est.score(errs[(r, "empirical")], "repurchasers"), r != DEFAULT_CHOICE[0]))
-    aov = min(est.ESTIMATORS, key=lambda a: (est.score(errs[(rate, a)], "revenue"), a != DEFAULT_CHOICE[1]))
+    aovs = [a for a in est.AOV_ESTIMATORS if (rate, a) in errs]
+    aov = min(aovs, key=lambda a: (est.score(errs[(rate, a)], "revenue"), a != DEFAULT_CHOICE[1]))
     shown = {
         f"{r}+{a}": {"repurchasers": e["repurchasers"], "revenue": e["revenue"], "cells": e["cells"]}
         for (r, a), e in errs.items()

@@ -2,14 +2,35 @@
 
 Members of a period are the members of the lifecycle snapshot at the period's start (registered before it, not
 merged away, not a guide-WeChat contact), in the stage the `lifecycle` scheme gave them at that date and their
-tier. A repurchaser bought (a paid order) in [start, end); revenue is the net amount of paid and refunded orders in
-the period (DESIGN's monetary rule).
+tier at that date: where the brand's tiers are rules over lifetime net spend (`min_spend` in rules/tiers.toml), the
+tier its spend up to the snapshot earns (`tier_expr`; the members table only keeps today's tier, so a past
+snapshot's stored tier would already know the spend that followed), else the stored tier. The texts with `{tier}`
+are formatted with that expression (`tiered`). A repurchaser bought (a paid order) in [start, end); revenue is the
+net amount of paid and refunded orders in the period (DESIGN's monetary rule).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 #: '' stands for a member without a tier (the planner shows it as its own, lowest tier)
 NO_TIER = ""
+
+
+def tier_expr(rules: Sequence[tuple[str, float]], alias: str = "") -> str:
+    """The SQL of a snapshot row's tier: by `rules` ((tier, lifetime net spend it starts at), lowest first) on the
+    snapshot's `monetary` when there are rules, else the stored tier ('' for none)."""
+    if not rules:
+        return f"coalesce({alias}tier, '{NO_TIER}')"
+    quoted = [(str(t).replace("'", "''"), float(v)) for t, v in rules]
+    arms = " ".join(f"WHEN coalesce({alias}monetary, 0) >= {v!r} THEN '{t}'" for t, v in reversed(quoted[1:]))
+    return f"(CASE {arms} ELSE '{quoted[0][0]}' END)"
+
+
+def tiered(text: str, tier: str) -> str:
+    """A text of this module with its `{tier}` placeholders set to a tier expression."""
+    return text.replace("{tier}", tier)
+
 
 _PERIOD_ORDERS = """
     o AS (
@@ -25,7 +46,7 @@ _PERIOD_ORDERS = """
 # params: snapshot date, period start, period end
 CELL_FACTS = f"""
 WITH s AS (
-    SELECT member_id, coalesce(lifecycle_stage, 'potential') AS stage, coalesce(tier, '{NO_TIER}') AS tier
+    SELECT member_id, coalesce(lifecycle_stage, 'potential') AS stage, {{tier}} AS tier
     FROM member_snapshot WHERE as_of = ?
 ),{_PERIOD_ORDERS}
 SELECT s.stage, s.tier, count(*) AS members,
@@ -40,8 +61,8 @@ ORDER BY s.stage, s.tier
 
 # params: snapshot date. One row per member who has bought: the purchase model's (x, t_x, T) in days and the
 # Gamma-Gamma expected value per purchase day.
-MODEL_INPUTS = f"""
-SELECT coalesce(lifecycle_stage, 'potential') AS stage, coalesce(tier, '{NO_TIER}') AS tier,
+MODEL_INPUTS = """
+SELECT coalesce(lifecycle_stage, 'potential') AS stage, {tier} AS tier,
        CAST(purchase_days - 1 AS DOUBLE) AS x, CAST(span_days AS DOUBLE) AS t_x,
        CAST(first_purchase_days - 1 AS DOUBLE) AS big_t, coalesce(expected_value, aov, 0)::DOUBLE AS value
 FROM member_snapshot
@@ -54,8 +75,8 @@ PURCHASE_MODEL_OF_RUN = (
 )
 SNAPSHOT_DATES = "SELECT DISTINCT as_of FROM snapshot_runs ORDER BY as_of"
 LAST_ORDER_DAY = "SELECT CAST(max(ordered_at) AS DATE) FROM orders WHERE status IN ('paid', 'refunded')"
-TIER_SPEND = f"""
-SELECT coalesce(tier, '{NO_TIER}') AS tier, avg(monetary)::DOUBLE AS spend, count(*) AS members
+TIER_SPEND = """
+SELECT {tier} AS tier, avg(monetary)::DOUBLE AS spend, count(*) AS members
 FROM member_snapshot WHERE as_of = ? GROUP BY 1
 """
 # shopping guides still employed (the role as exported: 'guide' or 导购)
@@ -119,7 +140,7 @@ RUN_RULES = "SELECT rules FROM snapshot_runs WHERE as_of = ?"
 # with SMS consent; WeCom, a WeChat id with WeChat consent; e-mail, an address with e-mail consent; a guide task,
 # a valid phone with call or SMS consent (quality's "contactable") or WeChat as above. Unknown consent is no consent.
 REACH = """
-SELECT coalesce(s.lifecycle_stage, 'potential') AS stage, coalesce(s.tier, '') AS tier, count(*) AS members,
+SELECT coalesce(s.lifecycle_stage, 'potential') AS stage, {tier} AS tier, count(*) AS members,
        count(*) FILTER (WHERE m.opted_out_at IS NULL AND m.phone_status = 'mobile' AND m.consent_sms IS TRUE) AS sms,
        count(*) FILTER (WHERE m.opted_out_at IS NULL AND m.wechat_id IS NOT NULL AND m.consent_wechat IS TRUE) AS wecom,
        count(*) FILTER (WHERE m.opted_out_at IS NULL AND m.email IS NOT NULL AND m.consent_email IS TRUE) AS email,
@@ -152,7 +173,7 @@ LIMIT ?
 NEVER_BOUGHT_RECENT_DAYS = 30
 NEVER_BOUGHT = f"""
 WITH s AS (
-    SELECT member_id, coalesce(lifecycle_stage, 'potential') AS stage, coalesce(tier, '{NO_TIER}') AS tier,
+    SELECT member_id, coalesce(lifecycle_stage, 'potential') AS stage, {{tier}} AS tier,
            coalesce(register_date >= CAST(? AS DATE) - INTERVAL {NEVER_BOUGHT_RECENT_DAYS} DAY, FALSE) AS recent
     FROM member_snapshot WHERE as_of = ? AND coalesce(purchase_days, 0) = 0
 ),{_PERIOD_ORDERS}

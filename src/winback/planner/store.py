@@ -9,11 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from winback.common.tiers import shipped_rules
 from winback.planner import sql
 from winback.planner.types import CellFacts
 
 if TYPE_CHECKING:
     from winback.engine.duckdb_engine import DuckDBEngine
+
+
+def _q(text: str, alias: str = "") -> str:
+    """A planner text with the tier a member had at the snapshot (sql.tier_expr over rules/tiers.toml's rules)."""
+    return sql.tiered(text, sql.tier_expr(shipped_rules(), alias))
 
 
 def snapshot_dates(db: DuckDBEngine) -> list[dt.date]:
@@ -27,13 +33,13 @@ def last_order_day(db: DuckDBEngine) -> dt.date | None:
 
 def cell_facts(db: DuckDBEngine, snapshot: dt.date, start: dt.date, end: dt.date) -> list[CellFacts]:
     """Members of the snapshot at `snapshot` by stage × tier, and what they bought in [start, end)."""
-    rows = db.fetchall(sql.CELL_FACTS, [snapshot, start, end])
+    rows = db.fetchall(_q(sql.CELL_FACTS), [snapshot, start, end])
     return [CellFacts(r[0], r[1], int(r[2]), int(r[3]), float(r[4]) + float(r[6]), float(r[5])) for r in rows]
 
 
 def tier_spend(db: DuckDBEngine, snapshot: dt.date) -> dict[str, float]:
     """tier -> mean lifetime spend of its members at `snapshot` (ranks tiers the planner file does not list)."""
-    return {r[0]: float(r[1] or 0.0) for r in db.fetchall(sql.TIER_SPEND, [snapshot])}
+    return {r[0]: float(r[1] or 0.0) for r in db.fetchall(_q(sql.TIER_SPEND), [snapshot])}
 
 
 def model_inputs(db: DuckDBEngine, snapshot: dt.date) -> tuple[str | None, dict[str, float], dict[str, np.ndarray]]:
@@ -44,7 +50,7 @@ def model_inputs(db: DuckDBEngine, snapshot: dt.date) -> tuple[str | None, dict[
     if name:
         raw = db.scalar(sql.MODEL_FIT, [snapshot, name])
         params = {k: float(v) for k, v in json.loads(raw).items()} if raw else {}
-    t = db.query(sql.MODEL_INPUTS, [snapshot])
+    t = db.query(_q(sql.MODEL_INPUTS), [snapshot])
     cols = {c: t.column(c).to_numpy(zero_copy_only=False) for c in ("x", "t_x", "big_t", "value")}
     for c in ("stage", "tier"):  # labels as codes + names: millions of members are summed by bincount
         enc = t.column(c).combine_chunks().dictionary_encode()
@@ -124,7 +130,7 @@ def reach(db: DuckDBEngine, snapshot: dt.date) -> dict[tuple[str, str], dict[str
     """(stage, tier) -> channel -> members of the snapshot that channel may reach (see sql.REACH)."""
     return {
         (r["stage"], r["tier"]): {k: int(r[k]) for k in ("members", "sms", "wecom", "email", "guide_task")}
-        for r in db.dicts(sql.REACH, [snapshot])
+        for r in db.dicts(_q(sql.REACH, "s."), [snapshot])
     }
 
 
@@ -138,5 +144,5 @@ def never_bought(
 ) -> list[tuple[str, str, bool, int, int, float]]:
     """(stage, tier, registered recently, members, first purchases in [start, end), their revenue) of the members
     of the snapshot who never bought (sql.NEVER_BOUGHT)."""
-    rows = db.fetchall(sql.NEVER_BOUGHT, [snapshot, snapshot, start, end])
+    rows = db.fetchall(_q(sql.NEVER_BOUGHT), [snapshot, snapshot, start, end])
     return [(r[0], r[1], bool(r[2]), int(r[3]), int(r[4]), float(r[5])) for r in rows]
