@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from winback.errors import NotFoundError
 from winback.i18n import _
 from winback.planner import estimate as est
 from winback.planner import matrix, planning, store
-from winback.planner.types import CellEstimate, Period
+from winback.planner.types import CellEstimate
 
 if TYPE_CHECKING:
     from winback.engine.duckdb_engine import DuckDBEngine
@@ -58,20 +58,26 @@ def candidates_at(
     emp = est.never_bought(est.empirical(history, targets), store.never_bought(db, last.start, last.start,
                            last.end), store.never_bought(db, as_of, as_of, as_of), targets)  # fmt: skip
     mod = _model(db, as_of, days, targets, emp)
-    return planning.candidates(emp, mod, _calibrated(db, last, days, mod, history[-1]))
+    return planning.candidates(emp, mod, _calibrated(db, as_of, days, mod, dates))
 
 
 def _calibrated(
-    db: DuckDBEngine, last: Period, days: int, mod: dict[tuple[str, str], est.Parts], actual: list[Any]
+    db: DuckDBEngine, as_of: dt.date, days: int, mod: dict[tuple[str, str], est.Parts], dates: set[dt.date]
 ) -> dict[tuple[str, str], est.Parts] | None:
-    """The model corrected by its error in the last past period (None without a model at its start)."""
-    name, params, inputs = store.model_inputs(db, last.start)
+    """The model corrected by its error over the same season a year earlier: the model of the snapshot a year
+    before `as_of` against what its members did in the `days` that followed (for a year-long period, the last past
+    period). None without that snapshot, its model, or its days all before `as_of`."""
+    start = matrix.add_years(as_of, -1)
+    end = start + dt.timedelta(days=days)
+    if start not in dates or end > as_of:
+        return None
+    name, params, inputs = store.model_inputs(db, start)
     if not (name and params) or len(inputs.get("x", ())) == 0:
         return None
-    old = {(c.stage, c.tier): c.members for c in store.cell_facts(db, last.start, last.start, last.start)}
+    old = {(c.stage, c.tier): c.members for c in store.cell_facts(db, start, start, start)}
     none = {k: est.Parts(n, 0.0, 0.0, 0.0, 0.0, 0.0) for k, n in old.items()}
     predicted = est.model_parts(est.purchase_model(name, params), days, inputs, old, none)
-    return est.calibrate(mod, predicted, actual)
+    return est.calibrate(mod, predicted, store.cell_facts(db, start, start, end))
 
 
 def _model(

@@ -57,6 +57,15 @@ def past_periods(start: dt.date, days: int, count: int) -> list[Period]:
     return out
 
 
+def backtest_spans(as_of: dt.date, days: int) -> list[tuple[dt.date, int]]:
+    """(as-of, length in days) of the back-tests a plan at `as_of` for a period of `days` may pick its estimator
+    by, in order of preference: the whole period before `as_of` (a year back by the calendar), then the half period
+    before it (half the days, rounded down), for a brand too young for the first."""
+    whole = add_years(as_of, -1) if 365 <= days <= 366 else as_of - dt.timedelta(days=days)
+    half = days // 2
+    return [(whole, days), (as_of - dt.timedelta(days=half), half)] if half >= 1 else [(whole, days)]
+
+
 def stage_order(scheme_segments: Sequence[str], preferred: Sequence[str]) -> list[str]:
     """The planner file's order first (stages it lists that the scheme has), then the scheme's others."""
     known = [s for s in preferred if s in scheme_segments]

@@ -30,20 +30,23 @@ def choose(
     backtest: Mapping[tuple[str, str], Sequence[CellEstimate]] | None,
     actual: Sequence[CellFacts] | None,
     backtest_as_of: str | None,
+    span_days: int | None = None,
+    needs: str | None = None,
 ) -> EstimatorChoice:
     """The repurchasers estimator with the smaller back-test error on repurchasers, then the AOV estimator with
-    the smaller error on revenue given it; the default when there is nothing to back-test on."""
+    the smaller error on revenue given it; the default when there is nothing to back-test on (`needs`: the
+    snapshots a back-test over the half period would take, said in the reason)."""
     if not backtest or not actual:
         r, a = DEFAULT_CHOICE
-        return EstimatorChoice(
-            r,
-            a,
-            _(
-                "no back-test possible (it needs snapshots one and two periods before the "
-                "as-of, with members); default: repurchasers from the purchase model, AOV "
-                "from the empirical cell AOV, as the demo brand's back-test chose"
-            ),
+        reason = _(
+            "no back-test possible (it needs snapshots one and two periods before the "
+            "as-of, with members); default: repurchasers from the purchase model, AOV "
+            "from the empirical cell AOV, as the demo brand's back-test chose"
         )
+        if needs:
+            reason += _("; a back-test over the half period before the as-of needs the snapshots at {dates}",
+                        dates=needs)  # fmt: skip
+        return EstimatorChoice(r, a, reason)
     errs = {k: est.errors(v, actual) for k, v in backtest.items()}
     rates = [r for r in est.RATE_ESTIMATORS if (r, "empirical") in errs]
     rate = min(rates, key=lambda r: (est.score(errs[(r, "empirical")], "repurchasers"), r != DEFAULT_CHOICE[0]))
@@ -67,12 +70,21 @@ def choose(
         a_emp=_f(errs[(rate, "empirical")]["revenue"]),
         a_mod=_f(errs[(rate, "model")]["revenue"]),
     )
-    if ("calibrated", "empirical") in errs:
+    if span_days is not None:
         reason += _(
-            "; the model calibrated on its own error a period earlier: {r_cal:+.1%}",
-            r_cal=_f(errs[("calibrated", "empirical")]["repurchasers"]),
+            " (over the {days} days before the as-of: the brand's history is too short for a back-test over a "
+            "whole period)",
+            days=span_days,
         )
-    return EstimatorChoice(rate, aov, reason, {"as_of": backtest_as_of, "errors": shown})
+    if ("calibrated", "calibrated") in errs:
+        reason += _(
+            "; the model calibrated on its own error over the same days a year earlier: repurchasers {r_cal:+.1%}, "
+            "revenue with its calibrated AOV {a_cal:+.1%}",
+            r_cal=_f(errs[("calibrated", "calibrated")]["repurchasers"]),
+            a_cal=_f(errs[("calibrated", "calibrated")]["revenue"]),
+        )
+    shown_bt = {"as_of": backtest_as_of, "errors": shown} | ({"days": span_days} if span_days is not None else {})
+    return EstimatorChoice(rate, aov, reason, shown_bt)
 
 
 def _f(v: object) -> float:

@@ -152,13 +152,19 @@ class PlannerService:
         return BacktestResult(as_of, period, errors, choice, actual, estimates, planned)
 
     def _choose(self, db: DuckDBEngine, as_of: dt.date, days: int, dates: set[dt.date]) -> EstimatorChoice:
-        back = as_of - dt.timedelta(days=days) if not 365 <= days <= 366 else matrix.add_years(as_of, -1)
-        try:
-            cands = forecast.candidates_at(db, back, days, dates)
-        except NotFoundError:
-            return planning.choose(None, None, None)
-        actual = store.cell_facts(db, back, back, as_of)
-        return planning.choose(cands, actual, back.isoformat())
+        """The estimator by a back-test a plan at `as_of` can run: over the period of `days` before it, or, when
+        the brand's history is too short for that (no members two periods back), over the half period before it
+        (matrix.backtest_spans); the default when neither can be run."""
+        for back, span in matrix.backtest_spans(as_of, days):
+            try:
+                cands = forecast.candidates_at(db, back, span, dates)
+            except NotFoundError:
+                continue
+            actual = store.cell_facts(db, back, back, as_of)
+            return planning.choose(cands, actual, back.isoformat(), span_days=span if span != days else None)
+        back, span = matrix.backtest_spans(as_of, days)[-1]
+        needs = sorted({back, back - dt.timedelta(days=span), matrix.add_years(back, -1)} - dates)
+        return planning.choose(None, None, None, needs=", ".join(d.isoformat() for d in needs) or None)
 
     # -- create ---------------------------------------------------------------------------------------------------
     def create(
