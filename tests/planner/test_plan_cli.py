@@ -122,11 +122,14 @@ def test_solve_closes_what_it_can_and_respects_the_budget(planner_brand: Planner
     assert len(cells) == len(sol["chosen"])  # one measure per cell and lever
     assert all(o["effect"]["source"] == "seed_default" for o in sol["chosen"])  # the demo has no campaigns
     # capacity: a measure reaches only the members its channel may contact (big_sale is an SMS: valid mobile, SMS
-    # consent, not opted out), counted independently
+    # consent, not opted out), counted independently; the tier at the as-of is the one the member's spend up to it
+    # earned (rules/tiers.toml's min_spend)
     con = duckdb.connect(planner_brand.db, read_only=True)
     try:
         sms = dict(con.execute(
-            "SELECT s.tier, count(*) FROM member_snapshot s JOIN members m USING (member_id) "
+            "SELECT CASE WHEN s.monetary >= 20000 THEN '至尊贵宾' WHEN s.monetary >= 8000 THEN '贵宾' "
+            "WHEN s.monetary >= 2500 THEN '高级' ELSE '普通' END, count(*) "
+            "FROM member_snapshot s JOIN members m USING (member_id) "
             "WHERE s.as_of = DATE '2025-11-21' AND s.lifecycle_stage = 'churned' AND m.phone_status = 'mobile' "
             "AND m.consent_sms AND m.opted_out_at IS NULL GROUP BY 1").fetchall())  # fmt: skip
     finally:

@@ -4,7 +4,7 @@ and the solution's figures."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from winback.i18n import _
@@ -12,8 +12,10 @@ from winback.planner import estimate as est
 from winback.planner.solver import Choice, probability_at_least
 from winback.planner.types import CellEstimate, CellFacts, EstimatorChoice, Option, interval_dict
 
-#: without a back-test (too little history), the combination the demo brand's back-test favoured
-DEFAULT_CHOICE = ("model", "empirical")
+#: without a back-test (too little history), the combination the demo brand's back-test favoured: the calibrated
+#: model (repurchasers and AOV) where the model a year back exists, else the model as it is (docs/planner.md)
+DEFAULT_CHOICE = ("calibrated", "calibrated")
+FALLBACK_CHOICE = ("model", "model")
 
 
 def candidates(
@@ -32,25 +34,36 @@ def choose(
     backtest_as_of: str | None,
     span_days: int | None = None,
     needs: str | None = None,
+    available: Collection[tuple[str, str]] = (),
 ) -> EstimatorChoice:
     """The repurchasers estimator with the smaller back-test error on repurchasers, then the AOV estimator with
     the smaller error on revenue given it; the default when there is nothing to back-test on (`needs`: the
-    snapshots a back-test over the half period would take, said in the reason)."""
+    snapshots a back-test over the half period would take, said in the reason; `available`: the combinations the
+    plan can use, for the default)."""
     if not backtest or not actual:
-        r, a = DEFAULT_CHOICE
-        reason = _(
-            "no back-test possible (it needs snapshots one and two periods before the "
-            "as-of, with members); default: repurchasers from the purchase model, AOV "
-            "from the empirical cell AOV, as the demo brand's back-test chose"
+        r, a = DEFAULT_CHOICE if DEFAULT_CHOICE in available else FALLBACK_CHOICE
+        reason = (
+            _(
+                "no back-test possible (it needs snapshots one and two periods before the as-of, with members); "
+                "default: repurchasers and AOV from the purchase model calibrated on its own error a year earlier, "
+                "as the demo brand's back-test chose"
+            )
+            if r == "calibrated"
+            else _(
+                "no back-test possible (it needs snapshots one and two periods before the as-of, with members); "
+                "default: repurchasers and AOV from the purchase model (no model a year before the as-of to "
+                "calibrate it on)"
+            )
         )
         if needs:
             reason += _("; a back-test over the half period before the as-of needs the snapshots at {dates}",
                         dates=needs)  # fmt: skip
         return EstimatorChoice(r, a, reason)
     errs = {k: est.errors(v, actual) for k, v in backtest.items()}
-    rates = [r for r in est.RATE_ESTIMATORS if (r, "empirical") in errs]
+    usable = {k for k in errs if not available or k in available}  # the as-of may lack one the back-test had
+    rates = [r for r in est.RATE_ESTIMATORS if (r, "empirical") in usable]
     rate = min(rates, key=lambda r: (est.score(errs[(r, "empirical")], "repurchasers"), r != DEFAULT_CHOICE[0]))
-    aovs = [a for a in est.AOV_ESTIMATORS if (rate, a) in errs]
+    aovs = [a for a in est.AOV_ESTIMATORS if (rate, a) in usable]
     aov = min(aovs, key=lambda a: (est.score(errs[(rate, a)], "revenue"), a != DEFAULT_CHOICE[1]))
     shown = {
         f"{r}+{a}": {"repurchasers": e["repurchasers"], "revenue": e["revenue"], "cells": e["cells"]}

@@ -147,11 +147,13 @@ class PlannerService:
         actual = store.cell_facts(db, as_of, period.start, period.end)
         errors = {f"{r}+{a}": est.errors(cells, actual) for (r, a), cells in cands.items()}
         choice = planning.choose(cands, actual, as_of.isoformat())
-        planned = self._choose(db, as_of, days, dates)  # what a plan made at `as_of` uses: earlier years only
+        planned = self._choose(db, as_of, days, dates, set(cands))  # what a plan at `as_of` uses: earlier data only
         estimates = {f"{r}+{a}": c for (r, a), c in cands.items()}
         return BacktestResult(as_of, period, errors, choice, actual, estimates, planned)
 
-    def _choose(self, db: DuckDBEngine, as_of: dt.date, days: int, dates: set[dt.date]) -> EstimatorChoice:
+    def _choose(
+        self, db: DuckDBEngine, as_of: dt.date, days: int, dates: set[dt.date], available: set[tuple[str, str]]
+    ) -> EstimatorChoice:
         """The estimator by a back-test a plan at `as_of` can run: over the period of `days` before it, or, when
         the brand's history is too short for that (no members two periods back), over the half period before it
         (matrix.backtest_spans); the default when neither can be run."""
@@ -161,10 +163,13 @@ class PlannerService:
             except NotFoundError:
                 continue
             actual = store.cell_facts(db, back, back, as_of)
-            return planning.choose(cands, actual, back.isoformat(), span_days=span if span != days else None)
+            half = span if span != days else None
+            return planning.choose(cands, actual, back.isoformat(), span_days=half, available=available)
         back, span = matrix.backtest_spans(as_of, days)[-1]
         needs = sorted({back, back - dt.timedelta(days=span), matrix.add_years(back, -1)} - dates)
-        return planning.choose(None, None, None, needs=", ".join(d.isoformat() for d in needs) or None)
+        return planning.choose(
+            None, None, None, needs=", ".join(d.isoformat() for d in needs) or None, available=available
+        )
 
     # -- create ---------------------------------------------------------------------------------------------------
     def create(
@@ -190,8 +195,9 @@ class PlannerService:
         db = self.wb.db(write=False)
         as_of = as_of or min(period.start, self._default_as_of(db))
         dates = set(store.snapshot_dates(db))
-        choice = self._choose(db, as_of, period.days, dates)
-        cells = forecast.candidates_at(db, as_of, period.days, dates)[(choice.repurchasers, choice.aov)]
+        cands = forecast.candidates_at(db, as_of, period.days, dates)
+        choice = self._choose(db, as_of, period.days, dates, set(cands))
+        cells = cands[(choice.repurchasers, choice.aov)]
         stages, labels, tiers = self._labels(db, as_of, sorted({c.tier for c in cells}), cfg)
         cells = self._ordered(cells, stages, tiers)
         new_part, existing_target, split_note = planning.split_target(
