@@ -85,3 +85,40 @@ def test_the_default_without_a_backtest_is_the_calibrated_model_where_it_exists(
     assert "2025-05-23" in c.reason
     c = choose(None, None, None, available=both - {("calibrated", "calibrated")})
     assert (c.repurchasers, c.aov) == ("model", "model")
+
+
+def _err(total: float, cells: list[float]) -> dict[str, object]:
+    rows = [{"stage": f"s{i}", "tier": "普通", "repurchasers": v, "revenue": v} for i, v in enumerate(cells)]
+    return {"repurchasers": total, "revenue": total, "cells": rows}
+
+
+def test_a_small_backtest_win_does_not_replace_the_calibrated_model() -> None:
+    """The calibrated model stays unless another estimator beats it clearly: by more than CLEARLY standard errors
+    of the cells' paired differences. A win that comes from a few cells, others going the other way, is noise."""
+    cal = _err(0.06, [0.01, 0.02, 0.27, 0.01, 0.12, 0.15, 0.36, 0.09])
+    mod = _err(0.08, [0.01, 0.00, 0.40, 0.01, 0.00, 0.02, 0.18, 0.02])  # better in total score, mixed by cell
+    assert est.score(mod, "repurchasers") < est.score(cal, "repurchasers")
+    diff, se = est.margin(mod, cal, "repurchasers")
+    assert 0 < diff <= est.CLEARLY * se
+    assert est.prefer({"model": mod, "calibrated": cal}, est.RATE_PREFERENCE, "repurchasers") == ("calibrated",
+                                                                                                   "model")  # fmt: skip
+    clear = _err(0.01, [0.0, 0.0, 0.05, 0.0, 0.02, 0.03, 0.08, 0.02])
+    assert est.prefer({"model": clear, "calibrated": cal}, est.RATE_PREFERENCE, "repurchasers") == ("model", None)
+    # without the calibrated model the model is the one preferred; the past rates must beat it clearly
+    assert est.prefer({"model": mod, "empirical": cal}, est.RATE_PREFERENCE, "repurchasers")[0] == "model"
+
+
+def test_the_pick_says_why_the_preferred_estimator_stayed() -> None:
+    from winback.planner.types import CellEstimate
+
+    actual = [CellFacts("s", f"t{i}", 1000, 100, 10_000.0, 0.0) for i in range(4)]
+
+    def cells(reps: list[float]) -> list[CellEstimate]:
+        return [CellEstimate("s", f"t{i}", 1000, r, 5.0, r * 100.0, 50.0) for i, r in enumerate(reps)]
+
+    cands = {("calibrated", a): cells([101, 99, 130, 100]) for a in ("calibrated", "model", "empirical")}
+    cands |= {(r, a): cells([100, 100, 100, 125]) for r in ("model", "empirical", "blend")
+              for a in ("calibrated", "model", "empirical")}  # fmt: skip
+    c = choose(cands, actual, "2025-05-23")
+    assert (c.repurchasers, c.aov) == ("calibrated", "calibrated")
+    assert "并不明显更好" in c.reason and "model" in c.reason

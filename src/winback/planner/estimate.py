@@ -275,6 +275,46 @@ def score(err: Mapping[str, object], which: str) -> float:
     return abs(float(total)) + (sum(cells) / len(cells) if cells else 0.0) if total is not None else math.inf
 
 
+#: the order in which estimators are preferred where a back-test cannot tell them apart: the calibrated model uses
+#: the most (the model and its own measured error), then the model, the mean of the two, the past rates
+RATE_PREFERENCE = ("calibrated", "model", "blend", "empirical")
+AOV_PREFERENCE = ("calibrated", "model", "empirical")
+#: a challenger replaces the preferred estimator only when its score is better by more than this many standard
+#: errors of the score difference (`margin`)
+CLEARLY = 2.0
+
+
+def margin(better: Mapping[str, object], worse: Mapping[str, object], which: str) -> tuple[float, float]:
+    """(score(worse) − score(better), the standard error of that difference): how much better `better` did and
+    how noisy that is. The cells' paired differences |error of worse| − |error of better| scatter from cell to
+    cell (each cell's actuals carry their own chance); the standard error of their mean is sd / √n. The total's
+    term has one value and adds no spread. Cells without a value in both (no actuals) are left out."""
+    diff = score(worse, which) - score(better, which)
+    a = {(c["stage"], c["tier"]): c.get(which) for c in better.get("cells", [])}  # type: ignore[union-attr]
+    pairs = [abs(float(c[which])) - abs(float(a[(c["stage"], c["tier"])]))  # type: ignore[arg-type]
+             for c in worse.get("cells", [])  # type: ignore[union-attr]
+             if c.get(which) is not None and a.get((c["stage"], c["tier"])) is not None]  # fmt: skip
+    if len(pairs) < 2:
+        return diff, 0.0
+    mean = sum(pairs) / len(pairs)
+    sd = math.sqrt(sum((x - mean) ** 2 for x in pairs) / (len(pairs) - 1))
+    return diff, sd / math.sqrt(len(pairs))
+
+
+def prefer(errs: Mapping[str, Mapping[str, object]], order: Sequence[str], which: str) -> tuple[str, str | None]:
+    """(the estimator to use, the best-scoring one it was kept against or None): the first of `order` that `errs`
+    has, unless the back-test's best beats it clearly (by more than CLEARLY standard errors of the difference). A
+    back-test is one draw of one season: a small win is as likely chance as skill, so the estimator that uses more
+    information stays unless the evidence against it is clear."""
+    names = [n for n in order if n in errs]
+    first = names[0]
+    best = min(names, key=lambda n: (score(errs[n], which), names.index(n)))
+    if best == first:
+        return first, None
+    diff, se = margin(errs[best], errs[first], which)
+    return (best, None) if diff > CLEARLY * se else (first, best)
+
+
 Band = tuple[str, str, bool, int, int, float]  # stage, tier, registered recently, members, buyers, revenue
 
 

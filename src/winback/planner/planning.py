@@ -61,10 +61,10 @@ def choose(
         return EstimatorChoice(r, a, reason)
     errs = {k: est.errors(v, actual) for k, v in backtest.items()}
     usable = {k for k in errs if not available or k in available}  # the as-of may lack one the back-test had
-    rates = [r for r in est.RATE_ESTIMATORS if (r, "empirical") in usable]
-    rate = min(rates, key=lambda r: (est.score(errs[(r, "empirical")], "repurchasers"), r != DEFAULT_CHOICE[0]))
-    aovs = [a for a in est.AOV_ESTIMATORS if (rate, a) in usable]
-    aov = min(aovs, key=lambda a: (est.score(errs[(rate, a)], "revenue"), a != DEFAULT_CHOICE[1]))
+    rate, rate_kept = est.prefer({r: errs[(r, "empirical")] for r in est.RATE_ESTIMATORS if (r, "empirical") in usable},
+                                 est.RATE_PREFERENCE, "repurchasers")  # fmt: skip
+    aov, aov_kept = est.prefer({a: errs[(rate, a)] for a in est.AOV_ESTIMATORS if (rate, a) in usable},
+                               est.AOV_PREFERENCE, "revenue")  # fmt: skip
     shown = {
         f"{r}+{a}": {"repurchasers": e["repurchasers"], "revenue": e["revenue"], "cells": e["cells"]}
         for (r, a), e in errs.items()
@@ -96,8 +96,36 @@ def choose(
             r_cal=_f(errs[("calibrated", "calibrated")]["repurchasers"]),
             a_cal=_f(errs[("calibrated", "calibrated")]["revenue"]),
         )
+    reason += _kept_note(errs, rate, rate_kept, "repurchasers", (rate, "empirical"), (rate_kept, "empirical"))
+    reason += _kept_note(errs, aov, aov_kept, "revenue", (rate, aov), (rate, aov_kept))
     shown_bt = {"as_of": backtest_as_of, "errors": shown} | ({"days": span_days} if span_days is not None else {})
     return EstimatorChoice(rate, aov, reason, shown_bt)
+
+
+def _kept_note(
+    errs: Mapping[tuple[str, str], Mapping[str, object]],
+    kept: str,
+    against: str | None,
+    which: str,
+    kept_key: tuple[str, str],
+    against_key: tuple[str, str],
+) -> str:
+    """Why the preferred estimator stayed although another scored better: by how much, against the noise."""
+    if against is None:
+        return ""
+    diff, se = est.margin(errs[against_key], errs[kept_key], which)
+    return _(
+        "; {which}: {kept} kept although {other} scored {diff:.3f} better ({a:.3f} vs {b:.3f}): not clearly better, "
+        "the difference is within {k:.0f} standard errors of the cells' paired differences ({se:.3f})",
+        which=_("repurchasers") if which == "repurchasers" else _("revenue"),
+        kept=kept,
+        other=against,
+        diff=diff,
+        a=est.score(errs[against_key], which),
+        b=est.score(errs[kept_key], which),
+        k=est.CLEARLY,
+        se=se,
+    )
 
 
 def _f(v: object) -> float:
