@@ -121,4 +121,4 @@ def test_the_pick_says_why_the_preferred_estimator_stayed() -> None:
               for a in ("calibrated", "model", "empirical")}  # fmt: skip
     c = choose(cands, actual, "2025-05-23")
     assert (c.repurchasers, c.aov) == ("calibrated", "calibrated")
-    assert "并不明显更好" in c.reason and "model" in c.reason
+    assert "并不明显更好" in c.reason and "仍用校准后的模型" in c.reason

@@ -77,9 +77,7 @@ def choose(
         r_emp=_f(errs[("empirical", "empirical")]["repurchasers"]),
         r_mod=_f(errs[("model", "model")]["repurchasers"]),
         r_mix=_f(errs[("blend", "empirical")]["repurchasers"]),
-        rate={"model": _("model"), "empirical": _("empirical"), "calibrated": _("calibrated model")}.get(
-            rate, _("their mean")
-        ),
+        rate=_name(rate),
         a_emp=_f(errs[(rate, "empirical")]["revenue"]),
         a_mod=_f(errs[(rate, "model")]["revenue"]),
     )
@@ -102,6 +100,12 @@ def choose(
     return EstimatorChoice(rate, aov, reason, shown_bt)
 
 
+def _name(estimator: str) -> str:
+    """An estimator's name for the reason."""
+    names = {"model": _("model"), "empirical": _("empirical"), "calibrated": _("calibrated model")}
+    return names.get(estimator, _("their mean"))
+
+
 def _kept_note(
     errs: Mapping[tuple[str, str], Mapping[str, object]],
     kept: str,
@@ -118,8 +122,8 @@ def _kept_note(
         "; {which}: {kept} kept although {other} scored {diff:.3f} better ({a:.3f} vs {b:.3f}): not clearly better, "
         "the difference is within {k:.0f} standard errors of the cells' paired differences ({se:.3f})",
         which=_("repurchasers") if which == "repurchasers" else _("revenue"),
-        kept=kept,
-        other=against,
+        kept=_name(kept),
+        other=_name(against),
         diff=diff,
         a=est.score(errs[against_key], which),
         b=est.score(errs[kept_key], which),
