@@ -1,0 +1,136 @@
+"""What the console's lifecycle pages read, summed once after a refresh (`build_pages`, called by
+LifecycleService.prepare) and read back by store.segment_stats, transition_counts and member_list (migration 022):
+segment statistics of every scheme overall and by store, tier, channel and guide; the transitions from the snapshot
+before to this one; the head of every scheme's member list. A part is used while its snapshot (both snapshots, for
+transitions) has not been written again since it was built; otherwise the reader computes it live, as before."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from winback.engine.duckdb_engine import DuckDBEngine
+
+#: the member list's head kept per scheme (the console reads its pages in blocks of 1,000: web/console.BLOCK)
+HEAD = 1000
+#: the member_snapshot columns the segment statistics may be grouped by (views.BY_COLUMNS' values)
+GROUP_COLUMNS = ("store_id", "tier", "register_channel", "guide_id")
+HEAD_COLUMNS = ("member_id", "store_id", "guide_id", "tier", "segment", "recency_days", "orders", "monetary",
+                "cycle_days", "overdue_ratio", "p_alive", "clv", "rfm_code", "value_layer", "lifecycle_stage",
+                "last_purchase")  # fmt: skip
+PARTS = ("segments", "transitions", "members")
+
+
+def has_pages(db: DuckDBEngine) -> bool:
+    """Whether the warehouse has migration 022's tables (one opened read-only before it does not)."""
+    (n,), *_ = db.fetchall("SELECT count(*) FROM information_schema.tables WHERE table_name = 'page_built'")
+    return bool(n)
+
+
+def built(db: DuckDBEngine, part: str, *dates: dt.date) -> bool:
+    """Whether `part` of the snapshot at the last of `dates` was built after every snapshot in `dates` was last
+    written."""
+    if not has_pages(db):
+        return False
+    rows = db.fetchall(
+        "SELECT b.built_at >= (SELECT max(r.refreshed_at) FROM snapshot_runs r WHERE r.as_of IN "
+        f"({', '.join('?' for _ in dates)})) FROM page_built b WHERE b.part = ? AND b.as_of = ?",
+        [*dates, part, dates[-1]],
+    )
+    return bool(rows and rows[0][0])
+
+
+def _segments_sql() -> str:
+    sets = ", ".join(f"(g.scheme, g.segment, s.{c})" for c in GROUP_COLUMNS)
+    by = " ".join(f"WHEN grouping(s.{c}) = 0 THEN '{c}'" for c in GROUP_COLUMNS)
+    grp = ", ".join(f"s.{c}" for c in GROUP_COLUMNS)
+    return f"""
+        INSERT INTO page_segment_stats
+        SELECT ?::DATE, g.scheme, CASE {by} ELSE '' END, coalesce({grp}), g.segment, count(*),
+               avg(s.recency_days), sum(s.monetary), avg(s.p_alive)
+        FROM member_segments g
+        JOIN member_snapshot s ON s.as_of = g.as_of AND s.member_id = g.member_id
+        WHERE g.as_of = ?
+        GROUP BY GROUPING SETS ((g.scheme, g.segment), {sets})
+        """
+
+
+def _transitions_sql() -> str:
+    return """
+        INSERT INTO page_transitions
+        WITH a AS (SELECT scheme, member_id, segment FROM member_segments WHERE as_of = ?),
+             b AS (SELECT scheme, member_id, segment FROM member_segments WHERE as_of = ?)
+        SELECT ?::DATE, ?::DATE, coalesce(a.scheme, b.scheme), a.segment, b.segment, count(*)
+        FROM a FULL OUTER JOIN b ON a.member_id = b.member_id AND a.scheme = b.scheme
+        GROUP BY ALL
+        """
+
+
+def _head_sql() -> str:
+    cols = ", ".join(f"{'g' if c == 'segment' else 's'}.{c}" for c in HEAD_COLUMNS)
+    return f"""
+        INSERT INTO page_member_head
+        SELECT ?::DATE, scheme, rank, * EXCLUDE (scheme, rank) FROM (
+            SELECT g.scheme, row_number() OVER (PARTITION BY g.scheme ORDER BY s.monetary DESC, s.member_id)::INTEGER
+                   AS rank, {cols}
+            FROM member_segments g
+            JOIN member_snapshot s ON s.as_of = g.as_of AND s.member_id = g.member_id
+            WHERE g.as_of = ?
+            QUALIFY rank <= {HEAD}
+        )
+        """
+
+
+def build_pages(db: DuckDBEngine, as_of: dt.date, before: dt.date | None) -> None:
+    """Write every part of the snapshot at `as_of` (the transitions from `before`, the snapshot before it, when
+    there is one), each with its page_built row (the clock snapshot_runs.refreshed_at is written by), in one
+    transaction."""
+    with db.transaction():
+        for table in ("page_segment_stats", "page_member_head"):
+            db.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
+        db.execute("DELETE FROM page_transitions WHERE as_of = ?", [as_of])
+        db.execute("DELETE FROM page_built WHERE as_of = ?", [as_of])
+        db.execute(_segments_sql(), [as_of, as_of])
+        db.execute(_head_sql(), [as_of, as_of])
+        parts = ["segments", "members"]
+        if before is not None:
+            db.execute(_transitions_sql(), [before, as_of, before, as_of])
+            parts.append("transitions")
+        for part in parts:
+            db.execute("INSERT INTO page_built VALUES (?, ?, current_timestamp::TIMESTAMP)", [part, as_of])
+
+
+def segment_stats(db: DuckDBEngine, as_of: dt.date, scheme: str, group_column: str | None) -> list[tuple[Any, ...]]:
+    """store.segment_stats' rows as built."""
+    return db.fetchall(
+        "SELECT CASE WHEN by_column = '' THEN NULL ELSE grp END, segment, members, avg_recency_days, monetary, "
+        "avg_p_alive FROM page_segment_stats WHERE as_of = ? AND scheme = ? AND by_column = ?",
+        [as_of, scheme, group_column or ""],
+    )
+
+
+def transition_counts(
+    db: DuckDBEngine, date_from: dt.date, date_to: dt.date, scheme: str
+) -> list[tuple[Any, ...]] | None:
+    """store.transition_counts' rows as built; None when the transitions of `date_to` were built from another
+    snapshot than `date_from`."""
+    rows = db.fetchall(
+        "SELECT scheme, from_segment, to_segment, members FROM page_transitions WHERE date_from = ? AND as_of = ?",
+        [date_from, date_to],
+    )
+    return [r[1:] for r in rows if r[0] == scheme] if rows else None
+
+
+def head_sql(limit: int, select: str = "m.*") -> str:
+    """store.member_list_sql's query over the built head (parameters: as_of, scheme)."""
+    cols = ", ".join(f"h.{c}" for c in HEAD_COLUMNS if c != "member_id")
+    return f"""
+        WITH h AS (SELECT * FROM page_member_head WHERE as_of = ? AND scheme = ? AND rank <= {int(limit)}),
+        m AS (
+            SELECT h.member_id, m.name, m.phone, {cols}
+            FROM h LEFT JOIN members m ON m.member_id = h.member_id
+        )
+        SELECT {select} FROM m
+        ORDER BY m.monetary DESC, m.member_id
+        """
