@@ -41,18 +41,26 @@ def built(db: DuckDBEngine, part: str, *dates: dt.date) -> bool:
     return bool(rows and rows[0][0])
 
 
-def _segments_sql() -> str:
-    sets = ", ".join(f"(g.scheme, g.segment, s.{c})" for c in GROUP_COLUMNS)
-    by = " ".join(f"WHEN grouping(s.{c}) = 0 THEN '{c}'" for c in GROUP_COLUMNS)
-    grp = ", ".join(f"s.{c}" for c in GROUP_COLUMNS)
+def _branches(db: DuckDBEngine, as_of: dt.date, columns: str, source: str = "member_snapshot") -> str | None:
+    """Every scheme's rows at `as_of` as the member_segments view has them, with the snapshot's `columns` beside the
+    segment (segments_view.scheme_branch_sql): one pass over the snapshot per scheme, no join back to it. None when
+    the date's stored rules no longer validate (the view has no segments for it either)."""
+    from winback.lifecycle.segments_view import grouped_runs, scheme_branch_sql
+
+    groups, _ = grouped_runs(db.fetchall("SELECT as_of, rules FROM snapshot_runs WHERE as_of = ?", [as_of]))
+    branches = [scheme_branch_sql(sc, dates, columns, source) for dates, schemes in groups for sc in schemes]
+    return " UNION ALL ".join(f"({b})" for b in branches) or None
+
+
+def _segments_sql(branches: str) -> str:
+    sets = ", ".join(f"(scheme, segment, {c})" for c in GROUP_COLUMNS)
+    by = " ".join(f"WHEN grouping({c}) = 0 THEN '{c}'" for c in GROUP_COLUMNS)
     return f"""
         INSERT INTO page_segment_stats
-        SELECT ?::DATE, g.scheme, CASE {by} ELSE '' END, coalesce({grp}), g.segment, count(*),
-               avg(s.recency_days), sum(s.monetary), avg(s.p_alive)
-        FROM member_segments g
-        JOIN member_snapshot s ON s.as_of = g.as_of AND s.member_id = g.member_id
-        WHERE g.as_of = ?
-        GROUP BY GROUPING SETS ((g.scheme, g.segment), {sets})
+        SELECT ?::DATE, scheme, CASE {by} ELSE '' END, coalesce({", ".join(GROUP_COLUMNS)}), segment, count(*),
+               avg(recency_days), sum(monetary), avg(p_alive)
+        FROM ({branches}) g
+        GROUP BY GROUPING SETS ((scheme, segment), {sets})
         """
 
 
@@ -67,18 +75,16 @@ def _transitions_sql() -> str:
         """
 
 
-def _head_sql() -> str:
-    cols = ", ".join(f"{'g' if c == 'segment' else 's'}.{c}" for c in HEAD_COLUMNS)
+def _head_sql(branches: str) -> str:
+    """The head of every scheme's list: each scheme lists every member of the snapshot (its branch has no filter),
+    most valuable first, so each head is the snapshot's top members with that scheme's segment (`branches` over
+    `top`, the snapshot's top HEAD rows: a top-N, not a sort of every scheme's rows)."""
     return f"""
         INSERT INTO page_member_head
-        SELECT ?::DATE, scheme, rank, * EXCLUDE (scheme, rank) FROM (
-            SELECT g.scheme, row_number() OVER (PARTITION BY g.scheme ORDER BY s.monetary DESC, s.member_id)::INTEGER
-                   AS rank, {cols}
-            FROM member_segments g
-            JOIN member_snapshot s ON s.as_of = g.as_of AND s.member_id = g.member_id
-            WHERE g.as_of = ?
-            QUALIFY rank <= {HEAD}
-        )
+        WITH top AS (SELECT * FROM member_snapshot WHERE as_of = ? ORDER BY monetary DESC, member_id LIMIT {HEAD})
+        SELECT ?::DATE, scheme, row_number() OVER (PARTITION BY scheme ORDER BY monetary DESC, member_id)::INTEGER,
+               {", ".join(HEAD_COLUMNS)}
+        FROM ({branches}) g
         """
 
 
@@ -91,9 +97,12 @@ def build_pages(db: DuckDBEngine, as_of: dt.date, before: dt.date | None) -> Non
             db.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
         db.execute("DELETE FROM page_transitions WHERE as_of = ?", [as_of])
         db.execute("DELETE FROM page_built WHERE as_of = ?", [as_of])
-        db.execute(_segments_sql(), [as_of, as_of])
-        db.execute(_head_sql(), [as_of, as_of])
+        wide = _branches(db, as_of, ", ".join(("member_id", *GROUP_COLUMNS, "recency_days", "monetary", "p_alive")))
+        top = _branches(db, as_of, ", ".join(c for c in HEAD_COLUMNS if c != "segment"), source="top")
         parts = ["segments", "members"]
+        if wide is not None and top is not None:
+            db.execute(_segments_sql(wide), [as_of])
+            db.execute(_head_sql(top), [as_of, as_of])
         if before is not None:
             db.execute(_transitions_sql(), [before, as_of, before, as_of])
             parts.append("transitions")

@@ -1,10 +1,11 @@
 """`KeptAnswers`: the console's most asked reads served again without a worker thread or a database look-up.
 
 The five reads the pages are built from (the overview, segments, a page of members, a campaign report, the
-caller's tasks) are GETs without side effects whose answers the answer cache keeps per version of the data
-(cache.py). Each route runs in a worker thread; at 50 concurrent clients on two cores the hops between the event
-loop and the threads, not the answers, were the cost. So the first 200 answer of such a request is kept here,
-per (path and query, session, language, minute of the brand's clock), and served from the event loop while:
+caller's tasks), and those five HTML pages, are GETs without side effects whose answers the answer cache keeps per
+version of the data (cache.py). Each route runs in a worker thread; at 50 concurrent clients on two cores the
+hops between the event loop and the threads, not the answers, were the cost. So the first 200 answer of such a
+request is kept here, per (path and query, session, language, minute of the brand's clock; a page also per CSRF
+cookie), and served from the event loop while:
 the session is still live in the answer cache's sessions (a logout, a disabled user or an expiry ends it) and the
 data has not changed since (the cache's version: any writer job, till round or outcome). Anything else (no
 session, a stale or unknown key, an error answer) goes to the route as before, which says 401/403/404 itself.
@@ -20,10 +21,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from winback.web.auth import SESSION_COOKIE, lang_of
+from winback.web.auth import CSRF_COOKIE, SESSION_COOKIE, lang_of
 from winback.web.passwords import unsign
 
 KEPT_PATHS = re.compile(r"^/api/(overview|segments|members|tasks|campaigns/[^/]+/report)$")
+#: the HTML pages of the same five reads (what a browser asks for): kept the same way, also per CSRF cookie (a page's
+#: forms carry it)
+KEPT_PAGES = re.compile(r"^/(overview|segments|members|tasks|campaigns/[^/]+)$")
 SIZE = 2048
 
 
@@ -36,7 +40,7 @@ class KeptAnswers:
         self._guard = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or not KEPT_PATHS.match(scope["path"]):
+        if scope["type"] != "http" or scope["method"] != "GET" or not _kept_path(scope["path"]):
             await self.app(scope, receive, send)
             return
         web = scope["app"].state.web
@@ -77,4 +81,9 @@ class KeptAnswers:
         if web.cache.sessions.peek(token, now) is None:
             return None
         minute = now.replace(second=0, microsecond=0)
-        return (request.url.path, request.url.query, token, lang_of(request), minute)
+        csrf = request.cookies.get(CSRF_COOKIE) if KEPT_PAGES.match(request.url.path) else None
+        return (request.url.path, request.url.query, token, lang_of(request), minute, csrf)
+
+
+def _kept_path(path: str) -> bool:
+    return bool(KEPT_PATHS.match(path) or KEPT_PAGES.match(path))
