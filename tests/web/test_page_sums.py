@@ -109,7 +109,7 @@ def test_a_cli_refresh_sums_what_the_pages_read_and_they_read_the_same(brand: tu
             ("members", LATEST), ("segments", LATEST), ("transitions", LATEST)]  # fmt: skip
         assert LATEST in built["overview"] and built["quality"] == 1 and built["reports"] == [cid]
         kept = _reads(wb, cid)
-        assert any(a["responders"] and a["contacted"] for a in kept["report"]["arms"].values())
+        assert any(a["responders"] and a["contacted"] and a["redeemed"] for a in kept["report"]["arms"].values())
         _forget(wb)
         live = _reads(wb, cid)
     for name in kept:

@@ -88,7 +88,7 @@ def _with_outreach(db: DuckDBEngine, campaign_id: str, kept: list[dict[str, Any]
         FROM (SELECT x.*, x.arm <> 'control' AS treated FROM ({OUTREACH_ROWS_SQL}) x) y
         {ARM_SETS}
         """,
-        [campaign_id],
+        [campaign_id] * 4,
     )
     by_arm = {r["arm"]: r for r in live}
     if set(by_arm) != {k["arm"] for k in kept}:
