@@ -101,7 +101,7 @@ class LifecycleService:
         finally:
             self.wb.release(eng)
         if progress is not None:
-            progress("prepare")
+            progress(_("summing what the pages read"))
         self.prepare(result.as_of)
         return result
 

@@ -64,13 +64,40 @@ def _segments_sql(branches: str) -> str:
         """
 
 
-def _transitions_sql() -> str:
-    return """
+def _schemes(db: DuckDBEngine, as_of: dt.date) -> dict[str, str]:
+    """scheme -> its segment expression over a member_snapshot row, for the rules stored at `as_of` (none when they
+    no longer validate: the view has no segments for that date either)."""
+    from winback.lifecycle.segments_view import grouped_runs, segment_sql
+
+    groups, _ = grouped_runs(db.fetchall("SELECT as_of, rules FROM snapshot_runs WHERE as_of = ?", [as_of]))
+    return {sc.name: segment_sql(sc) for _dates, schemes in groups for sc in schemes}
+
+
+def _transitions_sql(before: dict[str, str], after: dict[str, str]) -> str:
+    """Every scheme's moves between two snapshots in one pass: each snapshot read once with every scheme's segment
+    as a column, the two joined on the member (not a join per scheme row), then one row per (member, scheme) where
+    the member is in that scheme at either date (as member_segments FULL OUTER JOIN member_segments has them)."""
+
+    def side(alias: str, schemes: dict[str, str]) -> str:
+        cols = "".join(f', {expr} AS "{name}"' for name, expr in schemes.items())
+        return f"{alias} AS (SELECT member_id{cols} FROM member_snapshot WHERE as_of = ?)"
+
+    names = list(dict.fromkeys([*before, *after]))
+    f = ", ".join(f'a."{n}"' if n in before else "NULL" for n in names)
+    t = ", ".join(f'b."{n}"' if n in after else "NULL" for n in names)
+    sides = (("a.member_id IS NOT NULL", before), ("b.member_id IS NOT NULL", after))
+    present = ", ".join(" OR ".join(c for c, schemes in sides if n in schemes) for n in names)
+    listed = ", ".join(f"'{n}'" for n in names)
+    return f"""
         INSERT INTO page_transitions
-        WITH a AS (SELECT scheme, member_id, segment FROM member_segments WHERE as_of = ?),
-             b AS (SELECT scheme, member_id, segment FROM member_segments WHERE as_of = ?)
-        SELECT ?::DATE, ?::DATE, coalesce(a.scheme, b.scheme), a.segment, b.segment, count(*)
-        FROM a FULL OUTER JOIN b ON a.member_id = b.member_id AND a.scheme = b.scheme
+        WITH {side("a", before)}, {side("b", after)},
+        moves AS (
+            SELECT unnest([{listed}]) AS scheme, unnest([{f}]) AS from_segment, unnest([{t}]) AS to_segment,
+                   unnest([{present}]) AS present
+            FROM a FULL OUTER JOIN b ON a.member_id = b.member_id
+        )
+        SELECT ?::DATE, ?::DATE, scheme, from_segment, to_segment, count(*)
+        FROM moves WHERE present
         GROUP BY ALL
         """
 
@@ -103,8 +130,9 @@ def build_pages(db: DuckDBEngine, as_of: dt.date, before: dt.date | None) -> Non
         if wide is not None and top is not None:
             db.execute(_segments_sql(wide), [as_of])
             db.execute(_head_sql(top), [as_of, as_of])
-        if before is not None:
-            db.execute(_transitions_sql(), [before, as_of, before, as_of])
+        earlier, later = (_schemes(db, before), _schemes(db, as_of)) if before is not None else ({}, {})
+        if before is not None and (earlier or later):
+            db.execute(_transitions_sql(earlier, later), [before, as_of, before, as_of])
             parts.append("transitions")
         for part in parts:
             db.execute("INSERT INTO page_built VALUES (?, ?, current_timestamp::TIMESTAMP)", [part, as_of])
