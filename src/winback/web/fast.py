@@ -13,6 +13,7 @@ session, a stale or unknown key, an error answer) goes to the route as before, w
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 from collections import OrderedDict
@@ -38,6 +39,10 @@ class KeptAnswers:
         self.app, self._size = app, size
         self._kept: OrderedDict[tuple[Any, ...], tuple[int, Message, bytes]] = OrderedDict()
         self._guard = threading.Lock()
+        #: (key, version) -> set when its first request has answered: the same requests meanwhile wait for it instead
+        #: of each running the route (50 clients released together would otherwise render one page 50 times); only
+        #: the event loop touches it
+        self._flights: dict[tuple[Any, ...], asyncio.Event] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or not _kept_path(scope["path"]):
@@ -46,13 +51,38 @@ class KeptAnswers:
         web = scope["app"].state.web
         key = self._key(web, Request(scope))
         version = web.cache.version
-        if key is not None:
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        if await self._served(key, version, send):
+            return
+        flight = (*key, version)
+        self._flights[flight] = asyncio.Event()
+        try:
+            await self._answer(scope, receive, send, web, key, version)
+        finally:
+            self._flights.pop(flight).set()
+
+    async def _served(self, key: tuple[Any, ...], version: int, send: Send) -> bool:
+        """Answered from what is kept, after waiting for the same request in flight (if any). False: nothing kept and
+        none in flight; the caller starts its flight before it next yields to the loop (no other request can start
+        the same one meanwhile)."""
+        while True:
             with self._guard:
                 hit = self._kept.get(key)
             if hit is not None and hit[0] == version:
                 await send(hit[1])
                 await send({"type": "http.response.body", "body": hit[2]})
-                return
+                return True
+            flight = self._flights.get((*key, version))
+            if flight is None:
+                return False
+            await flight.wait()
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, send: Send, web: Any, key: tuple[Any, ...], version: int
+    ) -> None:
+        """Run the route, keeping its 200 answer (unless the data changed meanwhile)."""
         start: list[Message] = []
         body: list[bytes] = []
 
@@ -64,7 +94,7 @@ class KeptAnswers:
             await send(message)
 
         await self.app(scope, receive, keep)
-        if key is None or not start or start[0]["status"] != 200 or web.cache.version != version:
+        if not start or start[0]["status"] != 200 or web.cache.version != version:
             return
         with self._guard:
             self._kept[key] = (version, start[0], b"".join(body))
