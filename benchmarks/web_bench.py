@@ -25,7 +25,12 @@ task list with the guide's cookie, the rest with the admin's). Prints the warm-u
 p50 / p95 / p99 / max per endpoint and in all, the throughput, the server's and the clients' CPU seconds during
 the load and the load average.
 
-    .venv/bin/python benchmarks/web_bench.py [--members 8000 | --warehouse FILE] [--clients 50] [--rounds 4]
+    .venv/bin/python benchmarks/web_bench.py [--members 8000 | --warehouse FILE] [--clients 50] [--rounds 4] [--html]
+
+`--cold`: no warm-up, so each endpoint's first answer alone is what the first user after a refresh (or a server
+start) waits for: what the refresh summed (LifecycleService.prepare) read back, the rest computed then.
+`--html`: the load asks for the five HTML pages (what a browser gets: /overview, /segments?by=store,
+/members?offset=100, /campaigns/ID, /tasks) instead of the JSON API they are built from.
 
 Prints figures; asserts nothing. Run it with PYTHONPATH pointing at an older src/ to measure that one (on its own
 copy of the warehouse).
@@ -276,22 +281,29 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--pages", action="store_true", help="also time the HTML pages once each (one client)")
+    ap.add_argument("--cold", action="store_true", help="no warm-up: the first answer alone is the first read")
+    ap.add_argument("--html", action="store_true", help="the load on the HTML pages instead of the JSON API")
     ap.add_argument("--only", default=None, help="comma-separated: overview,segments,members,report,tasks")
     args = ap.parse_args()
     wb, cid = build(args)
     try:
-        app = create_app(wb, secret="bench", warm=True)  # as `winback serve` does
+        app = create_app(wb, secret="bench", warm=not args.cold)  # as `winback serve` does
     except TypeError:  # an older src/: no warm-up
         app = create_app(wb, secret="bench")
     with serving(app) as url:
         web = app.state.web
         if getattr(web, "warm", False):
             web.warmed.wait()
-            print(f"warm-up (overview, transitions, segments, by store, members' head): {web.warm_seconds:.1f} s")
+            print(
+                f"warm-up (overview, transitions, segments, by store, members' head, running campaigns' reports): "
+                f"{web.warm_seconds:.1f} s"
+            )
         asks = [("overview", "/api/overview", "boss"), ("segments", "/api/segments?by=store", "boss"),
                 ("members page", "/api/members?limit=50&offset=100", "boss"),
                 ("campaign report", f"/api/campaigns/{cid}/report", "boss"),
                 ("guide's tasks", "/api/tasks", "wang")]  # fmt: skip
+        if args.html:  # the pages as a browser asks for them (the same five, rendered by Jinja)
+            asks = [(f"{n} (html)", p.format(cid=cid), w) for (n, _, w), p in zip(asks, PAGES, strict=True)]
         if args.only:  # e.g. the code before the members page was kept: one page took ~40 s at 10M members
             keys = ("overview", "segments", "members", "report", "tasks")
             asks = [a for k, a in zip(keys, asks, strict=True) if k in args.only.split(",")]

@@ -1,7 +1,7 @@
 """The console serves the per-touch short links: a real uvicorn on loopback, a webhook dispatch whose messages
 carry links to it, httpx following a link to a local landing page. Every click is kept (link_clicks, source web),
-the funnel counts the clicker once, an unknown code is a 404 page in zh or en, and the target is only ever the
-one stored with the code."""
+the funnel counts the clicker once, a click makes the kept reports stale, an unknown code is a 404 page in zh or en,
+and the target is only ever the one stored with the code."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from winback.app import Winback
 from winback.cli.main import app as cli_app
 from winback.config import Settings
+from winback.web.cache import OUTREACH, SNAPSHOT
 
 runner = CliRunner()
 
@@ -39,7 +40,7 @@ def cli(env: dict[str, str], *args: str, now: str) -> Any:
 
 
 @contextmanager
-def served(wb: Winback, sock: Any) -> Iterator[None]:
+def served(wb: Winback, sock: Any) -> Iterator[Any]:
     from winback.web.server import create_app, make_server
 
     web = create_app(wb, secret="links-test")
@@ -48,7 +49,7 @@ def served(wb: Winback, sock: Any) -> Iterator[None]:
     thread.start()
     assert web.state.ready.wait(30), "the console did not start"
     try:
-        yield
+        yield web
     finally:
         server.should_exit = True
         thread.join(30)
@@ -80,9 +81,15 @@ def test_console_redirects_records_clicks_and_feeds_the_funnel(demo_brand: Any, 
         link, other = bodies[0]["link"], bodies[1]["link"]
         code = link.rsplit("/", 1)[1]
         wb = Winback(Settings.load(environ={}, db_path=db, channels=channels, now="2026-11-21 12:00:00"))
-        with served(wb, sock), httpx.Client(timeout=30) as c:
+        with served(wb, sock) as web, httpx.Client(timeout=30) as c:
+            cache = web.state.web.cache
+            kept = cache.get(("report", cid), lambda: wb.campaigns.report(cid), OUTREACH)  # as the console keeps it
+            snapshot = cache.get(("overview",), lambda: "the overview", SNAPSHOT)
             r = c.get(link, follow_redirects=True)
             assert r.status_code == 200 and r.json() == {"landed": f"/a/{cid}?c={code}"}
+            # the click made the kept report stale (the funnel counts clicks); the snapshot's answers stand
+            assert cache.get(("report", cid), lambda: "computed again", OUTREACH) == "computed again" != kept
+            assert cache.get(("overview",), lambda: "computed again", SNAPSHOT) == snapshot
             hop = r.history[0]
             assert hop.status_code == 302 and hop.headers["location"] == f"{landing.url}a/{cid}?c={code}"
             assert hop.headers["cache-control"] == "no-store" and "set-cookie" not in hop.headers

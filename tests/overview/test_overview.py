@@ -129,11 +129,15 @@ def test_a_built_overview_reads_the_same_and_a_new_refresh_unbuilds_it(demo_bran
     con = duckdb.connect(str(tmp_path / "wb.duckdb"))
     try:
         db = DuckDBEngine(con)
-        live = brand_overview(db).to_dict()
         as_of = brand_overview(db).as_of
-        assert not store.built(db, as_of)
+        assert store.built(db, as_of) and store.kept_quality(db)  # the demo's refresh built it (lifecycle.prepare)
+        con.execute("DELETE FROM overview_built")
+        con.execute("DELETE FROM overview_quality")
+        assert not store.built(db, as_of) and store.kept_quality(db) is None
+        live = brand_overview(db).to_dict()
         service.build(db, as_of)
-        assert store.built(db, as_of)
+        assert store.built(db, as_of) and store.kept_quality(db) == {"quality": live["quality"], "contacts": [
+            live["contacts"]["count"], live["contacts"]["reachable"]]}  # fmt: skip
         assert brand_overview(db).to_dict() == live
         assert len(live["worth_waking"]["top"]) == service.TOP_AT_STAKE
         con.execute("UPDATE snapshot_runs SET refreshed_at = refreshed_at + INTERVAL 1 DAY WHERE as_of = ?", [as_of])

@@ -93,6 +93,10 @@ def test_a_refresh_job_and_who_may_start_jobs(server: Console) -> None:
         done = boss.get(f"/api/jobs/{second['job_id']}", params={"wait": 30}).json()
     assert done["state"] == "done" and done["result"]["as_of"] == "2026-11-01", done["error"]
     assert boss.get("/api/overview").json()["as_of"] == "2026-11-01"  # the kept answer went with the refresh
+    with server.app.state.web.wb.scoped() as wb:  # the job summed what the pages read (LifecycleService.prepare)
+        parts = wb.db().fetchall("SELECT part FROM page_built WHERE as_of = DATE '2026-11-01' ORDER BY part")
+        assert parts == [("members",), ("segments",)] or parts == [("members",), ("segments",), ("transitions",)]
+        assert wb.db().fetchall("SELECT count(*) FROM overview_built WHERE as_of = DATE '2026-11-01'") == [(1,)]
     earlier = boss.get(f"/api/jobs/{first['job_id']}").json()
     assert earlier["state"] == "done" and earlier["finished_at"] <= done["started_at"]  # one writer at a time
     listed = [j["job_id"] for j in boss.get("/api/jobs").json()["jobs"]]

@@ -19,7 +19,8 @@ from typing import Any
 
 from winback.i18n import N_
 
-OUTCOMES_ROWS_SQL = """
+#: the response window and each member's paid orders and revenue in it (parameters: campaign id twice)
+WINDOW_SQL = """
     WITH c AS (
         SELECT campaign_id, CAST(CAST(launched_at AS DATE) AS TIMESTAMP) AS window_start,
                CAST(CAST(launched_at AS DATE) AS TIMESTAMP) + to_days(window_days) AS window_end
@@ -35,10 +36,9 @@ OUTCOMES_ROWS_SQL = """
         WHERE cm.campaign_id = ?
         GROUP BY cm.member_id
     )
-    SELECT cm.member_id, cm.arm, cm.store_id, cm.guide_id, cm.segment,
-           (coalesce(o.paid_orders, 0) > 0)::INTEGER AS purchased,
-           coalesce(o.revenue, 0.0) AS revenue,
-           (EXISTS (SELECT 1 FROM touches t WHERE t.campaign_id = cm.campaign_id AND t.member_id = cm.member_id
+"""
+#: what the guides and messages did, per member (no parameter: reads `cm`, a campaign_members row)
+FLAGS_SQL = """(EXISTS (SELECT 1 FROM touches t WHERE t.campaign_id = cm.campaign_id AND t.member_id = cm.member_id
                     AND t.status IN ('sent', 'delivered'))
             OR EXISTS (SELECT 1 FROM tasks k WHERE k.campaign_id = cm.campaign_id AND k.member_id = cm.member_id
                        AND k.status = 'done'))::INTEGER AS contacted,
@@ -50,7 +50,46 @@ OUTCOMES_ROWS_SQL = """
                     AND p.redeemed_at IS NOT NULL))::INTEGER AS redeemed,
            coalesce((SELECT sum(p.discount) FROM coupons p WHERE p.campaign_id = cm.campaign_id
                      AND p.member_id = cm.member_id AND p.redeemed_at IS NOT NULL), 0)::DOUBLE AS discount
+"""
+OUTCOMES_ROWS_SQL = f"""{WINDOW_SQL}
+    SELECT cm.member_id, cm.arm, cm.store_id, cm.guide_id, cm.segment,
+           (coalesce(o.paid_orders, 0) > 0)::INTEGER AS purchased,
+           coalesce(o.revenue, 0.0) AS revenue,
+           {FLAGS_SQL}
     FROM campaign_members cm LEFT JOIN o USING (member_id)
+    WHERE cm.campaign_id = ?
+"""
+#: the orders' part of each member's outcome (what a refresh sums: store_report.build_order_sums)
+PURCHASE_ROWS_SQL = f"""{WINDOW_SQL}
+    SELECT cm.arm, (coalesce(o.paid_orders, 0) > 0)::INTEGER AS purchased, coalesce(o.revenue, 0.0) AS revenue
+    FROM campaign_members cm LEFT JOIN o USING (member_id)
+    WHERE cm.campaign_id = ?
+"""
+#: the outreach's part (contacted, invited, visited, redeemed, discount), what FLAGS_SQL says per member, from each
+#: table summed per member once (hash joins, not a probe per member): summed live, as it moves all day (parameters:
+#: campaign id four times)
+OUTREACH_ROWS_SQL = """
+    WITH k AS (
+        SELECT member_id, bool_or(status = 'done') AS done,
+               bool_or(outcome IN ('invited', 'visited', 'purchased')) AS invited,
+               bool_or(outcome IN ('visited', 'purchased')) AS visited
+        FROM tasks WHERE campaign_id = ? GROUP BY member_id
+    ),
+    t AS (SELECT DISTINCT member_id FROM touches WHERE campaign_id = ? AND status IN ('sent', 'delivered')),
+    p AS (
+        SELECT member_id, sum(discount) AS discount FROM coupons
+        WHERE campaign_id = ? AND redeemed_at IS NOT NULL GROUP BY member_id
+    )
+    SELECT cm.arm,
+           (t.member_id IS NOT NULL OR coalesce(k.done, false))::INTEGER AS contacted,
+           coalesce(k.invited, false)::INTEGER AS invited,
+           coalesce(k.visited, false)::INTEGER AS visited,
+           (p.member_id IS NOT NULL)::INTEGER AS redeemed,
+           coalesce(p.discount, 0)::DOUBLE AS discount
+    FROM campaign_members cm
+    LEFT JOIN k ON k.member_id = cm.member_id
+    LEFT JOIN t ON t.member_id = cm.member_id
+    LEFT JOIN p ON p.member_id = cm.member_id
     WHERE cm.campaign_id = ?
 """
 OUTCOMES_SQL = OUTCOMES_ROWS_SQL + "    ORDER BY cm.member_id\n"

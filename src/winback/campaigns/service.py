@@ -33,6 +33,7 @@ from winback.campaigns.types import (
     DraftSpec,
     LaunchResult,
     MeasureResult,
+    ReportSums,
 )
 from winback.common.results import Result
 from winback.errors import InputError
@@ -40,6 +41,9 @@ from winback.i18n import _
 
 if TYPE_CHECKING:
     from winback.app import Winback
+
+#: a refresh sums the purchases of the campaigns whose response window was open within this many days before it
+KEEP_REPORTS_DAYS = 30
 
 
 class Targeting(Protocol):
@@ -173,6 +177,17 @@ class CampaignService:
         main = totals_of_sums(store_report.arm_totals(db, campaign_id)).get("", ({}, ArmTotals()))
         groups = totals_of_sums(store_report.arm_totals(db, campaign_id, BY_COLUMNS[by])) if by else None
         return build_report(c, main, by=by, groups=groups, alpha=alpha, now=now)
+
+    def build_report_sums(self, as_of: dt.date) -> ReportSums:
+        """Sum the purchases of every campaign whose response window was open within `KEEP_REPORTS_DAYS` before
+        `as_of` (the refresh that wrote the snapshot at `as_of` calls this, through LifecycleService.prepare): a
+        report then sums only its outreach (store_report.arm_totals) until the orders change."""
+        since = dt.datetime.combine(as_of, dt.time()) - dt.timedelta(days=KEEP_REPORTS_DAYS)
+        db = self.wb.db()
+        campaigns = store_report.open_campaigns(db, since)
+        for cid in campaigns:
+            store_report.build_order_sums(db, cid)
+        return ReportSums(campaigns)
 
     def measure(
         self,

@@ -306,3 +306,10 @@ class MeasureResult(Result):
     file: str
     rows: int
     encoding: str | None
+
+
+@dataclass(frozen=True)
+class ReportSums(Result):
+    """The campaigns whose purchases a refresh summed for their reports (CampaignService.build_report_sums)."""
+
+    campaigns: list[str]

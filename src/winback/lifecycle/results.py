@@ -179,3 +179,15 @@ class Explanation:
             "models": self.models,
             "worth_waking": self.worth_waking,
         }
+
+
+@dataclass
+class Prepared(Result):
+    """What a refresh summed for the pages after it wrote the snapshot at `as_of` (LifecycleService.prepare): the
+    seconds each part took ("pages": the lifecycle's own; then each hook the app gave, by name)."""
+
+    as_of: dt.date
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"as_of": self.as_of.isoformat(), "seconds": dict(self.seconds)}

@@ -41,13 +41,17 @@ def segment_sql(scheme: Scheme) -> str:
     return f"COALESCE({column}, {scheme.case_sql()})" if column else scheme.case_sql()
 
 
-def scheme_branch_sql(scheme: Scheme, dates: Sequence[dt.date]) -> str:
+def scheme_branch_sql(
+    scheme: Scheme, dates: Sequence[dt.date], columns: str = "member_id", source: str = "member_snapshot"
+) -> str:
     """The (as_of, scheme, member_id, segment) rows of one scheme at `dates`. Scheme and segment names are
-    validated identifiers, so they are safe as literals."""
+    validated identifiers, so they are safe as literals. `columns` and `source` (fixed text of the caller's):
+    other snapshot columns in place of member_id, from another relation with the snapshot's columns (the pages'
+    sums read them beside the segment instead of joining the view back to the snapshot: lifecycle/store_pages.py)."""
     segment = segment_sql(scheme)
     return (
-        f"SELECT as_of, '{scheme.name}' AS scheme, member_id, {segment} AS segment "
-        f"FROM member_snapshot WHERE as_of IN ({_date_list(dates)})"
+        f"SELECT as_of, '{scheme.name}' AS scheme, {columns}, {segment} AS segment "
+        f"FROM {source} WHERE as_of IN ({_date_list(dates)})"
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,12 +19,17 @@ from winback.i18n import _
 if TYPE_CHECKING:
     from winback.app import Winback
     from winback.lifecycle.refresh import RefreshResult
-    from winback.lifecycle.results import Explanation, MemberList, SegmentSummary, Transitions
+    from winback.lifecycle.results import Explanation, MemberList, Prepared, SegmentSummary, Transitions
+
+
+#: a step the app adds after every refresh (the overview's and the campaign reports' sums): (name, as_of -> None)
+AfterRefresh = tuple[str, Callable[[dt.date], object]]
 
 
 class LifecycleService:
-    def __init__(self, wb: Winback) -> None:
+    def __init__(self, wb: Winback, after_refresh: Sequence[AfterRefresh] = ()) -> None:
         self.wb = wb
+        self.after_refresh = tuple(after_refresh)
 
     def refresh(
         self,
@@ -93,9 +98,33 @@ class LifecycleService:
                 else:
                     result = refresh(eng, db, as_of, **kwargs)
             result.notes[:0] = notes
-            return result
         finally:
             self.wb.release(eng)
+        if progress is not None:
+            progress(_("summing what the pages read"))
+        self.prepare(result.as_of)
+        return result
+
+    def prepare(self, as_of: dt.date) -> Prepared:
+        """Sum once what the pages read of the snapshot at `as_of` (store_pages.py: segments overall and by store,
+        tier, channel and guide, the transitions from the snapshot before, the head of each member list), then run
+        the app's steps (the overview's figures and data quality, the open campaigns' purchases): every refresh
+        calls this when its snapshot is written, so the first page view after it reads a few rows."""
+        import time
+
+        from winback.lifecycle import store, store_pages
+        from winback.lifecycle.results import Prepared
+
+        db = self.wb.db()
+        started = time.perf_counter()
+        before = [d for d in store.snapshot_dates(db) if d < as_of]
+        store_pages.build_pages(db, as_of, before[-1] if before else None)
+        done = Prepared(as_of, {"pages": round(time.perf_counter() - started, 2)})
+        for name, step in self.after_refresh:
+            started = time.perf_counter()
+            step(as_of)
+            done.seconds[name] = round(time.perf_counter() - started, 2)
+        return done
 
     def segments(
         self, *, scheme: str = "seed_cn", as_of: dt.date | None = None, by: str | None = None

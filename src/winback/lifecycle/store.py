@@ -209,7 +209,12 @@ def run_record(db: DuckDBEngine, as_of: dt.date) -> tuple[dict[str, Any], dict[s
 
 def segment_stats(db: DuckDBEngine, as_of: dt.date, scheme: str, group_column: str | None) -> list[tuple[Any, ...]]:
     """(group, segment, members, avg recency, monetary, avg p_alive) per segment of `scheme`, per value of the
-    member_snapshot column `group_column` (a fixed name from views.BY_COLUMNS) or overall (group None)."""
+    member_snapshot column `group_column` (a fixed name from views.BY_COLUMNS) or overall (group None); as built
+    after the refresh when it was (store_pages.py)."""
+    from winback.lifecycle import store_pages
+
+    if store_pages.built(db, "segments", as_of):
+        return store_pages.segment_stats(db, as_of, scheme, group_column)
     group = f"s.{group_column}" if group_column else "NULL"
     return db.fetchall(
         f"""
@@ -227,7 +232,14 @@ def segment_stats(db: DuckDBEngine, as_of: dt.date, scheme: str, group_column: s
 def transition_counts(
     db: DuckDBEngine, date_from: dt.date, date_to: dt.date, scheme: str
 ) -> list[tuple[str | None, str | None, int]]:
-    """(segment at date_from, segment at date_to, members); None where a member is absent from one snapshot."""
+    """(segment at date_from, segment at date_to, members); None where a member is absent from one snapshot. As
+    built after the refresh of `date_to` when `date_from` is the snapshot before it (store_pages.py)."""
+    from winback.lifecycle import store_pages
+
+    if store_pages.built(db, "transitions", date_from, date_to):
+        rows = store_pages.transition_counts(db, date_from, date_to, scheme)
+        if rows is not None:
+            return rows  # type: ignore[return-value]
     return db.fetchall(  # type: ignore[return-value]
         """
         WITH a AS (SELECT member_id, segment FROM member_segments WHERE as_of = ? AND scheme = ?),
@@ -285,7 +297,12 @@ def member_list(
     stores: Sequence[str] | None = None,
     limit: int | None = None,
 ) -> pa.Table:
-    """Members of `segments` (of `scheme`) and `stores` at `as_of`, most valuable first, phones as stored."""
+    """Members of `segments` (of `scheme`) and `stores` at `as_of`, most valuable first, phones as stored (the head
+    of a whole scheme's list as built after the refresh, when it was: store_pages.py)."""
+    from winback.lifecycle import store_pages
+
+    if not segments and not stores and limit and limit <= store_pages.HEAD and store_pages.built(db, "members", as_of):
+        return db.query(store_pages.head_sql(limit), [as_of, scheme])
     sql, params = member_list_sql(as_of=as_of, scheme=scheme, segments=segments, stores=stores, limit=limit)
     return db.query(sql, params)
 

@@ -139,8 +139,10 @@ def worth_waking(db: DuckDBEngine, as_of: dt.date, lang: str = "zh") -> WorthWak
 
 def build(db: DuckDBEngine, as_of: dt.date) -> None:
     """Sum the overview's worth-waking figures of `as_of` once, at refresh time (after its snapshot and segments are
-    written): the overview then reads a few rows instead of joining every member's snapshot."""
+    written), and its data-quality block (kept while the members and orders stay as they are: warehouse/stamp.py):
+    the overview then reads a few rows instead of joining every member's snapshot and every order."""
     store.build_overview(db, as_of, DORMANT, TOP_AT_STAKE)
+    store.keep_quality(db, quality_figures(db))
 
 
 def brand_overview(
@@ -148,6 +150,20 @@ def brand_overview(
 ) -> Overview:
     """The overview at `as_of` (default: the newest refresh dated at or before tomorrow)."""
     as_of = resolve_as_of(db, as_of, today=today, lang=lang)
+    figures = store.kept_quality(db) or quality_figures(db)
+    count, reachable = figures["contacts"]
+    return Overview(
+        as_of=as_of,
+        quality=figures["quality"],
+        segments={scheme: segment_table(db, as_of, scheme) for scheme in SCHEMES},
+        worth_waking=worth_waking(db, as_of, lang),
+        contacts=Contacts(count=int(count), reachable=int(reachable), rule=t(CONTACTS_RULE, lang)),
+    )
+
+
+def quality_figures(db: DuckDBEngine) -> dict[str, Any]:
+    """The overview's data-quality block, read live: {"quality": the quality report's headline with the members not
+    merged away and those with a valid phone, "contacts": [contacts, those with a valid mobile]} (JSON-safe)."""
     report = quality_report(db)
     q = headline(report)
     live, valid = store.member_counts(db)
@@ -155,17 +171,7 @@ def brand_overview(
     q["valid_phone"] = {"count": valid, "share": valid / live if live else 0.0}
     c = report.contacts
     reachable = c.measures["valid_mobile"].count if c else 0
-    return Overview(
-        as_of=as_of,
-        quality=q,
-        segments={scheme: segment_table(db, as_of, scheme) for scheme in SCHEMES},
-        worth_waking=worth_waking(db, as_of, lang),
-        contacts=Contacts(
-            count=c.members if c else 0,
-            reachable=int(reachable or 0),
-            rule=t(CONTACTS_RULE, lang),
-        ),
-    )
+    return {"quality": q, "contacts": [c.members if c else 0, int(reachable or 0)]}
 
 
 CONTACTS_RULE = N_(
@@ -183,5 +189,6 @@ class OverviewService:
         return brand_overview(self.wb.db(write=False), as_of, today=self.wb.now().date(), lang=self.wb.settings.lang)
 
     def build(self, as_of: dt.date) -> None:
-        """Sum the overview of the snapshot at `as_of` once (after a refresh wrote it): see `build`."""
+        """Sum the overview of the snapshot at `as_of` once (every refresh does, through LifecycleService.prepare):
+        see `build`."""
         build(self.wb.db(), as_of)

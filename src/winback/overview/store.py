@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from winback.lifecycle import waking
 from winback.quality.queries import contact_sql
+from winback.warehouse.stamp import data_stamp
 
 if TYPE_CHECKING:
     from winback.engine.duckdb_engine import DuckDBEngine
@@ -135,3 +137,22 @@ def member_counts(db: DuckDBEngine) -> tuple[int, int]:
         f"WHERE merged_into IS NULL AND NOT {contact_sql('m')}"
     )
     return int(live), int(valid)
+
+
+def keep_quality(db: DuckDBEngine, figures: dict[str, Any]) -> None:
+    """Keep the overview's data-quality block (JSON-safe `figures`) under the warehouse's data stamp now."""
+    with db.transaction():
+        db.execute("DELETE FROM overview_quality")
+        db.execute(
+            "INSERT INTO overview_quality VALUES (?, current_timestamp::TIMESTAMP, ?)",
+            [data_stamp(db.con), json.dumps(figures)],
+        )
+
+
+def kept_quality(db: DuckDBEngine) -> dict[str, Any] | None:
+    """The kept data-quality block while the members and orders are as they were when it was kept, else None."""
+    has = db.fetchall("SELECT count(*) FROM information_schema.tables WHERE table_name = 'overview_quality'")
+    if not has[0][0]:
+        return None
+    rows = db.fetchall("SELECT figures FROM overview_quality WHERE stamp = ?", [data_stamp(db.con)])
+    return json.loads(rows[0][0]) if rows else None  # type: ignore[no-any-return]

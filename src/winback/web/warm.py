@@ -1,6 +1,6 @@
 """The answer cache warmed when the server starts and whenever a writer job ends (the data changed): the brand's
-overview (and the transitions its page draws), its segments (overall and by store) and the head of the members
-list are computed then, once per
+overview (and the transitions its page draws), its segments (overall and by store), the head of the members
+list and the running campaigns' reports are computed then, once per
 version of the data, off the request path, so the first HQ reader after a refresh or an import does not wait while
 10M members are read. A request that asks for one of them meanwhile waits for this computation (the cache's single
 flight) instead of starting its own; an answer whose data changed meanwhile is not kept (cache.py)."""
@@ -35,7 +35,7 @@ def warm(web: WebState) -> threading.Thread:
             with using(web.settings.lang):
                 con = Console(wb, UsersService(wb), WARMER, Caller(None, "warm-up"), web.cache)
                 asks = (con.overview, lambda: con.transitions(con.overview().as_of), con.segments,
-                        lambda: con.segments(by="store"), con.members)  # fmt: skip
+                        lambda: con.segments(by="store"), con.members, lambda: _reports(con))  # fmt: skip
                 for ask in asks:
                     try:
                         ask()
@@ -49,3 +49,10 @@ def warm(web: WebState) -> threading.Thread:
     thread = threading.Thread(target=run, name="winback-warm-up", daemon=True)
     thread.start()
     return thread
+
+
+def _reports(con: Console) -> None:
+    """The reports of the running campaigns (their purchases summed by the refresh: only the outreach is summed)."""
+    for c in con.campaigns().campaigns:
+        if c.status == "running":
+            con.report(c.campaign_id)

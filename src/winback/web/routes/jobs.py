@@ -98,10 +98,8 @@ def start_refresh(body: RefreshIn, request: Request) -> Response:
         lang = st.settings.lang
         title = _("refresh {as_of}", as_of=body.as_of.isoformat() if body.as_of else _("latest"))
 
-    def work(wb: Any, progress: Any) -> Any:
-        result = wb.lifecycle.refresh(body.as_of, progress=progress)
-        wb.overview.build(result.as_of)  # the overview's sums of this snapshot, once (overview/store.py)
-        return result
+    def work(wb: Any, progress: Any) -> Any:  # the refresh sums what the pages read itself (lifecycle.prepare)
+        return wb.lifecycle.refresh(body.as_of, progress=progress)
 
     return _accepted(jobs_of(request).submit("refresh", title, work, username=who, lang=lang))
 
