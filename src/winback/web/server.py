@@ -35,6 +35,7 @@ from winback.web.fast import KeptAnswers
 from winback.web.jobs import Jobs
 from winback.web.render import ResultJSON
 from winback.web.till_batch import Redeemer
+from winback.web.till_fast import TillFastPath
 
 if TYPE_CHECKING:
     from winback.app import Winback
@@ -86,7 +87,8 @@ def create_app(wb: Winback, *, secret: str | None = None, warm: bool = False) ->
     web.jobs, web.redeemer = Jobs(wb, web.settings_in, changed), Redeemer(wb, lambda: web.cache.changed(OUTREACH))
     app.state.ready = ready
     app.add_middleware(RequestLanguage)
-    app.add_middleware(KeptAnswers)  # outermost: a kept answer needs nothing below (web/fast.py)
+    app.add_middleware(KeptAnswers)  # a kept answer needs nothing below (web/fast.py)
+    app.add_middleware(TillFastPath)  # outermost: the usual till needs nothing below (web/till_fast.py)
     app.mount("/static", StaticFiles(packages=[("winback.web", "static")]), name="static")
     app.include_router(api.router)
     app.include_router(planner.api)
