@@ -21,8 +21,9 @@ overlaps a refresh's run, and the figures are given over those answers too. Per 
 answer, the wall, the throughput, CPU seconds of the tills' process and of the server's process (its refreshes
 included) and CPU per request, the rounds, and the load average.
 Usage: PYTHONPATH=src .venv/bin/python benchmarks/till_bench.py [--members 8000] [--tills 50] [--waves 20]
-[--gap 0.2] [--rate 200] [--scenario waves open closed] [--refresh]. Prints figures; asserts nothing but the
-exactly-once outcome (one 200 per code). Run it with PYTHONPATH pointing at an older src/ to measure that one.
+[--gap 0.2] [--rate 200] [--seconds 5] [--scenario waves open closed] [--refresh]. Prints figures; asserts
+nothing but the exactly-once outcome (one 200 per code). Run it with PYTHONPATH pointing at an older src/ to
+measure that one.
 """
 
 from __future__ import annotations
