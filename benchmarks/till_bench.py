@@ -1,37 +1,46 @@
-"""The tills' redemption latency: 50 concurrent tills against a real uvicorn on loopback.
+"""The tills' redemption latency, as a till sees it: a real uvicorn on loopback, the tills in another process.
 
-Builds the demo brand (N members, seed 7), launches a campaign, gives K coupons of three stores a paid order each,
-makes one bearer token per store (TokensService), serves the console in a thread, then 50 threads (--tills) of another
-process (one
-httpx client each, released together by a barrier) send every code twice, from two tills: K successes and K
-"already redeemed" (409). Prints p50 / p95 / p99 / max latency per answer and in all, and the throughput.
---refresh keeps lifecycle refreshes running in the server's background the whole time (one after the other, as
-the server's writer jobs; on a server without jobs, under its one lock, as it would have run there), and says how
-many ran. --client stdlib sends the same requests with http.client instead of httpx (the tills' CPU, on the
-server's cores and under the tills' one GIL, drops several-fold); the wall and throughput are from the barrier
-to the last answer, with the CPU seconds of the tills and of the server's process over that time.
-Usage: .venv/bin/python benchmarks/till_bench.py [--members 8000] [--codes 500] [--tills 50] [--refresh]
-[--client httpx|stdlib] [--keepalive]. Prints figures; asserts nothing. Run it with PYTHONPATH pointing at an
-older src/ to measure that one.
+What is measured (each scenario on the same server, the bench's coupons un-redeemed again before each one):
+- waves: 50 tills (--tills) press "redeem" at the same instant, all 50 requests sent in one event-loop tick; the
+  wave ends when every till has its answer, the tills pause --gap seconds, the next wave fires. In each wave every
+  code is sent by two tills at once (a race: exactly one 200 and one 409 per code). This is "50 concurrent
+  tills" as the issue states it: the worst a checkout rush can do, a burst of 50 at once.
+- open: redemptions arrive one by one at random (a Poisson process) at --rate per second from the tills, each on
+  its own connection, whatever the server's answers; latency counts from the arrival, so a slow server is not
+  hidden by late sends. Every code arrives twice, the second right after the first. At 200/s this is each of 50
+  tills redeeming every 0.25 s: a real till redeems one coupon per checkout, minutes apart.
+- closed: each of the 50 tills redeems again the instant it has its answer (no think time): the saturation
+  throughput. Its latencies are queueing at saturation (by Little's law mean latency = tills / throughput), not
+  a till's experience, and are printed apart from the target.
+
+A till opens a connection per redemption (a till that wakes, redeems, sleeps) and speaks raw HTTP/1.1 from one
+asyncio loop (the cheapest client: on this machine the tills' CPU is taken from the server's two cores).
+--refresh keeps lifecycle refreshes running in the server, one after the other, as its writer jobs (on a server
+without jobs, under its one lock) for every scenario; each answer is counted "during a refresh" when its request
+overlaps a refresh's run, and the figures are given over those answers too. Per scenario: p50/p95/p99/max by
+answer, the wall, the throughput, CPU seconds of the tills' process and of the server's process (its refreshes
+included) and CPU per request, the rounds, and the load average.
+Usage: PYTHONPATH=src .venv/bin/python benchmarks/till_bench.py [--members 8000] [--tills 50] [--waves 20]
+[--gap 0.2] [--rate 200] [--seconds 5] [--scenario waves open closed] [--refresh]. Prints figures; asserts
+nothing but the exactly-once outcome (one 200 per code). Run it with PYTHONPATH pointing at an older src/ to
+measure that one.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
+import asyncio
 import json
 import os
-import statistics
+import random
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from winback.app import Winback
 from winback.campaigns.types import CampaignRequest
@@ -39,19 +48,18 @@ from winback.config import Settings
 from winback.web.server import bind, create_app, make_server
 from winback.web.tokens_service import TokensService
 
+Attempt = tuple[str, str, str]  # code, store, order id
 
-def prepare(wb: Winback, k: int) -> list[tuple[str, str, str]]:
+
+def prepare(wb: Winback) -> list[Attempt]:
+    """Launch a campaign and give each of its coupons (of members with a known store) a paid order there."""
     cid = wb.campaigns.create(CampaignRequest(scenario="big_sale", name="till bench")).campaign.campaign_id
     wb.campaigns.launch(cid)
     db = wb.db()
     rows = db.fetchall(
-        """
-        WITH top AS (SELECT m.store_id FROM coupons c JOIN members m USING (member_id) JOIN stores USING (store_id)
-                     WHERE c.campaign_id = ? GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 3)
-        SELECT c.code, c.member_id, m.store_id, c.issued_at FROM coupons c JOIN members m USING (member_id)
-        WHERE c.campaign_id = ? AND m.store_id IN (SELECT store_id FROM top) ORDER BY c.code LIMIT ?
-        """,
-        [cid, cid, k],
+        "SELECT c.code, c.member_id, m.store_id, c.issued_at FROM coupons c JOIN members m USING (member_id) "
+        "JOIN stores USING (store_id) WHERE c.campaign_id = ? ORDER BY c.code",
+        [cid],
     )
     db.executemany(
         "INSERT INTO orders (order_id, member_id, source_member_id, store_id, ordered_at, amount, status) "
@@ -61,160 +69,224 @@ def prepare(wb: Winback, k: int) -> list[tuple[str, str, str]]:
     return [(c, s, f"B{i:06d}") for i, (c, _, s, _) in enumerate(rows)]
 
 
-def refresh_loop(app: object, wb: Winback, stop: threading.Event, begun: threading.Event, done: list[int]) -> None:
+def unredeem(wb: Winback) -> None:
+    """The bench's coupons free again (its orders B…), so that each scenario redeems fresh codes."""
+    with wb.scoped() as w:
+        w.db().execute("UPDATE coupons SET redeemed_at = NULL, redeemed_order_id = NULL, redeemed_store_id = NULL, "
+                       "discount = NULL WHERE redeemed_order_id LIKE 'B%'")  # fmt: skip
+
+
+def refresh_loop(app: Any, wb: Winback, stop: threading.Event, spans: list[list[float]]) -> None:
     """Refresh after refresh until `stop`: as the server's background jobs, or (an older server without them)
-    under the server's one lock, as a refresh there would run. `begun` is set once the first is under way."""
-    web = app.state.web  # type: ignore[attr-defined]
+    under the server's one lock. `spans`: each refresh's [start, end] (time.monotonic, shared across processes)."""
+    web = app.state.web
     jobs = getattr(web, "jobs", None)
     while not stop.is_set():
         if jobs is not None:
-            job = jobs.submit("refresh", "bench", lambda w, _: w.lifecycle.refresh(), username="bench", lang="en")
-            begun.set()
+            began: list[float] = []
+
+            def work(w: Winback, _: Any, began: list[float] = began) -> Any:
+                began.append(time.monotonic())
+                return w.lifecycle.refresh()
+
+            job = jobs.submit("refresh", "bench", work, username="bench", lang="en")
             job.finished.wait()
             assert job.state == "done", job.error
+            spans.append([began[0], time.monotonic()])
         else:
             with web.lock:
-                begun.set()
+                t = time.monotonic()
                 wb.lifecycle.refresh()
-        done[0] += 1
+                spans.append([t, time.monotonic()])
 
 
-def round_stats(app: object) -> tuple[float, float, float, float]:
+def round_stats(app: Any) -> list[float]:
     """The tills' rounds so far (count, asks, wall, CPU seconds), or zeros from a server that does not count."""
-    r = app.state.web.redeemer  # type: ignore[attr-defined]
-    return tuple(float(getattr(r, k, 0)) for k in ("rounds", "settled", "busy", "cpu"))  # type: ignore[return-value]
+    r = app.state.web.redeemer
+    return [float(getattr(r, k, 0)) for k in ("rounds", "settled", "busy", "cpu")]
+
+
+# -- the tills' process --------------------------------------------------------------------------------------------
+
+
+async def redeem(port: int, request: bytes) -> int:
+    """One redemption on a fresh connection: the answer's status."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    answer = await reader.read()  # Connection: close: the server closes after its answer
+    writer.close()
+    return int(answer.split(b" ", 2)[1])
+
+
+def request_of(attempt: Attempt, tokens: dict[str, str]) -> bytes:
+    code, store, order = attempt
+    body = json.dumps({"order_id": order, "store_id": store}).encode()
+    head = (f"POST /api/coupons/{code}/redeem HTTP/1.1\r\nHost: till\r\nAuthorization: Bearer {tokens[store]}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n")  # fmt: skip
+    return head.encode() + body
+
+
+async def timed(port: int, request: bytes, start: float, out: list[list[float]]) -> None:
+    status = await redeem(port, request)
+    out.append([start, time.monotonic() - start, status])
+
+
+async def waves(port: int, requests: list[bytes], tills: int, gap: float, out: list[list[float]]) -> None:
+    for w in range(0, len(requests), tills):
+        if w:
+            await asyncio.sleep(gap)
+        now = time.monotonic()  # every till of the wave presses at this instant
+        await asyncio.gather(*(timed(port, r, now, out) for r in requests[w : w + tills]))
+
+
+async def open_loop(port: int, requests: list[bytes], rate: float, out: list[list[float]]) -> None:
+    rng, t, tasks = random.Random(7), time.monotonic(), []
+    for r in requests:
+        t += rng.expovariate(rate)
+        await asyncio.sleep(max(0.0, t - time.monotonic()))
+        tasks.append(asyncio.create_task(timed(port, r, t, out)))  # latency from the arrival, not the send
+    await asyncio.gather(*tasks)
+
+
+async def closed_loop(port: int, requests: list[bytes], tills: int, out: list[list[float]]) -> None:
+    async def till(mine: list[bytes]) -> None:
+        for r in mine:
+            await timed(port, r, time.monotonic(), out)
+
+    await asyncio.gather(*(till(requests[i::tills]) for i in range(tills)))
+
+
+def tills_main(spec: dict[str, Any]) -> dict[str, Any]:
+    port, tokens = spec["port"], spec["tokens"]
+    requests = [request_of(a, tokens) for a in spec["attempts"]]
+    for store in sorted(tokens):  # a server that has served each store's till lately (its token read, kept)
+        asyncio.run(redeem(port, request_of(("23456789ABCD", store, "WARM-UP"), tokens)))
+    out: list[list[float]] = []
+    t, cpu = time.monotonic(), time.process_time()
+    kind = spec["scenario"]
+    if kind == "waves":
+        asyncio.run(waves(port, requests, spec["tills"], spec["gap"], out))
+    elif kind == "open":
+        asyncio.run(open_loop(port, requests, spec["rate"], out))
+    else:
+        asyncio.run(closed_loop(port, requests, spec["tills"], out))
+    return {"answers": out, "wall": time.monotonic() - t, "cpu": time.process_time() - cpu}
+
+
+# -- the bench's process -------------------------------------------------------------------------------------------
+
+
+def attempts_for(kind: str, coupons: list[Attempt], args: argparse.Namespace) -> list[Attempt]:
+    """Each code twice, the two sends side by side: in one wave, one after the other in the open loop."""
+    if kind == "waves":
+        half = args.tills // 2
+        n = min(len(coupons) // half, args.waves)
+        return [a for w in range(n) for a in [*coupons[w * half : (w + 1) * half]] * 2]
+    n = min(len(coupons), int(args.rate * args.seconds / 2)) if kind == "open" else len(coupons)
+    return [a for c in coupons[:n] for a in (c, c)]
 
 
 def pct(xs: list[float], p: float) -> float:
     return sorted(xs)[min(len(xs) - 1, int(p * len(xs)))] * 1000
 
 
-def sender(url: str, client: str, keepalive: bool) -> Callable[[str, bytes, dict[str, str]], int]:
-    """One till's HTTP client: POST (path, JSON body, headers) -> status. A connection per redemption by default
-    (a till that wakes, redeems, sleeps); `keepalive` keeps it open. `httpx` (what the issue first measured) or
-    `stdlib` (http.client: the same requests on the wire for a fraction of the client's CPU, which on this machine
-    is taken from the server's two cores and, in one process, serialised by one GIL)."""
-    if client == "httpx":
-        c = httpx.Client(base_url=url, timeout=60, headers={} if keepalive else {"Connection": "close"})
-        return lambda path, body, headers: c.post(path, content=body, headers=headers).status_code
-    host, port = url.removeprefix("http://").split(":")
-    conn: list[http.client.HTTPConnection] = []
-
-    def send(path: str, body: bytes, headers: dict[str, str]) -> int:
-        if not conn:
-            conn.append(http.client.HTTPConnection(host, int(port), timeout=60))
-        conn[0].request("POST", path, body=body, headers=headers if keepalive else {**headers, "Connection": "close"})
-        r = conn[0].getresponse()
-        r.read()
-        if not keepalive:
-            conn.pop().close()
-        return r.status
-
-    return send
+def line(name: str, xs: list[float]) -> str:
+    if not xs:
+        return f"    {name:<24} n=    0"
+    return (f"    {name:<24} n={len(xs):>5}  p50 {pct(xs, 0.5):6.1f} ms  p95 {pct(xs, 0.95):6.1f} ms  "
+            f"p99 {pct(xs, 0.99):6.1f} ms  max {max(xs) * 1000:6.1f} ms")  # fmt: skip
 
 
-def fire(
-    url: str, attempts: list[list[str]], tokens: dict[str, str], tills: int, keepalive: bool, client: str = "httpx"
-) -> dict[str, Any]:
-    """`tills` threads, one client each, released together: every attempt once. Seconds per answer by status,
-    and the burst's wall and this process's CPU seconds from the release to the last answer. Before the barrier
-    the first tills each send one redemption of an unknown code (404, not counted): the server is measured warm,
-    as a till server that has been up a while is, not on its first request's imports and query plans."""
-    timings: dict[int, list[float]] = {}
-    released: list[float] = []
-    barrier = threading.Barrier(tills, action=lambda: released.extend([time.perf_counter(), time.process_time()]))
+def report(kind: str, args: argparse.Namespace, burst: dict[str, Any], server_cpu: float, rounds: list[float],
+           spans: list[list[float]]) -> None:  # fmt: skip
+    answers, wall = burst["answers"], burst["wall"]
+    n = len(answers)
+    what = {"waves": f"{args.tills} tills at the same instant, {n // args.tills} waves, {args.gap:.2f} s apart",
+            "open": f"open loop, Poisson arrivals at {args.rate:.0f}/s",
+            "closed": f"closed loop, {args.tills} tills back to back (saturation)"}[kind]  # fmt: skip
+    print(f"  {kind}: {what}: {n} redemptions in {wall:.2f} s ({n / wall:.0f}/s); CPU: tills {burst['cpu']:.2f} s, "
+          f"server process {server_cpu:.2f} s ({server_cpu / n * 1000:.2f} ms per request"
+          f"{', its refreshes included' if args.refresh else ''}); load {os.getloadavg()[0]:.2f}")  # fmt: skip
+    by: dict[int, list[float]] = {}
+    for _, took, status in answers:
+        by.setdefault(int(status), []).append(took)
+    for status, xs in sorted(by.items()):
+        print(line({200: "redeemed (200)", 409: "already redeemed (409)"}.get(status, str(status)), xs))
+    print(line("all answers", [took for _, took, _ in answers]))
+    if args.refresh:
+        during = [took for t, took, _ in answers if any(a < t + took and t < b for a, b in spans)]
+        print(line("all, during a refresh", during) + f"  ({len(spans)} refreshes ran, one after the other)")
+    if rounds[0]:
+        k, asks, busy, cpu = rounds
+        print(f"    rounds: {k:.0f}, {asks / k:.1f} tills each, {busy / k * 1000:.1f} ms wall and "
+              f"{cpu / k * 1000:.1f} ms CPU (the rounds thread's) per round")  # fmt: skip
+    if kind == "closed":
+        print("    (closed loop: latency here is queueing at saturation, tills / throughput; the target is waves/open)")
 
-    def till(i: int) -> None:
-        send = sender(url, client, keepalive)
-        if i < len(tokens):  # a server that has served a till before (lazy imports, first plans): one 404 per store
-            store, token = sorted(tokens.items())[i]
-            body = json.dumps({"order_id": "WARM-UP", "store_id": store}).encode()
-            send("/api/coupons/23456789ABCD/redeem", body, {"Authorization": f"Bearer {token}",
-                                                            "Content-Type": "application/json"})  # fmt: skip
-        barrier.wait()
-        for code, store, order in attempts[i::tills]:
-            body = json.dumps({"order_id": order, "store_id": store}).encode()
-            t = time.perf_counter()
-            headers = {"Authorization": f"Bearer {tokens[store]}", "Content-Type": "application/json"}
-            status = send(f"/api/coupons/{code}/redeem", body, headers)
-            timings.setdefault(status, []).append(time.perf_counter() - t)
 
-    threads = [threading.Thread(target=till, args=(i,)) for i in range(tills)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return {"timings": timings, "wall": time.perf_counter() - released[0], "cpu": time.process_time() - released[1]}
+def scenario(kind: str, args: argparse.Namespace, app: Any, wb: Winback, port: int, coupons: list[Attempt],
+             tokens: dict[str, str], out: Path) -> None:  # fmt: skip
+    unredeem(wb)
+    attempts = attempts_for(kind, coupons, args)
+    spec = out / f"{kind}.json"
+    spec.write_text(json.dumps({"port": port, "attempts": attempts, "tokens": tokens, "tills": args.tills,
+                                "gap": args.gap, "rate": args.rate, "scenario": kind}))  # fmt: skip
+    stop, spans = threading.Event(), []
+    background = threading.Thread(target=refresh_loop, args=(app, wb, stop, spans), daemon=True)
+    if args.refresh:
+        background.start()
+        while not spans and not app.state.web.jobs.busy():
+            time.sleep(0.01)
+        time.sleep(0.2)  # the first refresh under way before the tills start
+    cpu0, rounds0 = time.process_time(), round_stats(app)
+    done = subprocess.run([sys.executable, __file__, "--tills-from", str(spec)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    server_cpu = time.process_time() - cpu0
+    rounds = [b - a for a, b in zip(rounds0, round_stats(app), strict=True)]
+    stop.set()
+    background.join() if args.refresh else None
+    burst = json.loads(done.stdout)
+    wins = sum(1 for *_, s in burst["answers"] if s == 200)
+    assert wins == len({a[0] for a in attempts}), f"{wins} successes for {len(set(attempts))} codes"
+    report(kind, args, burst, server_cpu, rounds, spans)
 
 
 def main() -> None:
     if sys.argv[1:2] == ["--tills-from"]:  # the tills' process
-        spec = json.loads(Path(sys.argv[2]).read_text())
-        print(json.dumps(fire(spec["url"], spec["attempts"], spec["tokens"], spec["tills"], spec["keepalive"],
-                              spec.get("client", "httpx"))))  # fmt: skip
+        print(json.dumps(tills_main(json.loads(Path(sys.argv[2]).read_text()))))
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("--members", type=int, default=8000)
-    ap.add_argument("--codes", type=int, default=500)
     ap.add_argument("--tills", type=int, default=50)
-    ap.add_argument("--keepalive", action="store_true", help="keep each till's connection open")
-    ap.add_argument("--client", choices=["httpx", "stdlib"], default="httpx", help="the tills' HTTP client")
-    ap.add_argument("--refresh", action="store_true", help="refreshes running in the background meanwhile")
+    ap.add_argument("--waves", type=int, default=20, help="waves of --tills redemptions at the same instant")
+    ap.add_argument("--gap", type=float, default=0.2, help="seconds between waves")
+    ap.add_argument("--rate", type=float, default=200.0, help="open loop: redemptions per second")
+    ap.add_argument("--seconds", type=float, default=5.0, help="open loop: how long (at most the codes there are)")
+    ap.add_argument("--scenario", nargs="+", choices=["waves", "open", "closed"], default=["waves", "open", "closed"])
+    ap.add_argument("--refresh", action="store_true", help="refreshes running in the server meanwhile")
     args = ap.parse_args()
     out = Path(tempfile.mkdtemp(prefix="till-bench-"))
-    t0 = time.perf_counter()
-    wb = Winback(Settings.load(environ={}, db_path=out / "wb.duckdb"))
-    wb.demo.run(out, members=args.members, seed=7)
-    coupons = prepare(wb, args.codes)
-    tokens = {s: TokensService(wb).add(s).token for s in sorted({s for _, s, _ in coupons})}
-    took = time.perf_counter() - t0
-    print(f"built: {args.members:,} members, {len(coupons)} codes, {len(tokens)} stores in {took:.1f} s")
-    app = create_app(wb, secret="bench")
-    sock = bind("127.0.0.1", 0)
-    server = make_server(app)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    app.state.ready.wait(30)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    attempts = [*coupons, *reversed(coupons)]  # every code from two tills
-    tills = args.tills
-    spec = out / "tills.json"
-    spec.write_text(json.dumps({"url": url, "attempts": attempts, "tokens": tokens, "tills": tills,
-                                "keepalive": args.keepalive, "client": args.client}))  # fmt: skip
-    stop, begun, refreshes = threading.Event(), threading.Event(), [0]
-    background = threading.Thread(target=refresh_loop, args=(app, wb, stop, begun, refreshes), daemon=True)
-    if args.refresh:
-        background.start()
-        begun.wait()
-    cpu0, rounds0 = time.process_time(), round_stats(app)
-    # the tills are another process: their HTTP clients do not share the server's interpreter (its GIL)
-    done = subprocess.run([sys.executable, __file__, "--tills-from", str(spec)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    server_cpu = time.process_time() - cpu0  # the server's process meanwhile (its refreshes included)
-    burst = json.loads(done.stdout)
-    timings, wall = {int(k): v for k, v in burst["timings"].items()}, burst["wall"]
-    stop.set()
-    if args.refresh:
-        background.join()
-        print(f"refreshes running meanwhile: {refreshes[0]} finished in the {wall:.2f} s (one after the other)")
-    every = [x for xs in timings.values() for x in xs]
-    print(f"{len(every)} redemptions by {tills} concurrent tills ({args.client}, "
-          f"{'keep-alive' if args.keepalive else 'a connection each'}) in {wall:.2f} s ({len(every) / wall:.0f}/s), "
-          f"from the barrier to the last answer; CPU: tills {burst['cpu']:.2f} s, server process {server_cpu:.2f} s "
-          f"(load {os.getloadavg()[0]:.2f})")  # fmt: skip
-    for status, xs in [*sorted(timings.items()), (0, every)]:
-        name = {0: "all", 200: "redeemed", 409: "already redeemed"}.get(status, str(status))
-        print(f"  {name:<17} n={len(xs):>5}  p50 {pct(xs, 0.5):6.1f} ms  p95 {pct(xs, 0.95):6.1f} ms  "
-              f"p99 {pct(xs, 0.99):6.1f} ms  max {max(xs) * 1000:6.1f} ms  "
-              f"mean {statistics.mean(xs) * 1000:.1f} ms")  # fmt: skip
-    rounds = [b - a for a, b in zip(rounds0, round_stats(app), strict=True)]
-    if rounds[0]:
-        n, asks, busy, cpu = rounds
-        print(f"  rounds: {n:.0f}, {asks / n:.1f} tills each, {busy / n * 1000:.1f} ms wall and "
-              f"{cpu / n * 1000:.1f} ms CPU (the rounds thread's) per round")  # fmt: skip
-    server.should_exit = True
-    thread.join(30)
-    wb.close()
+    try:
+        t0 = time.perf_counter()
+        wb = Winback(Settings.load(environ={}, db_path=out / "wb.duckdb"))
+        wb.demo.run(out, members=args.members, seed=7)
+        coupons = prepare(wb)
+        tokens = {s: TokensService(wb).add(s).token for s in sorted({s for _, s, _ in coupons})}
+        print(f"built: {args.members:,} members, {len(coupons)} codes, {len(tokens)} stores in "
+              f"{time.perf_counter() - t0:.1f} s; refreshes meanwhile: {'yes' if args.refresh else 'no'}")  # fmt: skip
+        app = create_app(wb, secret="bench")
+        sock = bind("127.0.0.1", 0)
+        server = make_server(app)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        app.state.ready.wait(30)
+        for kind in args.scenario:
+            scenario(kind, args, app, wb, sock.getsockname()[1], coupons, tokens, out)
+        server.should_exit = True
+        thread.join(30)
+        wb.close()
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 if __name__ == "__main__":

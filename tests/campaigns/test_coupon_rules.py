@@ -196,7 +196,7 @@ def _setup(wb: Winback, case: dict[str, Any], code: str, order_id: str, n: int) 
         " issued_at, expires_at, redeemed_at, redeemed_order_id, voided_at, void_reason) "
         "VALUES (?, 'P', 'OWNER', 'A', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [code, case["kind"], case["value"], case["threshold"], issued, issued + dt.timedelta(days=30),
-         issued if case["redeemed"] else None, f"EARLIER-{n}" if case["redeemed"] else None,
+         issued if case["redeemed"] else None, f"EARLIER-{order_id}" if case["redeemed"] else None,
          issued if case["voided"] else None, "test" if case["voided"] else None],
     )  # fmt: skip
     ordered = issued + dt.timedelta(hours=case["order_hours"])

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from winback.app import Winback
-from winback.campaigns.coupon_service import redeem_code
+from winback.campaigns.coupon_service import redeem_attempts, redeem_code
 from winback.campaigns.coupons import display
 from winback.campaigns.redeem import AlreadyRedeemedError, Attempt
 from winback.campaigns.types import CampaignRequest
 from winback.engine.duckdb_engine import DuckDBEngine
-from winback.errors import InputError, NotFoundError
+from winback.errors import EngineError, InputError, NotFoundError
 from winback.warehouse import connect
 
 from .conftest import brand_app
@@ -244,3 +244,61 @@ def test_one_coupon_per_order_holds_inside_a_batch(brand: Winback) -> None:
     )
     assert type(answers[0]).__name__ == "RedeemResult" and type(answers[1]).__name__ == "InputError"
     assert "already used coupon" in answers[1].message  # type: ignore[union-attr]
+
+
+def _second_coupon(wb: Winback, code: str, member: str) -> str:
+    """Another coupon of the member of `code` (a copy under a new code when the campaign gave one each)."""
+    (other,) = wb.db().fetchone("SELECT code FROM coupons WHERE member_id = ? AND code <> ?", [member, code]) or (None,)
+    if other is None:
+        other = "23456789ABCE"
+        wb.db().execute("INSERT INTO coupons SELECT * REPLACE (? AS code) FROM coupons WHERE code = ?", [other, code])
+    return str(other)
+
+
+def test_the_warehouse_keeps_one_coupon_per_order(brand: Winback) -> None:
+    """Migration 020's unique index: whoever writes, a second coupon on an order is refused by the database."""
+    (c1, m1, _), *_ = _launched(brand)
+    other = _second_coupon(brand, c1, m1)
+    brand.db().execute("UPDATE coupons SET redeemed_at = ?, redeemed_order_id = 'ONE' WHERE code = ?", [T0, c1])
+    with pytest.raises(EngineError) as caught:
+        brand.db().execute("UPDATE coupons SET redeemed_at = ?, redeemed_order_id = 'ONE' WHERE code = ?", [T0, other])
+    assert caught.value.kind == "constraint"
+
+
+def test_two_writers_redeeming_two_codes_on_one_order_at_once_one_wins(tmp_path: Path) -> None:
+    """Two writers (two cursors: the server's till round and a job, say) redeem two codes of one member on one
+    order, each having read its facts (the order free) before either writes: the database keeps one, the other
+    is decided again on a fresh snapshot and refused ("already used coupon"), ten times over."""
+    wb = brand_app(tmp_path / "one-order.duckdb", n=600, lang="en")
+    con = wb.db().con
+    (c1, m1, s1), *_ = _launched(wb)
+    codes, at = [c1, _second_coupon(wb, c1, m1)], T0 + dt.timedelta(days=3)
+    _order(wb, "ONE", m1, s1, 400.0, at)
+    for attempt in range(10):
+        if attempt:
+            con.execute("UPDATE coupons SET redeemed_at = NULL, redeemed_order_id = NULL WHERE code IN (?, ?)", codes)
+        read, answers = threading.Barrier(2), []
+
+        def till(code: str, read: threading.Barrier = read, answers: list[object] = answers) -> None:
+            cur, first = con.cursor(), [True]
+
+            def within(_: object) -> None:  # in the transaction, after its read, before its UPDATE
+                if first.pop() if first else False:
+                    read.wait(60)
+
+            try:
+                (done,) = redeem_attempts(DuckDBEngine(cur), [Attempt(code, "ONE", s1, at, at, "en")], within=within)
+                answers.append(done)
+            finally:
+                cur.close()
+
+        threads = [threading.Thread(target=till, args=(c,)) for c in codes]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        kinds = sorted(type(a).__name__ for a in answers)
+        assert kinds == ["InputError", "RedeemResult"], answers
+        assert "already used coupon" in next(a.message for a in answers if isinstance(a, InputError))
+        assert con.execute("SELECT count(*) FROM coupons WHERE redeemed_order_id = 'ONE'").fetchone() == (1,)
+    wb.close()

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -298,3 +301,47 @@ def test_a_token_revoked_while_cached_is_refused_at_once(tills: Tills) -> None:
             assert TokensService(wb).revoke(added.till.token_id).already is False
         assert_error(redeem(c, code, order, store, added.token), 401)
         assert redeem(c, code, order, store, tills.tokens[store]).status_code == 200  # the code was not used
+
+
+def _serve(db: Path) -> tuple[subprocess.Popen[str], str]:
+    """`winback serve` on `db` in its own process: (the process, its url once it listens)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WINBACK_")}
+    proc = subprocess.Popen([sys.executable, "-m", "winback", "--db", str(db), "serve", "--port", "0", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # printed once the socket listens
+    assert line, proc.stderr.read() if proc.stderr else ""
+    return proc, json.loads(line)["url"]
+
+
+def test_a_redemption_answered_survives_the_server_being_killed(demo_brand: Any, tmp_path: Path) -> None:
+    """Exactly once across a restart: a till's 200 is answered after its round committed, so a server killed
+    right after it (SIGKILL: no shutdown at all) comes back knowing the code is used: the next till's attempt
+    is a 409 naming the first order, and the warehouse holds that one redemption."""
+    from winback.app import Winback
+    from winback.config import Settings
+
+    db = tmp_path / "wb.duckdb"
+    shutil.copy(demo_brand.db_path, db)
+    (code, store, order), (_, _, order2), *_ = prepare(db, 3)
+    with Winback(Settings.load(environ={}, db_path=db)) as wb:
+        token = TokensService(wb).add(store).token
+    proc, url = _serve(db)
+    try:
+        with httpx.Client(base_url=url, timeout=30) as c:
+            assert redeem(c, code, order, store, token).status_code == 200
+    finally:
+        proc.kill()
+        proc.wait(60)
+    proc, url = _serve(db)
+    try:
+        with httpx.Client(base_url=url, timeout=30) as c:
+            err = assert_error(redeem(c, code, order2, store, token), 409, "AlreadyRedeemedError")
+            assert order in err["message"]
+    finally:
+        proc.terminate()
+        proc.wait(60)
+    with Winback(Settings.load(environ={}, db_path=db)) as wb:
+        rows = wb.db().fetchall("SELECT code, redeemed_order_id FROM coupons WHERE redeemed_order_id IS NOT NULL "
+                                "AND redeemed_order_id LIKE 'TILL%'")  # fmt: skip
+    assert rows == [(code, order)]

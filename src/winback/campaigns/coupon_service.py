@@ -30,34 +30,36 @@ if TYPE_CHECKING:
 RETRIES = 3
 #: what `redeem_attempts` answers per attempt: the redeemed coupon, or the rule's typed refusal
 Settled = RedeemResult | WinbackError
-#: `redeem_attempts(within=…)`: given the answers, a statement (and the Arrow tables it reads) written in the
-#: round's transaction in the same call as the UPDATE (the till's audit entries)
+#: `redeem_attempts(within=…)`: given the answers, a statement and its parameters written in the round's
+#: transaction just before the UPDATE (the till's audit entries)
 Within = Callable[[list[Settled]], store_coupons.Rider | None]
 
 
 def redeem_attempts(db: DuckDBEngine, attempts: list[Attempt], *, within: Within | None = None) -> list[Settled]:
-    """Settle `attempts` (codes normalised, each at most once) together: per attempt its RedeemResult or its
-    typed refusal (AlreadyRedeemedError, CouponVoidedError, NotFoundError, InputError), in order.
+    """Settle `attempts` (codes normalised; a code given twice: the first attempt that may win it does) together:
+    per attempt its RedeemResult or its typed refusal (AlreadyRedeemedError, CouponVoidedError, NotFoundError,
+    InputError), in order.
 
-    One transaction: one read of every attempt's facts, the rule (redeem.decide), then `within(answers)`'s
-    statement (e.g. the audit entries) and the conditional UPDATE of the winners in one call, then COMMIT. A
-    write-write conflict with another writer (or an UPDATE that changed fewer rows than decided) rolls back and
-    decides the whole batch again on a fresh snapshot, up to RETRIES times."""
+    One transaction: one read of every attempt's facts (list parameters, nothing registered), the rule
+    (redeem.decide), then `within(answers)`'s statement (e.g. the audit entries), the conditional UPDATE of the
+    winners, COMMIT. A write-write conflict with another writer (or an UPDATE that changed fewer rows than
+    decided) rolls back and decides the whole batch again on a fresh snapshot, up to RETRIES times; so does a
+    constraint violation (another writer redeemed a coupon on one of the batch's orders meanwhile: the unique
+    index of migration 020)."""
     if not attempts:
         return []
-    with store_coupons.attempts_table(db, attempts):
-        for attempt in range(RETRIES + 1):
-            try:
-                return _settle_once(db, attempts, within)
-            except EngineError as exc:
-                if not exc.conflict or attempt == RETRIES:
-                    raise
+    for attempt in range(RETRIES + 1):
+        try:
+            return _settle_once(db, attempts, within)
+        except EngineError as exc:
+            if exc.kind not in ("conflict", "constraint") or attempt == RETRIES:
+                raise
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _settle_once(db: DuckDBEngine, attempts: list[Attempt], within: Within | None) -> list[Settled]:
-    with store_coupons.redemption(db, begin=False):  # 3 calls: BEGIN + facts, rider + UPDATE, COMMIT
-        facts = store_coupons.facts(db, len(attempts), begin=True)
+    with store_coupons.redemption(db, begin=False):  # 4 calls: BEGIN + facts, rider, UPDATE, COMMIT
+        facts = store_coupons.facts(db, attempts, begin=True)
         answers: list[Settled] = []
         winners: dict[int, float] = {}
         for i, (a, f, why) in enumerate(zip(attempts, facts, decide(attempts, facts), strict=True)):
@@ -71,7 +73,9 @@ def _settle_once(db: DuckDBEngine, attempts: list[Attempt], within: Within | Non
                                         order_id=a.order_id, store_id=a.store_id, amount=f.order.amount,
                                         discount=winners[i], redeemed_at=a.at))  # fmt: skip
         rider = within(answers) if within is not None else None
-        if store_coupons.mark_winners(db, winners, rider) != len(winners):  # cannot happen under snapshot isolation
+        if store_coupons.mark_winners(db, attempts, winners, rider) != len(
+            winners
+        ):  # cannot happen under snapshot isolation
             raise EngineError(_("the coupons changed while the batch was written"), kind="conflict")
     return answers
 

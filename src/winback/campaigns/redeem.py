@@ -257,13 +257,18 @@ def batch_codes(items: list[dict[str, Any]]) -> list[str]:
 def decide(attempts: list[Attempt], facts: list[RedeemFacts]) -> list[WinbackError | None]:
     """The attempts under `refusal`, in order (`facts[i]` is what is known about `attempts[i]`): per attempt its
     refusal, or None when it may be redeemed. An order taken by an earlier attempt counts as used for the later
-    ones (one coupon per order)."""
+    ones (one coupon per order), and a code taken by an earlier attempt is already redeemed for the later ones
+    (two tills with one code in one batch: the first wins, the other is told where and when)."""
     taken: dict[str, str] = {}
+    won: dict[str, Attempt] = {}
     out: list[WinbackError | None] = []
     for a, f in zip(attempts, facts, strict=True):
-        used = taken.get(a.order_id, f.used_on_order)
-        why = refusal(a, f.coupon, f.order, used, f.store_known)
+        first = won.get(a.code)
+        if first is not None:
+            why: WinbackError | None = already_redeemed(a.code, (first.at, first.order_id, first.store_id), a.lang)
+        else:
+            why = refusal(a, f.coupon, f.order, taken.get(a.order_id, f.used_on_order), f.store_known)
         if why is None:
-            taken[a.order_id] = a.code
+            taken[a.order_id], won[a.code] = a.code, a
         out.append(why)
     return out

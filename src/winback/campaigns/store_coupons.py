@@ -5,7 +5,9 @@ A redemption, one or many, is one read (`facts`: every attempt's coupon, paid or
 order, its store, in one statement) and one conditional UPDATE (`mark_winners`), in one transaction: the read and
 the write see the same snapshot, and two tills redeeming the same code at the same moment cannot both change
 the row (only one UPDATE … WHERE redeemed_at IS NULL does; the other meets DuckDB's write-write conflict, an
-EngineError of kind "conflict", and is decided again on a fresh snapshot: already redeemed).
+EngineError of kind "conflict", and is decided again on a fresh snapshot: already redeemed). Two writers cannot
+put two codes on one order either: the unique index on `redeemed_order_id` (migration 020) refuses the second
+(an EngineError of kind "constraint", or "conflict" at its COMMIT), which is decided again the same way.
 """
 
 from __future__ import annotations
@@ -13,8 +15,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from typing import TYPE_CHECKING, Any
-
-import pyarrow as pa
 
 from winback.campaigns.scenarios import Offer
 from winback.campaigns.types import CouponRow, PaidOrder, RedeemFacts
@@ -43,8 +43,14 @@ def coupon(db: DuckDBEngine, code: str) -> CouponRow | None:
     return None if row is None else _coupon_row(row)
 
 
+#: the attempts as a relation: one list parameter per column (unnest zips them), no Arrow table to register
+#: (registering one cost ~2 ms a round, more than the read it served)
+_ATTEMPTS = (
+    "_attempts AS (SELECT unnest(?::BIGINT[]) AS i, unnest(?::VARCHAR[]) AS code, "
+    "unnest(?::VARCHAR[]) AS order_id, unnest(?::VARCHAR[]) AS store_id)"
+)
 _FACTS_SQL = f"""
-    WITH o AS (
+    WITH {_ATTEMPTS}, o AS (
         SELECT order_id, member_id, sum(amount)::DOUBLE AS amount, min(ordered_at) AS ordered_at,
                any_value(store_id) AS store_id
         FROM orders WHERE status = 'paid' AND order_id IN (SELECT order_id FROM _attempts)
@@ -58,21 +64,6 @@ _FACTS_SQL = f"""
     FROM _attempts b LEFT JOIN coupons c ON c.code = b.code LEFT JOIN o ON o.order_id = b.order_id
     LEFT JOIN u ON u.order_id = b.order_id LEFT JOIN stores s ON s.store_id = b.store_id
 """
-_ATTEMPTS = pa.schema([("i", pa.int64()), ("code", pa.string()), ("order_id", pa.string()), ("store_id", pa.string()),
-                       ("at", pa.timestamp("us"))])  # fmt: skip
-
-
-@contextlib.contextmanager
-def attempts_table(db: DuckDBEngine, attempts: list[Attempt]) -> Iterator[None]:
-    """The attempts visible as `_attempts` (i, code, order_id, store_id, at) for `facts` and `mark_winners`."""
-    table = pa.Table.from_pydict(
-        {"i": list(range(len(attempts))), "code": [a.code for a in attempts],
-         "order_id": [a.order_id for a in attempts], "store_id": [a.store_id for a in attempts],
-         "at": [a.at for a in attempts]},
-        schema=_ATTEMPTS,
-    )  # fmt: skip
-    with db.registered("_attempts", table):
-        yield
 
 
 @contextlib.contextmanager
@@ -91,52 +82,51 @@ def redemption(db: DuckDBEngine, *, begin: bool = True) -> Iterator[None]:
         raise
 
 
-def facts(db: DuckDBEngine, n: int, *, begin: bool = False) -> list[RedeemFacts]:
-    """What the rule needs about each of the `n` attempts of `_attempts`, in their order, in one statement: the
-    coupon, the paid order summed over its lines, the code already redeemed on that order, the store known.
-    `begin`: the same call opens the transaction first (BEGIN TRANSACTION; the read)."""
+def facts(db: DuckDBEngine, attempts: list[Attempt], *, begin: bool = False) -> list[RedeemFacts]:
+    """What the rule needs about each attempt, in their order, in one statement: the coupon, the paid order
+    summed over its lines, the code already redeemed on that order, the store known. `begin`: the same call
+    opens the transaction first (BEGIN TRANSACTION; the read)."""
+    params = [list(range(len(attempts))), [a.code for a in attempts], [a.order_id for a in attempts],
+              [a.store_id for a in attempts]]  # fmt: skip
     found: dict[int, RedeemFacts] = {}
-    for row in db.fetchall(("BEGIN TRANSACTION; " if begin else "") + _FACTS_SQL):
+    for row in db.fetchall(("BEGIN TRANSACTION; " if begin else "") + _FACTS_SQL, params):
         i, coupon_row, order_row, used, known = row[0], row[1:16], row[16:21], row[21], row[22]
         coupon = _coupon_row(coupon_row) if coupon_row[0] is not None else None
         order = PaidOrder(*order_row) if order_row[0] is not None else None
         found[i] = RedeemFacts(coupon, order, used, bool(known))
-    return [found[i] for i in range(n)]
+    return [found[i] for i in range(len(attempts))]
 
 
 _MARK_SQL = """
-    UPDATE coupons c SET redeemed_at = b.at, redeemed_order_id = b.order_id, redeemed_store_id = b.store_id,
+    UPDATE coupons c SET redeemed_at = w.at, redeemed_order_id = w.order_id, redeemed_store_id = w.store_id,
            discount = w.discount
-    FROM _attempts b JOIN _winners w ON w.i = b.i
-    WHERE c.code = b.code AND c.redeemed_at IS NULL AND c.voided_at IS NULL
-      AND NOT EXISTS (SELECT 1 FROM coupons u WHERE u.redeemed_order_id = b.order_id)
+    FROM (SELECT unnest(?::VARCHAR[]) AS code, unnest(?::VARCHAR[]) AS order_id, unnest(?::VARCHAR[]) AS store_id,
+                 unnest(?::TIMESTAMP[]) AS at, unnest(?::DOUBLE[]) AS discount) w
+    WHERE c.code = w.code AND c.redeemed_at IS NULL AND c.voided_at IS NULL
 """
-_WINNERS = pa.schema([("i", pa.int64()), ("discount", pa.float64())])
-#: a statement written in the same call as the UPDATE, before it (e.g. the round's audit insert), and the Arrow
-#: tables it reads, by name
-Rider = tuple[str, dict[str, pa.Table]]
+#: a statement written in the redemption's transaction before its UPDATE (e.g. the round's audit insert), and
+#: its parameters
+Rider = tuple[str, list[Any]]
 
 
-def mark_winners(db: DuckDBEngine, winners: dict[int, float], rider: Rider | None = None) -> int:
-    """The conditional UPDATE of the attempts `winners` (index in `_attempts` -> discount), inside the caller's
-    transaction, in one call with `rider`'s statement: a coupon changes only while it is unredeemed and unvoided
-    and its order carries no coupon yet (exactly once, kept by the database: a concurrent writer of the same rows
-    is a write-write conflict, an EngineError of kind "conflict"). Returns how many rows changed. No RETURNING:
-    DuckDB takes 22 s to return 68k updated rows, against 0.03 s for the UPDATE alone."""
-    sql, tables = rider or ("", {})
-    statements = [x for x in (sql, _MARK_SQL if winners else "") if x]
-    if not statements:
+def mark_winners(
+    db: DuckDBEngine, attempts: list[Attempt], winners: dict[int, float], rider: Rider | None = None
+) -> int:
+    """The conditional UPDATE of the `winners` (index in `attempts` -> discount), inside the caller's
+    transaction, after `rider`'s statement: a coupon changes only while it is unredeemed and unvoided
+    (exactly once, kept by the database: a concurrent writer of the same rows is a write-write conflict, an
+    EngineError of kind "conflict"), and an order carries one coupon at most (the unique index of migration 020:
+    a concurrent writer that took the order meanwhile is an EngineError of kind "constraint", here or at COMMIT,
+    where DuckDB says "conflict"). Returns how many rows changed. No RETURNING: DuckDB takes 22 s to return 68k
+    updated rows, against 0.03 s for the UPDATE alone."""
+    if rider is not None:
+        db.execute(*rider)
+    if not winners:
         return 0
-    tables = {**tables, "_winners": pa.Table.from_pydict({"i": list(winners), "discount": list(winners.values())},
-                                                         schema=_WINNERS)}  # fmt: skip
-    for name, table in tables.items():
-        db.register(name, table)
-    # a failed call aborts the transaction, where nothing can be unregistered: the views then stay until a later
-    # register of the same name replaces them, and the statement's error (a conflict: decided again) is raised
-    changed = db.fetchall("; ".join(statements))  # DuckDB answers with the last statement's row count
-    for name in tables:
-        db.unregister(name)
-    return int(changed[0][0]) if winners and changed else 0
+    won = [attempts[i] for i in winners]
+    changed = db.fetchall(_MARK_SQL, [[a.code for a in won], [a.order_id for a in won], [a.store_id for a in won],
+                                      [a.at for a in won], list(winners.values())])  # fmt: skip
+    return int(changed[0][0]) if changed else 0  # DuckDB answers an UPDATE with its row count
 
 
 # -- voiding ------------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from winback.web.fast import KeptAnswers
 from winback.web.jobs import Jobs
 from winback.web.render import ResultJSON
 from winback.web.till_batch import Redeemer
+from winback.web.till_fast import TillFastPath
 
 if TYPE_CHECKING:
     from winback.app import Winback
@@ -43,6 +44,10 @@ log = logging.getLogger("winback.web")
 #: at least this many requests run at once in the sync routes' worker threads (most of them wait: for a till
 #: round, a cached answer computed by another request, the warehouse)
 WORKER_THREADS = 128
+#: seconds a thread holding the GIL runs before it is asked to let another one have it (Python's default: 5 ms).
+#: The tills' rounds thread hands the GIL back and forth with the event loop around each DuckDB call; at 5 ms each
+#: hand-over a round of three calls waited up to tens of ms for the loop's HTTP work (a round's wall halved at 0.5)
+SWITCH_INTERVAL = 0.0005
 
 
 def create_app(wb: Winback, *, secret: str | None = None, warm: bool = False) -> FastAPI:
@@ -86,7 +91,8 @@ def create_app(wb: Winback, *, secret: str | None = None, warm: bool = False) ->
     web.jobs, web.redeemer = Jobs(wb, web.settings_in, changed), Redeemer(wb, lambda: web.cache.changed(OUTREACH))
     app.state.ready = ready
     app.add_middleware(RequestLanguage)
-    app.add_middleware(KeptAnswers)  # outermost: a kept answer needs nothing below (web/fast.py)
+    app.add_middleware(KeptAnswers)  # a kept answer needs nothing below (web/fast.py)
+    app.add_middleware(TillFastPath)  # outermost: the usual till needs nothing below (web/till_fast.py)
     app.mount("/static", StaticFiles(packages=[("winback.web", "static")]), name="static")
     app.include_router(api.router)
     app.include_router(planner.api)
@@ -194,6 +200,8 @@ def bind(host: str, port: int) -> socket.socket:
 
 def make_server(app: FastAPI, *, log_level: str = "warning") -> Any:
     import uvicorn
+
+    sys.setswitchinterval(SWITCH_INTERVAL)
 
     return uvicorn.Server(uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on"))
 

@@ -9,8 +9,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-import pyarrow as pa
-
 from winback.web.types import AuditEntry, MemberOwner, User
 
 
@@ -200,25 +198,21 @@ def audit(
     _audit(db, at=at, username=username, role=role, action=action, target=target, detail=detail, ip=ip)
 
 
-_AUDIT_ROWS = pa.schema([("logged_at", pa.timestamp("us")), ("username", pa.string()), ("role", pa.string()),
-                         ("action", pa.string()), ("target", pa.string()), ("detail", pa.string()),
-                         ("ip", pa.string())])  # fmt: skip
+_AUDIT_LISTED = (
+    "SELECT unnest(?::TIMESTAMP[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+    "unnest(?::VARCHAR[]), unnest(?::VARCHAR[])::JSON, unnest(?::VARCHAR[])"
+)
 
 
-def audit_rider(entries: list[dict[str, Any]]) -> tuple[str, dict[str, pa.Table]]:
-    """Several audit entries (each a dict of audit()'s fields) as one INSERT reading the Arrow table
-    `_audit_rows`: the statement and its table, for a caller that writes it in one call with its own statement
-    (a till round: `mark_winners`' rider)."""
-    table = pa.Table.from_pydict(
-        {"logged_at": [e["at"] for e in entries], "username": [e["username"] for e in entries],
-         "role": [e.get("role") for e in entries], "action": [e["action"] for e in entries],
-         "target": [e.get("target") for e in entries],
-         "detail": [json.dumps(e["detail"], ensure_ascii=False) if e.get("detail") else None for e in entries],
-         "ip": [e.get("ip") for e in entries]},
-        schema=_AUDIT_ROWS,
-    )  # fmt: skip
-    select = "SELECT logged_at, username, role, action, target, detail::JSON, ip FROM _audit_rows"
-    return f"INSERT INTO audit_log {_AUDIT_COLUMNS} {select}", {"_audit_rows": table}
+def audit_rider(entries: list[dict[str, Any]]) -> tuple[str, list[Any]]:
+    """Several audit entries (each a dict of audit()'s fields) as one INSERT and its parameters (one list per
+    column: no Arrow table to register), for a caller that writes it in its own transaction (a till round:
+    `mark_winners`' rider)."""
+    columns = [[e["at"] for e in entries], [e["username"] for e in entries], [e.get("role") for e in entries],
+               [e["action"] for e in entries], [e.get("target") for e in entries],
+               [json.dumps(e["detail"], ensure_ascii=False) if e.get("detail") else None for e in entries],
+               [e.get("ip") for e in entries]]  # fmt: skip
+    return f"INSERT INTO audit_log {_AUDIT_COLUMNS} {_AUDIT_LISTED}", columns
 
 
 def audit_entries(db: Warehouse, *, limit: int = 100, action: str | None = None) -> Iterator[AuditEntry]:

@@ -8,10 +8,12 @@ what one redemption alone costs (a handful of statements), so 50 tills at once w
 of queueing behind 49 single redemptions. A round starts as soon as the previous one ends (no fixed wait); an
 async route's till awaits an asyncio future its round resolves (`redeem_async`), a worker thread's an event.
 
-Exactly once: rounds run one after the other on one thread (its own cursor), a code appears at most once in a
-round (a second attempt waits for the next round), an order carries at most one coupon (the rule, across the
-round too), and the UPDATE changes a coupon only while it is still free; a write by another job in between is a
-write-write conflict: the round is rolled back and decided again on a fresh snapshot.
+Exactly once: rounds run one after the other on one thread (its own cursor); within a round the rule is applied
+in the order the tills came (redeem.decide): a code taken by an earlier till of the round is "already redeemed"
+for the later ones (answered 409 in the same round, not one round later), an order carries at most one coupon;
+the UPDATE changes a coupon only while it is still free, and the database keeps one coupon per order (the unique
+index of migration 020). A write by another job in between is a write-write conflict (or, for an order, a
+constraint violation): the round is rolled back and decided again on a fresh snapshot.
 """
 
 from __future__ import annotations
@@ -95,14 +97,9 @@ class Redeemer:
 
     def _loop(self) -> None:
         wb: Winback | None = None
-        waiting: list[Ask] = []
-        while True:
-            if not waiting:
-                first = self._queue.get()
-                if first is None:
-                    break
-                waiting.append(first)
-            while True:  # everything that came in meanwhile joins this round
+        while (first := self._queue.get()) is not None:  # a round starts the instant its first till arrives
+            round_ = [first]
+            while True:  # with everything that came in meanwhile
                 try:
                     more = self._queue.get_nowait()
                 except queue.Empty:
@@ -110,9 +107,8 @@ class Redeemer:
                 if more is None:
                     self._queue.put(None)
                     break
-                waiting.append(more)
+                round_.append(more)
             wb = wb or self.wb.scoped()
-            round_, waiting = _one_per_code(waiting)
             began, cpu = time.perf_counter(), time.thread_time()
             try:
                 self._settle(wb, round_)
@@ -162,17 +158,6 @@ def _resolve(futures: list[asyncio.Future[None]]) -> None:
     for f in futures:
         if not f.done():  # a cancelled request (the till hung up) has nobody to answer
             f.set_result(None)
-
-
-def _one_per_code(asks: list[Ask]) -> tuple[list[Ask], list[Ask]]:
-    """(this round: the first ask of each code, the next: the others, in the order they came)."""
-    seen: set[str] = set()
-    now: list[Ask] = []
-    later: list[Ask] = []
-    for ask in asks:
-        (later if ask.code in seen else now).append(ask)
-        seen.add(ask.code)
-    return now, later
 
 
 def _entry(ask: Ask, done: Settled, now: dt.datetime) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """The tills' API: `POST /api/coupons/{code}/redeem`, authenticated by the store's bearer token (no cookie, no
-CSRF), answering the redeemed coupon or the one error shape (409 when the code was already redeemed)."""
+CSRF), answering the redeemed coupon or the one error shape (409 when the code was already redeemed). The usual
+till (cached token, its own store, a well-formed body) is answered before FastAPI by web/till_fast.py with the
+same answers; this route answers everything else and describes the call in the OpenAPI."""
 
 from __future__ import annotations
 
