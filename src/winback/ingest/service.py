@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -237,12 +238,15 @@ def _silent(stage: str, done: int, total: int | None) -> None:
 def _run(db: DuckDBEngine, req: ImportRequest, say: Progress) -> ImportResult:
     started = time.perf_counter()
     staged: readers.Staged | None = None
+    hashing = ThreadPoolExecutor(max_workers=1)
     try:
         with _nothing_written(req.path), store.setting_off(db, "enable_progress_bar"):  # it would break `--json`
             staged = readers.stage(
                 db, req.path, encoding=req.encoding, sheet=req.sheet, on_rows=lambda n: say("read", n, None)
             )
             say("read", staged.rows_in, staged.rows_in)
+            # the file's hash (for the `imports` row) is computed while DuckDB validates: both release the GIL
+            sha256 = hashing.submit(file_sha256, req.path)
             # row order matters only while the CSV staging table is filled (its rowid is the row number); every
             # later step carries `_row`, so DuckDB may reorder freely (faster parallel inserts and aggregates)
             with store.setting_off(db, "preserve_insertion_order"):
@@ -254,7 +258,7 @@ def _run(db: DuckDBEngine, req: ImportRequest, say: Progress) -> ImportResult:
                         db,
                         plan,
                         result,
-                        sha256=file_sha256(req.path),
+                        sha256=sha256.result(),
                         before_commit=lambda: say("commit", result.rows_in, result.rows_in),
                     )
                     if req.kind == "members":  # tier upgrades and other profile changes, kept as history
@@ -263,6 +267,7 @@ def _run(db: DuckDBEngine, req: ImportRequest, say: Progress) -> ImportResult:
         say("done", result.rows_in, result.rows_in)
         return result
     finally:
+        hashing.shutdown(cancel_futures=True)
         store.cleanup(db, staged)
 
 
