@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -167,3 +168,33 @@ def test_date_property(when: T, fmt: str) -> None:
     if "%M" in fmt and "%S" not in fmt:
         expected = expected.replace(second=0)
     assert rows[0] == (expected, None)
+
+
+def test_enum_lists_are_lower_case_and_disjoint() -> None:
+    """`values_sql._enum` tries the text as written before lower(): that gives lower()'s answer only while every
+    list is lower case and no value is in two lists of one field."""
+    from itertools import combinations
+
+    from winback.ingest import values_sql as V
+
+    fields = (
+        (V._TRUE, V._FALSE),
+        (V._FEMALE, V._MALE, V._GENDER_UNKNOWN),
+        (V._ONLINE, V._OFFLINE),
+        (V.STATUS_PAID, V.STATUS_REFUNDED, V.STATUS_CANCELLED, V.STATUS_UNPAID),
+    )
+    for lists in fields:
+        assert all(x == x.lower() for values in lists for x in values)
+        assert all(not set(a) & set(b) for a, b in combinations(lists, 2))
+
+
+def test_enums_and_placeholders_any_case() -> None:
+    """The exact-first status and the first-character filter of placeholders give what lower() and the full list
+    gave."""
+    from winback.ingest import values_sql as V
+
+    cells = ["PAID", "已付款", "Refunded", " x", "NULL", "n/a", "N/A", "", "-", "nan", "0000-00-00", "T1", None]
+    sql = f"SELECT {V.status('v')}, {V.null_tokens('v')} FROM unnest(?::VARCHAR[]) WITH ORDINALITY t(v, i) ORDER BY i"
+    got = duckdb.connect().execute(sql, [cells]).fetchall()
+    assert [g[0] for g in got] == ["paid", "paid", "refunded"] + [None] * 10
+    assert [g[1] for g in got] == ["PAID", "已付款", "Refunded", " x"] + [None] * 7 + ["T1", None]

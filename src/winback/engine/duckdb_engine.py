@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 
 from winback.engine.base import Engine, Params
 from winback.engine.dialect import DIALECTS
+
+if TYPE_CHECKING:  # DuckDB imports pyarrow itself when a result is fetched as Arrow (a CLI import never does)
+    import pyarrow as pa
 
 _CONFLICT = (duckdb.TransactionException,)
 _CATALOG = (duckdb.CatalogException, duckdb.BinderException)

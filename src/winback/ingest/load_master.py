@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pyarrow as pa
-
-from winback.common import phones
 from winback.engine.duckdb_engine import DuckDBEngine
 from winback.i18n import _
 from winback.ingest.aliases import ColumnMapping
@@ -76,6 +73,10 @@ SPECS = {
 
 def register_phone_lookups(db: DuckDBEngine, table: str, norm_col: str) -> None:
     """Classify each distinct phone of `table.norm_col` (prefix cache for CN mobiles) into two lookup tables."""
+    import pyarrow as pa  # here, not at the top: an import of orders needs neither pyarrow nor phonenumbers
+
+    from winback.common import phones
+
     prefixes = [
         r[0]
         for r in db.fetchall(

@@ -19,7 +19,6 @@ from winback.common.encoding import new_temp_file, remove_stale_temp_files, reso
 from winback.engine.duckdb_engine import DuckDBEngine
 from winback.errors import EngineError, InputError
 from winback.i18n import _
-from winback.ingest import excel
 from winback.ingest.limits import MAX_COLUMNS, MAX_HEADER_BYTES, MAX_LINE_BYTES
 from winback.ingest.sqltext import lit, q
 
@@ -312,6 +311,8 @@ def _stage_parquet(db: DuckDBEngine, path: Path) -> Staged:
 def _stage_excel(db: DuckDBEngine, path: Path, fmt: str, sheet: str | None, on_rows: Progress | None) -> Staged:
     """An .xlsx/.xlsm/.xls sheet read by calamine (`ingest/excel.py`, bounded) and registered as the staging
     relation; empty rows are left out (their row numbers are not reused)."""
+    from winback.ingest import excel  # pyarrow and calamine: imported only for a workbook
+
     read = excel.read_sheet(path, sheet)
     names = staged_names(read.headers)
     db.execute(f"CREATE TEMP TABLE {_RAW} (_row BIGINT, " + ", ".join(f"{q(n)} VARCHAR" for n in names.values()) + ")")

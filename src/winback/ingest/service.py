@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from winback.common.encoding import file_sha256
@@ -25,7 +27,6 @@ from winback.ingest.load_master import plan_master
 from winback.ingest.load_orders import plan_orders
 from winback.ingest.memory import DEFAULT_IMPORT_MEMORY, import_memory_limit
 from winback.ingest.plan import Plan, count_parse_rejects
-from winback.ingest.rejects import audit_unmasked, export_conflicts, export_rejects, list_conflicts, list_rejects
 from winback.ingest.types import ConflictList, ImportResult, RejectList, RejectsExport
 from winback.ingest.validate import build_parsed, detect_date_shapes
 from winback.ingest.values_sql import DATE_ORDERS, decide_date_format
@@ -49,6 +50,13 @@ SHOWN_CONFLICTS = 10
 #: progress(stage, rows_done, rows_total): stage is "read", "validate", "write", "commit" or "done"
 Progress = Callable[[str, int, int | None], None]
 MappingOption = Mapping[str, str] | Sequence[str] | None
+
+
+def _rejects() -> ModuleType:
+    """`ingest.rejects` (and the pyarrow it needs), imported only by the commands that list or export rejects."""
+    from winback.ingest import rejects
+
+    return rejects
 
 
 class IngestService:
@@ -98,20 +106,21 @@ class IngestService:
         """The rows imports could not load (of one import, or of all), with row numbers and reasons; phones in them
         masked unless `show_phones`, which is written to the audit log (who: `actor`, when, which rows)."""
         if not show_phones:
-            return list_rejects(self.wb.db(write=False), import_id, limit)
+            return _rejects().list_rejects(self.wb.db(write=False), import_id, limit)
         db = self.wb.db()
-        found = list_rejects(db, import_id, limit, show_phones=True)
+        rj = _rejects()
+        found = rj.list_rejects(db, import_id, limit, show_phones=True)
         detail = {"what": "rejects", "import_id": import_id, "rows": len(found.rows), "phones": "full"}
-        audit_unmasked(db, at=self.wb.now(), actor=actor, action="phone_reveal", target="rejects", detail=detail)
+        rj.audit_unmasked(db, at=self.wb.now(), actor=actor, action="phone_reveal", target="rejects", detail=detail)
         return found
 
     def conflicts(self, *, import_id: int | None = None, limit: int = 50) -> ConflictList:
         """The values on which master-data rows repeating a key disagreed (of one import, or of all)."""
-        return list_conflicts(self.wb.db(write=False), import_id, limit)
+        return _rejects().list_conflicts(self.wb.db(write=False), import_id, limit)
 
     def export_conflicts(self, path: str | Path, *, import_id: int | None = None) -> RejectsExport:
         """Write the conflicts to a .csv, .parquet or .jsonl file (phones masked)."""
-        n = export_conflicts(self.wb.db(write=False), Path(path), import_id)
+        n = _rejects().export_conflicts(self.wb.db(write=False), Path(path), import_id)
         return RejectsExport(import_id=import_id, exported=n, file=str(path))
 
     def export_rejects(
@@ -119,15 +128,15 @@ class IngestService:
     ) -> RejectsExport:
         """Write the rejects to a .csv, .parquet or .jsonl file (0600), phones masked unless `show_phones`; an
         unmasked file is written to the audit log (who: `actor`, when, which file, how many rows), or removed."""
-        path = Path(path)
+        path, rj = Path(path), _rejects()
         if not show_phones:
-            return RejectsExport(import_id=import_id, exported=export_rejects(self.wb.db(write=False), path, import_id),
-                                 file=str(path))  # fmt: skip
+            n = rj.export_rejects(self.wb.db(write=False), path, import_id)
+            return RejectsExport(import_id=import_id, exported=n, file=str(path))
         db = self.wb.db()
-        n = export_rejects(db, path, import_id, show_phones=True)
+        n = rj.export_rejects(db, path, import_id, show_phones=True)
         detail = {"what": "rejects", "import_id": import_id, "rows": n, "phones": "full", "file": str(path.resolve())}
         try:
-            audit_unmasked(db, at=self.wb.now(), actor=actor, action="export", target=path.name, detail=detail)
+            rj.audit_unmasked(db, at=self.wb.now(), actor=actor, action="export", target=path.name, detail=detail)
         except BaseException:
             path.unlink(missing_ok=True)  # no unaudited file of full numbers
             raise
@@ -229,12 +238,15 @@ def _silent(stage: str, done: int, total: int | None) -> None:
 def _run(db: DuckDBEngine, req: ImportRequest, say: Progress) -> ImportResult:
     started = time.perf_counter()
     staged: readers.Staged | None = None
+    hashing = ThreadPoolExecutor(max_workers=1)
     try:
         with _nothing_written(req.path), store.setting_off(db, "enable_progress_bar"):  # it would break `--json`
             staged = readers.stage(
                 db, req.path, encoding=req.encoding, sheet=req.sheet, on_rows=lambda n: say("read", n, None)
             )
             say("read", staged.rows_in, staged.rows_in)
+            # the file's hash (for the `imports` row) is computed while DuckDB validates: both release the GIL
+            sha256 = hashing.submit(file_sha256, req.path)
             # row order matters only while the CSV staging table is filled (its rowid is the row number); every
             # later step carries `_row`, so DuckDB may reorder freely (faster parallel inserts and aggregates)
             with store.setting_off(db, "preserve_insertion_order"):
@@ -246,7 +258,7 @@ def _run(db: DuckDBEngine, req: ImportRequest, say: Progress) -> ImportResult:
                         db,
                         plan,
                         result,
-                        sha256=file_sha256(req.path),
+                        sha256=sha256.result(),
                         before_commit=lambda: say("commit", result.rows_in, result.rows_in),
                     )
                     if req.kind == "members":  # tier upgrades and other profile changes, kept as history
@@ -255,6 +267,7 @@ def _run(db: DuckDBEngine, req: ImportRequest, say: Progress) -> ImportResult:
         say("done", result.rows_in, result.rows_in)
         return result
     finally:
+        hashing.shutdown(cancel_futures=True)
         store.cleanup(db, staged)
 
 

@@ -8,7 +8,6 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from winback.common.phones import mask_phone
 from winback.engine.duckdb_engine import DuckDBEngine
 from winback.errors import EngineError
 from winback.ingest import load_master, readers
@@ -132,6 +131,8 @@ def scratch_warehouse() -> Iterator[DuckDBEngine]:
 def conflicts_shown(db: DuckDBEngine, limit: int) -> list[dict[str, Any]]:
     """The first `limit` conflicting keys of the import being planned: {key, fields: {field: {rows, values,
     kept}}}, phones masked."""
+    from winback.common.phones import mask_phone  # phonenumbers: imported only when conflicts are shown
+
     out: dict[str, dict[str, Any]] = {}
     for key, field, rows, values, kept in load_master.conflicts_shown(db, limit):
         if field == "phone":

@@ -63,13 +63,14 @@ def detect_date_shapes(
             continue
         text = text_of(raw, types.get(c, "VARCHAR"))
         fast = V.iso_fast(raw) if text == raw else f"try_cast({raw} AS TIMESTAMP)"
+        # one scan: the ISO values are counted, the others (d is NULL for ISO values) have their layouts counted
         row = db.fetchone(
-            f"SELECT {V.date_shape_counts('d')} FROM (SELECT {V.date_text('c')} AS d FROM ("
-            f"SELECT {V.clean(text, True)} AS c FROM {STAGED} WHERE {raw} IS NOT NULL AND {fast} IS NULL))"
+            f"SELECT {V.date_shape_counts('d')}, count(*) FILTER (WHERE _iso) FROM (SELECT _iso, CASE WHEN NOT _iso "
+            f"THEN {V.date_text('c')} END AS d FROM (SELECT _iso, CASE WHEN NOT _iso THEN {V.clean(text, True)} END "
+            f"AS c FROM (SELECT *, {fast} IS NOT NULL AS _iso FROM {STAGED} WHERE {raw} IS NOT NULL)))"
         )
-        iso = db.scalar(f"SELECT count(*) FROM {STAGED} WHERE {fast} IS NOT NULL")
-        assert row is not None and iso is not None
-        total = total + V.DateShapes(*(int(x or 0) for x in row)) + V.DateShapes(ymd=int(iso))
+        assert row is not None
+        total = total + V.DateShapes(*(int(x or 0) for x in row[:5])) + V.DateShapes(ymd=int(row[5] or 0))
     return total
 
 
