@@ -165,7 +165,8 @@ def _named_segment_sql(scheme: Scheme, column: str, stored: bool) -> str:
 
     if stored and scheme.name in STORED_COLUMNS:
         return column
-    return f"CASE {column} {' '.join(f'WHEN {i} THEN {chr(39)}{r.segment}{chr(39)}' for i, r in enumerate(scheme.rules))} END"
+    names = " ".join(f"WHEN {i} THEN '{r.segment}'" for i, r in enumerate(scheme.rules))
+    return f"CASE {column} {names} END"
 
 
 def counts_sql(as_of: dt.date, schemes: Sequence[Scheme], snapshot: str | None = None, own: bool = False) -> str:
@@ -183,8 +184,8 @@ def counts_sql(as_of: dt.date, schemes: Sequence[Scheme], snapshot: str | None =
     coded = ", ".join(f"{_coded_segment_sql(s, stored)} AS s{i}" for i, s in enumerate(schemes))
     grouped = f"SELECT {coded}, COUNT(*) AS n FROM wb_lc_inputs GROUP BY ALL"
     per_scheme = [
-        f"SELECT '{s.name}' AS scheme, {_named_segment_sql(s, f's{i}', stored)} AS segment, CAST(SUM(n) AS BIGINT) AS n "
-        f"FROM wb_lc_groups GROUP BY s{i}"
+        f"SELECT '{s.name}' AS scheme, {_named_segment_sql(s, f's{i}', stored)} AS segment, "
+        f"CAST(SUM(n) AS BIGINT) AS n FROM wb_lc_groups GROUP BY s{i}"
         for i, s in enumerate(schemes)
     ]
     return (
