@@ -5,7 +5,7 @@ Random sequences of imports, status changes, member record changes, merges and u
 test_incremental_refresh) with refreshes that reuse the fit: after every refresh, every purchaser's history
 (x, T) has a prediction row at that date, each row is exactly the reused model's expectation for it (whether
 computed today or carried), P(alive) and expected purchases are never missing, and the cohort priors of a date
-that reused the fit are those of the fit's own date.
+that reused the fit are those of the previous date, and the quintile breakpoints are those of the snapshot.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from test_incremental_refresh import FIRST_AS_OF, Brand, step_st
 
 from winback.engine.duckdb_engine import DuckDBEngine
 from winback.lifecycle.modelling import ModelFit, _model_with
+from winback.lifecycle.quintiles import breakpoints
 from winback.lifecycle.refresh import refresh
 
 
@@ -50,6 +51,18 @@ def _check_date(db: DuckDBEngine, as_of: dt.date) -> None:
     big_t = np.array([k[1] for k in pairs], dtype=float)
     assert [stored[k][0] for k in pairs] == model.expected_if_alive(90.0, x, big_t).tolist()
     assert [stored[k][1] for k in pairs] == model.expected_if_alive(365.0, x, big_t).tolist()
+    values = {
+        "r": "recency_days",
+        "f": "orders",
+        "m": "CAST(FLOOR(CAST(monetary AS DOUBLE)) AS DOUBLE)",
+    }
+    for key, expr in values.items():  # the breakpoints (made without the per-member table between refits)
+        rows = db.fetchall(
+            f"SELECT {expr}, count(*) FROM member_snapshot WHERE as_of = ? AND purchase_days >= 1 GROUP BY 1",
+            [as_of],
+        )
+        expected = breakpoints([float(v) for v, _n in rows], [n for _v, n in rows])
+        assert json.loads(settings_json)["breakpoints"][key] == expected
     missing = db.fetchall(
         "SELECT count(*) FROM member_snapshot WHERE as_of = ? AND purchase_days >= 1 "
         "AND (p_alive IS NULL OR expected_purchases_90d IS NULL)",

@@ -172,8 +172,9 @@ def delta_sql(since: dt.date, as_of: dt.date) -> str:
     or 'add' (the increments of their orders dated in [since, as_of): all of them later than any counted purchase
     day, so purchase days simply add; no profile: their record did not change, so it is the one in their current
     facts, and reading it there spares a join of the changed members with every member record); members who no
-    longer belong in a snapshot (merged away, a contact) get present = false. Every COMPLEX member also gets a 'gone' row (present = false), so that one who is no longer
-    in a snapshot at all (merged away) is still among the members whose current facts are closed."""
+    longer belong in a snapshot (merged away, a contact) get present = false. Every COMPLEX member also gets a
+    'gone' row (present = false), so that one who is no longer in a snapshot at all (merged away) is still among
+    the members whose current facts are closed."""
     s = ts_lit(since)
     window = f"ordered_at >= {s} AND ordered_at < {ts_lit(as_of)} AND member_id IS NOT NULL"
     return f"""

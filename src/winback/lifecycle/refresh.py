@@ -114,14 +114,18 @@ def default_as_of(engine: Engine) -> dt.date:
     return last + dt.timedelta(days=1)
 
 
-def _breakpoints(engine: Engine) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {}
-    for key, expr in (("r", q.RECENCY_VALUE), ("f", q.FREQUENCY_VALUE), ("m", q.MONETARY_VALUE)):
-        t = queries.value_counts(engine, expr)
-        out[key] = breakpoints(
-            np.asarray(t["v"].to_pylist(), dtype=float), np.asarray(t["n"].to_pylist(), dtype=np.int64)
-        )
-    return out
+def _breakpoints(engine: Engine, as_of: dt.date | None = None) -> dict[str, list[float]]:
+    """The quintile breakpoints from the per-member BASE, or (`as_of`) in one pass over the stored facts at as_of
+    (the incremental path between refits makes no BASE)."""
+    if as_of is not None:
+        rows = queries.value_counts_at(engine, as_of).to_pylist()
+        pairs = {k: ([r["v"] for r in rows if r["k"] == k], [r["n"] for r in rows if r["k"] == k]) for k in "rfm"}
+    else:
+        pairs = {}
+        for key, expr in (("r", q.RECENCY_VALUE), ("f", q.FREQUENCY_VALUE), ("m", q.MONETARY_VALUE)):
+            t = queries.value_counts(engine, expr)
+            pairs[key] = (t["v"].to_pylist(), t["n"].to_pylist())
+    return {k: breakpoints(np.asarray(v, dtype=float), np.asarray(n, dtype=np.int64)) for k, (v, n) in pairs.items()}
 
 
 def _check_warehouse(db: object) -> None:
@@ -214,18 +218,19 @@ def _compute(
 ) -> _Computed:
     """On the warehouse, over the facts at as_of: per-member base, cohort priors (held with a reused fit), model
     fits or their reuse, breakpoints; what the member_snapshot view needs for this date."""
-    queries.create_base(db, as_of)
     members = store_facts.facts_count(db, as_of)
     fit_plan, carry = _plan(as_of, cycle, model, facts, members, refit_change)
     say(_("cohort priors"))
-    if carry is None or not store_facts.carry_priors(db, carry, as_of):
+    based = carry is None or not store_facts.carry_priors(db, carry, as_of)
+    if based:  # the per-member statistics: for the priors, the fits and the breakpoints
+        queries.create_base(db, as_of)
         queries.create_prior(db, cycle)
     preds, value_fit, notes = _fit_models(db, as_of, model, (fit_plan, carry), refit_change, say)
     fit_record = refit.record(
         fit_plan, as_of, model=model, purchase=preds.fit, purchase_days_params=preds.days_params, value=value_fit
     )
     say(_("quintile breakpoints"))
-    breaks = _breakpoints(db)
+    breaks = _breakpoints(db, None if based else as_of)
     params = snapshot_view.view_params(
         cycle=cycle,
         breaks=breaks,
