@@ -168,11 +168,13 @@ SELECT member_id, MAX(hard) AS hard FROM touched GROUP BY member_id
 
 
 def delta_sql(since: dt.date, as_of: dt.date) -> str:
-    """Per member of CHANGED: kind 'full' (COMPLEX: facts from all orders before as_of) or 'add' (the increments of
-    their orders dated in [since, as_of): all of them later than any counted purchase day, so purchase days simply
-    add), with the member's profile; members who no longer belong in a snapshot (merged away, a contact) get
-    present = false. Every COMPLEX member also gets a 'gone' row (present = false), so that one who is no longer
-    in a snapshot at all (merged away) is still among the members whose current facts are closed."""
+    """Per member of CHANGED: kind 'full' (COMPLEX: facts from all orders before as_of, with the member's profile)
+    or 'add' (the increments of their orders dated in [since, as_of): all of them later than any counted purchase
+    day, so purchase days simply add; no profile: their record did not change, so it is the one in their current
+    facts, and reading it there spares a join of the changed members with every member record); members who no
+    longer belong in a snapshot (merged away, a contact) get present = false. Every COMPLEX member also gets a
+    'gone' row (present = false), so that one who is no longer in a snapshot at all (merged away) is still among
+    the members whose current facts are closed."""
     s = ts_lit(since)
     window = f"ordered_at >= {s} AND ordered_at < {ts_lit(as_of)} AND member_id IS NOT NULL"
     return f"""
@@ -188,15 +190,16 @@ WITH adds AS (
       AND member_id IN (SELECT member_id FROM {CHANGED} WHERE hard = 0)
     GROUP BY member_id
 )
-SELECT 'add' AS kind, m.member_id, m.store_id, m.guide_id, m.tier, m.register_date, m.register_channel,
+SELECT 'add' AS kind, c.member_id,
+       {", ".join(f"CAST(NULL AS {FACT_TYPES[x]})" for x in PROFILE_COLUMNS)},
        a.first_purchase, a.last_purchase,
        CAST(COALESCE(a.orders, 0) AS INTEGER) AS orders,
        CAST(COALESCE(a.purchase_days, 0) AS INTEGER) AS purchase_days,
        CAST(COALESCE(a.monetary, 0) AS DECIMAL(18, 2)) AS monetary,
-       {member_filter_sql("m")} AS present
-FROM members m
-JOIN {CHANGED} c ON c.member_id = m.member_id AND c.hard = 0
-LEFT JOIN adds a ON a.member_id = m.member_id
+       TRUE AS present
+FROM {CHANGED} c
+LEFT JOIN adds a ON a.member_id = c.member_id
+WHERE c.hard = 0
 UNION ALL
 SELECT 'full' AS kind, {_cols("f")}, TRUE AS present FROM ({{full}}) f
 UNION ALL
@@ -209,19 +212,21 @@ FROM {CHANGED} c WHERE c.hard = 1
 # -- applying a delta to the stored facts (runs on the warehouse) -------------------------------------------------
 def current_sql(delta: str) -> str:
     """The current rows of the members in `delta`, with their rowid: the one pass over member_facts of the
-    incremental path (the delta is small, so it is the hash side); every later step reads this table instead."""
+    incremental path (the delta is small, so it is the hash side), reading only member_id and valid_to of every
+    row, then the matching rows by rowid; every later step reads this table instead."""
     return (
-        f"SELECT rowid AS row_id, * FROM member_facts WHERE valid_to IS NULL "
-        f"AND member_id IN (SELECT member_id FROM {delta})"
+        "SELECT rowid AS row_id, * FROM member_facts WHERE rowid IN (SELECT rowid FROM member_facts "
+        f"WHERE valid_to IS NULL AND member_id IN (SELECT member_id FROM {delta}))"
     )
 
 
 def new_facts_sql(delta: str) -> str:
     """The facts at the new date of every member in `delta` (rows of delta_sql on the warehouse): 'full' rows as
-    they are, 'add' rows combined with the member's current facts; absent members (present = false, or an 'add'
-    without current facts: see `orphans_sql`) are left out. Also carries whether the member had a current row."""
+    they are, 'add' rows combined with the member's current facts (their profile is the current one); absent
+    members (present = false, or an 'add' without current facts: see `orphans_sql`) are left out."""
+    profile = ", ".join(f"CASE WHEN d.kind = 'full' THEN d.{c} ELSE c.{c} END AS {c}" for c in PROFILE_COLUMNS)
     return f"""
-SELECT d.member_id, d.store_id, d.guide_id, d.tier, d.register_date, d.register_channel,
+SELECT d.member_id, {profile},
        CASE WHEN d.kind = 'full' THEN d.first_purchase ELSE COALESCE(c.first_purchase, d.first_purchase) END
            AS first_purchase,
        CASE WHEN d.kind = 'full' THEN d.last_purchase ELSE COALESCE(d.last_purchase, c.last_purchase) END

@@ -29,6 +29,7 @@ class FactsUpdate:
     changed: int | None  # members looked at by the incremental path (None: a full rebuild)
     previous: dict[str, Any] | None  # settings of the newest facts-based snapshot before this one
     watermark: dict[str, Any]
+    since: dt.date | None = None  # incremental: the date of the previous snapshot the facts were brought from
 
     def to_dict(self) -> dict[str, Any]:
         return {"mode": self.mode, "reason": self.reason, "changed_members": self.changed}
@@ -85,7 +86,7 @@ def update_facts(
         )
         say(_("updating the facts of {n} members", n=f"{changed:,}"))
         store_facts.apply_delta(db, as_of)
-        return FactsUpdate("incremental", reason, changed, previous, now)
+        return FactsUpdate("incremental", reason, changed, previous, now, since)
     say(_("aggregating orders before {date}", date=as_of.isoformat()))
     later = [d for d, _s, _r in runs if d > as_of]
     nxt = later[0] if later else None

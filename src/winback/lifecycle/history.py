@@ -131,7 +131,7 @@ def one_pass(
             stored = {d: store._stored_schemes(rules, d) for d, _s, rules in store_facts.facts_runs(db)}
             counted = out if count_all else out[-1:]
             counts = {
-                d: store.segment_counts(db, d, scheme_list, snapshot_view.branch_sql(d, done.view, stored[d]))
+                d: store.segment_counts(db, d, scheme_list, snapshot_view.branch_sql(d, done.view, stored[d]), own=True)
                 for d, done, *_x in counted
             }
     finally:

@@ -186,20 +186,47 @@ def p_alive_sql(alive: dict[str, Any], x: str, t_x: str, big_t: str) -> str:
     return f"(CASE WHEN {n} > 0 THEN 1.0 / (1.0 + exp({d})) ELSE 1.0 END)"
 
 
-def predict_with_fit(triples: pa.Table, fit: ModelFit, days_params: dict[str, float]) -> Predictions:
-    """Predictions per unique history from an earlier fit (its parameters in days, as fitted): the refresh's
-    scheduled refits (refit.py) reuse a fit between them. Same columns as `fit_purchase_model`."""
-    if triples.num_rows == 0:
-        return Predictions(None, None, ["no member has purchased yet: P(alive) and CLV are not computed"])
+def _model_with(fit: ModelFit, days_params: dict[str, float]) -> Any:
+    """The purchase model of an earlier fit, ready to predict (its parameters in days, as fitted)."""
     from winback.models import BetaGeoFitter, ModifiedBetaGeoFitter
 
     fitter = ModifiedBetaGeoFitter if fit.name == ModifiedBetaGeoFitter.model_name else BetaGeoFitter
     model = fitter(FIT_UNIT)
     model.params_ = {k: float(v) for k, v in days_params.items()}
+    return model
+
+
+def predict_with_fit(triples: pa.Table, fit: ModelFit, days_params: dict[str, float]) -> Predictions:
+    """Predictions per unique history from an earlier fit (its parameters in days, as fitted): the refresh's
+    scheduled refits (refit.py) reuse a fit between them. Same columns as `fit_purchase_model`."""
+    if triples.num_rows == 0:
+        return Predictions(None, None, ["no member has purchased yet: P(alive) and CLV are not computed"])
+    model = _model_with(fit, days_params)
     x = np.asarray(triples["x"].to_numpy(zero_copy_only=False), dtype=float)
     t_x = np.asarray(triples["t_x"].to_numpy(zero_copy_only=False), dtype=float)
     big_t = np.asarray(triples["T"].to_numpy(zero_copy_only=False), dtype=float)
     return Predictions(fit, _predict(model, triples, x, t_x, big_t), [], days_params=dict(days_params))
+
+
+def complete_with_fit(pairs: pa.Table, fit: ModelFit, days_params: dict[str, float]) -> Predictions:
+    """Predictions per (x, T) from an earlier fit when most are already known: `pairs` has columns x, T, if_90,
+    if_365, the values null where not yet predicted with this fit; only those rows are computed (a prediction per
+    (x, T) depends on nothing else, so a row computed for an earlier date of the same fit is the same number).
+    Same table as `_predict` (the rows in any order)."""
+    if pairs.num_rows == 0:
+        return Predictions(None, None, ["no member has purchased yet: P(alive) and CLV are not computed"])
+    x = np.asarray(pairs["x"].to_numpy(zero_copy_only=False), dtype=np.int32)
+    big_t = np.asarray(pairs["T"].to_numpy(zero_copy_only=False), dtype=np.int32)
+    e90 = np.asarray(pairs["if_90"].to_numpy(zero_copy_only=False), dtype=float)  # null -> nan
+    e365 = np.asarray(pairs["if_365"].to_numpy(zero_copy_only=False), dtype=float)
+    todo = np.flatnonzero(np.isnan(e90) | np.isnan(e365))
+    if todo.size:
+        model = _model_with(fit, days_params)
+        ux, ut = x[todo].astype(np.float64), big_t[todo].astype(np.float64)
+        e90[todo] = np.asarray(model.expected_if_alive(90.0, ux, ut), dtype=float)
+        e365[todo] = np.asarray(model.expected_if_alive(365.0, ux, ut), dtype=float)
+    table = pa.table({"x": pa.array(x), "T": pa.array(big_t), "if_90": pa.array(e90), "if_365": pa.array(e365)})
+    return Predictions(fit, table, [], days_params=dict(days_params))
 
 
 def fit_gamma_gamma(pairs: pa.Table) -> tuple[ModelFit | None, list[str]]:

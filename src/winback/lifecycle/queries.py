@@ -74,6 +74,13 @@ def value_counts(engine: Engine, expr: str) -> pa.Table:
     return engine.query(q.value_counts_sql(expr))
 
 
+def value_counts_at(engine: Engine, as_of: dt.date) -> pa.Table:
+    """(k, v, n) for k in r / f / m: value counts over purchasers of the stored facts at `as_of`, in one pass."""
+    from winback.lifecycle.facts_sql import facts_at_sql, stats_base_sql
+
+    return engine.query(q.value_counts_at_sql(f"({stats_base_sql(facts_at_sql(as_of), as_of)})"))
+
+
 def register_predictions(engine: Engine, table: pa.Table) -> None:
     """The per-triple predictions, visible to the snapshot SELECT (dropped by `drop_temps`)."""
     engine.register(q.PRED, table)

@@ -44,6 +44,7 @@ def score_sql(column_sql: str, breaks: Sequence[float], *, higher_is_better: boo
     """SQL for the 1–5 score of `column_sql` against literal breakpoints (NULL stays NULL)."""
     if not breaks:
         return "CAST(NULL AS INTEGER)"
-    terms = " + ".join(f"CASE WHEN {column_sql} > {float(b)!r} THEN 1 ELSE 0 END" for b in breaks)
+    # DOUBLE literals: a bare 78.0 is a DECIMAL in DuckDB, and comparing with it casts every row's value
+    terms = " + ".join(f"CASE WHEN {column_sql} > CAST({float(b)!r} AS DOUBLE) THEN 1 ELSE 0 END" for b in breaks)
     base = f"1 + {terms}" if higher_is_better else f"5 - ({terms})"
     return f"CASE WHEN {column_sql} IS NULL THEN CAST(NULL AS INTEGER) ELSE CAST({base} AS INTEGER) END"

@@ -5,8 +5,10 @@ barely move from one day to the next, while a fit on 10M members costs seconds. 
 schedule: when there is no earlier fit to reuse, when `--full` asks for it, when the last fit is a week old (or
 was made for a later date, or for the other purchase model), or when the members whose facts changed since the
 last fit exceed a share of all members (the `refit_change` setting, WINBACK_REFIT_CHANGE, default 5 %). Between
-refits the predictions per unique history are still recomputed every day (T grows by a day for everybody) from
-the reused parameters. Each snapshot says which fit it used (snapshot_runs.settings["fit"], `refresh --json`).
+refits an incremental refresh carries what belongs to the fit from the previous snapshot (refresh._plan): the
+cohort priors (recomputed only when a new tier × store appears) and the predictions per (x, T), shifted by the
+days between (an unchanged member's T grows by exactly that), computing only the histories of the members whose
+facts changed. Each snapshot says which fit it used (snapshot_runs.settings["fit"], `refresh --json`).
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from winback.lifecycle.modelling import (
     Predictions,
     alive_params,
     clv_flag,
+    complete_with_fit,
     fit_gamma_gamma,
     fit_purchase_model,
     predict_with_fit,
@@ -113,14 +114,18 @@ def default_as_of(engine: Engine) -> dt.date:
     return last + dt.timedelta(days=1)
 
 
-def _breakpoints(engine: Engine) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {}
-    for key, expr in (("r", q.RECENCY_VALUE), ("f", q.FREQUENCY_VALUE), ("m", q.MONETARY_VALUE)):
-        t = queries.value_counts(engine, expr)
-        out[key] = breakpoints(
-            np.asarray(t["v"].to_pylist(), dtype=float), np.asarray(t["n"].to_pylist(), dtype=np.int64)
-        )
-    return out
+def _breakpoints(engine: Engine, as_of: dt.date | None = None) -> dict[str, list[float]]:
+    """The quintile breakpoints from the per-member BASE, or (`as_of`) in one pass over the stored facts at as_of
+    (the incremental path between refits makes no BASE)."""
+    if as_of is not None:
+        rows = queries.value_counts_at(engine, as_of).to_pylist()
+        pairs = {k: ([r["v"] for r in rows if r["k"] == k], [r["n"] for r in rows if r["k"] == k]) for k in "rfm"}
+    else:
+        pairs = {}
+        for key, expr in (("r", q.RECENCY_VALUE), ("f", q.FREQUENCY_VALUE), ("m", q.MONETARY_VALUE)):
+            t = queries.value_counts(engine, expr)
+            pairs[key] = (t["v"].to_pylist(), t["n"].to_pylist())
+    return {k: breakpoints(np.asarray(v, dtype=float), np.asarray(n, dtype=np.int64)) for k, (v, n) in pairs.items()}
 
 
 def _check_warehouse(db: object) -> None:
@@ -139,14 +144,15 @@ def _scheme_list(schemes: Sequence[Scheme] | None, rules_files: Iterable[Path | 
     return scheme_list
 
 
-def _fit_models(
-    db: DuckDBEngine, as_of: dt.date, model: str, facts: FactsUpdate, members: int, refit_change: float, say: Progress
-) -> tuple[Predictions, ModelFit | None, list[str], dict[str, Any]]:
-    """Refit the purchase and value models or reuse the last fit (refit.py); predict per unique history."""
-    label = "BG/NBD" if model == "bg_nbd" else "MBG/NBD"
-    previous = (facts.previous or {}).get("fit")
+def _plan(
+    as_of: dt.date, cycle: CycleSettings, model: str, facts: FactsUpdate, members: int, refit_change: float
+) -> tuple[refit.FitPlan, dt.date | None]:
+    """Refit or reuse the last fit (refit.py), and the previous snapshot's date when its cohort priors and
+    predictions carry over (the fit is reused, the facts were brought incrementally from that snapshot, which kept
+    its predictions per (x, T) with the same cycle settings): None otherwise."""
+    previous = facts.previous or {}
     fit_plan = refit.plan(
-        previous,
+        previous.get("fit"),
         as_of,
         model=model,
         changed=facts.changed,
@@ -154,18 +160,39 @@ def _fit_models(
         full=facts.reason == "asked",
         threshold=refit_change,
     )
-    triples = queries.purchase_triples(db)
+    snap = previous.get("snapshot") or {}
+    same = snap.get("alive") and snap.get("with_predictions") and snap.get("cycle") == cycle.to_dict()
+    carry = facts.since if not fit_plan.refit and facts.mode == "incremental" and same else None
+    return fit_plan, carry
+
+
+def _fit_models(
+    db: DuckDBEngine,
+    as_of: dt.date,
+    model: str,
+    plan: tuple[refit.FitPlan, dt.date | None],
+    share: float,
+    say: Progress,
+) -> tuple[Predictions, ModelFit | None, list[str]]:
+    """Refit the purchase and value models or reuse the last fit; predict per unique history (with `carry`, only
+    the histories the previous snapshot had not predicted with that fit)."""
+    label = "BG/NBD" if model == "bg_nbd" else "MBG/NBD"
+    fit_plan, carry = plan
     notes: list[str] = []
     if fit_plan.refit:
         say(_("fitting {model} on unique (x, t_x, T) in exact days", model=label))
-        preds = fit_purchase_model(triples, model)
+        preds = fit_purchase_model(queries.purchase_triples(db), model)
         say(_("fitting Gamma-Gamma on unique (purchase days, value per purchase day)"))
         value_fit, gg_notes = fit_gamma_gamma(queries.gamma_pairs(db))
         notes.extend(gg_notes)
     else:
         assert fit_plan.purchase is not None and fit_plan.purchase_days_params is not None
         say(_("predicting per unique history with the fit of {date}", date=str(fit_plan.fit_as_of)))
-        preds = predict_with_fit(triples, fit_plan.purchase, fit_plan.purchase_days_params)
+        if carry is not None:
+            pairs = store_facts.carried_predictions(db, carry, as_of)
+            preds = complete_with_fit(pairs, fit_plan.purchase, fit_plan.purchase_days_params)
+        else:
+            preds = predict_with_fit(queries.purchase_triples(db), fit_plan.purchase, fit_plan.purchase_days_params)
         value_fit = fit_plan.value
         notes.append(
             _(
@@ -173,14 +200,11 @@ def _fit_models(
                 "more than {share} of the members changed, or with --full)",
                 date=str(fit_plan.fit_as_of),
                 n=f"{fit_plan.changed_since:,}",
-                share=f"{refit_change:.0%}",
+                share=f"{share:.0%}",
             )
         )
     notes[:0] = preds.notes
-    record = refit.record(
-        fit_plan, as_of, model=model, purchase=preds.fit, purchase_days_params=preds.days_params, value=value_fit
-    )
-    return preds, value_fit, notes, record
+    return preds, value_fit, notes
 
 
 def _compute(
@@ -192,15 +216,21 @@ def _compute(
     model: str,
     refit_change: float,
 ) -> _Computed:
-    """On the warehouse, over the facts at as_of: per-member base, cohort priors, model fits or their reuse,
-    breakpoints; what the member_snapshot view needs for this date."""
-    queries.create_base(db, as_of)
-    say(_("cohort priors"))
-    queries.create_prior(db, cycle)
+    """On the warehouse, over the facts at as_of: per-member base, cohort priors (held with a reused fit), model
+    fits or their reuse, breakpoints; what the member_snapshot view needs for this date."""
     members = store_facts.facts_count(db, as_of)
-    preds, value_fit, notes, fit_record = _fit_models(db, as_of, model, facts, members, refit_change, say)
+    fit_plan, carry = _plan(as_of, cycle, model, facts, members, refit_change)
+    say(_("cohort priors"))
+    based = carry is None or not store_facts.carry_priors(db, carry, as_of)
+    if based:  # the per-member statistics: for the priors, the fits and the breakpoints
+        queries.create_base(db, as_of)
+        queries.create_prior(db, cycle)
+    preds, value_fit, notes = _fit_models(db, as_of, model, (fit_plan, carry), refit_change, say)
+    fit_record = refit.record(
+        fit_plan, as_of, model=model, purchase=preds.fit, purchase_days_params=preds.days_params, value=value_fit
+    )
     say(_("quintile breakpoints"))
-    breaks = _breakpoints(db)
+    breaks = _breakpoints(db, None if based else as_of)
     params = snapshot_view.view_params(
         cycle=cycle,
         breaks=breaks,

@@ -289,6 +289,18 @@ def value_counts_sql(expr: str) -> str:
     return f"SELECT {expr} AS v, COUNT(*) AS n FROM {BASE} WHERE purchase_days >= 1 GROUP BY {expr}"
 
 
+def value_counts_at_sql(source: str) -> str:
+    """(k, v, n) for k in r / f / m: the value counts of `value_counts_sql` for RECENCY_VALUE, FREQUENCY_VALUE and
+    MONETARY_VALUE in ONE pass over `source` (rows with BASE's columns, e.g. facts_sql.stats_base_sql over the
+    stored facts), so that no per-member table needs to be made for them."""
+    return f"""
+SELECT CASE GROUPING(r, f, m) WHEN 3 THEN 'r' WHEN 5 THEN 'f' ELSE 'm' END AS k,
+       CAST(COALESCE(r, f, m) AS DOUBLE) AS v, COUNT(*) AS n
+FROM (SELECT {RECENCY_VALUE} AS r, {FREQUENCY_VALUE} AS f, {MONETARY_VALUE} AS m FROM {source} WHERE purchase_days >= 1)
+GROUP BY GROUPING SETS ((r), (f), (m))
+"""
+
+
 RECENCY_VALUE = "recency_days"
 FREQUENCY_VALUE = "orders"
 MONETARY_VALUE = "CAST(FLOOR(CAST(monetary AS DOUBLE)) AS DOUBLE)"

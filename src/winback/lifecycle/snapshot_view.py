@@ -133,21 +133,65 @@ def branch_sql(as_of: dt.date, params: dict[str, Any], stored_schemes: Sequence[
     return snapshot_select(as_of, params, stored_schemes, base)
 
 
-def counts_sql(as_of: dt.date, schemes: Sequence[Scheme], snapshot: str | None = None) -> str:
-    """(scheme, segment, n) at `as_of` for `schemes`, the segments of the member_segments view (segments_view):
-    ONE pass over the snapshot at as_of computing every scheme's segment (only the columns the predicates read),
-    grouped by the combination of segments (a few thousand rows at most), then summed per scheme. `snapshot`: that
-    date's branch_sql, so the whole view (a branch per date) need not be planned for one date."""
-    from winback.lifecycle.segments_view import segment_sql
+def predicate_columns(schemes: Sequence[Scheme], stored: bool = True) -> list[str]:
+    """The member_snapshot columns the schemes' predicates read (and, with `stored`, the stored segment columns of
+    value / lifecycle), in table order: what the segment counts need of each member."""
+    import sqlglot
+    from sqlglot import exp
 
-    cols = ", ".join(f"{segment_sql(s)} AS s{i}" for i, s in enumerate(schemes))
+    from winback.lifecycle.segments_view import STORED_COLUMNS
+
+    used = {STORED_COLUMNS[s.name] for s in schemes if stored and s.name in STORED_COLUMNS}
+    for s in schemes:
+        for r in s.rules:
+            for tree in sqlglot.parse(r.when, read="duckdb"):
+                used |= {c.name for c in tree.find_all(exp.Column)} if tree is not None else set()
+    return [c for c in COLUMNS if c in used]
+
+
+def _coded_segment_sql(scheme: Scheme, stored: bool) -> str:
+    """The segment of `scheme` as its rule's position (a small integer: cheap to group; named afterwards), or, with
+    `stored`, its stored column's name for value / lifecycle (segments_view.segment_sql)."""
+    from winback.lifecycle.segments_view import STORED_COLUMNS, segment_sql
+
+    if stored and scheme.name in STORED_COLUMNS:
+        return segment_sql(scheme)
+    whens = " ".join(f"WHEN ({r.when}) THEN {i}" for i, r in enumerate(scheme.rules))
+    return f"CAST(CASE {whens} END AS SMALLINT)"
+
+
+def _named_segment_sql(scheme: Scheme, column: str, stored: bool) -> str:
+    from winback.lifecycle.segments_view import STORED_COLUMNS
+
+    if stored and scheme.name in STORED_COLUMNS:
+        return column
+    names = " ".join(f"WHEN {i} THEN '{r.segment}'" for i, r in enumerate(scheme.rules))
+    return f"CASE {column} {names} END"
+
+
+def counts_sql(as_of: dt.date, schemes: Sequence[Scheme], snapshot: str | None = None, own: bool = False) -> str:
+    """(scheme, segment, n) at `as_of` for `schemes`, the segments of the member_segments view (segments_view):
+    ONE pass over the snapshot at as_of that keeps only the columns the predicates read (materialised, so that a
+    column such as p_alive or r_score is computed once per member rather than once per predicate that tests it),
+    every scheme's segment as a rule number, grouped by the combination of segments (a few thousand rows at
+    most), then summed and named per scheme. `snapshot`: that date's branch_sql, so the whole view (a branch per
+    date) need not be planned for one date. `own`: the snapshot at as_of was built from the member facts with these
+    very schemes (the refresh counting its own date), so its value_layer / lifecycle_stage columns are these
+    schemes' segments and are not read (segments_view.segment_sql's COALESCE gives the same)."""
+    stored = not own
+    cols = ", ".join(predicate_columns(schemes, stored)) or "1 AS one"
     source = f"({snapshot})" if snapshot else f"{VIEW} WHERE as_of = {q.date_lit(as_of)}"
-    grouped = f"SELECT {cols}, COUNT(*) AS n FROM {source} GROUP BY ALL"
+    coded = ", ".join(f"{_coded_segment_sql(s, stored)} AS s{i}" for i, s in enumerate(schemes))
+    grouped = f"SELECT {coded}, COUNT(*) AS n FROM wb_lc_inputs GROUP BY ALL"
     per_scheme = [
-        f"SELECT '{s.name}' AS scheme, s{i} AS segment, CAST(SUM(n) AS BIGINT) AS n FROM wb_lc_groups GROUP BY s{i}"
+        f"SELECT '{s.name}' AS scheme, {_named_segment_sql(s, f's{i}', stored)} AS segment, "
+        f"CAST(SUM(n) AS BIGINT) AS n FROM wb_lc_groups GROUP BY s{i}"
         for i, s in enumerate(schemes)
     ]
-    return f"WITH wb_lc_groups AS MATERIALIZED ({grouped}) {' UNION ALL '.join(per_scheme)}"
+    return (
+        f"WITH wb_lc_inputs AS MATERIALIZED (SELECT {cols} FROM {source}), "
+        f"wb_lc_groups AS MATERIALIZED ({grouped}) {' UNION ALL '.join(per_scheme)}"
+    )
 
 
 def view_sql(branches: Sequence[tuple[dt.date, dict[str, Any], Sequence[Scheme]]]) -> str:

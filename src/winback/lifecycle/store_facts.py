@@ -120,6 +120,48 @@ def write_small_tables(db: DuckDBEngine, as_of: dt.date, predictions: pa.Table |
             )
 
 
+def carried_predictions(db: DuckDBEngine, since: dt.date, as_of: dt.date) -> pa.Table:
+    """(x, T, if_90, if_365) for every (x, T) a member may have at `as_of`, with the values stored at `since` (the
+    previous snapshot, same fit) where there are some, null where not: everyone whose facts did not change since
+    keeps their x and their T grows by the days between (their rows at `since`, shifted), everyone else has a
+    fact row opened at as_of. A superset of the (x, T) at as_of, found without reading every member's facts."""
+    a, s = q.date_lit(as_of), q.date_lit(since)
+    return db.query(
+        f"""
+        WITH prev AS (SELECT x, "T", if_90, if_365 FROM {v.PREDICTIONS_XT} WHERE as_of = {s}),
+        want AS (
+            SELECT x, CAST("T" + {(as_of - since).days} AS INTEGER) AS "T" FROM prev
+            UNION
+            SELECT CAST(purchase_days - 1 AS INTEGER), CAST(date_diff('day', first_purchase, {a}) - 1 AS INTEGER)
+            FROM member_facts WHERE valid_from = {a} AND purchase_days >= 1
+        )
+        SELECT w.x, w."T", p.if_90, p.if_365 FROM want w LEFT JOIN prev p ON p.x = w.x AND p."T" = w."T"
+        """
+    )
+
+
+def carry_priors(db: DuckDBEngine, since: dt.date, as_of: dt.date) -> bool:
+    """The temp PRIOR := the cohort priors stored at `since` (the previous snapshot, same fit), when they cover
+    every (tier, store) of the facts opened at `as_of` (everyone else's is covered since their facts did not
+    change); False (nothing made) when a cohort is new."""
+    a, s = q.date_lit(as_of), q.date_lit(since)
+    new = db.fetchall(
+        f"""
+        SELECT count(*) FROM (SELECT DISTINCT COALESCE(tier, '') AS tier_key, COALESCE(store_id, '') AS store_key
+                              FROM member_facts WHERE valid_from = {a}) k
+        WHERE NOT EXISTS (SELECT 1 FROM snapshot_priors p WHERE p.as_of = {s} AND p.tier_key = k.tier_key
+                          AND p.store_key = k.store_key)
+        """
+    )
+    if new and new[0][0]:
+        return False
+    db.execute(
+        f"CREATE OR REPLACE TEMP TABLE {q.PRIOR} AS SELECT tier_key, store_key, prior_days, prior_source "
+        f"FROM snapshot_priors WHERE as_of = {s}"
+    )
+    return True
+
+
 def rebuild_snapshot_view(db: DuckDBEngine, stored_schemes: Any) -> None:
     """(Re)create member_snapshot from snapshot_runs: the rows stored before 015 and one branch per facts-based
     date. `stored_schemes(rules, as_of)` gives the value / lifecycle schemes of a run (segments_view parses)."""
