@@ -203,7 +203,10 @@ class Winback:
                 return cid, 0, 0, 0
             return cid, r.members, r.tasks, r.touches
 
-        return JourneyService(self, launch=launch, refresh=lambda day: self.lifecycle.refresh(as_of=day))
+        def refresh(day: dt.date, prepare: bool) -> object:
+            return self.lifecycle.refresh(as_of=day, prepare=prepare)
+
+        return JourneyService(self, launch=launch, refresh=refresh)
 
     @cached_property
     def planner(self) -> PlannerService:
