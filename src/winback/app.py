@@ -128,8 +128,8 @@ class Winback:
     def lifecycle(self) -> LifecycleService:
         from winback.lifecycle.service import LifecycleService
 
-        # after every refresh: what the overview and the campaign reports read, summed once (the lifecycle room
-        # imports neither, so the app hands their steps in)
+        # LifecycleService.prepare's steps: what the overview and the campaign reports read, summed once (the
+        # lifecycle room imports neither, so the app hands their steps in)
         return LifecycleService(self, after_refresh=(("overview", self.overview.build),
                                                      ("reports", self.campaigns.build_report_sums)))  # fmt: skip
 

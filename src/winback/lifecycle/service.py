@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from winback.lifecycle.results import Explanation, MemberList, Prepared, SegmentSummary, Transitions
 
 
-#: a step the app adds after every refresh (the overview's and the campaign reports' sums): (name, as_of -> None)
+#: a step the app adds to `prepare` (the overview's and the campaign reports' sums): (name, as_of -> None)
 AfterRefresh = tuple[str, Callable[[dt.date], object]]
 
 
