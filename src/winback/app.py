@@ -128,8 +128,8 @@ class Winback:
     def lifecycle(self) -> LifecycleService:
         from winback.lifecycle.service import LifecycleService
 
-        # after every refresh: what the overview and the campaign reports read, summed once (the lifecycle room
-        # imports neither, so the app hands their steps in)
+        # LifecycleService.prepare's steps: what the overview and the campaign reports read, summed once (the
+        # lifecycle room imports neither, so the app hands their steps in)
         return LifecycleService(self, after_refresh=(("overview", self.overview.build),
                                                      ("reports", self.campaigns.build_report_sums)))  # fmt: skip
 
@@ -203,7 +203,10 @@ class Winback:
                 return cid, 0, 0, 0
             return cid, r.members, r.tasks, r.touches
 
-        return JourneyService(self, launch=launch, refresh=lambda day: self.lifecycle.refresh(as_of=day))
+        def refresh(day: dt.date, prepare: bool) -> object:
+            return self.lifecycle.refresh(as_of=day, prepare=prepare)
+
+        return JourneyService(self, launch=launch, refresh=refresh)
 
     @cached_property
     def planner(self) -> PlannerService:

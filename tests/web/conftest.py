@@ -61,7 +61,7 @@ def _build(db_path: Path) -> tuple[Any, str, dict[str, str], str]:
     # of every read is the last refresh run
     latest = wb.overview.overview().as_of
     wb.lifecycle.refresh(dt.date(2026, 8, 21))
-    wb.lifecycle.refresh(latest)
+    wb.lifecycle.refresh(latest, prepare=True)  # as the server's refresh job does
     created = wb.campaigns.create(CampaignRequest(scenario="big_sale", name="双12回流 web"))
     cid = created.campaign.campaign_id
     wb.campaigns.launch(cid)

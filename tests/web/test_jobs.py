@@ -92,6 +92,7 @@ def test_a_refresh_job_and_who_may_start_jobs(server: Console) -> None:
     while done["state"] not in ("done", "failed"):
         done = boss.get(f"/api/jobs/{second['job_id']}", params={"wait": 30}).json()
     assert done["state"] == "done" and done["result"]["as_of"] == "2026-11-01", done["error"]
+    assert done["result"]["pages"]["as_of"] == "2026-11-01"  # the console is here: the job summed its pages
     assert boss.get("/api/overview").json()["as_of"] == "2026-11-01"  # the kept answer went with the refresh
     with server.app.state.web.wb.scoped() as wb:  # the job summed what the pages read (LifecycleService.prepare)
         parts = wb.db().fetchall("SELECT part FROM page_built WHERE as_of = DATE '2026-11-01' ORDER BY part")

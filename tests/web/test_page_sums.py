@@ -1,7 +1,9 @@
-"""Every refresh sums what the console's pages read, in one place (LifecycleService.prepare, called by
-`wb.lifecycle.refresh`): the demo, the CLI's `winback refresh`, the daily `winback run` and the web's refresh job
-all go through it. What the pages then read equals what is computed live (the built rows are deleted and the same
-reads asked again), and a part goes back to live reads once what it summed has changed."""
+"""What the console's pages read is summed once per snapshot (LifecycleService.prepare) where the console is: the
+demo, the server's refresh and run jobs (and a CLI command sent to a running server: tests/web/test_cli_remote.py),
+the server itself when it starts on a snapshot without current sums, and the CLI's `refresh` / `run` only with
+--pages (a plain CLI refresh does not spend on them). What the pages then read equals what is computed live (the
+built rows are deleted and the same reads asked again), and a part goes back to live reads once what it summed has
+changed."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from tests.web.conftest import PASSWORDS
 from typer.testing import CliRunner
 
 from winback.app import Winback
@@ -99,10 +103,69 @@ def test_the_demo_sums_its_pages(demo_brand: Any) -> None:
         assert db.fetchall("SELECT count(*) FROM overview_quality") == [(1,)]
 
 
-def test_a_cli_refresh_sums_what_the_pages_read_and_they_read_the_same(brand: tuple[Path, str]) -> None:
-    db, cid = brand
+def test_a_cli_refresh_leaves_the_sums_to_the_console(brand: tuple[Path, str]) -> None:
+    from winback.lifecycle import store_pages
+    from winback.overview import store as overview_store
+
+    db, _ = brand
+    with _app(db, NOW) as wb:
+        before = _built(wb)
     done = _cli(db, NOW, "refresh", "--as-of", LATEST.isoformat())
-    assert done["as_of"] == LATEST.isoformat()
+    assert done["as_of"] == LATEST.isoformat() and done["pages"] is None
+    with _app(db, NOW) as wb:
+        w = wb.db()
+        assert _built(wb) == before  # nothing summed: the demo's sums of LATEST stand, older than the snapshot now
+        assert not store_pages.built(w, "segments", LATEST) and not store_pages.built(w, "members", LATEST)
+        assert not store_pages.built(w, "transitions", EARLIER, LATEST) and not overview_store.built(w, LATEST)
+        assert wb.lifecycle.pages_due() == LATEST
+
+
+def test_the_server_started_after_a_cli_refresh_sums_the_pages_first(brand: tuple[Path, str]) -> None:
+    from winback.lifecycle import store_pages
+    from winback.overview import store as overview_store
+    from winback.web.server import create_app, serving
+    from winback.web.users_service import UsersService
+    from winback.web.warm import SERVER
+
+    db, cid = brand
+    _cli(db, NOW, "refresh", "--as-of", LATEST.isoformat())
+    wb = _app(db, NOW)
+    try:
+        UsersService(wb).add("boss", role="hq_admin", password=PASSWORDS["boss"])
+        app = create_app(wb, secret="sums-secret", warm=True)
+        with serving(app) as url:
+            web = app.state.web
+            assert web.warmed.wait(120), "the prepare job and the warm-up did not end"
+            with httpx.Client(base_url=url, timeout=60) as c:
+                c.headers["X-CSRF-Token"] = c.get("/api/csrf").json()["csrf_token"]
+                r = c.post("/api/login", json={"username": "boss", "password": PASSWORDS["boss"]})
+                c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+                jobs = c.get("/api/jobs").json()["jobs"]
+                overview, segments = c.get("/api/overview").json(), c.get("/api/segments").json()
+            assert [(j["kind"], j["username"], j["state"]) for j in jobs] == [("prepare", SERVER, "done")], jobs
+            assert jobs[0]["result"]["as_of"] == LATEST.isoformat() and set(jobs[0]["result"]["seconds"]) == {
+                "pages", "overview", "reports"}  # fmt: skip
+            with wb.scoped() as here:
+                w = here.db()
+                assert all(store_pages.built(w, part, LATEST) for part in ("segments", "members"))
+                assert store_pages.built(w, "transitions", EARLIER, LATEST) and overview_store.built(w, LATEST)
+                assert here.lifecycle.pages_due() is None
+                assert overview["as_of"] == segments["as_of"] == LATEST.isoformat()
+                assert segments["members"] == here.lifecycle.segments().members
+    finally:
+        wb.close()
+    with _app(db, NOW) as again:  # read as built, the same as live
+        kept = _reads(again, cid)
+        _forget(again)
+        live = _reads(again, cid)
+    for name in kept:
+        assert _close(kept[name], live[name]), name
+
+
+def test_a_cli_refresh_with_pages_sums_them_and_they_read_the_same(brand: tuple[Path, str]) -> None:
+    db, cid = brand
+    done = _cli(db, NOW, "refresh", "--as-of", LATEST.isoformat(), "--pages")
+    assert done["as_of"] == LATEST.isoformat() and done["pages"]["as_of"] == LATEST.isoformat()
     with _app(db, NOW) as wb:
         built = _built(wb)
         assert [p for p in built["parts"] if p[1] == LATEST] == [
@@ -122,7 +185,7 @@ def test_what_changed_since_is_read_live(brand: tuple[Path, str], tmp_path: Path
     from winback.overview import store as overview_store
 
     db, cid = brand
-    _cli(db, NOW, "refresh", "--as-of", LATEST.isoformat())
+    _cli(db, NOW, "refresh", "--as-of", LATEST.isoformat(), "--pages")
     with _app(db, NOW) as wb:
         w = wb.db()
         assert overview_store.kept_quality(w) is not None and store_report.kept_order_sums(w, cid)
@@ -143,14 +206,14 @@ def test_what_changed_since_is_read_live(brand: tuple[Path, str], tmp_path: Path
         assert _close(_reads(wb, cid), again)
 
 
-def test_the_daily_run_sums_the_pages_of_its_refresh(brand: tuple[Path, str], tmp_path: Path) -> None:
+def test_the_daily_run_with_pages_sums_the_pages_of_its_refresh(brand: tuple[Path, str], tmp_path: Path) -> None:
     db, cid = brand
     staff = tmp_path / "staff.csv"
     staff.write_text("guide_id,name,store_id,role\nG99998,新导购,S001,guide\n", encoding="utf-8")
     _cli(db, NOW, "import", "staff", str(staff))  # new data since the last refresh: the run refreshes
     with _app(db, NOW) as wb:
         _forget(wb)
-    _cli(db, NOW, "run")
+    _cli(db, NOW, "run", "--pages")
     with _app(db, NOW) as wb:
         built = _built(wb)
         as_of = wb.overview.overview().as_of

@@ -180,8 +180,8 @@ class CampaignService:
 
     def build_report_sums(self, as_of: dt.date) -> ReportSums:
         """Sum the purchases of every campaign whose response window was open within `KEEP_REPORTS_DAYS` before
-        `as_of` (the refresh that wrote the snapshot at `as_of` calls this, through LifecycleService.prepare): a
-        report then sums only its outreach (store_report.arm_totals) until the orders change."""
+        `as_of` (LifecycleService.prepare calls this for that snapshot): a report then sums only its outreach
+        (store_report.arm_totals) until the orders change."""
         since = dt.datetime.combine(as_of, dt.time()) - dt.timedelta(days=KEEP_REPORTS_DAYS)
         db = self.wb.db()
         campaigns = store_report.open_campaigns(db, since)

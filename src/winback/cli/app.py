@@ -26,6 +26,8 @@ app = typer.Typer(
 class _State:
     app: Winback | None = None
     error: WinbackError | None = None
+    #: the command runs inside a `winback serve` (sent there by cli/remote.py): the console is there
+    in_server: bool = False
 
 
 state = _State()
@@ -41,7 +43,7 @@ def _global(
     from winback.app import Winback
     from winback.config import Settings
 
-    state.app, state.error = None, None
+    state.app, state.error, state.in_server = None, None, False
     try:
         wb = Winback(Settings.load(db_path=db, lang=lang))
     except WinbackError as exc:  # reported by the command, in its --json shape if asked
@@ -61,3 +63,17 @@ def current() -> Winback:
 
         state.app = Winback()
     return state.app
+
+
+#: `refresh` and `run`: --pages also sums what the console's pages read (LifecycleService.prepare)
+PAGES_OPT = typer.Option(
+    False,
+    "--pages/--no-pages",
+    help="Also sum what the console's pages read (default: no; a console sums them when it starts).",
+)
+
+
+def pages_wanted(pages: bool) -> bool:
+    """Whether a refresh sums what the console's pages read: asked (--pages), or the command runs inside a server
+    (its console reads them next; a server also sums them itself when it starts)."""
+    return pages or state.in_server

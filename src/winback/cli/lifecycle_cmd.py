@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from winback.cli.app import app, current
+from winback.cli.app import PAGES_OPT, app, current, pages_wanted
 from winback.cli.output import console, emit, err_console, fmt, handle_errors, pct, table
 from winback.cli.when import parse_date
 from winback.errors import InputError
@@ -127,6 +127,7 @@ def refresh_cmd(
         "--full",
         help="Rebuild all members' facts from all orders and refit the models (default: only what changed).",
     ),
+    pages: bool = PAGES_OPT,
     json_output: bool = JSON_OPT,
 ) -> None:
     """Build the member snapshot (recency, frequency, monetary, cycle, P(alive), CLV) and every scheme's segments."""
@@ -144,6 +145,7 @@ def refresh_cmd(
         model=model,
         allow_future=allow_future,
         full=full,
+        prepare=pages_wanted(pages),
     )
     emit(result, json_output, _render_refresh)
 

@@ -161,7 +161,7 @@ def _lent(wb: Winback, settings_in: Callable[[str], Settings], lent: list[Winbac
     def callback(**params: Any) -> None:
         child = wb.scoped(settings_in(params.get("lang") or "zh"))
         lent.append(child)
-        state.app, state.error = child, None
+        state.app, state.error, state.in_server = child, None, True  # a refresh here sums the pages (cli/app.py)
         i18n.set_lang(child.settings.lang)
 
     return callback

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from winback.cli.app import app, current
+from winback.cli.app import PAGES_OPT, app, current, pages_wanted
 from winback.cli.output import console, emit, handle_errors, table
 from winback.cli.when import parse_date
 from winback.i18n import N_, _
@@ -31,11 +31,12 @@ HEADS = (N_("journey"), N_("status"), N_("covers"), N_("campaign"), N_("members"
 @handle_errors()
 def run_cmd(
     date: str = typer.Option(None, "--date", help="The day to run (YYYY-MM-DD, default today)."),
+    pages: bool = PAGES_OPT,
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """A day's work: refresh if new data arrived, escalate overdue tasks, enrol journeys, dispatch. Twice for the
     same day creates nothing; skipped days are caught up once."""
-    emit(current().journeys.run(parse_date(date, "--date")), json_output, _render)
+    emit(current().journeys.run(parse_date(date, "--date"), prepare=pages_wanted(pages)), json_output, _render)
 
 
 def _render(r: RunResult) -> None:

@@ -62,6 +62,8 @@ class RefreshResult:
     fit: dict[str, Any] | None = None
     #: how the member facts were brought to as_of: {mode, reason, changed_members} (facts_update.py)
     facts: dict[str, Any] | None = None
+    #: what was summed for the console's pages after it (LifecycleService.prepare's Prepared), None when not asked
+    pages: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         model: dict[str, Any] = (
@@ -79,6 +81,7 @@ class RefreshResult:
             "breakpoints": self.breakpoints,
             "seconds": round(self.seconds, 3),
             "notes": self.notes,
+            "pages": self.pages,
         }
         if self.fit is not None:
             out["fit"] = self.fit

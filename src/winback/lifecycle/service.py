@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from winback.lifecycle.results import Explanation, MemberList, Prepared, SegmentSummary, Transitions
 
 
-#: a step the app adds after every refresh (the overview's and the campaign reports' sums): (name, as_of -> None)
+#: a step the app adds to `prepare` (the overview's and the campaign reports' sums): (name, as_of -> None)
 AfterRefresh = tuple[str, Callable[[dt.date], object]]
 
 
@@ -44,11 +44,14 @@ class LifecycleService:
         model: str | None = None,
         allow_future: bool = False,
         full: bool = False,
+        prepare: bool = False,
     ) -> RefreshResult:
         """Build the snapshot at `as_of` (default: the day after the last order, at most tomorrow) on the engine
         the settings name (or `engine`, a command's --engine); `history="monthly"` also builds one on the first
         day of every month since the first order (the result is the last snapshot, with `history` listing every
-        date built). An as-of after tomorrow (the brand's now, WINBACK_NOW) is refused unless `allow_future`."""
+        date built). An as-of after tomorrow (the brand's now, WINBACK_NOW) is refused unless `allow_future`.
+        `prepare`: then sum what the console's pages read (`prepare`; the result's `pages`): the server's jobs
+        and the demo do; the CLI only with --pages (a server sums them when it starts: `pages_due`)."""
         from winback.engine.dialect import DIALECTS
         from winback.lifecycle import asof, queries
         from winback.lifecycle.history import refresh_history
@@ -100,22 +103,41 @@ class LifecycleService:
             result.notes[:0] = notes
         finally:
             self.wb.release(eng)
-        if progress is not None:
-            progress(_("summing what the pages read"))
-        self.prepare(result.as_of)
+        if prepare:
+            result.pages = self.prepare(result.as_of, progress=progress).to_dict()
         return result
 
-    def prepare(self, as_of: dt.date) -> Prepared:
+    def pages_due(self) -> dt.date | None:
+        """The date of the snapshot the pages read (the newest refresh: store.default_snapshot) when what they read
+        of it is not summed, or was summed before it (or the snapshot before it, for the transitions) was last
+        written (store_pages.built); None when it is current or there is no snapshot. The server asks this when it
+        starts and after each job (web/warm.py)."""
+        from winback.lifecycle import store, store_pages
+
+        db = self.wb.db()
+        as_of = store.default_snapshot(db, self._today())
+        if as_of is None:
+            return None
+        before = [d for d in store.snapshot_dates(db) if d < as_of]
+        current = all(store_pages.built(db, part, as_of) for part in ("segments", "members"))
+        if current and before:
+            current = store_pages.built(db, "transitions", before[-1], as_of)
+        return None if current else as_of
+
+    def prepare(self, as_of: dt.date, *, progress: Callable[[str], None] | None = None) -> Prepared:
         """Sum once what the pages read of the snapshot at `as_of` (store_pages.py: segments overall and by store,
         tier, channel and guide, the transitions from the snapshot before, the head of each member list), then run
-        the app's steps (the overview's figures and data quality, the open campaigns' purchases): every refresh
-        calls this when its snapshot is written, so the first page view after it reads a few rows."""
+        the app's steps (the overview's figures and data quality, the open campaigns' purchases), so the first page
+        view after it reads a few rows. A refresh calls it when asked to (`refresh(prepare=True)`: the server's jobs,
+        the demo, `--pages`); the server, when it starts or a job ends, when `pages_due` says so."""
         import time
 
         from winback.lifecycle import store, store_pages
         from winback.lifecycle.results import Prepared
 
         db = self.wb.db()
+        if progress is not None:
+            progress(_("summing what the pages read"))
         started = time.perf_counter()
         before = [d for d in store.snapshot_dates(db) if d < as_of]
         store_pages.build_pages(db, as_of, before[-1] if before else None)

@@ -10,7 +10,7 @@
 4. dispatch what is due when a channels file is set.
 
 Campaigns and the lifecycle are other rooms, which outreach may not import: the app passes `launch(scenario, name,
-now) -> (campaign id, members, tasks, touches)` and `refresh(as_of)` in (app.py).
+now) -> (campaign id, members, tasks, touches)` and `refresh(as_of, prepare)` in (app.py).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ Launch = Callable[[str, str, dt.datetime], tuple[str | None, int, int, int]]
 
 
 class JourneyService:
-    def __init__(self, wb: Winback, *, launch: Launch, refresh: Callable[[dt.date], object]) -> None:
+    def __init__(self, wb: Winback, *, launch: Launch, refresh: Callable[[dt.date, bool], object]) -> None:
         self.wb = wb
         self._launch = launch
         self._refresh = refresh
@@ -43,8 +43,9 @@ class JourneyService:
     def journeys(self) -> list[Journey]:
         return self.rules().journeys
 
-    def run(self, day: dt.date | None = None) -> RunResult:
-        """Do the day's work (today by default); running the same day again creates nothing."""
+    def run(self, day: dt.date | None = None, *, prepare: bool = False) -> RunResult:
+        """Do the day's work (today by default); running the same day again creates nothing. `prepare`: a refresh
+        also sums what the console's pages read (LifecycleService.refresh)."""
         now = self.wb.now()
         day = day or now.date()
         at = run_moment(day, now)
@@ -52,7 +53,7 @@ class JourneyService:
         before = store_journeys.ledger_counts(db)
         refreshed = store_journeys.new_data_since_refresh(db)
         if refreshed:
-            self._refresh(day)
+            self._refresh(day, prepare)
         last = store_journeys.last_days(self.wb.db())
         rules = self.rules()
         done = [self._enrol(j, rules, day, at, last.get(j.id)) for j in rules.journeys if j.enabled]

@@ -189,6 +189,6 @@ class OverviewService:
         return brand_overview(self.wb.db(write=False), as_of, today=self.wb.now().date(), lang=self.wb.settings.lang)
 
     def build(self, as_of: dt.date) -> None:
-        """Sum the overview of the snapshot at `as_of` once (every refresh does, through LifecycleService.prepare):
+        """Sum the overview of the snapshot at `as_of` once (LifecycleService.prepare does):
         see `build`."""
         build(self.wb.db(), as_of)

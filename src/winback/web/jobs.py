@@ -1,6 +1,7 @@
 """The server's background jobs: the batch work (an import, a refresh, the daily `run`, a dispatch, a command sent by
-the CLI) runs on one writer thread, one job at a time, each on its own cursor of the warehouse, while the pages and
-the tills keep being answered on theirs (DuckDB's MVCC: a reader sees the last committed state, never waits).
+the CLI, the page sums the server makes itself: web/warm.py) runs on one writer thread, one job at a time, each on
+its own cursor of the warehouse, while the pages and the tills keep being answered on theirs (DuckDB's MVCC: a
+reader sees the last committed state, never waits).
 
 A job is asked for, queued, run, and kept (the last `KEEP` of them) with its progress (a stage and, when known,
 rows done of rows total), its result (the service's `to_dict()`, the CLI's `--json`) or its error (the one error
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("winback.web.jobs")
 KEEP = 200
 #: the kinds of work a job may be
-KINDS = ("import", "refresh", "run", "dispatch", "cli")
+KINDS = ("import", "refresh", "run", "dispatch", "cli", "prepare")
 
 
 @dataclass
@@ -78,10 +79,10 @@ class JobList(Result):
 
 class Jobs:
     """One writer thread over `wb` (the server's app); `settings_in(lang)` gives the settings of a language;
-    `on_done()` is called after each job."""
+    `on_done(job)` is called after each job."""
 
     def __init__(
-        self, wb: Winback, settings_in: Callable[[str], Settings], on_done: Callable[[], None] | None = None
+        self, wb: Winback, settings_in: Callable[[str], Settings], on_done: Callable[[Job], None] | None = None
     ) -> None:
         self.wb, self._settings_in, self._on_done = wb, settings_in, on_done
         self._queue: queue.Queue[tuple[Job, Work] | None] = queue.Queue()
@@ -125,7 +126,7 @@ class Jobs:
                 self._run(job, work)
             finally:
                 if self._on_done is not None:
-                    self._on_done()  # the data may have changed (the answer cache starts over)
+                    self._on_done(job)  # the data may have changed (the answer cache starts over)
                 job.finished.set()
 
     def _run(self, job: Job, work: Work) -> None:

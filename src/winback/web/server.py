@@ -32,7 +32,7 @@ from winback.web.auth import WebState, lang_of
 from winback.web.cache import OUTREACH
 from winback.web.errors import Throttled, WebError
 from winback.web.fast import KeptAnswers
-from winback.web.jobs import Jobs
+from winback.web.jobs import Job, Jobs
 from winback.web.render import ResultJSON
 from winback.web.till_batch import Redeemer
 from winback.web.till_fast import TillFastPath
@@ -52,8 +52,9 @@ SWITCH_INTERVAL = 0.0005
 
 def create_app(wb: Winback, *, secret: str | None = None, warm: bool = False) -> FastAPI:
     """The console over `wb` (which it opens read-write: the server owns the file while it runs). `secret` signs
-    the session cookies (default: the web_secret setting, else a random one per start). `warm`: compute the HQ
-    answers at start and after each writer job, in a thread (web/warm.py; `winback serve` does)."""
+    the session cookies (default: the web_secret setting, else a random one per start). `warm`: sum what the
+    pages read when they are due (a writer job), and compute the HQ answers, at start and after each writer job, in
+    the background (web/warm.py; `winback serve` does)."""
     from winback.web import cli_bridge
     from winback.web import warm as warming
     from winback.web.routes import api, jobs, links, pages, planner, providers, till
@@ -69,7 +70,7 @@ def create_app(wb: Winback, *, secret: str | None = None, warm: bool = False) ->
         limiter = to_thread.current_default_thread_limiter()
         limiter.total_tokens = max(limiter.total_tokens, WORKER_THREADS)
         if web.warm:
-            warming.warm(web)
+            warming.start(web)  # the pages' sums first when they are due (a writer job), then the answers
         ready.set()
         try:
             yield
@@ -83,10 +84,10 @@ def create_app(wb: Winback, *, secret: str | None = None, warm: bool = False) ->
     web = app.state.web = WebState(wb, wb.settings, secret or wb.settings.web_secret or secrets.token_urlsafe(32))
     web.warm = warm
 
-    def changed() -> None:  # a writer job ended
+    def changed(job: Job) -> None:  # a writer job ended
         web.cache.changed()
         if web.warm:
-            warming.warm(web)
+            warming.after(web, job)
 
     web.jobs, web.redeemer = Jobs(wb, web.settings_in, changed), Redeemer(wb, lambda: web.cache.changed(OUTREACH))
     app.state.ready = ready

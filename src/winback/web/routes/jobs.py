@@ -98,8 +98,8 @@ def start_refresh(body: RefreshIn, request: Request) -> Response:
         lang = st.settings.lang
         title = _("refresh {as_of}", as_of=body.as_of.isoformat() if body.as_of else _("latest"))
 
-    def work(wb: Any, progress: Any) -> Any:  # the refresh sums what the pages read itself (lifecycle.prepare)
-        return wb.lifecycle.refresh(body.as_of, progress=progress)
+    def work(wb: Any, progress: Any) -> Any:  # the console is here: sum what its pages read (lifecycle.prepare)
+        return wb.lifecycle.refresh(body.as_of, progress=progress, prepare=True)
 
     return _accepted(jobs_of(request).submit("refresh", title, work, username=who, lang=lang))
 
@@ -111,7 +111,7 @@ def start_run(body: RunIn, request: Request) -> Response:
         who = _admin(st, request)
         lang = st.settings.lang
         title = _("daily run {day}", day=body.day.isoformat() if body.day else _("today"))
-    work = lambda wb, progress: wb.journeys.run(body.day)  # noqa: E731
+    work = lambda wb, progress: wb.journeys.run(body.day, prepare=True)  # noqa: E731
     return _accepted(jobs_of(request).submit("run", title, work, username=who, lang=lang))
 
 
