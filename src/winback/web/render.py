@@ -40,6 +40,11 @@ class ResultJSON(JSONResponse):
         return result_bytes(content)
 
 
+def error_doc(kind: str, message: str, hint: str | None) -> dict[str, Any]:
+    """The one error shape every route answers a failure with: {"error": {"type", "message", "hint"}}."""
+    return {"error": {"type": kind, "message": message, "hint": hint}}
+
+
 def result_bytes(content: Any) -> bytes:
     return json.dumps(plain_json(content), ensure_ascii=False, allow_nan=False).encode("utf-8")
 

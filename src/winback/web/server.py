@@ -33,7 +33,7 @@ from winback.web.cache import OUTREACH
 from winback.web.errors import Throttled, WebError
 from winback.web.fast import KeptAnswers
 from winback.web.jobs import Job, Jobs
-from winback.web.render import ResultJSON
+from winback.web.render import ResultJSON, error_doc
 from winback.web.till_batch import Redeemer
 from winback.web.till_fast import TillFastPath
 
@@ -150,7 +150,7 @@ def error_response(request: Request, status: int, kind: str, msg: str, hint: str
         from winback.web.routes.pages import error_page
 
         return error_page(request, status, msg, hint)
-    return ResultJSON({"error": {"type": kind, "message": msg, "hint": hint}}, status_code=status)
+    return ResultJSON(error_doc(kind, msg, hint), status_code=status)
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from winback.campaigns.redeem import AlreadyRedeemedError
 from winback.errors import WinbackError
 from winback.web.auth import lang_of
-from winback.web.render import result_bytes
+from winback.web.render import error_doc, result_bytes
 from winback.web.tokens_service import TokensService
 from winback.web.users_service import Caller
 
@@ -62,17 +62,13 @@ class TillFastPath:
             from winback.web.server import status_of
 
             status = 409 if isinstance(exc, AlreadyRedeemedError) else status_of(exc)
-            answer = _error(type(exc).__name__, exc.message, exc.hint)
+            answer = result_bytes(error_doc(type(exc).__name__, exc.message, exc.hint))
         except Exception as exc:  # what broke the round: the error handlers' 500
             log.exception("a till's redemption failed")
-            status, answer = 500, _error("InternalError", f"{type(exc).__name__}: {exc}", None)
+            status, answer = 500, result_bytes(error_doc("InternalError", f"{type(exc).__name__}: {exc}", None))
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": answer})
-
-
-def _error(kind: str, message: str, hint: str | None) -> bytes:
-    return result_bytes({"error": {"type": kind, "message": message, "hint": hint}})
 
 
 async def _body(receive: Receive) -> tuple[bytes, list[Message]]:
