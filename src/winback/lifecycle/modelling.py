@@ -152,17 +152,22 @@ def _predict(model: Any, triples: pa.Table, x: np.ndarray, t_x: np.ndarray, big_
     xi, ti = x.astype(np.int64), big_t.astype(np.int64)
     span = int(ti.max()) + 1 if len(ti) else 1
     keys = np.unique(xi * span + ti)
-    ux, ut = (keys // span).astype(np.float64), (keys % span).astype(np.float64)
-    e90 = np.asarray(model.expected_if_alive(90.0, ux, ut), dtype=float)
-    e365 = np.asarray(model.expected_if_alive(365.0, ux, ut), dtype=float)
-    return pa.table(
-        {
-            "x": pa.array((keys // span).astype(np.int32)),
-            "T": pa.array((keys % span).astype(np.int32)),
-            "if_90": pa.array(e90),
-            "if_365": pa.array(e365),
-        }
-    )
+    ux, ut = (keys // span).astype(np.int32), (keys % span).astype(np.int32)
+    e90, e365 = _if_alive(model, ux, ut)
+    return _xt_table(ux, ut, e90, e365)
+
+
+def _if_alive(model: Any, x: np.ndarray, big_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The expected purchases in 90 and 365 days of a member alive at T, per (x, T) (days)."""
+    ux, ut = x.astype(np.float64), big_t.astype(np.float64)
+    return (np.asarray(model.expected_if_alive(90.0, ux, ut), dtype=float),
+            np.asarray(model.expected_if_alive(365.0, ux, ut), dtype=float))  # fmt: skip
+
+
+def _xt_table(x: np.ndarray, big_t: np.ndarray, e90: np.ndarray, e365: np.ndarray) -> pa.Table:
+    """The predictions per (x, T) as a snapshot stores them (snapshot_predictions_xt)."""
+    return pa.table({"x": pa.array(x.astype(np.int32)), "T": pa.array(big_t.astype(np.int32)),
+                     "if_90": pa.array(e90), "if_365": pa.array(e365)})  # fmt: skip
 
 
 def alive_params(preds: Predictions) -> dict[str, Any] | None:
@@ -221,12 +226,8 @@ def complete_with_fit(pairs: pa.Table, fit: ModelFit, days_params: dict[str, flo
     e365 = np.asarray(pairs["if_365"].to_numpy(zero_copy_only=False), dtype=float)
     todo = np.flatnonzero(np.isnan(e90) | np.isnan(e365))
     if todo.size:
-        model = _model_with(fit, days_params)
-        ux, ut = x[todo].astype(np.float64), big_t[todo].astype(np.float64)
-        e90[todo] = np.asarray(model.expected_if_alive(90.0, ux, ut), dtype=float)
-        e365[todo] = np.asarray(model.expected_if_alive(365.0, ux, ut), dtype=float)
-    table = pa.table({"x": pa.array(x), "T": pa.array(big_t), "if_90": pa.array(e90), "if_365": pa.array(e365)})
-    return Predictions(fit, table, [], days_params=dict(days_params))
+        e90[todo], e365[todo] = _if_alive(_model_with(fit, days_params), x[todo], big_t[todo])
+    return Predictions(fit, _xt_table(x, big_t, e90, e365), [], days_params=dict(days_params))
 
 
 def fit_gamma_gamma(pairs: pa.Table) -> tuple[ModelFit | None, list[str]]:

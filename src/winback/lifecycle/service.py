@@ -118,10 +118,10 @@ class LifecycleService:
         as_of = store.default_snapshot(db, self._today())
         if as_of is None:
             return None
-        before = [d for d in store.snapshot_dates(db) if d < as_of]
+        before = store.snapshot_before(db, as_of)
         current = all(store_pages.built(db, part, as_of) for part in ("segments", "members"))
-        if current and before:
-            current = store_pages.built(db, "transitions", before[-1], as_of)
+        if current and before is not None:
+            current = store_pages.built(db, "transitions", before, as_of)
         return None if current else as_of
 
     def prepare(self, as_of: dt.date, *, progress: Callable[[str], None] | None = None) -> Prepared:
@@ -139,8 +139,7 @@ class LifecycleService:
         if progress is not None:
             progress(_("summing what the pages read"))
         started = time.perf_counter()
-        before = [d for d in store.snapshot_dates(db) if d < as_of]
-        store_pages.build_pages(db, as_of, before[-1] if before else None)
+        store_pages.build_pages(db, as_of, store.snapshot_before(db, as_of))
         done = Prepared(as_of, {"pages": round(time.perf_counter() - started, 2)})
         for name, step in self.after_refresh:
             started = time.perf_counter()

@@ -185,6 +185,12 @@ def snapshot_dates(db: DuckDBEngine) -> list[dt.date]:
     return [r[0] for r in db.fetchall("SELECT as_of FROM snapshot_runs ORDER BY as_of")]
 
 
+def snapshot_before(db: DuckDBEngine, as_of: dt.date) -> dt.date | None:
+    """The newest snapshot date before `as_of` (the transitions' "from"), None when there is none."""
+    row = db.fetchone("SELECT max(as_of) FROM snapshot_runs WHERE as_of < ?", [as_of])
+    return row[0] if row else None
+
+
 def snapshot_runs(db: DuckDBEngine) -> list[tuple[dt.date, dt.datetime]]:
     """(as_of, refreshed_at) of every stored snapshot, oldest refresh first."""
     return [
