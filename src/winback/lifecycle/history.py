@@ -106,12 +106,13 @@ def one_pass(
             say(_("aggregating orders once for {n} snapshot dates", n=len(dates)))
             queries_history.history_facts(engine, db, dates)
             now = store_facts.watermark(db)
+            counts_at = queries_history.member_counts(db, dates)
             previous: dict[str, Any] | None = None
             for d in dates:
                 started = time.perf_counter()
                 say(_("snapshot at {date}", date=d.isoformat()))
                 facts = FactsUpdate("history", "history", None, previous, now)
-                done = r._compute(db, d, cycle, facts, say, model, refit_change)
+                done = r._compute(db, d, cycle, facts, say, model, refit_change, counts_at[d])
                 members, _rows, _p = store.replace_snapshot(
                     db,
                     engine_name=engine.name,
@@ -122,14 +123,16 @@ def one_pass(
                     settings=r._run_settings(cycle, done, facts),
                     progress=say,
                     views=False,
+                    members=done.members,
                 )
                 queries.drop_temps(db)
                 previous = {"fit": done.fit_record}
                 out.append((d, done, members, time.perf_counter() - started))
             say(_("counting the segments"))
             problems = store.rebuild_segments_view(db)
-            stored = {d: store._stored_schemes(rules, d) for d, _s, rules in store_facts.facts_runs(db)}
             counted = out if count_all else out[-1:]
+            wanted, schemes_of = {d for d, *_x in counted}, store.stored_schemes_once()
+            stored = {d: schemes_of(rules, d) for d, _s, rules in store_facts.facts_runs(db) if d in wanted}
             counts = {
                 d: store.segment_counts(db, d, scheme_list, snapshot_view.branch_sql(d, done.view, stored[d]), own=True)
                 for d, done, *_x in counted

@@ -74,6 +74,11 @@ def value_counts(engine: Engine, expr: str) -> pa.Table:
     return engine.query(q.value_counts_sql(expr))
 
 
+def value_counts_base(engine: Engine) -> pa.Table:
+    """(k, v, n) for k in r / f / m: the value counts over the purchasers of BASE, in one pass."""
+    return engine.query(q.value_counts_at_sql(q.BASE))
+
+
 def value_counts_at(engine: Engine, as_of: dt.date) -> pa.Table:
     """(k, v, n) for k in r / f / m: value counts over purchasers of the stored facts at `as_of`, in one pass."""
     from winback.lifecycle.facts_sql import facts_at_sql, stats_base_sql

@@ -19,3 +19,19 @@ def history_facts(engine: Engine, db: DuckDBEngine, dates: Sequence[dt.date]) ->
     refresh's transaction; every stored fact row goes first: the caller checked no other date needs them)."""
     db.execute("DELETE FROM member_facts")
     return engine.insert_into_warehouse(db, "member_facts", h.HISTORY_COLUMNS, h.history_facts_sql(dates))
+
+
+def member_counts(db: DuckDBEngine, dates: Sequence[dt.date]) -> dict[dt.date, int]:
+    """The members at each of `dates` (the fact rows valid there: opened on or before it, not closed on or before
+    it), from one GROUP BY over member_facts instead of a count per date."""
+    rows = db.fetchall(
+        "SELECT d, sum(n) FROM (SELECT valid_from AS d, 1 AS n FROM member_facts UNION ALL "
+        "SELECT valid_to, -1 FROM member_facts WHERE valid_to IS NOT NULL) GROUP BY d ORDER BY d"
+    )
+    out, running, i = {}, 0, 0
+    for d in sorted(dates):
+        while i < len(rows) and rows[i][0] <= d:
+            running += int(rows[i][1])
+            i += 1
+        out[d] = running
+    return out

@@ -21,7 +21,6 @@ import numpy as np
 from winback.errors import ConfigError, InputError
 from winback.i18n import _
 from winback.lifecycle import queries, queries_facts, refit, snapshot_view, store, store_facts
-from winback.lifecycle import snapshot_sql as q
 from winback.lifecycle.cycle import CycleSettings
 from winback.lifecycle.facts_update import FactsUpdate, update_facts
 from winback.lifecycle.modelling import (
@@ -104,6 +103,7 @@ class _Computed:
     view: dict[str, Any]
     fit_record: dict[str, Any]
     notes: list[str]
+    members: int  # members in the snapshot (the facts valid at as_of)
 
 
 def default_as_of(engine: Engine) -> dt.date:
@@ -118,16 +118,11 @@ def default_as_of(engine: Engine) -> dt.date:
 
 
 def _breakpoints(engine: Engine, as_of: dt.date | None = None) -> dict[str, list[float]]:
-    """The quintile breakpoints from the per-member BASE, or (`as_of`) in one pass over the stored facts at as_of
+    """The quintile breakpoints in one pass over the per-member BASE, or (`as_of`) over the stored facts at as_of
     (the incremental path between refits makes no BASE)."""
-    if as_of is not None:
-        rows = queries.value_counts_at(engine, as_of).to_pylist()
-        pairs = {k: ([r["v"] for r in rows if r["k"] == k], [r["n"] for r in rows if r["k"] == k]) for k in "rfm"}
-    else:
-        pairs = {}
-        for key, expr in (("r", q.RECENCY_VALUE), ("f", q.FREQUENCY_VALUE), ("m", q.MONETARY_VALUE)):
-            t = queries.value_counts(engine, expr)
-            pairs[key] = (t["v"].to_pylist(), t["n"].to_pylist())
+    table = queries.value_counts_at(engine, as_of) if as_of is not None else queries.value_counts_base(engine)
+    rows = table.to_pylist()
+    pairs = {k: ([r["v"] for r in rows if r["k"] == k], [r["n"] for r in rows if r["k"] == k]) for k in "rfm"}
     return {k: breakpoints(np.asarray(v, dtype=float), np.asarray(n, dtype=np.int64)) for k, (v, n) in pairs.items()}
 
 
@@ -218,10 +213,12 @@ def _compute(
     say: Progress,
     model: str,
     refit_change: float,
+    members: int | None = None,
 ) -> _Computed:
     """On the warehouse, over the facts at as_of: per-member base, cohort priors (held with a reused fit), model
-    fits or their reuse, breakpoints; what the member_snapshot view needs for this date."""
-    members = store_facts.facts_count(db, as_of)
+    fits or their reuse, breakpoints; what the member_snapshot view needs for this date. `members`: the count of
+    the facts at as_of when the caller has it (`refresh --history` counts every date at once)."""
+    members = store_facts.facts_count(db, as_of) if members is None else members
     fit_plan, carry = _plan(as_of, cycle, model, facts, members, refit_change)
     say(_("cohort priors"))
     based = carry is None or not store_facts.carry_priors(db, carry, as_of)
@@ -242,7 +239,7 @@ def _compute(
         clv_flag=clv_flag(preds.fit, value_fit),
         alive=alive_params(preds),
     )
-    return _Computed(preds.fit, value_fit, breaks, preds, params, fit_record, notes)
+    return _Computed(preds.fit, value_fit, breaks, preds, params, fit_record, notes, members)
 
 
 def _counts(schemes: Sequence[Scheme], rows: Iterable[tuple[str, str, int]]) -> dict[str, dict[str, int]]:
@@ -309,6 +306,7 @@ def refresh(
                 schemes=scheme_list,
                 settings=_run_settings(cycle, done, facts),
                 progress=say,
+                members=done.members,
             )
     finally:
         queries_facts.drop(engine)

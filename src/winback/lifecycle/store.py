@@ -69,18 +69,20 @@ def replace_snapshot(
     settings: dict[str, Any],
     progress: Callable[[str], None],
     views: bool = True,
+    members: int | None = None,
 ) -> tuple[int, list[SchemeCount], list[str]]:
     """Replace the snapshot at `as_of` (call inside the refresh's transaction, after member_facts holds the facts
     at as_of): its small tables (priors from the refresh's temp PRIOR, `predictions`), model_fits and
     snapshot_runs rows, and the member_snapshot / member_segments views. Returns the member count, the (scheme,
     segment, members) counts and the views' messages (snapshot dates they had to leave out). `views=False`
-    (`refresh --history`, many dates in one transaction): the views are rebuilt and counted later, by the caller."""
+    (`refresh --history`, many dates in one transaction): the views are rebuilt and counted later, by the caller.
+    `members`: the member count at as_of when the caller has it (counted otherwise)."""
     from winback.lifecycle import store_facts
 
     for table in SNAPSHOT_TABLES:
         db.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
     store_facts.write_small_tables(db, as_of, predictions)
-    members = store_facts.facts_count(db, as_of)
+    members = store_facts.facts_count(db, as_of) if members is None else members
     for fit in fits:
         db.execute(
             "INSERT INTO model_fits VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)",
@@ -165,6 +167,20 @@ def _stored_schemes(rules: dict[str, Any], as_of: dt.date) -> list[Scheme]:
         return []  # the segments view reports the invalid rules; the columns stay empty here
 
 
+def stored_schemes_once() -> Callable[[dict[str, Any], dt.date], list[Scheme]]:
+    """`_stored_schemes` parsing each distinct rule set once (a history stores the same rules at every date, and
+    validating a rule set's predicates costs ~35 ms)."""
+    parsed: dict[str, list[Scheme]] = {}
+
+    def stored(rules: dict[str, Any], as_of: dt.date) -> list[Scheme]:
+        key = json.dumps(rules, sort_keys=True, ensure_ascii=False)
+        if key not in parsed:
+            parsed[key] = _stored_schemes(rules, as_of)
+        return parsed[key]
+
+    return stored
+
+
 def rebuild_segments_view(db: DuckDBEngine) -> list[str]:
     """(Re)create the views from every snapshot in snapshot_runs (call inside the caller's transaction):
     member_snapshot (since migration 015, from the member facts: store_facts) and member_segments. Returns a
@@ -173,7 +189,7 @@ def rebuild_segments_view(db: DuckDBEngine) -> list[str]:
     from winback.lifecycle import store_facts
 
     if store_facts.has_facts(db):
-        store_facts.rebuild_snapshot_view(db, _stored_schemes)
+        store_facts.rebuild_snapshot_view(db, stored_schemes_once())
     rows = db.fetchall("SELECT as_of, rules FROM snapshot_runs ORDER BY as_of")
     groups, problems = grouped_runs(rows)
     db.execute(f"CREATE OR REPLACE VIEW {VIEW} AS {segments_view_sql(groups)}")
