@@ -1,15 +1,17 @@
 """`refresh --history`: every member's facts at every history date from ONE pass over the orders (pure SQL text).
 
 An order dated t first counts at the first history date after t (a snapshot at D counts orders strictly before D),
-so each (member, paid or refunded order) falls in exactly one *bucket*: that date. One GROUP BY (member, bucket)
-gives the bucket's own totals (first / last paid day, paid orders, paid days, net amount: the days of a bucket
-are its own, so purchase days add up exactly), and running aggregates over each member's buckets in date order
-give the member's facts at every date where they changed. Those are exactly the member_facts versions
-(facts_sql.py): a row opens at a date where the member's facts changed and stays valid until the next such date;
-a member's first row opens at the first date they belong in a snapshot (registered before it, or an order before
-it; always, without a registration date). Profile columns come from the members table as it is now, as a full
-refresh at a past date takes them. A member with no order in a bucket keeps their row: nothing is copied per
-date. The result equals facts_sql.facts_sql at every date (tests/lifecycle/test_history.py).
+so each (member, paid or refunded order) falls in exactly one *bucket*: that date. A GROUP BY (member, day), then
+one GROUP BY (member, bucket) over those days and every member's registration row (the bucket of their
+registration, zero totals) gives the bucket's own totals (first / last paid day, paid orders, paid days, net
+amount: the days of a bucket are its own, so purchase days add up exactly), and running aggregates over each
+member's buckets in date order give the member's facts at every date where they changed. Those are exactly the
+member_facts versions (facts_sql.py): a row opens at a date where the member's facts changed and stays valid
+until the next such date; a member's first row opens at the first date they belong in a snapshot (registered
+before it, or an order before it; always, without a registration date). Profile columns come from the members
+table as it is now, as a full refresh at a past date takes them. A member with no order in a bucket keeps their
+row: nothing is copied per date. The result equals facts_sql.facts_sql at every date
+(tests/lifecycle/test_history.py).
 """
 
 from __future__ import annotations
@@ -47,39 +49,32 @@ def history_facts_sql(dates: Sequence[dt.date]) -> str:
     reg = f"CASE WHEN m.register_date IS NULL THEN {date_lit(dates[0])} ELSE {bucket_sql('m.register_date', dates)} END"
     profile = ", ".join(f"m.{c}" for c in PROFILE_COLUMNS)
     return f"""
-WITH per_bucket AS (
+WITH m AS (
+    SELECT m.member_id, {profile}, {reg} AS reg_start
+    FROM members m
+    WHERE {member_filter_sql("m")}
+),
+events AS (
+    SELECT member_id, day, {bucket} AS d, paid_orders, amount
+    FROM (
+        SELECT member_id, CAST(ordered_at AS DATE) AS day,
+               SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END) AS paid_orders, SUM(amount) AS amount
+        FROM orders
+        WHERE ordered_at < {ts_lit(last)} AND member_id IS NOT NULL AND status IN ('paid', 'refunded')
+        GROUP BY member_id, CAST(ordered_at AS DATE)
+    ) member_days
+    UNION ALL
+    SELECT member_id, CAST(NULL AS DATE), reg_start, 0, 0 FROM m WHERE reg_start IS NOT NULL
+),
+changes AS (
     SELECT member_id, d,
            MIN(CASE WHEN paid_orders > 0 THEN day END) AS first_purchase,
            MAX(CASE WHEN paid_orders > 0 THEN day END) AS last_purchase,
            SUM(paid_orders) AS orders,
            SUM(CASE WHEN paid_orders > 0 THEN 1 ELSE 0 END) AS purchase_days,
            SUM(amount) AS monetary
-    FROM (
-        SELECT member_id, day, {bucket} AS d, paid_orders, amount
-        FROM (
-            SELECT member_id, CAST(ordered_at AS DATE) AS day,
-                   SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END) AS paid_orders, SUM(amount) AS amount
-            FROM orders
-            WHERE ordered_at < {ts_lit(last)} AND member_id IS NOT NULL AND status IN ('paid', 'refunded')
-            GROUP BY member_id, CAST(ordered_at AS DATE)
-        ) member_days
-    ) bucketed
+    FROM events
     GROUP BY member_id, d
-),
-m AS (
-    SELECT m.member_id, {profile}, {reg} AS reg_start
-    FROM members m
-    WHERE {member_filter_sql("m")}
-),
-events AS (
-    SELECT member_id, d, first_purchase, last_purchase, orders, purchase_days, monetary FROM per_bucket
-    UNION ALL
-    SELECT member_id, reg_start, NULL, NULL, 0, 0, 0 FROM m WHERE reg_start IS NOT NULL
-),
-changes AS (
-    SELECT member_id, d, MIN(first_purchase) AS first_purchase, MAX(last_purchase) AS last_purchase,
-           SUM(orders) AS orders, SUM(purchase_days) AS purchase_days, SUM(monetary) AS monetary
-    FROM events GROUP BY member_id, d
 ),
 running AS (
     SELECT member_id, d AS valid_from,
