@@ -122,6 +122,13 @@ def first_paid_day_sql(as_of: dt.date) -> str:
     )
 
 
+def bitmap_origin_sql(as_of: dt.date) -> str:
+    """The day of the first order of any status before `as_of`: on or before every paid day the bitmaps count,
+    so a valid origin for them. Filtered on ordered_at alone, DuckDB answers it from the column's statistics
+    instead of scanning orders (first_paid_day_sql is a pass over three columns of every order)."""
+    return f"SELECT CAST(MIN(ordered_at) AS DATE) AS first_day FROM orders WHERE ordered_at < {ts_lit(as_of)}"
+
+
 def _orders_filter(as_of: dt.date) -> str:
     return f"ordered_at < {ts_lit(as_of)} AND member_id IS NOT NULL AND status IN ('paid', 'refunded')"
 
