@@ -58,7 +58,7 @@ order_st = st.tuples(
 )
 
 
-@given(orders=st.lists(order_st, max_size=30), as_of_offset=st.integers(1, 70), window=st.sampled_from([1, 7, 1024]))
+@given(orders=st.lists(order_st, max_size=30), as_of_offset=st.integers(1, 70), window=st.sampled_from([1, 7, 2048]))
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_bitmap_equals_two_level(
     scratch: duckdb.DuckDBPyConnection, orders: list[tuple[int, int, int, int, str]], as_of_offset: int, window: int
@@ -77,6 +77,9 @@ def test_bitmap_equals_two_level(
     if first is None:  # no paid order before as-of: the refresh uses the two-level path
         return
     assert _rows(scratch, q.per_member_bitmap_sql(as_of, first, window)) == slow
+    origin = scratch.execute(q.bitmap_origin_sql(as_of)).fetchone()[0]  # the refresh's: any order's first day
+    assert origin <= first
+    assert _rows(scratch, q.per_member_bitmap_sql(as_of, origin, window)) == slow
     cutoff = dt.datetime.combine(as_of, dt.time())
     for member_id, _f, _l, _o, purchase_days, _m in slow:  # and both count distinct paid days
         paid = {

@@ -36,11 +36,11 @@ class FactsUpdate:
 
 
 def _bitmap_origin(engine: Engine, as_of: dt.date) -> dt.date | None:
-    """Backends with purchase-day bitmaps (DuckDB) count purchase days from the first paid day in one GROUP BY
+    """Backends with purchase-day bitmaps (DuckDB) count purchase days from the first order's day in one GROUP BY
     member; the others use the portable per-member-per-day pre-aggregate (None)."""
     if not engine.dialect.purchase_day_bitmaps:
         return None
-    return queries.first_paid_day(engine, as_of)
+    return queries.bitmap_origin(engine, as_of)
 
 
 def _choose(

@@ -42,9 +42,9 @@ def first_order_day(engine: Engine) -> dt.date | None:
     return _first_value(engine, q.first_order_sql(), "d")
 
 
-def first_paid_day(engine: Engine, as_of: dt.date) -> dt.date | None:
-    """The first day with a paid order before `as_of` (the origin of the purchase-day bitmaps)."""
-    return _first_value(engine, q.first_paid_day_sql(as_of), "first_day")
+def bitmap_origin(engine: Engine, as_of: dt.date) -> dt.date | None:
+    """The origin of the purchase-day bitmaps at `as_of` (snapshot_sql.bitmap_origin_sql); None: no order."""
+    return _first_value(engine, q.bitmap_origin_sql(as_of), "first_day")
 
 
 def create_base(engine: Engine, as_of: dt.date) -> None:
