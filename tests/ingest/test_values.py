@@ -119,6 +119,27 @@ def test_every_listed_amount_form() -> None:
     ]
 
 
+def test_amounts_after_a_yuan_sign_read_as_without_it() -> None:
+    """The yuan-sign fast path (`money_fast`) gives what the full cleaning gives, also for the awkward texts."""
+    texts = ["￥88", "¥-12", "￥ 12.5", "￥12-", "￥(12)", "￥1e3", "￥12元", "￥1,234", "¥.5"]
+    texts += ["￥1e400", "￥nan", "￥"]
+    got = money(texts)
+    assert got == [
+        (Decimal("88.00"), None),
+        (Decimal("-12.00"), None),
+        (Decimal("12.50"), None),
+        (Decimal("-12.00"), None),
+        (Decimal("-12.00"), None),
+        (Decimal("1000.00"), None),
+        (Decimal("12.00"), None),
+        (Decimal("1234.00"), None),
+        (Decimal("0.50"), None),
+        (None, 'amount "￥1e400" is not a number'),
+        (None, 'amount "￥nan" is not a number'),
+        (None, 'amount "￥" is not a number'),
+    ]
+
+
 def test_unreadable_amounts_are_rejected_with_the_value() -> None:
     assert money(["12,5O", "12,5", "1,23,4", "abc"]) == [
         (None, 'amount "12,5O" is not a number'),

@@ -107,6 +107,8 @@ def _field_sql(i: int, f: Field, raw: str, text: str, dm_order: str, is_text: bo
         fast = f"try_cast({raw} AS {cast})"
         if t in _DATE_TYPES and is_text:
             fast = V.iso_fast(raw)
+        elif t == "money" and is_text:
+            fast = V.money_fast(raw)
         elif t == "int":  # a cast to INTEGER rounds 2.5 to 3: only whole numbers take the fast path
             whole = f"NOT contains({raw}, '.')" if is_text else f"CAST({raw} AS DOUBLE) = trunc(CAST({raw} AS DOUBLE))"
             fast = f"CASE WHEN {whole} THEN {fast} END"
