@@ -91,10 +91,10 @@ def replace_snapshot(
     if not views:
         return members, [], problems
     progress(_("counting the segments"))
-    from winback.lifecycle.snapshot_view import branch_sql
+    from winback.lifecycle.snapshot_view import counts_branch_sql
 
     own = [s for s in schemes if s.name in q.STORED_SCHEMES]  # what the view's branch of as_of was built with
-    counts = segment_counts(db, as_of, schemes, branch_sql(as_of, settings["snapshot"], own), own=True)
+    counts = segment_counts(db, as_of, schemes, counts_branch_sql(as_of, settings["snapshot"], own, schemes), own=True)
     return members, counts, problems
 
 
