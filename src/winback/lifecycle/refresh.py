@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from winback.errors import ConfigError, InputError
 from winback.i18n import _
@@ -117,18 +119,30 @@ def default_as_of(engine: Engine) -> dt.date:
     return last + dt.timedelta(days=1)
 
 
-def _breakpoints(engine: Engine, as_of: dt.date | None = None) -> dict[str, list[float]]:
-    """The quintile breakpoints from the per-member BASE, or (`as_of`) in one pass over the stored facts at as_of
-    (the incremental path between refits makes no BASE)."""
-    if as_of is not None:
-        rows = queries.value_counts_at(engine, as_of).to_pylist()
-        pairs = {k: ([r["v"] for r in rows if r["k"] == k], [r["n"] for r in rows if r["k"] == k]) for k in "rfm"}
-    else:
-        pairs = {}
+def _value_counts(db: DuckDBEngine, as_of: dt.date, based: bool, since: dt.date | None) -> pa.Table:
+    """(k, v, n) for k in r / f / m, the distributions the quintile breakpoints are taken from: from the per-member
+    BASE (`based`), else carried from the counts kept at `since` (the incremental path's previous snapshot:
+    store_facts.carried_value_counts), else in one pass over the stored facts at as_of. Kept for the next refresh."""
+    counts = None if based or since is None else store_facts.carried_value_counts(db, since, as_of)
+    if based:
+        parts = []
         for key, expr in (("r", q.RECENCY_VALUE), ("f", q.FREQUENCY_VALUE), ("m", q.MONETARY_VALUE)):
-            t = queries.value_counts(engine, expr)
-            pairs[key] = (t["v"].to_pylist(), t["n"].to_pylist())
-    return {k: breakpoints(np.asarray(v, dtype=float), np.asarray(n, dtype=np.int64)) for k, (v, n) in pairs.items()}
+            t = queries.value_counts(db, expr)
+            k = pa.array([key] * t.num_rows, pa.string())
+            parts.append(pa.table({"k": k, "v": pc.cast(t["v"], pa.float64()), "n": pc.cast(t["n"], pa.int64())}))
+        counts = pa.concat_tables(parts)
+    elif counts is None:
+        counts = queries.value_counts_at(db, as_of)
+    store_facts.write_value_counts(db, as_of, counts)
+    return counts
+
+
+def _breakpoints(counts: pa.Table) -> dict[str, list[float]]:
+    """The quintile breakpoints of r, f and m from their value counts (k, v, n)."""
+    k = np.asarray(counts["k"].to_numpy(zero_copy_only=False))
+    v = np.asarray(counts["v"].to_numpy(zero_copy_only=False), dtype=float)
+    n = np.asarray(counts["n"].to_numpy(zero_copy_only=False), dtype=np.int64)
+    return {key: breakpoints(v[k == key], n[k == key]) for key in "rfm"}
 
 
 def _check_warehouse(db: object) -> None:
@@ -233,7 +247,7 @@ def _compute(
         fit_plan, as_of, model=model, purchase=preds.fit, purchase_days_params=preds.days_params, value=value_fit
     )
     say(_("quintile breakpoints"))
-    breaks = _breakpoints(db, None if based else as_of)
+    breaks = _breakpoints(_value_counts(db, as_of, based, facts.since if facts.mode == "incremental" else None))
     params = snapshot_view.view_params(
         cycle=cycle,
         breaks=breaks,
