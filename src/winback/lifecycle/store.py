@@ -102,13 +102,14 @@ def segment_counts(
     db: DuckDBEngine,
     as_of: dt.date,
     schemes: Sequence[Scheme] | None = None,
-    snapshot: str | None = None,
+    snapshot: str | tuple[str, str] | None = None,
     own: bool = False,
 ) -> list[SchemeCount]:
     """(scheme, segment, members) at `as_of`, from the view (this is where the rules' predicates are evaluated);
     with `schemes` (the refresh's, the same the view was just built with), the view's branches over the snapshot
-    evaluated once; `snapshot`: the view's branch of that date (snapshot_view.branch_sql); `own`: the refresh
-    counting the date it has just built with `schemes` (snapshot_view.counts_sql)."""
+    evaluated once; `snapshot`: the view's branch of that date (snapshot_view.branch_sql, or the two parts of
+    counts_branch_sql); `own`: the refresh counting the date it has just built with `schemes`
+    (snapshot_view.counts_sql)."""
     from winback.lifecycle.snapshot_view import counts_sql
 
     try:
