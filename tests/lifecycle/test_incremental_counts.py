@@ -6,6 +6,7 @@
   counts are exactly the counts over the facts valid at that date, and the breakpoints are theirs.
 - The segment counts a refresh returns are the member_segments view's counts at that date (the counting branch
   computes P(alive) without the join to the predictions: snapshot_view.counts_branch_sql).
+- The member count carried the same way (store_facts.facts_count with the previous snapshot) is the count.
 - Counts kept by a refresh whose snapshot was written again since, or at a date not before the new one, are not
   used.
 """
@@ -46,6 +47,8 @@ def _view_counts(db: DuckDBEngine, as_of: dt.date) -> dict[str, dict[str, int]]:
 
 def _check(db: DuckDBEngine, as_of: dt.date, result: Any) -> None:
     assert _kept(db, as_of) == _fresh(db, as_of)
+    counted = db.fetchall("SELECT count(*) FROM member_snapshot WHERE as_of = ?", [as_of])[0][0]
+    assert result.members == counted == db.fetchall("SELECT members FROM snapshot_runs WHERE as_of = ?", [as_of])[0][0]
     assert result.breakpoints == _breakpoints(queries.value_counts_at(db, as_of))
     assert {s: {k: n for k, n in seg.items() if n} for s, seg in result.segments.items()} == _view_counts(db, as_of)
 

@@ -106,6 +106,7 @@ class _Computed:
     view: dict[str, Any]
     fit_record: dict[str, Any]
     notes: list[str]
+    members: int  # in the snapshot at as_of
 
 
 def default_as_of(engine: Engine) -> dt.date:
@@ -235,7 +236,7 @@ def _compute(
 ) -> _Computed:
     """On the warehouse, over the facts at as_of: per-member base, cohort priors (held with a reused fit), model
     fits or their reuse, breakpoints; what the member_snapshot view needs for this date."""
-    members = store_facts.facts_count(db, as_of)
+    members = store_facts.facts_count(db, as_of, facts.since if facts.mode == "incremental" else None)
     fit_plan, carry = _plan(as_of, cycle, model, facts, members, refit_change)
     say(_("cohort priors"))
     based = carry is None or not store_facts.carry_priors(db, carry, as_of)
@@ -256,7 +257,7 @@ def _compute(
         clv_flag=clv_flag(preds.fit, value_fit),
         alive=alive_params(preds),
     )
-    return _Computed(preds.fit, value_fit, breaks, preds, params, fit_record, notes)
+    return _Computed(preds.fit, value_fit, breaks, preds, params, fit_record, notes, members)
 
 
 def _counts(schemes: Sequence[Scheme], rows: Iterable[tuple[str, str, int]]) -> dict[str, dict[str, int]]:
@@ -323,6 +324,7 @@ def refresh(
                 schemes=scheme_list,
                 settings=_run_settings(cycle, done, facts),
                 progress=say,
+                members=done.members,
             )
     finally:
         queries_facts.drop(engine)

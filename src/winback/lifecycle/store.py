@@ -69,18 +69,20 @@ def replace_snapshot(
     settings: dict[str, Any],
     progress: Callable[[str], None],
     views: bool = True,
+    members: int | None = None,
 ) -> tuple[int, list[SchemeCount], list[str]]:
     """Replace the snapshot at `as_of` (call inside the refresh's transaction, after member_facts holds the facts
     at as_of): its small tables (priors from the refresh's temp PRIOR, `predictions`), model_fits and
     snapshot_runs rows, and the member_snapshot / member_segments views. Returns the member count, the (scheme,
     segment, members) counts and the views' messages (snapshot dates they had to leave out). `views=False`
-    (`refresh --history`, many dates in one transaction): the views are rebuilt and counted later, by the caller."""
+    (`refresh --history`, many dates in one transaction): the views are rebuilt and counted later, by the caller.
+    `members`: the member count at as_of when the caller has it (store_facts.facts_count)."""
     from winback.lifecycle import store_facts
 
     for table in SNAPSHOT_TABLES:
         db.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
     store_facts.write_small_tables(db, as_of, predictions)
-    members = store_facts.facts_count(db, as_of)
+    members = store_facts.facts_count(db, as_of) if members is None else members
     for fit in fits:
         db.execute(
             "INSERT INTO model_fits VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)",

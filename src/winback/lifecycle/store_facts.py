@@ -171,7 +171,19 @@ def rebuild_snapshot_view(db: DuckDBEngine, stored_schemes: Any) -> None:
     db.execute(f"CREATE OR REPLACE VIEW {v.VIEW} AS {v.view_sql(branches)}")
 
 
-def facts_count(db: DuckDBEngine, as_of: dt.date) -> int:
+def facts_count(db: DuckDBEngine, as_of: dt.date, since: dt.date | None = None) -> int:
+    """The members in the snapshot at `as_of`: with `since` (an earlier facts-based snapshot, the incremental
+    path's previous one), its stored member count plus the rows opened and minus the rows closed since (range
+    filters on valid_from / valid_to, see carried_value_counts), else a count over the facts valid at as_of."""
+    if since is not None and since < as_of:
+        s, a = q.date_lit(since), q.date_lit(as_of)
+        row = db.fetchall(
+            f"SELECT r.members + (SELECT count(*) FROM member_facts WHERE valid_from > {s} AND valid_from <= {a} "
+            f"AND (valid_to IS NULL OR valid_to > {a})) - (SELECT count(*) FROM member_facts WHERE valid_to > {s} "
+            f"AND valid_to <= {a} AND valid_from <= {s}) FROM snapshot_runs r WHERE r.as_of = {s}"
+        )
+        if row and row[0][0] is not None:
+            return int(row[0][0])
     row = db.fetchall(f"SELECT count(*) FROM {f.facts_at_sql(as_of)} t")
     return int(row[0][0]) if row else 0
 
