@@ -134,7 +134,9 @@ def one_pass(
             wanted, schemes_of = {d for d, *_x in counted}, store.stored_schemes_once()
             stored = {d: schemes_of(rules, d) for d, _s, rules in store_facts.facts_runs(db) if d in wanted}
             counts = {
-                d: store.segment_counts(db, d, scheme_list, snapshot_view.branch_sql(d, done.view, stored[d]), own=True)
+                d: store.segment_counts(
+                    db, d, scheme_list, snapshot_view.counts_branch_sql(d, done.view, stored[d], scheme_list), own=True
+                )
                 for d, done, *_x in counted
             }
     finally:

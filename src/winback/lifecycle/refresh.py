@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyarrow as pa
 
 from winback.errors import ConfigError, InputError
 from winback.i18n import _
@@ -103,7 +104,7 @@ class _Computed:
     view: dict[str, Any]
     fit_record: dict[str, Any]
     notes: list[str]
-    members: int  # members in the snapshot (the facts valid at as_of)
+    members: int  # in the snapshot at as_of
 
 
 def default_as_of(engine: Engine) -> dt.date:
@@ -117,13 +118,25 @@ def default_as_of(engine: Engine) -> dt.date:
     return last + dt.timedelta(days=1)
 
 
-def _breakpoints(engine: Engine, as_of: dt.date | None = None) -> dict[str, list[float]]:
-    """The quintile breakpoints in one pass over the per-member BASE, or (`as_of`) over the stored facts at as_of
-    (the incremental path between refits makes no BASE)."""
-    table = queries.value_counts_at(engine, as_of) if as_of is not None else queries.value_counts_base(engine)
-    rows = table.to_pylist()
-    pairs = {k: ([r["v"] for r in rows if r["k"] == k], [r["n"] for r in rows if r["k"] == k]) for k in "rfm"}
-    return {k: breakpoints(np.asarray(v, dtype=float), np.asarray(n, dtype=np.int64)) for k, (v, n) in pairs.items()}
+def _value_counts(db: DuckDBEngine, as_of: dt.date, based: bool, since: dt.date | None) -> pa.Table:
+    """(k, v, n) for k in r / f / m, the distributions the quintile breakpoints are taken from: from the per-member
+    BASE (`based`), else carried from the counts kept at `since` (the incremental path's previous snapshot:
+    store_facts.carried_value_counts), else in one pass over the stored facts at as_of. Kept for the next refresh."""
+    counts = None if based or since is None else store_facts.carried_value_counts(db, since, as_of)
+    if based:  # one pass over BASE
+        counts = queries.value_counts_base(db)
+    elif counts is None:
+        counts = queries.value_counts_at(db, as_of)
+    store_facts.write_value_counts(db, as_of, counts)
+    return counts
+
+
+def _breakpoints(counts: pa.Table) -> dict[str, list[float]]:
+    """The quintile breakpoints of r, f and m from their value counts (k, v, n)."""
+    k = np.asarray(counts["k"].to_numpy(zero_copy_only=False))
+    v = np.asarray(counts["v"].to_numpy(zero_copy_only=False), dtype=float)
+    n = np.asarray(counts["n"].to_numpy(zero_copy_only=False), dtype=np.int64)
+    return {key: breakpoints(v[k == key], n[k == key]) for key in "rfm"}
 
 
 def _check_warehouse(db: object) -> None:
@@ -218,7 +231,8 @@ def _compute(
     """On the warehouse, over the facts at as_of: per-member base, cohort priors (held with a reused fit), model
     fits or their reuse, breakpoints; what the member_snapshot view needs for this date. `members`: the count of
     the facts at as_of when the caller has it (`refresh --history` counts every date at once)."""
-    members = store_facts.facts_count(db, as_of) if members is None else members
+    since = facts.since if facts.mode == "incremental" else None
+    members = store_facts.facts_count(db, as_of, since) if members is None else members
     fit_plan, carry = _plan(as_of, cycle, model, facts, members, refit_change)
     say(_("cohort priors"))
     based = carry is None or not store_facts.carry_priors(db, carry, as_of)
@@ -230,7 +244,7 @@ def _compute(
         fit_plan, as_of, model=model, purchase=preds.fit, purchase_days_params=preds.days_params, value=value_fit
     )
     say(_("quintile breakpoints"))
-    breaks = _breakpoints(db, None if based else as_of)
+    breaks = _breakpoints(_value_counts(db, as_of, based, since))
     params = snapshot_view.view_params(
         cycle=cycle,
         breaks=breaks,

@@ -316,10 +316,20 @@ FREQUENCY_VALUE = "orders"
 MONETARY_VALUE = "CAST(FLOOR(CAST(monetary AS DOUBLE)) AS DOUBLE)"
 
 
-def _pred_sql(pred: str, with_predictions: bool, alive: dict[str, Any] | None) -> tuple[str, str]:
+def _pred_sql(pred: str, with_predictions: bool, alive: dict[str, Any] | None, joined: bool = True) -> tuple[str, str]:
     """(the prediction columns, the join) of the snapshot SELECT. `pred` has one row per (x, t_x, T) with
     p_alive, exp_90 and exp_365, or, with `alive` (modelling.alive_params), one row per (x, T) with the
-    expectations if alive (if_90, if_365), P(alive) then computed per member in SQL (modelling.p_alive_sql)."""
+    expectations if alive (if_90, if_365), P(alive) then computed per member in SQL (modelling.p_alive_sql).
+    Not `joined` (with `alive`; the segment counts of a refresh when no rule reads an expectation): P(alive) from
+    the member's own (x, T) without the join, the expectations NULL. The same P(alive): the table a refresh
+    writes has a row for the (x, T) of every member who bought (modelling._predict, carried_predictions)."""
+    if alive is not None and with_predictions and not joined:
+        from winback.lifecycle.modelling import p_alive_sql
+
+        x = "(b.purchase_days - 1)"
+        p = f"CASE WHEN b.purchase_days >= 1 THEN {p_alive_sql(alive, x, model_t_x('b.'), model_big_t('b.'))} END"
+        none = "CAST(NULL AS DOUBLE)"
+        return f"{p} AS p_alive, {none} AS expected_purchases_90d, {none} AS exp_365", ""
     if not with_predictions:
         return (
             "CAST(NULL AS DOUBLE) AS p_alive, CAST(NULL AS DOUBLE) AS expected_purchases_90d, "
@@ -352,14 +362,16 @@ def snapshot_sql(
     prior: str = PRIOR,
     pred: str = PRED,
     alive: dict[str, Any] | None = None,
+    joined: bool = True,
 ) -> str:
     """The final per-member SELECT with every snapshot column and one seg_<scheme> column per given scheme.
     `expected_value_expr` is SQL over `i.purchase_days` and `i.value_per_day` (modelling.expected_value_sql);
     without it a member's expected value per purchase day is their own mean (flagged). `clv_flag` (fixed words
     from modelling) marks every member's expected_revenue_90d and clv when the models were rough or missing.
     Never-purchased members get no scores; value is in one unit (expected purchase days × value per purchase
-    day). `base`, `prior`, `pred`: temp tables, or subqueries over stored ones (snapshot_view.py)."""
-    pred_cols, pred_join = _pred_sql(pred, with_predictions, alive)
+    day). `base`, `prior`, `pred`: temp tables, or subqueries over stored ones (snapshot_view.py); `joined`: see
+    `_pred_sql`."""
+    pred_cols, pred_join = _pred_sql(pred, with_predictions, alive, joined)
     ev = expected_value_expr or "GREATEST(i.value_per_day, 0.0)"
     flag = f"'{clv_flag}'" if clv_flag else "CAST(NULL AS VARCHAR)"
     if clv_flag and not all(part.replace("_", "").isalnum() for part in clv_flag.split(",")):

@@ -93,9 +93,12 @@ def view_params(
     return out
 
 
-def snapshot_select(as_of: dt.date, params: dict[str, Any], stored_schemes: Sequence[Scheme], base: str) -> str:
+def snapshot_select(
+    as_of: dt.date, params: dict[str, Any], stored_schemes: Sequence[Scheme], base: str, joined: bool = True
+) -> str:
     """The snapshot SELECT at `as_of` over the per-member `base` (snapshot_sql.BASE's columns), with the stored
-    priors and predictions of that date; the member_snapshot columns in table order."""
+    priors and predictions of that date; the member_snapshot columns in table order. Not `joined`: P(alive)
+    without the join to the predictions, the expectations NULL (counts_branch_sql)."""
     a = q.date_lit(as_of)
     value = params.get("value_params")
     select = q.snapshot_sql(
@@ -114,6 +117,7 @@ def snapshot_select(as_of: dt.date, params: dict[str, Any], stored_schemes: Sequ
             else f'(SELECT x, t_x, "T", p_alive, exp_90, exp_365 FROM {PREDICTIONS} WHERE as_of = {a})'
         ),
         alive=params.get("alive"),
+        joined=joined,
     )
     names = {s.name for s in stored_schemes}
     cols = []
@@ -131,6 +135,26 @@ def branch_sql(as_of: dt.date, params: dict[str, Any], stored_schemes: Sequence[
     """One date of the view: the snapshot SELECT over the facts valid at `as_of`."""
     base = f"({f.derive_sql(f.facts_at_sql(as_of), as_of)})"
     return snapshot_select(as_of, params, stored_schemes, base)
+
+
+# the member_snapshot columns read from the predictions per (x, T) (P(alive) is computed without them)
+EXPECTATION_COLUMNS = frozenset({"expected_purchases_90d", "expected_revenue_90d", "clv"})
+
+
+def counts_branch_sql(
+    as_of: dt.date, params: dict[str, Any], stored_schemes: Sequence[Scheme], schemes: Sequence[Scheme]
+) -> tuple[str, str]:
+    """The date's branch as the refresh counts its segments with `schemes` (counts_sql, own), in two parts: the
+    members who bought and the others. Each is branch_sql over its members' facts, but when no predicate reads an
+    expectation, without the join of every member to the predictions per (x, T) (a sixth of the counting's CPU at
+    10M members), P(alive) from the member's own (x, T). Only the columns `predicate_columns(schemes,
+    stored=False)` of these SELECTs are right: the expectations are NULL."""
+    joined = bool(EXPECTATION_COLUMNS & set(predicate_columns(schemes, stored=False))) or not params.get("alive")
+    parts = []
+    for cond in ("COALESCE(t.purchase_days >= 1, FALSE)", "NOT COALESCE(t.purchase_days >= 1, FALSE)"):
+        facts = f"(SELECT * FROM {f.facts_at_sql(as_of)} t WHERE {cond})"
+        parts.append(snapshot_select(as_of, params, stored_schemes, f"({f.derive_sql(facts, as_of)})", joined=joined))
+    return parts[0], parts[1]
 
 
 def predicate_columns(schemes: Sequence[Scheme], stored: bool = True) -> list[str]:
@@ -169,29 +193,39 @@ def _named_segment_sql(scheme: Scheme, column: str, stored: bool) -> str:
     return f"CASE {column} {names} END"
 
 
-def counts_sql(as_of: dt.date, schemes: Sequence[Scheme], snapshot: str | None = None, own: bool = False) -> str:
+def counts_sql(
+    as_of: dt.date, schemes: Sequence[Scheme], snapshot: str | tuple[str, str] | None = None, own: bool = False
+) -> str:
     """(scheme, segment, n) at `as_of` for `schemes`, the segments of the member_segments view (segments_view):
     ONE pass over the snapshot at as_of that keeps only the columns the predicates read (materialised, so that a
     column such as p_alive or r_score is computed once per member rather than once per predicate that tests it),
     every scheme's segment as a rule number, grouped by the combination of segments (a few thousand rows at
     most), then summed and named per scheme. `snapshot`: that date's branch_sql, so the whole view (a branch per
-    date) need not be planned for one date. `own`: the snapshot at as_of was built from the member facts with these
+    date) need not be planned for one date; or (the members who bought, the others) (counts_branch_sql): the
+    others, whose predicate columns take few distinct values (no purchase: no recency, cycle, P(alive) or score),
+    are grouped by those values first and their segments evaluated once per distinct row (a segment is a function
+    of the predicate columns alone). `own`: the snapshot at as_of was built from the member facts with these
     very schemes (the refresh counting its own date), so its value_layer / lifecycle_stage columns are these
     schemes' segments and are not read (segments_view.segment_sql's COALESCE gives the same)."""
     stored = not own
     cols = ", ".join(predicate_columns(schemes, stored)) or "1 AS one"
+    rest = None
+    if isinstance(snapshot, tuple):
+        snapshot, rest = snapshot
     source = f"({snapshot})" if snapshot else f"{VIEW} WHERE as_of = {q.date_lit(as_of)}"
     coded = ", ".join(f"{_coded_segment_sql(s, stored)} AS s{i}" for i, s in enumerate(schemes))
     grouped = f"SELECT {coded}, COUNT(*) AS n FROM wb_lc_inputs GROUP BY ALL"
+    ctes = [f"wb_lc_inputs AS MATERIALIZED (SELECT {cols} FROM {source})"]
+    if rest is not None:
+        ctes.append(f"wb_lc_rest AS MATERIALIZED (SELECT {cols}, COUNT(*) AS n FROM ({rest}) GROUP BY ALL)")
+        grouped += f" UNION ALL SELECT {coded}, SUM(n) AS n FROM wb_lc_rest GROUP BY ALL"
     per_scheme = [
         f"SELECT '{s.name}' AS scheme, {_named_segment_sql(s, f's{i}', stored)} AS segment, "
         f"CAST(SUM(n) AS BIGINT) AS n FROM wb_lc_groups GROUP BY s{i}"
         for i, s in enumerate(schemes)
     ]
-    return (
-        f"WITH wb_lc_inputs AS MATERIALIZED (SELECT {cols} FROM {source}), "
-        f"wb_lc_groups AS MATERIALIZED ({grouped}) {' UNION ALL '.join(per_scheme)}"
-    )
+    ctes.append(f"wb_lc_groups AS MATERIALIZED ({grouped})")
+    return f"WITH {', '.join(ctes)} {' UNION ALL '.join(per_scheme)}"
 
 
 def view_sql(branches: Sequence[tuple[dt.date, dict[str, Any], Sequence[Scheme]]]) -> str:

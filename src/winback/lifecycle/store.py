@@ -93,10 +93,10 @@ def replace_snapshot(
     if not views:
         return members, [], problems
     progress(_("counting the segments"))
-    from winback.lifecycle.snapshot_view import branch_sql
+    from winback.lifecycle.snapshot_view import counts_branch_sql
 
     own = [s for s in schemes if s.name in q.STORED_SCHEMES]  # what the view's branch of as_of was built with
-    counts = segment_counts(db, as_of, schemes, branch_sql(as_of, settings["snapshot"], own), own=True)
+    counts = segment_counts(db, as_of, schemes, counts_branch_sql(as_of, settings["snapshot"], own, schemes), own=True)
     return members, counts, problems
 
 
@@ -104,13 +104,14 @@ def segment_counts(
     db: DuckDBEngine,
     as_of: dt.date,
     schemes: Sequence[Scheme] | None = None,
-    snapshot: str | None = None,
+    snapshot: str | tuple[str, str] | None = None,
     own: bool = False,
 ) -> list[SchemeCount]:
     """(scheme, segment, members) at `as_of`, from the view (this is where the rules' predicates are evaluated);
     with `schemes` (the refresh's, the same the view was just built with), the view's branches over the snapshot
-    evaluated once; `snapshot`: the view's branch of that date (snapshot_view.branch_sql); `own`: the refresh
-    counting the date it has just built with `schemes` (snapshot_view.counts_sql)."""
+    evaluated once; `snapshot`: the view's branch of that date (snapshot_view.branch_sql, or the two parts of
+    counts_branch_sql); `own`: the refresh counting the date it has just built with `schemes`
+    (snapshot_view.counts_sql)."""
     from winback.lifecycle.snapshot_view import counts_sql
 
     try:

@@ -171,6 +171,77 @@ def rebuild_snapshot_view(db: DuckDBEngine, stored_schemes: Any) -> None:
     db.execute(f"CREATE OR REPLACE VIEW {v.VIEW} AS {v.view_sql(branches)}")
 
 
-def facts_count(db: DuckDBEngine, as_of: dt.date) -> int:
+def facts_count(db: DuckDBEngine, as_of: dt.date, since: dt.date | None = None) -> int:
+    """The members in the snapshot at `as_of`: with `since` (an earlier facts-based snapshot, the incremental
+    path's previous one), its stored member count plus the rows opened and minus the rows closed since (range
+    filters on valid_from / valid_to, see carried_value_counts), else a count over the facts valid at as_of."""
+    if since is not None and since < as_of:
+        s, a = q.date_lit(since), q.date_lit(as_of)
+        row = db.fetchall(
+            f"SELECT r.members + (SELECT count(*) FROM member_facts WHERE valid_from > {s} AND valid_from <= {a} "
+            f"AND (valid_to IS NULL OR valid_to > {a})) - (SELECT count(*) FROM member_facts WHERE valid_to > {s} "
+            f"AND valid_to <= {a} AND valid_from <= {s}) FROM snapshot_runs r WHERE r.as_of = {s}"
+        )
+        if row and row[0][0] is not None:
+            return int(row[0][0])
     row = db.fetchall(f"SELECT count(*) FROM {f.facts_at_sql(as_of)} t")
     return int(row[0][0]) if row else 0
+
+
+# -- the value counts of the quintile breakpoints, carried between daily refreshes (migration 024) -------------------
+VALUE_COUNTS = "snapshot_value_counts"
+
+
+def carried_value_counts(db: DuckDBEngine, since: dt.date, as_of: dt.date) -> pa.Table | None:
+    """(k, v, n) of snapshot_sql.value_counts_at_sql at `as_of`, from the counts kept at `since` (an earlier
+    snapshot, written by its own refresh: run_at is its refreshed_at) adjusted by the member_facts rows valid at
+    one date and not the other: a member whose facts did not change keeps their orders and monetary, and their
+    recency grows by the days between. None when there is nothing usable to carry (count from the facts)."""
+    if as_of <= since or not has_value_counts(db):
+        return None
+    s, a = q.date_lit(since), q.date_lit(as_of)
+    same = db.fetchall(
+        f"SELECT count(*) FROM (SELECT DISTINCT run_at FROM {VALUE_COUNTS} WHERE as_of = {s}) c "
+        f"JOIN snapshot_runs r ON r.as_of = {s} AND r.refreshed_at = c.run_at"
+    )
+    if not (same and same[0][0]):
+        return None
+    # valid at as_of and not at since (opened since: the newest rows), and the other way round (closed since);
+    # each a conjunction of plain range filters on valid_from / valid_to, which the scan prunes and pushes down
+    cols = "last_purchase, orders, monetary FROM member_facts WHERE purchase_days >= 1"
+    moved = (
+        f"SELECT 1 AS s, {cols} AND valid_from > {s} AND valid_from <= {a} AND (valid_to IS NULL OR valid_to > {a}) "
+        f"UNION ALL SELECT -1 AS s, {cols} AND valid_to > {s} AND valid_to <= {a} AND valid_from <= {s}"
+    )
+    return db.query(
+        f"""
+        WITH moved AS ({moved})
+        SELECT k, v, CAST(SUM(n) AS BIGINT) AS n FROM (
+            SELECT k, CASE WHEN k = 'r' THEN v + {(as_of - since).days} ELSE v END AS v, n
+            FROM {VALUE_COUNTS} WHERE as_of = {s}
+            UNION ALL SELECT 'r', CAST(date_diff('day', last_purchase, {a}) AS DOUBLE), s FROM moved
+            UNION ALL SELECT 'f', CAST({q.FREQUENCY_VALUE} AS DOUBLE), s FROM moved
+            UNION ALL SELECT 'm', {q.MONETARY_VALUE}, s FROM moved
+        ) t
+        GROUP BY k, v HAVING SUM(n) <> 0
+        """
+    )
+
+
+def write_value_counts(db: DuckDBEngine, as_of: dt.date, counts: pa.Table) -> None:
+    """Keep the value counts (k, v, n) of the snapshot at `as_of` for the next refresh, stamped with this
+    transaction's time (the snapshot_runs.refreshed_at of the same refresh); those of this and earlier dates go."""
+    if not has_value_counts(db):
+        return
+    db.execute(f"DELETE FROM {VALUE_COUNTS} WHERE as_of <= ?", [as_of])
+    with db.registered("wb_lc_value_counts", counts.select(["k", "v", "n"])):
+        db.execute(
+            f"INSERT INTO {VALUE_COUNTS} SELECT {q.date_lit(as_of)}, current_timestamp::TIMESTAMP, k, "
+            "CAST(v AS DOUBLE), CAST(n AS BIGINT) FROM wb_lc_value_counts"
+        )
+
+
+def has_value_counts(db: DuckDBEngine) -> bool:
+    """Whether the warehouse has migration 024 (a warehouse opened by an older winback has not)."""
+    row = db.fetchall(f"SELECT count(*) FROM information_schema.tables WHERE table_name = '{VALUE_COUNTS}'")
+    return bool(row and row[0][0])

@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 
 from winback.models.inputs import FloatArray
 
@@ -48,7 +47,11 @@ def maximise(
     """Maximise a total log-likelihood; the optimiser works on the mean per customer for good scaling.
 
     Converged means: the gradient of the mean log-likelihood is below GRAD_TOL and no parameter sits on a bound.
+    scipy.optimize is imported here, not with the module: it takes ~0.25 s to import, and a refresh that reuses
+    the last fit (refit.py) predicts with the models without fitting one.
     """
+    from scipy.optimize import minimize
+
     scale = 1.0 / max(n_customers, 1.0)
 
     def negative(theta: FloatArray) -> tuple[float, FloatArray]:
