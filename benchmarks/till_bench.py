@@ -20,8 +20,14 @@ without jobs, under its one lock) for every scenario; each answer is counted "du
 overlaps a refresh's run, and the figures are given over those answers too. Per scenario: p50/p95/p99/max by
 answer, the wall, the throughput, CPU seconds of the tills' process and of the server's process (its refreshes
 included) and CPU per request, the rounds, and the load average.
+At a real brand's scale: --warehouse copies a brand's warehouse (e.g. the 2M demo, 21M orders) to --scratch and
+runs against the copy; the bench's coupons are made as a user makes them (a campaign launched, the tills' paid
+orders imported as a POS export). --save keeps the prepared copy for the next runs (preparing a 2M brand takes
+minutes): `--warehouse /work/bench-data/d2m/winback.duckdb --save /work/scratch/till/d2m-till.duckdb` once, then
+`--warehouse /work/scratch/till/d2m-till.duckdb --scratch /work/scratch/till --refresh`.
 Usage: PYTHONPATH=src .venv/bin/python benchmarks/till_bench.py [--members 8000] [--tills 50] [--waves 20]
-[--gap 0.2] [--rate 200] [--seconds 5] [--scenario waves open closed] [--refresh]. Prints figures; asserts
+[--gap 0.2] [--rate 200] [--seconds 5] [--scenario waves open closed] [--refresh] [--warehouse W [--save S]]
+[--scratch D] [--codes 4000]. Prints figures; asserts
 nothing but the exactly-once outcome (one 200 per code). Run it with PYTHONPATH pointing at an older src/ to
 measure that one.
 """
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
 import os
 import random
@@ -51,29 +58,45 @@ from winback.web.tokens_service import TokensService
 Attempt = tuple[str, str, str]  # code, store, order id
 
 
-def prepare(wb: Winback) -> list[Attempt]:
-    """Launch a campaign and give each of its coupons (of members with a known store) a paid order there."""
-    cid = wb.campaigns.create(CampaignRequest(scenario="big_sale", name="till bench")).campaign.campaign_id
-    wb.campaigns.launch(cid)
+NAME = "till bench"
+#: the bench's coupons and their orders (TB-…), once prepared
+_BENCH_ROWS = (
+    "SELECT c.code, o.store_id, o.order_id FROM coupons c JOIN campaigns k USING (campaign_id) "
+    "JOIN orders o ON o.member_id = c.member_id AND o.order_id LIKE 'TB-%' WHERE k.name = ? ORDER BY o.order_id"
+)
+
+
+def prepare(wb: Winback, out: Path, codes: int) -> list[Attempt]:
+    """As a user would: launch a campaign, then import the tills' paid orders of (up to `codes` of) its coupons'
+    members at their stores (a POS export, `winback import orders`), dated at the issue; or, on a warehouse the
+    bench prepared before (--save), find them."""
     db = wb.db()
+    found = db.fetchall(_BENCH_ROWS, [NAME])
+    if found:
+        return [(str(c), str(s), str(o)) for c, s, o in found][:codes]
+    cid = wb.campaigns.create(CampaignRequest(scenario="big_sale", name=NAME)).campaign.campaign_id
+    wb.campaigns.launch(cid)
     rows = db.fetchall(
-        "SELECT c.code, c.member_id, m.store_id, c.issued_at FROM coupons c JOIN members m USING (member_id) "
-        "JOIN stores USING (store_id) WHERE c.campaign_id = ? ORDER BY c.code",
-        [cid],
+        "SELECT c.member_id, m.store_id, c.issued_at FROM coupons c JOIN members m USING (member_id) "
+        "JOIN stores USING (store_id) WHERE c.campaign_id = ? ORDER BY c.code LIMIT ?",
+        [cid, codes],
     )
-    db.executemany(
-        "INSERT INTO orders (order_id, member_id, source_member_id, store_id, ordered_at, amount, status) "
-        "VALUES (?, ?, ?, ?, ?, 99999, 'paid')",
-        [[f"B{i:06d}", m, m, s, at] for i, (_, m, s, at) in enumerate(rows)],
-    )
-    return [(c, s, f"B{i:06d}") for i, (c, _, s, _) in enumerate(rows)]
+    export = out / "till_orders.csv"
+    with export.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["小票号", "会员卡号", "门店", "销售时间", "实收金额", "状态"])
+        w.writerows(
+            [f"TB-{i:06d}", m, s, f"{at:%Y-%m-%d %H:%M:%S}", "99999", "已付款"] for i, (m, s, at) in enumerate(rows)
+        )
+    wb.ingest.import_file("orders", export)
+    return [(str(c), str(s), str(o)) for c, s, o in db.fetchall(_BENCH_ROWS, [NAME])]
 
 
 def unredeem(wb: Winback) -> None:
-    """The bench's coupons free again (its orders B…), so that each scenario redeems fresh codes."""
+    """The bench's coupons free again (its orders TB-…), so that each scenario redeems fresh codes."""
     with wb.scoped() as w:
         w.db().execute("UPDATE coupons SET redeemed_at = NULL, redeemed_order_id = NULL, redeemed_store_id = NULL, "
-                       "discount = NULL WHERE redeemed_order_id LIKE 'B%'")  # fmt: skip
+                       "discount = NULL WHERE redeemed_order_id LIKE 'TB-%'")  # fmt: skip
 
 
 def refresh_loop(app: Any, wb: Winback, stop: threading.Event, spans: list[list[float]]) -> None:
@@ -264,15 +287,35 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=5.0, help="open loop: how long (at most the codes there are)")
     ap.add_argument("--scenario", nargs="+", choices=["waves", "open", "closed"], default=["waves", "open", "closed"])
     ap.add_argument("--refresh", action="store_true", help="refreshes running in the server meanwhile")
+    ap.add_argument(
+        "--warehouse",
+        type=Path,
+        help="a brand's warehouse (e.g. the 2M demo), copied, instead of "
+        "a demo of --members; the bench's coupons and orders are made on the copy once (see --save)",
+    )
+    ap.add_argument("--scratch", type=Path, help="where the copy goes (default: a temporary directory)")
+    ap.add_argument("--save", type=Path, help="keep the prepared copy there and stop (--warehouse it next time)")
+    ap.add_argument("--codes", type=int, default=4000, help="at most this many coupons get a till order")
     args = ap.parse_args()
-    out = Path(tempfile.mkdtemp(prefix="till-bench-"))
+    out = Path(tempfile.mkdtemp(prefix="till-bench-", dir=args.scratch))
     try:
         t0 = time.perf_counter()
-        wb = Winback(Settings.load(environ={}, db_path=out / "wb.duckdb"))
-        wb.demo.run(out, members=args.members, seed=7)
-        coupons = prepare(wb)
+        db_path = out / "wb.duckdb"
+        if args.warehouse:
+            shutil.copyfile(args.warehouse, db_path)
+        wb = Winback(Settings.load(environ={}, db_path=db_path))
+        if not args.warehouse:
+            wb.demo.run(out, members=args.members, seed=7)
+        coupons = prepare(wb, out, args.codes)
         tokens = {s: TokensService(wb).add(s).token for s in sorted({s for _, s, _ in coupons})}
-        print(f"built: {args.members:,} members, {len(coupons)} codes, {len(tokens)} stores in "
+        if args.save:
+            wb.close()
+            shutil.move(db_path, args.save)
+            print(f"prepared {args.save}: {len(coupons)} codes in {time.perf_counter() - t0:.1f} s")
+            return
+        brand = db_path if args.warehouse is None else args.warehouse
+        orders = wb.db().scalar("SELECT count(*) FROM orders")
+        print(f"built: {brand}: {orders:,} orders, {len(coupons)} codes, {len(tokens)} stores in "
               f"{time.perf_counter() - t0:.1f} s; refreshes meanwhile: {'yes' if args.refresh else 'no'}")  # fmt: skip
         app = create_app(wb, secret="bench")
         sock = bind("127.0.0.1", 0)

@@ -24,6 +24,7 @@ from winback.campaigns.types import CampaignRequest
 from winback.cli.main import app
 from winback.config import Settings
 from winback.errors import InputError, NotFoundError, WinbackError
+from winback.warehouse import till_orders
 
 from .conftest import brand_app
 
@@ -45,6 +46,7 @@ def _order(wb: Winback, order_id: str, member: str, store: str | None, amount: f
         "VALUES (?, ?, ?, ?, ?, ?, 'paid')",
         [order_id, member, member, store, at, amount],
     )
+    till_orders.sync(wb.db().con, "o.order_id = ?", [order_id])  # a writer of orders keeps the tills' orders
 
 
 @pytest.fixture
@@ -209,6 +211,7 @@ def _setup(wb: Winback, case: dict[str, Any], code: str, order_id: str, n: int) 
             "VALUES (?, ?, ?, ?, ?, ?, 'paid')",
             [order_id, member, member, case["order_store"], ordered, case["amount"]],
         )
+        till_orders.sync(db.con, "o.order_id = ?", [order_id])
     if case["used"]:
         (other,) = new_codes(1)
         db.execute(

@@ -20,7 +20,7 @@ from winback.campaigns.redeem import AlreadyRedeemedError, Attempt
 from winback.campaigns.types import CampaignRequest
 from winback.engine.duckdb_engine import DuckDBEngine
 from winback.errors import EngineError, InputError, NotFoundError
-from winback.warehouse import connect
+from winback.warehouse import connect, till_orders
 
 from .conftest import brand_app
 
@@ -50,6 +50,7 @@ def _order(wb: Winback, order_id: str, member: str, store: str, amount: float, a
         "VALUES (?, ?, ?, ?, ?, ?, 'paid')",
         [order_id, member, member, store, at, amount],
     )
+    till_orders.sync(wb.db().con, "o.order_id = ?", [order_id])  # a writer of orders keeps the tills' orders
 
 
 def test_redeem_checks_and_refusals(brand: Winback) -> None:

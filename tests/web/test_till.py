@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 from winback.campaigns.coupons import display
 from winback.cli.main import app as cli
 from winback.config import CATALOGUE
+from winback.warehouse import till_orders
 from winback.web.tokens_service import TokensService
 
 
@@ -72,6 +73,7 @@ def prepare(db_path: Path, n_coupons: int = 60) -> list[tuple[str, str, str]]:
                 "VALUES (?, ?, ?, ?, ?, 99999, 'paid')",
                 [f"TILL{i:04d}", member, member, store, issued],
             )
+            till_orders.sync(db.con, "o.order_id = ?", [f"TILL{i:04d}"])
             out.append((code, store, f"TILL{i:04d}"))
     assert len(out) == n_coupons
     return out

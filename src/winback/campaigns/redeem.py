@@ -9,7 +9,10 @@ the winners, so a code is used at most once and an order carries at most one cou
 
 The rules, in order (the first one broken is the answer):
 1. the code is a known coupon; 2. not redeemed before; 3. not voided (a closed campaign voids its coupons);
-4. a store is given and is a store of the brand; 5. the order is a paid order; 6. it is the coupon's member's
+4. a store is given and is a store of the brand; 5. the order is a paid order dated on or after the coupon's issue
+day (the facts come from the tills' paid orders, warehouse/till_orders.py, which hold every paid order a live
+coupon can be redeemed against: an older order is refused as older than the coupon (rule 9) when it is among them,
+else here, which is then just as true); 6. it is the coupon's member's
 order ("not valid for this order": the till is never told whose coupon or order it is); 7. it was paid at that
 store, when the order records a store; 8. neither the order nor the redemption is later than the brand's now;
 the order is not later than the redemption; 9. the coupon is valid at the redemption time (issued by the day
@@ -117,7 +120,12 @@ def _order_refusal(a: Attempt, coupon: CouponRow, order: PaidOrder | None) -> Wi
     lang = a.lang
     if order is None:
         return NotFoundError(
-            t("no paid order {order_id!r}", lang, order_id=a.order_id),
+            t(
+                "no paid order {order_id!r} dated on or after {issued_on} (the coupon's issue day)",
+                lang,
+                order_id=a.order_id,
+                issued_on=f"{coupon.issued_at:%Y-%m-%d}",
+            ),
             hint=t(
                 ("Import the till's order first (winback import orders …), then redeem against its order number."), lang
             ),

@@ -2,12 +2,14 @@
 coupons (the launch issues them: store_launch.py).
 
 A redemption, one or many, is one read (`facts`: every attempt's coupon, paid order, the code already on that
-order, its store, in one statement) and one conditional UPDATE (`mark_winners`), in one transaction: the read and
-the write see the same snapshot, and two tills redeeming the same code at the same moment cannot both change
-the row (only one UPDATE … WHERE redeemed_at IS NULL does; the other meets DuckDB's write-write conflict, an
-EngineError of kind "conflict", and is decided again on a fresh snapshot: already redeemed). Two writers cannot
-put two codes on one order either: the unique index on `redeemed_order_id` (migration 020) refuses the second
-(an EngineError of kind "constraint", or "conflict" at its COMMIT), which is decided again the same way.
+order, its store, in one statement; the paid order by an index lookup in the tills' paid orders,
+warehouse/till_orders.py, not by a scan of `orders`) and one conditional UPDATE (`mark_winners`), in one
+transaction: the read and the write see the same snapshot, and two tills redeeming the same code at the same
+moment cannot both change the row (only one UPDATE … WHERE redeemed_at IS NULL does; the other meets DuckDB's
+write-write conflict, an EngineError of kind "conflict", and is decided again on a fresh snapshot: already
+redeemed). Two writers cannot put two codes on one order either: the unique index on `redeemed_order_id`
+(migration 020) refuses the second (an EngineError of kind "constraint", or "conflict" at its COMMIT), which is
+decided again the same way.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ _FACTS_SQL = f"""
     WITH {_ATTEMPTS}, o AS (
         SELECT order_id, member_id, sum(amount)::DOUBLE AS amount, min(ordered_at) AS ordered_at,
                any_value(store_id) AS store_id
-        FROM orders WHERE status = 'paid' AND order_id IN (SELECT order_id FROM _attempts)
+        FROM till_orders WHERE order_id IN (SELECT order_id FROM _attempts)
         GROUP BY order_id, member_id
     ), u AS (
         SELECT redeemed_order_id AS order_id, min(code) AS code FROM coupons
@@ -84,8 +86,9 @@ def redemption(db: DuckDBEngine, *, begin: bool = True) -> Iterator[None]:
 
 def facts(db: DuckDBEngine, attempts: list[Attempt], *, begin: bool = False) -> list[RedeemFacts]:
     """What the rule needs about each attempt, in their order, in one statement: the coupon, the paid order
-    summed over its lines, the code already redeemed on that order, the store known. `begin`: the same call
-    opens the transaction first (BEGIN TRANSACTION; the read)."""
+    summed over its lines (from `till_orders`: the paid orders dated on or after the earliest live coupon's issue
+    day), the code already redeemed on that order, the store known. `begin`: the same call opens the transaction
+    first (BEGIN TRANSACTION; the read)."""
     params = [list(range(len(attempts))), [a.code for a in attempts], [a.order_id for a in attempts],
               [a.store_id for a in attempts]]  # fmt: skip
     found: dict[int, RedeemFacts] = {}

@@ -23,6 +23,7 @@ from winback.campaigns.scenarios import Scenario
 from winback.campaigns.types import Campaign
 from winback.outreach import store as outreach_store
 from winback.outreach.scripts import render
+from winback.warehouse import till_orders
 
 if TYPE_CHECKING:
     from winback.engine.duckdb_engine import DuckDBEngine
@@ -163,6 +164,7 @@ def write_launch(
             "FROM _launch l JOIN _offers o ON o.arm = l.arm WHERE l.code IS NOT NULL ORDER BY l.code",
             [cid, now, expires],
         )
+        till_orders.cover(db.con)  # the tills' paid orders reach back to the earliest live coupon's issue day
         order_expr = f"coalesce(l.{order_by}, 0)" if order_by else "0"
         db.execute(_OUT_SQL.format(script=script or "NULL::VARCHAR", order_expr=order_expr))
         if script is None:

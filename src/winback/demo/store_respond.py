@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from winback.campaigns.store import dicts
+from winback.warehouse import till_orders
 
 if TYPE_CHECKING:
     from winback.engine.duckdb_engine import DuckDBEngine
@@ -95,6 +96,7 @@ def write_responses(
                     " ordered_at, amount, quantity, status) SELECT order_id, member_id, source_member_id, "
                     " store_id, guide_id, channel, ordered_at, amount, quantity, status FROM _sim_orders"
                 )
+                till_orders.sync(db.con, "o.order_id IN (SELECT order_id FROM _sim_orders)")
         if reached:
             with db.registered("_reached", pa.table({"member_id": reached})):
                 db.execute(

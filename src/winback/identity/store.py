@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from winback.engine.duckdb_engine import DuckDBEngine
 from winback.identity.survivor import Candidate
+from winback.warehouse import till_orders
 
 if TYPE_CHECKING:
     from winback.identity.planted import Planted
@@ -147,6 +148,7 @@ def insert_planted(db: DuckDBEngine, planted: Planted) -> None:
                 "SELECT order_id, member_id, member_id, store_id, ordered_at, amount::DECIMAL(18,2), status "
                 "FROM _wb_planted_o"
             )
+            till_orders.sync(db.con, "o.order_id IN (SELECT order_id FROM _wb_planted_o)")
 
 
 # -- the scratch database splink works in (in memory: splink's own tables never touch the warehouse) -------------

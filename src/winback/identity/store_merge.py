@@ -13,6 +13,7 @@ from winback.errors import InputError, NotFoundError
 from winback.i18n import _
 from winback.identity.store import value
 from winback.identity.types import Merge
+from winback.warehouse import till_orders
 
 # d → s for every non-survivor d of the run, provided d and s are still live records.
 _MOVES = """
@@ -47,6 +48,8 @@ _MOVE_ORDERS = (
     "UPDATE orders SET member_id = m.merged_into FROM members m "
     "WHERE orders.member_id = m.member_id AND m.merged_into IS NOT NULL"
 )
+#: the orders a merge moved (or its undo moved back): their entries among the tills' paid orders follow
+_MERGED_ORDERS = "o.order_id IN (SELECT order_id FROM identity_merge_orders WHERE merge_id = ?)"
 _RESTORE_ORDERS = """
 UPDATE orders SET member_id = l.old_member_id
 FROM identity_merge_orders l
@@ -65,6 +68,7 @@ def apply_run(db: DuckDBEngine, run_id: int) -> Merge:
         db.execute(_SET_MEMBERS.format(column="new_merged_into"), [merge_id])
         db.execute(_LOG_ORDERS, [merge_id])
         moved = db.fetchall(_MOVE_ORDERS)
+        till_orders.sync(db.con, _MERGED_ORDERS, [merge_id])
         n_members = _count(db, "identity_merge_members", merge_id)
         n_orders = int(moved[0][0]) if moved else 0
         db.execute("DROP TABLE _wb_moves")
@@ -92,6 +96,7 @@ def undo_last(db: DuckDBEngine) -> Merge:
     merge_id, run_id, expected = (int(v) for v in rows[0])
     with db.transaction():
         moved_back = db.fetchall(_RESTORE_ORDERS, [merge_id])
+        till_orders.sync(db.con, _MERGED_ORDERS, [merge_id])
         db.execute(_SET_MEMBERS.format(column="old_merged_into"), [merge_id])
         n_orders = int(moved_back[0][0]) if moved_back else 0
         if n_orders != expected:

@@ -38,6 +38,7 @@ from winback.ingest.aliases import ColumnMapping
 from winback.ingest.plan import Apply, Plan, raw_rows_sql, scalar, write_rejects
 from winback.ingest.sqltext import names_of
 from winback.ingest.validate import PARSED
+from winback.warehouse import till_orders
 
 LINES = "wb_lines"
 LOADABLE = "wb_lines_loadable"
@@ -316,6 +317,7 @@ def _applier(
         # file, and a refresh that reads a few members' orders skips the other row groups by their min/max
         if changes:
             _apply_changes(c, import_id)
+        till_orders.sync(c.con, f"o.import_id = {int(import_id)}")  # the tills' paid orders: new and changed rows
         if with_items:
             c.execute(
                 "INSERT INTO order_items (order_id, line_no, sku, category, quantity, amount, occurrence, import_id) "
