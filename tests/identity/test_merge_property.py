@@ -81,5 +81,8 @@ def test_apply_then_undo_is_identity(mem: duckdb.DuckDBPyConnection, s: dict[str
     owners = {r[1] for r in orders_after if r[1] is not None}
     assert owners <= live  # no order is left on a merged-away record
     assert applied["orders"] == sum(1 for a, b in zip(before[1], orders_after, strict=True) if a != b)
+    if applied["merge_id"] is None:  # no cluster could be drawn (too few live records): nothing merged, no undo
+        assert (members_after, orders_after) == before
+        return
     undo_last(DuckDBEngine(mem))
     assert _tables(mem) == before
