@@ -47,6 +47,8 @@ def sync(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any] = ())
     the caller's transaction, after the caller wrote them: `where` must select each of their orders' sale row
     (the row that can be paid; an import writes at most one per order id, a refund is its own row)."""
     params = list(params)
+    if con.execute("SELECT since = 'infinity'::TIMESTAMP FROM till_horizon").fetchone() == (True,):
+        return  # no live coupon: the table is empty and stays so (a brand's first import pays nothing here)
     con.execute(
         f"DELETE FROM {TABLE} WHERE order_id IN (SELECT o.order_id FROM orders o WHERE ({where}) AND {_SALE})", params
     )
@@ -56,9 +58,17 @@ def sync(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any] = ())
 def cover(con: duckdb.DuckDBPyConnection) -> None:
     """Move the horizon to the earliest issue day of a live coupon, inside the caller's transaction (a launch that
     issued coupons, a campaign closed): back, copying the older paid orders in; on, dropping the older entries.
-    Without live coupons the horizon stays where it is (the next launch issues at the brand's now)."""
+    Without live coupons the horizon moves to +infinity and the table empties: no order can win a redemption, and
+    the next launch copies in the orders from its issue day on (a brand's first import of 100M orders must not
+    fill an indexed mirror of them)."""
     row = con.execute(f"SELECT live, live < since, live > since FROM ({_LIVE_SINCE}) l(live), till_horizon").fetchone()
-    if row is None or row[0] is None or not (row[1] or row[2]):
+    if row is None:
+        return
+    if row[0] is None:
+        con.execute(f"DELETE FROM {TABLE}")
+        con.execute("UPDATE till_horizon SET since = 'infinity'::TIMESTAMP")
+        return
+    if not (row[1] or row[2]):
         return
     live, back = row[0], row[1]
     if back:  # a coupon dated before the horizon: its older orders come in

@@ -5,13 +5,12 @@
 -- the issue day of any coupon still redeemable (unredeemed, unvoided), so every order a coupon can be redeemed
 -- against is here (redeem.py rule 9: an order dated before its coupon's issue day is refused). Every writer of
 -- orders re-derives the rows it wrote in its own transaction (till_orders.sync); issuing coupons moves `since`
--- (till_orders.cover). A warehouse with no live coupon starts at the day of its latest order (a coupon is issued
--- at the brand's now); an empty one at -infinity (every paid order, until the first launch moves it on).
+-- (till_orders.cover). A warehouse with no live coupon starts at +infinity (an empty table: no order can win a
+-- redemption; the first launch copies in the orders from its issue day on).
 CREATE TABLE till_horizon (since TIMESTAMP NOT NULL);
 INSERT INTO till_horizon SELECT coalesce(
     (SELECT date_trunc('day', min(issued_at)) FROM coupons WHERE redeemed_at IS NULL AND voided_at IS NULL),
-    (SELECT date_trunc('day', max(ordered_at)) FROM orders),
-    '-infinity'::TIMESTAMP);
+    'infinity'::TIMESTAMP);
 CREATE TABLE till_orders (
     order_id   VARCHAR NOT NULL,
     member_id  VARCHAR,
