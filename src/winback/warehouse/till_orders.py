@@ -47,7 +47,7 @@ def sync(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any] = ())
     the caller's transaction, after the caller wrote them: `where` must select each of their orders' sale row
     (the row that can be paid; an import writes at most one per order id, a refund is its own row)."""
     params = list(params)
-    if con.execute("SELECT since = 'infinity'::TIMESTAMP FROM till_horizon").fetchone() == (True,):
+    if con.execute("SELECT since = 'infinity'::TIMESTAMP FROM till_horizon").fetchall() == [(True,)]:
         return  # no live coupon: the table is empty and stays so (a brand's first import pays nothing here)
     con.execute(
         f"DELETE FROM {TABLE} WHERE order_id IN (SELECT o.order_id FROM orders o WHERE ({where}) AND {_SALE})", params
@@ -61,9 +61,10 @@ def cover(con: duckdb.DuckDBPyConnection) -> None:
     Without live coupons the horizon moves to +infinity and the table empties: no order can win a redemption, and
     the next launch copies in the orders from its issue day on (a brand's first import of 100M orders must not
     fill an indexed mirror of them)."""
-    row = con.execute(f"SELECT live, live < since, live > since FROM ({_LIVE_SINCE}) l(live), till_horizon").fetchone()
-    if row is None:
+    rows = con.execute(f"SELECT live, live < since, live > since FROM ({_LIVE_SINCE}) l(live), till_horizon").fetchall()
+    if not rows:
         return
+    row = rows[0]
     if row[0] is None:
         con.execute(f"DELETE FROM {TABLE}")
         con.execute("UPDATE till_horizon SET since = 'infinity'::TIMESTAMP")
