@@ -65,18 +65,7 @@ def test_kept_value_counts_and_segment_counts_are_the_facts(steps: list[tuple[An
         db = brand.dbs[0]
         _check(db, as_of, refresh(db, db, as_of))
         for step in [*steps, ("refresh", 1)]:
-            kind = step[0]
-            if kind == "orders":
-                brand.add_orders(step[1])
-            elif kind == "status":
-                brand.flip_status(step[1])
-            elif kind == "member":
-                brand.change_member(step[1], step[2])
-            elif kind == "merge":
-                brand.merge(step[1], step[2])
-            elif kind == "undo":
-                brand.undo()
-            else:
+            if not brand.write(step):
                 as_of += dt.timedelta(days=min(step[1], 6))
                 result = refresh(db, db, as_of, refit_change=10.0)
                 _check(db, as_of, result)

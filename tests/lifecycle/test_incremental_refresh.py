@@ -114,6 +114,24 @@ class Brand:
             if db.fetchall("SELECT count(*) FROM identity_merges WHERE undone_at IS NULL")[0][0]:
                 undo_last(db)
 
+    def write(self, step: tuple[Any, ...]) -> bool:
+        """Apply a drawn step (step_st) that writes to the warehouses; False for a ("refresh", days) step, which
+        the caller runs and checks."""
+        kind = step[0]
+        if kind == "orders":
+            self.add_orders(step[1])
+        elif kind == "status":
+            self.flip_status(step[1])
+        elif kind == "member":
+            self.change_member(step[1], step[2])
+        elif kind == "merge":
+            self.merge(step[1], step[2])
+        elif kind == "undo":
+            self.undo()
+        else:
+            return False
+        return True
+
 
 def snapshot(db: DuckDBEngine, as_of: dt.date) -> list[tuple[Any, ...]]:
     return db.fetchall("SELECT * FROM member_snapshot WHERE as_of = ? ORDER BY member_id", [as_of])
@@ -132,18 +150,7 @@ def test_incremental_equals_full_and_history_reads_back(steps: list[tuple[Any, .
         brand.add_orders([(i % N_MEMBERS, 5 * i, 100 + i, True) for i in range(8)])
         as_of, built = FIRST_AS_OF, {}
         for step in [*steps, ("refresh", 1)]:
-            kind = step[0]
-            if kind == "orders":
-                brand.add_orders(step[1])
-            elif kind == "status":
-                brand.flip_status(step[1])
-            elif kind == "member":
-                brand.change_member(step[1], step[2])
-            elif kind == "merge":
-                brand.merge(step[1], step[2])
-            elif kind == "undo":
-                brand.undo()
-            else:
+            if not brand.write(step):
                 as_of += dt.timedelta(days=step[1])
                 a, b = brand.dbs
                 inc = refresh(a, a, as_of, refit_change=-1.0)  # refit every time: the fits must agree too

@@ -90,18 +90,7 @@ def test_carried_predictions_and_priors_are_the_reused_fits(steps: list[tuple[An
         db = brand.dbs[0]
         assert refresh(db, db, as_of).model is not None
         for step in [*steps, ("refresh", 1)]:
-            kind = step[0]
-            if kind == "orders":
-                brand.add_orders(step[1])
-            elif kind == "status":
-                brand.flip_status(step[1])
-            elif kind == "member":
-                brand.change_member(step[1], step[2])
-            elif kind == "merge":
-                brand.merge(step[1], step[2])
-            elif kind == "undo":
-                brand.undo()
-            else:
+            if not brand.write(step):
                 before = as_of
                 as_of += dt.timedelta(days=min(step[1], 6))
                 result = refresh(db, db, as_of, refit_change=10.0)  # reuse the fit until it is a week old
