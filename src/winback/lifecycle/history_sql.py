@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 
 from winback.lifecycle.facts_sql import FACT_COLUMNS, PROFILE_COLUMNS
-from winback.lifecycle.snapshot_sql import date_lit, member_filter_sql, ts_lit
+from winback.lifecycle.snapshot_sql import DAYS_ROLLUP, date_lit, member_days_sql, member_filter_sql
 
 HISTORY_COLUMNS = ("member_id", "valid_from", "valid_to", *FACT_COLUMNS[1:])
 
@@ -56,23 +56,13 @@ WITH m AS (
 ),
 events AS (
     SELECT member_id, day, {bucket} AS d, paid_orders, amount
-    FROM (
-        SELECT member_id, CAST(ordered_at AS DATE) AS day,
-               SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END) AS paid_orders, SUM(amount) AS amount
-        FROM orders
-        WHERE ordered_at < {ts_lit(last)} AND member_id IS NOT NULL AND status IN ('paid', 'refunded')
-        GROUP BY member_id, CAST(ordered_at AS DATE)
-    ) member_days
+    FROM ({member_days_sql(last)}) member_days
     UNION ALL
     SELECT member_id, CAST(NULL AS DATE), reg_start, 0, 0 FROM m WHERE reg_start IS NOT NULL
 ),
 changes AS (
     SELECT member_id, d,
-           MIN(CASE WHEN paid_orders > 0 THEN day END) AS first_purchase,
-           MAX(CASE WHEN paid_orders > 0 THEN day END) AS last_purchase,
-           SUM(paid_orders) AS orders,
-           SUM(CASE WHEN paid_orders > 0 THEN 1 ELSE 0 END) AS purchase_days,
-           SUM(amount) AS monetary
+           {DAYS_ROLLUP}
     FROM events
     GROUP BY member_id, d
 ),

@@ -133,24 +133,33 @@ def _orders_filter(as_of: dt.date) -> str:
     return f"ordered_at < {ts_lit(as_of)} AND member_id IS NOT NULL AND status IN ('paid', 'refunded')"
 
 
+def member_days_sql(as_of: dt.date) -> str:
+    """(member_id, day, paid_orders, amount): each member's paid and refunded orders before `as_of` per day."""
+    return f"""SELECT member_id, CAST(ordered_at AS DATE) AS day,
+           SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END) AS paid_orders,
+           SUM(amount) AS amount
+    FROM orders
+    WHERE {_orders_filter(as_of)}
+    GROUP BY member_id, CAST(ordered_at AS DATE)"""
+
+
+#: the facts of a group of member_days_sql rows (first / last paid day, paid orders, paid days, net amount)
+DAYS_ROLLUP = """MIN(CASE WHEN paid_orders > 0 THEN day END) AS first_purchase,
+       MAX(CASE WHEN paid_orders > 0 THEN day END) AS last_purchase,
+       SUM(paid_orders) AS orders,
+       SUM(CASE WHEN paid_orders > 0 THEN 1 ELSE 0 END) AS purchase_days,
+       SUM(amount) AS monetary"""
+
+
 def per_member_two_level_sql(as_of: dt.date) -> str:
     """Portable per-member facts: a per-member-per-day pre-aggregate rolled up per member (counts purchase days
     exactly on every engine; ~one group per order, so it costs ≈ 10× a GROUP BY member)."""
     return f"""
 WITH member_days AS (
-    SELECT member_id, CAST(ordered_at AS DATE) AS day,
-           SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END) AS paid_orders,
-           SUM(amount) AS amount
-    FROM orders
-    WHERE {_orders_filter(as_of)}
-    GROUP BY member_id, CAST(ordered_at AS DATE)
+    {member_days_sql(as_of)}
 )
 SELECT member_id,
-       MIN(CASE WHEN paid_orders > 0 THEN day END) AS first_purchase,
-       MAX(CASE WHEN paid_orders > 0 THEN day END) AS last_purchase,
-       SUM(paid_orders) AS orders,
-       SUM(CASE WHEN paid_orders > 0 THEN 1 ELSE 0 END) AS purchase_days,
-       SUM(amount) AS monetary
+       {DAYS_ROLLUP}
 FROM member_days
 GROUP BY member_id
 """
