@@ -122,11 +122,11 @@ def _value_counts(db: DuckDBEngine, as_of: dt.date, based: bool, since: dt.date 
     """(k, v, n) for k in r / f / m, the distributions the quintile breakpoints are taken from: from the per-member
     BASE (`based`), else carried from the counts kept at `since` (the incremental path's previous snapshot:
     store_facts.carried_value_counts), else in one pass over the stored facts at as_of. Kept for the next refresh."""
-    counts = None if based or since is None else store_facts.carried_value_counts(db, since, as_of)
     if based:  # one pass over BASE
         counts = queries.value_counts_base(db)
-    elif counts is None:
-        counts = queries.value_counts_at(db, as_of)
+    else:
+        carried = store_facts.carried_value_counts(db, since, as_of) if since is not None else None
+        counts = carried if carried is not None else queries.value_counts_at(db, as_of)
     store_facts.write_value_counts(db, as_of, counts)
     return counts
 

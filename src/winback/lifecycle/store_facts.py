@@ -176,11 +176,10 @@ def facts_count(db: DuckDBEngine, as_of: dt.date, since: dt.date | None = None) 
     path's previous one), its stored member count plus the rows opened and minus the rows closed since (range
     filters on valid_from / valid_to, see carried_value_counts), else a count over the facts valid at as_of."""
     if since is not None and since < as_of:
-        s, a = q.date_lit(since), q.date_lit(as_of)
+        opened, closed = _moved_since(since, as_of)
         row = db.fetchall(
-            f"SELECT r.members + (SELECT count(*) FROM member_facts WHERE valid_from > {s} AND valid_from <= {a} "
-            f"AND (valid_to IS NULL OR valid_to > {a})) - (SELECT count(*) FROM member_facts WHERE valid_to > {s} "
-            f"AND valid_to <= {a} AND valid_from <= {s}) FROM snapshot_runs r WHERE r.as_of = {s}"
+            f"SELECT r.members + (SELECT count(*) FROM member_facts WHERE {opened}) - (SELECT count(*) FROM "
+            f"member_facts WHERE {closed}) FROM snapshot_runs r WHERE r.as_of = {q.date_lit(since)}"
         )
         if row and row[0][0] is not None:
             return int(row[0][0])
@@ -190,6 +189,15 @@ def facts_count(db: DuckDBEngine, as_of: dt.date, since: dt.date | None = None) 
 
 # -- the value counts of the quintile breakpoints, carried between daily refreshes (migration 024) -------------------
 VALUE_COUNTS = "snapshot_value_counts"
+
+
+def _moved_since(since: dt.date, as_of: dt.date) -> tuple[str, str]:
+    """Predicates over member_facts: the rows valid at as_of and not at since (opened since: the newest rows), and
+    the other way round (closed since); each a conjunction of plain range filters on valid_from / valid_to, which
+    the scan prunes and pushes down (since < as_of)."""
+    s, a = q.date_lit(since), q.date_lit(as_of)
+    opened = f"valid_from > {s} AND valid_from <= {a} AND (valid_to IS NULL OR valid_to > {a})"
+    return opened, f"valid_to > {s} AND valid_to <= {a} AND valid_from <= {s}"
 
 
 def carried_value_counts(db: DuckDBEngine, since: dt.date, as_of: dt.date) -> pa.Table | None:
@@ -206,13 +214,9 @@ def carried_value_counts(db: DuckDBEngine, since: dt.date, as_of: dt.date) -> pa
     )
     if not (same and same[0][0]):
         return None
-    # valid at as_of and not at since (opened since: the newest rows), and the other way round (closed since);
-    # each a conjunction of plain range filters on valid_from / valid_to, which the scan prunes and pushes down
+    opened, closed = _moved_since(since, as_of)
     cols = "last_purchase, orders, monetary FROM member_facts WHERE purchase_days >= 1"
-    moved = (
-        f"SELECT 1 AS s, {cols} AND valid_from > {s} AND valid_from <= {a} AND (valid_to IS NULL OR valid_to > {a}) "
-        f"UNION ALL SELECT -1 AS s, {cols} AND valid_to > {s} AND valid_to <= {a} AND valid_from <= {s}"
-    )
+    moved = f"SELECT 1 AS s, {cols} AND {opened} UNION ALL SELECT -1 AS s, {cols} AND {closed}"
     return db.query(
         f"""
         WITH moved AS ({moved})
