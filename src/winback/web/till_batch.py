@@ -5,7 +5,8 @@ attempt, one conditional UPDATE of the winners and one insert of every attempt's
 till is answered from its round: its redeemed coupon, or its typed refusal (already redeemed → 409, unknown
 order → 404, expired → 400, ...) in its own language; nothing is checked again one by one. A round costs about
 what one redemption alone costs (a handful of statements), so 50 tills at once wait for a round or two instead
-of queueing behind 49 single redemptions. A round starts as soon as the previous one ends (no fixed wait); an
+of queueing behind 49 single redemptions. A round starts as soon as the previous one ends and gathers the tills
+queued meanwhile, then those that arrive within LINGER (2 ms) of the last one, until it holds MAX_ROUND; an
 async route's till awaits an asyncio future its round resolves (`redeem_async`), a worker thread's an event.
 
 Exactly once: rounds run one after the other on one thread (its own cursor); within a round the rule is applied
@@ -44,7 +45,7 @@ log = logging.getLogger("winback.web.tills")
 #: a round waits this long for the next till after the last one joined (the event loop is still reading the
 #: burst's requests: without it, under a refresh, rounds of 2-3 tills each paid a round's ~9 ms of CPU)
 LINGER = 0.002
-#: a round takes at most this many tills (then it goes without lingering)
+#: past this many tills a round stops lingering (it still takes every till already queued)
 MAX_ROUND = 64
 
 
