@@ -168,3 +168,38 @@ def test_kept_answers_equal_fresh_ones_after_an_import_and_a_refresh(server: Con
     same()
     _wait(boss, boss.post("/api/jobs/refresh", json={}).json())  # an incremental refresh: the imported orders count
     same()
+
+
+def test_the_writer_checkpoints_after_its_jobs_and_yields_the_cpu(
+    server: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A till's commit never folds the log in (the server's threshold is raised); the writer does, after a job that
+    left the log past CHECKPOINT_AFTER; and the writer thread runs at a lower priority than the server's others."""
+    import os
+    import sys
+
+    from winback.web import store_jobs
+
+    web = server.app.state.web
+    with web.wb.scoped() as wb:
+        assert wb.db().fetchall("SELECT current_setting('checkpoint_threshold')") == [("1.0 GiB",)]
+    wal = Path(f"{server.db_path}.wal")
+    boss = server.client("boss")
+
+    def refreshed() -> None:
+        r = boss.post("/api/jobs/refresh", json={})
+        assert r.status_code == 202, r.text
+        job = r.json()
+        done = boss.get(f"/api/jobs/{job['job_id']}", params={"wait": 30}).json()
+        while done["state"] not in ("done", "failed"):
+            done = boss.get(f"/api/jobs/{job['job_id']}", params={"wait": 30}).json()
+        assert done["state"] == "done", done["error"]
+
+    refreshed()  # the default threshold (64 MiB): a refresh of the demo brand logs far less, no checkpoint
+    assert wal.exists() and wal.stat().st_size > 0
+    monkeypatch.setattr(store_jobs, "CHECKPOINT_AFTER", 1)
+    refreshed()  # past the (lowered) mark: the writer folds the log in after the job
+    assert not wal.exists() or wal.stat().st_size == 0
+    if sys.platform.startswith("linux"):
+        writer = web.jobs._thread.native_id
+        assert os.getpriority(os.PRIO_PROCESS, writer) > os.getpriority(os.PRIO_PROCESS, 0)

@@ -16,6 +16,7 @@ import itertools
 import logging
 import os
 import queue
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from winback.common.results import Result, plain
 from winback.errors import WinbackError
 from winback.i18n import using
-from winback.web.store_jobs import threads_at_most
+from winback.web.store_jobs import checkpoint_if_due, threads_at_most
 
 if TYPE_CHECKING:
     from winback.app import Winback
@@ -36,6 +37,9 @@ KEEP = 200
 #: DuckDB's threads while a job runs: one core left to the pages and the tills (a refresh beside 50 tills: p99
 #: of the tills' waves 241 -> 138 ms on 2 cores with one thread for DuckDB, the lead's measurement)
 JOB_THREADS = max(1, (os.cpu_count() or 2) - 1)
+#: the writer thread's niceness (Linux; 0 elsewhere): while a job and a till round both want a core, the scheduler
+#: gives the round and the pages most of it (CFS weights 110 : 1024), and a job still takes every idle cycle
+JOB_NICE = 10
 #: the kinds of work a job may be
 KINDS = ("import", "refresh", "run", "dispatch", "cli", "prepare")
 
@@ -125,6 +129,7 @@ class Jobs:
 
     # -- the writer ------------------------------------------------------------------------------------------------
     def _loop(self) -> None:
+        _lower_priority(JOB_NICE)
         while (item := self._queue.get()) is not None:
             job, work = item
             try:
@@ -154,5 +159,20 @@ class Jobs:
             job.error = {"type": "InternalError", "message": f"{type(exc).__name__}: {exc}", "hint": None}
             job.state = "failed"
         finally:
+            try:
+                checkpoint_if_due(wb.db(), wb.settings.db_path)
+            except Exception:  # the warehouse broke under the job: the job says so; the next one checkpoints
+                log.exception("no checkpoint after job %s", job.job_id)
             wb.close()
             job.finished_at = dt.datetime.now()
+
+
+def _lower_priority(nice: int) -> None:
+    """This thread's niceness raised by `nice` (on Linux a thread's own; elsewhere, or when refused, nothing)."""
+    if not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + nice)
+    except OSError:  # a sandbox that forbids it: the jobs run at the server's priority
+        log.debug("the writer thread's priority could not be lowered")

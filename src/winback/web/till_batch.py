@@ -6,8 +6,12 @@ till is answered from its round: its redeemed coupon, or its typed refusal (alre
 order → 404, expired → 400, ...) in its own language; nothing is checked again one by one. A round costs about
 what one redemption alone costs (a handful of statements), so 50 tills at once wait for a round or two instead
 of queueing behind 49 single redemptions. A round starts as soon as the previous one ends and gathers the tills
-queued meanwhile, then those that arrive within LINGER (2 ms) of the last one, until it holds MAX_ROUND; an
-async route's till awaits an asyncio future its round resolves (`redeem_async`), a worker thread's an event.
+queued meanwhile, then those that arrive within its linger of the last one, until it holds MAX_ROUND; an async
+route's till awaits an asyncio future its round resolves (`redeem_async`), a worker thread's an event. The linger
+is a quarter of the last round's wall, at least LINGER (2 ms), at most MAX_LINGER (10 ms): a till that would
+otherwise start the next round waits a round's wall for it, so when rounds are slow (a refresh beside them, a
+large brand) waiting a little longer for the rest of a burst is the cheaper choice, and an idle server answers a
+lone till after 2 ms.
 
 Exactly once: rounds run one after the other on one thread (its own cursor); within a round the rule is applied
 in the order the tills came (redeem.decide): a code taken by an earlier till of the round is "already redeemed"
@@ -45,6 +49,8 @@ log = logging.getLogger("winback.web.tills")
 #: a round waits this long for the next till after the last one joined (the event loop is still reading the
 #: burst's requests: without it, under a refresh, rounds of 2-3 tills each paid a round's ~9 ms of CPU)
 LINGER = 0.002
+#: the longest a round lingers (see the module's docstring), and the share of the last round's wall it lingers
+MAX_LINGER, LINGER_SHARE = 0.010, 0.25
 #: past this many tills a round stops lingering (it still takes every till already queued)
 MAX_ROUND = 64
 
@@ -79,6 +85,7 @@ class Redeemer:
         self.wb, self._on_change = wb, on_change
         self.rounds = self.settled = 0  # how many rounds, how many asks they answered
         self.busy = self.cpu = 0.0  # seconds in rounds: wall, and the rounds thread's CPU
+        self.linger = LINGER  # how long the next round waits for one more till (the last round's wall sets it)
         self._queue: queue.Queue[Ask | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="winback-tills", daemon=True)
         self._thread.start()
@@ -107,7 +114,7 @@ class Redeemer:
             round_ = [first]
             while True:  # with everything that came in meanwhile, and what comes within LINGER of the last one
                 try:
-                    more = self._queue.get(timeout=LINGER) if len(round_) < MAX_ROUND else self._queue.get_nowait()
+                    more = self._queue.get(timeout=self.linger) if len(round_) < MAX_ROUND else self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if more is None:
@@ -125,8 +132,9 @@ class Redeemer:
             finally:
                 _answer(round_)
                 self.rounds, self.settled = self.rounds + 1, self.settled + len(round_)
-                self.busy += time.perf_counter() - began
-                self.cpu += time.thread_time() - cpu
+                wall = time.perf_counter() - began
+                self.busy, self.cpu = self.busy + wall, self.cpu + time.thread_time() - cpu
+                self.linger = min(MAX_LINGER, max(LINGER, LINGER_SHARE * wall))
         if wb is not None:
             wb.close()
 
