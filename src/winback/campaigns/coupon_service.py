@@ -40,7 +40,7 @@ def redeem_attempts(db: DuckDBEngine, attempts: list[Attempt], *, within: Within
     per attempt its RedeemResult or its typed refusal (AlreadyRedeemedError, CouponVoidedError, NotFoundError,
     InputError), in order.
 
-    One transaction: one read of every attempt's facts (list parameters, nothing registered), the rule
+    One transaction: one read of every attempt's facts (four lookups, list parameters, nothing registered), the rule
     (redeem.decide), then `within(answers)`'s statement (e.g. the audit entries), the conditional UPDATE of the
     winners, COMMIT. A write-write conflict with another writer (or an UPDATE that changed fewer rows than
     decided) rolls back and decides the whole batch again on a fresh snapshot, up to RETRIES times; so does a
@@ -58,7 +58,7 @@ def redeem_attempts(db: DuckDBEngine, attempts: list[Attempt], *, within: Within
 
 
 def _settle_once(db: DuckDBEngine, attempts: list[Attempt], within: Within | None) -> list[Settled]:
-    with store_coupons.redemption(db, begin=False):  # 4 calls: BEGIN + facts, rider, UPDATE, COMMIT
+    with store_coupons.redemption(db, begin=False):  # 7 calls: BEGIN + coupons, 3 reads, rider, UPDATE, COMMIT
         facts = store_coupons.facts(db, attempts, begin=True)
         answers: list[Settled] = []
         winners: dict[int, float] = {}

@@ -241,7 +241,7 @@ class PaidOrder:
 
 @dataclass(frozen=True)
 class RedeemFacts:
-    """What the rule needs to know about one attempt, read for a whole batch in one statement
+    """What the rule needs to know about one attempt, read for a whole batch at once
     (store_coupons.facts): its coupon, its paid order, the code already redeemed on that order, whether its
     store is a store of the brand."""
 
