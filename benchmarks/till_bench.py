@@ -97,6 +97,8 @@ def unredeem(wb: Winback) -> None:
     with wb.scoped() as w:
         w.db().execute("UPDATE coupons SET redeemed_at = NULL, redeemed_order_id = NULL, redeemed_store_id = NULL, "
                        "discount = NULL WHERE redeemed_order_id LIKE 'TB-%'")  # fmt: skip
+        if w.db().fetchall("SELECT count(*) FROM information_schema.tables WHERE table_name = 'coupon_orders'")[0][0]:
+            w.db().execute("DELETE FROM coupon_orders WHERE order_id LIKE 'TB-%'")  # migration 027 on
 
 
 def refresh_loop(app: Any, wb: Winback, stop: threading.Event, spans: list[list[float]]) -> None:

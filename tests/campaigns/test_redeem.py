@@ -92,6 +92,7 @@ def test_two_tills_at_the_same_moment_exactly_one_succeeds(tmp_path: Path) -> No
     for attempt in range(10):  # the race is repeated; each time exactly one till wins
         if attempt:
             con.execute("UPDATE coupons SET redeemed_at = NULL, redeemed_order_id = NULL WHERE code = ?", [code])
+            con.execute("DELETE FROM coupon_orders WHERE code = ?", [code])
         barrier = threading.Barrier(2)
         results: list[str] = []
 
@@ -257,13 +258,20 @@ def _second_coupon(wb: Winback, code: str, member: str) -> str:
 
 
 def test_the_warehouse_keeps_one_coupon_per_order(brand: Winback) -> None:
-    """Migration 020's unique index: whoever writes, a second coupon on an order is refused by the database."""
-    (c1, m1, _), *_ = _launched(brand)
+    """Migration 027's `coupon_orders`: a redemption writes its order there with its UPDATE; whoever writes a
+    second coupon on that order is refused by the database (the primary key), and the table holds exactly the
+    redeemed coupons' orders."""
+    (c1, m1, s1), *_ = _launched(brand)
     other = _second_coupon(brand, c1, m1)
-    brand.db().execute("UPDATE coupons SET redeemed_at = ?, redeemed_order_id = 'ONE' WHERE code = ?", [T0, c1])
+    at = T0 + dt.timedelta(days=3)
+    _order(brand, "ONE", m1, s1, 400.0, at)
+    (done,) = brand.coupons.redeem_attempts([Attempt(c1, "ONE", s1, at, at, "en")])
+    assert type(done).__name__ == "RedeemResult"
     with pytest.raises(EngineError) as caught:
-        brand.db().execute("UPDATE coupons SET redeemed_at = ?, redeemed_order_id = 'ONE' WHERE code = ?", [T0, other])
+        brand.db().execute("INSERT INTO coupon_orders VALUES ('ONE', ?)", [other])
     assert caught.value.kind == "constraint"
+    mirror = "SELECT redeemed_order_id, code FROM coupons WHERE redeemed_order_id IS NOT NULL ORDER BY 1"
+    assert brand.db().fetchall("SELECT order_id, code FROM coupon_orders ORDER BY 1") == brand.db().fetchall(mirror)
 
 
 def test_two_writers_redeeming_two_codes_on_one_order_at_once_one_wins(tmp_path: Path) -> None:
@@ -278,6 +286,7 @@ def test_two_writers_redeeming_two_codes_on_one_order_at_once_one_wins(tmp_path:
     for attempt in range(10):
         if attempt:
             con.execute("UPDATE coupons SET redeemed_at = NULL, redeemed_order_id = NULL WHERE code IN (?, ?)", codes)
+            con.execute("DELETE FROM coupon_orders WHERE order_id = 'ONE'")
         read, answers = threading.Barrier(2), []
 
         def till(code: str, read: threading.Barrier = read, answers: list[object] = answers) -> None:

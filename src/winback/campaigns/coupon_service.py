@@ -44,8 +44,8 @@ def redeem_attempts(db: DuckDBEngine, attempts: list[Attempt], *, within: Within
     (redeem.decide), then `within(answers)`'s statement (e.g. the audit entries), the conditional UPDATE of the
     winners, COMMIT. A write-write conflict with another writer (or an UPDATE that changed fewer rows than
     decided) rolls back and decides the whole batch again on a fresh snapshot, up to RETRIES times; so does a
-    constraint violation (another writer redeemed a coupon on one of the batch's orders meanwhile: the unique
-    index of migration 020)."""
+    constraint violation (another writer redeemed a coupon on one of the batch's orders meanwhile: the primary
+    key of `coupon_orders`, migration 027)."""
     if not attempts:
         return []
     for attempt in range(RETRIES + 1):
@@ -58,7 +58,7 @@ def redeem_attempts(db: DuckDBEngine, attempts: list[Attempt], *, within: Within
 
 
 def _settle_once(db: DuckDBEngine, attempts: list[Attempt], within: Within | None) -> list[Settled]:
-    with store_coupons.redemption(db, begin=False):  # 7 calls: BEGIN + coupons, 3 reads, rider, UPDATE, COMMIT
+    with store_coupons.redemption(db, begin=False):  # 6 calls: BEGIN + 2 reads, rider, INSERT, UPDATE, COMMIT
         facts = store_coupons.facts(db, attempts, begin=True)
         answers: list[Settled] = []
         winners: dict[int, float] = {}

@@ -2,14 +2,14 @@
 coupons (the launch issues them: store_launch.py).
 
 A redemption, one or many, is one read (`facts`: every attempt's coupon, paid order, the code already on that
-order, its store, in four index lookups for the whole batch; the paid order by an index lookup in the tills' paid orders,
+order, its store, in four index lookups for the whole batch; the paid order in the tills' paid orders,
 warehouse/till_orders.py, not by a scan of `orders`) and one conditional UPDATE (`mark_winners`), in one
 transaction: the read and the write see the same snapshot, and two tills redeeming the same code at the same
 moment cannot both change the row (only one UPDATE … WHERE redeemed_at IS NULL does; the other meets DuckDB's
 write-write conflict, an EngineError of kind "conflict", and is decided again on a fresh snapshot: already
-redeemed). Two writers cannot put two codes on one order either: the unique index on `redeemed_order_id`
-(migration 020) refuses the second (an EngineError of kind "constraint", or "conflict" at its COMMIT), which is
-decided again the same way.
+redeemed). Two writers cannot put two codes on one order either: the primary key of `coupon_orders` (an order
+and the code redeemed on it, written with the UPDATE; migration 027) refuses the second (an EngineError of kind
+"constraint", or "conflict" at its COMMIT), which is decided again the same way.
 """
 
 from __future__ import annotations
@@ -61,18 +61,19 @@ def redemption(db: DuckDBEngine, *, begin: bool = True) -> Iterator[None]:
         raise
 
 
-#: the batch's reads: four lookups by index (the coupons' primary key, the tills' paid orders by order id, the
-#: coupon already on an order by the unique index of migration 020, the stores), each a plain scan of one table
-#: with its keys as one list parameter. One statement joining the four to the attempts cost ~1.5x as much
-#: (binding and planning the joins and the per-order aggregates of a ~25-column result: 20 ms of CPU for 50
-#: attempts at a 2M-member brand, against 14 ms for the four)
+#: the batch's reads, two statements of plain index lookups (no join to the attempts): the coupons by their primary
+#: key; then, in one UNION ALL, the tills' paid orders by order id ('o'), the code already on each order by
+#: `coupon_orders`' primary key (migration 027, 'u') and the stores ('s'). One statement joining them all to the
+#: attempts cost ~1.5x as much (binding and planning the joins and per-order aggregates of a ~25-column result:
+#: 20 ms of CPU for 50 attempts at a 2M-member brand, against 14 ms for four lookups); the union saves ~1 ms more
 _COUPONS_SQL = f"SELECT {_COUPON_COLUMNS} FROM coupons WHERE code IN (SELECT unnest(?::VARCHAR[]))"
-_ORDERS_SQL = (
-    "SELECT order_id, member_id, amount::DOUBLE, ordered_at, store_id FROM till_orders "
-    "WHERE order_id IN (SELECT unnest(?::VARCHAR[]))"
-)
-_USED_SQL = "SELECT redeemed_order_id, code FROM coupons WHERE redeemed_order_id IN (SELECT unnest(?::VARCHAR[]))"
-_STORES_SQL = "SELECT store_id FROM stores WHERE store_id IN (SELECT unnest(?::VARCHAR[]))"
+_AROUND_SQL = """
+    SELECT 'o' AS kind, order_id, member_id, amount::DOUBLE, ordered_at, store_id FROM till_orders
+    WHERE order_id IN (SELECT unnest(?::VARCHAR[]))
+    UNION ALL SELECT 'u', order_id, code, NULL, NULL, NULL FROM coupon_orders
+    WHERE order_id IN (SELECT unnest(?::VARCHAR[]))
+    UNION ALL SELECT 's', NULL, NULL, NULL, NULL, store_id FROM stores WHERE store_id IN (SELECT unnest(?::VARCHAR[]))
+"""
 
 
 def facts(db: DuckDBEngine, attempts: list[Attempt], *, begin: bool = False) -> list[RedeemFacts]:
@@ -80,15 +81,19 @@ def facts(db: DuckDBEngine, attempts: list[Attempt], *, begin: bool = False) -> 
     the paid orders dated on or after the earliest live coupon's issue day; one sale row per order id), the code
     already redeemed on that order, the store known; read inside the caller's transaction. `begin`: the first
     read opens it (BEGIN TRANSACTION in the same call)."""
-    codes = sorted({a.code for a in attempts})
-    orders = sorted({a.order_id for a in attempts})
-    coupons = {row[0]: _coupon_row(row) for row in db.fetchall(("BEGIN TRANSACTION; " if begin else "") +
-                                                                _COUPONS_SQL, [codes])}  # fmt: skip
-    paid = {row[0]: PaidOrder(*row) for row in db.fetchall(_ORDERS_SQL, [orders])}
+    codes, orders = sorted({a.code for a in attempts}), sorted({a.order_id for a in attempts})
+    read = ("BEGIN TRANSACTION; " if begin else "") + _COUPONS_SQL
+    coupons = {row[0]: _coupon_row(row) for row in db.fetchall(read, [codes])}
+    paid: dict[str, PaidOrder] = {}
     used: dict[str, str] = {}
-    for order_id, code in db.fetchall(_USED_SQL, [orders]):
-        used[order_id] = min(code, used.get(order_id, code))
-    known = {row[0] for row in db.fetchall(_STORES_SQL, [sorted({a.store_id for a in attempts})])}
+    known: set[str] = set()
+    for kind, key, *rest in db.fetchall(_AROUND_SQL, [orders, orders, sorted({a.store_id for a in attempts})]):
+        if kind == "o":
+            paid[key] = PaidOrder(key, *rest)
+        elif kind == "u":
+            used[key] = rest[0]
+        else:
+            known.add(rest[-1])
     return [RedeemFacts(coupons.get(a.code), paid.get(a.order_id), used.get(a.order_id), a.store_id in known)
             for a in attempts]  # fmt: skip
 
@@ -100,6 +105,8 @@ _MARK_SQL = """
                  unnest(?::TIMESTAMP[]) AS at, unnest(?::DOUBLE[]) AS discount) w
     WHERE c.code = w.code AND c.redeemed_at IS NULL AND c.voided_at IS NULL
 """
+#: the winners' orders, each taken once (the primary key of migration 027)
+_TAKE_SQL = "INSERT INTO coupon_orders SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[])"
 #: a statement written in the redemption's transaction before its UPDATE (e.g. the round's audit insert), and
 #: its parameters
 Rider = tuple[str, list[Any]]
@@ -111,15 +118,16 @@ def mark_winners(
     """The conditional UPDATE of the `winners` (index in `attempts` -> discount), inside the caller's
     transaction, after `rider`'s statement: a coupon changes only while it is unredeemed and unvoided
     (exactly once, kept by the database: a concurrent writer of the same rows is a write-write conflict, an
-    EngineError of kind "conflict"), and an order carries one coupon at most (the unique index of migration 020:
-    a concurrent writer that took the order meanwhile is an EngineError of kind "constraint", here or at COMMIT,
-    where DuckDB says "conflict"). Returns how many rows changed. No RETURNING: DuckDB takes 22 s to return 68k
-    updated rows, against 0.03 s for the UPDATE alone."""
+    EngineError of kind "conflict"), and an order carries one coupon at most (the winners' orders inserted into
+    `coupon_orders`, migration 027: a concurrent writer that took the order meanwhile is an EngineError of kind
+    "constraint", here or at COMMIT, where DuckDB says "conflict"). Returns how many rows changed. No RETURNING:
+    DuckDB takes 22 s to return 68k updated rows, against 0.03 s for the UPDATE alone."""
     if rider is not None:
         db.execute(*rider)
     if not winners:
         return 0
     won = [attempts[i] for i in winners]
+    db.execute(_TAKE_SQL, [[a.order_id for a in won], [a.code for a in won]])
     changed = db.fetchall(_MARK_SQL, [[a.code for a in won], [a.order_id for a in won], [a.store_id for a in won],
                                       [a.at for a in won], list(winners.values())])  # fmt: skip
     return int(changed[0][0]) if changed else 0  # DuckDB answers an UPDATE with its row count

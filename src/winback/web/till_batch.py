@@ -16,9 +16,9 @@ lone till after 2 ms.
 Exactly once: rounds run one after the other on one thread (its own cursor); within a round the rule is applied
 in the order the tills came (redeem.decide): a code taken by an earlier till of the round is "already redeemed"
 for the later ones (answered 409 in the same round, not one round later), an order carries at most one coupon;
-the UPDATE changes a coupon only while it is still free, and the database keeps one coupon per order (the unique
-index of migration 020). A write by another job in between is a write-write conflict (or, for an order, a
-constraint violation): the round is rolled back and decided again on a fresh snapshot.
+the UPDATE changes a coupon only while it is still free, and the database keeps one coupon per order (the
+primary key of `coupon_orders`, migration 027). A write by another job in between is a write-write conflict (or,
+for an order, a constraint violation): the round is rolled back and decided again on a fresh snapshot.
 """
 
 from __future__ import annotations
