@@ -8,10 +8,11 @@ what one redemption alone costs (a handful of statements), so 50 tills at once w
 of queueing behind 49 single redemptions. A round starts as soon as the previous one ends and gathers the tills
 queued meanwhile, then those that arrive within its linger of the last one, until it holds MAX_ROUND; an async
 route's till awaits an asyncio future its round resolves (`redeem_async`), a worker thread's an event. The linger
-is a quarter of the last round's wall, at least LINGER (2 ms), at most MAX_LINGER (10 ms): a till that would
-otherwise start the next round waits a round's wall for it, so when rounds are slow (a refresh beside them, a
-large brand) waiting a little longer for the rest of a burst is the cheaper choice, and an idle server answers a
-lone till after 2 ms.
+is a quarter of the last round's wall, at least LINGER (2 ms), at most MAX_LINGER (10 ms), and a round gathers for
+at most the last round's wall (at least MAX_LINGER) in all: a till that would otherwise start the next round waits
+a round's wall for it, so when rounds are slow (a refresh beside them, a large brand) waiting a little longer for
+the rest of a burst is the cheaper choice; a steady stream is not held back longer than a round costs; and an idle
+server answers a lone till after 2 ms.
 
 Exactly once: rounds run one after the other on one thread (its own cursor); within a round the rule is applied
 in the order the tills came (redeem.decide): a code taken by an earlier till of the round is "already redeemed"
@@ -85,7 +86,7 @@ class Redeemer:
         self.wb, self._on_change = wb, on_change
         self.rounds = self.settled = 0  # how many rounds, how many asks they answered
         self.busy = self.cpu = 0.0  # seconds in rounds: wall, and the rounds thread's CPU
-        self.linger = LINGER  # how long the next round waits for one more till (the last round's wall sets it)
+        self.wall = 0.0  # the last round's wall (seconds): how long the next one lingers for more tills
         self._queue: queue.Queue[Ask | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="winback-tills", daemon=True)
         self._thread.start()
@@ -111,16 +112,7 @@ class Redeemer:
     def _loop(self) -> None:
         wb: Winback | None = None
         while (first := self._queue.get()) is not None:  # a round starts the instant its first till arrives
-            round_ = [first]
-            while True:  # with everything that came in meanwhile, and what comes within LINGER of the last one
-                try:
-                    more = self._queue.get(timeout=self.linger) if len(round_) < MAX_ROUND else self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)
-                    break
-                round_.append(more)
+            round_ = self._gather(first)
             wb = wb or self.wb.scoped()
             began, cpu = time.perf_counter(), time.thread_time()
             try:
@@ -132,11 +124,28 @@ class Redeemer:
             finally:
                 _answer(round_)
                 self.rounds, self.settled = self.rounds + 1, self.settled + len(round_)
-                wall = time.perf_counter() - began
-                self.busy, self.cpu = self.busy + wall, self.cpu + time.thread_time() - cpu
-                self.linger = min(MAX_LINGER, max(LINGER, LINGER_SHARE * wall))
+                self.wall = time.perf_counter() - began
+                self.busy, self.cpu = self.busy + self.wall, self.cpu + time.thread_time() - cpu
         if wb is not None:
             wb.close()
+
+    def _gather(self, first: Ask) -> list[Ask]:
+        """The round of `first`: with everything queued meanwhile, and what comes within the linger of the last one
+        (a quarter of the last round's wall, 2-10 ms), for at most the last round's wall (at least MAX_LINGER) in
+        all: never longer gathering than a round costs, so a steady stream of tills is not held back."""
+        round_ = [first]
+        linger = min(MAX_LINGER, max(LINGER, LINGER_SHARE * self.wall))
+        until = time.monotonic() + max(MAX_LINGER, self.wall)
+        while True:
+            left = min(linger, until - time.monotonic()) if len(round_) < MAX_ROUND else 0.0
+            try:
+                more = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                return round_
+            if more is None:  # closing: the round still runs, the loop then stops
+                self._queue.put(None)
+                return round_
+            round_.append(more)
 
     def _settle(self, wb: Winback, asks: list[Ask]) -> None:
         now = wb.now()
