@@ -164,7 +164,7 @@ def counts_branch_sql(
     stored=False)` of these SELECTs are right: the expectations are NULL. `members` (the date's member count, when
     the caller has it): when the predicates read only columns that are the same for every member who never bought
     (NON_BUYER_CONSTANT), the others are one of them counted members - buyers times (a third element), instead of
-    a pass over their 40 % of the facts."""
+    a pass over their facts (43 % of them at 10M)."""
     read = set(predicate_columns(schemes, stored=False))
     joined = bool(EXPECTATION_COLUMNS & read) or not params.get("alive")
     parts = []
