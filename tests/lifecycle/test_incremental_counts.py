@@ -105,3 +105,27 @@ def test_counting_branch_joins_the_predictions_only_for_an_expectation() -> None
         path.write_text(text, encoding="utf-8")
         reads_clv = list(load_schemes([path]).values())
     assert all("snapshot_predictions_xt" in part for part in counts_branch_sql(day, params, [], reads_clv))
+
+
+def test_members_who_never_bought_are_one_row_only_when_the_predicates_read_what_they_share() -> None:
+    """With the member count, the others (no purchase) are counted as one of them times members - buyers only when
+    every predicate column is one they all share (NON_BUYER_CONSTANT); a rule reading tenure or monetary (which
+    differ between members who never bought) keeps the grouped pass. The counts themselves are the view's
+    (test_kept_value_counts_and_segment_counts_are_the_facts above, on random sequences, with the shipped rules:
+    the short path)."""
+    params = {"cycle": {"k": 2.0, "min_cohort": 30, "default_days": 90.0}, "breakpoints": {}, "with_predictions": True,
+              "value_params": None, "clv_flag": None, "alive": {"params": {"r": 1.0, "alpha": 2.0, "a": 1.5, "b": 3.0},
+                                                               "shift": 1}}  # fmt: skip
+    day = dt.date(2024, 3, 1)
+    shipped = list(load_schemes([]).values())
+    assert len(counts_branch_sql(day, params, [], shipped, members=10)) == 3
+    assert len(counts_branch_sql(day, params, [], shipped)) == 2  # no count: grouped
+    for when in ("tenure_days > 30", "monetary < 0"):
+        text = '[schemes.v]\nzh = "v"\nen = "v"\nrules = [' \
+               f'{{ segment = "a", when = "{when}", zh = "a", en = "a" }},\n' \
+               '  { segment = "b", when = "true", zh = "b", en = "b" }]\n'  # fmt: skip
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "r.toml"
+            path.write_text(text, encoding="utf-8")
+            reads = list(load_schemes([path]).values())
+        assert len(counts_branch_sql(day, params, [], [*shipped, *reads], members=10)) == 2

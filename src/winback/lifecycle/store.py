@@ -96,7 +96,8 @@ def replace_snapshot(
     from winback.lifecycle.snapshot_view import counts_branch_sql
 
     own = [s for s in schemes if s.name in q.STORED_SCHEMES]  # what the view's branch of as_of was built with
-    counts = segment_counts(db, as_of, schemes, counts_branch_sql(as_of, settings["snapshot"], own, schemes), own=True)
+    branch = counts_branch_sql(as_of, settings["snapshot"], own, schemes, members=members)
+    counts = segment_counts(db, as_of, schemes, branch, own=True)
     return members, counts, problems
 
 
@@ -104,7 +105,7 @@ def segment_counts(
     db: DuckDBEngine,
     as_of: dt.date,
     schemes: Sequence[Scheme] | None = None,
-    snapshot: str | tuple[str, str] | None = None,
+    snapshot: str | tuple[str, str] | tuple[str, str, int] | None = None,
     own: bool = False,
 ) -> list[SchemeCount]:
     """(scheme, segment, members) at `as_of`, from the view (this is where the rules' predicates are evaluated);
