@@ -178,13 +178,14 @@ def _plan(
     return fit_plan, carry
 
 
-def _fit_meanwhile(db: DuckDBEngine, model: str) -> Future[Predictions]:
+def _fit_meanwhile(db: DuckDBEngine, model: str, as_of: dt.date | None = None) -> Future[Predictions]:
     """The purchase model fitted on the unique (x, t_x, T) in a thread, while the warehouse goes on with the
-    statements that do not need it (cohort priors, the Gamma-Gamma pairs): the fit is one Python thread (~1.8 s
-    at 10M members) whose array loops release the GIL, as DuckDB does while it runs a statement, so on two cores
-    the two overlap (wall only, CPU unchanged). Only the fit uses warnings.catch_warnings meanwhile (the value
-    model is fitted after it), so the global warning filters are not raced."""
-    triples = queries.purchase_triples(db)
+    statements that do not need it (the per-member statistics, cohort priors, value counts, Gamma-Gamma pairs):
+    the fit is one Python thread (~1.8 s at 10M members) whose array loops release the GIL, as DuckDB does while
+    it runs a statement, so on two cores the two overlap (wall only, CPU unchanged). Only the fit uses
+    warnings.catch_warnings meanwhile (the value model is fitted after it), so the global warning filters are not
+    raced. `as_of`: the triples straight from the stored facts (before BASE is made), else from BASE."""
+    triples = queries.purchase_triples(db, as_of)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="winback-fit")
     try:
         return pool.submit(fit_purchase_model, triples, model)
@@ -256,9 +257,9 @@ def _compute(
     say(_("cohort priors"))
     based = carry is None or not store_facts.carry_priors(db, carry, as_of)
     fitting = None
-    if based:  # the per-member statistics: for the priors, the fits and the breakpoints
+    if based:  # the per-member statistics: for the priors, the fits and the breakpoints (made while it fits)
+        fitting = _fit_meanwhile(db, model, as_of) if fit_plan.refit else None
         queries.create_base(db, as_of)
-        fitting = _fit_meanwhile(db, model) if fit_plan.refit else None  # the priors are made while it fits
         queries.create_prior(db, cycle)
     say(_("quintile breakpoints"))  # before the fits: with a refit, counted while the purchase model fits
     breaks = _breakpoints(_value_counts(db, as_of, based, since))
