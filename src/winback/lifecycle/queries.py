@@ -59,9 +59,14 @@ def create_prior(engine: Engine, cycle: CycleSettings) -> None:
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {q.PRIOR} AS {q.prior_sql(cycle)}")
 
 
-def purchase_triples(engine: Engine) -> pa.Table:
-    """Unique (x, t_x, T) in weeks with member counts n (the purchase model's sufficient statistics)."""
-    return engine.query(q.triples_sql())
+def purchase_triples(engine: Engine, as_of: dt.date | None = None) -> pa.Table:
+    """Unique (x, t_x, T) in days with member counts n (the purchase model's sufficient statistics), from BASE, or
+    with `as_of` straight from the stored facts valid at it (no BASE needed yet: a refit starts fitting first)."""
+    if as_of is None:
+        return engine.query(q.triples_sql())
+    from winback.lifecycle.facts_sql import facts_at_sql, stats_base_sql
+
+    return engine.query(q.triples_sql(f"({stats_base_sql(facts_at_sql(as_of), as_of)}) b"))
 
 
 def gamma_pairs(engine: Engine) -> pa.Table:

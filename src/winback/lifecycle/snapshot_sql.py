@@ -272,15 +272,15 @@ def model_big_t(prefix: str = "") -> str:
     return f"({prefix}first_purchase_days - 1)"
 
 
-def triples_sql() -> str:
+def triples_sql(source: str = BASE) -> str:
     """Purchase-model sufficient statistics: unique (x, t_x, T) as exact whole-day counts, with member counts,
     sorted (the fitter then skips its own lexicographic sort: half the fit time at 10M members). Nothing is
-    floored."""
+    floored. `source`: rows with BASE's columns (BASE itself, or a subquery over the stored facts)."""
     t_x, big_t = model_t_x(), model_big_t()
     return f"""
 SELECT CAST(purchase_days - 1 AS INTEGER) AS x, CAST({t_x} AS INTEGER) AS t_x, CAST({big_t} AS INTEGER) AS T,
        COUNT(*) AS n
-FROM {BASE} WHERE purchase_days >= 1
+FROM {source} WHERE purchase_days >= 1
 GROUP BY CAST(purchase_days - 1 AS INTEGER), CAST({t_x} AS INTEGER), CAST({big_t} AS INTEGER)
 ORDER BY x, t_x, T
 """
