@@ -46,7 +46,6 @@ REPEATS = "wb_lines_repeated"
 CASCADE = "wb_cascade"
 EXISTING = "wb_orders_existing"
 CHANGES = "wb_status_changes"
-KEYS = "wb_order_keys"
 #: what makes two lines of one order identical (their occurrence index tells them apart)
 _IDENTICAL = ("order_id", "_dir", "sku", "category", "quantity", "amount")
 _C_MARK = "^[Cc]\\d+$"
@@ -100,39 +99,10 @@ def _repeated_lines(db: DuckDBEngine, line_no: bool) -> int:
     return scalar(db, f"SELECT count(*) FROM {REPEATS}")
 
 
-def _identical_lines(db: DuckDBEngine, only_big: bool = False) -> int:
-    """How many lines repeat an earlier line of their order exactly (they are kept: occurrence 2, 3, …); with
-    `only_big`, among the lines of the orders of more than 3 lines (KEYS counted the others)."""
+def _identical_lines(db: DuckDBEngine) -> int:
+    """How many lines repeat an earlier line of their order exactly (they are kept: occurrence 2, 3, …)."""
     key = f"hash({', '.join(_IDENTICAL)})"
-    big = f" SEMI JOIN (SELECT _h FROM {KEYS} WHERE _n > 3) k ON k._h = hash(l.order_id, l._dir)" if only_big else ""
-    return scalar(db, f"SELECT count(*) - count(DISTINCT {key}) FROM {LINES} l{big}")
-
-
-def _order_keys(db: DuckDBEngine) -> tuple[bool, bool, int]:
-    """KEYS: per order of the file (order id, direction) its hash `_h`, first row, line count, whether its lines
-    are consecutive rows of LINES (`_contig`), and the min/max/sum of its lines' content hashes. Returns (the
-    hashes tell the orders apart, every order is consecutive, identical lines).
-
-    With distinct hashes an order's line number is `_row - _first + 1` when its lines are consecutive (an integer
-    join instead of a window over the lines' strings), and its identical lines are counted from the three content
-    hashes when it has at most 3 lines (1, 2 or 3 distinct values: min = max, or the middle one, sum - min - max,
-    equal to one of them); only orders of more lines are counted line by line."""
-    content = f"hash({', '.join(c for c in _IDENTICAL if c not in ('order_id', '_dir'))})"
-    db.execute(
-        f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT hash(order_id, _dir) AS _h, min(_row) AS _first, "
-        "count(*) AS _n, max(_row) - min(_row) + 1 = count(*) AS _contig, "
-        f"min({content}) AS _lo, max({content}) AS _hi, sum({content}::HUGEINT) AS _sum "
-        f"FROM {LINES} GROUP BY order_id, _dir"
-    )
-    distinct, contiguous, small, big = db.fetchall(
-        "SELECT count(*) = count(DISTINCT _h), coalesce(bool_and(_contig), true), coalesce(sum(CASE "
-        "WHEN _n = 2 THEN (_lo = _hi)::INTEGER WHEN _n = 3 THEN CASE WHEN _lo = _hi THEN 2 "
-        "WHEN _sum - _lo - _hi IN (_lo, _hi) THEN 1 ELSE 0 END ELSE 0 END), 0), count(*) FILTER (WHERE _n > 3) "
-        f"FROM {KEYS}"
-    )[0]
-    if not distinct:  # two orders share a hash (about 1 in 10^7 files of millions of orders): the general path
-        return False, False, _identical_lines(db)
-    return True, bool(contiguous), int(small) + (_identical_lines(db, only_big=True) if big else 0)
+    return scalar(db, f"SELECT count(*) - count(DISTINCT {key}) FROM {LINES}")
 
 
 def _has_cancelled_lines(db: DuckDBEngine, present: set[str]) -> bool:
@@ -207,9 +177,7 @@ def plan_orders(db: DuckDBEngine, mapping: ColumnMapping, columns: Mapping[str, 
     plan.rows_loaded = all_lines - dup_lines + updated
     plan.rows_updated = updated
     with_items = bool(present & {"sku", "category"})
-    keyed, contiguous, plan.identical_lines = (
-        (False, False, 0) if single else _order_keys(db) if with_items else (False, False, _identical_lines(db))
-    )
+    plan.identical_lines = 0 if single else _identical_lines(db)
     plan.apply = _applier(
         orders_sql,
         single,
@@ -217,8 +185,6 @@ def plan_orders(db: DuckDBEngine, mapping: ColumnMapping, columns: Mapping[str, 
         existing=has_existing,
         occurrences=bool(plan.identical_lines),
         changes=bool(plan.status_changes),
-        keyed=keyed,
-        contiguous=contiguous,
     )
     return plan
 
@@ -319,49 +285,19 @@ def _keep_cascade_raw(db: DuckDBEngine, columns: Mapping[str, str], any_rejected
     )
 
 
-def _items_sql(single: bool, new_only: str, *, occurrences: bool, keyed: bool, contiguous: bool) -> list[str]:
-    """SELECTs of the order_items rows (without import_id): the line number is the file's, else the line's
-    position among its order's lines in file order (`_row - _first + 1` for an order of consecutive lines when
-    KEYS tells the orders apart; a window over the lines otherwise), occurrence numbers identical lines."""
-    items = "a.sku, a.category, a.quantity, a.amount"
-    if single:
-        return [
-            f"SELECT a.order_id, coalesce(a.line_no, 1) AS line_no, {items}, 1 AS occurrence FROM {LINES} a{new_only}"
-        ]
-    window = "coalesce(a.line_no, row_number() OVER (PARTITION BY a.order_id, a._dir ORDER BY a._row)) AS line_no"
-    if occurrences or not keyed:
-        identical = ", ".join(f"a.{c}" for c in _IDENTICAL)
-        occurrence = f"row_number() OVER (PARTITION BY {identical} ORDER BY a._row)" if occurrences else "1"
-        return [f"SELECT a.order_id, {window}, {items}, {occurrence} AS occurrence FROM {LINES} a{new_only}"]
-    key = "k._h = hash(a.order_id, a._dir)"
-    out = [
-        f"SELECT a.order_id, coalesce(a.line_no, a._row - k._first + 1) AS line_no, {items}, 1 AS occurrence "
-        f"FROM {LINES} a "
-        f"JOIN {KEYS} k ON {key}{new_only} WHERE k._contig"
-    ]
-    if not contiguous:  # the orders whose lines other rows interleave: numbered by the window, only those
-        out.append(
-            f"SELECT a.order_id, {window}, {items}, 1 AS occurrence FROM {LINES} a "
-            f"SEMI JOIN (SELECT _h FROM {KEYS} WHERE NOT _contig) k ON {key}{new_only}"
-        )
-    return out
-
-
 def _applier(
-    orders_sql: str,
-    single: bool,
-    *,
-    with_items: bool,
-    existing: bool,
-    occurrences: bool,
-    changes: bool,
-    keyed: bool = False,
-    contiguous: bool = False,
+    orders_sql: str, single: bool, *, with_items: bool, existing: bool, occurrences: bool, changes: bool
 ) -> Apply:
     """The writes of the plan (new orders, status changes, the lines of new orders when the file has SKU or
     category, rejects), run in the caller's transaction."""
     new_only = f" ANTI JOIN {EXISTING} e ON e.order_id = a.order_id AND e._dir = a._dir" if existing else ""
-    items = _items_sql(single, new_only, occurrences=occurrences, keyed=keyed, contiguous=contiguous)
+    line_no = (
+        "coalesce(a.line_no, 1)"
+        if single
+        else "coalesce(a.line_no, row_number() OVER (PARTITION BY a.order_id, a._dir ORDER BY a._row))"
+    )
+    identical = ", ".join(f"a.{c}" for c in _IDENTICAL)
+    occurrence = f"row_number() OVER (PARTITION BY {identical} ORDER BY a._row)" if occurrences else "1"
 
     def apply(c: DuckDBEngine, import_id: int) -> None:
         # orders of a member merged away by identity resolution belong to the survivor
@@ -382,10 +318,11 @@ def _applier(
         if changes:
             _apply_changes(c, import_id)
         till_orders.sync(c.con, f"o.import_id = {int(import_id)}")  # the tills' paid orders: new and changed rows
-        for sql in items if with_items else []:
+        if with_items:
             c.execute(
                 "INSERT INTO order_items (order_id, line_no, sku, category, quantity, amount, occurrence, import_id) "
-                f"SELECT *, {import_id} FROM ({sql})"
+                f"SELECT a.order_id, {line_no}, a.sku, a.category, a.quantity, a.amount, {occurrence}, {import_id} "
+                f"FROM {LINES} a{new_only}"
             )
         write_rejects(c, import_id, f"SELECT _row AS row_number, reason, raw FROM {CASCADE}")
 

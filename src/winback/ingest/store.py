@@ -26,7 +26,6 @@ TEMP_TABLES = (
     "wb_cascade",
     "wb_orders_agg",
     "wb_orders_existing",
-    "wb_order_keys",
     "wb_status_changes",
     "wb_conflicts",
     "wb_lines_repeated",
