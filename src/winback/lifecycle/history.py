@@ -4,11 +4,8 @@ as-of date, from ONE pass over the orders (history_sql.py) in one transaction.
 The member facts of every date are written at once (only the rows that change: a member's row opens at a date
 where their facts changed), then each date gets what a refresh at that date computes from the facts valid at it:
 cohort priors, the purchase and value model fits, predictions per unique history, breakpoints, and its
-snapshot_runs / model_fits rows. The fits' sufficient statistics and the breakpoints' value counts are counts of
-members per key, carried from one date to the next by the fact rows opened and closed between them
-(queries_history.CarriedStats: no per-member table per date); the priors' medians read the facts valid at the
-date. The views are rebuilt once at the end and the last date's segments counted (what the command reports; every
-date reads its own from the member_segments view).
+snapshot_runs / model_fits rows; the views are rebuilt once at the end and the last date's segments counted
+(what the command reports; every date reads its own from the member_segments view).
 
 The models are refitted at every date: a monthly date is always past the refit schedule's week (refit.py), and
 a fit of one date's members is what a full refresh at that date would make, so every past snapshot equals a
@@ -104,7 +101,6 @@ def one_pass(
     cycle = cycle or CycleSettings()
     scheme_list = r._scheme_list(schemes, rules_files)
     out: list[tuple[dt.date, Any, int, float]] = []
-    stats = queries_history.CarriedStats()
     try:
         with store.refresh_transaction(db):
             say(_("aggregating orders once for {n} snapshot dates", n=len(dates)))
@@ -116,8 +112,7 @@ def one_pass(
                 started = time.perf_counter()
                 say(_("snapshot at {date}", date=d.isoformat()))
                 facts = FactsUpdate("history", "history", None, previous, now)
-                stats.advance(db, d)
-                done = r._compute(db, d, cycle, facts, say, model, refit_change, counts_at[d], stats)
+                done = r._compute(db, d, cycle, facts, say, model, refit_change, counts_at[d])
                 members, _rows, _p = store.replace_snapshot(
                     db,
                     engine_name=engine.name,
@@ -145,7 +140,6 @@ def one_pass(
                 for d, done, *_x in counted
             }
     finally:
-        stats.drop(db)
         queries_facts.drop(engine)
         queries.drop_temps(engine)
         if engine is not db:

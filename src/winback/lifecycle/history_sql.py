@@ -21,15 +21,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 
 from winback.lifecycle.facts_sql import FACT_COLUMNS, PROFILE_COLUMNS
-from winback.lifecycle.snapshot_sql import (
-    DAYS_ROLLUP,
-    FREQUENCY_VALUE,
-    MONETARY_VALUE,
-    VALUE_PER_DAY,
-    date_lit,
-    member_days_sql,
-    member_filter_sql,
-)
+from winback.lifecycle.snapshot_sql import DAYS_ROLLUP, date_lit, member_days_sql, member_filter_sql
 from winback.lifecycle.snapshot_sql import _orders_filter as orders_filter_sql  # the one spelling of the order filter
 
 HISTORY_COLUMNS = ("member_id", "valid_from", "valid_to", *FACT_COLUMNS[1:])
@@ -139,75 +131,3 @@ SELECT r.member_id, r.valid_from, r.valid_to, {profile},
 FROM running r
 JOIN m ON m.member_id = r.member_id
 """
-
-
-# -- the statistics of every date, carried from date to date ---------------------------------------------------------
-# What a refresh reads from its per-member BASE besides the cohort priors (the purchase model's triples, the value
-# model's pairs, the breakpoints' value counts) are counts of members per key, and every key but T and recency is a
-# fact column: so the counts at a date are the counts at the previous date, minus the fact rows closed between the
-# two, plus the rows opened (store_facts.moved_since_sql). T and recency are the date minus a fact column (the
-# first / last purchase day), kept as that column. The tables below hold those counts (STATS: name -> key columns).
-MOVED = "wb_lc_hist_moved"
-STATS = {
-    "wb_lc_hist_triples": ("x", "t_x", "first_purchase"),
-    "wb_lc_hist_pairs": ("x", "m"),
-    "wb_lc_hist_values": ("k", "v"),
-}
-_EPOCH = "DATE '1970-01-01'"
-
-
-def moved_sql(opened: str, closed: str) -> str:
-    """The fact rows opened (s = 1) and closed (s = -1) between two dates: the columns the counts are keyed on."""
-    cols = "first_purchase, last_purchase, orders, purchase_days, monetary FROM member_facts WHERE purchase_days >= 1"
-    return f"SELECT 1 AS s, {cols} AND {opened} UNION ALL SELECT -1 AS s, {cols} AND {closed}"
-
-
-def _keys_sql(name: str) -> str:
-    """(keys..., s) of the moved rows for the counts `name` (see STATS), one row per moved fact row (several for
-    the value counts: one per kind)."""
-    if name == "wb_lc_hist_triples":
-        return (
-            "SELECT CAST(purchase_days - 1 AS INTEGER) AS x, "
-            "CAST(date_diff('day', first_purchase, last_purchase) AS INTEGER) AS t_x, first_purchase, s "
-            f"FROM {MOVED}"
-        )
-    if name == "wb_lc_hist_pairs":
-        m = f"CAST(ROUND({VALUE_PER_DAY}, 0) AS DOUBLE)"
-        return (
-            f"SELECT CAST(purchase_days AS INTEGER) AS x, {m} AS m, s FROM {MOVED} "
-            "WHERE purchase_days >= 2 AND monetary > 0"
-        )
-    # recency is kept as the last purchase's day number (exact in a DOUBLE): the date's own recency is read off it
-    return (
-        f"SELECT 'r' AS k, CAST(date_diff('day', {_EPOCH}, last_purchase) AS DOUBLE) AS v, s FROM {MOVED} "
-        f"UNION ALL SELECT 'f', CAST({FREQUENCY_VALUE} AS DOUBLE), s FROM {MOVED} "
-        f"UNION ALL SELECT 'm', {MONETARY_VALUE}, s FROM {MOVED}"
-    )
-
-
-def carried_counts_sql(name: str, previous: str | None) -> str:
-    """The counts `name` at a date: those at the previous date (the table `previous`; None: none yet) plus the
-    moved rows' signs, per key; keys whose count falls to 0 go."""
-    keys = ", ".join(STATS[name])
-    old = f"SELECT {keys}, n FROM {previous} UNION ALL " if previous else ""
-    return (
-        f"SELECT {keys}, CAST(SUM(n) AS BIGINT) AS n FROM ({old}SELECT {keys}, s AS n FROM ({_keys_sql(name)}) k) t "
-        f"GROUP BY {keys} HAVING SUM(n) <> 0"
-    )
-
-
-def triples_at_sql(table: str, as_of: dt.date) -> str:
-    """snapshot_sql.triples_sql at `as_of` from the carried counts `table` (keyed on the first purchase day)."""
-    big_t = f"CAST(date_diff('day', first_purchase, {date_lit(as_of)}) - 1 AS INTEGER)"
-    return f'SELECT x, t_x, {big_t} AS "T", n FROM {table} ORDER BY x, t_x, "T"'
-
-
-def pairs_at_sql(table: str) -> str:
-    """snapshot_sql.gamma_pairs_sql from the carried counts `table`."""
-    return f"SELECT x, m, n FROM {table} WHERE m > 0"
-
-
-def value_counts_carried_sql(table: str, as_of: dt.date) -> str:
-    """snapshot_sql.value_counts_at_sql at `as_of` from the carried counts `table` (recency from the day number)."""
-    day = f"CAST(date_diff('day', {_EPOCH}, {date_lit(as_of)}) AS DOUBLE)"
-    return f"SELECT k, CASE WHEN k = 'r' THEN {day} - v ELSE v END AS v, n FROM {table}"

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -43,16 +43,6 @@ if TYPE_CHECKING:
     from winback.engine.duckdb_engine import DuckDBEngine
 
 Progress = Callable[[str], None]
-
-
-class Stats(Protocol):
-    """What a refresh reads besides a per-member BASE (queries_history.CarriedStats): the cohort priors into the
-    temp PRIOR, the purchase model's triples, the value model's pairs, the breakpoints' value counts at as_of."""
-
-    def prior(self, db: DuckDBEngine, as_of: dt.date, cycle: CycleSettings) -> None: ...
-    def triples(self, db: DuckDBEngine, as_of: dt.date) -> pa.Table: ...
-    def pairs(self, db: DuckDBEngine, as_of: dt.date) -> pa.Table: ...
-    def value_counts(self, db: DuckDBEngine, as_of: dt.date) -> pa.Table: ...
 
 
 @dataclass
@@ -128,15 +118,12 @@ def default_as_of(engine: Engine) -> dt.date:
     return last + dt.timedelta(days=1)
 
 
-def _value_counts(
-    db: DuckDBEngine, as_of: dt.date, based: bool, since: dt.date | None, stats: Stats | None = None
-) -> pa.Table:
+def _value_counts(db: DuckDBEngine, as_of: dt.date, based: bool, since: dt.date | None) -> pa.Table:
     """(k, v, n) for k in r / f / m, the distributions the quintile breakpoints are taken from: from the per-member
-    BASE (`based`; the history's carried counts with `stats`), else carried from the counts kept at `since` (the
-    incremental path's previous snapshot: store_facts.carried_value_counts), else in one pass over the stored
-    facts at as_of. Kept for the next refresh."""
+    BASE (`based`), else carried from the counts kept at `since` (the incremental path's previous snapshot:
+    store_facts.carried_value_counts), else in one pass over the stored facts at as_of. Kept for the next refresh."""
     if based:  # one pass over BASE
-        counts = stats.value_counts(db, as_of) if stats is not None else queries.value_counts_base(db)
+        counts = queries.value_counts_base(db)
     else:
         carried = store_facts.carried_value_counts(db, since, as_of) if since is not None else None
         counts = carried if carried is not None else queries.value_counts_at(db, as_of)
@@ -197,7 +184,6 @@ def _fit_models(
     plan: tuple[refit.FitPlan, dt.date | None],
     share: float,
     say: Progress,
-    stats: Stats | None = None,
 ) -> tuple[Predictions, ModelFit | None, list[str]]:
     """Refit the purchase and value models or reuse the last fit; predict per unique history (with `carry`, only
     the histories the previous snapshot had not predicted with that fit)."""
@@ -206,9 +192,9 @@ def _fit_models(
     notes: list[str] = []
     if fit_plan.refit:
         say(_("fitting {model} on unique (x, t_x, T) in exact days", model=label))
-        preds = fit_purchase_model(stats.triples(db, as_of) if stats else queries.purchase_triples(db), model)
+        preds = fit_purchase_model(queries.purchase_triples(db), model)
         say(_("fitting Gamma-Gamma on unique (purchase days, value per purchase day)"))
-        value_fit, gg_notes = fit_gamma_gamma(stats.pairs(db, as_of) if stats else queries.gamma_pairs(db))
+        value_fit, gg_notes = fit_gamma_gamma(queries.gamma_pairs(db))
         notes.extend(gg_notes)
     else:
         assert fit_plan.purchase is not None and fit_plan.purchase_days_params is not None
@@ -241,28 +227,24 @@ def _compute(
     model: str,
     refit_change: float,
     members: int | None = None,
-    stats: Stats | None = None,
 ) -> _Computed:
     """On the warehouse, over the facts at as_of: per-member base, cohort priors (held with a reused fit), model
     fits or their reuse, breakpoints; what the member_snapshot view needs for this date. `members`: the count of
-    the facts at as_of when the caller has it (`refresh --history` counts every date at once); `stats`: where the
-    statistics come from instead of a per-member BASE (`refresh --history` carries them from date to date)."""
+    the facts at as_of when the caller has it (`refresh --history` counts every date at once)."""
     since = facts.since if facts.mode == "incremental" else None
     members = store_facts.facts_count(db, as_of, since) if members is None else members
     fit_plan, carry = _plan(as_of, cycle, model, facts, members, refit_change)
     say(_("cohort priors"))
     based = carry is None or not store_facts.carry_priors(db, carry, as_of)
-    if based and stats is not None:
-        stats.prior(db, as_of, cycle)
-    elif based:  # the per-member statistics: for the priors, the fits and the breakpoints
+    if based:  # the per-member statistics: for the priors, the fits and the breakpoints
         queries.create_base(db, as_of)
         queries.create_prior(db, cycle)
-    preds, value_fit, notes = _fit_models(db, as_of, model, (fit_plan, carry), refit_change, say, stats)
+    preds, value_fit, notes = _fit_models(db, as_of, model, (fit_plan, carry), refit_change, say)
     fit_record = refit.record(
         fit_plan, as_of, model=model, purchase=preds.fit, purchase_days_params=preds.days_params, value=value_fit
     )
     say(_("quintile breakpoints"))
-    breaks = _breakpoints(_value_counts(db, as_of, based, since, stats))
+    breaks = _breakpoints(_value_counts(db, as_of, based, since))
     params = snapshot_view.view_params(
         cycle=cycle,
         breaks=breaks,

@@ -231,23 +231,22 @@ WHERE {member_filter_sql("m")}
 """
 
 
-def prior_sql(cycle: CycleSettings, source: str = BASE) -> str:
-    """One row per (tier_key, store_key) present in the base (or `source`, rows with BASE's columns): the cycle
-    prior and where it came from."""
+def prior_sql(cycle: CycleSettings) -> str:
+    """One row per (tier_key, store_key) present in the base: the cycle prior and where it came from."""
     mean_interval = "CAST(span_days AS DOUBLE) / CAST(purchase_days - 1 AS DOUBLE)"
     n = int(cycle.min_cohort)
     return f"""
-WITH keys AS (SELECT DISTINCT tier_key, store_key FROM {source}),
+WITH keys AS (SELECT DISTINCT tier_key, store_key FROM {BASE}),
 cohort AS (
     SELECT tier_key, store_key, MEDIAN({mean_interval}) AS med, COUNT(*) AS n
-    FROM {source} WHERE purchase_days >= 2 GROUP BY tier_key, store_key
+    FROM {BASE} WHERE purchase_days >= 2 GROUP BY tier_key, store_key
 ),
 tier AS (
     SELECT tier_key, MEDIAN({mean_interval}) AS med, COUNT(*) AS n
-    FROM {source} WHERE purchase_days >= 2 GROUP BY tier_key
+    FROM {BASE} WHERE purchase_days >= 2 GROUP BY tier_key
 ),
 overall AS (
-    SELECT MEDIAN({mean_interval}) AS med, COUNT(*) AS n FROM {source} WHERE purchase_days >= 2
+    SELECT MEDIAN({mean_interval}) AS med, COUNT(*) AS n FROM {BASE} WHERE purchase_days >= 2
 )
 SELECT k.tier_key, k.store_key,
        CASE WHEN c.n >= {n} THEN c.med WHEN t.n >= {n} THEN t.med WHEN o.n >= 1 THEN o.med
