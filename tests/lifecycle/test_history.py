@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from lc_helpers import AS_OF, MEMBERS, ORDERS, add_members, add_orders, build_small
 
 from winback.engine.duckdb_engine import DuckDBEngine
+from winback.lifecycle import queries
 from winback.lifecycle.history import history_dates, one_pass, refresh_history
-from winback.lifecycle.history_sql import bucket_sql
+from winback.lifecycle.history_sql import BITMAP_GAP, bitmap_fits, bucket_sql, history_facts_sql
 from winback.lifecycle.refresh import refresh
 from winback.lifecycle.views import transitions
 from winback.warehouse import connect
@@ -113,6 +114,35 @@ def test_bucket_is_the_first_date_after() -> None:
         lit = f"DATE '{day}'"
         got = con.execute(f"SELECT {bucket_sql(lit, dates)}").fetchone()[0]
         assert got == next((d for d in dates if d > day), None), day
+
+
+@given(
+    members=st.lists(member_st, max_size=8),
+    orders=st.lists(order_st, max_size=40),
+    step=st.sampled_from([1, 7, 31, 63]),
+)
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_bitmap_buckets_equal_the_per_day_count(members: list[Any], orders: list[Any], step: int) -> None:
+    """The one pass's purchase days per bucket from a bitmap (DuckDB) are those of the per-member-day
+    pre-aggregate (the portable form, Spark's), for buckets up to BITMAP_GAP days long, on the edges too."""
+    with tempfile.TemporaryDirectory() as tmp:
+        con = connect(Path(tmp) / "b.duckdb")
+        _fill(con, members, orders)
+        db = DuckDBEngine(con)
+        first = queries.bitmap_origin(db, AS_OF)
+        assert first is not None
+        dates = [first + dt.timedelta(days=step * (i + 1)) for i in range((AS_OF - first).days // step + 1)]
+        assert bitmap_fits(dates, first) == (step <= BITMAP_GAP)
+        rows = [db.fetchall(f"SELECT * FROM ({history_facts_sql(dates, b)}) ORDER BY ALL") for b in (True, False)]
+        assert rows[0] == rows[1]
+        db.close()
+
+
+def test_bitmap_fits() -> None:
+    d = dt.date(2024, 1, 1)
+    assert bitmap_fits([d], None) and bitmap_fits([d], d - dt.timedelta(days=BITMAP_GAP))
+    assert not bitmap_fits([d], d - dt.timedelta(days=BITMAP_GAP + 1))
+    assert not bitmap_fits([d, d + dt.timedelta(days=BITMAP_GAP + 1)], d)
 
 
 def test_history_keeps_other_dates(tmp_path: Path) -> None:

@@ -1,10 +1,11 @@
 """`refresh --history`: every member's facts at every history date from ONE pass over the orders (pure SQL text).
 
 An order dated t first counts at the first history date after t (a snapshot at D counts orders strictly before D),
-so each (member, paid or refunded order) falls in exactly one *bucket*: that date. A GROUP BY (member, day), then
-one GROUP BY (member, bucket) over those days and every member's registration row (the bucket of their
-registration, zero totals) gives the bucket's own totals (first / last paid day, paid orders, paid days, net
-amount: the days of a bucket are its own, so purchase days add up exactly), and running aggregates over each
+so each (member, paid or refunded order) falls in exactly one *bucket*: that date. One GROUP BY (member, bucket)
+over the orders and every member's registration row (the bucket of their registration, zero totals) gives the
+bucket's own totals (first / last paid day, paid orders, paid days, net amount: the days of a bucket are its own,
+so purchase days add up exactly; on DuckDB they are the set bits of a per-bucket bitmap of paid days, elsewhere
+a GROUP BY (member, day) comes first and its days are counted), and running aggregates over each
 member's buckets in date order give the member's facts at every date where they changed. Those are exactly the
 member_facts versions (facts_sql.py): a row opens at a date where the member's facts changed and stays valid
 until the next such date; a member's first row opens at the first date they belong in a snapshot (registered
@@ -21,6 +22,7 @@ from collections.abc import Callable, Sequence
 
 from winback.lifecycle.facts_sql import FACT_COLUMNS, PROFILE_COLUMNS
 from winback.lifecycle.snapshot_sql import DAYS_ROLLUP, date_lit, member_days_sql, member_filter_sql
+from winback.lifecycle.snapshot_sql import _orders_filter as orders_filter_sql  # the one spelling of the order filter
 
 HISTORY_COLUMNS = ("member_id", "valid_from", "valid_to", *FACT_COLUMNS[1:])
 
@@ -40,23 +42,24 @@ def bucket_sql(expr: str, dates: Sequence[dt.date], lit: Callable[[dt.date], str
     return f"CASE WHEN {expr} < {lit(dates[-1])} THEN {search(0, len(dates))} END"
 
 
-def history_facts_sql(dates: Sequence[dt.date]) -> str:
-    """member_facts rows (HISTORY_COLUMNS) for the sorted snapshot `dates`: per member a row at every date their
-    facts changed, valid until the next one (NULL after the last)."""
+#: longest gap in days between two history dates (or from the first order to the first date) whose purchase days
+#: a BIGINT bitmap counts: day offsets 0..62 within a bucket (a monthly history's gaps are at most 31)
+BITMAP_GAP = 63
+
+
+def bitmap_fits(dates: Sequence[dt.date], first_day: dt.date | None) -> bool:
+    """Whether every bucket of the sorted `dates` spans at most BITMAP_GAP days, counting the first from
+    `first_day` (on or before every order counted; None: no order, nothing to count)."""
     dates = sorted(dates)
-    last = dates[-1]
-    bucket = bucket_sql("day", dates)
-    reg = f"CASE WHEN m.register_date IS NULL THEN {date_lit(dates[0])} ELSE {bucket_sql('m.register_date', dates)} END"
-    profile = ", ".join(f"m.{c}" for c in PROFILE_COLUMNS)
-    return f"""
-WITH m AS (
-    SELECT m.member_id, {profile}, {reg} AS reg_start
-    FROM members m
-    WHERE {member_filter_sql("m")}
-),
-events AS (
-    SELECT member_id, day, {bucket} AS d, paid_orders, amount
-    FROM ({member_days_sql(last)}) member_days
+    starts = [first_day if first_day is not None and first_day < dates[0] else dates[0], *dates[:-1]]
+    return all((d - s).days <= BITMAP_GAP for s, d in zip(starts, dates, strict=True))
+
+
+def _changes_two_level_sql(dates: Sequence[dt.date]) -> str:
+    """Per (member, bucket): the bucket's own totals from the per-member-day pre-aggregate (portable)."""
+    return f"""events AS (
+    SELECT member_id, day, {bucket_sql("day", dates)} AS d, paid_orders, amount
+    FROM ({member_days_sql(dates[-1])}) member_days
     UNION ALL
     SELECT member_id, CAST(NULL AS DATE), reg_start, 0, 0 FROM m WHERE reg_start IS NOT NULL
 ),
@@ -65,7 +68,50 @@ changes AS (
            {DAYS_ROLLUP}
     FROM events
     GROUP BY member_id, d
+)"""
+
+
+def _changes_bitmap_sql(dates: Sequence[dt.date]) -> str:
+    """The same per (member, bucket) totals in ONE GROUP BY over the orders (DuckDB; `bitmap_fits`): a bucket's
+    purchase days are the set bits of a BIGINT of its paid days (bit = days before the bucket's date - 1), instead
+    of a GROUP BY (member, day) first."""
+    paid = "status = 'paid'"
+    return f"""orders_in AS (
+    SELECT member_id, CAST(ordered_at AS DATE) AS day, {paid} AS paid, amount
+    FROM orders
+    WHERE {orders_filter_sql(dates[-1])}
 ),
+events AS (
+    SELECT member_id, d, CASE WHEN paid THEN day END AS pday,
+           CASE WHEN paid THEN CAST(1 AS BIGINT) << CAST(date_diff('day', day, d) - 1 AS BIGINT) END AS bit,
+           CASE WHEN paid THEN 1 ELSE 0 END AS paid_orders, amount
+    FROM (SELECT *, {bucket_sql("day", dates)} AS d FROM orders_in) b
+    UNION ALL
+    SELECT member_id, reg_start, CAST(NULL AS DATE), CAST(NULL AS BIGINT), 0, 0 FROM m WHERE reg_start IS NOT NULL
+),
+changes AS (
+    SELECT member_id, d, MIN(pday) AS first_purchase, MAX(pday) AS last_purchase, SUM(paid_orders) AS orders,
+           COALESCE(bit_count(bit_or(bit)), 0) AS purchase_days, SUM(amount) AS monetary
+    FROM events
+    GROUP BY member_id, d
+)"""
+
+
+def history_facts_sql(dates: Sequence[dt.date], bitmap: bool = False) -> str:
+    """member_facts rows (HISTORY_COLUMNS) for the sorted snapshot `dates`: per member a row at every date their
+    facts changed, valid until the next one (NULL after the last). `bitmap`: count a bucket's purchase days with
+    a bitmap in one GROUP BY (DuckDB, when `bitmap_fits`), else from the per-member-day pre-aggregate."""
+    dates = sorted(dates)
+    reg = f"CASE WHEN m.register_date IS NULL THEN {date_lit(dates[0])} ELSE {bucket_sql('m.register_date', dates)} END"
+    profile = ", ".join(f"m.{c}" for c in PROFILE_COLUMNS)
+    changes = _changes_bitmap_sql(dates) if bitmap else _changes_two_level_sql(dates)
+    return f"""
+WITH m AS (
+    SELECT m.member_id, {profile}, {reg} AS reg_start
+    FROM members m
+    WHERE {member_filter_sql("m")}
+),
+{changes},
 running AS (
     SELECT member_id, d AS valid_from,
            LEAD(d) OVER (PARTITION BY member_id ORDER BY d) AS valid_to,

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from winback.lifecycle import history_sql as h
+from winback.lifecycle import queries
 
 if TYPE_CHECKING:
     from winback.engine.base import Engine
@@ -16,9 +17,11 @@ if TYPE_CHECKING:
 
 def history_facts(engine: Engine, db: DuckDBEngine, dates: Sequence[dt.date]) -> int:
     """member_facts := every member's facts at every one of `dates`, only the rows that change (call inside the
-    refresh's transaction; every stored fact row goes first: the caller checked no other date needs them)."""
+    refresh's transaction; every stored fact row goes first: the caller checked no other date needs them).
+    Purchase days per bucket from bitmaps where the engine has them and no bucket is longer than they hold."""
     db.execute("DELETE FROM member_facts")
-    return engine.insert_into_warehouse(db, "member_facts", h.HISTORY_COLUMNS, h.history_facts_sql(dates))
+    bitmap = engine.dialect.purchase_day_bitmaps and h.bitmap_fits(dates, queries.bitmap_origin(engine, max(dates)))
+    return engine.insert_into_warehouse(db, "member_facts", h.HISTORY_COLUMNS, h.history_facts_sql(dates, bitmap))
 
 
 def member_counts(db: DuckDBEngine, dates: Sequence[dt.date]) -> dict[dt.date, int]:
