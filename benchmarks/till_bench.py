@@ -311,6 +311,7 @@ def main() -> None:
         db_path = out / "wb.duckdb"
         if args.warehouse:
             shutil.copyfile(args.warehouse, db_path)
+            os.sync()  # the copy's dirty pages written now, not under the tills' commits (their fsyncs waited on it)
         wb = Winback(Settings.load(environ={}, db_path=db_path))
         if not args.warehouse:
             wb.demo.run(out, members=args.members, seed=7)

@@ -38,8 +38,8 @@ KEEP = 200
 #: of the tills' waves 241 -> 138 ms on 2 cores with one thread for DuckDB, the lead's measurement)
 JOB_THREADS = max(1, (os.cpu_count() or 2) - 1)
 #: the writer thread's niceness (Linux; 0 elsewhere): while a job and a till round both want a core, the scheduler
-#: gives the round and the pages most of it (CFS weights 110 : 1024), and a job still takes every idle cycle
-JOB_NICE = 10
+#: gives the round and the pages nearly all of it (CFS weights 15 : 1024), and a job still takes every idle cycle
+JOB_NICE = 19
 #: the kinds of work a job may be
 KINDS = ("import", "refresh", "run", "dispatch", "cli", "prepare")
 

@@ -9,10 +9,11 @@ of queueing behind 49 single redemptions. A round starts as soon as the previous
 queued meanwhile, then those that arrive within its linger of the last one, until it holds MAX_ROUND; an async
 route's till awaits an asyncio future its round resolves (`redeem_async`), a worker thread's an event. The linger
 is a quarter of the last round's wall, at least LINGER (2 ms), at most MAX_LINGER (10 ms), and a round gathers for
-at most the last round's wall (at least MAX_LINGER) in all: a till that would otherwise start the next round waits
-a round's wall for it, so when rounds are slow (a refresh beside them, a large brand) waiting a little longer for
-the rest of a burst is the cheaper choice; a steady stream is not held back longer than a round costs; and an idle
-server answers a lone till after 2 ms.
+at most the last round's wall (at least 20 ms) in all, twice that once it holds BURST (16) tills: a till that would
+otherwise start the next round waits a round's wall for it, so when rounds are slow (a refresh beside them, a large
+brand) waiting a little longer for the rest of a burst is the cheaper choice (at a 2M-member brand beside a refresh
+the event loop takes 20-50 ms to read a burst of 50); a steady stream is not held back longer than a round costs;
+an idle server answers a lone till after 2 ms.
 
 Exactly once: rounds run one after the other on one thread (its own cursor); within a round the rule is applied
 in the order the tills came (redeem.decide): a code taken by an earlier till of the round is "already redeemed"
@@ -50,8 +51,10 @@ log = logging.getLogger("winback.web.tills")
 #: a round waits this long for the next till after the last one joined (the event loop is still reading the
 #: burst's requests: without it, under a refresh, rounds of 2-3 tills each paid a round's ~9 ms of CPU)
 LINGER = 0.002
-#: the longest a round lingers (see the module's docstring), and the share of the last round's wall it lingers
-MAX_LINGER, LINGER_SHARE = 0.010, 0.25
+#: the longest a round lingers for the next till (see the module's docstring), and the share of the last round's
+#: wall it lingers; a round gathers for at most the last round's wall in all (at least 2 * MAX_LINGER), a burst (a
+#: round that has BURST tills already) for BURST_SHARE times it
+MAX_LINGER, LINGER_SHARE, BURST, BURST_SHARE = 0.010, 0.25, 16, 2.0
 #: past this many tills a round stops lingering (it still takes every till already queued)
 MAX_ROUND = 64
 
@@ -131,12 +134,14 @@ class Redeemer:
 
     def _gather(self, first: Ask) -> list[Ask]:
         """The round of `first`: with everything queued meanwhile, and what comes within the linger of the last one
-        (a quarter of the last round's wall, 2-10 ms), for at most the last round's wall (at least MAX_LINGER) in
-        all: never longer gathering than a round costs, so a steady stream of tills is not held back."""
+        (a quarter of the last round's wall, 2-10 ms), for at most the last round's wall in all (at least 20 ms),
+        or twice that once it holds a burst (BURST tills): a burst of tills read by a busy event loop is one round,
+        its stragglers included, and a steady stream of tills is not held back longer than a round costs."""
         round_ = [first]
         linger = min(MAX_LINGER, max(LINGER, LINGER_SHARE * self.wall))
-        until = time.monotonic() + max(MAX_LINGER, self.wall)
+        began, span = time.monotonic(), max(2 * MAX_LINGER, self.wall)
         while True:
+            until = began + (BURST_SHARE * span if len(round_) >= BURST else span)
             left = min(linger, until - time.monotonic()) if len(round_) < MAX_ROUND else 0.0
             try:
                 more = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
