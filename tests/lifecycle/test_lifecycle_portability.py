@@ -30,7 +30,7 @@ def test_refresh_sql_translates_to_spark() -> None:
         q.prior_sql(CycleSettings()),
         q.triples_sql(),
         q.gamma_pairs_sql(),
-        q.value_counts_sql(q.MONETARY_VALUE),
+        q.value_counts_at_sql(q.BASE),
         q.insert_snapshot_sql(select, names),
     ]
     for sql in statements:

@@ -21,8 +21,13 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 
 from winback.lifecycle.facts_sql import FACT_COLUMNS, PROFILE_COLUMNS
-from winback.lifecycle.snapshot_sql import DAYS_ROLLUP, date_lit, member_days_sql, member_filter_sql
-from winback.lifecycle.snapshot_sql import _orders_filter as orders_filter_sql  # the one spelling of the order filter
+from winback.lifecycle.snapshot_sql import (
+    DAYS_ROLLUP,
+    date_lit,
+    member_days_sql,
+    member_filter_sql,
+    orders_filter_sql,
+)
 
 HISTORY_COLUMNS = ("member_id", "valid_from", "valid_to", *FACT_COLUMNS[1:])
 

@@ -74,11 +74,6 @@ def gamma_pairs(engine: Engine) -> pa.Table:
     return engine.query(q.gamma_pairs_sql())
 
 
-def value_counts(engine: Engine, expr: str) -> pa.Table:
-    """(v, n): how many purchasers have each value of `expr`."""
-    return engine.query(q.value_counts_sql(expr))
-
-
 def value_counts_base(engine: Engine) -> pa.Table:
     """(k, v, n) for k in r / f / m: the value counts over the purchasers of BASE, in one pass."""
     return engine.query(q.value_counts_at_sql(q.BASE))

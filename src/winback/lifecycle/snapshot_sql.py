@@ -129,7 +129,8 @@ def bitmap_origin_sql(as_of: dt.date) -> str:
     return f"SELECT CAST(MIN(ordered_at) AS DATE) AS first_day FROM orders WHERE ordered_at < {ts_lit(as_of)}"
 
 
-def _orders_filter(as_of: dt.date) -> str:
+def orders_filter_sql(as_of: dt.date) -> str:
+    """The orders a snapshot at `as_of` counts: paid and refunded, of a member, dated before it."""
     return f"ordered_at < {ts_lit(as_of)} AND member_id IS NOT NULL AND status IN ('paid', 'refunded')"
 
 
@@ -139,7 +140,7 @@ def member_days_sql(as_of: dt.date) -> str:
            SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END) AS paid_orders,
            SUM(amount) AS amount
     FROM orders
-    WHERE {_orders_filter(as_of)}
+    WHERE {orders_filter_sql(as_of)}
     GROUP BY member_id, CAST(ordered_at AS DATE)"""
 
 
@@ -189,7 +190,7 @@ SELECT member_id,
 FROM (SELECT member_id, amount,
              CASE WHEN status = 'paid' THEN CAST(date_diff('day', {origin}, CAST(ordered_at AS DATE)) AS SMALLINT) END
                  AS pd
-      FROM orders WHERE {_orders_filter(as_of)}) o
+      FROM orders WHERE {orders_filter_sql(as_of)}) o
 GROUP BY member_id
 """
 
@@ -303,15 +304,11 @@ HAVING {m} > 0
 """
 
 
-def value_counts_sql(expr: str) -> str:
-    """(value, count) over purchasers for quintile breakpoints."""
-    return f"SELECT {expr} AS v, COUNT(*) AS n FROM {BASE} WHERE purchase_days >= 1 GROUP BY {expr}"
-
-
 def value_counts_at_sql(source: str) -> str:
-    """(k, v, n) for k in r / f / m: the value counts of `value_counts_sql` for RECENCY_VALUE, FREQUENCY_VALUE and
-    MONETARY_VALUE in ONE pass over `source` (rows with BASE's columns, e.g. facts_sql.stats_base_sql over the
-    stored facts), so that no per-member table needs to be made for them."""
+    """(k, v, n) for k in r / f / m: the value counts (value, members) over purchasers, the quintile breakpoints'
+    distributions, of RECENCY_VALUE, FREQUENCY_VALUE and MONETARY_VALUE in ONE pass over `source` (rows with BASE's
+    columns: BASE itself, or e.g. facts_sql.stats_base_sql over the stored facts), so that no per-member table
+    needs to be made for them."""
     return f"""
 SELECT CASE GROUPING(r, f, m) WHEN 3 THEN 'r' WHEN 5 THEN 'f' ELSE 'm' END AS k,
        CAST(COALESCE(r, f, m) AS DOUBLE) AS v, COUNT(*) AS n

@@ -56,8 +56,8 @@ def sync(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any] = ())
 
 
 def cover(con: duckdb.DuckDBPyConnection) -> None:
-    """Move the horizon to the earliest issue day of a live coupon, inside the caller's transaction (a launch that
-    issued coupons, a campaign closed): back, copying the older paid orders in; on, dropping the older entries.
+    """Move the horizon to the earliest issue day of a live coupon, inside the caller's transaction (a launch, after
+    issuing its coupons): back, copying the older paid orders in; on, dropping the older entries.
     Without live coupons the horizon moves to +infinity and the table empties: no order can win a redemption, and
     the next launch copies in the orders from its issue day on (a brand's first import of 100M orders must not
     fill an indexed mirror of them)."""

@@ -169,7 +169,7 @@ class Jobs:
 
 def _lower_priority(nice: int) -> None:
     """This thread's niceness raised by `nice` (on Linux a thread's own; elsewhere, or when refused, nothing)."""
-    if not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux"):  # a thread's own niceness is Linux's
         return
     try:
         tid = threading.get_native_id()
