@@ -14,7 +14,10 @@ What is measured (each scenario on the same server, the bench's coupons un-redee
   a till's experience, and are printed apart from the target.
 
 A till opens a connection per redemption (a till that wakes, redeems, sleeps) and speaks raw HTTP/1.1 from one
-asyncio loop (the cheapest client: on this machine the tills' CPU is taken from the server's two cores).
+event loop, uvloop's where it is installed (the cheapest client: on this machine the tills' CPU is taken from the
+server's two cores, and 50 real tills would not queue behind each other in one process; against asyncio's own loop
+the tills' process spent 0.12 instead of 0.22 CPU s per 1,000 redemptions, and the last request of a wave of 50 left
+it 10 ms after the press instead of 20, 2026-12-02).
 --refresh keeps lifecycle refreshes running in the server, one after the other, as its writer jobs (on a server
 without jobs, under its one lock) for every scenario; each answer is counted "during a refresh" when its request
 overlaps a refresh's run, and the figures are given over those answers too. Per scenario: p50/p95/p99/max by
@@ -181,22 +184,31 @@ async def closed_loop(port: int, requests: list[bytes], tills: int, out: list[li
     await asyncio.gather(*(till(requests[i::tills]) for i in range(tills)))
 
 
+def _run(coro: Any) -> Any:
+    """`coro` run on uvloop's event loop where it is installed (the server's dependency), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:  # e.g. Windows
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
 def tills_main(spec: dict[str, Any]) -> dict[str, Any]:
     port, tokens = spec["port"], spec["tokens"]
     requests = [request_of(a, tokens) for a in spec["attempts"]]
     if spec.get("warm_only"):  # a server that has served each store's till lately (its token read, kept)
         for store in sorted(tokens):
-            asyncio.run(redeem(port, request_of(("23456789ABCD", store, "WARM-UP"), tokens)))
+            _run(redeem(port, request_of(("23456789ABCD", store, "WARM-UP"), tokens)))
         return {}
     out: list[list[float]] = []
     t, cpu = time.monotonic(), time.process_time()
     kind = spec["scenario"]
     if kind == "waves":
-        asyncio.run(waves(port, requests, spec["tills"], spec["gap"], out))
+        _run(waves(port, requests, spec["tills"], spec["gap"], out))
     elif kind == "open":
-        asyncio.run(open_loop(port, requests, spec["rate"], out))
+        _run(open_loop(port, requests, spec["rate"], out))
     else:
-        asyncio.run(closed_loop(port, requests, spec["tills"], out))
+        _run(closed_loop(port, requests, spec["tills"], out))
     return {"answers": out, "wall": time.monotonic() - t, "cpu": time.process_time() - cpu}
 
 
