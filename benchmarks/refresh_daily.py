@@ -16,7 +16,10 @@ own peak memory, VmHWM):
                (refresh() timed in the phase process, as --profile sees it)
   winback      the same incremental refresh as a user runs it, on a copy of the warehouse made before it: the whole
                `winback --db DB refresh --as-of 2025-11-02 --json` process (interpreter start, imports, opening the
-               warehouse, the refresh, the checkpoint at close), wall time from start to exit, CPU of the process
+               warehouse, the refresh, the checkpoint at close), wall time from start to exit, CPU of the process,
+               winback's modules compiled to bytecode first as an installed package has them;
+               with --profile the same command through benchmarks/refresh_process.py, which prints the time of
+               every phase of that process (start-up, open, migrations check, each refresh step, COMMIT, close)
 The warehouse size is taken after a CHECKPOINT before and after the incremental date (growth per extra date).
 """
 
@@ -26,6 +29,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -37,6 +41,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import refresh as base  # benchmarks/refresh.py: data generation, the GROUP BY phase, peak memory
+import refresh_process  # benchmarks/refresh_process.py: the whole process, phase by phase
 
 DAY = base.HISTORY_END  # the new orders' day; the full snapshot is at DAY, the incremental one at DAY + 1
 NEXT = DAY + dt.timedelta(days=1)
@@ -205,13 +210,19 @@ def phase_history(db: Path) -> dict[str, Any]:
     return {**timed, "snapshots": len(runs), "incremental": modes.count("incremental")}
 
 
-def whole_process(db: Path) -> dict[str, Any]:
+def whole_process(db: Path, profile: bool = False) -> dict[str, Any]:
     """The incremental refresh as a user runs it: `winback --db DB refresh --as-of NEXT --json` as its own process
-    (started from this interpreter's venv), wall seconds from start to exit and the process's CPU seconds."""
-    import os
+    (started from this interpreter's venv), wall seconds from start to exit and the process's CPU seconds.
+    `profile`: the same command through benchmarks/refresh_process.py, with the time of every phase of it."""
 
+    args = ["--db", str(db), "refresh", "--as-of", NEXT.isoformat(), "--json"]
+    if profile:
+        res = refresh_process.run(args, db.with_suffix(".marks.json"))
+        result = json.loads(res.pop("stdout"))
+        return {**res, "refresh_seconds": result["seconds"], "facts": result.get("facts")}
+    refresh_process.compile_bytecode()  # as an installed winback has it (not compiled from source every run)
     winback = Path(sys.executable).with_name("winback")
-    cmd = [str(winback), "--db", str(db), "refresh", "--as-of", NEXT.isoformat(), "--json"]
+    cmd = [str(winback), *args]
     load = os.getloadavg()[0]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -242,6 +253,17 @@ PHASES = {
     "growth": phase_growth,
     "history": phase_history,
 }
+
+
+def _copy(source: Path, target: Path) -> None:
+    """Copy the warehouse and write the copy to disk before a phase opens it: its gigabytes of dirty pages were
+    otherwise written back under the phase's own fsyncs (a COMMIT's checkpoint waited 2.1 s wall for 0.8 s CPU)."""
+    shutil.copyfile(source, target)
+    fd = os.open(target, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def run_phase(name: str, db: Path, profile: bool = False) -> dict[str, Any]:
@@ -283,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=base.HERE / "data" / "daily", help="the copy that is written")
     ap.add_argument("--only-full", action="store_true", help="migrate, GROUP BY and the full rebuild only")
     ap.add_argument("--history", action="store_true", help="a full rebuild, then --history monthly on a fresh copy")
-    ap.add_argument("--profile", action="store_true", help="per SQL statement of a refresh: wall and CPU seconds")
+    ap.add_argument("--profile", action="store_true", help="per SQL statement, per phase of the winback process")
     ap.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     ap.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -297,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     source = base.prepare(args.members, args.orders, args.seed, args.data)
     args.work.mkdir(parents=True, exist_ok=True)
     db = args.work / "warehouse.duckdb"
-    shutil.copyfile(source, db)
+    _copy(source, db)
     print(f"daily benchmark: {args.members:,} members, ~{args.orders:,} orders; working copy {db}")
     print(f"page cache warmed: {base.warm_page_cache(db):.1f} s")
     res: dict[str, Any] = {}
@@ -305,18 +327,20 @@ def main(argv: list[str] | None = None) -> int:
     user_copy = args.work / "winback-refresh.duckdb"  # the incremental refresh as a user runs it, on its own copy
     for name in order[:4] if args.only_full or args.history else order:
         key = name if name not in res else f"{name}_2"
-        res[key] = whole_process(user_copy) if name == "winback" else run_phase(name, db, args.profile)
+        res[key] = whole_process(user_copy, args.profile) if name == "winback" else run_phase(name, db, args.profile)
         if name == "day":
-            shutil.copyfile(db, user_copy)
+            _copy(db, user_copy)
         if name == "winback":
             user_copy.unlink()
         ph = res[key]
-        rest = {k: v for k, v in ph.items() if k not in ("seconds", "peak_bytes", "profile")}
+        rest = {k: v for k, v in ph.items() if k not in ("seconds", "peak_bytes", "profile", "phases")}
         print(f"{key:<14}{ph['seconds']:>9.2f} s  peak {base.gib(ph['peak_bytes'])}  {json.dumps(rest, default=str)}")
         for wall, cpu_s, sql in ph.get("profile", []):
             print(f"    {wall:7.2f} s wall {cpu_s:7.2f} s CPU  {sql}")
+        for step, wall, cpu_s in ph.get("phases", []):  # --profile: the whole process, phase by phase
+            print(f"    {wall:7.3f} s wall {cpu_s:7.3f} s CPU  {step}")
     if args.history:
-        shutil.copyfile(source, db)
+        _copy(source, db)
         run_phase("migrate", db)
         h = res["history"] = run_phase("history", db)
         print(f"history monthly   {h['seconds']:.2f} s, CPU {h['cpu_seconds']:.2f} s: {h['snapshots']} snapshots "

@@ -111,6 +111,11 @@ class Winback:
             self._db.close()
             self._db = None
 
+    @property
+    def closed(self) -> bool:
+        """Neither the warehouse nor another engine is open (never opened, or closed)."""
+        return self._db is None and not self._engines
+
     def __enter__(self) -> Winback:
         return self
 
@@ -129,9 +134,15 @@ class Winback:
         from winback.lifecycle.service import LifecycleService
 
         # LifecycleService.prepare's steps: what the overview and the campaign reports read, summed once (the
-        # lifecycle room imports neither, so the app hands their steps in)
-        return LifecycleService(self, after_refresh=(("overview", self.overview.build),
-                                                     ("reports", self.campaigns.build_report_sums)))  # fmt: skip
+        # lifecycle room imports neither, so the app hands their steps in). Looked up when a step runs: a refresh
+        # that does not sum the pages (the CLI's default) imports neither service (~0.18 s of start-up)
+        def overview(as_of: dt.date) -> object:
+            return self.overview.build(as_of)
+
+        def reports(as_of: dt.date) -> object:
+            return self.campaigns.build_report_sums(as_of)
+
+        return LifecycleService(self, after_refresh=(("overview", overview), ("reports", reports)))
 
     @cached_property
     def identity(self) -> IdentityService:

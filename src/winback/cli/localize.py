@@ -9,6 +9,8 @@ package is not used): its usage line, help option and error messages are transla
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -84,21 +86,57 @@ def _translate_tree(command: Any, lang: str, seen: set[int]) -> None:
 
 
 def _patch_gettext(lang: str) -> None:
+    """typer.core's gettext now; typer.rich_utils' (help panels, error boxes: ~0.15 s of imports, rich.markdown
+    among them) when typer first imports it, which a command that prints neither help nor an error never does."""
     import importlib
 
-    def gettext(message: str) -> str:
-        return i18n.t(message, lang)
+    _LANG[0] = lang
+    _patch_module(importlib.import_module("typer.core"))
+    if _RICH_UTILS in sys.modules:
+        _patch_module(sys.modules[_RICH_UTILS])
+    elif not any(isinstance(f, _PatchOnImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _PatchOnImport())
 
-    def ngettext(singular: str, plural: str, n: int) -> str:
-        return i18n.t(singular if n == 1 else plural, lang)
 
-    for name in _GETTEXT_MODULES:
-        module = importlib.import_module(name)
-        if hasattr(module, "_"):
-            module._ = gettext  # type: ignore[attr-defined]
-        if hasattr(module, "ngettext"):
-            module.ngettext = ngettext  # type: ignore[attr-defined]
-    import typer.rich_utils as ru
+_RICH_UTILS = "typer.rich_utils"
+_LANG = [i18n.DEFAULT_LANG]  # the language of the last localize(): a module imported later is patched to it
 
-    for attr, msgid in _PANELS.items():
-        setattr(ru, attr, i18n.t(msgid, lang))
+
+def _gettext(message: str) -> str:
+    return i18n.t(message, _LANG[0])
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return i18n.t(singular if n == 1 else plural, _LANG[0])
+
+
+def _patch_module(module: Any) -> None:
+    if hasattr(module, "_"):
+        module._ = _gettext
+    if hasattr(module, "ngettext"):
+        module.ngettext = _ngettext
+    if module.__name__ == _RICH_UTILS:
+        for attr, msgid in _PANELS.items():
+            setattr(module, attr, i18n.t(msgid, _LANG[0]))
+
+
+class _PatchOnImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds typer.rich_utils as usual, then patches it (`_patch_module`) once it has run; then steps aside."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname != _RICH_UTILS:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        self._loader = spec.loader
+        spec.loader = self
+        return spec
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self._loader.exec_module(module)
+        _patch_module(module)
