@@ -107,8 +107,9 @@ def main() -> None:
 
 def _leave(code: object) -> None:
     """End the process now, without Python's teardown, when nothing is left to it: an int exit code, the app's
-    warehouse closed (its checkpoint made), no thread but daemons, stdout and stderr flushed; the atexit handlers
-    still run. Returns (the caller re-raises) in any other case."""
+    warehouse closed (its checkpoint made), no thread but daemons, no profiler or tracer (`python -m cProfile -o`,
+    a debugger: they write after), stdout and stderr flushed; the atexit handlers still run. Returns (the caller
+    re-raises) in any other case."""
     from winback.cli.app import state
 
     if not isinstance(code, int) and code is not None:
@@ -116,6 +117,8 @@ def _leave(code: object) -> None:
     if state.app is not None and not state.app.closed:
         return
     if any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate()):
+        return
+    if sys.getprofile() is not None or sys.gettrace() is not None:  # a profiler or tracer writes its output after
         return
     try:
         sys.stdout.flush()
