@@ -126,3 +126,20 @@ def test_every_known_column_exists_in_the_snapshot_table(con) -> None:
         ).fetchall()
     }
     assert set(SNAPSHOT_COLUMNS) <= cols
+
+
+def test_a_predicate_checked_once_per_process_still_names_each_rule_when_wrong() -> None:
+    """predicate_sql keeps what it checked (a refresh parses the same predicates two or three times): the same SQL
+    the second time, and a failing predicate fails again, naming the rule it is in each time."""
+    from winback.lifecycle.rules import predicate_sql
+
+    first = predicate_sql("recency_days  >= 90 and orders>1", where="rule a")
+    assert (
+        first
+        == predicate_sql("recency_days  >= 90 and orders>1", where="rule b")
+        == (validate_predicate("recency_days  >= 90 and orders>1", where="rule c").sql(dialect="duckdb"))
+    )
+    for where in ("scheme 'x', segment 'a'", "scheme 'y', segment 'b'"):
+        with pytest.raises(ConfigError) as err:
+            predicate_sql("spend > 3", where=where)
+        assert where in err.value.message

@@ -240,6 +240,28 @@ def validate_predicate(text: str, *, where: str, columns: Iterable[str] = SNAPSH
         raise limit_error("recursion", where) from None
 
 
+#: predicates already checked in this process (text -> DuckDB SQL): a refresh parses the shipped schemes and each
+#: stored run's rules, the same ~100 predicates two or three times (sqlglot: ~1 ms each); failures are not kept
+_CHECKED: dict[str, str] = {}
+_CHECKED_MAX = 4096
+
+
+def predicate_sql(text: str, *, where: str) -> str:
+    """`validate_predicate(text)` over the snapshot columns, as DuckDB SQL; the same text is checked once per
+    process (a ConfigError names `where` every time: failures are checked again)."""
+    if isinstance(text, str) and (done := _CHECKED.get(text)) is not None:
+        return done
+    tree = validate_predicate(text, where=where)
+    try:
+        sql = tree.sql(dialect="duckdb")
+    except RecursionError:
+        raise limit_error("recursion", where) from None
+    if len(_CHECKED) >= _CHECKED_MAX:
+        _CHECKED.clear()
+    _CHECKED[text] = sql
+    return sql
+
+
 def _check_tree(text: str, where: str, known: set[str]) -> exp.Expression:
     try:
         parsed = [p for p in sqlglot.parse(text, read="duckdb") if p is not None]
@@ -374,12 +396,9 @@ def parse_schemes(data: dict[str, Any], source: str) -> dict[str, Scheme]:
                 raise ConfigError(
                     _("{rwhere}: the segment appears twice", rwhere=rwhere), hint=_("Merge the two predicates with OR.")
                 )
-            tree = validate_predicate(entry.get("when", ""), where=rwhere)
+            when = predicate_sql(entry.get("when", ""), where=rwhere)
             zh, en = _text(entry, "zh", rwhere), _text(entry, "en", rwhere)
-            try:
-                rules.append(Rule(segment, tree.sql(dialect="duckdb"), zh, en))
-            except RecursionError:
-                raise limit_error("recursion", rwhere) from None
+            rules.append(Rule(segment, when, zh, en))
         if rules[-1].when.upper() != "TRUE":
             raise ConfigError(
                 _(
