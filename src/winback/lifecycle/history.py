@@ -107,12 +107,14 @@ def one_pass(
             queries_history.history_facts(engine, db, dates)
             now = store_facts.watermark(db)
             counts_at = queries_history.member_counts(db, dates)
+            queries_history.create_rows(db)
+            stats = queries_history.HistoryStats()
             previous: dict[str, Any] | None = None
             for d in dates:
                 started = time.perf_counter()
                 say(_("snapshot at {date}", date=d.isoformat()))
                 facts = FactsUpdate("history", "history", None, previous, now)
-                done = r._compute(db, d, cycle, facts, say, model, refit_change, counts_at[d])
+                done = r._compute(db, d, cycle, facts, say, model, refit_change, counts_at[d], stats)
                 members, _rows, _p = store.replace_snapshot(
                     db,
                     engine_name=engine.name,
@@ -144,6 +146,7 @@ def one_pass(
         queries.drop_temps(engine)
         if engine is not db:
             queries.drop_temps(db)
+        queries_history.drop_rows(db)
     results = []
     for d, done, members, seconds in out:
         store.set_run_seconds(db, d, seconds)
