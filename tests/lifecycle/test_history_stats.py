@@ -66,8 +66,7 @@ def _check(members: list[Any], orders: list[Any], root: Path, cycle: CycleSettin
     db = DuckDBEngine(con)
     dates = history_dates(db, AS_OF, "monthly")
     queries_history.history_facts(db, db, dates)
-    queries_history.create_rows(db)
-    stats = queries_history.HistoryStats()
+    stats = queries_history.create_rows(db)
     for d in dates:
         queries.create_base(db, d)
         queries.create_prior(db, cycle)

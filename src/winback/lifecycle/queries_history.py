@@ -43,11 +43,12 @@ def member_counts(db: DuckDBEngine, dates: Sequence[dt.date]) -> dict[dt.date, i
     return out
 
 
-def create_rows(db: DuckDBEngine) -> None:
+def create_rows(db: DuckDBEngine) -> HistoryStats:
     """KEYS and ROWS (history_sql) from the history's member_facts, once per run: every date's BASE then filters
-    integers (no string column is read or grouped per date). Dropped by `drop_rows`."""
+    integers (no string column is read or grouped per date); what reads them. Dropped by `drop_rows`."""
     db.execute(f"CREATE OR REPLACE TEMP TABLE {h.KEYS} AS {h.keys_sql()}")
     db.execute(f"CREATE OR REPLACE TEMP TABLE {h.ROWS} AS {h.rows_sql()}")
+    return HistoryStats()
 
 
 def drop_rows(db: DuckDBEngine) -> None:
