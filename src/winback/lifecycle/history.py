@@ -5,7 +5,9 @@ The member facts of every date are written at once (only the rows that change: a
 where their facts changed), then each date gets what a refresh at that date computes from the facts valid at it:
 cohort priors, the purchase and value model fits, predictions per unique history, breakpoints, and its
 snapshot_runs / model_fits rows; the views are rebuilt once at the end and the last date's segments counted
-(what the command reports; every date reads its own from the member_segments view).
+(what the command reports; every date reads its own from the member_segments view). Those per-date statistics are
+read from the facts copied once as integers (queries_history.create_rows: day numbers and cohort ids), not from
+member_facts' dates and strings at every date.
 
 The models are refitted at every date: a monthly date is always past the refit schedule's week (refit.py), and
 a fit of one date's members is what a full refresh at that date would make, so every past snapshot equals a
@@ -107,12 +109,13 @@ def one_pass(
             queries_history.history_facts(engine, db, dates)
             now = store_facts.watermark(db)
             counts_at = queries_history.member_counts(db, dates)
+            stats = queries_history.create_rows(db)
             previous: dict[str, Any] | None = None
             for d in dates:
                 started = time.perf_counter()
                 say(_("snapshot at {date}", date=d.isoformat()))
                 facts = FactsUpdate("history", "history", None, previous, now)
-                done = r._compute(db, d, cycle, facts, say, model, refit_change, counts_at[d])
+                done = r._compute(db, d, cycle, facts, say, model, refit_change, counts_at[d], stats)
                 members, _rows, _p = store.replace_snapshot(
                     db,
                     engine_name=engine.name,
@@ -144,6 +147,7 @@ def one_pass(
         queries.drop_temps(engine)
         if engine is not db:
             queries.drop_temps(db)
+        queries_history.drop_rows(db)
     results = []
     for d, done, members, seconds in out:
         store.set_run_seconds(db, d, seconds)

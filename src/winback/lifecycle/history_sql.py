@@ -136,3 +136,61 @@ SELECT r.member_id, r.valid_from, r.valid_to, {profile},
 FROM running r
 JOIN m ON m.member_id = r.member_id
 """
+
+
+# -- each date's statistics (runs on the warehouse, after the facts are written) -----------------------------------
+KEYS = "wb_lc_hist_keys"  # every (tier_key, store_key) of the history's facts, with an integer id for each
+ROWS = "wb_lc_hist_rows"  # member_facts as integers (day numbers, cohort ids): what every date's BASE reads
+PRIOR_IDS = "wb_lc_hist_prior_ids"  # a date's cohort priors over the ids, before their names are put back
+ROW_TABLES = (KEYS, ROWS, PRIOR_IDS)
+EPOCH = dt.date(1970, 1, 1)
+OPEN_DAY = 2147483647  # valid_to of a current row (NULL in member_facts)
+
+
+def _day_number(expr: str) -> str:
+    return f"CAST(date_diff('day', {date_lit(EPOCH)}, {expr}) AS INTEGER)"
+
+
+def keys_sql() -> str:
+    """KEYS: the cohort keys of BASE (facts_sql.stats_base_sql: '' for NULL) with integer ids, one per tier and one
+    per store, so that a (tier id, store id) is a (tier_key, store_key) and a tier id a tier_key."""
+    return """
+SELECT tier_key, store_key,
+       CAST(dense_rank() OVER (ORDER BY tier_key) AS INTEGER) AS tier_id,
+       CAST(dense_rank() OVER (ORDER BY store_key) AS INTEGER) AS store_id
+FROM (SELECT DISTINCT COALESCE(tier, '') AS tier_key, COALESCE(store_id, '') AS store_key FROM member_facts) k
+"""
+
+
+def rows_sql() -> str:
+    """ROWS: every member_facts row with what a date's BASE needs, as integers: validity and purchase days as day
+    numbers (a current row valid to OPEN_DAY), the cohort as KEYS' ids; no member id and no string."""
+    return f"""
+SELECT {_day_number("f.valid_from")} AS valid_from, COALESCE({_day_number("f.valid_to")}, {OPEN_DAY}) AS valid_to,
+       k.tier_id, k.store_id,
+       {_day_number("f.first_purchase")} AS first_day, {_day_number("f.last_purchase")} AS last_day,
+       f.orders, f.purchase_days, f.monetary
+FROM member_facts f
+JOIN {KEYS} k ON k.tier_key = COALESCE(f.tier, '') AND k.store_key = COALESCE(f.store_id, '')
+"""
+
+
+def base_at_sql(as_of: dt.date) -> str:
+    """BASE at `as_of` from ROWS: facts_sql.stats_base_sql's columns and values, but tier_key / store_key are the
+    integer ids (the cohort priors group by them; named_prior_sql puts the names back)."""
+    d = (as_of - EPOCH).days
+    return f"""
+SELECT tier_id AS tier_key, store_id AS store_key, orders, purchase_days, monetary,
+       {d} - last_day AS recency_days, {d} - first_day AS first_purchase_days, last_day - first_day AS span_days
+FROM {ROWS}
+WHERE valid_from <= {d} AND valid_to > {d}
+"""
+
+
+def named_prior_sql() -> str:
+    """PRIOR's rows from PRIOR_IDS (snapshot_sql.prior_sql over a BASE of base_at_sql), with the keys' names."""
+    return f"""
+SELECT k.tier_key, k.store_key, p.prior_days, p.prior_source
+FROM {PRIOR_IDS} p
+JOIN {KEYS} k ON k.tier_id = p.tier_key AND k.store_id = p.store_key
+"""

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -45,6 +45,14 @@ if TYPE_CHECKING:
     from winback.engine.duckdb_engine import DuckDBEngine
 
 Progress = Callable[[str], None]
+
+
+class StatsSource(Protocol):
+    """Makes the temp BASE (snapshot_sql.BASE's columns) and PRIOR at a date another way (_compute's `stats`)."""
+
+    def create_base(self, db: DuckDBEngine, as_of: dt.date) -> None: ...
+
+    def create_prior(self, db: DuckDBEngine, cycle: CycleSettings) -> None: ...
 
 
 @dataclass
@@ -248,17 +256,23 @@ def _compute(
     model: str,
     refit_change: float,
     members: int | None = None,
+    stats: StatsSource | None = None,
 ) -> _Computed:
     """On the warehouse, over the facts at as_of: per-member base, cohort priors (held with a reused fit), model
     fits or their reuse, breakpoints; what the member_snapshot view needs for this date. `members`: the count of
-    the facts at as_of when the caller has it (`refresh --history` counts every date at once)."""
+    the facts at as_of when the caller has it (`refresh --history` counts every date at once); `stats`: makes
+    BASE and PRIOR instead of queries.create_base / create_prior (`refresh --history`: from its integer rows)."""
     since = facts.since if facts.mode == "incremental" else None
     members = store_facts.facts_count(db, as_of, since) if members is None else members
     fit_plan, carry = _plan(as_of, cycle, model, facts, members, refit_change)
     say(_("cohort priors"))
     based = carry is None or not store_facts.carry_priors(db, carry, as_of)
     fitting = None
-    if based:  # the per-member statistics: for the priors, the fits and the breakpoints (made while it fits)
+    if based and stats is not None:  # BASE first (cheap there), the fit on its triples while PRIOR is made
+        stats.create_base(db, as_of)
+        fitting = _fit_meanwhile(db, model) if fit_plan.refit else None
+        stats.create_prior(db, cycle)
+    elif based:  # the per-member statistics: for the priors, the fits and the breakpoints (made while it fits)
         fitting = _fit_meanwhile(db, model, as_of) if fit_plan.refit else None
         queries.create_base(db, as_of)
         queries.create_prior(db, cycle)
