@@ -42,6 +42,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import refresh as base  # benchmarks/refresh.py: data generation, the GROUP BY phase, peak memory
 import refresh_process  # benchmarks/refresh_process.py: the whole process, phase by phase
+import whole_process as one_process  # benchmarks/whole_process.py: one command timed as a whole process
 
 DAY = base.HISTORY_END  # the new orders' day; the full snapshot is at DAY, the incremental one at DAY + 1
 NEXT = DAY + dt.timedelta(days=1)
@@ -221,25 +222,17 @@ def whole_process(db: Path, profile: bool = False) -> dict[str, Any]:
         result = json.loads(res.pop("stdout"))
         return {**res, "refresh_seconds": result["seconds"], "facts": result.get("facts")}
     refresh_process.compile_bytecode()  # as an installed winback has it (not compiled from source every run)
-    winback = Path(sys.executable).with_name("winback")
-    cmd = [str(winback), *args]
     load = os.getloadavg()[0]
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
-    if status != 0:
-        raise SystemExit(f"winback refresh failed:\n{err.decode()[-4000:]}")
-    result = json.loads(out)
+    done = one_process.run([str(Path(sys.executable).with_name("winback")), *args], os.environ)
+    result = json.loads(done.stdout)
     return {
-        "seconds": seconds,
-        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+        "seconds": done.wall,
+        "cpu_seconds": round(done.cpu, 2),
         "load_avg_1m": round(load, 2),
         "refresh_seconds": result["seconds"],  # the refresh's own time inside the process (RefreshResult.seconds)
         "facts": result.get("facts"),
         "fit": {k: v for k, v in (result.get("fit") or {}).items() if k != "as_of"},
-        "peak_bytes": usage.ru_maxrss * 1024,
+        "peak_bytes": int(done.rss_mib * 2**20),
     }
 
 
