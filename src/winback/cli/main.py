@@ -49,12 +49,8 @@ COMMAND_MODULES = {
     "info": "warehouse_cmd",
     "init": "warehouse_cmd",
 }
-#: every command module, in the order the help lists their commands
-MODULES = (
-    "campaign_cmd", "coupon_cmd", "dedupe_cmd", "demo_cmd", "dispatch_cmd", "import_cmd", "lifecycle_cmd",
-    "measure_cmd", "overview_cmd", "plan_cmd", "quality_cmd", "rejects_cmd", "run_cmd", "serve_cmd", "staff_cmd",
-    "tasks_cmd", "tokens_cmd", "uplift_cmd", "users_cmd", "warehouse_cmd",
-)  # fmt: skip
+#: every command module, in the order the help lists their commands (by module name)
+MODULES = tuple(sorted(set(COMMAND_MODULES.values())))
 
 
 def load(modules: tuple[str, ...] = MODULES) -> typer.Typer:
@@ -74,12 +70,16 @@ def __getattr__(name: str) -> Any:
 
 def named_command(argv: list[str]) -> str | None:
     """The command of `argv` when it is known and comes right after the global options (`--db X`, `--lang X`,
-    `--db=X`, `--lang=X`); None otherwise (no command, `--help` or another option first, an unknown name)."""
+    `--db=X`, `--lang=X`, in any order); None otherwise (no command, `--help` or another option first, an unknown
+    name)."""
     i = 0
-    while i < len(argv) and argv[i] in ("--db", "--lang"):
-        i += 2
-    while i < len(argv) and argv[i].startswith(("--db=", "--lang=")):
-        i += 1
+    while i < len(argv):
+        if argv[i] in ("--db", "--lang"):
+            i += 2
+        elif argv[i].startswith(("--db=", "--lang=")):
+            i += 1
+        else:
+            break
     name = argv[i] if i < len(argv) else None
     return name if name in COMMAND_MODULES else None
 
